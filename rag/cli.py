@@ -1,0 +1,132 @@
+"""The `rag` command: ingest, stats, search (ask, chat and eval build on these)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from rag.assistant import Assistant
+from rag.errors import RagError
+
+app = typer.Typer(
+    help="Question answering over research-paper abstracts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def _friendly(fn: Any) -> Any:
+    """Turn expected failures into a one-line message and exit code 1, never a traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+        try:
+            return fn(*args, **kwargs)
+        except RagError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def parse_years(value: str | None) -> tuple[int, int] | None:
+    """'2020-2023' or '2021' -> (from, to)."""
+    if not value:
+        return None
+    parts = value.replace("..", "-").split("-")
+    try:
+        years = [int(p) for p in parts if p.strip()]
+    except ValueError:
+        raise typer.BadParameter("use YEAR or FROM-TO, e.g. 2020-2023") from None
+    if not years or len(years) > 2:
+        raise typer.BadParameter("use YEAR or FROM-TO, e.g. 2020-2023")
+    return (years[0], years[-1])
+
+
+@app.command()
+@_friendly
+def ingest(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files or directories (default: the bundled corpus)."),
+    ] = None,
+    prune: Annotated[bool, typer.Option(help="Remove papers whose source files are gone.")] = False,
+    reindex: Annotated[
+        bool, typer.Option(help="Wipe the index first (after changing the embedding model).")
+    ] = False,
+) -> None:
+    """Index abstracts from listing-page dumps, JSONL, CSV or an arXiv metadata snapshot."""
+    report = Assistant().ingest(paths or None, prune=prune, reindex=reindex, progress=sys.stderr.isatty())
+    for e in report.errors:
+        err.print(f"[yellow]skipped[/yellow] {e}")
+    embed_share = report.embed_seconds / report.seconds if report.seconds else 0.0
+    out.print(
+        f"{report.files} files ({report.files_skipped_unchanged} unchanged): "
+        f"{report.papers_added} papers added, {report.papers_updated} updated, "
+        f"{report.papers_unchanged} unchanged, {report.papers_removed} removed, "
+        f"{report.duplicates_merged} duplicates merged; {report.chunks_added} chunks; "
+        f"{len(report.errors)} errors; {report.seconds:.1f} s (embedding {embed_share:.0%})"
+    )
+
+
+@app.command()
+@_friendly
+def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """What the index holds."""
+    s = Assistant().stats()
+    if as_json:
+        out.print_json(s.model_dump_json())
+        return
+    out.print(
+        f"papers: {s.papers}\nchunks: {s.chunks}\nembedding model: {s.embedding_model}\n"
+        f"index size: {s.index_bytes / 1e6:.1f} MB in {s.data_dir}\nsources ({len(s.sources)}):"
+    )
+    for source in s.sources:
+        out.print(f"  {source}")
+
+
+@app.command()
+@_friendly
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("-k", help="How many papers.")] = 10,
+    mode: Annotated[str, typer.Option(help="hybrid | dense | bm25")] = "hybrid",
+    year: Annotated[str | None, typer.Option(help="Year or range, e.g. 2020-2023.")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only papers from this file (repeatable).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Ranked papers for a query."""
+    if mode not in ("hybrid", "dense", "bm25"):
+        raise typer.BadParameter("mode must be hybrid, dense or bm25")
+    assistant = Assistant()
+    if assistant.is_empty():
+        err.print("the index is empty: indexing the bundled corpus first")
+        assistant.ingest(progress=sys.stderr.isatty())
+    hits = assistant.search(query, k, mode=mode, year=parse_years(year), sources=source)  # type: ignore[arg-type]
+    if as_json:
+        print(json.dumps([h.model_dump(mode="json") for h in hits], indent=2))
+        return
+    table = Table("#", "score", "year", "title", "source")
+    for i, h in enumerate(hits, 1):
+        table.add_row(
+            str(i),
+            f"{h.score:.3f}",
+            str(h.paper.year or ""),
+            h.paper.title,
+            Path(h.paper.source).name,
+        )
+    out.print(table)

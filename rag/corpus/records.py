@@ -1,0 +1,70 @@
+"""What every reader yields, and the text normalisation used for ids and dedup."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
+_ARXIV_ID = re.compile(r"^(?:arxiv:)?(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$", re.I)
+
+
+@dataclass
+class RawPaper:
+    """A paper as one reader saw it, before dedup and id assignment."""
+
+    title: str
+    abstract: str
+    source: str
+    line: int
+    authors: tuple[str, ...] = ()
+    author_count: int | None = None
+    date: str | None = None
+    url: str | None = None
+    given_id: str | None = None
+    categories: tuple[str, ...] = ()
+    title_derived: bool = False
+    extra_sources: list[str] = field(default_factory=list)
+
+
+def normalize(text: str) -> str:
+    """Lower-case, accent-folded, punctuation-free text for matching copies of a paper."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return _NON_WORD.sub(" ", text.lower()).strip()
+
+
+def clean_space(text: str) -> str:
+    """Collapse runs of whitespace into single spaces."""
+    return " ".join(text.split())
+
+
+def derive_title(abstract: str, max_words: int = 12) -> str:
+    """A short display title made from an abstract's first sentence."""
+    first = _SENTENCE_END.split(abstract.strip(), maxsplit=1)[0].rstrip(".")
+    words = first.split()
+    if len(words) > max_words:
+        return " ".join(words[:max_words]) + "…"
+    return " ".join(words)
+
+
+def arxiv_id(value: str | None) -> str | None:
+    """The bare arXiv id (no version) when `value` is one, else None."""
+    if not value:
+        return None
+    m = _ARXIV_ID.match(value.strip())
+    return m.group(1) if m else None
+
+
+def content_hash(title: str, abstract: str) -> str:
+    """A short stable hash of a paper's normalised title and abstract."""
+    key = normalize(title) + "\n" + normalize(abstract)
+    return hashlib.sha1(key.encode()).hexdigest()[:16]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences (a light rule: end mark, space, capital)."""
+    return [s for s in (p.strip() for p in _SENTENCE_END.split(text)) if s]

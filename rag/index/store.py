@@ -1,0 +1,104 @@
+"""The vector store: a Chroma collection (embedded or a server); the only chromadb import.
+
+Our own embeddings are always passed in: Chroma's default embedding function would download
+a model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rag.config import Settings
+from rag.types import Chunk, Paper
+
+log = logging.getLogger(__name__)
+
+
+class VectorStore:
+    """Chunk vectors with the metadata the filters need (paper id, year)."""
+
+    def __init__(self, settings: Settings) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            self.client = chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        else:
+            settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+            self.client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+        self.collection = self.client.get_or_create_collection(
+            settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        )
+
+    @property
+    def embedding_model(self) -> str | None:
+        """The embedding model recorded on the collection, if any."""
+        return (self.collection.metadata or {}).get("embed_model")
+
+    def record_model(self, name: str) -> None:
+        """Record which embedding model built this collection."""
+        meta = dict(self.collection.metadata or {})
+        meta.pop("hnsw:space", None)
+        meta["embed_model"] = name
+        self.collection.modify(metadata=meta)
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, papers: dict[str, Paper]) -> None:
+        """Add or replace chunk vectors."""
+        if not chunks:
+            return
+        metadatas: list[dict[str, Any]] = []
+        for c in chunks:
+            meta: dict[str, Any] = {"paper_id": c.paper_id, "position": c.position}
+            year = papers[c.paper_id].year
+            if year is not None:
+                meta["year"] = year
+            metadatas.append(meta)
+        self.collection.upsert(
+            ids=[c.id for c in chunks],
+            embeddings=vectors.tolist(),
+            documents=[c.embed_text for c in chunks],
+            metadatas=metadatas,
+        )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        """Remove chunk vectors by id."""
+        if ids:
+            self.collection.delete(ids=list(ids))
+
+    def query(
+        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
+    ) -> list[tuple[str, float]]:
+        """The `n` nearest chunks as (chunk id, cosine similarity), best first."""
+        count = self.collection.count()
+        if count == 0:
+            return []
+        result = self.collection.query(
+            query_embeddings=[vector.tolist()],
+            n_results=min(n, count),
+            where=where,
+            include=["distances"],
+        )
+        return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
+
+    def count(self) -> int:
+        """How many chunk vectors are stored."""
+        return self.collection.count()
+
+    def reset(self, settings: Settings) -> None:
+        """Drop the collection and start an empty one."""
+        self.client.delete_collection(settings.collection)
+        self.collection = self.client.get_or_create_collection(
+            settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        )

@@ -1,0 +1,103 @@
+"""Small frozen data types that flow through the pipeline: Paper, Chunk, Hit, reports."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_YEAR = re.compile(r"(19|20)\d\d")
+
+
+class Paper(BaseModel):
+    """One paper: an abstract with whatever metadata its source file carried."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="Stable id: the arXiv id when known, else a hash of title+abstract.")
+    title: str
+    abstract: str
+    authors: tuple[str, ...] = Field(default=(), description="Author names, when the source lists them.")
+    author_count: int | None = Field(default=None, description="Number of authors, when known.")
+    date: str | None = Field(default=None, description="ISO date (YYYY-MM-DD, YYYY-MM or YYYY).")
+    source: str = Field(default="", description="The file the paper was first read from.")
+    line: int = Field(default=0, description="1-based line in `source` where the paper starts.")
+    url: str | None = None
+    title_derived: bool = Field(
+        default=False,
+        description="True when the source had no title and it was made from the abstract.",
+    )
+    categories: tuple[str, ...] = ()
+    sources: tuple[str, ...] = Field(default=(), description="Every `file:line` the paper was found at.")
+
+    @property
+    def year(self) -> int | None:
+        """The publication year, when the date is known."""
+        m = _YEAR.match(self.date or "")
+        return int(m.group(0)) if m else None
+
+
+class Chunk(BaseModel):
+    """A piece of a paper's abstract, the unit that is embedded and indexed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    paper_id: str
+    text: str = Field(description="The passage itself (a slice of the abstract).")
+    embed_text: str = Field(description="What gets embedded and BM25-indexed: title + passage.")
+    position: int = 0
+
+
+class Hit(BaseModel):
+    """One retrieved paper with its best passage."""
+
+    model_config = ConfigDict(frozen=True)
+
+    paper: Paper
+    score: float
+    passage: str = ""
+    chunk_id: str = ""
+    scores: dict[str, float] = Field(default_factory=dict, description="Per-retriever scores.")
+
+
+class FileError(BaseModel):
+    """A problem with one input file (or one line of it); the rest still ingests."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: str
+    line: int | None = None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+class IngestReport(BaseModel):
+    """What one `Assistant.ingest` call did."""
+
+    files: int = 0
+    files_skipped_unchanged: int = 0
+    papers_added: int = 0
+    papers_updated: int = 0
+    papers_unchanged: int = 0
+    papers_removed: int = 0
+    duplicates_merged: int = 0
+    chunks_added: int = 0
+    errors: list[FileError] = Field(default_factory=list)
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+
+class IndexStats(BaseModel):
+    """A summary of what the index holds."""
+
+    papers: int
+    chunks: int
+    sources: list[str]
+    embedding_model: str | None
+    index_bytes: int
+    data_dir: str
+    years: dict[int, int] = Field(default_factory=dict, description="Papers per year, where known.")
