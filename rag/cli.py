@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from rag.assistant import Assistant
@@ -21,8 +22,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _friendly(fn: Any) -> Any:
@@ -72,7 +73,7 @@ def ingest(
     """Index abstracts from listing-page dumps, JSONL, CSV or an arXiv metadata snapshot."""
     report = Assistant().ingest(paths or None, prune=prune, reindex=reindex, progress=sys.stderr.isatty())
     for e in report.errors:
-        err.print(f"[yellow]skipped[/yellow] {e}")
+        err.print(f"[yellow]skipped[/yellow] {escape(str(e))}", highlight=False)
     embed_share = report.embed_seconds / report.seconds if report.seconds else 0.0
     out.print(
         f"{report.files} files ({report.files_skipped_unchanged} unchanged): "
@@ -81,6 +82,8 @@ def ingest(
         f"{report.duplicates_merged} duplicates merged; {report.chunks_added} chunks; "
         f"{len(report.errors)} errors; {report.seconds:.1f} s (embedding {embed_share:.0%})"
     )
+    if report.errors:
+        raise typer.Exit(1)
 
 
 @app.command()

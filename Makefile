@@ -1,0 +1,23 @@
+.PHONY: help install test test-fast lint format bench eval
+PY := .venv/bin/python
+
+help:  ## list the common commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+install:  ## create .venv and install the project with test extras
+	python3 -m venv .venv && .venv/bin/pip install -e '.[test]'
+
+test:  ## the whole suite, slow tests included (as CI runs it)
+	$(PY) -m pytest
+
+test-fast:  ## unit tests only (no model, no server, no browser)
+	$(PY) -m pytest -m "not slow"
+
+lint:  ## ruff lint and format check
+	.venv/bin/ruff check rag tests eval && .venv/bin/ruff format --check rag tests eval
+
+format:  ## ruff format and autofix
+	.venv/bin/ruff format rag tests eval && .venv/bin/ruff check --fix rag tests eval
+
+bench:  ## ingest benchmark on the bundled corpus
+	$(PY) eval/bench_ingest.py
