@@ -52,9 +52,7 @@ def main() -> None:
         "papers_per_s_median": round(papers / statistics.median(first), 1),
         "embedding_share_median": round(statistics.median(share), 3),
         "reingest_s_median": round(statistics.median(second), 4),
-        "reingest_ratio_median": round(
-            statistics.median(b / a for a, b in zip(first, second, strict=True)), 5
-        ),
+        "reingest_ratio_median": round(statistics.median(b / a for a, b in zip(first, second, strict=True)), 5),
     }
     print(json.dumps(result, indent=2))
     if args.out:

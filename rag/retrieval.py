@@ -75,9 +75,7 @@ class Retriever:
             args += [year[0], year[1]]
         if sources:
             wanted = [
-                s
-                for s in self.manifest.sources()
-                if any(s == w or s.endswith("/" + w.lstrip("/")) for w in sources)
+                s for s in self.manifest.sources() if any(s == w or s.endswith("/" + w.lstrip("/")) for w in sources)
             ]
             marks = ",".join("?" * len(wanted)) or "NULL"
             sql += f" AND id IN (SELECT paper_id FROM links WHERE source IN ({marks}))"

@@ -99,9 +99,7 @@ def test_a_broken_file_loses_nothing_already_indexed(tmp_path: Path) -> None:
     good.write_bytes(b"\x00\x00garbage")
     bad_csv = tmp_path / "bad.csv"
     bad_csv.write_text("title,year\nX,2020\n")
-    report = assistant.ingest(
-        [good, bad_csv, FIXTURES / "papers.csv", tmp_path / "missing.txt"], progress=False
-    )
+    report = assistant.ingest([good, bad_csv, FIXTURES / "papers.csv", tmp_path / "missing.txt"], progress=False)
     assert report.papers_added == 2  # papers.csv still ingested
     messages = sorted(str(e) for e in report.errors)
     assert len(messages) == 3
@@ -114,9 +112,7 @@ def test_a_broken_file_loses_nothing_already_indexed(tmp_path: Path) -> None:
 
 def test_ingesting_fixtures_uses_given_ids_and_dedups_against_them(tmp_path: Path) -> None:
     assistant = Assistant()
-    report = assistant.ingest(
-        [FIXTURES / "arxiv_snapshot.jsonl", FIXTURES / "beir_corpus.jsonl"], progress=False
-    )
+    report = assistant.ingest([FIXTURES / "arxiv_snapshot.jsonl", FIXTURES / "beir_corpus.jsonl"], progress=False)
     assert report.papers_added == 4
     lora = assistant.manifest.get("2106.09685")
     assert lora is not None and lora.url == "https://arxiv.org/abs/2106.09685" and lora.year == 2021

@@ -60,9 +60,7 @@ def test_blocks_with_metadata_carry_authors_count_and_date() -> None:
     prior = by_title["All You Need is a Good Functional Prior for Bayesian Deep Learning"]
     assert (prior.author_count, prior.date) == (4, "2020-11-25")
     # the upvote count after a date ("Oct 10, 2024 2") is not part of the date
-    kernels = next(
-        p for p in papers("002") if p.abstract.startswith("This paper proposes the paradigm of large")
-    )
+    kernels = next(p for p in papers("002") if p.abstract.startswith("This paper proposes the paradigm of large"))
     assert kernels.title.startswith("Scaling Up Your Kernels")
     assert kernels.date == "2024-10-10"
     assert all(p.date and p.author_count for p in papers("002"))
@@ -70,10 +68,7 @@ def test_blocks_with_metadata_carry_authors_count_and_date() -> None:
 
 def test_blocks_without_metadata_and_a_title_with_no_abstract() -> None:
     found = papers("003")
-    assert (
-        found[0].title
-        == "N2N Learning: Network to Network Compression via Policy Gradient Reinforcement Learning"
-    )
+    assert found[0].title == "N2N Learning: Network to Network Compression via Policy Gradient Reinforcement Learning"
     assert found[0].date is None and found[0].author_count is None
     titles = [p.title for p in found]
     assert "Vector representations of text data in deep learning" in titles  # its abstract follows a blank

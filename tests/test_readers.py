@@ -56,10 +56,7 @@ def test_arxiv_snapshot_is_streamed_with_ids_urls_and_authors() -> None:
     assert not errors
     diphoton, lora = papers
     assert diphoton.given_id == "0704.0001" and diphoton.url == "https://arxiv.org/abs/0704.0001"
-    assert (
-        diphoton.title
-        == "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies"
-    )
+    assert diphoton.title == "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies"
     assert diphoton.date == "2008-11-13" and diphoton.categories == ("hep-ph",)
     assert lora.authors[0] == "Edward J. Hu" and len(lora.authors) == 8
     assert "\n" not in lora.abstract and lora.abstract.startswith("We propose Low-Rank Adaptation")
@@ -99,9 +96,7 @@ def test_empty_binary_and_non_utf8_files(tmp_path: Path) -> None:
 
 def test_broken_json_line_is_reported_and_the_rest_read(tmp_path: Path) -> None:
     good = (FIXTURES / "papers.jsonl").read_text().splitlines()
-    (tmp_path / "mixed.jsonl").write_text(
-        "\n".join([good[0], '{"title": "oops", "abstract": ', good[1]]) + "\n"
-    )
+    (tmp_path / "mixed.jsonl").write_text("\n".join([good[0], '{"title": "oops", "abstract": ', good[1]]) + "\n")
     papers, errors = read(tmp_path / "mixed.jsonl")
     assert [p.given_id for p in papers] == ["p-001", "p-002"]
     assert len(errors) == 1 and errors[0].line == 2 and "broken JSON" in errors[0].message

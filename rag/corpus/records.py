@@ -37,8 +37,16 @@ def normalize(text: str) -> str:
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 
+_LATEX_WRAP = re.compile(r"\\(?:textbf|textit|emph|mathrm|mathbf|texttt|text)\{([^{}]*)\}")
+_LATEX_ACCENT = {"\\'e": "é", "\\'E": "É", '\\"o': "ö", '\\"u': "ü", '\\"a': "ä", "\\`e": "è", "\\'a": "á"}
+
+
 def clean_space(text: str) -> str:
-    """Collapse runs of whitespace into single spaces."""
+    """Collapse runs of whitespace into single spaces and unwrap simple LaTeX markup."""
+    if "\\" in text:
+        text = _LATEX_WRAP.sub(r"\1", text)
+        for code, char in _LATEX_ACCENT.items():
+            text = text.replace(code, char)
     return " ".join(text.split())
 
 

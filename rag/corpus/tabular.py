@@ -77,9 +77,7 @@ def _categories(value: Any) -> tuple[str, ...]:
     return tuple(str(value).split())
 
 
-def record_to_paper(
-    row: dict[str, Any], columns: dict[str, str], source: str, line: int
-) -> RawPaper | FileError:
+def record_to_paper(row: dict[str, Any], columns: dict[str, str], source: str, line: int) -> RawPaper | FileError:
     """Turn one row/object into a paper, or say what is wrong with it."""
     abstract = clean_space(str(row.get(columns["abstract"]) or ""))
     if not abstract:

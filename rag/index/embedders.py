@@ -78,9 +78,7 @@ class LocalEmbedder(Embedder):
         self.model = _load_minilm()
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
-        return self.model.encode(
-            texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False
-        )
+        return self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False)
 
 
 class OpenAIEmbedder(Embedder):

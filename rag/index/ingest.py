@@ -62,9 +62,7 @@ class Ingestor:
         self._embedder = embedder
         self.bm25_dir = bm25_dir
 
-    def ingest(
-        self, paths: Iterable[str | Path], *, prune: bool = False, progress: bool = True
-    ) -> IngestReport:
+    def ingest(self, paths: Iterable[str | Path], *, prune: bool = False, progress: bool = True) -> IngestReport:
         """Ingest files and directories; returns what was added, updated, skipped and wrong."""
         started = time.perf_counter()
         run = _Run(IngestReport())
@@ -128,15 +126,11 @@ class Ingestor:
         self.manifest.commit()
 
     def _drop_stale_links(self, source: str, seen: set[tuple[str, int]], run: _Run) -> None:
-        rows = self.manifest.db.execute(
-            "SELECT paper_id, line FROM links WHERE source=?", (source,)
-        ).fetchall()
+        rows = self.manifest.db.execute("SELECT paper_id, line FROM links WHERE source=?", (source,)).fetchall()
         for pid, line in rows:
             if (pid, line) in seen:
                 continue
-            self.manifest.db.execute(
-                "DELETE FROM links WHERE paper_id=? AND source=? AND line=?", (pid, source, line)
-            )
+            self.manifest.db.execute("DELETE FROM links WHERE paper_id=? AND source=? AND line=?", (pid, source, line))
             if self.manifest.db.execute("SELECT 1 FROM links WHERE paper_id=?", (pid,)).fetchone() is None:
                 self._remove_paper(pid, run)
 

@@ -70,12 +70,8 @@ class Manifest:
 
     # --- papers --------------------------------------------------------------------------
     def _paper(self, pid: str, data: str) -> Paper:
-        links = self.db.execute(
-            "SELECT source, line FROM links WHERE paper_id=? ORDER BY rowid", (pid,)
-        ).fetchall()
-        return Paper.model_validate_json(data).model_copy(
-            update={"sources": tuple(f"{s}:{ln}" for s, ln in links)}
-        )
+        links = self.db.execute("SELECT source, line FROM links WHERE paper_id=? ORDER BY rowid", (pid,)).fetchall()
+        return Paper.model_validate_json(data).model_copy(update={"sources": tuple(f"{s}:{ln}" for s, ln in links)})
 
     def get(self, pid: str) -> Paper | None:
         """The paper with this id, its sources filled in."""
@@ -117,9 +113,7 @@ class Manifest:
 
     def years(self) -> dict[int, int]:
         """Papers per known year."""
-        rows = self.db.execute(
-            "SELECT year, COUNT(*) FROM papers WHERE year IS NOT NULL GROUP BY year ORDER BY year"
-        )
+        rows = self.db.execute("SELECT year, COUNT(*) FROM papers WHERE year IS NOT NULL GROUP BY year ORDER BY year")
         return dict(rows.fetchall())
 
     # --- links to source files -----------------------------------------------------------

@@ -77,9 +77,7 @@ class VectorStore:
         if ids:
             self.collection.delete(ids=list(ids))
 
-    def query(
-        self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None
-    ) -> list[tuple[str, float]]:
+    def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """The `n` nearest chunks as (chunk id, cosine similarity), best first."""
         count = self.collection.count()
         if count == 0:

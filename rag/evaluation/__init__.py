@@ -1,0 +1,1 @@
+"""Offline evaluation: metrics (pure functions), data sets, runners and reports."""
