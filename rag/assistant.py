@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from rag.answering import Answerer, resolve_backend
 from rag.config import Settings
 from rag.corpus.load import bundled_corpus_dir
 from rag.errors import IndexMismatchError
+from rag.generation.extractive import is_list_question
 from rag.index.bm25 import BM25Index
 from rag.index.chunking import Chunker
 from rag.index.embedders import Embedder, embedder_name, make_embedder
 from rag.index.ingest import Ingestor
 from rag.index.manifest import Manifest
 from rag.index.store import VectorStore
-from rag.retrieval import Mode, Retriever
-from rag.types import Hit, IndexStats, IngestReport
+from rag.retrieval import Mode, RetrievalConfig, Retriever
+from rag.types import Answer, Hit, IndexStats, IngestReport
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,7 @@ class Assistant:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.manifest = Manifest(self.settings.manifest_path)
         self._bm25: BM25Index | None = None
+        self._answerers: dict[str, Answerer] = {}
 
     # --- components (built on first use) -------------------------------------------------
     @cached_property
@@ -61,7 +65,9 @@ class Assistant:
     @cached_property
     def retriever(self) -> Retriever:
         """Hybrid dense + BM25 retrieval over the index."""
-        return Retriever(self.manifest, self.store, self._get_bm25, self._get_embedder)
+        s = self.settings
+        config = RetrievalConfig(s.fusion, s.dense_weight, s.fusion_depth, s.rrf_k, s.mmr_lambda)
+        return Retriever(self.manifest, self.store, self._get_bm25, self._get_embedder, config)
 
     def _check_model(self) -> None:
         built_with = self.manifest.get_meta("embed_model")
@@ -95,6 +101,9 @@ class Assistant:
             Chunker(self.settings.chunk_size, self.settings.chunk_overlap, self.settings.embed_title),
             self._get_embedder,
             self.settings.bm25_dir,
+            bm25_k1=self.settings.bm25_k1,
+            bm25_b=self.settings.bm25_b,
+            bm25_title_weight=self.settings.bm25_title_weight,
         )
         report = ingestor.ingest(
             list(paths) if paths is not None else [bundled_corpus_dir()],
@@ -139,12 +148,74 @@ class Assistant:
         mode: Mode = "hybrid",
         year: tuple[int, int] | None = None,
         sources: Sequence[str] | None = None,
+        mmr: bool = False,
     ) -> list[Hit]:
-        """The best papers for `query`, best first; `year=(from, to)` and `sources` filter."""
+        """The best papers for `query`, best first.
+
+        `mode` picks hybrid (default), dense or bm25; `year=(from, to)` and `sources` (file paths or
+        names) filter in both retrievers; `mmr` diversifies the list (for "which papers ..." questions).
+        """
         self._check_model()
         if not query.strip():
             return []
-        return self.retriever.search(query, k or self.settings.top_k, mode=mode, year=year, sources=sources)
+        k = k or self.settings.top_k
+        return self.retriever.search(query, k, mode=mode, year=year, sources=sources, mmr=mmr)
+
+    # --- answers -------------------------------------------------------------------------
+    def answerer(self, backend: str | None = None) -> Answerer:
+        """The answerer for a backend (default: `RAG_LLM`, `auto` resolved); built once per backend."""
+        kind = backend or resolve_backend(self.settings)
+        if kind not in self._answerers:
+            self._answerers[kind] = Answerer(self.settings, self.embedder, kind)
+        return self._answerers[kind]
+
+    def stream(
+        self,
+        question: str,
+        *,
+        history: list[dict[str, str]] | None = None,
+        k: int | None = None,
+        year: tuple[int, int] | None = None,
+        sources: Sequence[str] | None = None,
+        backend: str | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield the answer's text deltas as they are written, then the final checked `Answer`.
+
+        `history` is a list of {"role": "user"|"assistant", "content": ...} turns; a follow-up is
+        condensed into a standalone question before retrieval.
+        """
+        self._check_model()
+        answerer = self.answerer(backend)
+        started = time.perf_counter()
+        standalone = answerer.condense(question, history or [])
+        hits = self.search(
+            standalone, k or self.settings.answer_k, year=year, sources=sources, mmr=is_list_question(standalone)
+        )
+        retrieve_s = time.perf_counter() - started
+        for item in answerer.stream(standalone, hits, retrieve_s=retrieve_s):
+            if isinstance(item, Answer):
+                item = item.model_copy(
+                    update={"question": question, "standalone_question": standalone if standalone != question else None}
+                )
+            yield item
+
+    def ask(
+        self,
+        question: str,
+        *,
+        history: list[dict[str, str]] | None = None,
+        k: int | None = None,
+        year: tuple[int, int] | None = None,
+        sources: Sequence[str] | None = None,
+        backend: str | None = None,
+    ) -> Answer:
+        """Answer a question from the indexed abstracts, every claim cited as [n]."""
+        answer = None
+        for item in self.stream(question, history=history, k=k, year=year, sources=sources, backend=backend):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
 
     def close(self) -> None:
         """Release the manifest database."""

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from rag.assistant import Assistant
 from rag.errors import RagError
+from rag.types import Answer
 
 app = typer.Typer(
     help="Question answering over research-paper abstracts.",
@@ -131,3 +132,45 @@ def search(
             Path(h.paper.source).name,
         )
     out.print(table)
+
+
+@app.command()
+@_friendly
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about the indexed papers.")],
+    k: Annotated[int | None, typer.Option("-k", help="Papers given to the answerer.")] = None,
+    year: Annotated[str | None, typer.Option(help="Year or range, e.g. 2020-2023.")] = None,
+    source: Annotated[list[str] | None, typer.Option(help="Only papers from this file (repeatable).")] = None,
+    backend: Annotated[str | None, typer.Option(help="openai | local | extractive (default: RAG_LLM).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole Answer as JSON.")] = False,
+) -> None:
+    """Answer a question with numbered citations, streaming the answer, then the references."""
+    assistant = Assistant()
+    if assistant.is_empty():
+        err.print("the index is empty: indexing the bundled corpus first")
+        assistant.ingest(progress=sys.stderr.isatty())
+    stream = assistant.stream(question, k=k, year=parse_years(year), sources=source, backend=backend)
+    answer = None
+    for item in stream:
+        if isinstance(item, Answer):
+            answer = item
+        elif not as_json:
+            err.print(item, end="", style="dim", highlight=False, markup=False)
+    assert answer is not None
+    if as_json:
+        print(answer.model_dump_json(indent=2))
+        return
+    err.print()
+    if answer.notice:
+        err.print(f"[yellow]notice:[/yellow] {escape(answer.notice)}")
+    out.print(answer.text, markup=False, highlight=False)
+    if answer.citations:
+        out.print("\nReferences:")
+        for c in answer.citations:
+            p = c.paper
+            year_text = f" ({p.year})" if p.year else ""
+            out.print(f"  [{c.number}] {p.title}{year_text} — {Path(p.source).name}", markup=False, highlight=False)
+
+
+if __name__ == "__main__":
+    app()

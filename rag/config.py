@@ -68,9 +68,29 @@ class Settings(BaseSettings):
         description="Base URL of an OpenAI-compatible server (Ollama, vLLM, llama.cpp server).",
     )
     request_timeout: float = Field(default=60.0, gt=0, description="Seconds before an LLM call gives up.")
+    llm_max_retries: int = Field(default=2, ge=0, description="Retries on rate limits (429) and server errors.")
+    llm_context_window: int | None = Field(
+        default=None, description="Model context in tokens (default: 2048 local, 4096 for a base URL, 128k OpenAI)."
+    )
+    max_answer_tokens: int = Field(default=300, ge=16, description="Longest answer the LLM may write.")
+    answer_k: int = Field(default=5, ge=1, description="Papers retrieved and offered to the answerer.")
+    abstain_threshold: float = Field(
+        default=0.35, description="Abstain when the best passage's cosine similarity to the question is below this."
+    )
 
-    # --- retrieval -----------------------------------------------------------------------
+    # --- retrieval (defaults tuned on SciFact train; see README) ---------------------------
     top_k: int = Field(default=10, ge=1, description="Papers returned by search.")
+    fusion: Literal["convex", "rrf"] = Field(
+        default="convex",
+        description="Hybrid fusion: convex = w*cosine + (1-w)*bm25/max; rrf = weighted reciprocal rank fusion.",
+    )
+    dense_weight: float = Field(default=0.7, ge=0, le=1, description="Weight w of the dense side in fusion.")
+    fusion_depth: int = Field(default=100, ge=1, description="Candidates taken from each retriever.")
+    rrf_k: int = Field(default=60, ge=1, description="The k of reciprocal rank fusion (fusion=rrf).")
+    mmr_lambda: float = Field(default=0.7, ge=0, le=1, description="Relevance vs diversity for MMR (mmr=True).")
+    bm25_k1: float = Field(default=0.9, gt=0, description="BM25 term-frequency saturation.")
+    bm25_b: float = Field(default=0.4, ge=0, le=1, description="BM25 length normalisation.")
+    bm25_title_weight: int = Field(default=2, ge=0, description="How many times the title counts in BM25 text.")
 
     @property
     def chroma_dir(self) -> Path:

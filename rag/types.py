@@ -101,3 +101,51 @@ class IndexStats(BaseModel):
     index_bytes: int
     data_dir: str
     years: dict[int, int] = Field(default_factory=dict, description="Papers per year, where known.")
+
+
+class Citation(BaseModel):
+    """A numbered reference of an answer: the paper and the source sentence that supports it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    paper: Paper
+    quote: str = Field(default="", description="The source sentence that best supports the citing claims.")
+
+
+class SentenceCheck(BaseModel):
+    """How one answer sentence fared in citation checking."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = Field(description="The sentence without its markers.")
+    citations: list[int] = Field(default_factory=list, description="Final citation numbers.")
+    supported: bool = True
+    reattributed: bool = Field(default=False, description="Its citation was moved to the source that supports it.")
+    support: float = Field(default=0.0, description="Support score of the best cited source (0-1).")
+
+
+class Answer(BaseModel):
+    """A grounded answer: text with [n] markers, the papers cited, and how it was made."""
+
+    question: str
+    text: str
+    citations: list[Citation] = Field(default_factory=list)
+    sources: list[Hit] = Field(default_factory=list, description="Every passage given to the model, in order.")
+    abstained: bool = False
+    backend: str = ""
+    model: str = ""
+    timings: dict[str, float] = Field(default_factory=dict)
+    usage: dict[str, int] = Field(default_factory=dict)
+    sentences: list[SentenceCheck] = Field(default_factory=list)
+    notice: str | None = Field(default=None, description="A one-line notice, e.g. the LLM was unreachable.")
+    standalone_question: str | None = Field(default=None, description="The follow-up rewritten for retrieval.")
+
+    def references_markdown(self) -> str:
+        """The numbered references as Markdown lines."""
+        lines = []
+        for c in self.citations:
+            p = c.paper
+            year = f" ({p.year})" if p.year else ""
+            lines.append(f"[{c.number}] {p.title}{year}" + (f" <{p.url}>" if p.url else ""))
+        return "\n".join(lines)

@@ -11,7 +11,13 @@ from pathlib import Path
 import numpy as np
 
 log = logging.getLogger(__name__)
-logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+
+def _bm25s():
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import
+    return bm25s
 
 
 def _stemmer():
@@ -23,22 +29,21 @@ def _stemmer():
 class BM25Index:
     """Sparse lexical index: tokenize (English stopwords, Snowball stemming), index, retrieve, save."""
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, k1: float = 0.9, b: float = 0.4) -> None:
         self.k1, self.b = k1, b
         self.ids: list[str] = []
         self._retriever = None
         self._stem = _stemmer()
+        self._positions: dict[str, list[int]] | None = None
 
     def _tokenize(self, texts: Sequence[str]):
-        import bm25s
-
-        return bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stem, show_progress=False)
+        return _bm25s().tokenize(list(texts), stopwords="en", stemmer=self._stem, show_progress=False)
 
     def build(self, ids: Sequence[str], texts: Sequence[str]) -> None:
         """Index `texts` (one per id), replacing whatever was indexed."""
-        import bm25s
-
+        bm25s = _bm25s()
         self.ids = list(ids)
+        self._positions = None
         if not self.ids:
             self._retriever = None
             return
@@ -46,20 +51,32 @@ class BM25Index:
         retriever.index(self._tokenize(texts), show_progress=False)
         self._retriever = retriever
 
-    def search(self, query: str, n: int, allowed: np.ndarray | None = None) -> list[tuple[str, float]]:
-        """The `n` best chunks as (chunk id, BM25 score), best first; `allowed` masks documents."""
+    def scores(self, query: str) -> np.ndarray:
+        """The BM25 score of every indexed chunk for `query` (aligned with `ids`)."""
         if self._retriever is None or not query.strip():
-            return []
+            return np.zeros(len(self.ids), dtype=np.float32)
         tokens = self._tokenize([query])
         if not tokens.vocab:
-            return []
-        scores = self._retriever.get_scores(self._query_tokens(tokens))
-        if allowed is not None:
-            scores = np.where(allowed, scores, 0.0)
-        n = min(n, len(scores))
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top], kind="stable")]
+            return np.zeros(len(self.ids), dtype=np.float32)
+        return np.asarray(self._retriever.get_scores(self._query_tokens(tokens)), dtype=np.float32)
+
+    def search(self, query: str, n: int) -> list[tuple[str, float]]:
+        """The `n` best chunks as (chunk id, BM25 score), best first."""
+        scores = self.scores(query)
+        top = np.argsort(-scores, kind="stable")[:n]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def positions(self, paper_id: str) -> list[int]:
+        """Indices (into `ids`) of one paper's chunks."""
+        if self._positions is None:
+            self._positions = {}
+            for i, cid in enumerate(self.ids):
+                self._positions.setdefault(cid.rsplit(":", 1)[0], []).append(i)
+        return self._positions.get(paper_id, [])
+
+    def mask(self, paper_ids: set[str]) -> np.ndarray:
+        """A boolean mask over `ids` keeping the chunks of these papers."""
+        return np.fromiter((cid.rsplit(":", 1)[0] in paper_ids for cid in self.ids), bool, len(self.ids))
 
     @staticmethod
     def _query_tokens(tokens) -> list[str]:
@@ -78,8 +95,7 @@ class BM25Index:
     @classmethod
     def load(cls, folder: Path) -> BM25Index:
         """Load a persisted index (an empty one when nothing was saved)."""
-        import bm25s
-
+        bm25s = _bm25s()
         index = cls()
         ids_file = folder / "ids.json"
         if ids_file.exists():

@@ -55,12 +55,17 @@ class Ingestor:
         chunker: Chunker,
         embedder: Callable[[], Embedder],
         bm25_dir: Path,
+        *,
+        bm25_k1: float = 0.9,
+        bm25_b: float = 0.4,
+        bm25_title_weight: int = 2,
     ) -> None:
         self.manifest = manifest
         self.store = store
         self.chunker = chunker
         self._embedder = embedder
         self.bm25_dir = bm25_dir
+        self.bm25_k1, self.bm25_b, self.bm25_title_weight = bm25_k1, bm25_b, bm25_title_weight
 
     def ingest(self, paths: Iterable[str | Path], *, prune: bool = False, progress: bool = True) -> IngestReport:
         """Ingest files and directories; returns what was added, updated, skipped and wrong."""
@@ -78,7 +83,7 @@ class Ingestor:
                 self._prune(run)
         finally:
             bar.close()
-        if run.changed_index:
+        if run.changed_index or self.manifest.get_meta("bm25_params") != self._bm25_params():
             self.rebuild_bm25()
         report = run.report
         report.papers_added = len(run.added)
@@ -253,12 +258,25 @@ class Ingestor:
 
     # --- BM25 ----------------------------------------------------------------------------
     def rebuild_bm25(self) -> BM25Index:
-        """Rebuild the BM25 index from every stored chunk and persist it."""
+        """Rebuild the BM25 index from every stored chunk and persist it.
+
+        The title counts `bm25_title_weight` times in a chunk's text (field weighting).
+        """
         ids, texts = [], []
-        for chunk in self.manifest.iter_chunks():
-            ids.append(chunk.id)
-            texts.append(chunk.embed_text)
-        index = BM25Index()
+        rows = self.manifest.db.execute(
+            "SELECT c.id, c.text, p.data FROM chunks c JOIN papers p ON p.id = c.paper_id ORDER BY c.rowid"
+        )
+        for cid, text, data in rows:
+            paper = Paper.model_validate_json(data)
+            title = "" if paper.title_derived else (paper.title + "\n") * self.bm25_title_weight
+            ids.append(cid)
+            texts.append(title + text)
+        index = BM25Index(self.bm25_k1, self.bm25_b)
         index.build(ids, texts)
         index.save(self.bm25_dir)
+        self.manifest.set_meta("bm25_params", self._bm25_params())
+        self.manifest.commit()
         return index
+
+    def _bm25_params(self) -> str:
+        return f"k1={self.bm25_k1},b={self.bm25_b},title={self.bm25_title_weight}"

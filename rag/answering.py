@@ -1,0 +1,202 @@
+"""From retrieved papers to a checked answer: pick the backend, pack sources, generate, cite.
+
+Deltas are streamed as the backend writes them; the final `Answer` carries the checked,
+renumbered text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator
+from functools import cached_property
+
+from rag.citations import CitationChecker, is_no_answer
+from rag.config import Settings
+from rag.errors import BackendUnavailableError, ConfigError
+from rag.generation.backends import ChatBackend, make_backend
+from rag.generation.context import Source, pack_sources, render_sources
+from rag.generation.extractive import ExtractiveAnswerer
+from rag.generation.prompts import NO_ANSWER, load_prompt
+from rag.index.embedders import Embedder
+from rag.support import SentenceEmbeddings, content_words
+from rag.tokens import count_tokens
+from rag.types import Answer, Hit
+
+log = logging.getLogger(__name__)
+
+OFFLINE_DEFAULT = "extractive"
+"""What `RAG_LLM=auto` uses without a key or base URL: the better offline backend on our answer
+benchmark (eval/results/answers.md)."""
+
+_ANAPHORA = re.compile(
+    r"\b(?:it|its|they|them|their|this|that|these|those|the (?:paper|method|model|work|authors?))\b", re.I
+)
+
+
+def resolve_backend(settings: Settings) -> str:
+    """The backend `RAG_LLM` names, with `auto` resolved."""
+    if settings.llm != "auto":
+        return settings.llm
+    return "openai" if settings.openai_api_key or settings.openai_base_url else OFFLINE_DEFAULT
+
+
+def heuristic_standalone(question: str, history: list[dict[str, str]]) -> str:
+    """A follow-up made standalone without an LLM: prefix the last user turn when the question leans on it."""
+    previous = next((t["content"] for t in reversed(history) if t.get("role") == "user"), "")
+    if previous and (_ANAPHORA.search(question) or len(content_words(question)) < 4):
+        return f"{previous} {question}"
+    return question
+
+
+class Answerer:
+    """Turns a question and its retrieved papers into a checked `Answer`."""
+
+    def __init__(self, settings: Settings, embedder: Embedder, backend: str | None = None) -> None:
+        self.settings = settings
+        self.kind = backend or resolve_backend(settings)
+        if self.kind not in ("openai", "local", "extractive"):
+            raise ConfigError(f"unknown backend {self.kind!r} (use openai, local or extractive)")
+        self.embeddings = SentenceEmbeddings(embedder)
+        self.checker = CitationChecker(self.embeddings)
+        self.extractive = ExtractiveAnswerer(self.embeddings)
+
+    @cached_property
+    def llm(self) -> ChatBackend:
+        """The chat backend (loaded on first use)."""
+        return make_backend(self.kind, self.settings)
+
+    @property
+    def model(self) -> str:
+        """The model's name, for reports."""
+        return self.extractive.model if self.kind == "extractive" else self.llm.model
+
+    def condense(self, question: str, history: list[dict[str, str]]) -> str:
+        """A follow-up rewritten as a standalone question (LLM when there is one, else a heuristic)."""
+        if not history:
+            return question
+        if self.kind == "extractive":
+            return heuristic_standalone(question, history)
+        turns = "\n".join(f"{t['role']}: {t['content']}" for t in history[-6:])
+        prompt = load_prompt("condense").format(history=turns, question=question)
+        try:
+            text = self.llm.complete([{"role": "user", "content": prompt}], max_tokens=80).strip()
+        except BackendUnavailableError:
+            return heuristic_standalone(question, history)
+        return text.splitlines()[0].strip() if text else heuristic_standalone(question, history)
+
+    def should_abstain(self, hits: list[Hit]) -> bool:
+        """Whether retrieval found nothing relevant enough to answer from."""
+        best = max((h.scores.get("dense", -1.0) for h in hits), default=-1.0)
+        return best < self.settings.abstain_threshold
+
+    def _budget(self) -> int:
+        window = 10**6 if self.kind == "extractive" else self.llm.context_window
+        fixed = count_tokens(load_prompt("system").template) + 200 + self.settings.max_answer_tokens
+        return max(min(window - fixed, 6000), 300)
+
+    def stream(self, question: str, hits: list[Hit], *, retrieve_s: float = 0.0) -> Iterator[str | Answer]:
+        """Yield text deltas, then the final `Answer`."""
+        if not hits or self.should_abstain(hits):
+            yield self._abstain(question, hits, retrieve_s)
+            return
+        per_source = 300 if self.kind == "local" else 450
+        sources = pack_sources(hits, self._budget(), per_source)
+        started = time.perf_counter()
+        notice, backend, model, usage = None, self.kind, self.model if self.kind == "extractive" else "", {}
+        raw = ""
+        if self.kind == "extractive":
+            raw = self.extractive.answer(question, sources)
+            yield raw
+        else:
+            messages = [
+                {"role": "system", "content": load_prompt("system").format(no_answer=NO_ANSWER)},
+                {
+                    "role": "user",
+                    "content": load_prompt("answer").format(sources=render_sources(sources), question=question),
+                },
+            ]
+            try:
+                for delta in self.llm.stream(messages, max_tokens=self.settings.max_answer_tokens):
+                    raw += delta
+                    yield delta
+                model = self.llm.model
+                usage = self.llm.last_usage or {
+                    "prompt_tokens": sum(count_tokens(m["content"]) for m in messages),
+                    "completion_tokens": count_tokens(raw),
+                }
+            except (BackendUnavailableError, ConfigError) as exc:
+                notice = f"{exc}; showing an extractive answer from the retrieved papers instead."
+                log.warning("%s", notice)
+                backend, model = "extractive", self.extractive.model
+                raw = self.extractive.answer(question, sources)
+                yield raw
+        generate_s = time.perf_counter() - started
+        yield self._finish(
+            question,
+            raw,
+            sources,
+            hits,
+            backend,
+            model,
+            usage,
+            notice,
+            {"retrieve_s": retrieve_s, "generate_s": generate_s},
+        )
+
+    def _finish(
+        self,
+        question: str,
+        raw: str,
+        sources: list[Source],
+        hits: list[Hit],
+        backend: str,
+        model: str,
+        usage: dict[str, int],
+        notice: str | None,
+        timings: dict[str, float],
+    ) -> Answer:
+        started = time.perf_counter()
+        checked = self.checker.check(raw, sources)
+        timings["check_s"] = time.perf_counter() - started
+        abstained = is_no_answer(raw) and not checked.citations
+        if abstained:
+            return self._abstain(
+                question, hits, timings["retrieve_s"], backend=backend, model=model, sources=[s.hit for s in sources]
+            )
+        return Answer(
+            question=question,
+            text=checked.text,
+            citations=checked.citations,
+            sources=[s.hit for s in sources],
+            abstained=False,
+            backend=backend,
+            model=model,
+            timings=timings,
+            usage=usage,
+            sentences=checked.sentences,
+            notice=notice,
+        )
+
+    def _abstain(
+        self,
+        question: str,
+        hits: list[Hit],
+        retrieve_s: float,
+        *,
+        backend: str | None = None,
+        model: str | None = None,
+        sources: list[Hit] | None = None,
+    ) -> Answer:
+        closest = "; ".join(f'"{h.paper.title}"' for h in hits[:3])
+        text = NO_ANSWER + (f" The closest papers are: {closest}." if closest else "")
+        return Answer(
+            question=question,
+            text=text,
+            sources=sources if sources is not None else hits[:3],
+            abstained=True,
+            backend=backend or self.kind,
+            model=model or "",
+            timings={"retrieve_s": retrieve_s},
+        )

@@ -1,0 +1,186 @@
+"""Citation checking: parse [n] markers, drop invalid ones, verify each sentence against the
+sources it cites, re-attribute or mark what the cited source does not support, renumber by first use.
+
+Small models cite badly; this step is what makes their answers trustworthy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.generation.context import Source
+from rag.generation.prompts import NO_ANSWER
+from rag.support import SentenceEmbeddings, content_words, overlap, sentences_of
+from rag.types import Citation, SentenceCheck
+
+_NUMS = r"\d+(?:\s*(?:[,;]|[-–]|and)\s*\d+)*"
+MARKER = re.compile(rf"\[\s*(?:sources?\s*)?({_NUMS})\s*\]", re.I)
+_MARKERS_AFTER_STOP = re.compile(rf"([.!?])((?:\s*\[\s*(?:sources?\s*)?{_NUMS}\s*\])+)", re.I)
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[*])|\n+")
+UNSUPPORTED = "[unsupported]"
+
+
+def parse_numbers(inner: str) -> list[int]:
+    """'1, 3' -> [1, 3]; '2-4' -> [2, 3, 4]; '1 and 2' -> [1, 2]."""
+    numbers: list[int] = []
+    for part in re.split(r"\s*(?:[,;]|and)\s*", inner):
+        if not part:
+            continue
+        if m := re.fullmatch(r"(\d+)\s*[-–]\s*(\d+)", part):
+            lo, hi = int(m.group(1)), int(m.group(2))
+            numbers.extend(range(lo, hi + 1) if 0 < hi - lo < 20 else [lo, hi])
+        elif part.strip().isdigit():
+            numbers.append(int(part))
+    return numbers
+
+
+def split_answer(text: str) -> list[tuple[str, list[int]]]:
+    """Answer text -> [(sentence without markers, cited numbers in order)]."""
+    text = _MARKERS_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", text.strip())
+    out = []
+    for raw in _SENTENCE_SPLIT.split(text):
+        raw = raw.strip()
+        if not raw:
+            continue
+        numbers: list[int] = []
+        for m in MARKER.finditer(raw):
+            numbers.extend(n for n in parse_numbers(m.group(1)) if n not in numbers)
+        clean = MARKER.sub("", raw)
+        clean = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(clean.split()))
+        if clean.strip(" .,;:") or numbers:
+            out.append((clean, numbers))
+    return out
+
+
+def is_no_answer(text: str) -> bool:
+    """Whether a model's reply says the sources don't answer."""
+    norm = " ".join(text.lower().replace("’", "'").split())
+    return NO_ANSWER.lower().rstrip(".") in norm or bool(
+        re.search(
+            r"\b(?:sources?|abstracts?|context)\b.{0,40}\b(?:do not|don't|does not|doesn't)\b.{0,20}"
+            r"\b(?:answer|contain|mention|provide)",
+            norm,
+        )
+    )
+
+
+@dataclass
+class CheckedAnswer:
+    """The answer after checking: text with final markers, citations and per-sentence verdicts."""
+
+    text: str
+    citations: list[Citation]
+    sentences: list[SentenceCheck]
+    dropped_numbers: list[int] = field(default_factory=list)
+
+    @property
+    def support_rate(self) -> float:
+        """Share of cited sentences whose citation supports them."""
+        cited = [s for s in self.sentences if s.citations]
+        return sum(s.supported for s in cited) / len(cited) if cited else 0.0
+
+
+class CitationChecker:
+    """Verifies answer sentences against numbered sources (lexical and embedding support)."""
+
+    def __init__(
+        self,
+        embeddings: SentenceEmbeddings | None = None,
+        *,
+        threshold: float = 0.5,
+        lexical_only: float = 0.7,
+        min_claim_words: int = 3,
+    ) -> None:
+        self.embeddings = embeddings
+        self.threshold = threshold
+        self.lexical_only = lexical_only
+        self.min_claim_words = min_claim_words
+
+    def _evidence(self, sources: Sequence[Source]) -> dict[int, tuple[list[str], set[str], np.ndarray | None]]:
+        evidence = {}
+        for s in sources:
+            sentences = [s.hit.paper.title, *sentences_of(s.hit.passage or s.text)]
+            words = content_words(" ".join(sentences))
+            vectors = self.embeddings.embed(sentences) if self.embeddings else None
+            evidence[s.number] = (sentences, words, vectors)
+        return evidence
+
+    def support(
+        self, claim: str, claim_vec: np.ndarray | None, ev: tuple[list[str], set[str], np.ndarray | None]
+    ) -> tuple[float, str]:
+        """How well one source supports a claim (0-1), and its best sentence."""
+        sentences, words, vectors = ev
+        lexical = overlap(claim, words)
+        per_sentence = [overlap(claim, s) for s in sentences]
+        if claim_vec is not None and vectors is not None:
+            cos = vectors @ claim_vec
+            best = int(np.argmax(cos + np.array(per_sentence)))
+            score = max(lexical if lexical >= self.lexical_only else 0.0, 0.5 * lexical + 0.5 * float(cos.max()))
+        else:
+            best = int(np.argmax(per_sentence))
+            score = lexical
+        return score, sentences[best]
+
+    def check(self, answer: str, sources: Sequence[Source]) -> CheckedAnswer:
+        """Check and renumber an answer; every claim ends up supported-and-cited or marked unsupported."""
+        by_number = {s.number: s for s in sources}
+        evidence = self._evidence(sources)
+        parts = split_answer(answer)
+        claims = [c for c, _ in parts]
+        vectors = self.embeddings.embed(claims) if self.embeddings and claims else None
+        dropped: list[int] = []
+        checks: list[tuple[str, list[int], bool, bool, float]] = []
+        quotes: dict[int, tuple[float, str]] = {}
+        for i, (claim, numbers) in enumerate(parts):
+            valid = [n for n in numbers if n in by_number]
+            dropped.extend(n for n in numbers if n not in by_number)
+            if is_no_answer(claim) or (len(content_words(claim)) < self.min_claim_words and not valid):
+                checks.append((claim, [], True, False, 0.0))
+                continue
+            vec = vectors[i] if vectors is not None else None
+            scored = {n: self.support(claim, vec, evidence[n]) for n in valid}
+            keep = [n for n in valid if scored[n][0] >= self.threshold]
+            reattributed = False
+            if not keep:
+                others = {n: self.support(claim, vec, ev) for n, ev in evidence.items() if n not in scored}
+                scored |= others
+                best = max(scored, key=lambda n: scored[n][0], default=None)
+                if best is not None and scored[best][0] >= self.threshold:
+                    keep, reattributed = [best], bool(valid)
+            for n in keep:
+                if scored[n][0] > quotes.get(n, (-1.0, ""))[0]:
+                    quotes[n] = scored[n]
+            top = max((scored[n][0] for n in keep), default=max((s for s, _ in scored.values()), default=0.0))
+            checks.append((claim, keep, bool(keep), reattributed, top))
+        return self._renumber(checks, by_number, quotes, dropped)
+
+    @staticmethod
+    def _renumber(checks, by_number, quotes, dropped) -> CheckedAnswer:
+        order: dict[int, int] = {}
+        for _, keep, _, _, _ in checks:
+            for n in keep:
+                order.setdefault(n, len(order) + 1)
+        sentences, pieces = [], []
+        for claim, keep, supported, reattributed, top in checks:
+            new = [order[n] for n in keep]
+            body, end = (claim[:-1], claim[-1]) if claim and claim[-1] in ".!?" else (claim, ".")
+            if new:
+                pieces.append(f"{body} {''.join(f'[{n}]' for n in new)}{end}")
+            elif not supported:
+                pieces.append(f"{body} {UNSUPPORTED}{end}")
+            else:
+                pieces.append(claim)
+            sentences.append(
+                SentenceCheck(
+                    text=claim, citations=new, supported=supported, reattributed=reattributed, support=round(top, 3)
+                )
+            )
+        citations = [
+            Citation(number=new, paper=by_number[old].hit.paper, quote=quotes.get(old, (0.0, ""))[1])
+            for old, new in sorted(order.items(), key=lambda kv: kv[1])
+        ]
+        return CheckedAnswer(" ".join(pieces), citations, sentences, dropped)

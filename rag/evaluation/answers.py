@@ -1,0 +1,115 @@
+"""Answer evaluation: key facts, citation precision/recall against gold papers, citation support,
+abstention, latency and tokens, per backend."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from rag.assistant import Assistant
+from rag.corpus.records import normalize
+from rag.evaluation.datasets import GoldResolver, QAItem
+from rag.evaluation.metrics import mean, percentile
+from rag.types import Answer
+
+
+def key_fact_score(answer: str, facts: Sequence[str]) -> float:
+    """Share of the key facts present in the answer (normalised substring match); 1.0 with no facts."""
+    if not facts:
+        return 1.0
+    text = f" {normalize(answer)} "
+    return sum(f" {normalize(f)} " in text for f in facts) / len(facts)
+
+
+def citation_precision(cited: set[str], gold: set[str]) -> float | None:
+    """Share of cited papers that are gold (None when nothing is cited)."""
+    return len(cited & gold) / len(cited) if cited else None
+
+
+def citation_recall(cited: set[str], gold: set[str]) -> float:
+    """Share of gold papers cited (0 when nothing is cited)."""
+    return len(cited & gold) / len(gold) if gold else 0.0
+
+
+def support_rate(answer: Answer) -> float | None:
+    """Share of cited sentences whose cited source supports them (None without cited sentences)."""
+    cited = [s for s in answer.sentences if s.citations]
+    return sum(s.supported for s in cited) / len(cited) if cited else None
+
+
+def evaluate_answers(
+    assistant: Assistant, items: Sequence[QAItem], backend: str | None = None, progress: bool = False
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Ask every question; return aggregate metrics and one prediction record per question."""
+    resolver = GoldResolver(assistant.manifest.iter_papers())
+    predictions: list[dict[str, Any]] = []
+    for item in tqdm(items, desc=backend or "answers", disable=not progress, leave=False):
+        gold, missing = resolver.resolve_all(item.gold)
+        started = time.perf_counter()
+        answer = assistant.ask(item.question, history=item.history or None, backend=backend)
+        seconds = time.perf_counter() - started
+        cited = {c.paper.id for c in answer.citations}
+        predictions.append(
+            {
+                "id": item.id,
+                "type": item.type,
+                "question": item.question,
+                "answerable": item.answerable,
+                "gold": sorted(gold),
+                "gold_missing": missing,
+                "reference": item.answer,
+                "must_include": item.must_include,
+                "answer": answer.text,
+                "abstained": answer.abstained,
+                "cited": [{"number": c.number, "id": c.paper.id, "title": c.paper.title} for c in answer.citations],
+                "retrieved": [
+                    {"id": h.paper.id, "title": h.paper.title, "score": round(h.score, 4)} for h in answer.sources
+                ],
+                "key_facts": key_fact_score(answer.text, item.must_include) if item.answerable else None,
+                "citation_precision": citation_precision(cited, gold) if item.answerable else None,
+                "citation_recall": citation_recall(cited, gold) if item.answerable else None,
+                "support_rate": support_rate(answer),
+                "unsupported_sentences": sum(not s.supported for s in answer.sentences),
+                "reattributed_sentences": sum(s.reattributed for s in answer.sentences),
+                "seconds": seconds,
+                "backend": answer.backend,
+                "model": answer.model,
+                "usage": answer.usage,
+                "notice": answer.notice,
+            }
+        )
+    return aggregate(predictions), predictions
+
+
+def aggregate(predictions: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Aggregate per-question records into the headline metrics."""
+    answerable = [p for p in predictions if p["answerable"]]
+    unanswerable = [p for p in predictions if not p["answerable"]]
+    abstained = [p for p in predictions if p["abstained"]]
+    precisions = [p["citation_precision"] for p in answerable if p["citation_precision"] is not None]
+    supports = [p["support_rate"] for p in predictions if p["support_rate"] is not None]
+    seconds = [p["seconds"] for p in predictions]
+    prompt = sum(p["usage"].get("prompt_tokens", 0) for p in predictions)
+    completion = sum(p["usage"].get("completion_tokens", 0) for p in predictions)
+    return {
+        "questions": len(predictions),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "key_fact_accuracy": mean([p["key_facts"] for p in answerable]),
+        "all_key_facts_rate": mean([float(p["key_facts"] == 1.0) for p in answerable]),
+        "citation_precision": mean(precisions),
+        "citation_recall": mean([p["citation_recall"] for p in answerable]),
+        "citation_support_rate": mean(supports),
+        "unsupported_sentences": sum(p["unsupported_sentences"] for p in predictions),
+        "reattributed_sentences": sum(p["reattributed_sentences"] for p in predictions),
+        "abstention_recall": mean([float(p["abstained"]) for p in unanswerable]),
+        "abstention_precision": (sum(not p["answerable"] for p in abstained) / len(abstained)) if abstained else 0.0,
+        "false_refusal_rate": mean([float(p["abstained"]) for p in answerable]),
+        "latency_s_p50": percentile(seconds, 50),
+        "latency_s_p95": percentile(seconds, 95),
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+    }

@@ -1,0 +1,1 @@
+"""Answer generation: prompts, context packing, LLM backends and the extractive answerer."""

@@ -1,0 +1,79 @@
+"""Shared text evidence tools: sentences of sources, content-word overlap and sentence embeddings.
+
+Used by the extractive answerer (to pick sentences) and the citation checker (to verify them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
+from functools import cache
+
+import numpy as np
+
+from rag.corpus.records import split_sentences
+from rag.index.embedders import Embedder
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9\-]*")
+STOPWORDS = frozenset(
+    (
+        "a an the and or but of in on at to for from by with without as is are was were be been being this "
+        "that these those it its their there here which who whom whose what when where why how than then so "
+        "such not no nor into onto over under about between through during before after above below up down "
+        "out off again further once we our you your they them he she his her i me my do does did doing have "
+        "has had having can could should would will may might must shall also more most other some any each "
+        "few both all only own same very just paper papers work study propose proposed present presents show "
+        "shows shown use uses used using based new approach method methods model models one two three via "
+        "while whereas however thus therefore "
+    ).split()
+)
+
+
+@cache
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def content_words(text: str) -> set[str]:
+    """Stemmed content words (stopwords removed)."""
+    words = [w.strip("-") for w in _WORD.findall(text.lower())]
+    words = [w for w in words if w and w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return set(_stemmer().stemWords(words))
+
+
+def overlap(claim: str | set[str], evidence: str | set[str]) -> float:
+    """Share of the claim's content words found in the evidence (1.0 for a claim with none)."""
+    c = content_words(claim) if isinstance(claim, str) else claim
+    e = content_words(evidence) if isinstance(evidence, str) else evidence
+    return len(c & e) / len(c) if c else 1.0
+
+
+class SentenceEmbeddings:
+    """Embeds sentences with the index's embedder, remembering recent ones."""
+
+    def __init__(self, embedder: Embedder | None, capacity: int = 20000) -> None:
+        self.embedder = embedder
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.capacity = capacity
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray | None:
+        """Unit vectors for `texts` (None when no embedder is available)."""
+        if self.embedder is None or not texts:
+            return None
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            for text, vec in zip(missing, self.embedder.embed(missing), strict=True):
+                self._cache[text] = vec
+            while len(self._cache) > self.capacity:
+                self._cache.popitem(last=False)
+        for t in texts:
+            self._cache.move_to_end(t)
+        return np.stack([self._cache[t] for t in texts])
+
+
+def sentences_of(text: str) -> list[str]:
+    """A passage's sentences (a passage with no sentence break is one sentence)."""
+    return split_sentences(text) or [text]

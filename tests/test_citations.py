@@ -1,0 +1,112 @@
+"""The citation parser and checker on crafted answers over real bundled-corpus passages."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.citations import UNSUPPORTED, CitationChecker, is_no_answer, parse_numbers, split_answer
+from rag.generation.context import Source
+from rag.generation.prompts import NO_ANSWER
+from rag.types import Hit, Paper
+
+TTS = Paper(
+    id="tts",
+    title="Neural Speech Synthesis with Transformer Network",
+    abstract="We adapt multi-head attention to replace the RNN structures in Tacotron2. "
+    "Our Transformer TTS network can speed up the training about 4.25 times faster compared with Tacotron2. "
+    "Human tests show the model is very close to human quality (4.39 vs 4.44 in MOS).",
+)
+WRN = Paper(
+    id="wrn",
+    title="Wide Residual Networks",
+    abstract="Training very deep residual networks has a problem of diminishing feature reuse. "
+    "We propose a novel architecture where we decrease depth and increase width of residual networks. "
+    "Even a simple 16-layer-deep wide residual network outperforms all previous deep residual networks.",
+)
+GCN = Paper(
+    id="gcn",
+    title="Simplifying Graph Convolutional Networks",
+    abstract="We reduce excess complexity by removing nonlinearities and collapsing weight matrices. "
+    "The resulting linear model corresponds to a fixed low-pass filter followed by a linear classifier.",
+)
+
+
+def sources() -> list[Source]:
+    return [
+        Source(i + 1, Hit(paper=p, score=1.0, passage=p.abstract), p.abstract) for i, p in enumerate([TTS, WRN, GCN])
+    ]
+
+
+@pytest.mark.parametrize(
+    ("inner", "numbers"),
+    [("1", [1]), ("1, 3", [1, 3]), ("2-4", [2, 3, 4]), ("1;2", [1, 2]), ("1 and 2", [1, 2])],
+)
+def test_parse_numbers(inner: str, numbers: list[int]) -> None:
+    assert parse_numbers(inner) == numbers
+
+
+def test_split_answer_handles_merged_and_trailing_markers() -> None:
+    parts = split_answer("Widening helps [2][3]. It trains 4.25 times faster. [1] Nothing else [1, 2].")
+    assert parts == [("Widening helps.", [2, 3]), ("It trains 4.25 times faster.", [1]), ("Nothing else.", [1, 2])]
+
+
+def test_invalid_numbers_are_dropped_and_the_claim_reattributed() -> None:
+    checked = CitationChecker().check(
+        "The Transformer TTS trains about 4.25 times faster than Tacotron2 [7].", sources()
+    )
+    assert checked.dropped_numbers == [7]
+    assert [c.paper.id for c in checked.citations] == ["tts"]
+    assert checked.text == "The Transformer TTS trains about 4.25 times faster than Tacotron2 [1]."
+    assert checked.sentences[0].supported
+
+
+def test_a_claim_cited_to_the_wrong_source_moves_to_the_right_one() -> None:
+    answer = "Removing nonlinearities gives a fixed low-pass filter followed by a linear classifier [1]."
+    checked = CitationChecker().check(answer, sources())
+    assert [c.paper.id for c in checked.citations] == ["gcn"]
+    assert checked.citations[0].number == 1  # renumbered by first use
+    assert checked.sentences[0].reattributed
+    assert "low-pass filter" in checked.citations[0].quote
+
+
+def test_renumbering_by_first_use_and_only_cited_papers_listed() -> None:
+    answer = (
+        "Wide residual networks decrease depth and increase width [2]. "
+        "The Transformer TTS speeds up training 4.25 times compared with Tacotron2 [1]."
+    )
+    checked = CitationChecker().check(answer, sources())
+    assert [(c.number, c.paper.id) for c in checked.citations] == [(1, "wrn"), (2, "tts")]
+    assert checked.text.endswith("compared with Tacotron2 [2].")
+    assert "[1]." in checked.text.split(". ")[0] + "."
+
+
+def test_unsupported_claims_are_marked_and_extra_citations_pruned() -> None:
+    answer = (
+        "Quantum annealers schedule school timetables better than simulated annealing [1]. "
+        "Wide residual networks increase width and decrease depth [2][3]."
+    )
+    checked = CitationChecker().check(answer, sources())
+    first, second = checked.sentences
+    assert not first.supported and first.citations == [] and UNSUPPORTED in checked.text
+    assert second.supported and [checked.citations[n - 1].paper.id for n in second.citations] == ["wrn"]
+    assert checked.support_rate == 1.0  # of the sentences that keep a citation
+
+
+def test_uncited_claim_gets_the_source_that_supports_it() -> None:
+    checked = CitationChecker().check("The linear model is a low-pass filter with a linear classifier.", sources())
+    assert [c.paper.id for c in checked.citations] == ["gcn"]
+    assert checked.text.endswith("[1].")
+
+
+def test_every_sentence_is_cited_and_supported_or_marked() -> None:
+    answer = "Wide residual networks beat deep ones [2]. Also the moon is made of cheese [1]. Short. [9]"
+    checked = CitationChecker().check(answer, sources())
+    for sentence in checked.sentences:
+        assert (sentence.citations and sentence.supported) or not sentence.supported or len(sentence.text) < 10
+
+
+def test_no_answer_sentence_is_recognised() -> None:
+    assert is_no_answer(NO_ANSWER)
+    assert is_no_answer("Sorry, the sources do not answer this question.")
+    assert not is_no_answer("Wide residual networks are wider [1].")
+    assert CitationChecker().check(NO_ANSWER, sources()).citations == []
