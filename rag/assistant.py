@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
@@ -42,6 +43,7 @@ class Assistant:
         self.manifest = Manifest(self.settings.manifest_path)
         self._bm25: BM25Index | None = None
         self._answerers: dict[str, Answerer] = {}
+        self._lock = threading.RLock()  # the UI serves several users from one Assistant
 
     # --- components (built on first use) -------------------------------------------------
     @cached_property
@@ -92,6 +94,12 @@ class Assistant:
         `prune` removes papers whose source files are gone; `reindex` wipes the index first
         (needed after changing the embedding model).
         """
+        with self._lock:
+            return self._ingest(paths, prune=prune, reindex=reindex, progress=progress)
+
+    def _ingest(
+        self, paths: Iterable[str | Path] | None, *, prune: bool, reindex: bool, progress: bool
+    ) -> IngestReport:
         if reindex:
             self.reset()
         self._check_model()
@@ -130,6 +138,10 @@ class Assistant:
     def stats(self) -> IndexStats:
         """Papers, chunks, sources, embedding model and index size."""
         size = sum(f.stat().st_size for f in self.settings.data_dir.rglob("*") if f.is_file())
+        with self._lock:
+            return self._stats(size)
+
+    def _stats(self, size: int) -> IndexStats:
         return IndexStats(
             papers=self.manifest.count_papers(),
             chunks=self.manifest.count_chunks(),
@@ -159,15 +171,19 @@ class Assistant:
         if not query.strip():
             return []
         k = k or self.settings.top_k
-        return self.retriever.search(query, k, mode=mode, year=year, sources=sources, mmr=mmr)
+        with self._lock:
+            return self.retriever.search(query, k, mode=mode, year=year, sources=sources, mmr=mmr)
 
     # --- answers -------------------------------------------------------------------------
-    def answerer(self, backend: str | None = None) -> Answerer:
-        """The answerer for a backend (default: `RAG_LLM`, `auto` resolved); built once per backend."""
+    def answerer(self, backend: str | None = None, model: str | None = None) -> Answerer:
+        """The answerer for a backend (default: `RAG_LLM`, `auto` resolved) and an optional OpenAI model name;
+        built once per pair."""
         kind = backend or resolve_backend(self.settings)
-        if kind not in self._answerers:
-            self._answerers[kind] = Answerer(self.settings, self.embedder, kind)
-        return self._answerers[kind]
+        key = f"{kind}:{model or ''}"
+        if key not in self._answerers:
+            settings = self.settings.model_copy(update={"openai_model": model}) if model else self.settings
+            self._answerers[key] = Answerer(settings, self.embedder, kind)
+        return self._answerers[key]
 
     def stream(
         self,
@@ -178,6 +194,7 @@ class Assistant:
         year: tuple[int, int] | None = None,
         sources: Sequence[str] | None = None,
         backend: str | None = None,
+        model: str | None = None,
     ) -> Iterator[str | Answer]:
         """Yield the answer's text deltas as they are written, then the final checked `Answer`.
 
@@ -185,7 +202,7 @@ class Assistant:
         condensed into a standalone question before retrieval.
         """
         self._check_model()
-        answerer = self.answerer(backend)
+        answerer = self.answerer(backend, model)
         started = time.perf_counter()
         standalone = answerer.condense(question, history or [])
         hits = self.search(
@@ -208,10 +225,13 @@ class Assistant:
         year: tuple[int, int] | None = None,
         sources: Sequence[str] | None = None,
         backend: str | None = None,
+        model: str | None = None,
     ) -> Answer:
         """Answer a question from the indexed abstracts, every claim cited as [n]."""
         answer = None
-        for item in self.stream(question, history=history, k=k, year=year, sources=sources, backend=backend):
+        for item in self.stream(
+            question, history=history, k=k, year=year, sources=sources, backend=backend, model=model
+        ):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None

@@ -172,5 +172,34 @@ def ask(
             out.print(f"  [{c.number}] {p.title}{year_text} — {Path(p.source).name}", markup=False, highlight=False)
 
 
+@app.command()
+@_friendly
+def chat(
+    host: Annotated[str, typer.Option(help="Address to bind (127.0.0.1 keeps it on this machine).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 7860,
+    share: Annotated[bool, typer.Option(help="Also open a public gradio share link.")] = False,
+) -> None:
+    """Start the chat web UI (indexing the bundled corpus first when the index is empty)."""
+    assistant = Assistant()
+    if assistant.is_empty():
+        err.print("the index is empty: indexing the bundled corpus first")
+        report = assistant.ingest(progress=True)
+        err.print(f"indexed {report.papers_added} papers in {report.seconds:.0f} s")
+    from rag.ui.app import launch
+
+    s = assistant.settings
+    auth = s.ui_auth.get_secret_value() if s.ui_auth else None
+    err.print(f"serving on http://{host}:{port}")
+    launch(
+        assistant,
+        host=host,
+        port=port,
+        share=share,
+        auth=auth,
+        max_upload_mb=s.ui_max_upload_mb,
+        concurrency=s.ui_concurrency,
+    )
+
+
 if __name__ == "__main__":
     app()

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
         default=0.35, description="Abstain when the best passage's cosine similarity to the question is below this."
     )
 
+    # --- web UI ----------------------------------------------------------------------------
+    ui_auth: SecretStr | None = Field(default=None, description="Optional login for `rag chat`, as user:password.")
+    ui_max_upload_mb: int = Field(default=50, ge=1, description="Largest file the Library tab accepts.")
+    ui_concurrency: int = Field(default=4, ge=1, description="Chat requests served at once.")
+
     # --- retrieval (defaults tuned on SciFact train; see README) ---------------------------
     top_k: int = Field(default=10, ge=1, description="Papers returned by search.")
     fusion: Literal["convex", "rrf"] = Field(

@@ -6,6 +6,7 @@ Used by the extractive answerer (to pick sentences) and the citation checker (to
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import cache
@@ -58,20 +59,20 @@ class SentenceEmbeddings:
         self.embedder = embedder
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.capacity = capacity
+        self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray | None:
         """Unit vectors for `texts` (None when no embedder is available)."""
         if self.embedder is None or not texts:
             return None
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            for text, vec in zip(missing, self.embedder.embed(missing), strict=True):
-                self._cache[text] = vec
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        fresh = dict(zip(missing, self.embedder.embed(missing), strict=True)) if missing else {}
+        with self._lock:
+            self._cache.update(fresh)
             while len(self._cache) > self.capacity:
                 self._cache.popitem(last=False)
-        for t in texts:
-            self._cache.move_to_end(t)
-        return np.stack([self._cache[t] for t in texts])
+            return np.stack([self._cache[t] if t in self._cache else fresh[t] for t in texts])
 
 
 def sentences_of(text: str) -> list[str]:

@@ -1,0 +1,284 @@
+"""The gradio chat app over `Assistant`: Chat, Search and Library tabs; no business logic here."""
+
+from __future__ import annotations
+
+import html
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from rag.assistant import Assistant
+from rag.corpus.load import SUPPORTED, bundled_corpus_dir
+from rag.errors import RagError
+from rag.references import to_bibtex, to_markdown
+from rag.types import Answer
+from rag.ui.render import answer_markdown, api_markdown, hits_table, sources_html
+
+log = logging.getLogger(__name__)
+
+BUNDLED_EXAMPLES = [
+    "How much faster does the Transformer-based text-to-speech model train than Tacotron2?",
+    "Which papers propose post-training quantization methods?",
+    "What problem stops graph neural networks from benefiting from more layers?",
+    "Which model fixes gaze in video calls without needing the redirection angle?",
+]
+CSS = """
+.cite { font-weight: 600; text-decoration: none; }
+.sources .ref { border-left: 3px solid var(--color-accent); padding: 4px 10px; margin-bottom: 10px; }
+.sources .quote { margin: 6px 0; font-style: italic; opacity: .9; }
+.sources mark { background: #fff3a0; color: inherit; }
+"""
+
+
+def example_questions(assistant: Assistant) -> list[str]:
+    """Curated questions for the bundled corpus, else questions about the first indexed titles."""
+    sources = assistant.manifest.sources()
+    if any(Path(s).parent == bundled_corpus_dir().resolve() for s in sources):
+        return BUNDLED_EXAMPLES
+    titles = [p.title for p in assistant.manifest.iter_papers() if not p.title_derived][:3]
+    return [f"What does the paper '{t}' propose?" for t in titles]
+
+
+def _year_range(year_from: float | None, year_to: float | None) -> tuple[int, int] | None:
+    if not year_from and not year_to:
+        return None
+    lo, hi = int(year_from or 0) or int(year_to), int(year_to or 0) or int(year_from)
+    return (min(lo, hi), max(lo, hi))
+
+
+def _write(folder: Path, name: str, text: str) -> str:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def build_app(assistant: Assistant, *, max_upload_mb: int = 50) -> gr.Blocks:
+    """The Blocks app; the caller launches it."""
+    settings = assistant.settings
+    exports = Path(tempfile.mkdtemp(prefix="rag-exports-"))
+    uploads = settings.data_dir / "uploads"
+
+    def respond(
+        message: str,
+        chat: list[dict[str, Any]],
+        turns: list[dict[str, str]],
+        backend: str,
+        model: str,
+        top_k: int,
+        year_from: float | None,
+        year_to: float | None,
+    ):
+        if not message.strip():
+            yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
+            return
+        chat = [*chat, {"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": "…"}]
+        yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
+        partial = ""
+        try:
+            stream = assistant.stream(
+                message,
+                history=turns,
+                k=int(top_k),
+                year=_year_range(year_from, year_to),
+                backend=None if backend == "auto" else backend,
+                model=model or None,
+            )
+            for item in stream:
+                if isinstance(item, Answer):
+                    chat[-1] = {"role": "assistant", "content": answer_markdown(item)}
+                    turns = [*turns, {"role": "user", "content": message}, {"role": "assistant", "content": item.text}]
+                    n = len(turns) // 2
+                    bib = to_bibtex(item)
+                    yield (
+                        chat,
+                        turns,
+                        sources_html(item),
+                        bib,
+                        _write(exports, f"answer-{n}.bib", bib),
+                        _write(exports, f"answer-{n}.md", to_markdown(item)),
+                        "",
+                    )
+                else:
+                    partial += item
+                    chat[-1] = {"role": "assistant", "content": html.escape(partial)}
+                    yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
+        except RagError as exc:
+            chat[-1] = {"role": "assistant", "content": f"> ⚠️ {html.escape(str(exc))}"}
+            yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
+
+    def clear():
+        return [], [], sources_html(None), "", None, None, ""
+
+    def search(
+        query: str, mode: str, k: int, year_from: float | None, year_to: float | None, source_names: list[str] | None
+    ) -> list[list[object]]:
+        if not query.strip():
+            return []
+        try:
+            hits = assistant.search(
+                query, int(k), mode=mode, year=_year_range(year_from, year_to), sources=source_names or None
+            )
+        except RagError as exc:
+            raise gr.Error(str(exc)) from None
+        return hits_table(hits)
+
+    def library():
+        s = assistant.stats()
+        text = (
+            f"**{s.papers}** papers · **{s.chunks}** chunks · **{len(s.sources)}** source files · "
+            f"embedding model `{s.embedding_model}` · index {s.index_bytes / 1e6:.1f} MB in `{s.data_dir}`\n\n"
+            + "\n".join(f"- {html.escape(Path(src).name)}" for src in s.sources)
+        )
+        import pandas as pd
+
+        years = pd.DataFrame({"year": [str(y) for y in s.years], "papers": list(s.years.values())})
+        names = [Path(src).name for src in s.sources]
+        return text, years, gr.update(choices=names)
+
+    def ingest_files(files: list[str] | None, progress=gr.Progress(track_tqdm=True)) -> str:  # noqa: B008
+        if not files:
+            return "Choose one or more files first."
+        uploads.mkdir(parents=True, exist_ok=True)
+        kept, problems = [], []
+        for f in files:
+            path = Path(f)
+            if path.suffix.lower() not in SUPPORTED:
+                problems.append(f"{path.name}: unsupported file type (use {', '.join(sorted(SUPPORTED))})")
+            elif path.stat().st_size > max_upload_mb * 1_000_000:
+                problems.append(f"{path.name}: larger than {max_upload_mb} MB")
+            else:
+                dest = uploads / path.name
+                shutil.copy(path, dest)
+                kept.append(dest)
+        report = assistant.ingest(kept, progress=True) if kept else None
+        lines = (
+            []
+            if report is None
+            else [
+                f"**{report.papers_added}** papers added, {report.papers_updated} updated, "
+                f"{report.papers_unchanged} unchanged, {report.chunks_added} chunks, {report.seconds:.1f} s."
+            ]
+        )
+        errors = problems + ([str(e) for e in report.errors] if report else [])
+        if errors:
+            lines.append("**Problems:**\n" + "\n".join(f"- {html.escape(e)}" for e in errors))
+        return "\n\n".join(lines)
+
+    def api_ask(question: str) -> str:
+        """Answer a question; returns Markdown with [n] markers followed by the numbered references."""
+        try:
+            return api_markdown(assistant.ask(question))
+        except RagError as exc:
+            return f"Error: {exc}"
+
+    with gr.Blocks(title="Paper QA — cited answers from abstracts") as demo:
+        gr.Markdown(
+            "## Paper QA\nAsk about the indexed abstracts; every claim is cited as [n] to the paper it comes from."
+        )
+        turns = gr.State([])
+        with gr.Tab("Chat"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(label="Answers", height=480, sanitize_html=False, elem_id="chat")
+                    question = gr.Textbox(
+                        placeholder="Ask a question about the papers…",
+                        show_label=False,
+                        elem_id="question",
+                        submit_btn=True,
+                    )
+                    with gr.Row():
+                        clear_btn = gr.Button("Clear", variant="secondary", elem_id="clear")
+                    gr.Examples(example_questions(assistant), inputs=question, label="Examples")
+                    with gr.Accordion("Settings", open=False):
+                        backend = gr.Dropdown(
+                            ["auto", "extractive", "local", "openai"], value=settings.llm, label="Backend"
+                        )
+                        model = gr.Textbox(value=settings.openai_model, label="OpenAI(-compatible) model")
+                        top_k = gr.Slider(1, 20, value=settings.answer_k, step=1, label="Papers given to the answerer")
+                        with gr.Row():
+                            year_from = gr.Number(label="Year from", precision=0, value=None)
+                            year_to = gr.Number(label="Year to", precision=0, value=None)
+                with gr.Column(scale=2):
+                    sources = gr.HTML(sources_html(None), elem_id="sources")
+                    with gr.Accordion("References out", open=False):
+                        bibtex = gr.Code(label="BibTeX (copy)", language=None, interactive=False)
+                        with gr.Row():
+                            bib_file = gr.DownloadButton("Download .bib", value=None)
+                            md_file = gr.DownloadButton("Download .md", value=None)
+            outputs = [chatbot, turns, sources, bibtex, bib_file, md_file, question]
+            question.submit(respond, [question, chatbot, turns, backend, model, top_k, year_from, year_to], outputs)
+            clear_btn.click(clear, None, outputs)
+        with gr.Tab("Search"):
+            with gr.Row():
+                query = gr.Textbox(label="Query", elem_id="search-query", scale=3)
+                mode = gr.Radio(["hybrid", "dense", "bm25"], value="hybrid", label="Mode", scale=2)
+            with gr.Row():
+                k = gr.Slider(1, 50, value=settings.top_k, step=1, label="Results")
+                s_from = gr.Number(label="Year from", precision=0, value=None)
+                s_to = gr.Number(label="Year to", precision=0, value=None)
+                source_filter = gr.Dropdown([], multiselect=True, label="Source files")
+            search_btn = gr.Button("Search", variant="primary", elem_id="search-btn")
+            results = gr.Dataframe(
+                headers=["#", "score", "year", "title", "source", "passage"],
+                wrap=True,
+                elem_id="search-results",
+                interactive=False,
+            )
+            search_btn.click(search, [query, mode, k, s_from, s_to, source_filter], results, api_name="search")
+            query.submit(search, [query, mode, k, s_from, s_to, source_filter], results)
+        with gr.Tab("Library") as library_tab:
+            stats_md = gr.Markdown(elem_id="library-stats")
+            years_plot = gr.BarPlot(x="year", y="papers", title="Papers per year", height=260)
+            upload = gr.File(
+                label="Add papers (JSONL, JSON, CSV, TSV or TXT)",
+                file_count="multiple",
+                file_types=sorted(SUPPORTED),
+                elem_id="upload",
+            )
+            ingest_btn = gr.Button("Ingest", variant="primary", elem_id="ingest-btn")
+            ingest_out = gr.Markdown(elem_id="ingest-report")
+            ingest_btn.click(ingest_files, upload, ingest_out).then(
+                library, None, [stats_md, years_plot, source_filter]
+            )
+        library_tab.select(library, None, [stats_md, years_plot, source_filter])
+        demo.load(library, None, [stats_md, years_plot, source_filter])
+        gr.api(api_ask, api_name="ask")
+    return demo
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """'user:password' -> (user, password)."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise RagError("RAG_UI_AUTH must look like user:password")
+    return user, password
+
+
+def launch(
+    assistant: Assistant,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    share: bool = False,
+    auth: str | None = None,
+    max_upload_mb: int = 50,
+    concurrency: int = 4,
+) -> None:
+    """Serve the app (blocking); several users chat at once up to `concurrency` running events."""
+    demo = build_app(assistant, max_upload_mb=max_upload_mb)
+    demo.queue(default_concurrency_limit=concurrency, max_size=64).launch(
+        server_name=host,
+        server_port=port,
+        share=share,
+        auth=parse_auth(auth),
+        max_file_size=f"{max_upload_mb}mb",
+        css=CSS,
+        theme=gr.themes.Soft(),
+        show_error=True,
+    )

@@ -1,0 +1,124 @@
+"""The chat UI in a real browser (Playwright driving Debian's chromium) and through gradio_client."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+CHROMIUM = "/usr/bin/chromium"
+QUESTION = "How much faster does the Transformer-based text-to-speech model train than Tacotron2?"
+TITLE = "Neural Speech Synthesis with Transformer Network"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chat_url(bundled_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`rag chat` on a free loopback port over a copy of the session's bundled index."""
+    data = tmp_path_factory.mktemp("ui") / "data"
+    shutil.copytree(bundled_dir, data)
+    port = free_port()
+    env = {**os.environ, "RAG_DATA_DIR": str(data)}
+    env.pop("OPENAI_API_KEY", None)
+    env.pop("OPENAI_BASE_URL", None)
+    log = tmp_path_factory.mktemp("ui-log") / "chat.log"
+    with log.open("w") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "rag.cli", "chat", "--port", str(port)], env=env, stdout=fh, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"rag chat did not start:\n{log.read_text()}") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture()
+def page(chat_url: str) -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(chat_url)
+        yield page
+        browser.close()
+
+
+def test_chat_streams_a_cited_answer_with_the_paper_in_the_sources_panel(page, tmp_path: Path) -> None:
+    page.locator("#question textarea").fill(QUESTION)
+    page.locator("#question textarea").press("Enter")
+    page.locator("#sources .ref").first.wait_for(timeout=90_000)
+    answer = page.locator("#chat .message").last.inner_text()
+    assert "[1]" in answer and "4.25" in answer
+    sources = page.locator("#sources").inner_text()
+    assert "[1]" in sources and TITLE in sources
+    assert page.locator("#chat a.cite").count() >= 1  # markers link to the sources panel
+    page.screenshot(path=str(tmp_path / "chat.png"), full_page=True)
+    assert (tmp_path / "chat.png").stat().st_size > 10_000
+
+
+def test_upload_in_library_makes_the_paper_searchable(page, tmp_path: Path) -> None:
+    paper = {
+        "id": "ui-test-1",
+        "title": "Bioluminescent Squid Camouflage Networks",
+        "abstract": "We model counter-illumination camouflage in bioluminescent squid with a tiny recurrent "
+        "network that matches downwelling light in real time.",
+        "year": 2024,
+    }
+    upload = tmp_path / "squid.jsonl"
+    upload.write_text(json.dumps(paper) + "\n")
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#upload input[type=file]").set_input_files(str(upload))
+    page.locator("#ingest-btn").click()
+    page.get_by_text("papers added").wait_for(timeout=60_000)
+    assert "1" in page.locator("#ingest-report").inner_text()
+    page.screenshot(path=str(tmp_path / "library.png"), full_page=True)
+    page.get_by_role("tab", name="Search").click()
+    page.locator("#search-query textarea").fill("squid counter-illumination camouflage")
+    page.locator("#search-btn").click()
+    page.locator("#search-results").get_by_text("Bioluminescent Squid Camouflage Networks").wait_for(timeout=30_000)
+
+
+def test_gradio_client_calls_the_ask_endpoint(chat_url: str) -> None:
+    from gradio_client import Client
+
+    reply = Client(chat_url, verbose=False).predict(QUESTION, api_name="/ask")
+    assert "[1]" in reply and "References:" in reply and TITLE in reply
