@@ -32,7 +32,7 @@ COLUMNS = [
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--qa", type=Path, default=ROOT / "eval" / "qa" / "bundled.jsonl")
+    ap.add_argument("--qa", type=Path, default=ROOT / "rag" / "data" / "qa" / "bundled.jsonl")
     ap.add_argument("--backend", action="append", default=None)
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "answers.json")

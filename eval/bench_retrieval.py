@@ -2,7 +2,7 @@
 
     python eval/bench_retrieval.py [--beir ../shared/benchmarks/scifact] [--out eval/results/retrieval.json]
 
-- QA set (default eval/qa/bundled.jsonl) over the bundled corpus: answerable questions, gold
+- QA set (default rag/data/qa/bundled.jsonl) over the bundled corpus: answerable questions, gold
   papers resolved from ids, titles or abstract prefixes.
 - BEIR set (test split), indexed once into eval/.cache/<name>-<settings> and reused.
 - Warm search latency p50/p95 (k=10, model loaded) and cold start of `rag search` (median of 3).
@@ -65,7 +65,7 @@ def table(results: dict[str, dict], title: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--qa", type=Path, default=ROOT / "eval" / "qa" / "bundled.jsonl")
+    ap.add_argument("--qa", type=Path, default=ROOT / "rag" / "data" / "qa" / "bundled.jsonl")
     ap.add_argument("--beir", type=Path, default=ROOT.parent / "shared" / "benchmarks" / "scifact")
     ap.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "retrieval.json")
     ap.add_argument("--no-beir", action="store_true")

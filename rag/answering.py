@@ -86,10 +86,17 @@ class Answerer:
             return heuristic_standalone(question, history)
         return text.splitlines()[0].strip() if text else heuristic_standalone(question, history)
 
-    def should_abstain(self, hits: list[Hit]) -> bool:
+    def relevance(self, question: str, hits: list[Hit]) -> float:
+        """The best cosine similarity between the question and a retrieved passage."""
+        scores = [h.scores["dense"] for h in hits if "dense" in h.scores]
+        if len(scores) < len(hits):  # BM25-only retrieval: embed the passages here
+            vectors = self.embeddings.embed([question] + [h.passage for h in hits])
+            scores += [] if vectors is None else list(vectors[1:] @ vectors[0])
+        return float(max(scores, default=-1.0))
+
+    def should_abstain(self, question: str, hits: list[Hit]) -> bool:
         """Whether retrieval found nothing relevant enough to answer from."""
-        best = max((h.scores.get("dense", -1.0) for h in hits), default=-1.0)
-        return best < self.settings.abstain_threshold
+        return self.relevance(question, hits) < self.settings.abstain_threshold
 
     def _budget(self) -> int:
         window = 10**6 if self.kind == "extractive" else self.llm.context_window
@@ -98,7 +105,7 @@ class Answerer:
 
     def stream(self, question: str, hits: list[Hit], *, retrieve_s: float = 0.0) -> Iterator[str | Answer]:
         """Yield text deltas, then the final `Answer`."""
-        if not hits or self.should_abstain(hits):
+        if not hits or self.should_abstain(question, hits):
             yield self._abstain(question, hits, retrieve_s)
             return
         per_source = 300 if self.kind == "local" else 450

@@ -157,20 +157,21 @@ class Assistant:
         query: str,
         k: int | None = None,
         *,
-        mode: Mode = "hybrid",
+        mode: Mode | None = None,
         year: tuple[int, int] | None = None,
         sources: Sequence[str] | None = None,
         mmr: bool = False,
     ) -> list[Hit]:
         """The best papers for `query`, best first.
 
-        `mode` picks hybrid (default), dense or bm25; `year=(from, to)` and `sources` (file paths or
+        `mode` picks hybrid, dense or bm25 (default: `search_mode`); `year=(from, to)` and `sources` (file paths or
         names) filter in both retrievers; `mmr` diversifies the list (for "which papers ..." questions).
         """
         self._check_model()
         if not query.strip():
             return []
         k = k or self.settings.top_k
+        mode = mode or self.settings.search_mode
         with self._lock:
             return self.retriever.search(query, k, mode=mode, year=year, sources=sources, mmr=mmr)
 

@@ -172,6 +172,39 @@ def ask(
             out.print(f"  [{c.number}] {p.title}{year_text} — {Path(p.source).name}", markup=False, highlight=False)
 
 
+@app.command(name="eval")
+@_friendly
+def evaluate(
+    qa: Annotated[
+        Path | None, typer.Option(help="QA set (JSONL); default: the shipped set over the bundled corpus.")
+    ] = None,
+    beir: Annotated[Path | None, typer.Option(help="A BEIR-format folder (retrieval only, test split).")] = None,
+    config: Annotated[list[str] | None, typer.Option(help="Config TOML file or preset name (repeatable).")] = None,
+    backend: Annotated[str | None, typer.Option(help="openai | local | extractive (default: RAG_LLM).")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the first N questions.")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default eval/reports/<time>/).")] = None,
+) -> None:
+    """Evaluate retrieval and answers; writes metrics.json, report.md, plots and predictions.jsonl."""
+    from rag.evaluation.runner import run_eval
+
+    folder, results = run_eval(
+        qa=qa, beir=beir, configs=config, backend=backend, limit=limit, out=out_dir, progress=sys.stderr.isatty()
+    )
+    for name, entry in results.items():
+        if "qa" in entry:
+            r, a = entry["qa"]["retrieval"], entry["qa"]["answers"]
+            out.print(
+                f"{name}: R@5 {r['recall@5']:.3f}  MRR@10 {r['mrr@10']:.3f}  key facts "
+                f"{a['key_fact_accuracy']:.3f}  cit. P {a['citation_precision']:.3f} R "
+                f"{a['citation_recall']:.3f}  abstain {a['abstention_recall']:.3f}  "
+                f"false refusals {a['false_refusal_rate']:.3f}"
+            )
+        if "beir" in entry:
+            b = entry["beir"]
+            out.print(f"{name}: {b['name']} nDCG@10 {b['ndcg@10']:.3f}  R@100 {b['recall@100']:.3f}")
+    out.print(f"report: {folder / 'report.md'}")
+
+
 @app.command()
 @_friendly
 def chat(

@@ -78,6 +78,21 @@ class Settings(BaseSettings):
         default=0.35, description="Abstain when the best passage's cosine similarity to the question is below this."
     )
 
+    # --- evaluation --------------------------------------------------------------------------
+    judge_base_url: str | None = Field(default=None, description="OpenAI-compatible server of the LLM judge.")
+    judge_model: str | None = Field(default=None, description="Judge model; setting it turns the judge on.")
+    judge_api_key: SecretStr | None = Field(default=None, description="API key for the judge (never logged).")
+    price_per_million: dict[str, tuple[float, float]] = Field(
+        default={
+            "gpt-4.1-mini": (0.40, 1.60),
+            "gpt-4.1-nano": (0.10, 0.40),
+            "gpt-4o-mini": (0.15, 0.60),
+            "gpt-4.1": (2.00, 8.00),
+            "gpt-4o": (2.50, 10.00),
+        },
+        description="USD per million (prompt, completion) tokens, for cost estimates.",
+    )
+
     # --- web UI ----------------------------------------------------------------------------
     ui_auth: SecretStr | None = Field(default=None, description="Optional login for `rag chat`, as user:password.")
     ui_max_upload_mb: int = Field(default=50, ge=1, description="Largest file the Library tab accepts.")
@@ -85,6 +100,12 @@ class Settings(BaseSettings):
 
     # --- retrieval (defaults tuned on SciFact train; see README) ---------------------------
     top_k: int = Field(default=10, ge=1, description="Papers returned by search.")
+    search_mode: Literal["hybrid", "dense", "bm25"] = Field(
+        default="hybrid", description="Retrieval used for answers (and the default of search)."
+    )
+    mmr: Literal["auto", "always", "never"] = Field(
+        default="auto", description="Diversify answer retrieval with MMR: auto = for list-style questions."
+    )
     fusion: Literal["convex", "rrf"] = Field(
         default="convex",
         description="Hybrid fusion: convex = w*cosine + (1-w)*bm25/max; rrf = weighted reciprocal rank fusion.",

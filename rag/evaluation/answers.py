@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 from rag.assistant import Assistant
 from rag.corpus.records import normalize
 from rag.evaluation.datasets import GoldResolver, QAItem
+from rag.evaluation.judge import Judge
 from rag.evaluation.metrics import mean, percentile
 from rag.types import Answer
 
@@ -41,9 +42,16 @@ def support_rate(answer: Answer) -> float | None:
 
 
 def evaluate_answers(
-    assistant: Assistant, items: Sequence[QAItem], backend: str | None = None, progress: bool = False
+    assistant: Assistant,
+    items: Sequence[QAItem],
+    backend: str | None = None,
+    progress: bool = False,
+    judge: Judge | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Ask every question; return aggregate metrics and one prediction record per question."""
+    """Ask every question; return aggregate metrics and one prediction record per question.
+
+    With a `judge`, faithfulness and answer correctness are scored too; without one they are None.
+    """
     resolver = GoldResolver(assistant.manifest.iter_papers())
     predictions: list[dict[str, Any]] = []
     for item in tqdm(items, desc=backend or "answers", disable=not progress, leave=False):
@@ -112,4 +120,12 @@ def aggregate(predictions: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "latency_s_p95": percentile(seconds, 95),
         "prompt_tokens": prompt,
         "completion_tokens": completion,
+        "faithfulness": _mean_or_none([p.get("faithfulness") for p in predictions]),
+        "answer_correctness": _mean_or_none([p.get("correctness") for p in predictions]),
     }
+
+
+def _mean_or_none(values: Sequence[float | None]) -> float | None:
+    """Mean of the measured values; None ('not measured') when there are none."""
+    measured = [v for v in values if v is not None]
+    return mean(measured) if measured else None
