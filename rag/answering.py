@@ -165,7 +165,7 @@ class Answerer:
         timings: dict[str, float],
     ) -> Answer:
         started = time.perf_counter()
-        checked = self.checker.check(raw, sources)
+        checked = self.checker.check(raw, sources, question)
         timings["check_s"] = time.perf_counter() - started
         abstained = is_no_answer(raw) and not checked.citations
         if abstained:

@@ -125,8 +125,13 @@ class CitationChecker:
             score = lexical
         return score, sentences[best]
 
-    def check(self, answer: str, sources: Sequence[Source]) -> CheckedAnswer:
-        """Check and renumber an answer; every claim ends up supported-and-cited or marked unsupported."""
+    def check(self, answer: str, sources: Sequence[Source], question: str = "") -> CheckedAnswer:
+        """Check and renumber an answer; every claim ends up supported-and-cited or marked unsupported.
+
+        A citation's quote is the source sentence that best supports its claims, ties going to the
+        sentence closest to the `question`.
+        """
+        qwords = content_words(question)
         by_number = {s.number: s for s in sources}
         evidence = self._evidence(sources)
         parts = split_answer(answer)
@@ -152,8 +157,10 @@ class CitationChecker:
                 if best is not None and scored[best][0] >= self.threshold:
                     keep, reattributed = [best], bool(valid)
             for n in keep:
-                if scored[n][0] > quotes.get(n, (-1.0, ""))[0]:
-                    quotes[n] = scored[n]
+                score, sentence = scored[n]
+                score += 0.2 * overlap(qwords, sentence) if qwords else 0.0
+                if score > quotes.get(n, (-1.0, ""))[0]:
+                    quotes[n] = (score, sentence)
             top = max((scored[n][0] for n in keep), default=max((s for s, _ in scored.values()), default=0.0))
             checks.append((claim, keep, bool(keep), reattributed, top))
         return self._renumber(checks, by_number, quotes, dropped)
