@@ -14,7 +14,7 @@ test-fast:  ## unit tests only (no model, no server, no browser)
 	$(PY) -m pytest -m "not slow"
 
 lint:  ## ruff lint and format check
-	.venv/bin/ruff check rag tests eval && .venv/bin/ruff format --check rag tests eval
+	.venv/bin/ruff check rag tests eval docs && .venv/bin/ruff format --check rag tests eval docs
 
 format:  ## ruff format and autofix
 	.venv/bin/ruff format rag tests eval && .venv/bin/ruff check --fix rag tests eval
