@@ -84,3 +84,19 @@ def test_cli_eval_with_a_limit(bundled_dir: Path, tmp_path: Path, monkeypatch: p
     result = CliRunner().invoke(app, ["eval", "--limit", "2", "--out", str(tmp_path / "cli")])
     assert result.exit_code == 0, result.output
     assert "R@5" in result.output and (tmp_path / "cli" / "report.md").exists()
+
+
+def test_beir_format_retrieval_through_the_same_harness(tmp_path: Path) -> None:
+    beir = Path(__file__).parent / "fixtures" / "beir-mini"
+    out, results = run_eval(
+        settings=Settings(data_dir=tmp_path / "data"),
+        beir=beir,
+        configs=["hybrid", "bm25"],
+        out=tmp_path / "r",
+        progress=False,
+    )
+    for name in ("hybrid", "bm25"):
+        entry = results[name]["beir"]
+        assert "qa" not in results[name]
+        assert entry["queries"] == 3 and entry["recall@1"] == 1.0 and entry["ndcg@10"] == 1.0
+    assert "BEIR: beir-mini" in (out / "report.md").read_text()

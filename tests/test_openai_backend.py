@@ -5,11 +5,8 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,14 +16,9 @@ from rag import Assistant, Settings
 from rag.citations import UNSUPPORTED
 from rag.generation.backends import OpenAIBackend, smollm2_path
 from rag.types import Answer
+from tests.conftest import free_port, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -51,15 +43,7 @@ def server_url() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/models", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("llama_cpp.server did not start") from None
-                time.sleep(0.5)
+        wait_for(f"{url}/models", proc, 60, "llama_cpp.server")
         yield url
     finally:
         proc.terminate()

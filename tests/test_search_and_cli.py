@@ -72,3 +72,27 @@ def test_cli_refuses_a_mixed_model_index_with_one_line(tmp_path: Path) -> None:
     result = runner.invoke(app, ["search", "bees"])
     assert result.exit_code == 1
     assert "rag ingest --reindex" in result.output and "Traceback" not in result.output
+
+
+def test_year_filter_returns_k_matching_papers(bundled: Assistant) -> None:
+    for mode in ("hybrid", "dense", "bm25"):
+        hits = bundled.search("neural networks", k=5, mode=mode, year=(2020, 2023))
+        assert len(hits) == 5, mode
+        assert all(2020 <= h.paper.year <= 2023 for h in hits), mode
+
+
+def test_source_filter_returns_k_papers_from_that_file(bundled: Assistant) -> None:
+    for mode in ("hybrid", "dense", "bm25"):
+        hits = bundled.search("deep learning networks", k=10, mode=mode, sources=["002_4893c560d1485c8f.txt"])
+        assert len(hits) == 10, mode
+        assert all(any("002_4893c560d1485c8f.txt" in s for s in h.paper.sources) for h in hits), mode
+
+
+def test_cli_search_with_filters(bundled_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAG_DATA_DIR", str(bundled_dir))
+    result = runner.invoke(app, ["search", "deep learning", "--year", "2018-2018", "--mode", "bm25", "--json"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.output)
+    assert hits and all(h["paper"]["date"].startswith("2018") for h in hits)
+    result = runner.invoke(app, ["search", "deep learning", "--year", "soon"])
+    assert result.exit_code != 0 and "Traceback" not in result.output

@@ -5,26 +5,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port, wait_for
+
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
 QUESTION = "How much faster does the Transformer-based text-to-speech model train than Tacotron2?"
 TITLE = "Neural Speech Synthesis with Transformer Network"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -43,15 +36,10 @@ def chat_url(bundled_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         )
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"rag chat did not start:\n{log.read_text()}") from None
-                time.sleep(0.5)
+        try:
+            wait_for(url, proc, 120, "rag chat")
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}:\n{log.read_text()}") from None
         yield url
     finally:
         proc.terminate()
