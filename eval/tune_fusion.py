@@ -68,9 +68,7 @@ def main() -> None:
         rows = []
         for k in qkeys:
             q = keyword_query(all_q[k]) if strip else all_q[k]
-            tokens = index._tokenize([q])
-            s = index._retriever.get_scores(index._query_tokens(tokens)) if tokens.vocab else np.zeros(len(chunks))
-            rows.append(per_paper(np.asarray(s, dtype=np.float32), chunk_paper, len(pids)))
+            rows.append(per_paper(index.scores(q), chunk_paper, len(pids)))
         return np.stack(rows)
 
     base_texts = [c.embed_text for c in chunks]

@@ -28,10 +28,7 @@ EXPECTED: dict[str, frozenset[str]] = {
 
 
 def prompts_dir() -> Path:
-    """Where the prompt files live: `prompts/` of the checkout, else the installed copy."""
-    checkout = Path(__file__).resolve().parents[2] / "prompts"
-    if checkout.is_dir():
-        return checkout
+    """Where the prompt files live: the top-level `prompts/` (`rag/prompts` links to it and wheels copy it)."""
     return Path(str(resources.files("rag") / "prompts"))
 
 
