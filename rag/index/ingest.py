@@ -201,9 +201,12 @@ class Ingestor:
             run.report.duplicates_merged += 1
         update: dict[str, object] = {}
         same_file = any(s.rsplit(":", 1)[0] == raw.source for s in existing.sources)
-        if same_file and pid not in run.touched and normalize(existing.abstract) != normalize(raw.abstract):
-            update["abstract"] = raw.abstract  # the file now holds a revised abstract
-        if existing.title_derived and not raw.title_derived:
+        revised = same_file and pid not in run.touched  # the file that holds it was edited
+        if revised and normalize(existing.abstract) != normalize(raw.abstract):
+            update["abstract"] = raw.abstract
+        if (revised and not raw.title_derived and raw.title != existing.title) or (
+            existing.title_derived and not raw.title_derived
+        ):
             update |= {"title": raw.title, "title_derived": False}
         for name in ("date", "author_count", "url"):
             if getattr(existing, name) is None and getattr(raw, name) is not None:
