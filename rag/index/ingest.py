@@ -204,9 +204,7 @@ class Ingestor:
         revised = same_file and pid not in run.touched  # the file that holds it was edited
         if revised and normalize(existing.abstract) != normalize(raw.abstract):
             update["abstract"] = raw.abstract
-        if (revised and not raw.title_derived and raw.title != existing.title) or (
-            existing.title_derived and not raw.title_derived
-        ):
+        if not raw.title_derived and (existing.title_derived or (revised and raw.title != existing.title)):
             update |= {"title": raw.title, "title_derived": False}
         for name in ("date", "author_count", "url"):
             if getattr(existing, name) is None and getattr(raw, name) is not None:
