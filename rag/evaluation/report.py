@@ -140,17 +140,30 @@ def write_report(out: Path, results: dict[str, Any], predictions: list[dict[str,
     lines += [f"![{p}]({p})" for p in plots] + [""]
     failing = [p for p in predictions if why_failed(p)]
     if failing:
-        lines += [f"## Worst questions ({len(failing)} failing of {len(predictions)})", ""]
         order = ["answered a question", "refused", "gold paper not", "retrieved the gold", "key facts", "also cited"]
-        failing.sort(key=lambda p: next(i for i, o in enumerate(order) if why_failed(p).startswith(o)))
-        for p in failing[:worst]:
+        by_question: dict[str, list[dict[str, Any]]] = {}
+        for p in failing:
+            by_question.setdefault(p["id"], []).append(p)
+        ranked = sorted(
+            by_question.values(),
+            key=lambda ps: (
+                min(next(i for i, o in enumerate(order) if why_failed(p).startswith(o)) for p in ps),
+                -len(ps),
+            ),
+        )
+        lines += [
+            f"## Worst questions ({len(by_question)} questions fail in at least one config; "
+            f"{len(failing)} failing answers of {len(predictions)})",
+            "",
+        ]
+        for ps in ranked[:worst]:
+            p = ps[0]
             retrieved = "; ".join(r["title"][:70] for r in p["retrieved"][:3])
+            lines += [f"### {p['id']}: {p['question']}", ""]
+            lines += [f"- **why ({q['config']}):** {why_failed(q)}" for q in ps]
             lines += [
-                f"### [{p['config']}] {p['id']}: {p['question']}",
-                "",
-                f"- **why:** {why_failed(p)}",
-                f"- **retrieved:** {retrieved or 'nothing'}",
-                f"- **answered:** {p['answer'][:400]}",
+                f"- **retrieved ({p['config']}):** {retrieved or 'nothing'}",
+                f"- **answered ({p['config']}):** {p['answer'][:400]}",
                 f"- **expected:** {p['reference'] or '(abstain)'}",
                 "",
             ]
