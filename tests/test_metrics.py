@@ -77,3 +77,12 @@ def test_aggregate_abstention_figures() -> None:
     assert m["citation_precision"] == 1.0  # the refused question cites nothing: not in the precision mean
     assert m["citation_recall"] == 0.5
     assert m["faithfulness"] is None and m["answer_correctness"] is None  # no judge: not measured
+
+
+def test_qa_set_rejects_an_unknown_type(tmp_path) -> None:
+    from rag.evaluation.datasets import load_qa
+
+    path = tmp_path / "qa.jsonl"
+    path.write_text('{"question": "q", "gold": ["x"], "type": "factoid"}\n{"question": "q2", "type": "trivia"}\n')
+    with pytest.raises(ValueError, match=r"qa.jsonl:2: unknown type 'trivia'"):
+        load_qa(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
@@ -27,7 +27,6 @@ class RawPaper:
     given_id: str | None = None
     categories: tuple[str, ...] = ()
     title_derived: bool = False
-    extra_sources: list[str] = field(default_factory=list)
 
 
 def normalize(text: str) -> str:

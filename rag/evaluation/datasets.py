@@ -39,6 +39,8 @@ def load_qa(path: Path) -> list[QAItem]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         obj = json.loads(line)
+        if obj.get("type", "factoid") not in QA_TYPES:
+            raise ValueError(f"{path}:{number}: unknown type {obj['type']!r} (use one of {', '.join(QA_TYPES)})")
         gold = obj.get("gold", [])
         items.append(
             QAItem(

@@ -60,12 +60,6 @@ class BM25Index:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self._retriever.get_scores(self._query_tokens(tokens)), dtype=np.float32)
 
-    def search(self, query: str, n: int) -> list[tuple[str, float]]:
-        """The `n` best chunks as (chunk id, BM25 score), best first."""
-        scores = self.scores(query)
-        top = np.argsort(-scores, kind="stable")[:n]
-        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
-
     def positions(self, paper_id: str) -> list[int]:
         """Indices (into `ids`) of one paper's chunks."""
         if self._positions is None:

@@ -6,7 +6,6 @@ rebuilds and statistics, and what makes re-ingestion incremental.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -193,7 +192,3 @@ class Manifest:
     def count_chunks(self) -> int:
         """How many chunks are stored."""
         return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
-
-    def dumps_meta(self) -> str:
-        """All metadata as JSON (for diagnostics)."""
-        return json.dumps(dict(self.db.execute("SELECT key, value FROM meta").fetchall()))
