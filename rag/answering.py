@@ -67,11 +67,6 @@ class Answerer:
         """The chat backend (loaded on first use)."""
         return make_backend(self.kind, self.settings)
 
-    @property
-    def model(self) -> str:
-        """The model's name, for reports."""
-        return self.extractive.model if self.kind == "extractive" else self.llm.model
-
     def condense(self, question: str, history: list[dict[str, str]]) -> str:
         """A follow-up rewritten as a standalone question (LLM when there is one, else a heuristic)."""
         if not history:
@@ -98,25 +93,26 @@ class Answerer:
         """Whether retrieval found nothing relevant enough to answer from."""
         return self.relevance(question, hits) < self.settings.abstain_threshold
 
-    def _budget(self) -> int:
-        window = 10**6 if self.kind == "extractive" else self.llm.context_window
+    def _budget(self, llm: ChatBackend | None) -> int:
+        window = llm.context_window if llm else 10**6
         fixed = count_tokens(load_prompt("system").template) + 200 + self.settings.max_answer_tokens
         return max(min(window - fixed, 6000), 300)
 
     def stream(self, question: str, hits: list[Hit], *, retrieve_s: float = 0.0) -> Iterator[str | Answer]:
-        """Yield text deltas, then the final `Answer`."""
+        """Yield text deltas, then the final `Answer`; an LLM that cannot be loaded or reached gives way to
+        the extractive answerer with a one-line notice."""
         if not hits or self.should_abstain(question, hits):
             yield self._abstain(question, hits, retrieve_s)
             return
-        per_source = 300 if self.kind == "local" else 450
-        sources = pack_sources(hits, self._budget(), per_source)
         started = time.perf_counter()
-        notice, backend, model, usage = None, self.kind, self.model if self.kind == "extractive" else "", {}
-        raw = ""
-        if self.kind == "extractive":
-            raw = self.extractive.answer(question, sources)
-            yield raw
-        else:
+        notice, llm, usage, raw = None, None, {}, ""
+        if self.kind != "extractive":
+            try:
+                llm = self.llm
+            except BackendUnavailableError as exc:
+                notice = f"{exc}; showing an extractive answer from the retrieved papers instead."
+        sources = pack_sources(hits, self._budget(llm), 300 if self.kind == "local" else 450)
+        if llm is not None:
             messages = [
                 {"role": "system", "content": load_prompt("system").format(no_answer=NO_ANSWER)},
                 {
@@ -125,20 +121,21 @@ class Answerer:
                 },
             ]
             try:
-                for delta in self.llm.stream(messages, max_tokens=self.settings.max_answer_tokens):
+                for delta in llm.stream(messages, max_tokens=self.settings.max_answer_tokens):
                     raw += delta
                     yield delta
-                model = self.llm.model
-                usage = self.llm.last_usage or {
+                usage = llm.last_usage or {
                     "prompt_tokens": sum(count_tokens(m["content"]) for m in messages),
                     "completion_tokens": count_tokens(raw),
                 }
-            except (BackendUnavailableError, ConfigError) as exc:
-                notice = f"{exc}; showing an extractive answer from the retrieved papers instead."
+            except BackendUnavailableError as exc:
+                notice, llm = f"{exc}; showing an extractive answer from the retrieved papers instead.", None
+        if llm is None:
+            if notice:
                 log.warning("%s", notice)
-                backend, model = "extractive", self.extractive.model
-                raw = self.extractive.answer(question, sources)
-                yield raw
+            raw = self.extractive.answer(question, sources)
+            yield raw
+        backend, model = (self.kind, llm.model) if llm else ("extractive", self.extractive.model)
         generate_s = time.perf_counter() - started
         yield self._finish(
             question,
