@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -102,10 +102,18 @@ class Retriever:
         return {r[0] for r in self.manifest.db.execute(sql, args)}
 
     # --- the two retrievers --------------------------------------------------------------
-    def _dense(self, qvec: np.ndarray, n: int, allowed: set[str] | None) -> dict[str, float]:
+    def _dense(
+        self, qvec: np.ndarray, n: int, allowed: set[str] | None, year: tuple[int, int] | None, by_source: bool
+    ) -> dict[str, float]:
         if allowed is not None and not allowed:
             return {}
-        where = {"paper_id": {"$in": sorted(allowed)}} if allowed is not None else None
+        # a year range filters on Chroma's own metadata; only a source filter needs the list of paper ids
+        clauses: list[dict[str, Any]] = []
+        if year is not None:
+            clauses += [{"year": {"$gte": min(year)}}, {"year": {"$lte": max(year)}}]
+        if by_source and allowed is not None:
+            clauses.append({"paper_id": {"$in": sorted(allowed)}})
+        where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
         return dict(self.store.query(qvec, n, where))
 
     def _bm25_scores(self, query: str, allowed: set[str] | None) -> tuple[BM25Index, np.ndarray]:
@@ -132,7 +140,7 @@ class Retriever:
         depth = max(cfg.depth, k * 3)
         qvec = self._embedder().embed_query(query) if mode != "bm25" or mmr else None
 
-        dense: dict[str, float] = self._dense(qvec, depth, allowed) if mode != "bm25" else {}
+        dense: dict[str, float] = self._dense(qvec, depth, allowed, year, bool(sources)) if mode != "bm25" else {}
         bm25: dict[str, float] = {}
         if mode != "dense":
             index, scores = self._bm25_scores(query, allowed)

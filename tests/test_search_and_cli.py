@@ -96,3 +96,11 @@ def test_cli_search_with_filters(bundled_dir: Path, monkeypatch: pytest.MonkeyPa
     assert hits and all(h["paper"]["date"].startswith("2018") for h in hits)
     result = runner.invoke(app, ["search", "deep learning", "--year", "soon"])
     assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_year_and_source_filters_combine(bundled: Assistant) -> None:
+    for mode in ("hybrid", "dense"):
+        hits = bundled.search("deep learning", k=5, mode=mode, year=(2020, 2021), sources=["002_4893c560d1485c8f.txt"])
+        assert len(hits) == 5, mode
+        assert all(2020 <= h.paper.year <= 2021 for h in hits), mode
+        assert all(any("002_4893c560d1485c8f.txt" in s for s in h.paper.sources) for h in hits), mode
