@@ -68,6 +68,16 @@ def is_no_answer(text: str) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """One source's sentences (title first), their content words and vectors, prepared once per answer."""
+
+    sentences: list[str]
+    sentence_words: list[set[str]]
+    words: set[str]
+    vectors: np.ndarray | None
+
+
 @dataclass
 class CheckedAnswer:
     """The answer after checking: text with final markers, citations and per-sentence verdicts."""
@@ -100,30 +110,27 @@ class CitationChecker:
         self.lexical_only = lexical_only
         self.min_claim_words = min_claim_words
 
-    def _evidence(self, sources: Sequence[Source]) -> dict[int, tuple[list[str], set[str], np.ndarray | None]]:
+    def _evidence(self, sources: Sequence[Source]) -> dict[int, Evidence]:
         evidence = {}
         for s in sources:
             sentences = [s.hit.paper.title, *sentences_of(s.hit.passage or s.text)]
-            words = content_words(" ".join(sentences))
+            words = [content_words(sentence) for sentence in sentences]
             vectors = self.embeddings.embed(sentences) if self.embeddings else None
-            evidence[s.number] = (sentences, words, vectors)
+            evidence[s.number] = Evidence(sentences, words, set().union(*words), vectors)
         return evidence
 
-    def support(
-        self, claim: str, claim_vec: np.ndarray | None, ev: tuple[list[str], set[str], np.ndarray | None]
-    ) -> tuple[float, str]:
-        """How well one source supports a claim (0-1), and its best sentence."""
-        sentences, words, vectors = ev
-        lexical = overlap(claim, words)
-        per_sentence = [overlap(claim, s) for s in sentences]
-        if claim_vec is not None and vectors is not None:
-            cos = vectors @ claim_vec
+    def support(self, claim: set[str], claim_vec: np.ndarray | None, ev: Evidence) -> tuple[float, str]:
+        """How well one source supports a claim (its content words and vector): 0-1, and its best sentence."""
+        lexical = overlap(claim, ev.words)
+        per_sentence = [overlap(claim, words) for words in ev.sentence_words]
+        if claim_vec is not None and ev.vectors is not None:
+            cos = ev.vectors @ claim_vec
             best = int(np.argmax(cos + np.array(per_sentence)))
             score = max(lexical if lexical >= self.lexical_only else 0.0, 0.5 * lexical + 0.5 * float(cos.max()))
         else:
             best = int(np.argmax(per_sentence))
             score = lexical
-        return score, sentences[best]
+        return score, ev.sentences[best]
 
     def check(self, answer: str, sources: Sequence[Source], question: str = "") -> CheckedAnswer:
         """Check and renumber an answer; every claim ends up supported-and-cited or marked unsupported.
@@ -143,15 +150,16 @@ class CitationChecker:
         for i, (claim, numbers) in enumerate(parts):
             valid = [n for n in numbers if n in by_number]
             dropped.extend(n for n in numbers if n not in by_number)
-            if is_no_answer(claim) or (len(content_words(claim)) < self.min_claim_words and not valid):
+            words = content_words(claim)
+            if is_no_answer(claim) or (len(words) < self.min_claim_words and not valid):
                 checks.append((claim, [], True, False, 0.0))
                 continue
             vec = vectors[i] if vectors is not None else None
-            scored = {n: self.support(claim, vec, evidence[n]) for n in valid}
+            scored = {n: self.support(words, vec, evidence[n]) for n in valid}
             keep = [n for n in valid if scored[n][0] >= self.threshold]
             reattributed = False
             if not keep:
-                others = {n: self.support(claim, vec, ev) for n, ev in evidence.items() if n not in scored}
+                others = {n: self.support(words, vec, ev) for n, ev in evidence.items() if n not in scored}
                 scored |= others
                 best = max(scored, key=lambda n: scored[n][0], default=None)
                 if best is not None and scored[best][0] >= self.threshold:
