@@ -180,9 +180,13 @@ class Retriever:
         if cfg.fusion == "rrf":
             order = [sorted(d, key=lambda c, d=d: -d[c]) for d in (dense, bm25)]
             return rrf(order, [cfg.dense_weight, 1 - cfg.dense_weight], cfg.rrf_k)
-        top_bm25 = max(bm25.values(), default=0.0) or 1.0
-        w = cfg.dense_weight
-        return {cid: w * dense.get(cid, 0.0) + (1 - w) * bm25.get(cid, 0.0) / top_bm25 for cid in dense.keys() | bm25}
+        top = max(bm25.values(), default=0.0) or 1.0
+        return {cid: self._convex(dense.get(cid, 0.0), bm25.get(cid, 0.0), top) for cid in dense.keys() | bm25}
+
+    def _convex(self, cosine: float, bm25: float, top_bm25: float) -> float:
+        """The tuned fusion: w * cosine + (1 - w) * BM25 / the best BM25 score among the candidates."""
+        w = self.config.dense_weight
+        return w * cosine + (1 - w) * bm25 / top_bm25
 
     def _best_per_paper(
         self, ranked: list[tuple[str, float]], dense: dict[str, float], bm25: dict[str, float], mode: Mode
@@ -193,8 +197,7 @@ class Retriever:
         for cid, score in ranked:
             best.setdefault(paper_of(cid), (cid, score))
         if mode == "hybrid" and self.config.fusion == "convex":
-            top_bm25 = max(bm25.values(), default=0.0) or 1.0
-            w = self.config.dense_weight
+            top = max(bm25.values(), default=0.0) or 1.0
             dmax: dict[str, float] = {}
             bmax: dict[str, float] = {}
             for cid, s in dense.items():
@@ -204,8 +207,7 @@ class Retriever:
                 pid = paper_of(cid)
                 bmax[pid] = max(bmax.get(pid, 0.0), s)
             best = {
-                pid: (cid, w * dmax.get(pid, 0.0) + (1 - w) * bmax.get(pid, 0.0) / top_bm25)
-                for pid, (cid, _) in best.items()
+                pid: (cid, self._convex(dmax.get(pid, 0.0), bmax.get(pid, 0.0), top)) for pid, (cid, _) in best.items()
             }
         return sorted(((pid, cid, s) for pid, (cid, s) in best.items()), key=lambda t: -t[2])
 
