@@ -175,6 +175,12 @@ class Assistant:
         with self._lock:
             return self.retriever.search(query, k, mode=mode, year=year, sources=sources, mmr=mmr)
 
+    def wants_mmr(self, question: str) -> bool:
+        """Whether answer retrieval diversifies with MMR (`RAG_MMR`: always, never, auto = list-style questions)."""
+        if self.settings.mmr == "auto":
+            return is_list_question(question)
+        return self.settings.mmr == "always"
+
     # --- answers -------------------------------------------------------------------------
     def answerer(self, backend: str | None = None, model: str | None = None) -> Answerer:
         """The answerer for a backend (default: `RAG_LLM`, `auto` resolved) and an optional OpenAI model name;
@@ -207,7 +213,7 @@ class Assistant:
         started = time.perf_counter()
         standalone = answerer.condense(question, history or [])
         hits = self.search(
-            standalone, k or self.settings.answer_k, year=year, sources=sources, mmr=is_list_question(standalone)
+            standalone, k or self.settings.answer_k, year=year, sources=sources, mmr=self.wants_mmr(standalone)
         )
         retrieve_s = time.perf_counter() - started
         for item in answerer.stream(standalone, hits, retrieve_s=retrieve_s):

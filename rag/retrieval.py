@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from rag.fusion import Mode, best_per_paper, diversify, fuse, paper_of, rrf
 from rag.index.bm25 import BM25Index
 from rag.index.embedders import Embedder
 from rag.index.manifest import Manifest
@@ -23,7 +24,7 @@ from rag.index.store import VectorStore
 from rag.types import Hit
 
 log = logging.getLogger(__name__)
-Mode = Literal["hybrid", "dense", "bm25"]
+__all__ = ["Mode", "RetrievalConfig", "Retriever", "keyword_query", "paper_of", "rrf"]
 
 _POLITENESS = re.compile(
     r"\b(?:(?:can|could|would|will) you(?: please)?|please|tell me|show me|find me|help me find|"
@@ -38,20 +39,6 @@ def keyword_query(question: str) -> str:
     """The question without the chat politeness around it, for the lexical side."""
     stripped = _POLITENESS.sub(" ", question)
     return " ".join(stripped.split()) or question
-
-
-def rrf(rankings: Sequence[Sequence[str]], weights: Sequence[float], k: int = 60) -> dict[str, float]:
-    """Weighted reciprocal rank fusion of several best-first id lists."""
-    fused: dict[str, float] = {}
-    for ranking, weight in zip(rankings, weights, strict=True):
-        for rank, item in enumerate(ranking):
-            fused[item] = fused.get(item, 0.0) + weight / (k + rank + 1)
-    return fused
-
-
-def paper_of(chunk_id: str) -> str:
-    """The paper id of a chunk id (`<paper id>:<n>`)."""
-    return chunk_id.rsplit(":", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -138,7 +125,7 @@ class Retriever:
         cfg = self.config
         allowed = self.allowed_papers(year, sources)
         depth = max(cfg.depth, k * 3)
-        qvec = self._embedder().embed_query(query) if mode != "bm25" or mmr else None
+        qvec = self._embedder().embed_query(query) if mode != "bm25" else None
 
         dense: dict[str, float] = self._dense(qvec, depth, allowed, year, bool(sources)) if mode != "bm25" else {}
         bm25: dict[str, float] = {}
@@ -157,77 +144,24 @@ class Retriever:
             else:
                 bm25 = {index.ids[i]: float(scores[i]) for i in np.argsort(-scores)[:depth] if scores[i] > 0}
 
-        chunk_scores = self._fuse(dense, bm25, mode)
-        per_retriever = {"dense": dense, "bm25": bm25}
-        ranked = sorted(chunk_scores.items(), key=lambda kv: -kv[1])
-        best = self._best_per_paper(ranked, dense, bm25, mode)
-        if mmr and qvec is not None:
-            best = self._mmr(best, k)
-        return self._hits(best[:k], per_retriever)
+        chunk_scores = fuse(dense, bm25, mode, cfg.fusion, cfg.dense_weight, cfg.rrf_k)
+        best = best_per_paper(
+            chunk_scores,
+            dense,
+            bm25,
+            paper_level_convex=mode == "hybrid" and cfg.fusion == "convex",
+            dense_weight=cfg.dense_weight,
+        )
+        if mmr:
+            pool = best[: max(k * 4, 20)]
+            best = diversify(best, self.store.vectors([cid for _, cid, _ in pool]), k, cfg.mmr_lambda, len(pool))
+        return self._hits(best[:k], {"dense": dense, "bm25": bm25})
 
     def _cosines(self, qvec: np.ndarray, chunk_ids: list[str]) -> dict[str, float]:
         if not chunk_ids:
             return {}
         vectors = self.store.vectors(chunk_ids)
         return {cid: float(np.dot(v, qvec)) for cid, v in vectors.items()}
-
-    def _fuse(self, dense: dict[str, float], bm25: dict[str, float], mode: Mode) -> dict[str, float]:
-        if mode == "dense":
-            return dense
-        if mode == "bm25":
-            return bm25
-        cfg = self.config
-        if cfg.fusion == "rrf":
-            order = [sorted(d, key=lambda c, d=d: -d[c]) for d in (dense, bm25)]
-            return rrf(order, [cfg.dense_weight, 1 - cfg.dense_weight], cfg.rrf_k)
-        top = max(bm25.values(), default=0.0) or 1.0
-        return {cid: self._convex(dense.get(cid, 0.0), bm25.get(cid, 0.0), top) for cid in dense.keys() | bm25}
-
-    def _convex(self, cosine: float, bm25: float, top_bm25: float) -> float:
-        """The tuned fusion: w * cosine + (1 - w) * BM25 / the best BM25 score among the candidates."""
-        w = self.config.dense_weight
-        return w * cosine + (1 - w) * bm25 / top_bm25
-
-    def _best_per_paper(
-        self, ranked: list[tuple[str, float]], dense: dict[str, float], bm25: dict[str, float], mode: Mode
-    ) -> list[tuple[str, str, float]]:
-        """(paper, best chunk, paper score) best first; in hybrid mode a paper's score fuses its best cosine and
-        its best BM25 score (as tuned), its passage is its best fused chunk."""
-        best: dict[str, tuple[str, float]] = {}
-        for cid, score in ranked:
-            best.setdefault(paper_of(cid), (cid, score))
-        if mode == "hybrid" and self.config.fusion == "convex":
-            top = max(bm25.values(), default=0.0) or 1.0
-            dmax: dict[str, float] = {}
-            bmax: dict[str, float] = {}
-            for cid, s in dense.items():
-                pid = paper_of(cid)
-                dmax[pid] = max(dmax.get(pid, -1.0), s)
-            for cid, s in bm25.items():
-                pid = paper_of(cid)
-                bmax[pid] = max(bmax.get(pid, 0.0), s)
-            best = {
-                pid: (cid, self._convex(dmax.get(pid, 0.0), bmax.get(pid, 0.0), top)) for pid, (cid, _) in best.items()
-            }
-        return sorted(((pid, cid, s) for pid, (cid, s) in best.items()), key=lambda t: -t[2])
-
-    def _mmr(self, ranked: list[tuple[str, str, float]], k: int) -> list[tuple[str, str, float]]:
-        """Maximal marginal relevance over the fused candidates (for list-style questions)."""
-        pool = ranked[: max(k * 4, 20)]
-        vectors = self.store.vectors([cid for _, cid, _ in pool])
-        if not pool or len(vectors) < len(pool):
-            return ranked
-        scores = np.array([s for _, _, s in pool])
-        rel = (scores - scores.min()) / (np.ptp(scores) or 1.0)
-        mat = np.stack([vectors[cid] for _, cid, _ in pool])
-        sim = mat @ mat.T
-        lam = self.config.mmr_lambda
-        chosen: list[int] = [0]
-        while len(chosen) < min(k, len(pool)):
-            rest = [i for i in range(len(pool)) if i not in chosen]
-            gains = [lam * rel[i] - (1 - lam) * max(sim[i, j] for j in chosen) for i in rest]
-            chosen.append(rest[int(np.argmax(gains))])
-        return [pool[i] for i in chosen]
 
     def _hits(self, best: list[tuple[str, str, float]], per_retriever: dict[str, dict[str, float]]) -> list[Hit]:
         chunks = self.manifest.chunks(cid for _, cid, _ in best)

@@ -6,7 +6,9 @@ import math
 
 import pytest
 
+from rag import Answer, Citation, Hit, Paper, SentenceCheck, Settings
 from rag.evaluation.answers import aggregate, citation_precision, citation_recall, key_fact_score
+from rag.evaluation.judge import Judge, parse_verdict
 from rag.evaluation.metrics import mean, mrr_at_k, ndcg_at_k, percentile, recall_at_k
 
 
@@ -77,6 +79,15 @@ def test_aggregate_abstention_figures() -> None:
     assert m["citation_precision"] == 1.0  # the refused question cites nothing: not in the precision mean
     assert m["citation_recall"] == 0.5
     assert m["faithfulness"] is None and m["answer_correctness"] is None  # no judge: not measured
+    assert m["judge_replies"] == 0 and m["judge_unparsed"] == 0
+
+    judged = [pred(True, False, 1.0), pred(True, False, 1.0), pred(False, True)]
+    judged[0] |= {"faithfulness": 0.5, "correctness": 1.0, "judge_unparsed": 0, "judge_verdicts": [{"raw": "yes"}]}
+    judged[1] |= {"faithfulness": None, "correctness": 0.0, "judge_unparsed": 2}  # unparsed: out of the mean
+    judged[1]["judge_verdicts"] = [{"raw": "maybe"}, {"raw": "hmm"}, {"raw": None}]  # None: uncited, no call
+    m = aggregate(judged)
+    assert m["faithfulness"] == 0.5 and m["answer_correctness"] == 0.5
+    assert m["judge_replies"] == 3 and m["judge_unparsed"] == 2
 
 
 def test_qa_set_rejects_an_unknown_type(tmp_path) -> None:
@@ -86,3 +97,107 @@ def test_qa_set_rejects_an_unknown_type(tmp_path) -> None:
     path.write_text('{"question": "q", "gold": ["x"], "type": "factoid"}\n{"question": "q2", "type": "trivia"}\n')
     with pytest.raises(ValueError, match=r"qa.jsonl:2: unknown type 'trivia'"):
         load_qa(path)
+
+
+@pytest.mark.parametrize(
+    ("reply", "score"),
+    [
+        ("yes", 1.0),
+        ("Yes. The source states it.", 1.0),
+        ("**No** - the source is about bees.", 0.0),
+        ("partly\nonly the first half", 0.5),
+        ("\n  0.75\nmost claims", 0.75),
+        ("Score: 1", 1.0),
+        ("80%", 0.8),
+        ("4/5", 0.8),
+        ("1.", 1.0),
+        ("10", None),  # out of range: not guessed
+        ("The answer is mostly right.", None),
+        ("", None),
+        ("1. The claim is supported", None),  # a numbered list, not a score
+    ],
+)
+def test_judge_replies_parse_or_are_unparsed(reply: str, score: float | None) -> None:
+    assert parse_verdict(reply) == score
+
+
+def judged_answer() -> Answer:
+    tts = Paper(id="tts", title="Transformer TTS", abstract="It trains 4.25 times faster than Tacotron2.")
+    wrn = Paper(id="wrn", title="Wide ResNets", abstract="Wide residual networks beat deep ones.")
+    return Answer(
+        question="q",
+        text="It trains 4.25 times faster [1]. Wide nets win [2]. The moon is cheese [unsupported].",
+        citations=[Citation(number=1, paper=tts), Citation(number=2, paper=wrn)],
+        sources=[Hit(paper=tts, score=1.0, passage="PASSAGE-TTS"), Hit(paper=wrn, score=0.9, passage="PASSAGE-WRN")],
+        sentences=[
+            SentenceCheck(text="It trains 4.25 times faster.", citations=[1]),
+            SentenceCheck(text="Wide nets win.", citations=[2]),
+            SentenceCheck(text="The moon is cheese.", citations=[], supported=False),
+            SentenceCheck(text="", citations=[], supported=True),  # no claim: not judged
+        ],
+    )
+
+
+def test_judge_scores_each_cited_claim_against_its_cited_source(tmp_path) -> None:
+    prompts: list[str] = []
+
+    def complete(prompt: str) -> str:
+        prompts.append(prompt)
+        if "Reference answer" in prompt:
+            return "partly: the speed-up is right"
+        return "yes" if "PASSAGE-TTS" in prompt else "I cannot tell"
+
+    judge = Judge(Settings(data_dir=tmp_path, judge_model="m"), complete=complete)
+    result = judge.judge("How fast?", judged_answer(), "4.25 times faster")
+    # claim 1 supported, claim 2 unparsed (left out), claim 3 uncited: 0 without a call -> (1 + 0) / 2
+    assert result.faithfulness == 0.5 and result.correctness == 0.5 and result.unparsed == 1
+    assert len(prompts) == 3  # two cited claims and the correctness question
+    assert "PASSAGE-TTS" in prompts[0] and "PASSAGE-WRN" not in prompts[0] and "4.25 times faster" in prompts[0]
+    assert "PASSAGE-WRN" in prompts[1] and "PASSAGE-TTS" not in prompts[1]
+    records = result.records()
+    assert [(r["kind"], r["score"], r["raw"], r["parsed"]) for r in records] == [
+        ("faithfulness", 1.0, "yes", True),
+        ("faithfulness", None, "I cannot tell", False),
+        ("faithfulness", 0.0, None, True),
+        ("correctness", 0.5, "partly: the speed-up is right", True),
+    ]
+    assert records[0]["citations"] == [1] and records[0]["claim"] == "It trains 4.25 times faster."
+
+
+def test_judge_skips_faithfulness_of_an_abstention_and_correctness_without_a_reference(tmp_path) -> None:
+    judge = Judge(Settings(data_dir=tmp_path, judge_model="m"), complete=lambda prompt: "yes")
+    abstained = judged_answer().model_copy(update={"abstained": True})
+    assert judge.judge("q", abstained, None).verdicts == []
+    result = judge.judge("q", judged_answer(), "")
+    assert result.correctness is None and all(v.kind == "faithfulness" for v in result.verdicts)
+    assert result.faithfulness == pytest.approx(2 / 3)  # two supported, one uncited
+
+
+def test_metrics_equal_ir_measures_on_random_rankings() -> None:
+    """nDCG@10, MRR@10 and recall@k against trec_eval's (via ir-measures) on 60 random graded queries."""
+    import random
+
+    import ir_measures
+    from ir_measures import RR, R, nDCG
+
+    rng = random.Random(7)
+    docs = [f"d{i}" for i in range(40)]
+    qrels, run, ours = [], [], {"ndcg": [], "rr": [], "r5": [], "r100": []}
+    for q in range(60):
+        qid = f"q{q}"
+        grades = {d: rng.choice([0, 1, 1, 2, 3]) for d in rng.sample(docs, rng.randint(1, 8))}
+        ranked = rng.sample(docs, rng.randint(0, 30))
+        qrels += [ir_measures.Qrel(qid, d, g) for d, g in grades.items()]
+        run += [ir_measures.ScoredDoc(qid, d, float(len(ranked) - i)) for i, d in enumerate(ranked)]
+        ours["ndcg"].append(ndcg_at_k(ranked, grades, 10))
+        ours["rr"].append(mrr_at_k(ranked, grades, 10))
+        ours["r5"].append(recall_at_k(ranked, grades, 5))
+        ours["r100"].append(recall_at_k(ranked, grades, 100))
+    # trec_eval skips a query with no retrieved document; so does this comparison
+    kept = {s.query_id for s in run}
+    qrels = [r for r in qrels if r.query_id in kept]
+    ref = ir_measures.calc_aggregate([nDCG @ 10, RR @ 10, R @ 5, R @ 100], qrels, run)
+    index = [i for i in range(60) if f"q{i}" in kept]
+    for name, measure in (("ndcg", nDCG @ 10), ("rr", RR @ 10), ("r5", R @ 5), ("r100", R @ 100)):
+        assert round(mean([ours[name][i] for i in index]), 6) == round(ref[measure], 6), name
+    assert 0.1 < ref[nDCG @ 10] < 0.9  # a spread of values, not all zeros or ones

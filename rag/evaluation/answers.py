@@ -50,7 +50,9 @@ def evaluate_answers(
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Ask every question; return aggregate metrics and one prediction record per question.
 
-    With a `judge`, faithfulness and answer correctness are scored too; without one they are None.
+    With a `judge`, faithfulness and answer correctness are scored too, and the judge's raw verdicts kept in
+    each record (`judge_verdicts`); replies that did not parse are counted (`judge_unparsed`) and left out of
+    the means. Without a judge both metrics are None (not measured).
     """
     resolver = GoldResolver(assistant.manifest.iter_papers())
     predictions: list[dict[str, Any]] = []
@@ -60,6 +62,7 @@ def evaluate_answers(
         answer = assistant.ask(item.question, history=item.history or None, backend=backend)
         seconds = time.perf_counter() - started
         cited = {c.paper.id for c in answer.citations}
+        judged = judge.judge(item.question, answer, item.answer if item.answerable else None) if judge else None
         predictions.append(
             {
                 "id": item.id,
@@ -87,6 +90,10 @@ def evaluate_answers(
                 "model": answer.model,
                 "usage": answer.usage,
                 "notice": answer.notice,
+                "faithfulness": judged.faithfulness if judged else None,
+                "correctness": judged.correctness if judged else None,
+                "judge_unparsed": judged.unparsed if judged else 0,
+                "judge_verdicts": judged.records() if judged else [],
             }
         )
     return aggregate(predictions), predictions
@@ -122,6 +129,8 @@ def aggregate(predictions: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "completion_tokens": completion,
         "faithfulness": _mean_or_none([p.get("faithfulness") for p in predictions]),
         "answer_correctness": _mean_or_none([p.get("correctness") for p in predictions]),
+        "judge_replies": sum(v["raw"] is not None for p in predictions for v in p.get("judge_verdicts", [])),
+        "judge_unparsed": sum(p.get("judge_unparsed", 0) for p in predictions),
     }
 
 

@@ -29,6 +29,12 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _judge_counts(answers: dict[str, Any]) -> str:
+    """'N (M unparsed)' judge replies, or '-' without a judge."""
+    replies = answers.get("judge_replies", 0)
+    return f"{replies} ({answers.get('judge_unparsed', 0)} unparsed)" if replies else "-"
+
+
 def _table(rows: dict[str, dict[str, Any]], cols: list[str]) -> list[str]:
     lines = ["| config | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     lines += [f"| {name} | " + " | ".join(_fmt(m.get(c)) for c in cols) + " |" for name, m in rows.items()]
@@ -99,9 +105,26 @@ def _plots(out: Path, results: dict[str, Any], predictions: list[dict[str, Any]]
     return made
 
 
-def write_report(out: Path, results: dict[str, Any], predictions: list[dict[str, Any]], worst: int = 10) -> None:
-    """Write every output of one eval run into `out`."""
+def write_run(path: Path, rankings: dict[str, list[str]], tag: str) -> None:
+    """A TREC run file (`qid Q0 docid rank score tag`) of best-first rankings. Scores are rank-derived
+    (n, n-1, ...) so that tools which re-sort by score (trec_eval, ir-measures) see exactly this order."""
+    with path.open("w", encoding="utf-8") as fh:
+        for qid, ranked in rankings.items():
+            for rank, doc in enumerate(ranked, start=1):
+                fh.write(f"{qid} Q0 {doc} {rank} {len(ranked) - rank + 1} {tag}\n")
+
+
+def write_report(
+    out: Path,
+    results: dict[str, Any],
+    predictions: list[dict[str, Any]],
+    worst: int = 10,
+    runs: dict[str, dict[str, list[str]]] | None = None,
+) -> None:
+    """Write every output of one eval run into `out` (and `run-<config>.trec` for each of `runs`)."""
     out.mkdir(parents=True, exist_ok=True)
+    for name, rankings in (runs or {}).items():
+        write_run(out / f"run-{name}.trec", rankings, name)
     (out / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
     with (out / "predictions.jsonl").open("w") as fh:
         for p in predictions:
@@ -126,6 +149,7 @@ def write_report(out: Path, results: dict[str, Any], predictions: list[dict[str,
                 "judge": r["answers"]["judge"],
                 "faithfulness": r["answers"]["faithfulness"],
                 "answer_correctness": r["answers"]["answer_correctness"],
+                "judge replies (unparsed)": _judge_counts(r["answers"]),
                 "cost / 1000 q (USD)": r["answers"]["cost_per_1000_questions_usd"],
                 "prompt tokens": r["answers"]["prompt_tokens"],
                 "completion tokens": r["answers"]["completion_tokens"],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from tqdm.auto import tqdm
@@ -23,9 +23,13 @@ def evaluate_retrieval(
     ks: Sequence[int] = KS,
     progress: bool = False,
     latency_k: int = 10,
+    mmr: Callable[[str], bool] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Metrics per mode: recall@k for each k, mrr@10, ndcg@10, and warm search latency p50/p95 (ms)
     of a `latency_k` search (the default page size).
+
+    `mmr(query)` says whether to diversify a query's ranking (as answer retrieval would: pass
+    `assistant.wants_mmr`); default never.
 
     Also returns the per-query ranking under `rankings` for reports.
     """
@@ -37,10 +41,11 @@ def evaluate_retrieval(
         mrr, ndcg, latency = [], [], []
         rankings: dict[str, list[str]] = {}
         for qid, text in tqdm(queries.items(), desc=mode, disable=not progress, leave=False):
+            diversify = bool(mmr and mmr(text))
             started = time.perf_counter()
-            assistant.search(text, k=latency_k, mode=mode)
+            assistant.search(text, k=latency_k, mode=mode, mmr=diversify)
             latency.append((time.perf_counter() - started) * 1000)
-            hits = assistant.search(text, k=depth, mode=mode)
+            hits = assistant.search(text, k=depth, mode=mode, mmr=diversify)
             ranked = [h.paper.id for h in hits]
             rankings[qid] = ranked
             gold = qrels[qid]

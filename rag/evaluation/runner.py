@@ -101,12 +101,14 @@ def run_eval(
     out: Path | None = None,
     progress: bool = True,
 ) -> tuple[Path, dict[str, Any]]:
-    """Evaluate each configuration; write metrics.json, report.md, plots and predictions.jsonl to `out`."""
+    """Evaluate each configuration; write metrics.json, report.md, plots and predictions.jsonl to `out`, and for a
+    BEIR set one TREC run file per configuration (`run-<config>.trec`, the ranking the metrics were computed on)."""
     base = settings or Settings()
     out = out or Path("eval") / "reports" / datetime.now().strftime("%Y%m%d-%H%M%S")
     use_qa = qa is not None or beir is None
     results: dict[str, Any] = {}
     predictions: list[dict[str, Any]] = []
+    runs: dict[str, dict[str, list[str]]] = {}
     for config in [load_config(c) for c in (configs or ["default"])]:
         s = _settings_for(base, config)
         assistant = Assistant(s)
@@ -121,7 +123,13 @@ def run_eval(
             queries = {i.id: i.question for i in answerable}
             qrels = {i.id: dict.fromkeys(resolver.resolve_all(i.gold)[0], 1.0) for i in answerable}
             retrieval = evaluate_retrieval(
-                assistant, queries, qrels, modes=[s.search_mode], ks=(1, 5, 10), progress=progress
+                assistant,
+                queries,
+                qrels,
+                modes=[s.search_mode],
+                ks=(1, 5, 10),
+                progress=progress,
+                mmr=assistant.wants_mmr,
             )[s.search_mode]
             rankings = retrieval.pop("rankings")
             judge = Judge(s) if Judge.configured(s) else None
@@ -139,9 +147,16 @@ def run_eval(
             beir_assistant = Assistant(s.model_copy(update={"data_dir": base.data_dir / "beir" / f"{beir.name}-{key}"}))
             beir_assistant.ingest([data.corpus], progress=progress)
             queries = dict(list(data.queries.items())[:limit])
-            res = evaluate_retrieval(beir_assistant, queries, data.qrels, modes=[s.search_mode], progress=progress)
-            res[s.search_mode].pop("rankings")
+            res = evaluate_retrieval(
+                beir_assistant,
+                queries,
+                data.qrels,
+                modes=[s.search_mode],
+                progress=progress,
+                mmr=beir_assistant.wants_mmr,
+            )
+            runs[config.name] = res[s.search_mode].pop("rankings")
             entry["beir"] = {"name": beir.name, "split": "test", **res[s.search_mode]}
         results[config.name] = entry
-    write_report(out, results, predictions)
+    write_report(out, results, predictions, runs=runs)
     return out, results

@@ -22,7 +22,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "system": frozenset({"no_answer"}),
     "answer": frozenset({"sources", "question"}),
     "condense": frozenset({"history", "question"}),
-    "judge_faithfulness": frozenset({"answer", "sources"}),
+    "judge_faithfulness": frozenset({"claim", "sources"}),
     "judge_correctness": frozenset({"question", "answer", "reference"}),
 }
 
