@@ -9,21 +9,26 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.answering import Answerer, resolve_backend
 from rag.config import Settings
 from rag.corpus.load import bundled_corpus_dir
-from rag.errors import IndexMismatchError
+from rag.errors import ConfigError, IndexMismatchError, InputError
+from rag.generation.backends import ChatBackend
 from rag.generation.extractive import is_list_question
 from rag.index.bm25 import BM25Index
 from rag.index.chunking import Chunker
 from rag.index.embedders import Embedder, embedder_name, make_embedder
 from rag.index.ingest import Ingestor
+from rag.index.lock import WriterLock
 from rag.index.manifest import Manifest
 from rag.index.store import VectorStore
 from rag.retrieval import Mode, RetrievalConfig, Retriever
-from rag.types import Answer, Hit, IndexStats, IngestReport
+from rag.types import Answer, Hit, IndexStats, IngestReport, Paper
+
+if TYPE_CHECKING:
+    from rag.integrations.llama_index import AssistantQueryEngine, AssistantRetriever
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +41,34 @@ class Assistant:
     >>> a.search("speech synthesis with transformers", k=5)
     """
 
-    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        store: VectorStore | None = None,
+        chat: ChatBackend | None = None,
+        llm: Any = None,
+        **overrides: Any,
+    ) -> None:
+        """`embedder`, `store` and `chat` replace the components the settings would build (tests inject
+        fakes here: `HashEmbedder`, `VectorStore.in_memory`, a scripted `ChatBackend`). `llm` is any llama-index
+        LLM to answer with (the settings form: `RAG_LLM_CLASS` and `RAG_LLM_KWARGS`)."""
         base = settings or Settings()
         self.settings = base.model_copy(update=overrides) if overrides else base
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.manifest = Manifest(self.settings.manifest_path)
         self._bm25: BM25Index | None = None
         self._answerers: dict[str, Answerer] = {}
-        self._lock = threading.RLock()  # the UI serves several users from one Assistant
+        self._chat = chat
+        if llm is not None or (chat is None and self.settings.llm_class):
+            self._chat = self._llama_index_chat(llm, chat)
+        if embedder is not None:
+            self.__dict__["embedder"] = embedder
+        if store is not None:
+            self.__dict__["store"] = store
+        self._writer = WriterLock(self.settings.data_dir, self.settings.write_lock_timeout)
+        self._bm25_mu = threading.Lock()
 
     # --- components (built on first use) -------------------------------------------------
     @cached_property
@@ -56,13 +81,19 @@ class Assistant:
         """The embedding model (loaded on first use)."""
         return make_embedder(self.settings)
 
+    def _embedder_name(self) -> str:
+        return self.__dict__["embedder"].name if "embedder" in self.__dict__ else embedder_name(self.settings)
+
     def _get_embedder(self) -> Embedder:
         return self.embedder
 
     def _get_bm25(self) -> BM25Index:
-        if self._bm25 is None:
-            self._bm25 = BM25Index.load(self.settings.bm25_dir)
-        return self._bm25
+        """The current BM25 index; reloaded when another process (or an ingest) saved a newer one."""
+        current = BM25Index.current_generation(self.settings.bm25_dir)
+        with self._bm25_mu:
+            if self._bm25 is None or self._bm25.generation != current:
+                self._bm25 = BM25Index.load(self.settings.bm25_dir)
+            return self._bm25
 
     @cached_property
     def retriever(self) -> Retriever:
@@ -73,7 +104,7 @@ class Assistant:
 
     def _check_model(self) -> None:
         built_with = self.manifest.get_meta("embed_model")
-        configured = embedder_name(self.settings)
+        configured = self._embedder_name()
         if built_with and built_with != configured:
             raise IndexMismatchError(
                 f"the index in {self.settings.data_dir} was built with {built_with}, but {configured} is "
@@ -94,16 +125,22 @@ class Assistant:
         `prune` removes papers whose source files are gone; `reindex` wipes the index first
         (needed after changing the embedding model).
         """
-        with self._lock:
-            return self._ingest(paths, prune=prune, reindex=reindex, progress=progress)
+        with self._writer:
+            if reindex:
+                self._reset()
+            self._check_model()
+            ingestor = self._ingestor()
+            try:
+                return ingestor.ingest(
+                    list(paths) if paths is not None else [bundled_corpus_dir()], prune=prune, progress=progress
+                )
+            finally:
+                if ingestor.bm25 is not None:
+                    with self._bm25_mu:
+                        self._bm25 = ingestor.bm25
 
-    def _ingest(
-        self, paths: Iterable[str | Path] | None, *, prune: bool, reindex: bool, progress: bool
-    ) -> IngestReport:
-        if reindex:
-            self.reset()
-        self._check_model()
-        ingestor = Ingestor(
+    def _ingestor(self) -> Ingestor:
+        return Ingestor(
             self.manifest,
             self.store,
             Chunker(self.settings.chunk_size, self.settings.chunk_overlap, self.settings.embed_title),
@@ -113,16 +150,13 @@ class Assistant:
             bm25_b=self.settings.bm25_b,
             bm25_title_weight=self.settings.bm25_title_weight,
         )
-        report = ingestor.ingest(
-            list(paths) if paths is not None else [bundled_corpus_dir()],
-            prune=prune,
-            progress=progress,
-        )
-        self._bm25 = None  # reload the rebuilt index on next search
-        return report
 
     def reset(self) -> None:
         """Delete everything indexed."""
+        with self._writer:
+            self._reset()
+
+    def _reset(self) -> None:
         self.store.reset(self.settings)
         self.manifest.close()
         self.settings.manifest_path.unlink(missing_ok=True)
@@ -138,13 +172,11 @@ class Assistant:
     def stats(self) -> IndexStats:
         """Papers, chunks, sources, embedding model and index size."""
         size = sum(f.stat().st_size for f in self.settings.data_dir.rglob("*") if f.is_file())
-        with self._lock:
-            return self._stats(size)
-
-    def _stats(self, size: int) -> IndexStats:
         return IndexStats(
             papers=self.manifest.count_papers(),
             chunks=self.manifest.count_chunks(),
+            vectors=self.store.count(),
+            bm25_entries=len(self._get_bm25().ids),
             sources=self.manifest.sources(),
             embedding_model=self.manifest.get_meta("embed_model"),
             index_bytes=size,
@@ -172,8 +204,7 @@ class Assistant:
             return []
         k = k or self.settings.top_k
         mode = mode or self.settings.search_mode
-        with self._lock:
-            return self.retriever.search(query, k, mode=mode, year=year, sources=sources, mmr=mmr)
+        return self.retriever.search(query, k, mode=mode, year=year, sources=sources, mmr=mmr)
 
     def wants_mmr(self, question: str) -> bool:
         """Whether answer retrieval diversifies with MMR (`RAG_MMR`: always, never, auto = list-style questions)."""
@@ -185,11 +216,12 @@ class Assistant:
     def answerer(self, backend: str | None = None, model: str | None = None) -> Answerer:
         """The answerer for a backend (default: `RAG_LLM`, `auto` resolved) and an optional OpenAI model name;
         built once per pair."""
-        kind = backend or resolve_backend(self.settings)
+        chat = self._chat if backend in (None, "auto") else None
+        kind = chat.name if chat is not None else backend or resolve_backend(self.settings)
         key = f"{kind}:{model or ''}"
         if key not in self._answerers:
             settings = self.settings.model_copy(update={"openai_model": model}) if model else self.settings
-            self._answerers[key] = Answerer(settings, self.embedder, kind)
+            self._answerers[key] = Answerer(settings, self.embedder, kind, chat=chat)
         return self._answerers[key]
 
     def stream(
@@ -208,6 +240,11 @@ class Assistant:
         `history` is a list of {"role": "user"|"assistant", "content": ...} turns; a follow-up is
         condensed into a standalone question before retrieval.
         """
+        limit = self.settings.max_question_chars
+        if len(question) > limit:  # the one door of the UI, the API and the CLI
+            raise InputError(
+                f"the question is {len(question):,} characters long; the limit is {limit:,} (RAG_MAX_QUESTION_CHARS)"
+            )
         self._check_model()
         answerer = self.answerer(backend, model)
         started = time.perf_counter()
@@ -243,6 +280,46 @@ class Assistant:
                 answer = item
         assert answer is not None
         return answer
+
+    def paper(self, paper_id: str) -> Paper | None:
+        """One indexed paper by id, or None."""
+        return self.manifest.get(paper_id)
+
+    # --- other doors (llama-index) ---------------------------------------------------------
+    def _llama_index_chat(self, llm: Any, chat: ChatBackend | None) -> ChatBackend:
+        from rag.integrations.llama_index import LlamaIndexChat, llm_from_settings
+
+        if chat is not None:
+            raise ConfigError("pass either chat= or llm=, not both")
+        return LlamaIndexChat(llm if llm is not None else llm_from_settings(self.settings))
+
+    def as_retriever(
+        self,
+        k: int | None = None,
+        *,
+        mode: Mode | None = None,
+        year: tuple[int, int] | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> AssistantRetriever:
+        """This index as a llama-index `BaseRetriever`: nodes hold the passage, the paper's metadata (paper_id,
+        title, year, authors, source, url) and the fused score."""
+        from rag.integrations.llama_index import AssistantRetriever
+
+        return AssistantRetriever(self, k=k, mode=mode, year=year, sources=sources)
+
+    def as_query_engine(
+        self,
+        *,
+        k: int | None = None,
+        year: tuple[int, int] | None = None,
+        sources: Sequence[str] | None = None,
+        backend: str | None = None,
+    ) -> AssistantQueryEngine:
+        """The answering pipeline as a llama-index query engine: `Response.response` is the checked, cited
+        answer and `source_nodes` are the cited papers."""
+        from rag.integrations.llama_index import AssistantQueryEngine
+
+        return AssistantQueryEngine(self, k=k, year=year, sources=sources, backend=backend)
 
     def close(self) -> None:
         """Release the manifest database."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from platformdirs import user_data_dir
 from pydantic import AliasChoices, Field, SecretStr
@@ -35,11 +35,15 @@ class Settings(BaseSettings):
         description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset = embedded Chroma.",
     )
     collection: str = Field(default="abstracts", description="Chroma collection name.")
+    write_lock_timeout: float = Field(
+        default=60.0, ge=0, description="Seconds a second writer waits for the one updating the index before giving up."
+    )
 
     # --- embedding -----------------------------------------------------------------------
-    embed: Literal["local", "openai"] = Field(
+    embed: Literal["local", "openai", "hash"] = Field(
         default="local",
-        description="local = bundled all-MiniLM-L6-v2 (offline); openai = OpenAI embeddings API.",
+        description="local = bundled all-MiniLM-L6-v2 (offline); openai = OpenAI(-compatible) embeddings API; "
+        "hash = a hashed bag of words with no semantic quality, for tests and cost benchmarks.",
     )
     openai_embed_model: str = Field(
         default="text-embedding-3-small", description="Embedding model used when embed=openai."
@@ -67,15 +71,47 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("OPENAI_BASE_URL", "RAG_OPENAI_BASE_URL"),
         description="Base URL of an OpenAI-compatible server (Ollama, vLLM, llama.cpp server).",
     )
-    request_timeout: float = Field(default=60.0, gt=0, description="Seconds before an LLM call gives up.")
-    llm_max_retries: int = Field(default=2, ge=0, description="Retries on rate limits (429) and server errors.")
+    request_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds one LLM request may wait for the server (capped by answer_deadline)."
+    )
+    llm_max_retries: int = Field(
+        default=2, ge=0, description="Retries on rate limits (429) and server errors, only those that fit the deadline."
+    )
+    answer_deadline: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds an LLM call of an answer may take in all, retries included; after it the answer falls "
+        "back to the extractive one with a notice.",
+    )
     llm_context_window: int | None = Field(
         default=None, description="Model context in tokens (default: 2048 local, 4096 for a base URL, 128k OpenAI)."
     )
     max_answer_tokens: int = Field(default=300, ge=16, description="Longest answer the LLM may write.")
+    max_question_chars: int = Field(
+        default=2000, ge=10, description="Longest question accepted (UI, API and CLI alike), in characters."
+    )
     answer_k: int = Field(default=5, ge=1, description="Papers retrieved and offered to the answerer.")
     abstain_threshold: float = Field(
         default=0.35, description="Abstain when the best passage's cosine similarity to the question is below this."
+    )
+    partial_coverage: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Answer 'partial' when the cited abstracts hold less than this IDF-weighted share of the "
+        "question's words (calibrated on the dev split by eval/calibrate.py).",
+    )
+    abstain_coverage: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Abstain when the cited abstracts hold less than this IDF-weighted share of the question's words.",
+    )
+    fact_weight: float = Field(
+        default=0.2,
+        ge=0,
+        description="Extractive answers: score bonus for a sentence holding the asked kind of fact (a quantity of "
+        "what a number question measures, a name for a which-question).",
     )
 
     # --- evaluation --------------------------------------------------------------------------
@@ -97,6 +133,24 @@ class Settings(BaseSettings):
     ui_auth: SecretStr | None = Field(default=None, description="Optional login for `rag chat`, as user:password.")
     ui_max_upload_mb: int = Field(default=50, ge=1, description="Largest file the Library tab accepts.")
     ui_concurrency: int = Field(default=4, ge=1, description="Chat requests served at once.")
+
+    # --- REST API (`rag serve`) and llama-index LLMs -----------------------------------------
+    api_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token every REST endpoint requires when set (and the only way to enable POST /ingest); "
+        "never logged.",
+    )
+    api_max_upload_mb: int = Field(default=50, ge=1, description="Largest POST /ingest request body, in MB.")
+    llm_class: str | None = Field(
+        default=None,
+        description="A llama-index LLM class to answer with, as llama_index.llms.<provider>.<Class> "
+        "(e.g. llama_index.llms.ollama.Ollama); its package must be installed. Overrides `llm`.",
+    )
+    llm_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description='Keyword arguments for llm_class, as JSON (e.g. {"model": "llama3.2"}); keep keys in the '
+        "provider's own environment variables.",
+    )
 
     # --- retrieval (defaults tuned on SciFact train; see README) ---------------------------
     top_k: int = Field(default=10, ge=1, description="Papers returned by search.")

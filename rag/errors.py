@@ -28,3 +28,7 @@ class ConfigError(RagError):
 
 class BackendUnavailableError(RagError):
     """An LLM or embedding service could not be reached."""
+
+
+class IndexBusyError(RagError):
+    """Another process (or thread) is writing to the index."""

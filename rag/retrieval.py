@@ -69,45 +69,40 @@ class Retriever:
         self._embedder = embedder
         self.config = config or RetrievalConfig()
 
-    def allowed_papers(self, year: tuple[int, int] | None, sources: Sequence[str] | None) -> set[str] | None:
-        """Ids of the papers passing the filters (None = no filter)."""
-        if year is None and not sources:
+    def source_paths(self, sources: Sequence[str] | None) -> list[str] | None:
+        """The indexed source files that the given paths or file names name (None = no source filter)."""
+        if not sources:
             return None
-        sql, args = "SELECT id FROM papers WHERE 1=1", []
-        if year is not None:
-            sql += " AND year BETWEEN ? AND ?"
-            args += [min(year), max(year)]
-        if sources:
-            wanted = [
-                s
-                for s in self.manifest.sources()
-                if any(s == w or s.endswith("/" + w.lstrip("/")) or s.rsplit("/", 1)[-1] == w for w in sources)
-            ]
-            marks = ",".join("?" * len(wanted)) or "NULL"
-            sql += f" AND id IN (SELECT paper_id FROM links WHERE source IN ({marks}))"
-            args += wanted
-        return {r[0] for r in self.manifest.db.execute(sql, args)}
+        return [
+            s
+            for s in self.manifest.sources()
+            if any(s == w or s.endswith("/" + w.lstrip("/")) or s.rsplit("/", 1)[-1] == w for w in sources)
+        ]
 
     # --- the two retrievers --------------------------------------------------------------
     def _dense(
-        self, qvec: np.ndarray, n: int, allowed: set[str] | None, year: tuple[int, int] | None, by_source: bool
+        self, qvec: np.ndarray, n: int, year: tuple[int, int] | None, paths: list[str] | None
     ) -> dict[str, float]:
-        if allowed is not None and not allowed:
-            return {}
-        # a year range filters on Chroma's own metadata; only a source filter needs the list of paper ids
+        """Filters go to Chroma as metadata: the year, and one `s<n>` key per source file (no id lists)."""
         clauses: list[dict[str, Any]] = []
         if year is not None:
             clauses += [{"year": {"$gte": min(year)}}, {"year": {"$lte": max(year)}}]
-        if by_source and allowed is not None:
-            clauses.append({"paper_id": {"$in": sorted(allowed)}})
+        if paths is not None:
+            keys = [{f"s{sid}": True} for sid in self.manifest.source_ids(paths).values()]
+            if not keys:
+                return {}
+            clauses.append(keys[0] if len(keys) == 1 else {"$or": keys})
         where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
         return dict(self.store.query(qvec, n, where))
 
-    def _bm25_scores(self, query: str, allowed: set[str] | None) -> tuple[BM25Index, np.ndarray]:
+    def _bm25_scores(
+        self, query: str, year: tuple[int, int] | None, paths: list[str] | None
+    ) -> tuple[BM25Index, np.ndarray]:
         index = self._bm25()
         scores = index.scores(keyword_query(query))
-        if allowed is not None and len(scores):
-            scores = np.where(index.mask(allowed), scores, 0.0)
+        mask = index.mask(year, paths)
+        if mask is not None and len(scores):
+            scores = np.where(mask, scores, 0.0)
         return index, scores
 
     # --- search --------------------------------------------------------------------------
@@ -123,14 +118,16 @@ class Retriever:
     ) -> list[Hit]:
         """The `k` best papers for `query`, each with its best passage."""
         cfg = self.config
-        allowed = self.allowed_papers(year, sources)
+        paths = self.source_paths(sources)
+        if paths == []:
+            return []
         depth = max(cfg.depth, k * 3)
         qvec = self._embedder().embed_query(query) if mode != "bm25" else None
 
-        dense: dict[str, float] = self._dense(qvec, depth, allowed, year, bool(sources)) if mode != "bm25" else {}
+        dense: dict[str, float] = self._dense(qvec, depth, year, paths) if mode != "bm25" else {}
         bm25: dict[str, float] = {}
         if mode != "dense":
-            index, scores = self._bm25_scores(query, allowed)
+            index, scores = self._bm25_scores(query, year, paths)
             if mode == "hybrid":
                 top = np.argsort(-scores)[:depth] if len(scores) else []
                 candidates = {paper_of(dense_id) for dense_id in dense} | {

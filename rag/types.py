@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -45,7 +46,9 @@ class Chunk(BaseModel):
     id: str
     paper_id: str
     text: str = Field(description="The passage itself (a slice of the abstract).")
-    embed_text: str = Field(description="What gets embedded and BM25-indexed: title + passage.")
+    embed_text: str = Field(
+        default="", description="What gets embedded: title + passage (not stored; rebuilt by the chunker)."
+    )
     position: int = 0
 
 
@@ -85,8 +88,15 @@ class IngestReport(BaseModel):
     papers_unchanged: int = 0
     papers_removed: int = 0
     duplicates_merged: int = 0
+    conflicts: list[str] = Field(
+        default_factory=list, description="Records whose id was known with other text; the newer text was kept."
+    )
+    repaired: int = Field(default=0, description="Chunk vectors re-written to repair an interrupted ingest.")
     chunks_added: int = 0
     errors: list[FileError] = Field(default_factory=list)
+    skipped_unsupported: dict[str, int] = Field(
+        default_factory=dict, description="Files of unsupported types a directory walk passed over, by type."
+    )
     seconds: float = 0.0
     embed_seconds: float = 0.0
 
@@ -96,6 +106,8 @@ class IndexStats(BaseModel):
 
     papers: int
     chunks: int
+    vectors: int = Field(default=0, description="Chunk vectors in the vector store (equals `chunks` when healthy).")
+    bm25_entries: int = Field(default=0, description="Chunks in the BM25 index (equals `chunks` when healthy).")
     sources: list[str]
     embedding_model: str | None
     index_bytes: int
@@ -132,7 +144,12 @@ class Answer(BaseModel):
     text: str
     citations: list[Citation] = Field(default_factory=list)
     sources: list[Hit] = Field(default_factory=list, description="Every passage given to the model, in order.")
-    abstained: bool = False
+    abstained: bool = Field(default=False, description="True only for a full abstention (status 'abstained').")
+    status: Literal["answered", "partial", "abstained"] = Field(
+        default="answered",
+        description="answered; partial = the cited abstracts do not state the asked fact (see `missing`); abstained.",
+    )
+    missing: str | None = Field(default=None, description="What the sources do not state, for partial answers.")
     backend: str = ""
     model: str = ""
     timings: dict[str, float] = Field(default_factory=dict)

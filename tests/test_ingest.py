@@ -123,7 +123,6 @@ def test_mixing_embedding_models_is_refused_with_advice(tmp_path: Path) -> None:
     assistant = Assistant()
     assistant.ingest([FIXTURES / "papers.csv"], progress=False)
     assistant.manifest.set_meta("embed_model", "openai:text-embedding-3-small")
-    assistant.manifest.commit()
     with pytest.raises(IndexMismatchError, match="re-index"):
         assistant.search("bees")
     with pytest.raises(IndexMismatchError):

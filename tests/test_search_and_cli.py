@@ -68,7 +68,6 @@ def test_cli_refuses_a_mixed_model_index_with_one_line(tmp_path: Path) -> None:
     runner.invoke(app, ["ingest", str(FIXTURES / "papers.csv")])
     assistant = Assistant()
     assistant.manifest.set_meta("embed_model", "openai:text-embedding-3-small")
-    assistant.manifest.commit()
     result = runner.invoke(app, ["search", "bees"])
     assert result.exit_code == 1
     assert "rag ingest --reindex" in result.output and "Traceback" not in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,15 +36,27 @@ class BM25Index:
         self._retriever = None
         self._stem = _stemmer()
         self._positions: dict[str, list[int]] | None = None
+        self.years = np.zeros(0, dtype=np.int16)  # per chunk; 0 = unknown
+        self.source_positions: dict[str, np.ndarray] = {}  # source file -> indices of its papers' chunks
+        self.generation = ""
 
     def _tokenize(self, texts: Sequence[str]):
         return _bm25s().tokenize(list(texts), stopwords="en", stemmer=self._stem, show_progress=False)
 
-    def build(self, ids: Sequence[str], texts: Sequence[str]) -> None:
-        """Index `texts` (one per id), replacing whatever was indexed."""
+    def build(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        years: Sequence[int] | None = None,
+        sources: dict[str, Sequence[int]] | None = None,
+    ) -> None:
+        """Index `texts` (one per id), replacing whatever was indexed; `years` (0 = unknown) and `sources`
+        (file -> chunk indices) make the filter masks."""
         bm25s = _bm25s()
         self.ids = list(ids)
         self._positions = None
+        self.years = np.asarray(years if years is not None else [0] * len(self.ids), dtype=np.int16)
+        self.source_positions = {s: np.asarray(v, dtype=np.int64) for s, v in (sources or {}).items()}
         if not self.ids:
             self._retriever = None
             return
@@ -68,33 +81,77 @@ class BM25Index:
                 self._positions.setdefault(cid.rsplit(":", 1)[0], []).append(i)
         return self._positions.get(paper_id, [])
 
-    def mask(self, paper_ids: set[str]) -> np.ndarray:
-        """A boolean mask over `ids` keeping the chunks of these papers."""
-        return np.fromiter((cid.rsplit(":", 1)[0] in paper_ids for cid in self.ids), bool, len(self.ids))
+    def mask(self, year: tuple[int, int] | None = None, sources: Sequence[str] | None = None) -> np.ndarray | None:
+        """A boolean mask over `ids` keeping the chunks in the year range and from any of the source files
+        (None when there is no filter). Vectorised: no per-chunk Python loop."""
+        if year is None and sources is None:
+            return None
+        keep = np.ones(len(self.ids), dtype=bool)
+        if year is not None:
+            keep &= (self.years >= min(year)) & (self.years <= max(year))
+        if sources is not None:
+            by_source = np.zeros(len(self.ids), dtype=bool)
+            for source in sources:
+                if source in self.source_positions:
+                    by_source[self.source_positions[source]] = True
+            keep &= by_source
+        return keep
 
     @staticmethod
     def _query_tokens(tokens) -> list[str]:
         inverse = {v: k for k, v in tokens.vocab.items()}
         return [inverse[t] for t in tokens.ids[0]]
 
-    def save(self, folder: Path) -> None:
-        """Persist the index and its id list."""
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir(parents=True)
-        (folder / "ids.json").write_text(json.dumps(self.ids))
+    def save(self, folder: Path, generation: str) -> None:
+        """Persist the index as a new generation, then point `CURRENT` at it (an atomic rename), so a reader
+        never sees a half-written index; older generations are removed."""
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / generation
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir()
+        (target / "ids.json").write_text(json.dumps(self.ids))
+        np.save(target / "years.npy", self.years)
+        np.savez(target / "sources.npz", *self.source_positions.values())
+        (target / "sources.json").write_text(json.dumps(list(self.source_positions)))
         if self._retriever is not None:
-            self._retriever.save(str(folder / "index"))
+            self._retriever.save(str(target / "index"))
+        pointer = folder / f"CURRENT.{os.getpid()}"
+        pointer.write_text(generation)
+        os.replace(pointer, folder / "CURRENT")
+        self.generation = generation
+        for old in folder.iterdir():
+            if old.is_dir() and old.name != generation:
+                shutil.rmtree(old, ignore_errors=True)
+
+    @staticmethod
+    def current_generation(folder: Path) -> str:
+        """The generation `CURRENT` points at ('' when none was saved)."""
+        try:
+            return (folder / "CURRENT").read_text().strip()
+        except OSError:
+            return ""
 
     @classmethod
     def load(cls, folder: Path) -> BM25Index:
-        """Load a persisted index (an empty one when nothing was saved)."""
+        """Load the current persisted index (an empty one when nothing was saved)."""
         bm25s = _bm25s()
         index = cls()
-        ids_file = folder / "ids.json"
-        if ids_file.exists():
-            index.ids = json.loads(ids_file.read_text())
-            if (folder / "index").exists():
-                index._retriever = bm25s.BM25.load(str(folder / "index"))
-                index.k1, index.b = index._retriever.k1, index._retriever.b
+        generation = cls.current_generation(folder)
+        target = folder / generation if generation else folder
+        ids_file = target / "ids.json"
+        if not ids_file.exists():
+            return index
+        index.ids = json.loads(ids_file.read_text())
+        index.generation = generation
+        if (target / "years.npy").exists():
+            index.years = np.load(target / "years.npy")
+            names = json.loads((target / "sources.json").read_text())
+            with np.load(target / "sources.npz") as arrays:
+                index.source_positions = {name: arrays[f"arr_{i}"] for i, name in enumerate(names)}
+        else:
+            index.years = np.zeros(len(index.ids), dtype=np.int16)
+        if (target / "index").exists():
+            index._retriever = bm25s.BM25.load(str(target / "index"))
+            index.k1, index.b = index._retriever.k1, index._retriever.b
         return index

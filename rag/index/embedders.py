@@ -6,8 +6,11 @@ Batching and normalisation are written once in the base class; a backend impleme
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import re
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from functools import cache
@@ -81,6 +84,31 @@ class LocalEmbedder(Embedder):
         return self.model.encode(texts, batch_size=self.batch_size, convert_to_numpy=True, show_progress_bar=False)
 
 
+class HashEmbedder(Embedder):
+    """A stand-in: hashed bag of words (and word bigrams), no semantic quality, thousands of texts a second.
+
+    For tests and cost benchmarks (`RAG_EMBED=hash`): texts that share words get similar vectors, so
+    ranking logic can be checked without a model.
+    """
+
+    name = "hash:bow-256"
+    dim = 256
+    _WORD = re.compile(r"[a-z0-9]+")
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = self._WORD.findall(text.lower())
+            features = words + [f"{a} {b}" for a, b in itertools.pairwise(words)]
+            if not features:
+                out[row, 0] = 1.0
+                continue
+            codes = np.fromiter((zlib.crc32(f.encode()) for f in features), dtype=np.uint32, count=len(features))
+            signs = np.where(codes & 1, 1.0, -1.0).astype(np.float32)
+            np.add.at(out[row], (codes >> 1) % self.dim, signs)
+        return out
+
+
 class OpenAIEmbedder(Embedder):
     """OpenAI's embedding API (or a compatible server's) through the openai client."""
 
@@ -114,9 +142,13 @@ def make_embedder(settings: Settings) -> Embedder:
     """The embedder chosen by `settings.embed`."""
     if settings.embed == "openai":
         return OpenAIEmbedder(settings)
+    if settings.embed == "hash":
+        return HashEmbedder(settings.embed_batch_size)
     return LocalEmbedder(settings.embed_batch_size)
 
 
 def embedder_name(settings: Settings) -> str:
     """The name an embedder would have, without loading it."""
-    return f"openai:{settings.openai_embed_model}" if settings.embed == "openai" else LocalEmbedder.name
+    if settings.embed == "openai":
+        return f"openai:{settings.openai_embed_model}"
+    return HashEmbedder.name if settings.embed == "hash" else LocalEmbedder.name

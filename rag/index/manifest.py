@@ -1,13 +1,21 @@
 """The SQLite manifest: every paper, its chunks, where it was read from, and file fingerprints.
 
 It is the dedup index (normalised title and abstract keys), the source of truth for BM25
-rebuilds and statistics, and what makes re-ingestion incremental.
+rebuilds and statistics, and what makes re-ingestion incremental. It owns all the SQL.
+
+Writes happen only inside `transaction()` (all or nothing); the database runs in WAL mode so
+other processes keep reading while one writes. A *journal* of the chunk ids a batch is about to
+touch in the vector store is committed before the store is written, so a crash between the two
+can be repaired; a *lexical index dirty* mark is written in the same transaction as the papers and
+cleared only after the BM25 index was rebuilt.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +34,12 @@ CREATE TABLE IF NOT EXISTS links(
 CREATE INDEX IF NOT EXISTS links_source ON links(source);
 CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY, sha256 TEXT, size INTEGER, mtime REAL);
 CREATE TABLE IF NOT EXISTS chunks(
-    id TEXT PRIMARY KEY, paper_id TEXT NOT NULL, position INTEGER, text TEXT, embed_text TEXT);
+    id TEXT PRIMARY KEY, paper_id TEXT NOT NULL, position INTEGER, text TEXT);
 CREATE INDEX IF NOT EXISTS chunks_paper ON chunks(paper_id);
+CREATE TABLE IF NOT EXISTS source_ids(id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL);
+CREATE TABLE IF NOT EXISTS journal(chunk_id TEXT PRIMARY KEY);
 """
+BM25_DIRTY = "bm25_dirty"
 
 
 @dataclass(frozen=True)
@@ -42,39 +53,95 @@ class FileRecord:
 
 
 class Manifest:
-    """Papers, chunks, links to source files, and index metadata, in one SQLite file."""
+    """Papers, chunks, links to source files, and index metadata, in one SQLite file.
+
+    One connection shared by the threads of a process, each call under a lock; a transaction
+    holds the lock until it ends, so readers in other threads wait for one batch at most.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, check_same_thread=False)
-        self.db.executescript(_SCHEMA)
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=60)
+        self._mu = threading.RLock()
+        self._depth = 0
+        with self._mu:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            if self.db.execute("SELECT 1 FROM sqlite_master WHERE name='journal'").fetchone() is None:
+                self.db.executescript(_SCHEMA)  # a new index, or one made before source ids and the journal
+                self.db.execute("INSERT OR IGNORE INTO source_ids(path) SELECT DISTINCT source FROM links")
 
     def close(self) -> None:
         """Close the database."""
-        self.db.close()
+        with self._mu:
+            self.db.close()
 
-    def commit(self) -> None:
-        """Make everything written so far durable."""
-        self.db.commit()
+    def _q(self, sql: str, args: Iterable[object] = ()) -> list[tuple]:
+        with self._mu:
+            return self.db.execute(sql, tuple(args)).fetchall()
+
+    def _one(self, sql: str, args: Iterable[object] = ()) -> tuple | None:
+        with self._mu:
+            return self.db.execute(sql, tuple(args)).fetchone()
+
+    def _w(self, sql: str, args: Iterable[object] = ()) -> None:
+        if self._depth == 0:
+            raise RuntimeError("manifest writes happen inside transaction()")
+        self.db.execute(sql, tuple(args))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together, or not at all (rolled back on any exception)."""
+        with self._mu:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self.db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            else:
+                self.db.execute("COMMIT")
+            finally:
+                self._depth = 0
 
     # --- metadata ------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
         """A stored metadata value."""
-        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        row = self._one("SELECT value FROM meta WHERE key=?", (key,))
         return row[0] if row else None
 
-    def set_meta(self, key: str, value: str) -> None:
-        """Store a metadata value."""
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Store (or, with None, remove) a metadata value."""
+        with self.transaction():
+            if value is None:
+                self._w("DELETE FROM meta WHERE key=?", (key,))
+            else:
+                self._w("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    def mark_lexical_dirty(self) -> None:
+        """Note that the BM25 index no longer matches the papers (cleared after a rebuild)."""
+        self.set_meta(BM25_DIRTY, "1")
+
+    def lexical_dirty(self) -> bool:
+        """Whether the BM25 index must be rebuilt before it matches the papers."""
+        return self.get_meta(BM25_DIRTY) is not None
 
     # --- papers --------------------------------------------------------------------------
     def _paper(self, pid: str, data: str) -> Paper:
-        links = self.db.execute("SELECT source, line FROM links WHERE paper_id=? ORDER BY rowid", (pid,)).fetchall()
+        links = self._q("SELECT source, line FROM links WHERE paper_id=? ORDER BY rowid", (pid,))
         return Paper.model_validate_json(data).model_copy(update={"sources": tuple(f"{s}:{ln}" for s, ln in links)})
 
     def get(self, pid: str) -> Paper | None:
         """The paper with this id, its sources filled in."""
-        row = self.db.execute("SELECT data FROM papers WHERE id=?", (pid,)).fetchone()
+        row = self._one("SELECT data FROM papers WHERE id=?", (pid,))
         return self._paper(pid, row[0]) if row else None
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Paper]:
@@ -83,112 +150,180 @@ class Manifest:
 
     def find(self, abstract_key: str, title_key: str | None) -> str | None:
         """The id of a stored copy of a paper, matched on abstract first, then title."""
-        row = self.db.execute("SELECT id FROM papers WHERE abstract_key=?", (abstract_key,)).fetchone()
+        row = self._one("SELECT id FROM papers WHERE abstract_key=?", (abstract_key,))
         if row is None and title_key:
-            row = self.db.execute("SELECT id FROM papers WHERE title_key=?", (title_key,)).fetchone()
+            row = self._one("SELECT id FROM papers WHERE title_key=?", (title_key,))
         return row[0] if row else None
 
     def put(self, paper: Paper, title_key: str | None, abstract_key: str) -> None:
         """Insert or replace a paper (its links are kept separately)."""
-        data = paper.model_dump_json(exclude={"sources"})
-        self.db.execute(
-            "INSERT OR REPLACE INTO papers VALUES (?, ?, ?, ?, ?)",
-            (paper.id, data, title_key, abstract_key, paper.year),
-        )
+        data = paper.model_dump_json(exclude={"sources"}, exclude_defaults=True)
+        with self.transaction():
+            self._w(
+                "INSERT OR REPLACE INTO papers VALUES (?, ?, ?, ?, ?)",
+                (paper.id, data, title_key, abstract_key, paper.year),
+            )
 
     def delete_paper(self, pid: str) -> None:
         """Remove a paper with its links and chunks."""
-        for table, col in (("papers", "id"), ("links", "paper_id"), ("chunks", "paper_id")):
-            self.db.execute(f"DELETE FROM {table} WHERE {col}=?", (pid,))
+        with self.transaction():
+            for table, col in (("papers", "id"), ("links", "paper_id"), ("chunks", "paper_id")):
+                self._w(f"DELETE FROM {table} WHERE {col}=?", (pid,))
 
     def iter_papers(self) -> Iterator[Paper]:
         """Every paper, in insertion order."""
-        for pid, data in self.db.execute("SELECT id, data FROM papers ORDER BY rowid").fetchall():
+        for pid, data in self._q("SELECT id, data FROM papers ORDER BY rowid"):
             yield self._paper(pid, data)
 
     def count_papers(self) -> int:
         """How many papers are stored."""
-        return self.db.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
+        return self._one("SELECT COUNT(*) FROM papers")[0]
 
     def years(self) -> dict[int, int]:
         """Papers per known year."""
-        rows = self.db.execute("SELECT year, COUNT(*) FROM papers WHERE year IS NOT NULL GROUP BY year ORDER BY year")
-        return dict(rows.fetchall())
+        return dict(self._q("SELECT year, COUNT(*) FROM papers WHERE year IS NOT NULL GROUP BY year ORDER BY year"))
 
     # --- links to source files -----------------------------------------------------------
     def link(self, pid: str, source: str, line: int) -> None:
         """Record that a paper was read from `source` at `line`."""
-        self.db.execute("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", (pid, source, line))
+        with self.transaction():
+            self._w("INSERT OR IGNORE INTO source_ids(path) VALUES (?)", (source,))
+            self._w("INSERT OR IGNORE INTO links VALUES (?, ?, ?)", (pid, source, line))
+
+    def links_of_source(self, source: str) -> list[tuple[str, int]]:
+        """(paper id, line) of every paper read from one source file."""
+        return [(r[0], r[1]) for r in self._q("SELECT paper_id, line FROM links WHERE source=?", (source,))]
+
+    def links_of(self, pid: str) -> list[tuple[str, int]]:
+        """(source, line) of every place one paper was read at."""
+        return [(r[0], r[1]) for r in self._q("SELECT source, line FROM links WHERE paper_id=?", (pid,))]
+
+    def drop_link(self, pid: str, source: str, line: int) -> bool:
+        """Forget one place a paper was read at; True when the paper has no source left."""
+        with self.transaction():
+            self._w("DELETE FROM links WHERE paper_id=? AND source=? AND line=?", (pid, source, line))
+        return self._one("SELECT 1 FROM links WHERE paper_id=? LIMIT 1", (pid,)) is None
 
     def papers_of(self, source: str) -> set[str]:
         """Ids of the papers read from one source file."""
-        rows = self.db.execute("SELECT DISTINCT paper_id FROM links WHERE source=?", (source,))
-        return {r[0] for r in rows.fetchall()}
+        return {r[0] for r in self._q("SELECT DISTINCT paper_id FROM links WHERE source=?", (source,))}
+
+    def sources_of(self, pid: str) -> set[str]:
+        """The source files one paper was read from."""
+        return {r[0] for r in self._q("SELECT DISTINCT source FROM links WHERE paper_id=?", (pid,))}
 
     def unlink(self, pid: str, source: str) -> bool:
         """Forget that a paper came from `source`; True when the paper has no source left."""
-        self.db.execute("DELETE FROM links WHERE paper_id=? AND source=?", (pid, source))
-        left = self.db.execute("SELECT 1 FROM links WHERE paper_id=? LIMIT 1", (pid,)).fetchone()
-        return left is None
+        with self.transaction():
+            self._w("DELETE FROM links WHERE paper_id=? AND source=?", (pid, source))
+        return self._one("SELECT 1 FROM links WHERE paper_id=? LIMIT 1", (pid,)) is None
 
     def sources(self) -> list[str]:
         """Every source file that papers were read from."""
-        return [r[0] for r in self.db.execute("SELECT DISTINCT source FROM links ORDER BY source")]
+        return [r[0] for r in self._q("SELECT DISTINCT source FROM links ORDER BY source")]
+
+    def source_ids(self, paths: Iterable[str]) -> dict[str, int]:
+        """The small integer id of each source path (used as a vector-store metadata key)."""
+        wanted = list(paths)
+        out: dict[str, int] = {}
+        for path in wanted:
+            row = self._one("SELECT id FROM source_ids WHERE path=?", (path,))
+            if row:
+                out[path] = row[0]
+        return out
+
+    def source_papers(self) -> Iterator[tuple[str, str]]:
+        """(source, paper id) for every link, for building filter masks."""
+        yield from self._q("SELECT DISTINCT source, paper_id FROM links")
 
     # --- files ---------------------------------------------------------------------------
     def file(self, path: str) -> FileRecord | None:
         """The fingerprint of a file when last ingested."""
-        row = self.db.execute("SELECT * FROM files WHERE path=?", (path,)).fetchone()
+        row = self._one("SELECT * FROM files WHERE path=?", (path,))
         return FileRecord(*row) if row else None
 
     def set_file(self, record: FileRecord) -> None:
         """Store a file's fingerprint after a successful ingest."""
-        self.db.execute(
-            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
-            (record.path, record.sha256, record.size, record.mtime),
-        )
+        with self.transaction():
+            self._w(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)",
+                (record.path, record.sha256, record.size, record.mtime),
+            )
 
     def forget_file(self, path: str) -> None:
         """Drop a file's fingerprint."""
-        self.db.execute("DELETE FROM files WHERE path=?", (path,))
+        with self.transaction():
+            self._w("DELETE FROM files WHERE path=?", (path,))
 
     def files(self) -> list[str]:
         """Every file ingested so far."""
-        return [r[0] for r in self.db.execute("SELECT path FROM files ORDER BY path")]
+        return [r[0] for r in self._q("SELECT path FROM files ORDER BY path")]
 
     # --- chunks --------------------------------------------------------------------------
-    def put_chunks(self, chunks: Iterable[Chunk]) -> None:
-        """Store chunks (replacing same ids)."""
-        self.db.executemany(
-            "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?)",
-            [(c.id, c.paper_id, c.position, c.text, c.embed_text) for c in chunks],
-        )
+    def put_chunks(self, chunks: Iterable[Chunk], abstracts: dict[str, str]) -> None:
+        """Store chunks (replacing same ids). A chunk that is its paper's whole abstract stores no text of its
+        own: each text is kept once."""
+        rows = [(c.id, c.paper_id, c.position, None if abstracts.get(c.paper_id) == c.text else c.text) for c in chunks]
+        with self.transaction():
+            self.db.executemany("INSERT OR REPLACE INTO chunks(id, paper_id, position, text) VALUES (?, ?, ?, ?)", rows)
 
     def chunk_ids_of(self, pid: str) -> list[str]:
         """The ids of one paper's chunks."""
-        return [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE paper_id=?", (pid,))]
+        return [r[0] for r in self._q("SELECT id FROM chunks WHERE paper_id=?", (pid,))]
 
     def delete_chunks_of(self, pid: str) -> None:
         """Remove one paper's chunks."""
-        self.db.execute("DELETE FROM chunks WHERE paper_id=?", (pid,))
+        with self.transaction():
+            self._w("DELETE FROM chunks WHERE paper_id=?", (pid,))
+
+    def iter_chunk_texts(self) -> Iterator[tuple[str, str, Paper]]:
+        """(chunk id, passage, paper) for every chunk, in a stable order (for BM25 rebuilds)."""
+        sql = "SELECT c.id, c.text, p.data FROM chunks c JOIN papers p ON p.id = c.paper_id ORDER BY c.rowid"
+        with self._mu:
+            rows = self.db.execute(sql)
+            while batch := rows.fetchmany(2048):
+                for cid, text, data in batch:
+                    paper = Paper.model_validate_json(data)
+                    yield cid, paper.abstract if text is None else text, paper
 
     def iter_chunks(self) -> Iterator[Chunk]:
-        """Every chunk, in a stable order."""
-        rows = self.db.execute("SELECT id, paper_id, position, text, embed_text FROM chunks ORDER BY rowid")
-        for cid, pid, pos, text, embed_text in rows:
-            yield Chunk(id=cid, paper_id=pid, position=pos, text=text, embed_text=embed_text)
+        """Every chunk (passage text, no embedded text), in a stable order."""
+        for cid, text, paper in self.iter_chunk_texts():
+            yield Chunk(id=cid, paper_id=paper.id, position=int(cid.rsplit(":", 1)[1]), text=text)
 
     def chunks(self, ids: Iterable[str]) -> dict[str, Chunk]:
-        """Chunks by id."""
+        """Chunks by id (passage text filled in from the abstract where it is the whole abstract)."""
         out: dict[str, Chunk] = {}
         for cid in ids:
-            row = self.db.execute(
-                "SELECT id, paper_id, position, text, embed_text FROM chunks WHERE id=?", (cid,)
-            ).fetchone()
+            row = self._one(
+                "SELECT c.id, c.paper_id, c.position, c.text, p.data FROM chunks c JOIN papers p ON p.id = c.paper_id"
+                " WHERE c.id=?",
+                (cid,),
+            )
             if row:
-                out[cid] = Chunk(id=row[0], paper_id=row[1], position=row[2], text=row[3], embed_text=row[4])
+                text = row[3] if row[3] is not None else Paper.model_validate_json(row[4]).abstract
+                out[cid] = Chunk(id=row[0], paper_id=row[1], position=row[2], text=text)
         return out
 
     def count_chunks(self) -> int:
         """How many chunks are stored."""
-        return self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return self._one("SELECT COUNT(*) FROM chunks")[0]
+
+    def existing_chunks(self, ids: Iterable[str]) -> set[str]:
+        """Which of these chunk ids the manifest holds."""
+        return {cid for cid in ids if self._one("SELECT 1 FROM chunks WHERE id=?", (cid,))}
+
+    # --- the vector-store journal --------------------------------------------------------
+    def journal_add(self, chunk_ids: Iterable[str]) -> None:
+        """Durably note chunk ids whose vectors are about to be written or deleted."""
+        with self.transaction():
+            self.db.executemany("INSERT OR IGNORE INTO journal VALUES (?)", [(c,) for c in chunk_ids])
+
+    def journal(self) -> list[str]:
+        """Chunk ids of a vector-store write that may not have finished."""
+        return [r[0] for r in self._q("SELECT chunk_id FROM journal")]
+
+    def journal_clear(self) -> None:
+        """The vector store and the manifest agree again."""
+        with self.transaction():
+            self._w("DELETE FROM journal")

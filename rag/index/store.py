@@ -7,7 +7,7 @@ a model.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
@@ -17,17 +17,20 @@ from rag.config import Settings
 from rag.types import Chunk, Paper
 
 log = logging.getLogger(__name__)
+_MAX_BATCH = 4000  # under Chroma's largest batch and SQLite's variable limit
 
 
 class VectorStore:
     """Chunk vectors with the metadata the filters need (paper id, year)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, client: Any = None) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-        if settings.chroma_url:
+        if client is not None:
+            self.client = client
+        elif settings.chroma_url:
             url = urlparse(settings.chroma_url)
             self.client = chromadb.HttpClient(
                 host=url.hostname or "127.0.0.1",
@@ -42,6 +45,15 @@ class VectorStore:
             settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
         )
 
+    @classmethod
+    def in_memory(cls, settings: Settings) -> VectorStore:
+        """A store on an in-memory Chroma (nothing written to disk): for tests and throwaway indexes."""
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True))
+        return cls(settings, client=client)
+
     @property
     def embedding_model(self) -> str | None:
         """The embedding model recorded on the collection, if any."""
@@ -54,28 +66,43 @@ class VectorStore:
         meta["embed_model"] = name
         self.collection.modify(metadata=meta)
 
-    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, papers: dict[str, Paper]) -> None:
-        """Add or replace chunk vectors."""
+    @staticmethod
+    def metadata(chunk: Chunk, paper: Paper, source_ids: Iterable[int]) -> dict[str, Any]:
+        """What the filters need: paper id, year, and one `s<n>: True` key per source file of the paper."""
+        meta: dict[str, Any] = {"paper_id": chunk.paper_id, "position": chunk.position}
+        if paper.year is not None:
+            meta["year"] = paper.year
+        for sid in source_ids:
+            meta[f"s{sid}"] = True
+        return meta
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]) -> None:
+        """Add or replace chunk vectors. No documents are stored: the manifest holds every text once."""
         if not chunks:
             return
-        metadatas: list[dict[str, Any]] = []
-        for c in chunks:
-            meta: dict[str, Any] = {"paper_id": c.paper_id, "position": c.position}
-            year = papers[c.paper_id].year
-            if year is not None:
-                meta["year"] = year
-            metadatas.append(meta)
-        self.collection.upsert(
-            ids=[c.id for c in chunks],
-            embeddings=vectors.tolist(),
-            documents=[c.embed_text for c in chunks],
-            metadatas=metadatas,
-        )
+        for start in range(0, len(chunks), _MAX_BATCH):
+            end = start + _MAX_BATCH
+            self.collection.upsert(
+                ids=[c.id for c in chunks[start:end]],
+                embeddings=vectors[start:end].tolist(),
+                metadatas=list(metadatas[start:end]),
+            )
+
+    def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
+        """Replace the metadata of stored chunk vectors (e.g. a paper found in one more source file)."""
+        for start in range(0, len(ids), _MAX_BATCH):
+            self.collection.update(
+                ids=list(ids[start : start + _MAX_BATCH]), metadatas=list(metadatas[start : start + _MAX_BATCH])
+            )
+
+    def ids(self) -> set[str]:
+        """Every stored chunk id."""
+        return set(self.collection.get(include=[])["ids"])
 
     def delete(self, ids: Sequence[str]) -> None:
         """Remove chunk vectors by id."""
-        if ids:
-            self.collection.delete(ids=list(ids))
+        for start in range(0, len(ids), _MAX_BATCH):
+            self.collection.delete(ids=list(ids[start : start + _MAX_BATCH]))
 
     def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """The `n` nearest chunks as (chunk id, cosine similarity), best first."""

@@ -1,0 +1,82 @@
+"""One writer per data dir: an exclusive lock file that holds the writer's process id.
+
+Readers (search, ask, stats) never take it; a second writer waits for the first, saying so, and
+gives up with a one-line error after `timeout` seconds.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+
+from rag.errors import IndexBusyError
+
+log = logging.getLogger(__name__)
+
+
+class WriterLock:
+    """`with WriterLock(data_dir, timeout):` around anything that changes the index."""
+
+    def __init__(self, data_dir: Path, timeout: float = 60.0, poll: float = 0.2) -> None:
+        self.data_dir = data_dir
+        self.path = data_dir / "writer.lock"
+        self.timeout = timeout
+        self.poll = poll
+        self._fd: int | None = None
+        self._local = threading.Lock()  # threads of one process queue here first
+
+    def holder(self) -> str:
+        """The process id written by the current holder ('' when unknown)."""
+        try:
+            return self.path.read_text().strip()
+        except OSError:
+            return ""
+
+    def __enter__(self) -> WriterLock:
+        deadline = time.monotonic() + self.timeout
+        if not self._local.acquire(timeout=max(self.timeout, 0.001)):
+            raise IndexBusyError(f"the index in {self.data_dir} is being updated by this process; try again later")
+        try:
+            self._acquire_file(deadline)
+        except BaseException:
+            self._local.release()
+            raise
+        return self
+
+    def _acquire_file(self, deadline: float) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        said = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                holder = self.holder() or "another process"
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise IndexBusyError(
+                        f"the index in {self.data_dir} is being updated by process {holder}; try again when it is done"
+                    ) from None
+                if not said:
+                    log.warning("waiting: the index in %s is being updated by process %s", self.data_dir, holder)
+                    said = True
+                time.sleep(self.poll)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+        self._local.release()
