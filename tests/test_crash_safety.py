@@ -196,6 +196,6 @@ def test_a_waiting_writer_goes_ahead_when_the_first_is_done(tmp_path: Path) -> N
     worker.join(30)
     assert finished and finished[0] >= released
     assert b.stats().papers == 5
-    with pytest.raises(IndexBusyError):
-        with a._writer, Assistant(settings.model_copy(update={"write_lock_timeout": 0.2}))._writer:
-            pass
+    impatient = Assistant(settings.model_copy(update={"write_lock_timeout": 0.2}))
+    with pytest.raises(IndexBusyError), a._writer, impatient._writer:
+        pass

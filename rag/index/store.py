@@ -7,6 +7,7 @@ a model.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlparse
@@ -17,6 +18,7 @@ from rag.config import Settings
 from rag.types import Chunk, Paper
 
 log = logging.getLogger(__name__)
+_SOURCE_KEY = re.compile(r"^s\d+$")
 _MAX_BATCH = 4000  # under Chroma's largest batch and SQLite's variable limit
 
 
@@ -76,23 +78,33 @@ class VectorStore:
             meta[f"s{sid}"] = True
         return meta
 
+    def _drop_stale_keys(self, ids: list[str], metadatas: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Chroma merges metadata on upsert and update: source keys the chunk no longer has are set to None
+        (which removes them)."""
+        got = self.collection.get(ids=ids, include=["metadatas"])
+        old = {cid: meta or {} for cid, meta in zip(got["ids"], got["metadatas"], strict=True)}
+        out = []
+        for cid, meta in zip(ids, metadatas, strict=True):
+            stale = {k: None for k in old.get(cid, {}) if k not in meta and _SOURCE_KEY.match(k)}
+            out.append({**meta, **stale})
+        return out
+
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]) -> None:
         """Add or replace chunk vectors. No documents are stored: the manifest holds every text once."""
-        if not chunks:
-            return
         for start in range(0, len(chunks), _MAX_BATCH):
-            end = start + _MAX_BATCH
+            ids = [c.id for c in chunks[start : start + _MAX_BATCH]]
             self.collection.upsert(
-                ids=[c.id for c in chunks[start:end]],
-                embeddings=vectors[start:end].tolist(),
-                metadatas=list(metadatas[start:end]),
+                ids=ids,
+                embeddings=vectors[start : start + _MAX_BATCH].tolist(),
+                metadatas=self._drop_stale_keys(ids, list(metadatas[start : start + _MAX_BATCH])),
             )
 
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
         """Replace the metadata of stored chunk vectors (e.g. a paper found in one more source file)."""
         for start in range(0, len(ids), _MAX_BATCH):
+            part = list(ids[start : start + _MAX_BATCH])
             self.collection.update(
-                ids=list(ids[start : start + _MAX_BATCH]), metadatas=list(metadatas[start : start + _MAX_BATCH])
+                ids=part, metadatas=self._drop_stale_keys(part, list(metadatas[start : start + _MAX_BATCH]))
             )
 
     def ids(self) -> set[str]:
