@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
@@ -144,23 +145,17 @@ def ask(
     backend: Annotated[str | None, typer.Option(help="openai | local | extractive (default: RAG_LLM).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole Answer as JSON.")] = False,
 ) -> None:
-    """Answer a question with numbered citations, streaming the answer, then the references."""
+    """Answer a question with numbered citations, then the references. In a terminal the draft streams in and is
+    replaced by the checked answer; piped, only the checked answer is printed."""
     assistant = Assistant()
     if assistant.is_empty():
         err.print("the index is empty: indexing the bundled corpus first")
         assistant.ingest(progress=sys.stderr.isatty())
     stream = assistant.stream(question, k=k, year=parse_years(year), sources=source, backend=backend)
-    answer = None
-    for item in stream:
-        if isinstance(item, Answer):
-            answer = item
-        elif not as_json:
-            err.print(item, end="", style="dim", highlight=False, markup=False)
-    assert answer is not None
+    answer = _show_draft(stream) if out.is_terminal and not as_json else _final(stream)
     if as_json:
         print(answer.model_dump_json(indent=2))
         return
-    err.print()
     if answer.notice:
         err.print(f"[yellow]notice:[/yellow] {escape(answer.notice)}")
     out.print(answer.text, markup=False, highlight=False)
@@ -170,6 +165,34 @@ def ask(
             p = c.paper
             year_text = f" ({p.year})" if p.year else ""
             out.print(f"  [{c.number}] {p.title}{year_text} — {Path(p.source).name}", markup=False, highlight=False)
+
+
+def _final(stream: Iterator[str | Answer]) -> Answer:
+    """The checked answer at the end of a stream (the draft deltas are dropped)."""
+    answer = None
+    for item in stream:
+        if isinstance(item, Answer):
+            answer = item
+    assert answer is not None
+    return answer
+
+
+def _show_draft(stream: Iterator[str | Answer]) -> Answer:
+    """Stream the draft into the terminal as it is written, then clear it: the caller prints the checked text
+    in its place, so the answer shows once."""
+    from rich.live import Live
+    from rich.text import Text
+
+    answer, draft = None, ""
+    with Live(Text(""), console=out, auto_refresh=False, transient=True) as live:
+        for item in stream:
+            if isinstance(item, Answer):
+                answer = item
+            else:
+                draft += item
+                live.update(Text(draft, style="dim"), refresh=True)
+    assert answer is not None
+    return answer
 
 
 @app.command(name="eval")

@@ -40,6 +40,18 @@ def bundled_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data
 
 
+@pytest.fixture(scope="session")
+def hash_bundled_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir holding the bundled corpus indexed with the hash embedder (`RAG_EMBED=hash`: seconds, no model),
+    once per session, for fast tests of the CLI and the public API."""
+    data = tmp_path_factory.mktemp("hash-index")
+    assistant = Assistant(Settings(data_dir=data, embed="hash"))
+    report = assistant.ingest(progress=False)
+    assistant.close()
+    assert not report.errors and report.papers_added == 410, report
+    return data
+
+
 @pytest.fixture()
 def bundled(bundled_dir: Path) -> Iterator[Assistant]:
     """An Assistant over the session's bundled index (read-only use)."""
