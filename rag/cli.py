@@ -257,5 +257,43 @@ def chat(
     )
 
 
+def _ready_assistant() -> Assistant:
+    """The assistant, with the bundled corpus indexed first when the index is empty (messages on stderr)."""
+    assistant = Assistant()
+    if assistant.is_empty():
+        err.print("the index is empty: indexing the bundled corpus first")
+        report = assistant.ingest(progress=sys.stderr.isatty())
+        err.print(f"indexed {report.papers_added} papers in {report.seconds:.0f} s")
+    return assistant
+
+
+@app.command()
+@_friendly
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind (127.0.0.1 keeps it on this machine).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    ui: Annotated[bool, typer.Option(help="Also serve the chat UI at /ui (needs RAG_UI_AUTH with a token).")] = False,
+) -> None:
+    """Start the REST API (OpenAPI docs at /docs); RAG_API_TOKEN makes every endpoint want it as a bearer token."""
+    assistant = _ready_assistant()
+    from rag.api.server import serve as serve_api
+
+    s = assistant.settings
+    if host not in ("127.0.0.1", "localhost", "::1") and s.api_token is None:
+        err.print("[yellow]warning:[/yellow] no RAG_API_TOKEN: anyone who can reach this address can use the API")
+    err.print(f"serving the API on http://{host}:{port} (docs at /docs{', chat UI at /ui' if ui else ''})")
+    serve_api(assistant, host=host, port=port, ui=ui)
+
+
+@app.command(name="mcp")
+@_friendly
+def mcp_server() -> None:
+    """Serve the index to agent tools over MCP (stdio): tools search_papers and ask_papers."""
+    assistant = _ready_assistant()
+    from rag.mcp import run
+
+    run(assistant)
+
+
 if __name__ == "__main__":
     app()

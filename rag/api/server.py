@@ -1,0 +1,45 @@
+"""`rag serve`: the REST API under uvicorn, with the chat UI mounted at /ui on request."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from rag.api.app import UI_PATH, create_app
+from rag.assistant import Assistant
+from rag.errors import ConfigError
+
+
+def server_app(assistant: Assistant, *, ui: bool = False) -> FastAPI:
+    """The API app, and with `ui` the gradio chat app mounted at /ui (behind RAG_UI_AUTH's login)."""
+    app = create_app(assistant)
+    if not ui:
+        return app
+    import gradio as gr
+
+    from rag.ui.app import CSS, build_app, parse_auth
+
+    s = assistant.settings
+    if s.api_token and not s.ui_auth:
+        raise ConfigError(
+            "RAG_API_TOKEN protects the API but the UI at /ui would be open: set RAG_UI_AUTH=user:password too, "
+            "or serve without --ui"
+        )
+    demo = build_app(assistant, max_upload_mb=s.ui_max_upload_mb)
+    demo.queue(default_concurrency_limit=s.ui_concurrency, max_size=64)
+    return gr.mount_gradio_app(
+        app,
+        demo,
+        path=UI_PATH,
+        auth=parse_auth(s.ui_auth.get_secret_value() if s.ui_auth else None),
+        max_file_size=f"{s.ui_max_upload_mb}mb",
+        css=CSS,
+        theme=gr.themes.Soft(),
+        show_error=True,
+    )
+
+
+def serve(assistant: Assistant, *, host: str = "127.0.0.1", port: int = 8000, ui: bool = False) -> None:
+    """Serve until interrupted (blocking)."""
+    import uvicorn
+
+    uvicorn.run(server_app(assistant, ui=ui), host=host, port=port, log_level="info")

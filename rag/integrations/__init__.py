@@ -1,0 +1,1 @@
+"""Adapters that let other frameworks use the assistant (llama-index); nothing below `rag.assistant` imports them."""
