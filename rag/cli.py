@@ -254,6 +254,9 @@ def chat(
         auth=auth,
         max_upload_mb=s.ui_max_upload_mb,
         concurrency=s.ui_concurrency,
+        uploads=s.ui_uploads,
+        login_max_failures=s.ui_login_max_failures,
+        login_lockout_s=s.ui_login_lockout_s,
     )
 
 

@@ -133,6 +133,17 @@ class Settings(BaseSettings):
     ui_auth: SecretStr | None = Field(default=None, description="Optional login for `rag chat`, as user:password.")
     ui_max_upload_mb: int = Field(default=50, ge=1, description="Largest file the Library tab accepts.")
     ui_concurrency: int = Field(default=4, ge=1, description="Chat requests served at once.")
+    ui_uploads: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Library uploads (the only way the UI changes the index): auto = only with RAG_UI_AUTH "
+        "or when bound to a loopback address without --share; on; off (read-only).",
+    )
+    ui_login_max_failures: int = Field(
+        default=5, ge=1, description="Wrong passwords for a user name before its logins are locked out."
+    )
+    ui_login_lockout_s: float = Field(
+        default=30.0, gt=0, description="First lock-out in seconds; each further one doubles (at most 15 min)."
+    )
 
     # --- REST API (`rag serve`) and llama-index LLMs -----------------------------------------
     api_token: SecretStr | None = Field(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import html
 import logging
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,17 @@ from rag.corpus.load import SUPPORTED, bundled_corpus_dir
 from rag.errors import RagError
 from rag.references import to_bibtex, to_markdown
 from rag.types import Answer
-from rag.ui.render import answer_markdown, api_markdown, hits_table, sources_html
+from rag.ui.auth import LoginThrottle
+from rag.ui.render import answer_markdown, api_markdown, hits_table, md_text, sources_html
+from rag.ui.uploads import (
+    UploadRefused,
+    UploadsMode,
+    check_upload,
+    received_upload,
+    store_upload,
+    upload_label,
+    uploads_allowed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +59,19 @@ def _year_range(year_from: float | None, year_to: float | None) -> tuple[int, in
 
 
 def _write(folder: Path, name: str, text: str) -> str:
-    path = folder / name
+    path = Path(tempfile.mkdtemp(dir=folder)) / name  # a folder per answer: users never share an export
     path.write_text(text, encoding="utf-8")
     return str(path)
 
 
-def build_app(assistant: Assistant, *, max_upload_mb: int = 50) -> gr.Blocks:
-    """The Blocks app; the caller launches it."""
+READ_ONLY_NOTE = (
+    "Uploads are off: this server is reachable from other machines without a login. "
+    "Set `RAG_UI_AUTH=user:password` (or `RAG_UI_UPLOADS=on`) to allow them."
+)
+
+
+def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled: bool = True) -> gr.Blocks:
+    """The Blocks app; the caller launches it. Without `uploads_enabled` nothing in it changes the index."""
     settings = assistant.settings
     exports = Path(tempfile.mkdtemp(prefix="rag-exports-"))
     uploads = settings.data_dir / "uploads"
@@ -75,7 +89,7 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50) -> gr.Blocks:
         if not message.strip():
             yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
             return
-        chat = [*chat, {"role": "user", "content": html.escape(message)}, {"role": "assistant", "content": "…"}]
+        chat = [*chat, {"role": "user", "content": md_text(message)}, {"role": "assistant", "content": "…"}]
         yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
         partial = ""
         try:
@@ -104,10 +118,10 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50) -> gr.Blocks:
                     )
                 else:
                     partial += item
-                    chat[-1] = {"role": "assistant", "content": html.escape(partial)}
+                    chat[-1] = {"role": "assistant", "content": md_text(partial)}
                     yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
         except RagError as exc:
-            chat[-1] = {"role": "assistant", "content": f"> ⚠️ {html.escape(str(exc))}"}
+            chat[-1] = {"role": "assistant", "content": f"> ⚠️ {md_text(str(exc))}"}
             yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
 
     def clear():
@@ -131,30 +145,29 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50) -> gr.Blocks:
         text = (
             f"**{s.papers}** papers · **{s.chunks}** chunks · **{len(s.sources)}** source files · "
             f"embedding model `{s.embedding_model}` · index {s.index_bytes / 1e6:.1f} MB in `{s.data_dir}`\n\n"
-            + "\n".join(f"- {html.escape(Path(src).name)}" for src in s.sources)
+            + "\n".join(f"- {md_text(upload_label(src, uploads)[0])}" for src in s.sources)
         )
         import pandas as pd
 
         years = pd.DataFrame({"year": [str(y) for y in s.years], "papers": list(s.years.values())})
-        names = [Path(src).name for src in s.sources]
-        return text, years, gr.update(choices=names)
+        return text, years, gr.update(choices=[upload_label(src, uploads) for src in s.sources])
 
     def ingest_files(files: list[str] | None, progress=gr.Progress(track_tqdm=True)) -> str:  # noqa: B008
         if not files:
             return "Choose one or more files first."
-        uploads.mkdir(parents=True, exist_ok=True)
         kept, problems = [], []
         for f in files:
-            path = Path(f)
-            if path.suffix.lower() not in SUPPORTED:
-                problems.append(f"{path.name}: unsupported file type (use {', '.join(sorted(SUPPORTED))})")
-            elif path.stat().st_size > max_upload_mb * 1_000_000:
-                problems.append(f"{path.name}: larger than {max_upload_mb} MB")
-            else:
-                dest = uploads / path.name
-                shutil.copy(path, dest)
-                kept.append(dest)
-        report = assistant.ingest(kept, progress=True) if kept else None
+            name = Path(f).name
+            try:
+                path = received_upload(f, upload.GRADIO_CACHE)  # a client names the path: only uploads pass
+                check_upload(path, name, max_upload_mb)
+                kept.append(store_upload(path, name, uploads))
+            except UploadRefused as exc:
+                problems.append(str(exc))
+        try:
+            report = assistant.ingest(kept, progress=True) if kept else None
+        except RagError as exc:  # e.g. another process is updating the index: say so, no traceback
+            return "**Not ingested:** " + md_text(str(exc))
         lines = (
             []
             if report is None
@@ -163,9 +176,14 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50) -> gr.Blocks:
                 f"{report.papers_unchanged} unchanged, {report.chunks_added} chunks, {report.seconds:.1f} s."
             ]
         )
-        errors = problems + ([str(e) for e in report.errors] if report else [])
+        # the name only: the server's folders are none of the uploader's business
+        errors = (
+            problems + [str(e.model_copy(update={"path": Path(e.path).name})) for e in report.errors]
+            if report
+            else problems
+        )
         if errors:
-            lines.append("**Problems:**\n" + "\n".join(f"- {html.escape(e)}" for e in errors))
+            lines.append("**Problems:**\n" + "\n".join(f"- {md_text(e)}" for e in errors))
         return "\n\n".join(lines)
 
     def api_ask(question: str) -> str:
@@ -233,17 +251,20 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50) -> gr.Blocks:
         with gr.Tab("Library") as library_tab:
             stats_md = gr.Markdown(elem_id="library-stats")
             years_plot = gr.BarPlot(x="year", y="papers", title="Papers per year", height=260)
-            upload = gr.File(
-                label="Add papers (JSONL, JSON, CSV, TSV or TXT)",
-                file_count="multiple",
-                file_types=sorted(SUPPORTED),
-                elem_id="upload",
-            )
-            ingest_btn = gr.Button("Ingest", variant="primary", elem_id="ingest-btn")
-            ingest_out = gr.Markdown(elem_id="ingest-report")
-            ingest_btn.click(ingest_files, upload, ingest_out).then(
-                library, None, [stats_md, years_plot, source_filter]
-            )
+            if uploads_enabled:
+                upload = gr.File(
+                    label="Add papers (JSONL, JSON, CSV, TSV or TXT)",
+                    file_count="multiple",
+                    file_types=sorted(SUPPORTED),
+                    elem_id="upload",
+                )
+                ingest_btn = gr.Button("Ingest", variant="primary", elem_id="ingest-btn")
+                ingest_out = gr.Markdown(elem_id="ingest-report")
+                ingest_btn.click(ingest_files, upload, ingest_out).then(
+                    library, None, [stats_md, years_plot, source_filter]
+                )
+            else:  # read-only: no upload component, so no endpoint that could change the index
+                gr.Markdown(READ_ONLY_NOTE, elem_id="uploads-off")
         library_tab.select(library, None, [stats_md, years_plot, source_filter])
         demo.load(library, None, [stats_md, years_plot, source_filter])
         gr.api(api_ask, api_name="ask")
@@ -269,14 +290,27 @@ def launch(
     auth: str | None = None,
     max_upload_mb: int = 50,
     concurrency: int = 4,
+    uploads: UploadsMode = "auto",
+    login_max_failures: int = 5,
+    login_lockout_s: float = 30.0,
 ) -> None:
-    """Serve the app (blocking); several users chat at once up to `concurrency` running events."""
-    demo = build_app(assistant, max_upload_mb=max_upload_mb)
+    """Serve the app (blocking); several users chat at once up to `concurrency` running events.
+
+    Logins are throttled (`LoginThrottle`); uploads follow `uploads_allowed`.
+    """
+    credentials = parse_auth(auth)
+    throttle = (
+        LoginThrottle(*credentials, max_failures=login_max_failures, lockout_s=login_lockout_s) if credentials else None
+    )
+    enabled = uploads_allowed(uploads, host=host, share=share, auth=credentials is not None)
+    if not enabled:
+        log.warning("uploads are off: %s is reachable from other machines without a login", host)
+    demo = build_app(assistant, max_upload_mb=max_upload_mb, uploads_enabled=enabled)
     demo.queue(default_concurrency_limit=concurrency, max_size=64).launch(
         server_name=host,
         server_port=port,
         share=share,
-        auth=parse_auth(auth),
+        auth=throttle.login if throttle else None,
         max_file_size=f"{max_upload_mb}mb",
         css=CSS,
         theme=gr.themes.Soft(),

@@ -6,26 +6,43 @@ import html
 import re
 from pathlib import Path
 
+from rag.references import references_markdown, safe_url
 from rag.types import Answer, Hit
 
 _MARK = re.compile(r"\[(\d+)\]")
+# Markdown syntax as character references: CommonMark never reads a reference as structure, so
+# text from papers cannot form links (`[x](javascript:...)`), images, emphasis, code or maths.
+# One table, one pass: escaping HTML first would leave `&#x27;` for this step to break.
+_MD_SAFE = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+    | {c: f"&#{ord(c)};" for c in "[]()!*_`~$\\|#"}
+)
+
+
+def md_text(text: str) -> str:
+    """Untrusted text for a Markdown message: HTML escaped and Markdown syntax neutralised."""
+    return text.translate(_MD_SAFE)
 
 
 def link_markers(text: str) -> str:
-    """`[n]` -> a link to the n-th reference in the sources panel."""
-    return _MARK.sub(lambda m: f'<a href="#ref-{m.group(1)}" class="cite">[{m.group(1)}]</a>', text)
+    """`[n]` -> a link to the n-th reference in the sources panel; the text between is `md_text`."""
+    parts = _MARK.split(text)  # text, number, text, number, ..., text
+    return "".join(
+        md_text(part) if i % 2 == 0 else f'<a href="#ref-{part}" class="cite">[{part}]</a>'
+        for i, part in enumerate(parts)
+    )
 
 
 def answer_markdown(answer: Answer) -> str:
     """The chat message for a finished answer; abstentions and notices look different."""
     parts = []
     if answer.notice:
-        parts.append(f"> ℹ️ {answer.notice}")
+        parts.append(f"> ℹ️ {md_text(answer.notice)}")
     if answer.abstained:
         parts.append("> ⚠️ **Not answered from the indexed abstracts.**")
-        parts.append(html.escape(answer.text))
+        parts.append(md_text(answer.text))
     else:
-        parts.append(link_markers(html.escape(answer.text, quote=False)))
+        parts.append(link_markers(answer.text))
     return "\n\n".join(parts)
 
 
@@ -52,7 +69,8 @@ def sources_html(answer: Answer | None) -> str:
             f"{p.author_count} authors" if p.author_count else "authors unknown",
             html.escape(Path(p.source).name),
         ]
-        link = f" · <a href='{html.escape(p.url)}' target='_blank'>link</a>" if p.url else ""
+        url = safe_url(p.url)  # only http(s): a `javascript:` URL from a file never becomes a link
+        link = f" · <a href='{html.escape(url)}' target='_blank' rel='noopener noreferrer'>link</a>" if url else ""
         items.append(
             f"<div class='ref' id='ref-{c.number}'><b>[{c.number}] {html.escape(p.title)}</b><br>"
             f"<small>{' · '.join(meta)}{link}</small>"
@@ -72,5 +90,5 @@ def hits_table(hits: list[Hit]) -> list[list[object]]:
 
 def api_markdown(answer: Answer) -> str:
     """The `/ask` API's reply: the answer with [n] markers, then the numbered references."""
-    refs = answer.references_markdown()
+    refs = references_markdown(answer)
     return answer.text + ("\n\nReferences:\n" + refs if refs else "")
