@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -248,9 +249,9 @@ SECRET_PHRASE = "plumbago velocipede zeugma"
 
 
 @contextlib.contextmanager
-def rag_chat(tmp: Path, **env: str) -> Iterator[tuple[str, Path]]:
+def rag_chat(tmp: Path, **env: str) -> Iterator[tuple[str, Path, Path]]:
     """`rag chat` on a free loopback port with hash embeddings (it indexes the bundled corpus in seconds):
-    yields (url, gradio's upload folder)."""
+    yields (url, gradio's upload folder, data dir)."""
     uploads = tmp / "gradio-uploads"
     full_env = {
         **os.environ,
@@ -276,14 +277,14 @@ def rag_chat(tmp: Path, **env: str) -> Iterator[tuple[str, Path]]:
             wait_for(url, proc, 180, "rag chat")
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}:\n{log.read_text()}") from None
-        yield url, uploads
+        yield url, uploads, tmp / "data"
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
-def open_chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def open_chat(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
     """A server on loopback without a login: uploads on (the default there)."""
     with rag_chat(tmp_path_factory.mktemp("open-chat")) as server:
         yield server
@@ -304,11 +305,11 @@ def _search(client: object, query: str) -> list[list[object]]:
 
 @pytest.mark.slow
 def test_a_request_naming_a_server_file_is_refused_and_the_file_stays_unreadable(
-    open_chat: tuple[str, Path], tmp_path: Path
+    open_chat: tuple[str, Path, Path], tmp_path: Path
 ) -> None:
     from gradio_client import Client
 
-    url, upload_folder = open_chat
+    url, upload_folder, _ = open_chat
     secret = tmp_path / "memo.jsonl"  # a file the server could read, in a format it would ingest
     secret.write_text(
         json.dumps({"title": "Private memo", "abstract": f"The {SECRET_PHRASE} project is confidential and private."})
@@ -328,10 +329,10 @@ def test_a_request_naming_a_server_file_is_refused_and_the_file_stays_unreadable
 
 
 @pytest.mark.slow
-def test_same_named_uploads_from_two_users_keep_both(open_chat: tuple[str, Path], tmp_path: Path) -> None:
+def test_same_named_uploads_from_two_users_keep_both(open_chat: tuple[str, Path, Path], tmp_path: Path) -> None:
     from gradio_client import Client, handle_file
 
-    url, _ = open_chat
+    url, _, _ = open_chat
     for user, topic in (("a", "quokka"), ("b", "axolotl")):
         (tmp_path / user).mkdir()
         (tmp_path / user / "papers.jsonl").write_text("".join(_paper_line(i, topic) for i in range(3)))
@@ -348,12 +349,12 @@ def test_same_named_uploads_from_two_users_keep_both(open_chat: tuple[str, Path]
 
 @pytest.mark.slow
 def test_javascript_urls_and_markup_from_papers_are_inert_in_chromium(
-    open_chat: tuple[str, Path], tmp_path: Path
+    open_chat: tuple[str, Path, Path], tmp_path: Path
 ) -> None:
     from gradio_client import Client, handle_file
     from playwright.sync_api import sync_playwright
 
-    url, _ = open_chat
+    url, _, _ = open_chat
     evil = {
         "id": "evil-1",
         "title": SCRIPT_TITLE,
@@ -397,7 +398,7 @@ def test_login_lockout_over_http_and_read_only_library(tmp_path: Path) -> None:
     from gradio_client import Client
 
     env = {"RAG_UI_AUTH": f"{USER}:{PASSWORD}", "RAG_UI_LOGIN_LOCKOUT_S": "3", "RAG_UI_UPLOADS": "off"}
-    with rag_chat(tmp_path, **env) as (url, _):
+    with rag_chat(tmp_path, **env) as (url, _, _):
 
         def login(password: str) -> httpx.Response:
             return httpx.post(f"{url}login", data={"username": USER, "password": password}, timeout=30)
@@ -413,3 +414,50 @@ def test_login_lockout_over_http_and_read_only_library(tmp_path: Path) -> None:
         endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
         assert "/ask" in endpoints and "/search" in endpoints
         assert "/ingest_files" not in endpoints  # RAG_UI_UPLOADS=off: nothing can change the index
+
+
+def _writer_busy(data: Path) -> bool:
+    """Whether the server holds the index's writer lock, i.e. an ingest is running (a free lock is let go)."""
+    with (data / "writer.lock").open("a+b") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False
+
+
+@pytest.mark.slow
+def test_asks_keep_answering_while_uploads_ingest(open_chat: tuple[str, Path, Path], tmp_path: Path) -> None:
+    """A light `eval/bench_load.py`: 20 asks from 4 threads around an upload, then an ask during a bigger ingest."""
+    from gradio_client import Client, handle_file
+
+    url, _, data = open_chat
+    question = "What problem stops graph neural networks from benefiting from more layers?"
+    clients = [Client(url, verbose=False) for _ in range(4)]
+    mid = tmp_path / "mid.jsonl"
+    mid.write_text("".join(_paper_line(i, "pangolin") for i in range(100)))
+    done: list[str] = []
+
+    def ask(i: int) -> str:
+        if i == 8:  # an upload ingesting in the middle
+            done.append(clients[0].predict([handle_file(mid)], api_name="/ingest_files"))
+        return clients[i % 4].predict(question, api_name="/ask")
+
+    with ThreadPoolExecutor(4) as pool:
+        replies = list(pool.map(ask, range(20)))
+    assert all("[1]" in r and "References:" in r for r in replies), [r[:200] for r in replies]
+    assert done and "**100** papers added" in done[0]
+
+    big = tmp_path / "big.jsonl"
+    big.write_text("".join(_paper_line(i, f"okapi{i % 7}") for i in range(400)))
+    job = clients[1].submit([handle_file(big)], api_name="/ingest_files")
+    deadline = time.monotonic() + 120
+    while not _writer_busy(data):
+        assert not job.done() and time.monotonic() < deadline, "the ingest never showed as running"
+        time.sleep(0.05)
+    start = time.monotonic()
+    reply = clients[2].predict(question, api_name="/ask")
+    seconds = time.monotonic() - start
+    assert not job.done(), "the ingest ended before the answer: nothing was measured"
+    assert "[1]" in reply and seconds < 3, (seconds, reply[:200])
+    assert "**400** papers added" in job.result(timeout=300)
