@@ -80,6 +80,8 @@ class CitedAnswer(BaseModel):
 
     text: str
     citations: list[CitationRecord]
+    status: str = Field(description="answered | partial (the papers do not state the asked fact) | abstained.")
+    missing: str | None = Field(description="What the papers do not state, for a partial answer.")
     abstained: bool = Field(description="True when the papers do not answer the question.")
     notice: str | None = Field(description="A one-line notice, e.g. the LLM was unreachable.")
     references: str = Field(description="The numbered references as Markdown lines.")
@@ -92,6 +94,8 @@ class CitedAnswer(BaseModel):
             citations=[
                 CitationRecord(number=c.number, paper=PaperRecord.of(c.paper), quote=c.quote) for c in answer.citations
             ],
+            status=answer.status,
+            missing=answer.missing,
             abstained=answer.abstained,
             notice=answer.notice,
             references=answer.references_markdown(),

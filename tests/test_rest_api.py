@@ -16,8 +16,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from rag import Assistant, Settings
-from rag.api import create_app
+from rag import Assistant, ConfigError, Settings
+from rag.api import create_app, server_app
 from rag.api.app import answer_events
 from rag.errors import BackendUnavailableError, IndexBusyError
 from rag.index.embedders import HashEmbedder
@@ -151,10 +151,10 @@ def test_ask_returns_the_whole_checked_answer(api: httpx.Client) -> None:
     response = api.post("/ask", json={"question": QUESTION, "k": 3})
     assert response.status_code == 200
     body = response.json()
-    assert {"text", "citations", "sources", "timings", "usage", "notice", "backend"} <= body.keys()
+    assert {"text", "status", "citations", "sources", "timings", "usage", "notice", "backend"} <= body.keys()
     answer = Answer.model_validate(body)
     assert_cited(answer)
-    assert "4.25" in answer.text and len(answer.sources) <= 3
+    assert answer.status == "answered" and "4.25" in answer.text and len(answer.sources) <= 3
     assert answer.timings["retrieve_s"] > 0 and answer.backend == "extractive"
 
 
@@ -223,6 +223,7 @@ def test_every_endpoint_wants_the_token(server: str, headers: dict) -> None:
             client.get("/papers/anything"),
             client.post("/ask", json={"question": QUESTION}),
             client.post("/ingest", files={"files": ("a.jsonl", b'{"title": "t", "abstract": "a"}\n')}),
+            client.post("/ingest", files={"files": ("big.jsonl", b"x" * 1_100_000)}),  # refused before it is read
         ]
     for response in responses:
         assert response.status_code == 401, response.request.url
@@ -323,3 +324,9 @@ def test_ingest_is_disabled_without_a_token(index_dir: Path) -> None:
     response = client.post("/ingest", files={"files": ("a.jsonl", NEW_PAPERS.encode())})
     assert response.status_code == 403 and "RAG_API_TOKEN" in response.json()["error"]
     assert uploads(index_dir) == before
+
+
+def test_the_ui_is_not_mounted_open_beside_a_locked_api(index_dir: Path) -> None:
+    assistant = Assistant(hash_settings(index_dir, api_token="secret"))
+    with pytest.raises(ConfigError, match="RAG_UI_AUTH"):
+        server_app(assistant, ui=True)

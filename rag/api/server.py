@@ -9,28 +9,39 @@ from rag.assistant import Assistant
 from rag.errors import ConfigError
 
 
-def server_app(assistant: Assistant, *, ui: bool = False) -> FastAPI:
-    """The API app, and with `ui` the gradio chat app mounted at /ui (behind RAG_UI_AUTH's login)."""
+def server_app(assistant: Assistant, *, ui: bool = False, host: str = "127.0.0.1") -> FastAPI:
+    """The API app, and with `ui` the gradio chat app mounted at /ui, under the same rules as `rag chat`: its
+    login (RAG_UI_AUTH, throttled) and its upload policy (RAG_UI_UPLOADS: off on an open address without a
+    login). With RAG_API_TOKEN set the UI must have a login too: a browser cannot send the bearer token."""
     app = create_app(assistant)
     if not ui:
         return app
-    import gradio as gr
-
-    from rag.ui.app import CSS, build_app, parse_auth
-
     s = assistant.settings
     if s.api_token and not s.ui_auth:
         raise ConfigError(
             "RAG_API_TOKEN protects the API but the UI at /ui would be open: set RAG_UI_AUTH=user:password too, "
             "or serve without --ui"
         )
-    demo = build_app(assistant, max_upload_mb=s.ui_max_upload_mb)
+    import gradio as gr
+
+    from rag.ui.app import CSS, build_app, parse_auth
+    from rag.ui.auth import LoginThrottle
+    from rag.ui.uploads import uploads_allowed
+
+    credentials = parse_auth(s.ui_auth.get_secret_value() if s.ui_auth else None)
+    throttle = (
+        LoginThrottle(*credentials, max_failures=s.ui_login_max_failures, lockout_s=s.ui_login_lockout_s)
+        if credentials
+        else None
+    )
+    uploads = uploads_allowed(s.ui_uploads, host=host, share=False, auth=credentials is not None)
+    demo = build_app(assistant, max_upload_mb=s.ui_max_upload_mb, uploads_enabled=uploads)
     demo.queue(default_concurrency_limit=s.ui_concurrency, max_size=64)
     return gr.mount_gradio_app(
         app,
         demo,
         path=UI_PATH,
-        auth=parse_auth(s.ui_auth.get_secret_value() if s.ui_auth else None),
+        auth=throttle.login if throttle else None,
         max_file_size=f"{s.ui_max_upload_mb}mb",
         css=CSS,
         theme=gr.themes.Soft(),
@@ -42,4 +53,4 @@ def serve(assistant: Assistant, *, host: str = "127.0.0.1", port: int = 8000, ui
     """Serve until interrupted (blocking)."""
     import uvicorn
 
-    uvicorn.run(server_app(assistant, ui=ui), host=host, port=port, log_level="info")
+    uvicorn.run(server_app(assistant, ui=ui, host=host), host=host, port=port, log_level="info")
