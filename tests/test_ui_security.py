@@ -307,6 +307,7 @@ def _search(client: object, query: str) -> list[list[object]]:
 def test_a_request_naming_a_server_file_is_refused_and_the_file_stays_unreadable(
     open_chat: tuple[str, Path, Path], tmp_path: Path
 ) -> None:
+    import httpx
     from gradio_client import Client
 
     url, upload_folder, _ = open_chat
@@ -325,6 +326,7 @@ def test_a_request_naming_a_server_file_is_refused_and_the_file_stays_unreadable
         assert "not uploaded by a user" in reply or "refused" in reply, reply
     client = Client(url, verbose=False)
     assert _search(client, SECRET_PHRASE) == []
+    assert httpx.get(f"{url}gradio_api/file={secret}", timeout=30).status_code == 403  # nor served as a file
     assert SECRET_PHRASE not in client.predict(f"What is the {SECRET_PHRASE} project?", api_name="/ask")
 
 
