@@ -65,8 +65,8 @@ def _write(folder: Path, name: str, text: str) -> str:
 
 
 READ_ONLY_NOTE = (
-    "Uploads are off: this server is reachable from other machines without a login. "
-    "Set `RAG_UI_AUTH=user:password` (or `RAG_UI_UPLOADS=on`) to allow them."
+    "Uploads are off on this server: by default (`RAG_UI_UPLOADS=auto`) they are on only behind a login "
+    "(`RAG_UI_AUTH=user:password`) or on a loopback address; `RAG_UI_UPLOADS=on` allows them anyway."
 )
 
 
