@@ -24,6 +24,8 @@ from rag.index.store import VectorStore
 from rag.types import Hit
 
 log = logging.getLogger(__name__)
+OVERFETCH_MIN_SHARE = 0.05
+"""Filters keeping at least this share of the chunks are applied after an over-fetched unfiltered query."""
 __all__ = ["Mode", "RetrievalConfig", "Retriever", "keyword_query", "paper_of", "rrf"]
 
 _POLITENESS = re.compile(
@@ -83,7 +85,27 @@ class Retriever:
     def _dense(
         self, qvec: np.ndarray, n: int, year: tuple[int, int] | None, paths: list[str] | None
     ) -> dict[str, float]:
-        """Filters go to Chroma as metadata: the year, and one `s<n>` key per source file (no id lists)."""
+        """The `n` nearest chunks passing the filters.
+
+        A filter that keeps a fair share of the index is applied to an over-fetched unfiltered HNSW query with
+        the vectorised masks kept beside BM25 (Chroma's own filtered search walks every allowed id, which is slow
+        when most ids are allowed); a narrow filter goes to Chroma as metadata (the year, one `s<n>` key per
+        source file), never as a list of ids.
+        """
+        if year is None and paths is None:
+            return dict(self.store.query(qvec, n))
+        index = self._bm25()
+        mask = index.mask(year, paths)
+        if mask is not None and len(index.ids):
+            allowed = int(mask.sum())
+            if allowed == 0:
+                return {}
+            share = allowed / len(mask)
+            if share >= OVERFETCH_MIN_SHARE:
+                found = self.store.query(qvec, min(len(mask), int(n / share * 1.3) + 20))
+                kept = [(cid, s) for cid, s in found if (i := index.position_of(cid)) is not None and mask[i]]
+                if len(kept) >= min(n, allowed):
+                    return dict(kept[:n])
         clauses: list[dict[str, Any]] = []
         if year is not None:
             clauses += [{"year": {"$gte": min(year)}}, {"year": {"$lte": max(year)}}]
@@ -92,7 +114,7 @@ class Retriever:
             if not keys:
                 return {}
             clauses.append(keys[0] if len(keys) == 1 else {"$or": keys})
-        where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
         return dict(self.store.query(qvec, n, where))
 
     def _bm25_scores(

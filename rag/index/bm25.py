@@ -36,6 +36,7 @@ class BM25Index:
         self._retriever = None
         self._stem = _stemmer()
         self._positions: dict[str, list[int]] | None = None
+        self._index_of: dict[str, int] | None = None
         self.years = np.zeros(0, dtype=np.int16)  # per chunk; 0 = unknown
         self.source_positions: dict[str, np.ndarray] = {}  # source file -> indices of its papers' chunks
         self.generation = ""
@@ -55,6 +56,7 @@ class BM25Index:
         bm25s = _bm25s()
         self.ids = list(ids)
         self._positions = None
+        self._index_of = None
         self.years = np.asarray(years if years is not None else [0] * len(self.ids), dtype=np.int16)
         self.source_positions = {s: np.asarray(v, dtype=np.int64) for s, v in (sources or {}).items()}
         if not self.ids:
@@ -72,6 +74,12 @@ class BM25Index:
         if not tokens.vocab:
             return np.zeros(len(self.ids), dtype=np.float32)
         return np.asarray(self._retriever.get_scores(self._query_tokens(tokens)), dtype=np.float32)
+
+    def position_of(self, chunk_id: str) -> int | None:
+        """The index (into `ids`) of one chunk, None when it is not indexed."""
+        if self._index_of is None:
+            self._index_of = {cid: i for i, cid in enumerate(self.ids)}
+        return self._index_of.get(chunk_id)
 
     def positions(self, paper_id: str) -> list[int]:
         """Indices (into `ids`) of one paper's chunks."""

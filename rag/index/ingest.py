@@ -112,6 +112,7 @@ class Ingestor:
         finally:
             bar.close()
             self._rebuild_if_needed()
+            self.manifest.checkpoint()
         report = run.report
         report.papers_added = len(run.added)
         report.papers_updated = len(run.updated - run.added)

@@ -112,6 +112,11 @@ class Manifest:
             finally:
                 self._depth = 0
 
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log back into the database file (after an ingest: keeps the disk tidy)."""
+        with self._mu:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     # --- metadata ------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
         """A stored metadata value."""
