@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from functools import cached_property
 
-from rag.citations import CitationChecker, is_no_answer
+from rag.citations import CheckedAnswer, CitationChecker, is_no_answer
 from rag.config import Settings
 from rag.errors import BackendUnavailableError, ConfigError
 from rag.generation.backends import ChatBackend, make_backend
@@ -20,6 +20,8 @@ from rag.generation.context import Source, pack_sources, render_sources
 from rag.generation.extractive import ExtractiveAnswerer
 from rag.generation.prompts import NO_ANSWER, load_prompt
 from rag.index.embedders import Embedder
+from rag.query import analyze
+from rag.sufficiency import CorpusTerms, SufficiencyChecker, Verdict
 from rag.support import SentenceEmbeddings, content_words
 from rag.tokens import count_tokens
 from rag.types import Answer, Hit
@@ -60,7 +62,12 @@ class Answerer:
             raise ConfigError(f"unknown backend {self.kind!r} (use openai, local or extractive)")
         self.embeddings = SentenceEmbeddings(embedder)
         self.checker = CitationChecker(self.embeddings)
-        self.extractive = ExtractiveAnswerer(self.embeddings)
+        self.extractive = ExtractiveAnswerer(self.embeddings, fact_weight=settings.fact_weight)
+        self.sufficiency = SufficiencyChecker(
+            CorpusTerms(settings.bm25_dir),
+            partial_coverage=settings.partial_coverage,
+            abstain_coverage=settings.abstain_coverage,
+        )
 
     @cached_property
     def llm(self) -> ChatBackend:
@@ -165,16 +172,25 @@ class Answerer:
         checked = self.checker.check(raw, sources, question)
         timings["check_s"] = time.perf_counter() - started
         abstained = is_no_answer(raw) and not checked.citations
-        if abstained:
+        verdict = self.judge(question, raw, checked)
+        if abstained or verdict.status == "abstained":
             return self._abstain(
-                question, hits, timings["retrieve_s"], backend=backend, model=model, sources=[s.hit for s in sources]
+                question,
+                hits,
+                timings["retrieve_s"],
+                backend=backend,
+                model=model,
+                sources=[s.hit for s in sources],
+                missing=verdict.missing if not abstained else None,
             )
         return Answer(
             question=question,
-            text=checked.text,
+            text=self._partial_text(verdict, checked) if verdict.status == "partial" else checked.text,
             citations=checked.citations,
             sources=[s.hit for s in sources],
             abstained=False,
+            status=verdict.status,
+            missing=verdict.missing or None,
             backend=backend,
             model=model,
             timings=timings,
@@ -182,6 +198,26 @@ class Answerer:
             sentences=checked.sentences,
             notice=notice,
         )
+
+    def judge(self, question: str, raw: str, checked: CheckedAnswer) -> Verdict:
+        """Whether the checked answer states the asked fact (rag.sufficiency); a model that itself says the
+        sources do not state it, while citing them, gives a partial answer."""
+        claims = [s.text for s in checked.sentences if s.citations]
+        verdict = self.sufficiency.check(analyze(question), claims, [c.paper for c in checked.citations])
+        if verdict.status == "answered" and checked.citations and is_no_answer(raw):
+            return Verdict("partial", "state what the question asks", ("model-says-not-stated",))
+        return verdict
+
+    @staticmethod
+    def _partial_text(verdict: Verdict, checked: CheckedAnswer) -> str:
+        """'The abstract of [1] does not give the number of GPUs; it reports: ... [1].'"""
+        if verdict.reasons == ("model-says-not-stated",):
+            return checked.text  # the model already says what is not stated
+        refs = [f"[{c.number}]" for c in checked.citations]
+        many = len(refs) > 1
+        listed = refs[0] if not many else ", ".join(refs[:-1]) + " and " + refs[-1]
+        lead = f"The abstract{'s' if many else ''} of {listed} {'do' if many else 'does'} not {verdict.missing}"
+        return f"{lead}; {'they report' if many else 'it reports'}: {checked.text}"
 
     def _abstain(
         self,
@@ -192,14 +228,20 @@ class Answerer:
         backend: str | None = None,
         model: str | None = None,
         sources: list[Hit] | None = None,
+        missing: str | None = None,
     ) -> Answer:
         closest = "; ".join(f'"{h.paper.title}"' for h in hits[:3])
-        text = NO_ANSWER + (f" The closest papers are: {closest}." if closest else "")
+        unknown = self.sufficiency.unknown_names(analyze(question)) if missing is None else []
+        missing = missing or (f"mention {' or '.join(unknown)}" if unknown else None)
+        text = NO_ANSWER + (f" No indexed abstract seems to {missing}." if missing else "")
+        text += f" The closest papers are: {closest}." if closest else ""
         return Answer(
             question=question,
             text=text,
             sources=sources if sources is not None else hits[:3],
             abstained=True,
+            status="abstained",
+            missing=missing,
             backend=backend or self.kind,
             model=model or "",
             timings={"retrieve_s": retrieve_s},

@@ -62,7 +62,7 @@ def is_no_answer(text: str) -> bool:
     return NO_ANSWER.lower().rstrip(".") in norm or bool(
         re.search(
             r"\b(?:sources?|abstracts?|context)\b.{0,40}\b(?:do not|don't|does not|doesn't)\b.{0,20}"
-            r"\b(?:answer|contain|mention|provide)",
+            r"\b(?:answer|contain|mention|provide|say|state|report|give|specify)",
             norm,
         )
     )

@@ -159,6 +159,8 @@ def ask(
     if answer.notice:
         err.print(f"[yellow]notice:[/yellow] {escape(answer.notice)}")
     out.print(answer.text, markup=False, highlight=False)
+    missing = f" (the abstracts do not {answer.missing})" if answer.missing else ""
+    out.print(f"\nStatus: {answer.status}{missing}", markup=False, highlight=False)
     if answer.citations:
         out.print("\nReferences:")
         for c in answer.citations:

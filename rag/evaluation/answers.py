@@ -75,6 +75,8 @@ def evaluate_answers(
                 "must_include": item.must_include,
                 "answer": answer.text,
                 "abstained": answer.abstained,
+                "status": answer.status,
+                "missing": answer.missing,
                 "cited": [{"number": c.number, "id": c.paper.id, "title": c.paper.title} for c in answer.citations],
                 "retrieved": [
                     {"id": h.paper.id, "title": h.paper.title, "score": round(h.score, 4)} for h in answer.sources
@@ -103,7 +105,7 @@ def aggregate(predictions: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Aggregate per-question records into the headline metrics."""
     answerable = [p for p in predictions if p["answerable"]]
     unanswerable = [p for p in predictions if not p["answerable"]]
-    abstained = [p for p in predictions if p["abstained"]]
+    abstained = [p for p in predictions if refused(p)]
     precisions = [p["citation_precision"] for p in answerable if p["citation_precision"] is not None]
     supports = [p["support_rate"] for p in predictions if p["support_rate"] is not None]
     seconds = [p["seconds"] for p in predictions]
@@ -120,9 +122,13 @@ def aggregate(predictions: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "citation_support_rate": mean(supports),
         "unsupported_sentences": sum(p["unsupported_sentences"] for p in predictions),
         "reattributed_sentences": sum(p["reattributed_sentences"] for p in predictions),
-        "abstention_recall": mean([float(p["abstained"]) for p in unanswerable]),
+        "abstention_recall": mean([float(refused(p)) for p in unanswerable]),
         "abstention_precision": (sum(not p["answerable"] for p in abstained) / len(abstained)) if abstained else 0.0,
-        "false_refusal_rate": mean([float(p["abstained"]) for p in answerable]),
+        "false_refusal_rate": mean([float(refused(p)) for p in answerable]),
+        "partial_unanswerable": sum(_status(p) == "partial" for p in unanswerable),
+        "partial_answerable": sum(_status(p) == "partial" for p in answerable),
+        "abstained_unanswerable": sum(_status(p) == "abstained" for p in unanswerable),
+        "abstained_answerable": sum(_status(p) == "abstained" for p in answerable),
         "latency_s_p50": percentile(seconds, 50),
         "latency_s_p95": percentile(seconds, 95),
         "prompt_tokens": prompt,
@@ -132,6 +138,18 @@ def aggregate(predictions: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "judge_replies": sum(v["raw"] is not None for p in predictions for v in p.get("judge_verdicts", [])),
         "judge_unparsed": sum(p.get("judge_unparsed", 0) for p in predictions),
     }
+
+
+def _status(p: dict[str, Any]) -> str:
+    """A prediction's status (records written before statuses existed only carry `abstained`)."""
+    return p.get("status") or ("abstained" if p["abstained"] else "answered")
+
+
+def refused(p: dict[str, Any]) -> bool:
+    """Whether a prediction declined to answer in full: abstained, or partial (the sources lack the asked fact).
+
+    On an unanswerable question that is a correct abstention; on an answerable one, a refusal."""
+    return _status(p) != "answered"
 
 
 def _mean_or_none(values: Sequence[float | None]) -> float | None:

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rag.evaluation.answers import refused
+
 RETRIEVAL_COLS = ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "latency_ms_p50", "latency_ms_p95"]
 ANSWER_COLS = [
     "key_fact_accuracy",
@@ -15,6 +17,8 @@ ANSWER_COLS = [
     "abstention_recall",
     "abstention_precision",
     "false_refusal_rate",
+    "partial_unanswerable",
+    "partial_answerable",
     "latency_s_p50",
     "latency_s_p95",
 ]
@@ -44,9 +48,9 @@ def _table(rows: dict[str, dict[str, Any]], cols: list[str]) -> list[str]:
 def why_failed(p: dict[str, Any]) -> str | None:
     """A one-line diagnosis of a prediction, or None when it passed."""
     if not p["answerable"]:
-        return None if p["abstained"] else "answered a question the corpus cannot answer"
-    if p["abstained"]:
-        return "refused an answerable question"
+        return None if refused(p) else "answered a question the corpus cannot answer"
+    if refused(p):
+        return f"refused an answerable question ({p.get('status') or 'abstained'}: {p.get('missing') or 'no reason'})"
     if not set(p["gold"]) & set(p.get("retrieval_ranking", [])[:5]):
         return "gold paper not retrieved in the top 5"
     if p["citation_recall"] == 0:

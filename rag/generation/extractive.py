@@ -14,37 +14,37 @@ import numpy as np
 
 from rag.generation.context import Source
 from rag.generation.prompts import NO_ANSWER
+from rag.query import Question, analyze, has_time, is_list_question, measure_matches, quantities, terms
 from rag.retrieval import keyword_query
 from rag.support import SentenceEmbeddings, content_words, overlap, sentences_of
 
-_LIST_QUESTION = re.compile(
-    r"\b(?:which|what|list|name|any|all|several|other)\b.{0,30}\b(?:papers|works|studies|articles|methods|approaches)\b"
-    r"|\bpapers (?:that|which|on|about)\b",
-    re.I,
-)
-
-
 _CONTRIBUTION = re.compile(r"\b(?:we|our|this (?:paper|work|article|thesis|study)|here)\b", re.I)
 _NAME = re.compile(r"\b(?:[A-Z][a-z]*[A-Z][A-Za-z0-9\-]*|[A-Z]{2,}[a-z]?s?|[A-Za-z]*\d[\w.\-%]*)\b")
-_QUANTITY_QUESTION = re.compile(
-    r"\b(?:how (?:many|much|long|fast|large|big|accurate)|what (?:accuracy|speed|size))\b", re.I
-)
 
 
-def answer_bonus(question: str, sentence: str) -> float:
-    """A small prior for sentences that carry answers: contributions, names and numbers the question lacks."""
+def holds_fact(question: Question, sentence: str) -> bool:
+    """Whether a sentence holds the kind of fact the question asks for: for a number question a quantity of what
+    it measures (a time for "how long"), for a which-question a name the question does not already hold."""
+    if question.wants_number:
+        if question.duration:
+            return has_time(sentence)
+        asked = set(question.numbers)
+        found = [q for q in quantities(sentence) if q not in asked]
+        return bool(found) and measure_matches(question.measure, terms(sentence), sentence)
+    if question.asks in ("name", "list"):
+        lowered = question.text.lower()
+        return any(n.lower() not in lowered for n in _NAME.findall(sentence))
+    return False
+
+
+def answer_bonus(question: Question, sentence: str, fact_weight: float = 0.2) -> float:
+    """A prior for sentences that carry answers: contributions, and the asked kind of fact."""
     bonus = 0.08 if _CONTRIBUTION.search(sentence) else 0.0
-    new_names = {n for n in _NAME.findall(sentence) if n.lower() not in question.lower()}
-    if new_names:
-        bonus += 0.06
-    if _QUANTITY_QUESTION.search(question) and re.search(r"\d", sentence):
-        bonus += 0.1
+    if holds_fact(question, sentence):
+        bonus += fact_weight if question.wants_number else 0.06
+    elif question.wants_number and quantities(sentence):
+        bonus += fact_weight / 4
     return bonus
-
-
-def is_list_question(question: str) -> bool:
-    """Whether the question asks for several papers."""
-    return bool(_LIST_QUESTION.search(question))
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,8 @@ class ExtractiveAnswerer:
         other_paper: float = 0.8,
         max_papers: int = 3,
         min_score: float = 0.3,
+        fact_weight: float = 0.2,
+        clause_words: int = 25,
     ) -> None:
         self.embeddings = embeddings
         self.lexical_weight = lexical_weight
@@ -83,11 +85,14 @@ class ExtractiveAnswerer:
         self.other_paper = other_paper
         self.max_papers = max_papers
         self.min_score = min_score
+        self.fact_weight = fact_weight
+        self.clause_words = clause_words
 
     def candidates(self, question: str, sources: list[Source]) -> list[Candidate]:
         """Every source sentence, best first."""
         if not sources:
             return []
+        asked = analyze(question)
         qwords = content_words(keyword_query(question))
         top = max(s.hit.score for s in sources) or 1.0
         items = [(s, sent, i) for s in sources for i, sent in enumerate(sentences_of(s.hit.passage or s.text))]
@@ -97,20 +102,33 @@ class ExtractiveAnswerer:
         for (source, sent, pos), c in zip(items, cos, strict=True):
             lexical = overlap(qwords, content_words(sent)) if qwords else 0.0
             prior = max(source.hit.score, 0.0) / top
-            score = float(c) + self.lexical_weight * lexical + self.rank_weight * prior + answer_bonus(question, sent)
+            score = (
+                float(c)
+                + self.lexical_weight * lexical
+                + self.rank_weight * prior
+                + answer_bonus(asked, sent, self.fact_weight)
+            )
             out.append(Candidate(source, sent, score, pos))
         return sorted(out, key=lambda c: -c.score)
 
     def answer(self, question: str, sources: list[Source]) -> str:
-        """A short answer whose every sentence is a cited source sentence (or NO_ANSWER)."""
+        """A short answer whose every sentence is a cited source sentence (or NO_ANSWER).
+
+        The best sentence answers; for a number question the paper's other sentences join only when they hold a
+        quantity (background is left out); a list question gets one short cited clause per paper."""
         ranked = self.candidates(question, sources)
         if not ranked or ranked[0].score < self.min_score:
             return NO_ANSWER
+        asked = analyze(question)
+        listing = asked.asks == "list" or is_list_question(question)
         best = ranked[0]
         chosen = [best]
-        same = [c for c in ranked[1:] if c.source.number == best.source.number]
-        chosen += [c for c in same[: self.per_paper - 1] if c.score >= self.second_sentence * best.score]
-        listing = is_list_question(question)
+        if not listing:
+            same = [c for c in ranked[1:] if c.source.number == best.source.number]
+            extra = [c for c in same[: self.per_paper - 1] if c.score >= self.second_sentence * best.score]
+            chosen += [c for c in extra if not asked.wants_number or quantities(c.sentence)]
+            if asked.wants_number and not any(holds_fact(asked, c.sentence) for c in chosen):
+                chosen += [c for c in same if holds_fact(asked, c.sentence)][:1]  # the best paper's sentence with it
         limit = self.max_papers if listing else 2  # a singular question takes a second paper only on a near-tie
         threshold = self.other_paper if listing else 0.97
         seen = {best.source.number}
@@ -120,7 +138,20 @@ class ExtractiveAnswerer:
             if c.source.number not in seen and c.score >= threshold * best.score:
                 seen.add(c.source.number)
                 chosen.append(c)
-        return " ".join(self._render(group) for group in self._by_paper(chosen))
+        groups = self._by_paper(chosen)
+        if listing:
+            return " ".join(self._render([self._clause(g[0])]) for g in groups)
+        return " ".join(self._render(group) for group in groups)
+
+    def _clause(self, c: Candidate) -> Candidate:
+        """The sentence cut to its first clause when it is long (for one-line-per-paper lists)."""
+        words = c.sentence.split()
+        if len(words) <= self.clause_words:
+            return c
+        head = " ".join(words[: self.clause_words])
+        cut = max(head.rfind(", "), head.rfind("; "))
+        text = head[:cut] if cut > len(head) // 2 else head
+        return Candidate(c.source, text.rstrip(",;:") + ".", c.score, c.position)
 
     @staticmethod
     def _by_paper(chosen: list[Candidate]) -> list[list[Candidate]]:

@@ -41,6 +41,10 @@ def answer_markdown(answer: Answer) -> str:
     if answer.abstained:
         parts.append("> ⚠️ **Not answered from the indexed abstracts.**")
         parts.append(md_text(answer.text))
+    elif answer.status == "partial":
+        missing = f": the abstracts do not {md_text(answer.missing)}" if answer.missing else ""
+        parts.append(f"> 🟡 **Partly answered{missing}.** What they do say:")
+        parts.append(link_markers(answer.text))
     else:
         parts.append(link_markers(answer.text))
     return "\n\n".join(parts)
@@ -91,4 +95,5 @@ def hits_table(hits: list[Hit]) -> list[list[object]]:
 def api_markdown(answer: Answer) -> str:
     """The `/ask` API's reply: the answer with [n] markers, then the numbered references."""
     refs = references_markdown(answer)
-    return answer.text + ("\n\nReferences:\n" + refs if refs else "")
+    status = f"Status: {answer.status}" + (f" (the abstracts do not {answer.missing})" if answer.missing else "")
+    return answer.text + ("\n\nReferences:\n" + refs if refs else "") + "\n\n" + status

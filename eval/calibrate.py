@@ -1,0 +1,180 @@
+"""Calibrate the answer thresholds and weights on the `dev` split of a QA set (never on `test`).
+
+    python eval/calibrate.py [--qa rag/data/qa/sufficiency.jsonl] [--data-dir DIR] [--out eval/results/calibration]
+
+Tuned, with the offline default (extractive) answerer:
+- `abstain_threshold`: abstain when the best passage's cosine to the question is below it;
+- `partial_coverage` / `abstain_coverage`: partial / abstain when the cited abstracts hold less than this
+  IDF-weighted share of the question's words (rag.sufficiency);
+- `fact_weight`: the extractive bonus for a sentence holding the asked kind of fact.
+
+Each dev question is retrieved once; for each `fact_weight` it is answered once with the thresholds
+switched off, and every threshold combination is then applied to the recorded cosine, rule verdict
+and coverage (the same order the pipeline applies them). The rule: among the combinations whose false
+refusal rate on dev is at most the target (0.05), take the one with the highest abstention on
+unanswerable + abstention on near misses + key-fact accuracy + citation recall; ties go to the
+first in grid order. Writes `<out>.json` (every combination) and `<out>.md` (the choice and its neighbours).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from rag import Assistant, Settings
+from rag.answering import Answerer
+from rag.corpus.records import normalize
+from rag.evaluation.answers import citation_precision, citation_recall, key_fact_score
+from rag.evaluation.datasets import GoldResolver, load_qa
+from rag.evaluation.metrics import mean
+from rag.query import analyze
+from rag.types import Answer
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "eval"))
+from bench_answers import qa_meta, select  # noqa: E402
+
+GRID = {
+    "fact_weight": [0.1, 0.2, 0.3],
+    "abstain_threshold": [0.2, 0.25, 0.3, 0.35, 0.4],
+    "partial_coverage": [0.0, 0.3, 0.4, 0.5, 0.6, 0.7],
+    "abstain_coverage": [0.0, 0.1, 0.2, 0.3],
+}
+MAX_FALSE_REFUSALS = 0.05
+
+
+def record(answerer: Answerer, item, hits, gold: set[str]) -> dict[str, Any]:
+    """One dev question answered with the thresholds off: what every threshold setting needs to decide."""
+    final = [x for x in answerer.stream(item.question, hits) if isinstance(x, Answer)][-1]
+    cited = {c.paper.id for c in final.citations}
+    coverage = None
+    if final.status == "answered" and final.citations:
+        text = normalize(" ".join(f"{c.paper.title}. {c.paper.abstract}" for c in final.citations))
+        coverage = answerer.sufficiency.coverage(analyze(item.question), text)[0]
+    return {
+        "relevance": answerer.relevance(item.question, hits) if hits else -1.0,
+        "status": final.status,
+        "coverage": coverage,
+        "key_facts": key_fact_score(final.text, item.must_include),
+        "precision": citation_precision(cited, gold),
+        "recall": citation_recall(cited, gold),
+    }
+
+
+def outcome(r: dict[str, Any], abstain_threshold: float, partial_coverage: float, abstain_coverage: float) -> str:
+    """The status a question gets under one threshold setting (the pipeline's order)."""
+    if r["relevance"] < abstain_threshold:
+        return "abstained"
+    if r["status"] != "answered" or r["coverage"] is None:
+        return r["status"]
+    if r["coverage"] < abstain_coverage:
+        return "abstained"
+    return "partial" if r["coverage"] < partial_coverage else "answered"
+
+
+def score(records: list[dict[str, Any]], items, kinds: list[str], **thresholds: float) -> dict[str, float]:
+    """Dev metrics of one threshold setting."""
+    status = [outcome(r, **thresholds) for r in records]
+    answerable = [i for i, it in enumerate(items) if it.answerable]
+    unanswerable = [i for i, it in enumerate(items) if not it.answerable]
+    near = [i for i in unanswerable if kinds[i] == "near-miss"]
+    kept = [i for i in answerable if status[i] != "abstained"]
+    precisions = [records[i]["precision"] for i in kept if records[i]["precision"] is not None]
+    return {
+        "abstention_recall": mean([float(status[i] != "answered") for i in unanswerable]),
+        "near_miss_abstention": mean([float(status[i] != "answered") for i in near]),
+        "false_refusal_rate": mean([float(status[i] != "answered") for i in answerable]),
+        "key_fact_accuracy": mean([records[i]["key_facts"] if status[i] != "abstained" else 0.0 for i in answerable]),
+        "citation_precision": mean(precisions),
+        "citation_recall": mean([records[i]["recall"] if status[i] != "abstained" else 0.0 for i in answerable]),
+    }
+
+
+def objective(m: dict[str, float]) -> tuple[bool, float]:
+    """Meets the false-refusal target first, then the sum of what we want high."""
+    total = m["abstention_recall"] + m["near_miss_abstention"] + m["key_fact_accuracy"] + m["citation_recall"]
+    return m["false_refusal_rate"] <= MAX_FALSE_REFUSALS, total - (m["false_refusal_rate"] if total else 0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--qa", type=Path, default=ROOT / "rag" / "data" / "qa" / "sufficiency.jsonl")
+    ap.add_argument("--data-dir", type=Path, default=None, help="reuse (or build) the bundled-corpus index here")
+    ap.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "calibration")
+    args = ap.parse_args()
+    meta = qa_meta(args.qa)
+    items = select(load_qa(args.qa), meta, "dev")
+    kinds = [meta[i.id].get("kind", i.type) for i in items]
+    with tempfile.TemporaryDirectory() as tmp:
+        assistant = Assistant(Settings(data_dir=args.data_dir or Path(tmp), llm="extractive"))
+        if assistant.is_empty():
+            assistant.ingest(progress=False)
+        resolver = GoldResolver(assistant.manifest.iter_papers())
+        k = assistant.settings.answer_k
+        hits = [assistant.search(i.question, k, mmr=assistant.wants_mmr(i.question)) for i in items]
+        off = {"abstain_threshold": -1.0, "partial_coverage": 0.0, "abstain_coverage": 0.0}
+        answerer = Answerer(assistant.settings.model_copy(update=off), assistant.embedder, "extractive")
+        rows = []
+        for weight in GRID["fact_weight"]:
+            answerer.extractive.fact_weight = weight
+            records = [
+                record(answerer, it, h, resolver.resolve_all(it.gold)[0])
+                for it, h in tqdm(list(zip(items, hits, strict=True)), desc=f"fact_weight={weight}", leave=False)
+            ]
+            for at, pc, ac in itertools.product(
+                GRID["abstain_threshold"], GRID["partial_coverage"], GRID["abstain_coverage"]
+            ):
+                if ac > pc and pc > 0:
+                    continue
+                params = {
+                    "fact_weight": weight,
+                    "abstain_threshold": at,
+                    "partial_coverage": pc,
+                    "abstain_coverage": ac,
+                }
+                metrics = score(records, items, kinds, abstain_threshold=at, partial_coverage=pc, abstain_coverage=ac)
+                rows.append({"params": params, "dev": metrics})
+    best = max(rows, key=lambda r: objective(r["dev"]))
+    answerable = sum(i.answerable for i in items)
+    summary = {
+        "qa": str(args.qa.relative_to(ROOT) if args.qa.is_relative_to(ROOT) else args.qa),
+        "split": "dev",
+        "questions": len(items),
+        "answerable": answerable,
+        "unanswerable": len(items) - answerable,
+        "rule": f"false_refusal_rate <= {MAX_FALSE_REFUSALS}, then max abstention_recall + near_miss_abstention "
+        "+ key_fact_accuracy + citation_recall; ties to the first in grid order",
+        "grid": GRID,
+        "chosen": best,
+        "all": rows,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.with_suffix(".json").write_text(json.dumps(summary, indent=1) + "\n")
+    cols = list(best["dev"])
+    ranked = sorted(rows, key=lambda r: objective(r["dev"]), reverse=True)[:10]
+    lines = [
+        f"Calibration on the dev split of `{summary['qa']}` ({len(items)} questions: {answerable} answerable, "
+        f"{len(items) - answerable} unanswerable); `python eval/calibrate.py`. Rule: {summary['rule']}.",
+        "",
+        "Chosen: " + ", ".join(f"`{k} = {v}`" for k, v in best["params"].items()),
+        "",
+        "| " + " | ".join(list(best["params"]) + cols) + " |",
+        "|---" * (len(best["params"]) + len(cols)) + "|",
+    ]
+    for r in ranked:
+        lines.append(
+            "| " + " | ".join([str(v) for v in r["params"].values()] + [f"{r['dev'][c]:.3f}" for c in cols]) + " |"
+        )
+    args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

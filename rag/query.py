@@ -1,0 +1,213 @@
+"""Question analysis in one room: what a question asks for, and the specific names and numbers it holds.
+
+`analyze("How many GPUs were used to train Mamba?")` tells the rest of the pipeline that the
+question asks for a number of GPUs and names Mamba; the extractive answerer uses it to pick the
+sentence holding that kind of fact, the sufficiency check to decide whether the sources hold it.
+Every rule here is a regular expression or a word list, so a verdict can be explained.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rag.corpus.records import normalize
+from rag.support import STOPWORDS, content_words
+
+Asks = Literal["number", "name", "list", "yesno", "description"]
+
+_LIST = re.compile(
+    r"\b(?:which|what|list|name|any|all|several|other)\b.{0,30}\b(?:papers|works|studies|articles|methods|approaches)\b"
+    r"|\bpapers (?:that|which|on|about)\b",
+    re.I,
+)
+_HOW = r"how (?:many|much|long|fast|large|big|small|accurate|quickly|often|far|high|low|tall|heavy)"
+_METRIC = (
+    r"(?:number|percentage|share|fraction|proportion|amount|accuracy|error|score|f1|f-score|bleu|rouge|perplexity|"
+    r"map|miou|auc|roc-auc|psnr|ssim|wer|cer|der|mos|dice|precision|recall|rate|speed-?up|throughput|latency|"
+    r"size|count|bitrate|resolution|distance|energy|power|mean|top-[15]|sparsity|gain|improvement|"
+    r"reduction|factor|dimension|parameters|frames per second|fps|time|duration)"
+)
+_NUMBER_Q = re.compile(
+    rf"\b(?:by {_HOW}|{_HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b(?:\s+[\w\-/']+){{0,3}}?\s+"
+    rf"{_METRIC}\b|to what (?:perplexity|accuracy|error|extent|value)|how many times)",
+    re.I,
+)
+_CUE = re.compile(rf"\b(?:by )?(?:{_HOW}|what|which|to what)\b", re.I)
+_YESNO = re.compile(
+    r"^(?:is|are|was|were|does|do|did|can|could|has|have|had|will|would|should)\b(?!.*\b(?:which|what|how)\b)", re.I
+)
+_NAME_Q = re.compile(
+    r"^(?:which|what|who|on which|in which|from which|against which|besides \w+, (?:on )?which)\b", re.I
+)
+_AUX = frozenset(
+    "do does did is are was were be been has have had can could will would should the a an its their".split()
+)
+_GENERIC_MEASURE = frozenset(
+    "mani much long fast larg big small tall mean number per top test relat singl averag total real world sub".split()
+)
+_DURATION = re.compile(r"\bhow long\b|\b(?:training|inference|run(?:ning)?) time\b|\bhow (?:quickly|fast)\b", re.I)
+
+# a token that names something: an acronym (GPU, BLEU), CamelCase (SuperGlue), letters with digits
+# (ResNet-50, UrbanSound8K), or a capitalised word that does not open the question (Mamba, Jupiter)
+_NAME = re.compile(
+    r"(?<![\w\-'])(?:[A-Za-z][\w']*(?:-[\w']+)*)(?![\w\-])",
+)
+_UNIT = r"(?:%|x|×|k|K|M|B|G|T|ms|s|h|kbps|Mbps|kHz|MHz|GHz|nJ|mJ|mW|W|mm|cm|m|km|GB|MB|TB|bit|bits|fps)"
+_QUANTITY = re.compile(
+    rf"(?<![A-Za-z\-_/.\d])\d+(?:[.,]\d+)*(?:\s*(?:-|–|--|to)\s*\d+(?:[.,]\d+)*)?(?:\s?{_UNIT})?(?![A-Za-z\d])"
+    r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|million|billion|"
+    r"single|dozens?|half|twice|double)\b",
+    re.I,
+)
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_ENUMERATION = re.compile(r"\(\d\)|(?<![\w.])\d\)")
+_TIME_UNIT = re.compile(
+    r"\b(?:\d+\s*)?(?:ms|milliseconds?|seconds?|minutes?|hours?|h|days?|weeks?|months?|years?|GPU-(?:days?|hours?))\b"
+    r"|\d(?:ms|s|h)\b",
+    re.I,
+)
+_UNIT_SYNONYMS = {
+    "millisecond": {"ms"},
+    "second": {"s", "sec"},
+    "hour": {"h", "hr"},
+    "faster": {"speed-up", "speedup", "x", "times"},
+    "speed-up": {"faster", "speedup", "x", "times"},
+    "speedup": {"faster", "speed-up", "x", "times"},
+    "parameter": {"param", "weight"},
+    "percentag": {"%", "percent"},
+    "share": {"%", "percent"},
+    "fraction": {"%", "percent"},
+    "proportion": {"%", "percent"},
+    "factor": {"x", "times"},
+    "precis": {"map", "ap"},
+    "opinion": {"mos"},
+}
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a question asks for and what it names."""
+
+    text: str
+    asks: Asks
+    names: tuple[str, ...] = ()
+    """Specific names the answer must be about (models, data sets, acronyms), as written."""
+    numbers: tuple[str, ...] = ()
+    """Numbers the question itself mentions (these are not answers)."""
+    measure: tuple[str, ...] = ()
+    """For number questions: stemmed words of what is measured ("gpu", "bleu", "top-1")."""
+    measure_phrase: str = ""
+    """The measured thing as the question words it ("GPUs", "BLEU score")."""
+    duration: bool = False
+    """Whether the number asked for is a time."""
+    focus: frozenset[str] = field(default_factory=frozenset)
+    """The question's stemmed content words (the chat politeness stripped)."""
+
+    @property
+    def wants_number(self) -> bool:
+        """Whether the answer is a quantity."""
+        return self.asks == "number"
+
+
+def is_list_question(question: str) -> bool:
+    """Whether the question asks for several papers."""
+    return bool(_LIST.search(question))
+
+
+def terms(text: str) -> set[str]:
+    """Stemmed content words of `text`, hyphenated words also split into their parts."""
+    words = content_words(text)
+    words |= content_words(" ".join(w.replace("-", " ") for w in re.findall(r"\w+(?:-\w+)+", text)))
+    return words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3}  # GPUs ~ GPU
+
+
+def quantities(sentence: str) -> list[str]:
+    """Numbers stated in a sentence: not years, list markers or digits inside names (CIFAR-10, ResNet-50)."""
+    text = _ENUMERATION.sub(" ", sentence)
+    return [q.group(0) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
+
+
+def has_time(sentence: str) -> bool:
+    """Whether a sentence states a duration (a number with a time unit, or 'less than a second')."""
+    return bool(_TIME_UNIT.search(sentence)) and bool(
+        quantities(sentence) or re.search(r"\ba (?:second|day)\b", sentence)
+    )
+
+
+def names_in(question: str) -> list[str]:
+    """The specific names in a question, as written."""
+    out: list[str] = []
+    for i, m in enumerate(_NAME.finditer(question)):
+        token = re.sub(r"'s$", "", m.group(0)).strip("'")
+        letters = token.replace("-", "").replace("'", "")
+        acronym = sum(c.isupper() for c in letters) >= 2
+        mixed = any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)
+        capital = i > 0 and token[:1].isupper() and token.lower() not in STOPWORDS
+        if (acronym or mixed or capital) and token not in out and len(letters) > 2:
+            out.append(token)
+    return out
+
+
+def _measure(question: str) -> tuple[tuple[str, ...], str]:
+    """What a number question measures: the words after its cue, up to the verb ('How many GPUs were ...' -> GPUs)."""
+    m = _NUMBER_Q.search(question)
+    if not m:
+        return (), ""
+    cue = _CUE.match(m.group(0))
+    words = m.group(0)[cue.end() if cue else 0 :].split()
+    for word in question[m.end() :].split():
+        clean = word.lower().strip("?,.")
+        if clean in _AUX or clean in STOPWORDS or len(words) >= 3:
+            break
+        words.append(word)
+    phrase = " ".join(w.strip("?,.") for w in words).strip()
+    stems = {t for t in terms(phrase) - _GENERIC_MEASURE if not t.isdigit()}
+    return tuple(sorted(stems)), phrase
+
+
+def analyze(question: str) -> Question:
+    """Read what a question asks for (number, name, list, yes/no, description) and what it names."""
+    text = " ".join(question.split())
+    names = tuple(names_in(text))
+    numbers = tuple(quantities(text))
+    focus = frozenset(content_words(text))
+    if is_list_question(text):
+        return Question(text, "list", names, numbers, focus=focus)
+    if _NUMBER_Q.search(text):
+        measure, phrase = _measure(text)
+        return Question(text, "number", names, numbers, measure, phrase, bool(_DURATION.search(text)), focus)
+    if _YESNO.match(text):
+        return Question(text, "yesno", names, numbers, focus=focus)
+    if _NAME_Q.match(text):
+        return Question(text, "name", names, numbers, focus=focus)
+    return Question(text, "description", names, numbers, focus=focus)
+
+
+def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence: str) -> bool:
+    """Whether a sentence speaks of what the question measures (a stem, or a unit written another way)."""
+    if not measure:
+        return True
+    lowered = sentence.lower()
+    for stem in measure:
+        if stem in sentence_terms:
+            return True
+        for alias in _UNIT_SYNONYMS.get(stem, ()):
+            if alias in sentence_terms or (not alias.isalpha() and alias in lowered):
+                return True
+            if alias in ("x", "times") and re.search(r"\d\s*(?:x|×|times)\b", lowered):
+                return True
+    return False
+
+
+def name_in(name: str, normalized_text: str) -> bool:
+    """Whether a name occurs in a text (both normalised; a hyphenated name by all of its parts)."""
+    key = normalize(name)
+    if not key:
+        return True
+    padded = f" {normalized_text} "
+    if f" {key} " in padded or f" {key}s " in padded:
+        return True
+    parts = key.split()
+    return len(parts) > 1 and all(f" {p} " in padded or f" {p}s " in padded for p in parts)

@@ -1,0 +1,192 @@
+"""Does the answer actually answer? Explainable checks run after an answer is written and cited.
+
+Three outcomes: `answered`; `partial` (the cited abstracts are on topic but do not state the asked
+fact: a number for a "how many" question, a name the question is about, most of its rare words);
+`abstained` (the question names something no indexed abstract mentions, or shares almost nothing
+with the sources). Each verdict says in words what is missing.
+
+The rules, in order:
+1. every specific name of the question (model, data set, acronym) occurs in the cited abstracts;
+   a name that occurs in no indexed abstract at all (BM25 document frequency 0) means abstain;
+2. a number question gets a sentence with a quantity about what it measures (a time for "how long");
+3. the cited abstracts cover enough of the question's words, each weighted by its inverse
+   document frequency in the index (rare words count most).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from rag.corpus.records import normalize
+from rag.query import Question, has_time, measure_matches, name_in, quantities, terms
+from rag.types import Paper
+
+log = logging.getLogger(__name__)
+Status = Literal["answered", "partial", "abstained"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of the sufficiency check, with what is missing in plain words."""
+
+    status: Status
+    missing: str = ""
+    """What the sources do not state, as a verb phrase: "mention UrbanSound8K", "give the number of GPUs"."""
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+    """The rules that fired, for logs and evaluation ("absent-name:UrbanSound8K", "no-quantity", "coverage:0.31")."""
+
+
+class CorpusTerms:
+    """How many indexed chunks contain a word, read from the persisted BM25 index (reloaded when it changes)."""
+
+    def __init__(self, bm25_dir: Path) -> None:
+        self.bm25_dir = bm25_dir
+        self._index = None
+        self._stamp: str | None = None
+        self._counts: dict[str, int] = {}
+
+    def _load(self):
+        from rag.index.bm25 import BM25Index
+
+        ids = self.bm25_dir / "ids.json"  # an index saved before generations existed
+        stamp = BM25Index.current_generation(self.bm25_dir) or (str(ids.stat().st_mtime) if ids.exists() else "")
+        if stamp != self._stamp:
+            self._index = BM25Index.load(self.bm25_dir) if stamp else None
+            self._stamp, self._counts = stamp, {}
+        return self._index
+
+    @property
+    def size(self) -> int:
+        """Number of indexed chunks (0 when there is no index)."""
+        index = self._load()
+        return len(index.ids) if index is not None else 0
+
+    def count(self, text: str) -> int | None:
+        """Chunks matching `text` (any of its words); None when no index is available."""
+        index = self._load()
+        if index is None or not index.ids:
+            return None
+        if text not in self._counts:
+            self._counts[text] = int((index.scores(text) > 0).sum())
+        return self._counts[text]
+
+
+class SufficiencyChecker:
+    """Decides answered / partial / abstained for a question, its answer sentences and the papers they cite."""
+
+    def __init__(
+        self,
+        corpus: CorpusTerms | None = None,
+        *,
+        partial_coverage: float = 0.5,
+        abstain_coverage: float = 0.2,
+    ) -> None:
+        self.corpus = corpus
+        self.partial_coverage = partial_coverage
+        self.abstain_coverage = abstain_coverage
+
+    def check(self, question: Question, sentences: Sequence[str], cited: Sequence[Paper]) -> Verdict:
+        """Judge an answer: `sentences` are its claims (without markers), `cited` the papers it cites."""
+        if not cited:
+            return Verdict("abstained", "answer the question", ("nothing-cited",))
+        source_text = normalize(" ".join(f"{p.title}. {p.abstract}" for p in cited))
+        missing = [n for n in question.names if not name_in(n, source_text)]
+        if missing:
+            unknown = [n for n in missing if self._corpus_count(n) == 0]
+            if unknown:
+                return Verdict("abstained", f"mention {_join(unknown)}", tuple(f"unknown-name:{n}" for n in unknown))
+            return Verdict("partial", f"mention {_join(missing)}", tuple(f"absent-name:{n}" for n in missing))
+        raw = " ".join(f"{p.title}. {p.abstract}" for p in cited)
+        if question.wants_number and not self._states_quantity(question, sentences, raw):
+            return Verdict("partial", _number_phrase(question), ("no-quantity",))
+        coverage, absent = self.coverage(question, source_text)
+        if coverage < self.abstain_coverage:
+            return Verdict("abstained", f"mention {_join(absent)}", (f"coverage:{coverage:.2f}",))
+        if coverage < self.partial_coverage:
+            return Verdict("partial", f"mention {_join(absent)}", (f"coverage:{coverage:.2f}",))
+        return Verdict("answered")
+
+    def unknown_names(self, question: Question) -> list[str]:
+        """The question's names that no indexed abstract mentions (none without term statistics)."""
+        return [n for n in question.names if self._corpus_count(n) == 0]
+
+    def _corpus_count(self, name: str) -> int | None:
+        return self.corpus.count(name) if self.corpus is not None else None
+
+    @staticmethod
+    def _states_quantity(question: Question, sentences: Sequence[str], sources: str) -> bool:
+        """Some answer sentence gives a number (not one the question already holds) about what is measured,
+        and that number is in the cited abstracts."""
+        asked = {normalize(n) for n in question.numbers}
+        source_numbers = {_number_of(q) for q in quantities(sources)}
+        for sentence in sentences:
+            found = [q for q in quantities(sentence) if normalize(q) not in asked]
+            in_sources = [q for q in found if not q[0].isdigit() or _number_of(q) in source_numbers]
+            if question.duration:
+                if has_time(sentence) and (in_sources or not found):
+                    return True
+                continue
+            if in_sources and measure_matches(question.measure, terms(sentence), sentence):
+                return True
+        return False
+
+    def coverage(self, question: Question, source_text: str) -> tuple[float, list[str]]:
+        """IDF-weighted share of the question's words found in the sources, and the missing words as written."""
+        words = _question_words(question.text)
+        if not words:
+            return 1.0, []
+        present = terms(source_text)
+        total = self.corpus.size if self.corpus is not None else 0
+        weights: dict[str, float] = {}
+        for stem in words:
+            count = self.corpus.count(stem) if self.corpus is not None and total else None
+            weights[stem] = math.log(1 + total / (1 + count)) if count is not None else 1.0
+        weight = sum(weights.values())
+        found = sum(w for stem, w in weights.items() if stem in present)
+        absent = [words[stem] for stem in sorted(weights, key=lambda s: -weights[s]) if stem not in present]
+        return (found / weight if weight else 1.0), absent[:3]
+
+
+_QUESTION_WORDS = frozenset(
+    "mani much long fast larg big small tall what which who how reach achiev get obtain report call name "
+    "give use train take need doe did".split()
+)
+
+
+def _question_words(text: str) -> dict[str, str]:
+    """The question's content stems mapped to the word as written (question words and verbs dropped)."""
+    out: dict[str, str] = {}
+    for word in re.findall(r"[A-Za-z0-9][\w\-]*", text):
+        for stem in terms(word):
+            if stem not in _QUESTION_WORDS and not stem.isdigit():
+                out.setdefault(stem, word)
+    return out
+
+
+def _number_of(quantity: str) -> str:
+    """The digits of a quantity without its unit and thousands separators: '1.2M' -> '1.2', '14,000' -> '14000'."""
+    m = re.match(r"\d+(?:[.,]\d+)*", quantity)
+    return m.group(0).replace(",", "") if m else quantity
+
+
+def _join(words: Sequence[str]) -> str:
+    words = list(dict.fromkeys(words))
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _number_phrase(question: Question) -> str:
+    """'give the number of GPUs', 'say how long it took', 'report the BLEU score'."""
+    if question.duration:
+        return "say how long it takes"
+    phrase = question.measure_phrase
+    if re.search(r"\bhow many\b", question.text, re.I) and phrase:
+        return f"give the number of {phrase}"
+    if phrase:
+        return f"report the {phrase}"
+    return "give the figure asked for"

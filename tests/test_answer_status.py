@@ -1,0 +1,95 @@
+"""One question per answer status, end to end over the bundled corpus: `Assistant.ask`, `rag ask` (text and
+--json) and, with the real llama_cpp.server, the LLM path."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag import Assistant, Settings
+from rag.cli import app
+from rag.generation.prompts import NO_ANSWER
+
+runner = CliRunner()
+
+ANSWERED = "Which BLEU score did the deep LSTM reach on the WMT'14 English to French test set?"
+PARTIAL = "How many GPUs were used to train the sequence-to-sequence LSTM for English to French translation?"
+ABSTAINED = "What accuracy does Qwen2-72B reach on MMLU?"
+SEQ2SEQ = "Sequence to Sequence Learning with Neural Networks"
+
+
+@pytest.fixture()
+def hashed(hash_bundled_dir: Path) -> Assistant:
+    return Assistant(Settings(data_dir=hash_bundled_dir, embed="hash", llm="extractive"))
+
+
+def test_answered_states_the_asked_number_with_its_citation(hashed: Assistant) -> None:
+    answer = hashed.ask(ANSWERED)
+    assert answer.status == "answered" and not answer.abstained and answer.missing is None
+    assert "34.8" in answer.text and answer.citations[0].paper.title == SEQ2SEQ
+
+
+def test_partial_says_what_the_abstract_does_not_state_and_what_it_does(hashed: Assistant) -> None:
+    answer = hashed.ask(PARTIAL)
+    assert answer.status == "partial" and not answer.abstained
+    assert answer.missing == "mention GPUs"
+    lead = re.match(
+        r"The abstracts? of \[1\](?:, \[\d\])*(?: and \[\d\])? do(?:es)? not mention GPUs; (?:it|they) report",
+        answer.text,
+    )
+    assert lead, answer.text
+    rest = answer.text[lead.end() :]
+    assert answer.citations[0].paper.title == SEQ2SEQ and "34.8" in rest and "[1]" in rest
+
+
+def test_abstained_when_the_question_names_what_no_abstract_mentions(hashed: Assistant) -> None:
+    answer = hashed.ask(ABSTAINED)
+    assert answer.status == "abstained" and answer.abstained and answer.citations == []
+    assert answer.text.startswith(NO_ANSWER) and "Qwen2-72B" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "status"), [(ANSWERED, "answered"), (PARTIAL, "partial"), (ABSTAINED, "abstained")]
+)
+def test_cli_ask_shows_the_status(
+    question: str, status: str, hash_bundled_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_DATA_DIR", str(hash_bundled_dir))
+    monkeypatch.setenv("RAG_EMBED", "hash")
+    result = runner.invoke(app, ["ask", question, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["status"] == status and data["abstained"] == (status == "abstained")
+    text = runner.invoke(app, ["ask", question])
+    assert text.exit_code == 0 and f"Status: {status}" in text.output
+
+
+@pytest.mark.slow
+def test_llm_answer_without_the_asked_number_is_not_answered(llama_server_url: str, bundled_dir: Path) -> None:
+    settings = Settings(data_dir=bundled_dir, llm="openai", openai_base_url=llama_server_url, openai_model="smollm2")
+    answer = Assistant(settings).ask(PARTIAL)
+    assert answer.backend == "openai" and answer.notice is None
+    assert answer.status in ("partial", "abstained")
+    if answer.status == "partial":
+        assert answer.missing and "not" in answer.text.lower()
+
+
+def test_ui_and_api_show_partial_answers_apart() -> None:
+    from rag.types import Answer
+    from rag.ui.render import answer_markdown, api_markdown
+
+    partial = Answer(
+        question="q",
+        text="The abstract of [1] does not mention GPUs; it reports: x [1].",
+        status="partial",
+        missing="mention GPUs",
+    )
+    answered = Answer(question="q", text="It reaches 34.8 BLEU [1].")
+    assert "Partly answered: the abstracts do not mention GPUs" in answer_markdown(partial)
+    assert "Partly answered" not in answer_markdown(answered)
+    assert api_markdown(partial).endswith("Status: partial (the abstracts do not mention GPUs)")
+    assert api_markdown(answered).endswith("Status: answered")

@@ -1,0 +1,185 @@
+"""Sufficiency rules and question analysis, with small hand-made papers and a fake term index (no model)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.generation.context import Source
+from rag.generation.extractive import ExtractiveAnswerer, holds_fact
+from rag.index.embedders import HashEmbedder
+from rag.query import analyze, names_in, quantities
+from rag.sufficiency import SufficiencyChecker
+from rag.support import SentenceEmbeddings
+from rag.types import Hit, Paper
+
+SEQ2SEQ = Paper(
+    id="p1",
+    title="Sequence to Sequence Learning with Neural Networks",
+    abstract="We present a general end-to-end approach to sequence learning with a multilayered LSTM. "
+    "On the WMT'14 English to French translation task the LSTM achieves a BLEU score of 34.8. "
+    "The LSTM also learned sensible phrase and sentence representations.",
+)
+UNET = Paper(
+    id="p2",
+    title="U-Net: Convolutional Networks for Biomedical Image Segmentation",
+    abstract="We present a network trained end-to-end from very few images. "
+    "Segmentation of a 512x512 image takes less than a second on a recent GPU.",
+)
+DIARIZATION = Paper(
+    id="p3",
+    title="End-to-End Speaker Diarization with Attractors",
+    abstract="We propose an end-to-end speaker diarization method with encoder-decoder attractors, "
+    "which handles an unknown number of speakers, and report a 15.29 % DER on CALLHOME.",
+)
+
+
+class FakeTerms:
+    """Document counts from a fixed word list (stands in for the BM25 index)."""
+
+    def __init__(self, known: dict[str, int], size: int = 400) -> None:
+        self.known, self.size = known, size
+
+    def count(self, text: str) -> int:
+        return max((n for w, n in self.known.items() if w in text.lower()), default=0)
+
+
+CORPUS = FakeTerms({"gpu": 12, "lstm": 30, "bleu": 9, "imagenet": 40, "translat": 20, "wmt": 3})
+
+
+def checker(**kw: float) -> SufficiencyChecker:
+    return SufficiencyChecker(CORPUS, partial_coverage=kw.get("partial", 0.0), abstain_coverage=kw.get("abstain", 0.0))
+
+
+# --- question analysis ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("How many GPUs were used to train the LSTM?", "number"),
+        ("Which BLEU score did the LSTM reach on WMT'14?", "number"),
+        ("What top-5 error does the ensemble reach?", "number"),
+        ("How long does U-Net take to segment an image?", "number"),
+        ("Which papers study speaker diarization?", "list"),
+        ("What is the feature matching network built on graph neural networks called?", "name"),
+        ("Does the LSTM reverse the source sentences?", "yesno"),
+        ("Explain how sparse attention reduces memory.", "description"),
+    ],
+)
+def test_question_kind(question: str, asks: str) -> None:
+    assert analyze(question).asks == asks
+
+
+def test_number_question_knows_what_it_measures() -> None:
+    q = analyze("How many GPUs were used to train the sequence-to-sequence LSTM?")
+    assert "gpu" in q.measure and q.measure_phrase == "GPUs" and not q.duration
+    assert analyze("How long did training take?").duration
+
+
+def test_names_are_acronyms_mixed_tokens_and_inner_capitals_not_the_first_word() -> None:
+    assert names_in("What F1 does the Audio Spectrogram Transformer reach on UrbanSound8K?") == [
+        "Audio",
+        "Spectrogram",
+        "Transformer",
+        "UrbanSound8K",
+    ]
+    assert names_in("Which model does BERT's team use?") == ["BERT"]
+
+
+def test_quantities_skip_years_list_markers_and_digits_inside_names() -> None:
+    text = "In 2015 we trained (1) a 3D ResNet-50 on CIFAR-10 to 34.8 BLEU with 1.2M tracks, 19ms and 47.1%."
+    assert quantities(text) == ["34.8", "1.2M", "19ms", "47.1%"]
+
+
+# --- sufficiency rules ----------------------------------------------------------------------
+
+
+def test_quantity_question_answered_by_a_sentence_with_the_measured_number() -> None:
+    q = analyze("Which BLEU score did the LSTM reach on English to French translation?")
+    sentence = "On the WMT'14 English to French translation task the LSTM achieves a BLEU score of 34.8."
+    assert checker().check(q, [sentence], [SEQ2SEQ]).status == "answered"
+
+
+def test_quantity_question_without_the_measured_number_is_partial_and_says_what_is_missing() -> None:
+    q = analyze("How many layers does the LSTM translator stack?")
+    sentence = "On the WMT'14 English to French translation task the LSTM achieves a BLEU score of 34.8."
+    verdict = checker().check(q, [sentence], [SEQ2SEQ])
+    assert verdict.status == "partial" and verdict.missing == "give the number of layers"
+    assert verdict.reasons == ("no-quantity",)
+
+
+def test_a_number_the_sources_do_not_hold_does_not_count() -> None:
+    q = analyze("What BLEU score does the LSTM reach?")
+    invented = "The LSTM reaches a BLEU score of 41.2."
+    assert checker().check(q, [invented], [SEQ2SEQ]).status == "partial"
+
+
+def test_how_long_needs_a_time() -> None:
+    q = analyze("How long does U-Net take to segment a 512x512 image?")
+    assert checker().check(q, ["Segmentation of a 512x512 image takes less than a second on a recent GPU."], [UNET])
+    assert checker().check(q, [UNET.abstract.split(". ")[1]], [UNET]).status == "answered"
+    verdict = checker().check(q, ["We present a network trained end-to-end from very few images."], [UNET])
+    assert verdict.status == "partial" and "how long" in verdict.missing
+
+
+def test_name_missing_from_the_cited_abstract_but_indexed_elsewhere_is_partial() -> None:
+    q = analyze("How many GPUs were used to train the LSTM translator?")
+    verdict = checker().check(q, [SEQ2SEQ.abstract], [SEQ2SEQ])
+    assert verdict.status == "partial" and verdict.missing == "mention GPUs"
+
+
+def test_name_that_no_indexed_abstract_mentions_means_abstain() -> None:
+    q = analyze("What F1 does the LSTM reach on UrbanSound8K?")
+    verdict = checker().check(q, [SEQ2SEQ.abstract], [SEQ2SEQ])
+    assert verdict.status == "abstained" and verdict.missing == "mention UrbanSound8K"
+    without_index = SufficiencyChecker(None).check(q, [SEQ2SEQ.abstract], [SEQ2SEQ])
+    assert without_index.status == "partial"  # without term statistics it cannot tell "absent everywhere"
+
+
+def test_list_question_with_cited_papers_is_answered() -> None:
+    q = analyze("Which papers work on end-to-end speaker diarization?")
+    assert checker().check(q, [DIARIZATION.abstract], [DIARIZATION]).status == "answered"
+
+
+def test_nothing_cited_is_an_abstention() -> None:
+    assert checker().check(analyze("Which papers study diarization?"), [], []).status == "abstained"
+
+
+def test_low_word_coverage_gives_partial_then_abstain_by_threshold() -> None:
+    q = analyze("Explain the tokenizer vocabulary pruning schedule of the LSTM.")
+    coverage, absent = checker().coverage(q, SEQ2SEQ.abstract.lower())
+    assert 0 < coverage < 0.5 and "tokenizer" in absent
+    assert checker(partial=0.5).check(q, [SEQ2SEQ.abstract], [SEQ2SEQ]).status == "partial"
+    assert checker(partial=0.9, abstain=0.5).check(q, [SEQ2SEQ.abstract], [SEQ2SEQ]).status == "abstained"
+    assert checker().check(q, [SEQ2SEQ.abstract], [SEQ2SEQ]).status == "answered"
+
+
+# --- extractive key facts -------------------------------------------------------------------
+
+
+def sources(*papers: Paper) -> list[Source]:
+    return [
+        Source(number=i, hit=Hit(paper=p, score=1.0 - i / 10, passage=p.abstract), text=p.abstract)
+        for i, p in enumerate(papers, start=1)
+    ]
+
+
+def test_holds_fact_wants_the_measured_quantity() -> None:
+    q = analyze("Which BLEU score did the LSTM reach?")
+    assert holds_fact(q, "the LSTM achieves a BLEU score of 34.8.")
+    assert not holds_fact(q, "The LSTM also learned sensible phrase and sentence representations.")
+
+
+def test_extractive_answer_prefers_the_sentence_with_the_asked_number() -> None:
+    answerer = ExtractiveAnswerer(SentenceEmbeddings(HashEmbedder()), fact_weight=0.3)
+    text = answerer.answer("What BLEU score does the multilayered LSTM reach?", sources(SEQ2SEQ))
+    assert "34.8" in text and "[1]" in text
+
+
+def test_list_answer_gives_one_short_cited_clause_per_paper() -> None:
+    answerer = ExtractiveAnswerer(SentenceEmbeddings(HashEmbedder()), clause_words=10, other_paper=0.1)
+    text = answerer.answer("Which papers present end-to-end networks?", sources(SEQ2SEQ, UNET))
+    assert text.count("[1]") == 1 and text.count("[2]") == 1
+    for paper in (SEQ2SEQ, UNET):
+        clause = text.split(f"{paper.title}: ", 1)[1].split("[", 1)[0]
+        assert 0 < len(clause.split()) <= 10
