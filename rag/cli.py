@@ -74,6 +74,10 @@ def ingest(
     report = Assistant().ingest(paths or None, prune=prune, reindex=reindex, progress=sys.stderr.isatty())
     for e in report.errors:
         err.print(f"[yellow]skipped[/yellow] {escape(str(e))}", highlight=False)
+    for conflict in report.conflicts:
+        err.print(f"[yellow]updated[/yellow] {escape(conflict)}", highlight=False)
+    if report.repaired:
+        err.print(f"repaired an interrupted ingest: {report.repaired} vectors written again")
     embed_share = report.embed_seconds / report.seconds if report.seconds else 0.0
     out.print(
         f"{report.files} files ({report.files_skipped_unchanged} unchanged): "
@@ -82,6 +86,9 @@ def ingest(
         f"{report.duplicates_merged} duplicates merged; {report.chunks_added} chunks; "
         f"{len(report.errors)} errors; {report.seconds:.1f} s (embedding {embed_share:.0%})"
     )
+    if report.skipped_unsupported:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(report.skipped_unsupported.items()))
+        out.print(f"not read (unsupported type): {escape(kinds)}")
     if report.errors:
         raise typer.Exit(1)
 
@@ -95,7 +102,8 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         out.print_json(s.model_dump_json())
         return
     out.print(
-        f"papers: {s.papers}\nchunks: {s.chunks}\nembedding model: {s.embedding_model}\n"
+        f"papers: {s.papers}\nchunks: {s.chunks}\nvectors: {s.vectors}\nBM25 entries: {s.bm25_entries}\n"
+        f"embedding model: {s.embedding_model}\n"
         f"index size: {s.index_bytes / 1e6:.1f} MB in {s.data_dir}\nsources ({len(s.sources)}):"
     )
     for source in s.sources:

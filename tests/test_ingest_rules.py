@@ -88,3 +88,24 @@ def test_a_rerun_of_a_half_ingested_file_embeds_only_the_rest(tmp_path: Path) ->
     report = a.ingest([half], progress=False)
     assert report.papers_added == 300 and report.chunks_added == 300
     assert report.papers_unchanged == 300
+
+
+def test_cli_reports_conflicts_and_stats_show_every_store(tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    monkeypatch.setenv("RAG_EMBED", "hash")
+    f = jsonl(
+        tmp_path / "a.jsonl",
+        [
+            {"id": "X1", "title": "Old", "abstract": "Bees dance."},
+            {"id": "X1", "title": "New", "abstract": "Wasps build."},
+        ],
+    )
+    runner = CliRunner()
+    result = runner.invoke(app, ["ingest", str(f)])
+    assert result.exit_code == 0, result.output
+    assert f"updated {f}:2: id X1 was read before with other text" in " ".join(result.output.split())
+    stats = runner.invoke(app, ["stats"])
+    assert "papers: 1\nchunks: 1\nvectors: 1\nBM25 entries: 1\n" in stats.output
