@@ -114,7 +114,7 @@ def summary(latencies: list[float]) -> dict[str, float]:
 def many_asks(url: str, requests: int, threads: int, upload: Path) -> dict[str, object]:
     """`requests` /ask calls from `threads` clients; one upload ingests once half of them are done."""
     clients = [Client(url, verbose=False) for _ in range(threads)]
-    results: list[tuple[float, float, str | None]] = []  # (start, seconds, error)
+    results: list[tuple[float, float, str | None, int]] = []  # (start, seconds, error, call number)
     lock = threading.Lock()
     window: dict[str, float] = {}
     half = threading.Event()
@@ -130,7 +130,7 @@ def many_asks(url: str, requests: int, threads: int, upload: Path) -> dict[str, 
         except Exception as exc:  # any failure counts as an error of the run
             error = f"{type(exc).__name__}: {exc}"[:300]
         with lock:
-            results.append((start, time.monotonic() - start, error))
+            results.append((start, time.monotonic() - start, error, i))
             if len(results) >= requests // 2:
                 half.set()
 
@@ -147,9 +147,10 @@ def many_asks(url: str, requests: int, threads: int, upload: Path) -> dict[str, 
         list(pool.map(ask, range(requests)))
     uploader.join()
     wall = time.monotonic() - began
-    latencies = [s for _, s, e in results if e is None]
-    during = [s for t, s, e in results if e is None and t < window["end"] and t + s > window["start"]]
-    errors = [e for _, _, e in results if e]
+    latencies = [s for _, s, e, _ in results if e is None]
+    during = [s for t, s, e, _ in results if e is None and t < window["end"] and t + s > window["start"]]
+    first = [s for _, s, e, i in results if e is None and i < threads]
+    errors = [e for _, _, e, _ in results if e]
     return {
         "requests": requests,
         "threads": threads,
@@ -158,6 +159,7 @@ def many_asks(url: str, requests: int, threads: int, upload: Path) -> dict[str, 
         "wall_s": wall,
         "throughput_per_s": len(results) / wall,
         "all": summary(latencies),
+        "first_round": summary(first),
         "during_ingest": summary(during),
         "ingest_s": window["end"] - window["start"],
         "ingest_report": str(window["report"]).split("\n")[0],
@@ -237,6 +239,7 @@ def write_report(out: Path, meta: dict[str, object], load: dict[str, object], bi
         "| --- | --- | --- | --- | --- |",
         f"| all | {fmt(load['all'])} |",
         f"| overlapping the ingest | {fmt(load['during_ingest'])} |",
+        f"| the first {load['threads']} (a cold server) | {fmt(load['first_round'])} |",
         "",
         "Latency is the client's: queueing behind the other threads (the queue serves "
         f"{meta['concurrency']} events at once) included.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -271,6 +272,16 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
     return demo
 
 
+def warm_up(assistant: Assistant) -> None:
+    """Load the embedding model, Chroma and BM25 before serving, so the first users do not wait for them."""
+    start = time.monotonic()
+    try:
+        assistant.search("warm up", k=1)
+    except RagError as exc:  # an empty or mismatched index: the UI still starts and says so when used
+        log.warning("warm-up search failed: %s", exc)
+    log.info("warmed up in %.1f s", time.monotonic() - start)
+
+
 def parse_auth(value: str | None) -> tuple[str, str] | None:
     """'user:password' -> (user, password)."""
     if not value:
@@ -302,6 +313,7 @@ def launch(
     throttle = (
         LoginThrottle(*credentials, max_failures=login_max_failures, lockout_s=login_lockout_s) if credentials else None
     )
+    warm_up(assistant)
     enabled = uploads_allowed(uploads, host=host, share=share, auth=credentials is not None)
     if not enabled:
         log.warning("uploads are off: %s is reachable from other machines without a login", host)
