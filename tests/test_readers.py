@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
+import json
+import os
 from pathlib import Path
+
+import pytest
 
 from rag.corpus.arxiv import is_arxiv_snapshot
 from rag.corpus.load import expand_paths, read_file
 from rag.corpus.records import RawPaper
+from rag.corpus.stream import ReadLimits
+from rag.corpus.tabular import read_csv
 from rag.types import FileError
 from tests.conftest import CORPUS, FIXTURES
 
@@ -108,3 +117,111 @@ def test_csv_without_an_abstract_column(tmp_path: Path) -> None:
     assert not papers
     assert errors[0].line == 1 and "no abstract column" in errors[0].message
     assert "title, year" in errors[0].message
+
+
+def test_arxiv_export_with_nested_metadata_reads_every_field() -> None:
+    papers, errors = read(FIXTURES / "arxiv_export.jsonl.gz")
+    assert not errors and len(papers) == 3
+    first = papers[0]
+    assert (first.given_id, first.title, first.date) == (
+        "arXiv:1804.06498",
+        "Deep Multimodal Subspace Clustering Networks",
+        "2018-04",
+    )
+    assert first.abstract.startswith("We present convolutional neural network (CNN) based approaches")
+    assert first.authors == ("Mahdi Abavisani", "Vishal M. Patel") and first.author_count == 2
+    assert first.categories[:3] == ("cs.LG", "cs.AI", "cs.CV")
+    assert first.url == "https://arxiv.org/abs/1804.06498"
+    assert [p.date for p in papers] == ["2018-04", "2018-12", "2019-04"] and [p.line for p in papers] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("name", ["x.jsonl.gz", "x.ndjson.gz", "x.json.gz", "x.csv.gz", "x.tsv.gz"])
+def test_gzipped_inputs_read_like_plain_ones(tmp_path: Path, name: str) -> None:
+    rows = [{"id": f"g{i}", "title": f"Gzip Paper {i}", "abstract": f"Abstract {i}, compressed."} for i in (1, 2)]
+    if name.startswith("x.json."):
+        text = json.dumps(rows, indent=1)
+    elif ".jsonl" in name or ".ndjson" in name:
+        text = "".join(json.dumps(r) + "\n" for r in rows)
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), delimiter="\t" if ".tsv" in name else ",")
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    (tmp_path / name).write_bytes(gzip.compress(text.encode()))
+    papers, errors = read(tmp_path / name)
+    assert not errors
+    assert [(p.given_id, p.title, p.abstract) for p in papers] == [(r["id"], r["title"], r["abstract"]) for r in rows]
+
+
+def test_semicolon_csv_is_read_by_its_header() -> None:
+    path = FIXTURES / "papers.csv"
+    rows = list(csv.reader(path.read_text().splitlines()))
+    papers, errors = read_rows(rows, delimiter=";")
+    assert not errors and [p.title for p in papers] == ["Quantum Annealing for Timetabling", "Beekeeping Vision"]
+
+
+def read_rows(rows: list[list[str]], delimiter: str) -> tuple[list[RawPaper], list[FileError]]:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter).writerows(rows)
+    items = list(read_csv(enumerate(buffer.getvalue().splitlines(keepends=True), start=1), "s.csv"))
+    return [i for i in items if isinstance(i, RawPaper)], [i for i in items if isinstance(i, FileError)]
+
+
+def test_csv_quoting_survives_a_sample_that_fools_the_sniffer() -> None:
+    # csv.Sniffer reads this sample as doublequote=False, which split the first row in two
+    rows = [
+        ["id", "title", "abstract", "year"],
+        ["1", "Plain", "A simple abstract.", "2020"],
+        ["2", "Quoted", 'He said "stop" twice\nand then a new line.', "2021"],
+        ["3", "Third", "Another abstract.", "2022"],
+    ]
+    papers, errors = read_rows(rows, delimiter=",")
+    assert not errors
+    assert [(p.given_id, p.abstract, p.date) for p in papers] == [
+        ("1", "A simple abstract.", "2020"),
+        ("2", 'He said "stop" twice and then a new line.', "2021"),
+        ("3", "Another abstract.", "2022"),
+    ]
+    assert [p.line for p in papers] == [2, 3, 5]
+
+
+def test_a_listing_dump_with_an_undecodable_line_keeps_the_rest(tmp_path: Path) -> None:
+    prose = "We present a method for robust reading of listing dumps with bad bytes. " * 3
+    (tmp_path / "dump.txt").write_bytes(
+        f"Good Title\n{prose}\n\nBad Title\n".encode() + b"Caf\xe9 " * 40 + f"\n\nOther Title\n{prose}\n".encode()
+    )
+    papers, errors = read(tmp_path / "dump.txt")
+    assert [p.title for p in papers] == ["Good Title", "Other Title"]
+    assert [(e.line, e.message) for e in errors] == [(5, "not UTF-8 text (byte 0xe9); skipped")]
+
+
+def test_a_file_that_is_not_regular_is_never_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    found = expand_paths([fifo, tmp_path])
+    assert not found.files
+    assert [str(e) for e in found.errors] == [
+        f"{fifo}: a FIFO (named pipe), not a regular file; refused",
+        f"{fifo}: a FIFO (named pipe), not a regular file; refused",
+        f"{tmp_path}: no supported files in directory",
+    ]
+    papers, errors = read(fifo)  # a FIFO that replaced a listed file is refused at open, without blocking
+    assert not papers and errors[0].message == "a FIFO (named pipe), not a regular file; refused"
+
+
+def test_read_limits_are_applied(tmp_path: Path) -> None:
+    limits = ReadLimits(max_line_chars=200, max_field_chars=100, max_whole_file_chars=1000, max_errors_per_file=1)
+    ok = '{"title": "T", "abstract": "short"}'
+    (tmp_path / "a.jsonl").write_text("\n".join([ok, '{"abstract": "' + "x" * 150 + '"}', "y" * 300, ok]) + "\n")
+    items = list(read_file(tmp_path / "a.jsonl", limits))
+    assert [i.abstract for i in items if isinstance(i, RawPaper)] == ["short", "short"]
+    assert [str(i).split(": ", 1)[1] for i in items if isinstance(i, FileError)] == [
+        "abstract of 150 characters (limit 100); record skipped",
+        "1 more errors not listed",
+    ]
+    (tmp_path / "b.json").write_text(json.dumps([json.loads(ok)] * 40))
+    assert [str(e) for e in read_file(tmp_path / "b.json", limits)] == [
+        f"{tmp_path / 'b.json'}: larger than 1,000 characters, the most read whole for this file type "
+        "(JSONL and CSV are streamed at any size)"
+    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 from rag.corpus.records import RawPaper, clean_space, derive_title
@@ -76,9 +76,9 @@ def classify(line: str) -> tuple[str, str]:
     return ("prose" if is_prose(line) else "title"), line
 
 
-def detect_shape(lines: list[str]) -> str:
-    """Name the dump's shape from the kinds of its lines."""
-    kinds = [classify(ln.strip())[0] for ln in lines]
+def detect_shape(lines: Sequence[str | None]) -> str:
+    """Name the dump's shape from the kinds of its lines (None: an unreadable line)."""
+    kinds = [classify(ln.strip())[0] if ln is not None else "junk" for ln in lines]
     blank, title = kinds.count("blank"), kinds.count("title")
     meta = kinds.count("authors") + kinds.count("date")
     if title == 0:
@@ -88,20 +88,26 @@ def detect_shape(lines: list[str]) -> str:
     return "blocks-with-metadata" if meta else "blocks"
 
 
-def looks_like_listing(text: str) -> bool:
-    """Whether a text file holds abstracts (at least one prose line)."""
-    return any(is_prose(ln.strip()) for ln in text.splitlines()[:2000])
+def looks_like_listing(lines: Sequence[str | None]) -> bool:
+    """Whether a text file's lines hold abstracts (at least one prose line in the first 2,000)."""
+    return any(is_prose(ln.strip()) for ln in lines[:2000] if ln is not None)
 
 
 def parse_listing(text: str, source: str) -> Iterator[RawPaper]:
     """Yield the papers of one listing-page dump; junk lines never become papers."""
-    lines = text.splitlines()
+    return parse_listing_lines(text.splitlines(), source)
+
+
+def parse_listing_lines(lines: Sequence[str | None], source: str) -> Iterator[RawPaper]:
+    """The papers of a dump given as lines; an unreadable line (None) is passed over like junk."""
     joins_paragraphs = detect_shape(lines).startswith("blocks")
     title: tuple[str, int] | None = None
     current: RawPaper | None = None
     previous_kind = "blank"
 
     for number, raw in enumerate(lines, start=1):
+        if raw is None:
+            continue
         kind, value = classify(clean_space(raw))
         if kind in ("junk", "separator"):
             continue

@@ -1,22 +1,75 @@
-"""Paths and directories -> papers (or per-file errors), dispatched by file type."""
+"""Paths and directories -> papers (or per-file errors), dispatched by file type.
+
+Every problem with a file becomes a `FileError` naming the file (and the line where there is
+one); the readers never raise for bad input, so one hostile file cannot stop an ingest.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
+import stat
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from rag.corpus.arxiv import read_jsonl_file
-from rag.corpus.listing_pages import looks_like_listing, parse_listing
+from rag.corpus.listing_pages import looks_like_listing, parse_listing_lines
 from rag.corpus.records import RawPaper
-from rag.corpus.tabular import read_csv, read_json_array
+from rag.corpus.stream import (
+    DAMAGED,
+    ReadLimits,
+    check_regular,
+    damage_message,
+    line_problem,
+    looks_binary,
+    numbered_lines,
+    open_binary,
+    peek,
+    read_whole,
+    text_stream,
+)
+from rag.corpus.tabular import read_csv, read_json_document, read_jsonl
+from rag.errors import InputError
 from rag.types import FileError
 
-TEXT_SUFFIXES = {".txt", ".text", ".md"}
-JSONL_SUFFIXES = {".jsonl", ".ndjson"}
-SUPPORTED = TEXT_SUFFIXES | JSONL_SUFFIXES | {".json", ".csv", ".tsv"}
+log = logging.getLogger(__name__)
+
+READERS = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "text",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".csv": "csv",
+    ".tsv": "tsv",
+}
+COMPRESSED = ".gz"
+SUPPORTED = set(READERS) | {COMPRESSED}
+"""File name endings accepted (``.gz`` for gzip-compressed JSONL, JSON, CSV, TSV or text)."""
+DEFAULT_LIMITS = ReadLimits()
+HEAD_BYTES = 8192
+
+
+def file_type(path: Path) -> str:
+    """A file's type as its name says it: ``.jsonl``, ``.jsonl.gz``, ``.pdf``, ``(no extension)``."""
+    suffixes = [s.lower() for s in Path(path.name).suffixes]
+    if not suffixes:
+        return "(no extension)"
+    if suffixes[-1] == COMPRESSED and len(suffixes) > 1:
+        return "".join(suffixes[-2:])
+    return suffixes[-1]
+
+
+def reader_for(path: Path) -> tuple[str, bool] | None:
+    """The reader for a file (text, jsonl, json, csv or tsv) and whether it is gzipped; None if unsupported."""
+    name = file_type(path)
+    compressed = name.endswith(COMPRESSED)
+    kind = READERS.get(name.removesuffix(COMPRESSED) if compressed else name)
+    return (kind, compressed) if kind else None
 
 
 def bundled_corpus_dir() -> Path:
@@ -26,33 +79,82 @@ def bundled_corpus_dir() -> Path:
 
 @dataclass
 class FileSet:
-    """The files found under the given paths, and the paths that could not be used."""
+    """The files found under the given paths, the paths that could not be used, and what was passed over."""
 
     files: list[Path] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+    """Files of unsupported types a directory walk passed over, by type (``.pdf``: 3)."""
+
+
+def _walk(top: Path, found: FileSet) -> list[Path]:
+    """Supported regular files under `top` (hidden names skipped, symlinks followed once, loops cut)."""
+    candidates: list[Path] = []
+    visited: set[tuple[int, int]] = set()
+
+    def enter(directory: str) -> bool:
+        try:
+            st = os.stat(directory)
+        except OSError:
+            return False
+        key = (st.st_dev, st.st_ino)
+        if key in visited:
+            return False  # a symlink back into the tree
+        visited.add(key)
+        return True
+
+    def walk_error(exc: OSError) -> None:
+        found.errors.append(FileError(path=exc.filename or str(top), message=f"cannot read: {exc.strerror or exc}"))
+
+    enter(str(top))
+    for directory, dirnames, filenames in os.walk(top, followlinks=True, onerror=walk_error):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and enter(os.path.join(directory, d)))
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            path = Path(directory, name)
+            if reader_for(path) is None:
+                found.skipped[file_type(path)] += 1
+                continue
+            try:
+                check_regular(path)
+            except InputError as exc:
+                found.errors.append(FileError(path=str(path), message=exc.message))
+                continue
+            candidates.append(path)
+    return sorted(candidates)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> FileSet:
-    """Every supported file under `paths` (directories recursively, hidden files skipped)."""
+    """Every supported regular file under `paths` (directories recursively, hidden files skipped).
+
+    A path that is missing, unreadable or not a regular file (a FIFO, a device) is an error and is
+    never opened; files of unsupported types inside directories are counted in `skipped`.
+    """
     found = FileSet()
     seen: set[Path] = set()
     for given in paths:
         path = Path(given).expanduser()
-        if not path.exists():
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
             found.errors.append(FileError(path=str(given), message="no such file or directory"))
             continue
-        if path.is_dir():
-            candidates = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in SUPPORTED
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+        except OSError as exc:
+            found.errors.append(FileError(path=str(given), message=f"cannot read: {exc.strerror or exc}"))
+            continue
+        if stat.S_ISDIR(mode):
+            candidates = _walk(path, found)
             if not candidates:
                 found.errors.append(FileError(path=str(given), message="no supported files in directory"))
-        else:
+        elif stat.S_ISREG(mode):
             candidates = [path]
+        else:
+            try:
+                check_regular(path)
+            except InputError as exc:
+                found.errors.append(FileError(path=str(given), message=exc.message))
+            continue
         for p in candidates:
             resolved = p.resolve()
             if resolved not in seen:
@@ -70,47 +172,124 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _check_text(data: bytes, source: str) -> FileError | str:
-    if not data.strip():
-        return FileError(path=source, message="empty file")
-    if b"\x00" in data[:8192]:
-        return FileError(path=source, message="binary file, not text (expected .txt, .jsonl, .json or .csv)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return FileError(path=source, line=line, message=f"not UTF-8 text (byte 0x{data[exc.start]:02x})")
+def _text_lines(
+    lines: Iterable[tuple[int, str] | FileError], source: str, limits: ReadLimits
+) -> Iterator[list[str | None] | FileError]:
+    """The lines of a listing dump (None for a line that cannot be read), errors first; bounded in size."""
+    kept: list[str | None] = []
+    total = 0
+    for item in lines:
+        if isinstance(item, FileError):
+            yield item
+            kept.append(None)
+            continue
+        number, text = item
+        if problem := line_problem(text):
+            yield FileError(path=source, line=number, message=problem)
+            kept.append(None)
+            continue
+        total += len(text)
+        if total > limits.max_whole_file_chars:
+            yield FileError(
+                path=source,
+                line=number,
+                message=f"larger than {limits.max_whole_file_chars:,} characters, the most read for a "
+                "listing dump; the rest of the file is not read",
+            )
+            break
+        kept.append(text.rstrip("\r\n"))
+    yield kept
 
 
-def read_file(path: Path) -> Iterator[RawPaper | FileError]:
-    """Yield the papers of one file, and an error for each part that could not be read."""
+def _read_text(
+    lines: Iterable[tuple[int, str] | FileError], source: str, limits: ReadLimits
+) -> Iterator[RawPaper | FileError]:
+    unreadable = 0
+    for item in _text_lines(lines, source, limits):
+        if isinstance(item, FileError):
+            unreadable += 1
+            yield item
+        elif looks_like_listing(item):
+            yield from parse_listing_lines(item, source)
+        elif not unreadable:
+            yield FileError(path=source, message="no abstracts found (no line reads as an abstract)")
+
+
+def _capped(paper: RawPaper, limits: ReadLimits) -> RawPaper | FileError:
+    for name in ("abstract", "title"):
+        size = len(getattr(paper, name))
+        if size > limits.max_field_chars:
+            return FileError(
+                path=paper.source,
+                line=paper.line or None,
+                message=f"{name} of {size:,} characters (limit {limits.max_field_chars:,}); record skipped",
+            )
+    return paper
+
+
+def _dispatch(path: Path, kind: str, compressed: bool, limits: ReadLimits) -> Iterator[RawPaper | FileError]:
     source = str(path)
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED:
-        yield FileError(path=source, message=f"unsupported file type {suffix or '(none)'}")
-        return
-    try:
-        if suffix in JSONL_SUFFIXES:
-            with path.open("rb") as fh:
-                head = fh.read(8192)
-            checked = _check_text(head, source)
-            if isinstance(checked, FileError):
-                yield checked
-                return
-            yield from read_jsonl_file(path, source)
+    with open_binary(path, compressed=compressed) as stream:
+        try:
+            head = peek(stream, HEAD_BYTES)
+        except DAMAGED as exc:
+            yield FileError(path=source, message=damage_message(exc).split(";")[0])
             return
-        checked = _check_text(path.read_bytes(), source)
-    except OSError as exc:
-        yield FileError(path=source, message=f"cannot read: {exc.strerror or exc}")
+        if len(head) < HEAD_BYTES and not head.removeprefix(b"\xef\xbb\xbf").strip():
+            yield FileError(path=source, message="empty file")
+            return
+        if looks_binary(head):
+            yield FileError(path=source, message="binary file, not text (expected .txt, .jsonl, .json or .csv)")
+            return
+        text = text_stream(stream, head)
+        if kind == "json":
+            yield from read_json_document(read_whole(text, source, limits), source)
+            return
+        lines = numbered_lines(text, source, limits)
+        if kind == "jsonl":
+            yield from read_jsonl(lines, source)
+        elif kind in ("csv", "tsv"):
+            yield from read_csv(lines, source, tsv=kind == "tsv", field_limit=limits.max_line_chars)
+        else:
+            yield from _read_text(lines, source, limits)
+
+
+def read_file(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[RawPaper | FileError]:
+    """Yield the papers of one file, and an error for each part that could not be read.
+
+    Never raises for bad input: a missing, special, binary, damaged or hostile file becomes
+    errors (at most `limits.max_errors_per_file` listed, then one that counts the rest), and
+    the good records of the same file are still yielded.
+    """
+    source = str(path)
+    found = reader_for(path)
+    if found is None:
+        yield FileError(path=source, message=f"unsupported file type {file_type(path)}")
         return
-    if isinstance(checked, FileError):
-        yield checked
-        return
-    if suffix == ".json":
-        yield from read_json_array(checked, source)
-    elif suffix in (".csv", ".tsv"):
-        yield from read_csv(checked, source)
-    elif looks_like_listing(checked):
-        yield from parse_listing(checked, source)
-    else:
-        yield FileError(path=source, message="no abstracts found (no line reads as an abstract)")
+    errors = papers = 0
+    try:
+        for item in _dispatch(path, *found, limits):
+            if isinstance(item, RawPaper):
+                item = _capped(item, limits)
+            if isinstance(item, RawPaper):
+                papers += 1
+                yield item
+                continue
+            errors += 1
+            if errors <= limits.max_errors_per_file:
+                yield item
+    except InputError as exc:
+        errors += 1
+        yield FileError(path=source, line=exc.line, message=exc.message)
+    except (OSError, EOFError) as exc:
+        errors += 1
+        yield FileError(path=source, message=f"cannot read: {getattr(exc, 'strerror', None) or exc}")
+    except Exception as exc:  # a reader bug must cost one file, not the whole ingest
+        log.debug("unexpected failure reading %s", source, exc_info=True)
+        errors += 1
+        yield FileError(path=source, message=f"could not be read ({exc.__class__.__name__}: {exc})")
+    if errors > limits.max_errors_per_file:
+        hidden = errors - limits.max_errors_per_file
+        yield FileError(path=source, message=f"{hidden:,} more errors not listed")
+    elif not errors and not papers:
+        yield FileError(path=source, message="no papers found")

@@ -31,8 +31,9 @@ class RawPaper:
 
 def normalize(text: str) -> str:
     """Lower-case, accent-folded, punctuation-free text for matching copies of a paper."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if not text.isascii():  # accent folding is the slow part; most abstracts need none
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 
@@ -40,8 +41,13 @@ _LATEX_WRAP = re.compile(r"\\(?:textbf|textit|emph|mathrm|mathbf|texttt|text)\{(
 _LATEX_ACCENT = {"\\'e": "é", "\\'E": "É", '\\"o': "ö", '\\"u': "ü", '\\"a': "ä", "\\`e": "è", "\\'a": "á"}
 
 
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x9f\ud800-\udfff]")
+
+
 def clean_space(text: str) -> str:
-    """Collapse runs of whitespace into single spaces and unwrap simple LaTeX markup."""
+    """Collapse runs of whitespace into single spaces, drop control characters, unwrap simple LaTeX markup."""
+    if not text.isprintable():
+        text = _CONTROL.sub(" ", text)
     if "\\" in text:
         text = _LATEX_WRAP.sub(r"\1", text)
         for code, char in _LATEX_ACCENT.items():

@@ -1,18 +1,22 @@
-"""JSONL and CSV files of papers (a BEIR ``corpus.jsonl`` loads as it is).
+"""JSONL, JSON and CSV files of papers (a BEIR ``corpus.jsonl`` loads as it is).
 
-Column names are matched case-insensitively and common aliases are accepted.
+Column names are matched case-insensitively and common aliases are accepted. Every reader works
+on numbered lines (see `rag.corpus.stream`), so an error names its line, and a bad record costs
+that record only; where the file's structure is lost (broken JSON inside a list, malformed CSV
+quoting) the reader stops with an error rather than guess, so no paper is ever invented.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from rag.corpus.arxiv import flatten_export
 from rag.corpus.records import RawPaper, arxiv_id, clean_space, derive_title
+from rag.corpus.stream import line_problem
 from rag.types import FileError
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -26,11 +30,19 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 _YEAR_ONLY = re.compile(r"^\s*((?:19|20)\d\d)(?:\.0)?\s*$")
 _ISO = re.compile(r"^\s*((?:19|20)\d\d)(?:[-/](\d{1,2}))?(?:[-/](\d{1,2}))?")
+_DELIMITERS = (",", "\t", ";", "|")
+
+Lines = Iterable[tuple[int, str] | FileError]
+"""Numbered lines of a file, with errors for the lines that could not be read."""
+
+
+class BadRecord(ValueError):
+    """A record that cannot become a paper; the message says why."""
 
 
 def map_columns(names: Iterable[str]) -> dict[str, str]:
     """Map our field names to the file's column names, by alias, case-insensitively."""
-    lower = {n.strip().lower(): n for n in names if n}
+    lower = {n.strip().lower(): n for n in names if isinstance(n, str) and n}
     found: dict[str, str] = {}
     for field, aliases in ALIASES.items():
         for alias in aliases:
@@ -42,7 +54,7 @@ def map_columns(names: Iterable[str]) -> dict[str, str]:
 
 def parse_date(value: Any) -> str | None:
     """An ISO date (or year) from the many ways files write dates."""
-    if value is None or value == "":
+    if value is None or value == "" or isinstance(value, dict | list | bool):
         return None
     text = str(value)
     if m := _YEAR_ONLY.match(text):
@@ -60,31 +72,54 @@ def parse_authors(value: Any) -> tuple[str, ...]:
         return ()
     if isinstance(value, list):
         names = [
-            " ".join(v) if isinstance(v, list) else str(v.get("name", "")) if isinstance(v, dict) else str(v)
+            " ".join(map(str, v)) if isinstance(v, list) else str(v.get("name", "")) if isinstance(v, dict) else str(v)
             for v in value
         ]
     else:
         text = re.sub(r"\s+and\s+", ", ", str(value))
         names = re.split(r"\s*[;,]\s*" if ";" not in text else r"\s*;\s*", text)
-    return tuple(clean_space(n) for n in names if n and n.strip())
+    return tuple(name for name in (clean_space(n) for n in names if n) if name)
 
 
 def _categories(value: Any) -> tuple[str, ...]:
     if not value:
         return ()
     if isinstance(value, list):
-        return tuple(str(v) for v in value)
+        return tuple(str(v) for v in value if v is not None)
     return tuple(str(value).split())
+
+
+def _kind(value: Any) -> str:
+    return {bool: "true/false", int: "a number", float: "a number", dict: "an object", list: "a list"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _text(value: Any, field: str, *, numbers: bool = False) -> str:
+    """A field's text: a string, a list of strings (paragraphs), or (when allowed) a number."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return " ".join(value)
+    if numbers and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise BadRecord(f"{field} is {_kind(value)}, not text; record skipped")
 
 
 def record_to_paper(row: dict[str, Any], columns: dict[str, str], source: str, line: int) -> RawPaper | FileError:
     """Turn one row/object into a paper, or say what is wrong with it."""
-    abstract = clean_space(str(row.get(columns["abstract"]) or ""))
+    try:
+        abstract = clean_space(_text(row.get(columns["abstract"]), "abstract"))
+        title = clean_space(_text(row.get(columns["title"]), "title", numbers=True)) if "title" in columns else ""
+        given = clean_space(_text(row.get(columns["id"]), "id", numbers=True)) if "id" in columns else ""
+    except BadRecord as exc:
+        return FileError(path=source, line=line, message=str(exc))
     if not abstract:
-        return FileError(path=source, line=line, message="empty abstract; row skipped")
-    title = clean_space(str(row.get(columns.get("title", ""), "") or ""))
-    given = str(row[columns["id"]]).strip() if "id" in columns and row.get(columns["id"]) else None
+        return FileError(path=source, line=line, message="empty abstract; record skipped")
     url = row.get(columns["url"]) if "url" in columns else None
+    url = url.strip() if isinstance(url, str) and url.strip() else None
     aid = arxiv_id(given)
     if aid and not url:
         url = f"https://arxiv.org/abs/{aid}"
@@ -98,87 +133,248 @@ def record_to_paper(row: dict[str, Any], columns: dict[str, str], source: str, l
         authors=authors,
         author_count=len(authors) or None,
         date=parse_date(row.get(columns["date"])) if "date" in columns else None,
-        url=str(url) if url else None,
-        given_id=given,
+        url=url,
+        given_id=given or None,
         categories=_categories(row.get(columns["categories"])) if "categories" in columns else (),
     )
 
 
-def read_jsonl(lines: Iterable[tuple[int, bytes]], source: str) -> Iterator[RawPaper | FileError]:
+def object_to_paper(obj: Any, source: str, line: int) -> RawPaper | FileError:
+    """One decoded JSON value (an object with an abstract field) as a paper, or what is wrong with it."""
+    if not isinstance(obj, dict):
+        return FileError(path=source, line=line, message=f"expected a JSON object, found {_kind(obj)}")
+    row = flatten_export(obj)
+    columns = map_columns(row)
+    if "abstract" not in columns:
+        return FileError(
+            path=source,
+            line=line,
+            message="no abstract field (expected one of: " + ", ".join(ALIASES["abstract"]) + ")",
+        )
+    return record_to_paper(row, columns, source, line)
+
+
+def _loads(text: str) -> Any:
+    """json.loads with nesting too deep for the parser reported as a ValueError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def read_jsonl(lines: Lines, source: str) -> Iterator[RawPaper | FileError]:
     """Stream JSON objects one a line; a broken line is reported and skipped."""
-    columns: dict[str, str] | None = None
-    for number, raw in lines:
-        if not raw.strip():
+    for item in lines:
+        if isinstance(item, FileError):
+            yield item
+            continue
+        number, text = item
+        text = text.lstrip("\ufeff")  # a byte-order mark left by concatenating files
+        if not text.strip():
+            continue
+        if problem := line_problem(text):
+            yield FileError(path=source, line=number, message=problem)
             continue
         try:
-            obj = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            yield FileError(path=source, line=number, message=f"not UTF-8 text ({exc.reason})")
-            continue
+            obj = _loads(text)
         except json.JSONDecodeError as exc:
-            yield FileError(path=source, line=number, message=f"broken JSON: {exc.msg} at column {exc.colno}")
+            yield FileError(path=source, line=number, message=f"broken JSON: {exc.msg} (column {exc.colno})")
             continue
-        if not isinstance(obj, dict):
-            yield FileError(path=source, line=number, message="expected a JSON object")
+        except ValueError as exc:
+            yield FileError(path=source, line=number, message=f"{exc}; skipped")
             continue
-        cols = map_columns(obj)
-        if "abstract" not in cols:
-            yield FileError(
-                path=source,
-                line=number,
-                message="no abstract field (expected one of: " + ", ".join(ALIASES["abstract"]) + ")",
-            )
-            continue
-        columns = cols if columns is None or cols.keys() != columns.keys() else columns
-        yield record_to_paper(obj, columns, source, number)
+        yield object_to_paper(obj, source, number)
 
 
-def read_json_array(text: str, source: str) -> Iterator[RawPaper | FileError]:
-    """A .json file holding a list of objects (or one object a line)."""
+def _line_counter(text: str) -> Any:
+    """A function pos -> 1-based line number, fast for increasing positions."""
+    state = [0, 1]  # last position, its line
+
+    def line_at(pos: int) -> int:
+        if pos < state[0]:
+            state[0], state[1] = 0, 1
+        state[1] += text.count("\n", state[0], pos)
+        state[0] = pos
+        return state[1]
+
+    return line_at
+
+
+def _skip_space(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos] in " \t\r\n":
+        pos += 1
+    return pos
+
+
+def _array_items(text: str, start: int, source: str) -> Iterator[RawPaper | FileError]:
+    """The objects of a top-level JSON list, each read on its own so one bad item costs that item."""
+    decoder = json.JSONDecoder()
+    line_at = _line_counter(text)
+    pos = _skip_space(text, start + 1)
+    while pos < len(text) and text[pos] != "]":
+        line = line_at(pos)
+        try:
+            obj, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            msg = f"broken JSON: {exc.msg} (column {exc.colno}); the rest of the file is not read"
+            yield FileError(path=source, line=exc.lineno, message=msg)
+            return
+        except RecursionError:
+            msg = "JSON nested too deeply; the rest of the file is not read"
+            yield FileError(path=source, line=line, message=msg)
+            return
+        problem = line_problem(text[pos:end])
+        yield FileError(path=source, line=line, message=problem) if problem else object_to_paper(obj, source, line)
+        pos = _skip_space(text, end)
+        if pos < len(text) and text[pos] == ",":
+            pos = _skip_space(text, pos + 1)
+        elif pos < len(text) and text[pos] != "]":
+            msg = "broken JSON: expected ',' or ']' after an item; the rest of the file is not read"
+            yield FileError(path=source, line=line_at(pos), message=msg)
+            return
+    if pos >= len(text):
+        yield FileError(path=source, line=line_at(len(text)), message="broken JSON: the list is never closed")
+    elif text[pos + 1 :].strip():
+        yield FileError(path=source, line=line_at(pos + 1), message="extra data after the list; ignored")
+
+
+def read_json_document(text: str, source: str) -> Iterator[RawPaper | FileError]:
+    """A .json file: a list of objects, {"papers": [...]}, one paper object, or one object a line."""
+    start = _skip_space(text.lstrip("\ufeff"), 0) + (len(text) - len(text.lstrip("\ufeff")))
+    if start >= len(text):
+        return
+    if text[start] == "[":
+        yield from _array_items(text, start, source)
+        return
     try:
-        data = json.loads(text)
+        data = _loads(text)
     except json.JSONDecodeError:
-        yield from read_jsonl(((i, ln.encode()) for i, ln in enumerate(text.splitlines(), 1)), source)
+        yield from read_jsonl(enumerate(text.splitlines(), start=1), source)
         return
-    items = data if isinstance(data, list) else data.get("papers") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        yield FileError(path=source, message="expected a JSON list of paper objects")
+    except ValueError as exc:
+        yield FileError(path=source, line=1, message=str(exc))
         return
-    for i, obj in enumerate(items, start=1):
-        line = (i, json.dumps(obj).encode())
-        yield from read_jsonl([line], source)
+    if isinstance(data, dict) and isinstance(data.get("papers"), list):
+        for i, obj in enumerate(data["papers"], start=1):
+            item = object_to_paper(obj, source, 0)
+            if isinstance(item, FileError):
+                yield item.model_copy(update={"message": f"papers item {i}: {item.message}"})
+            else:
+                yield item
+    elif isinstance(data, dict):
+        yield object_to_paper(data, source, 1)
+    else:
+        yield FileError(path=source, message=f"expected a JSON list of paper objects, found {_kind(data)}")
 
 
-def read_csv(text: str, source: str) -> Iterator[RawPaper | FileError]:
-    """A CSV/TSV file with a header row; the delimiter is sniffed."""
-    sample = text[:8192]
+def _choose_delimiter(header: str, preferred: str) -> str:
+    """The delimiter that makes the header name an abstract column (else the one giving most columns)."""
+    candidates = [preferred] + [d for d in _DELIMITERS if d != preferred]
+    best, best_count = preferred, 0
+    for delimiter in candidates:
+        if delimiter not in header:
+            continue
+        fields = next(csv.reader([header], delimiter=delimiter), [])
+        if "abstract" in map_columns(fields):
+            return delimiter
+        if len(fields) > best_count:
+            best, best_count = delimiter, len(fields)
+    return best
+
+
+class _Feed:
+    """The text lines of a CSV for the csv module; remembers the last line number and any read error."""
+
+    def __init__(self, lines: Iterator[tuple[int, str] | FileError]) -> None:
+        self.lines = lines
+        self.number = 0
+        self.error: FileError | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        for item in self.lines:
+            if isinstance(item, FileError):
+                self.error = item  # the structure is lost: what follows cannot be parsed safely
+                return
+            self.number, text = item
+            yield text
+
+
+def _stop(error: FileError) -> FileError:
+    """A line error that ends a CSV: the record structure after it cannot be trusted."""
+    message = error.message.removesuffix("; skipped")
+    if "rest of the file" not in message:
+        message += "; the rest of the file is not read"
+    return error.model_copy(update={"message": message})
+
+
+def read_csv(
+    lines: Lines, source: str, *, tsv: bool = False, field_limit: int = 1_000_000
+) -> Iterator[RawPaper | FileError]:
+    """A CSV/TSV file with a header row, parsed as standard CSV (``""`` escapes, quoted newlines).
+
+    The delimiter is the file type's (comma, or tab for .tsv) unless the header only names an
+    abstract column when split on another one (``;`` or ``|``). Quoting is always the standard
+    one: a dialect sniffer can switch off ``""`` escaping and turn one paper into two.
+    """
+    feed = _Feed(iter(lines))
+    texts = iter(feed)
+    header_line = next(texts, None)
+    if header_line is None:
+        if feed.error:
+            yield _stop(feed.error)
+        return
+    header_line = header_line.lstrip("\ufeff")
+    delimiter = _choose_delimiter(header_line, "\t" if tsv else ",")
+    csv.field_size_limit(field_limit)
+    reader = csv.reader(_chain(header_line, texts), delimiter=delimiter, strict=True)
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;|")
-    except csv.Error:
-        dialect = csv.excel_tab if source.endswith(".tsv") else csv.excel
-    csv.field_size_limit(1 << 24)
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    try:
-        columns = map_columns(reader.fieldnames or [])
+        header = next(reader)
     except csv.Error as exc:
-        yield FileError(path=source, line=1, message=f"unreadable CSV header: {exc}")
+        unreadable = FileError(path=source, line=1, message=f"unreadable CSV header: {exc}")
+        yield _stop(feed.error) if feed.error else unreadable
         return
+    columns = map_columns(header)
     if "abstract" not in columns:
         yield FileError(
             path=source,
             line=1,
             message="no abstract column in the header (expected one of: "
             + ", ".join(ALIASES["abstract"])
-            + f"; found: {', '.join(reader.fieldnames or [])})",
+            + f"; found: {_shorten(', '.join(map(clean_space, header)))})",
         )
         return
+    rows = 0
     while True:
-        line = reader.line_num + 1
+        line = feed.number + 1
         try:
-            row = next(reader)
+            fields = next(reader)
         except StopIteration:
-            return
+            break
         except csv.Error as exc:
-            yield FileError(path=source, line=line, message=f"unreadable CSV row: {exc}")
-            return
-        yield record_to_paper(row, columns, source, line)
+            if feed.error is None:
+                msg = f"malformed CSV ({exc}); the rest of the file is not read"
+                yield FileError(path=source, line=line, message=msg)
+                return
+            break
+        if feed.error is not None:
+            break  # a record cut short by a read error is not a paper
+        if not any(fields):
+            continue
+        rows += 1
+        if problem := next((p for p in map(line_problem, fields) if p), None):
+            yield FileError(path=source, line=line, message=problem.replace("skipped", "record skipped"))
+            continue
+        yield record_to_paper(dict(zip(header, fields, strict=False)), columns, source, line)
+    if feed.error is not None:
+        yield _stop(feed.error)
+    elif rows == 0:
+        yield FileError(path=source, line=1, message="no rows after the header")
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest

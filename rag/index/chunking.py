@@ -27,14 +27,32 @@ class Chunker:
             tokenizer=lambda text: enc.encode(text, disallowed_special=()),
         )
 
+    @property
+    def max_header_tokens(self) -> int:
+        """The most tokens of title a chunk carries (a quarter of the chunk), so a title never crowds out the text."""
+        return self.chunk_size // 4
+
     def header(self, paper: Paper) -> str:
-        """What is prepended to every chunk's embedded text (the title, unless made up)."""
-        return paper.title if self.embed_title and not paper.title_derived else ""
+        """What is prepended to every chunk's embedded text: the title (unless made up), cut to `max_header_tokens`.
+
+        The paper keeps its full title; only what is embedded with each chunk is cut.
+        """
+        if not self.embed_title or paper.title_derived:
+            return ""
+        enc = encoding()
+        tokens = enc.encode(paper.title, disallowed_special=())
+        if len(tokens) <= self.max_header_tokens:
+            return paper.title
+        return enc.decode(tokens[: self.max_header_tokens]).rstrip() + "…"
 
     def chunk(self, paper: Paper) -> list[Chunk]:
         """The chunks of one paper, ids `<paper id>:<n>`."""
         header = self.header(paper)
-        if header:
+        enc = encoding()
+        used = len(enc.encode(header, disallowed_special=())) + 8 if header else 0
+        if used + len(enc.encode(paper.abstract, disallowed_special=())) <= self.chunk_size:
+            texts = [paper.abstract]  # fits whole (most abstracts): no need to split
+        elif header:
             texts = self._splitter.split_text_metadata_aware(paper.abstract, metadata_str=header)
         else:
             texts = self._splitter.split_text(paper.abstract)
