@@ -225,3 +225,10 @@ def test_read_limits_are_applied(tmp_path: Path) -> None:
         f"{tmp_path / 'b.json'}: larger than 1,000 characters, the most read whole for this file type "
         "(JSONL and CSV are streamed at any size)"
     ]
+    prose = "word " * 46  # prose: at least 45 words
+    (tmp_path / "c.txt").write_text(f"Title\n{prose}\n\n" * 20)
+    items = list(read_file(tmp_path / "c.txt", ReadLimits(max_whole_file_chars=1000)))
+    assert [str(e).split(": ", 1)[1] for e in items if isinstance(e, FileError)] == [
+        "larger than 1,000 characters, the most read for a listing dump; the rest of the file is not read"
+    ]
+    assert [p.line for p in items if isinstance(p, RawPaper)] == [1, 4, 7, 10]  # 4 blocks of 238 characters

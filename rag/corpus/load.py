@@ -172,47 +172,38 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _text_lines(
+def _read_text(
     lines: Iterable[tuple[int, str] | FileError], source: str, limits: ReadLimits
-) -> Iterator[list[str | None] | FileError]:
-    """The lines of a listing dump (None for a line that cannot be read), errors first; bounded in size."""
+) -> Iterator[RawPaper | FileError]:
+    """A listing-page dump: its lines are held (up to the whole-file cap) because the shape is detected on all of them.
+
+    An unreadable line is reported and kept as None, so line numbers and block boundaries stay right.
+    """
     kept: list[str | None] = []
-    total = 0
+    total = unreadable = 0
     for item in lines:
+        if isinstance(item, tuple) and (problem := line_problem(item[1])):
+            item = FileError(path=source, line=item[0], message=problem)
         if isinstance(item, FileError):
+            unreadable += 1
+            kept.append(None)
             yield item
-            kept.append(None)
             continue
-        number, text = item
-        if problem := line_problem(text):
-            yield FileError(path=source, line=number, message=problem)
-            kept.append(None)
-            continue
-        total += len(text)
+        total += len(item[1])
         if total > limits.max_whole_file_chars:
+            unreadable += 1
             yield FileError(
                 path=source,
-                line=number,
+                line=item[0],
                 message=f"larger than {limits.max_whole_file_chars:,} characters, the most read for a "
                 "listing dump; the rest of the file is not read",
             )
             break
-        kept.append(text.rstrip("\r\n"))
-    yield kept
-
-
-def _read_text(
-    lines: Iterable[tuple[int, str] | FileError], source: str, limits: ReadLimits
-) -> Iterator[RawPaper | FileError]:
-    unreadable = 0
-    for item in _text_lines(lines, source, limits):
-        if isinstance(item, FileError):
-            unreadable += 1
-            yield item
-        elif looks_like_listing(item):
-            yield from parse_listing_lines(item, source)
-        elif not unreadable:
-            yield FileError(path=source, message="no abstracts found (no line reads as an abstract)")
+        kept.append(item[1].rstrip("\r\n"))
+    if looks_like_listing(kept):
+        yield from parse_listing_lines(kept, source)
+    elif not unreadable:
+        yield FileError(path=source, message="no abstracts found (no line reads as an abstract)")
 
 
 def _capped(paper: RawPaper, limits: ReadLimits) -> RawPaper | FileError:

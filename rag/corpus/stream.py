@@ -154,7 +154,7 @@ def text_stream(stream: BinaryIO, head: bytes) -> io.TextIOWrapper:
 
 def line_problem(text: str) -> str | None:
     """Why a decoded line cannot be used (bytes that are not UTF-8, or NUL bytes), or None."""
-    if m := _UNDECODABLE.search(text):
+    if not text.isascii() and (m := _UNDECODABLE.search(text)):
         return f"not UTF-8 text (byte 0x{ord(m.group()) - 0xDC00:02x}); skipped"
     if "\x00" in text:
         return "binary data (a NUL byte), not text; skipped"
