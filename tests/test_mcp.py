@@ -27,12 +27,8 @@ def hash_settings(data_dir: Path) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data = tmp_path_factory.mktemp("mcp-index")
-    assistant = Assistant(hash_settings(data))
-    assert assistant.ingest(progress=False).papers_added > 400
-    assistant.close()
-    return data
+def index_dir(hash_bundled_dir: Path) -> Path:
+    return hash_bundled_dir  # read-only here
 
 
 async def _session(index_dir: Path, cwd: Path) -> dict[str, Any]:
