@@ -158,6 +158,22 @@ def test_ask_returns_the_whole_checked_answer(api: httpx.Client) -> None:
     assert answer.timings["retrieve_s"] > 0 and answer.backend == "extractive"
 
 
+@pytest.mark.slow
+def test_ask_passes_history_and_filters_through(api: httpx.Client) -> None:
+    source = api.get("/search", params={"q": "speech synthesis", "k": 1}).json()[0]["paper"]["source"]
+    body = {
+        "question": "What do they propose?",
+        "history": [{"role": "user", "content": "papers on speech synthesis"}, {"role": "assistant", "content": "..."}],
+        "sources": [Path(source).name],
+        "k": 3,
+    }
+    answer = Answer.model_validate(api.post("/ask", json=body).json())
+    assert answer.question == body["question"] and answer.standalone_question  # the follow-up was condensed
+    assert answer.sources and all(h.paper.source == source for h in answer.sources)
+    dated = Answer.model_validate(api.post("/ask", json={"question": "neural networks", "year": "2021-2022"}).json())
+    assert dated.sources and all(2021 <= (h.paper.year or 0) <= 2022 for h in dated.sources)
+
+
 def sse_events(text: str) -> list[tuple[str, str]]:
     events = []
     for block in text.strip().split("\n\n"):
