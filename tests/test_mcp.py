@@ -1,5 +1,5 @@
 """`rag mcp`: the server runs as a subprocess and the official `mcp` client talks to it over stdio, once for the
-module (over a hashed-embedding index of the bundled corpus)."""
+module (over the session's hashed-embedding index of the bundled corpus); tool logic also in-process."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from rag import Assistant, Settings
-
-pytestmark = pytest.mark.slow
 
 QUESTION = "How much faster is Transformer TTS than Tacotron2?"
 QUERY = "transformer text to speech"
@@ -59,6 +57,7 @@ def results(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     return asyncio.run(_session(index_dir, tmp_path_factory.mktemp("mcp-cwd")))
 
 
+@pytest.mark.slow
 def test_lists_the_two_read_only_tools(results: dict[str, Any]) -> None:
     tools = {t.name: t for t in results["tools"]}
     assert set(tools) == {"search_papers", "ask_papers"}
@@ -68,6 +67,7 @@ def test_lists_the_two_read_only_tools(results: dict[str, Any]) -> None:
     assert all(t.description and t.output_schema for t in tools.values())
 
 
+@pytest.mark.slow
 def test_search_papers_returns_paper_records_best_first(results: dict[str, Any], index_dir: Path) -> None:
     found = results["search"]
     assert not found.is_error
@@ -81,6 +81,7 @@ def test_search_papers_returns_paper_records_best_first(results: dict[str, Any],
     assert dated and all(r["paper"]["year"] >= 2021 for r in dated)
 
 
+@pytest.mark.slow
 def test_ask_papers_returns_a_cited_answer(results: dict[str, Any]) -> None:
     answer = results["ask"]
     assert not answer.is_error
@@ -94,6 +95,24 @@ def test_ask_papers_returns_a_cited_answer(results: dict[str, Any]) -> None:
     assert answer.content[0].type == "text" and "4.25" in answer.content[0].text  # for clients without structure
 
 
+@pytest.mark.slow
 def test_bad_calls_are_tool_errors_not_crashes(results: dict[str, Any]) -> None:
     assert results["too_long"].is_error and "RAG_MAX_QUESTION_CHARS" in results["too_long"].content[0].text
     assert results["missing"].is_error and "question" in results["missing"].content[0].text
+
+
+@pytest.mark.parametrize("k", [0, 500])
+def test_tools_clamp_k_and_filter_years_in_process(hash_bundled_dir: Path, k: int) -> None:
+    """The same server object, connected in-process (no subprocess): k is clamped to 1..50, years filter."""
+    from rag.mcp import build_server
+
+    async def calls() -> tuple[Any, Any]:
+        async with Client(build_server(Assistant(hash_settings(hash_bundled_dir)))) as client:
+            clamped = await client.call_tool("search_papers", {"query": QUERY, "k": k})
+            dated = await client.call_tool("search_papers", {"query": QUERY, "year_from": 2020, "year_to": 2021})
+            return clamped, dated
+
+    clamped, dated = asyncio.run(calls())
+    assert len(clamped.structured_content["results"]) == (1 if k < 1 else 50)
+    years = [r["paper"]["year"] for r in dated.structured_content["results"]]
+    assert years and all(2020 <= y <= 2021 for y in years)
