@@ -1,13 +1,27 @@
 """LLM backends behind one small interface: OpenAI (or any OpenAI-compatible server) and the
-bundled SmolLM2 run in-process by llama.cpp. The only openai and llama_cpp imports."""
+bundled SmolLM2 run in-process by llama.cpp. The only openai and llama_cpp imports.
+
+Every call returns its own `Reply`: the text deltas, then the token usage of that call, so
+concurrent users never see each other's figures. A reply never outlives its deadline: the backend
+is read in a worker thread and the caller waits only for the time left, so a server that hangs,
+throttles with a long `Retry-After` or drips tokens cannot hold an answer past it. A reply that
+ends without the server saying it is finished (a cut stream) or that cannot be parsed raises
+`BackendUnavailableError`, which callers turn into a fallback with a notice.
+"""
 
 from __future__ import annotations
 
+import email.utils
+import json
 import logging
+import queue
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from rag.config import Settings
 from rag.errors import BackendUnavailableError, ConfigError
@@ -16,23 +30,127 @@ log = logging.getLogger(__name__)
 Message = dict[str, str]
 
 
+@dataclass(frozen=True)
+class Usage:
+    """Token counts a server reported for one call."""
+
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class Reply:
+    """One chat completion read in a worker thread and bounded by a deadline.
+
+    Iterate it (once) for the text deltas; afterwards `usage` holds the token counts the server
+    reported for this call (empty when it reported none). Waiting stops at the deadline whatever the
+    backend does; the worker then stops at its next chunk (or at its own time-out) and its
+    generator is closed, which closes the HTTP response.
+    """
+
+    def __init__(self, stream: Iterator[str | Usage], deadline: float) -> None:
+        self.usage: dict[str, int] = {}
+        self.deadline = deadline
+        self._stream = stream
+        self._cancelled = threading.Event()
+        self._read = False
+
+    def __iter__(self) -> Iterator[str]:
+        if self._read:
+            raise RuntimeError("a Reply can be read only once")
+        self._read = True
+        items: queue.Queue[tuple[str, Any]] = queue.Queue()
+        budget = self.deadline - time.monotonic()
+        threading.Thread(target=self._work, args=(items,), name="llm-reply", daemon=True).start()
+        try:
+            while True:
+                try:
+                    kind, value = items.get(timeout=max(self.deadline - time.monotonic(), 0.0))
+                except queue.Empty:
+                    raise BackendUnavailableError(
+                        f"the LLM did not finish within the {budget:.0f} s answer deadline"
+                    ) from None
+                if kind == "delta":
+                    yield value
+                elif kind == "error":
+                    raise value
+                else:
+                    return
+        finally:
+            self._cancelled.set()
+
+    def _work(self, items: queue.Queue[tuple[str, Any]]) -> None:
+        try:
+            for item in self._stream:
+                if self._cancelled.is_set():
+                    break
+                if isinstance(item, Usage):
+                    self.usage = {"prompt_tokens": item.prompt_tokens, "completion_tokens": item.completion_tokens}
+                else:
+                    items.put(("delta", item))
+            else:
+                items.put(("end", None))
+        except BackendUnavailableError as exc:
+            items.put(("error", exc))
+        except Exception as exc:  # whatever else a client library raises mid-stream is a failed reply too
+            log.debug("LLM reply failed", exc_info=True)
+            items.put(("error", BackendUnavailableError(f"the LLM reply failed ({type(exc).__name__})")))
+        finally:
+            close = getattr(self._stream, "close", None)
+            if close is not None:
+                close()  # a generator's `finally` / `with` blocks run here, in the worker
+
+
 class ChatBackend(ABC):
-    """Streams a chat completion; reports token usage when the server does."""
+    """Streams chat completions. `stream` is what a backend implements; callers use `reply` (bounded by a
+    deadline, usage per call) or `complete`."""
 
     name: str
     model: str
     context_window: int
-
-    def __init__(self) -> None:
-        self.last_usage: dict[str, int] = {}
+    deadline_s: float = 30.0
+    """The time limit of a call that names no deadline."""
 
     @abstractmethod
-    def stream(self, messages: list[Message], *, max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
-        """Yield the reply's text deltas."""
+    def stream(
+        self, messages: list[Message], *, max_tokens: int, temperature: float = 0.0, deadline: float | None = None
+    ) -> Iterator[str | Usage]:
+        """Yield the reply's text deltas, and a `Usage` when the server reports one. `deadline` (a
+        `time.monotonic()` instant) caps request time-outs and retries; raise `BackendUnavailableError`
+        for a reply that fails or is incomplete."""
 
-    def complete(self, messages: list[Message], *, max_tokens: int, temperature: float = 0.0) -> str:
-        """The whole reply."""
-        return "".join(self.stream(messages, max_tokens=max_tokens, temperature=temperature))
+    def reply(
+        self, messages: list[Message], *, max_tokens: int, temperature: float = 0.0, deadline: float | None = None
+    ) -> Reply:
+        """A reply to `messages` that never runs past `deadline` (default: `deadline_s` from now)."""
+        when = deadline if deadline is not None else time.monotonic() + self.deadline_s
+        return Reply(self.stream(messages, max_tokens=max_tokens, temperature=temperature, deadline=when), when)
+
+    def complete(
+        self, messages: list[Message], *, max_tokens: int, temperature: float = 0.0, deadline: float | None = None
+    ) -> str:
+        """The whole reply, within the deadline."""
+        return "".join(self.reply(messages, max_tokens=max_tokens, temperature=temperature, deadline=deadline))
+
+
+def retry_after(headers: Any) -> float | None:
+    """Seconds a server asks to wait (`retry-after-ms`, `retry-after` in seconds or as an HTTP date)."""
+    if headers is None:
+        return None
+    if value := headers.get("retry-after-ms"):
+        try:
+            return float(value) / 1000
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        try:
+            return email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
 
 
 class OpenAIBackend(ChatBackend):
@@ -41,45 +159,101 @@ class OpenAIBackend(ChatBackend):
     name = "openai"
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__()
         if not (settings.openai_api_key or settings.openai_base_url):
             raise ConfigError("RAG_LLM=openai needs OPENAI_API_KEY or OPENAI_BASE_URL")
         from openai import OpenAI
 
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
-        self.client = OpenAI(
-            api_key=key,
-            base_url=settings.openai_base_url,
-            timeout=settings.request_timeout,
-            max_retries=settings.llm_max_retries,  # the client backs off on 429 and 5xx
-        )
+        # retries are ours (below), so that none is started that cannot finish before the deadline
+        self.client = OpenAI(api_key=key, base_url=settings.openai_base_url, max_retries=0)
         self.model = settings.openai_model
         self.context_window = settings.llm_context_window or (128_000 if not settings.openai_base_url else 4096)
+        self.request_timeout = settings.request_timeout
+        self.max_retries = settings.llm_max_retries
+        self.deadline_s = settings.answer_deadline
+        self.usage_option = True  # ask for usage in the stream until the server turns the option down
 
-    def stream(self, messages: list[Message], *, max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], *, max_tokens: int, temperature: float = 0.0, deadline: float | None = None
+    ) -> Iterator[str | Usage]:
         import openai
 
-        self.last_usage = {}
+        deadline = deadline if deadline is not None else time.monotonic() + self.deadline_s
+        stream = self._open(messages, max_tokens, temperature, deadline)
+        finished = False
         try:
-            response = self.client.chat.completions.create(
-                model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True
-            )
-            for chunk in response:
-                if getattr(chunk, "usage", None):
-                    self.last_usage = {
-                        "prompt_tokens": chunk.usage.prompt_tokens,
-                        "completion_tokens": chunk.usage.completion_tokens,
-                    }
-                if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
-        except openai.RateLimitError as exc:
-            raise BackendUnavailableError(f"the LLM server is rate-limiting requests ({exc.status_code})") from None
+            with stream:
+                for chunk in stream:
+                    if getattr(chunk, "usage", None):
+                        yield Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                    if not chunk.choices:
+                        continue
+                    choice = chunk.choices[0]
+                    finished = finished or bool(choice.finish_reason)
+                    if choice.delta and choice.delta.content:
+                        yield choice.delta.content
+        except json.JSONDecodeError:
+            raise BackendUnavailableError("the LLM server sent a malformed reply (invalid JSON)") from None
         except openai.APITimeoutError:
             raise BackendUnavailableError("the LLM server timed out") from None
-        except openai.APIConnectionError:
-            raise BackendUnavailableError("the LLM server cannot be reached") from None
-        except openai.APIStatusError as exc:
-            raise BackendUnavailableError(f"the LLM server answered with an error ({exc.status_code})") from None
+        except openai.APIError as exc:
+            raise BackendUnavailableError(f"the LLM server's reply broke off ({type(exc).__name__})") from None
+        if not finished:  # the stream ended without the server saying the reply was done: a cut, not an answer
+            kind = stream.response.headers.get("content-type", "").split(";")[0].strip()
+            if kind != "text/event-stream":
+                raise BackendUnavailableError(
+                    f"the LLM server sent a malformed reply ({kind or 'an untyped body'}, not an event stream)"
+                )
+            raise BackendUnavailableError("the LLM server's reply stopped before it was complete")
+
+    def _open(self, messages: list[Message], max_tokens: int, temperature: float, deadline: float) -> Any:
+        """The response stream, after at most `max_retries` retries, none of which would end past the deadline."""
+        import openai
+
+        retries = 0
+        while True:
+            extra = {"stream_options": {"include_usage": True}} if self.usage_option else {}
+            try:
+                return self.client.chat.completions.create(
+                    model=self.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    stream=True,
+                    timeout=max(min(self.request_timeout, deadline - time.monotonic()), 0.05),
+                    **extra,  # type: ignore[arg-type]
+                )
+            except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+                if not self.usage_option or "stream_options" not in str(exc):
+                    raise BackendUnavailableError(f"the LLM server refused the request ({exc.status_code})") from None
+                log.info("the LLM server does not take stream_options; token usage will be estimated")
+                self.usage_option = False
+            except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError) as exc:
+                failure = _describe(exc)
+                if retries >= self.max_retries:
+                    raise BackendUnavailableError(failure) from None
+                response = getattr(exc, "response", None)
+                asked = retry_after(response.headers if response is not None else None)
+                wait = asked if asked is not None and asked >= 0 else min(0.5 * 2**retries, 8.0)
+                if time.monotonic() + wait >= deadline:
+                    why = f"asks to retry after {wait:.0f} s" if asked is not None else "keeps failing"
+                    raise BackendUnavailableError(f"{failure} and {why}, past the answer deadline") from None
+                time.sleep(wait)
+                retries += 1
+            except openai.APIStatusError as exc:
+                raise BackendUnavailableError(f"the LLM server answered with an error ({exc.status_code})") from None
+
+
+def _describe(exc: Exception) -> str:
+    import openai
+
+    if isinstance(exc, openai.RateLimitError):
+        return "the LLM server is rate-limiting requests (429)"
+    if isinstance(exc, openai.APITimeoutError):
+        return "the LLM server timed out"
+    if isinstance(exc, openai.APIConnectionError):
+        return "the LLM server cannot be reached"
+    return f"the LLM server answered with an error ({getattr(exc, 'status_code', '?')})"
 
 
 def smollm2_path() -> str:
@@ -90,10 +264,34 @@ def smollm2_path() -> str:
     return str(path)
 
 
+def disable_weight_repacking() -> None:
+    """Make llama.cpp load models without weight repacking ("extra buffer types"), process-wide.
+
+    Where the CPU advertises AMX, llama.cpp repacks weights into AMX tiles; a VM that does not run tile
+    instructions then kills the whole process with SIGILL (seen on the 2-core CI machine). SmolLM2-135M
+    does not need the speed-up. llama-cpp-python has no argument for it, hence the wrapped defaults.
+    """
+    import llama_cpp.llama as llama_module
+
+    low = llama_module.llama_cpp
+    original = low.llama_model_default_params
+    if getattr(original, "without_repacking", False):
+        return
+
+    def params():  # a ctypes struct
+        p = original()
+        p.use_extra_bufts = False
+        return p
+
+    params.without_repacking = True  # type: ignore[attr-defined]
+    low.llama_model_default_params = params
+
+
 @cache
 def _load_llama(path: str, n_ctx: int):
     from llama_cpp import Llama
 
+    disable_weight_repacking()
     log.info("loading %s", path)
     return Llama(model_path=path, n_ctx=n_ctx, n_threads=2, verbose=False)
 
@@ -106,27 +304,35 @@ class LocalBackend(ChatBackend):
     _lock = threading.Lock()  # one llama.cpp context is not safe to share between threads
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__()
         self.context_window = settings.llm_context_window or 2048
+        self.deadline_s = settings.answer_deadline
         try:
             self.llama = _load_llama(smollm2_path(), self.context_window)
         except (ImportError, ValueError, OSError) as exc:
             raise BackendUnavailableError(f"the bundled local model cannot be loaded: {exc}") from None
 
-    def stream(self, messages: list[Message], *, max_tokens: int, temperature: float = 0.0) -> Iterator[str]:
-        with self._lock:
-            self.last_usage = {}
+    def stream(
+        self, messages: list[Message], *, max_tokens: int, temperature: float = 0.0, deadline: float | None = None
+    ) -> Iterator[str | Usage]:
+        deadline = deadline if deadline is not None else time.monotonic() + self.deadline_s
+        if not self._lock.acquire(timeout=max(deadline - time.monotonic(), 0.0)):
+            raise BackendUnavailableError("the local model was busy with other answers until the deadline")
+        try:
             chunks = self.llama.create_chat_completion(
-                messages=messages,
+                messages=messages,  # type: ignore[arg-type]
                 max_tokens=max_tokens,
                 temperature=temperature,
                 stream=True,
                 repeat_penalty=1.15,
             )
-            for chunk in chunks:
+            for chunk in chunks:  # type: ignore[union-attr]
                 delta = chunk["choices"][0].get("delta", {})
                 if delta.get("content"):
                     yield delta["content"]
+        except ValueError as exc:  # llama.cpp's "Requested tokens (N) exceed context window of M"
+            raise BackendUnavailableError(f"the prompt does not fit the local model's context ({exc})") from None
+        finally:
+            self._lock.release()
 
 
 def make_backend(kind: str, settings: Settings) -> ChatBackend:

@@ -1,0 +1,94 @@
+"""Real OpenAI-compatible servers for tests: `llama_cpp.server` serving the bundled SmolLM2 on 127.0.0.1,
+and a recording proxy that keeps every request body it forwards (what the server really received)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from rag.generation.backends import smollm2_path
+from tests.conftest import free_port, wait_for
+
+
+@contextmanager
+def llama_server(n_ctx: int = 4096) -> Iterator[str]:
+    """`python -m llama_cpp.server` on a free loopback port; yields its /v1 base URL."""
+    port = free_port()
+    launch = (  # llama_cpp.server as `python -m` runs it, without the weight repacking that crashes some VMs
+        "import runpy; from rag.generation.backends import disable_weight_repacking; disable_weight_repacking(); "
+        "runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)"
+    )
+    cmd = [sys.executable, "-c", launch, "--model", smollm2_path()]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        wait_for(f"{url}/models", proc, 60, "llama_cpp.server")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+class RecordingProxy(ThreadingHTTPServer):
+    """Forwards every request to `upstream` unchanged, streams the response back, and keeps each POST body."""
+
+    daemon_threads = True
+
+    def __init__(self, upstream: str) -> None:
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+        parts = urlsplit(upstream)
+        self.upstream_host, self.upstream_port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.prefix = parts.path.rstrip("/")
+        self.bodies: list[dict] = []
+        self.url = f"http://127.0.0.1:{self.server_address[1]}{self.prefix}"
+
+    @contextmanager
+    def running(self) -> Iterator[RecordingProxy]:
+        """Serve in a background thread for the duration of the block."""
+        thread = threading.Thread(target=self.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self.shutdown()
+            self.server_close()
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    server: RecordingProxy
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._forward(None)
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.bodies.append(json.loads(body))
+        self._forward(body)
+
+    def _forward(self, body: bytes | None) -> None:
+        conn = http.client.HTTPConnection(self.server.upstream_host, self.server.upstream_port, timeout=300)
+        headers = {"Content-Type": self.headers.get("Content-Type", "application/json")}
+        conn.request(self.command, self.path, body=body, headers=headers)
+        response = conn.getresponse()
+        self.send_response(response.status)
+        for name, value in response.getheaders():
+            if name.lower() not in ("transfer-encoding", "content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Connection", "close")  # the body ends when the connection does
+        self.end_headers()
+        while chunk := response.read1(65536):
+            self.wfile.write(chunk)
+            self.wfile.flush()
+        conn.close()
+        self.close_connection = True

@@ -1,0 +1,345 @@
+"""LLM servers that misbehave, and questions too long for the model.
+
+Every server failure ends in the extractive answer with a one-line notice, within
+the answer deadline plus 2 s, never an exception out of `ask` and never a traceback in `rag ask`.
+
+The server is a small fake OpenAI-compatible HTTP server (stdlib, 127.0.0.1) with one mode per failure;
+the client side is the real `openai` package, the real index (hash embedder, real Chroma) and the real CLI.
+A question over `max_question_chars` is refused in one line; one at the cap still fits the local model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag import Assistant, Settings
+from rag.cli import app
+from rag.errors import InputError
+from rag.types import Answer
+from tests.conftest import FIXTURES
+
+DEADLINE = 4.0
+QUESTION = "How does the sparse mixture router change the compute of protein folding models?"
+ANSWER_DELTAS = ["Sparse ", "mixture ", "routers ", "halve ", "the ", "compute ", "of ", "dense ", "folding ", "[1]."]
+
+
+class FakeOpenAI(ThreadingHTTPServer):
+    """An OpenAI-compatible chat endpoint that misbehaves as `mode` says; records every request body."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.mode = "ok"
+        self.requests: list[dict] = []
+        self.stop = threading.Event()  # ends the hung and dripping responses when the test is over
+        self.url = f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeOpenAI
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.requests.append(body)
+        getattr(self, f"_{self.server.mode}")(body)
+
+    # --- helpers ---------------------------------------------------------------------------
+    def _start(self, status: int = 200, content_type: str = "text/event-stream", **headers: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Connection", "close")  # the body ends when the connection does
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.end_headers()
+        self.close_connection = True
+
+    def _event(self, data: object) -> None:
+        text = data if isinstance(data, str) else json.dumps(data)
+        self.wfile.write(f"data: {text}\n\n".encode())
+        self.wfile.flush()
+
+    @staticmethod
+    def _chunk(content: str | None = None, finish: str | None = None) -> dict:
+        delta = {"content": content} if content is not None else {}
+        return {
+            "id": "c1",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": "fake",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+
+    def _error(self, status: int, message: str, **headers: str) -> None:
+        payload = json.dumps({"error": {"message": message, "type": "fake", "code": status}}).encode()
+        self._start(status, "application/json", Content_Length=str(len(payload)), **headers)
+        self.wfile.write(payload)
+
+    # --- modes -----------------------------------------------------------------------------
+    def _ok(self, body: dict) -> None:
+        """A well-behaved stream; usage when asked for, made of this request's own sizes."""
+        self._start()
+        for delta in ANSWER_DELTAS:
+            self._event(self._chunk(delta))
+        self._event(self._chunk(finish="stop"))
+        if body.get("stream_options", {}).get("include_usage"):
+            prompt = sum(len(m["content"]) for m in body["messages"])
+            usage = {"prompt_tokens": prompt, "completion_tokens": len(ANSWER_DELTAS), "total_tokens": prompt + 10}
+            self._event({**self._chunk(), "choices": [], "usage": usage})
+        self._event("[DONE]")
+
+    def _slow_ok(self, body: dict) -> None:
+        time.sleep(1.0)  # two concurrent requests overlap
+        self._ok(body)
+
+    def _reject_usage(self, body: dict) -> None:
+        """A server that refuses the stream_options field (as some older compatible servers do)."""
+        if "stream_options" in body:
+            self._error(400, "Unrecognized request argument supplied: stream_options")
+        else:
+            self._ok(body)
+
+    def _bad_sse(self, body: dict) -> None:
+        self._start()
+        self._event(self._chunk("Sparse "))
+        self._event('{"id": "c1", "choices": [{"delta": {"content": "mixture')  # invalid JSON
+        self._event(self._chunk(finish="stop"))
+        self._event("[DONE]")
+
+    def _not_json(self, body: dict) -> None:
+        payload = b'{"id": "c1", "object": "chat.completion", "choices": [{"message": {"content": "Spars'
+        self._start(200, "application/json", Content_Length=str(len(payload)))
+        self.wfile.write(payload)
+
+    def _cut(self, body: dict) -> None:
+        """Half an answer, then the connection closes: no finish_reason, no [DONE]."""
+        self._start()
+        for delta in ANSWER_DELTAS[:4]:
+            self._event(self._chunk(delta))
+
+    def _hung(self, body: dict) -> None:
+        self.server.stop.wait(60)  # accepts and reads the request, never answers
+
+    def _rate_limited(self, body: dict) -> None:
+        self._error(429, "Rate limit reached", Retry_After="30")
+
+    def _error_500(self, body: dict) -> None:
+        self._error(500, "internal error")
+
+    def _drip(self, body: dict) -> None:
+        """One token every 2 s, forever."""
+        self._start()
+        try:
+            while not self.server.stop.wait(2.0):
+                self._event(self._chunk("more "))
+        except OSError:  # the client went away
+            pass
+
+
+@pytest.fixture()
+def fake_server() -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.stop.set()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def hash_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small on-disk index (real Chroma, hash embedder) of the fixture papers."""
+    data = tmp_path_factory.mktemp("hash-index")
+    assistant = Assistant(Settings(data_dir=data, embed="hash"))
+    report = assistant.ingest([FIXTURES / "papers.jsonl"], progress=False)
+    assistant.close()
+    assert report.papers_added == 3, report
+    return data
+
+
+def llm_settings(data_dir: Path, url: str, **overrides: object) -> Settings:
+    base = {
+        "data_dir": data_dir,
+        "embed": "hash",
+        "llm": "openai",
+        "openai_base_url": url,
+        "openai_model": "fake",
+        "answer_deadline": DEADLINE,
+        "abstain_threshold": -1.0,  # the hash embedder's cosines are not calibrated; always reach the LLM
+    }
+    return Settings(**{**base, **overrides})
+
+
+def timed_ask(settings: Settings, question: str = QUESTION) -> tuple[Answer, float]:
+    """`ask` and its duration; fails (instead of hanging the suite) when it runs far past the deadline."""
+    assistant = Assistant(settings)
+    result: list[Answer | BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(assistant.ask(question))
+        except BaseException as exc:  # handed to the test below
+            result.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    started = time.monotonic()
+    worker.start()
+    worker.join(timeout=DEADLINE + 30)
+    elapsed = time.monotonic() - started
+    assert result, f"ask still running after {elapsed:.0f} s"
+    assistant.close()
+    if isinstance(result[0], BaseException):
+        raise result[0]
+    return result[0], elapsed
+
+
+FAILURES = {
+    "bad_sse": "malformed reply",
+    "not_json": "malformed reply (application/json, not an event stream)",
+    "cut": "stopped before it was complete",
+    "hung": "answer deadline",
+    "rate_limited": "retry after 30 s, past the answer deadline",
+    "drip": "answer deadline",
+    "error_500": "answered with an error (500)",
+}
+
+
+SLOW_MODES = {"hung", "drip"}  # each waits out the whole deadline
+
+
+@pytest.mark.parametrize("mode", [pytest.param(m, marks=pytest.mark.slow) if m in SLOW_MODES else m for m in FAILURES])
+def test_a_misbehaving_server_gives_the_extractive_answer_with_a_notice_in_time(
+    mode: str, fake_server: FakeOpenAI, hash_index: Path
+) -> None:
+    fake_server.mode = mode
+    answer, elapsed = timed_ask(llm_settings(hash_index, fake_server.url))
+    assert elapsed < DEADLINE + 2, f"{mode}: {elapsed:.1f} s"
+    assert answer.backend == "extractive" and not answer.abstained
+    assert answer.notice and FAILURES[mode] in answer.notice and "\n" not in answer.notice
+    assert answer.citations[0].paper.title == "Sparse Mixture Routers for Protein Folding"
+    assert fake_server.requests, "the LLM was never asked"
+
+
+@pytest.mark.slow
+def test_retries_stop_at_the_deadline(fake_server: FakeOpenAI, hash_index: Path) -> None:
+    fake_server.mode = "error_500"
+    answer, elapsed = timed_ask(llm_settings(hash_index, fake_server.url, llm_max_retries=50))
+    assert elapsed < DEADLINE + 2
+    assert 2 <= len(fake_server.requests) < 10  # it retried, with back-off, and gave up before the deadline
+    assert answer.notice and "past the answer deadline" in answer.notice
+
+
+def test_a_well_behaved_server_answers_with_its_own_usage(fake_server: FakeOpenAI, hash_index: Path) -> None:
+    answer, _ = timed_ask(llm_settings(hash_index, fake_server.url))
+    assert answer.backend == "openai" and answer.notice is None
+    assert fake_server.requests[0]["stream_options"] == {"include_usage": True}
+    prompt = sum(len(m["content"]) for m in fake_server.requests[0]["messages"])
+    assert answer.usage == {"prompt_tokens": prompt, "completion_tokens": len(ANSWER_DELTAS)}
+
+
+def test_concurrent_asks_each_get_their_own_usage(fake_server: FakeOpenAI, hash_index: Path) -> None:
+    fake_server.mode = "slow_ok"  # the two requests overlap on the server
+    assistant = Assistant(llm_settings(hash_index, fake_server.url))  # one Assistant, as the UI shares it
+    questions = [
+        QUESTION,
+        "By how much does the sparse mixture router cut the compute of dense protein folding models?",
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(assistant.ask, questions))
+    assistant.close()
+    assert len(fake_server.requests) == 2
+    for question, answer in zip(questions, answers, strict=True):
+        (request,) = [r for r in fake_server.requests if question in r["messages"][-1]["content"]]
+        assert answer.notice is None and "estimated" not in answer.usage
+        assert answer.usage["prompt_tokens"] == sum(len(m["content"]) for m in request["messages"])
+    assert answers[0].usage != answers[1].usage
+
+
+def test_a_server_refusing_stream_options_still_answers_with_estimated_usage(
+    fake_server: FakeOpenAI, hash_index: Path
+) -> None:
+    fake_server.mode = "reject_usage"
+    answer, _ = timed_ask(llm_settings(hash_index, fake_server.url))
+    assert answer.backend == "openai" and answer.notice is None
+    assert ["stream_options" in r for r in fake_server.requests] == [True, False]
+    assert answer.usage["estimated"] == 1 and answer.usage["completion_tokens"] > 0
+
+
+@pytest.mark.slow
+def test_rag_ask_prints_a_one_line_notice_and_no_traceback(fake_server: FakeOpenAI, hash_index: Path) -> None:
+    fake_server.mode = "bad_sse"
+    env = {
+        **os.environ,
+        "RAG_DATA_DIR": str(hash_index),
+        "RAG_EMBED": "hash",
+        "RAG_LLM": "openai",
+        "OPENAI_BASE_URL": fake_server.url,
+        "RAG_OPENAI_MODEL": "fake",
+        "RAG_ANSWER_DEADLINE": str(DEADLINE),
+        "RAG_ABSTAIN_THRESHOLD": "-1",
+        "COLUMNS": "400",  # keep rich from wrapping the notice
+    }
+    env.pop("OPENAI_API_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ask", QUESTION], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    notices = [line for line in (result.stderr + result.stdout).splitlines() if "malformed reply" in line]
+    assert len(notices) == 1 and notices[0].startswith("notice:") and "extractive answer" in notices[0]
+    assert "Sparse Mixture Routers for Protein Folding" in result.stdout
+
+
+# --- question length (item 18) ---------------------------------------------------------------
+
+
+def question_of(chars: int) -> str:
+    sentence = "Which methods make speech synthesis with transformers faster than Tacotron2, and by how much? "
+    return (sentence * (chars // len(sentence) + 1))[:chars]
+
+
+def test_a_question_over_the_cap_is_refused_in_one_line(hash_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = Settings(data_dir=hash_index, embed="hash", llm="extractive", max_question_chars=500)
+    assistant = Assistant(settings)
+    assert assistant.ask(question_of(500)).text  # at the cap: answered
+    with pytest.raises(InputError, match=r"the question is 501 characters long; the limit is 500 \(RAG_MAX_"):
+        assistant.ask(question_of(501))
+    assistant.close()
+    monkeypatch.setenv("RAG_DATA_DIR", str(hash_index))
+    monkeypatch.setenv("RAG_EMBED", "hash")
+    result = CliRunner().invoke(app, ["ask", question_of(Settings().max_question_chars + 1)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip().startswith("error: the question is 2,001 characters long; the limit is 2,000")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_a_question_at_the_cap_still_fits_the_local_model(bundled_dir: Path) -> None:
+    settings = Settings(
+        data_dir=bundled_dir,  # long abstracts to fill the small model's context
+        abstain_threshold=-1.0,
+        max_answer_tokens=16,  # a short answer leaves the most room for sources
+        answer_deadline=600,  # the check is the context, not the time: the CI machine can be slow
+    )
+    assistant = Assistant(settings)
+    answer = assistant.ask(question_of(settings.max_question_chars), k=8, backend="local")
+    assistant.close()
+    assert answer.notice is None, answer.notice  # no "does not fit the local model's context" fallback
+    assert answer.backend == "local" and len(answer.sources) >= 2
