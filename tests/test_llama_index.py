@@ -22,6 +22,7 @@ from rag.citations import UNSUPPORTED
 from rag.integrations.llama_index import PAPER_KEYS, LlamaIndexChat
 from rag.types import Answer
 from tests.conftest import free_port
+from tests.llm_servers import llama_server
 
 QUESTION = "How much faster is Transformer TTS than Tacotron2?"
 
@@ -43,9 +44,12 @@ def assistant(index_dir: Path) -> Iterator[Assistant]:
     a.close()
 
 
-@pytest.fixture()
-def llm_url(llama_server_url: str) -> str:
-    return llama_server_url  # the session's llama_cpp.server (tests/conftest.py)
+@pytest.fixture(scope="module")
+def llm_url() -> Iterator[str]:
+    """`llama_cpp.server` with the bundled SmolLM2 on 127.0.0.1 (without the weight repacking that crashes some
+    VMs), once for the module."""
+    with llama_server() as url:
+        yield url
 
 
 def openai_like(url: str, **extra: object) -> OpenAILike:
