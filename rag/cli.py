@@ -289,13 +289,14 @@ def serve(
 ) -> None:
     """Start the REST API (OpenAPI docs at /docs); RAG_API_TOKEN makes every endpoint want it as a bearer token."""
     assistant = _ready_assistant()
-    from rag.api.server import serve as serve_api
+    from rag.api.server import run_app, server_app
+    from rag.ui.uploads import is_loopback
 
-    s = assistant.settings
-    if host not in ("127.0.0.1", "localhost", "::1") and s.api_token is None:
+    web = server_app(assistant, ui=ui, host=host)  # a configuration error stops here, before "serving"
+    if not is_loopback(host) and assistant.settings.api_token is None:
         err.print("[yellow]warning:[/yellow] no RAG_API_TOKEN: anyone who can reach this address can use the API")
     err.print(f"serving the API on http://{host}:{port} (docs at /docs{', chat UI at /ui' if ui else ''})")
-    serve_api(assistant, host=host, port=port, ui=ui)
+    run_app(web, host=host, port=port)
 
 
 @app.command(name="mcp")

@@ -49,8 +49,13 @@ def server_app(assistant: Assistant, *, ui: bool = False, host: str = "127.0.0.1
     )
 
 
-def serve(assistant: Assistant, *, host: str = "127.0.0.1", port: int = 8000, ui: bool = False) -> None:
-    """Serve until interrupted (blocking)."""
+def run_app(app: FastAPI, *, host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Serve `app` with uvicorn until interrupted (blocking)."""
     import uvicorn
 
-    uvicorn.run(server_app(assistant, ui=ui, host=host), host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def serve(assistant: Assistant, *, host: str = "127.0.0.1", port: int = 8000, ui: bool = False) -> None:
+    """Serve the API (and with `ui` the chat UI) over `assistant` until interrupted (blocking)."""
+    run_app(server_app(assistant, ui=ui, host=host), host=host, port=port)
