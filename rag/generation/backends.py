@@ -166,6 +166,7 @@ class OpenAIBackend(ChatBackend):
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
         # retries are ours (below), so that none is started that cannot finish before the deadline
         self.client = OpenAI(api_key=key, base_url=settings.openai_base_url, max_retries=0)
+        self.client.chat.completions  # noqa: B018 - loads the client's lazy modules now, not on the answer's clock
         self.model = settings.openai_model
         self.context_window = settings.llm_context_window or (128_000 if not settings.openai_base_url else 4096)
         self.request_timeout = settings.request_timeout
