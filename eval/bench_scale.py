@@ -303,6 +303,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "scale")
     parser.add_argument("--report", type=Path, default=None)
     parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--keep", type=Path, default=None, help="keep each size's files and index under KEEP/")
+    parser.add_argument("--serve", type=Path, default=None, help="only search a kept KEEP/<embed>-<n> again")
     parser.add_argument("--child", nargs="+", default=None)
     args = parser.parse_args()
     if args.child:
@@ -313,16 +315,21 @@ def main() -> None:
     if args.report:
         report(args.report)
         return
+    if args.serve:  # search a kept index again (e.g. on a quieter machine)
+        files = sorted((args.serve / "files").glob("*.jsonl"))
+        print(json.dumps(child_serve(args.serve / "data", files)))
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     with (args.out / "runs.jsonl").open("a") as log:
         if args.embed == "hash":
             log.write(json.dumps({"minilm_query_ms": minilm_query_ms()}) + "\n")
         for n in args.sizes:
-            work = Path(tempfile.mkdtemp(prefix=f"scale-{n}-"))
+            work = args.keep / f"{args.embed}-{n}" if args.keep else Path(tempfile.mkdtemp(prefix=f"scale-{n}-"))
             try:
                 result = run_size(n, args.embed, args.server, work, args.corpus)
             finally:
-                shutil.rmtree(work, ignore_errors=True)
+                if not args.keep:
+                    shutil.rmtree(work, ignore_errors=True)
             print(json.dumps(result), flush=True)
             log.write(json.dumps(result) + "\n")
             log.flush()

@@ -109,3 +109,22 @@ def test_cli_reports_conflicts_and_stats_show_every_store(tmp_path: Path, monkey
     assert f"updated {f}:2: id X1 was read before with other text" in " ".join(result.output.split())
     stats = runner.invoke(app, ["stats"])
     assert "papers: 1\nchunks: 1\nvectors: 1\nBM25 entries: 1\n" in stats.output
+
+
+def test_a_file_that_vanishes_before_it_is_read_is_one_error_and_the_rest_ingests(tmp_path: Path, monkeypatch) -> None:
+    import rag.index.ingest as ingest_module
+
+    good = jsonl(tmp_path / "good.jsonl", [{"id": "G", "title": "Good", "abstract": "Good text."}])
+    gone = jsonl(tmp_path / "gone.jsonl", [{"id": "H", "title": "Gone", "abstract": "Gone text."}])
+    real = ingest_module.file_digest
+
+    def vanishing(path: Path) -> str:
+        if path.name == "gone.jsonl":
+            path.unlink()  # deleted between the directory walk and the read
+        return real(path)
+
+    monkeypatch.setattr(ingest_module, "file_digest", vanishing)
+    a = make(tmp_path)
+    report = a.ingest([good, gone], progress=False)
+    assert [str(e) for e in report.errors] == [f"{gone}: cannot read: No such file or directory"]
+    assert a.stats().papers == 1

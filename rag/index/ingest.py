@@ -152,13 +152,17 @@ class Ingestor:
     # --- files ---------------------------------------------------------------------------
     def _ingest_file(self, path: Path, run: _Run, bar: tqdm) -> None:
         source = str(path)
-        stat = path.stat()
-        known = self.manifest.file(source)
-        if known and known.size == stat.st_size and known.mtime == stat.st_mtime:
-            run.report.files_skipped_unchanged += 1
-            run.unchanged |= self.manifest.papers_of(source)
+        try:  # the file may be gone or unreadable by now
+            stat = path.stat()
+            known = self.manifest.file(source)
+            if known and known.size == stat.st_size and known.mtime == stat.st_mtime:
+                run.report.files_skipped_unchanged += 1
+                run.unchanged |= self.manifest.papers_of(source)
+                return
+            digest = file_digest(path)
+        except OSError as exc:
+            run.report.errors.append(FileError(path=source, message=f"cannot read: {exc.strerror or exc}"))
             return
-        digest = file_digest(path)
         if known and known.sha256 == digest:
             self.manifest.set_file(FileRecord(source, digest, stat.st_size, stat.st_mtime))
             run.report.files_skipped_unchanged += 1
