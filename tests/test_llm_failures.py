@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 from rag import Assistant, Settings
 from rag.cli import app
 from rag.errors import InputError
+from rag.generation.backends import OpenAIBackend
 from rag.types import Answer
 from tests.conftest import FIXTURES
 
@@ -169,8 +170,11 @@ def hash_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("hash-index")
     assistant = Assistant(Settings(data_dir=data, embed="hash"))
     report = assistant.ingest([FIXTURES / "papers.jsonl"], progress=False)
-    assistant.close()
     assert report.papers_added == 3, report
+    # warm this process (imports of openai, Chroma, BM25): the timings below are the answer's, not a cold start's
+    assistant.ask(QUESTION, backend="extractive")
+    OpenAIBackend(llm_settings(data, "http://127.0.0.1:9/v1"))
+    assistant.close()
     return data
 
 
