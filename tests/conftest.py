@@ -90,23 +90,8 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float, what: str) -> Non
 
 @pytest.fixture(scope="session")
 def llama_server_url() -> Iterator[str]:
-    """`python -m llama_cpp.server` serving the bundled SmolLM2 GGUF on a free loopback port (the /v1 URL)."""
-    import sys
+    """`llama_cpp.server` serving the bundled SmolLM2 GGUF on a free loopback port (the /v1 URL), once per session."""
+    from tests.llm_servers import llama_server
 
-    from rag.generation.backends import smollm2_path
-
-    port = free_port()
-    args = [sys.executable, "-m", "llama_cpp.server", "--model", smollm2_path(), "--host", "127.0.0.1"]
-    args += ["--port", str(port), "--n_ctx", "4096"]
-    proc = subprocess.Popen(
-        args,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_for(f"{url}/models", proc, 60, "llama_cpp.server")
+    with llama_server() as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

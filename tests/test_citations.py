@@ -101,8 +101,16 @@ def test_uncited_claim_gets_the_source_that_supports_it() -> None:
 def test_every_sentence_is_cited_and_supported_or_marked() -> None:
     answer = "Wide residual networks beat deep ones [2]. Also the moon is made of cheese [1]. Short. [9]"
     checked = CitationChecker().check(answer, sources())
-    for sentence in checked.sentences:
-        assert (sentence.citations and sentence.supported) or not sentence.supported or len(sentence.text) < 10
+    true_claim, false_claim, short = checked.sentences
+    assert true_claim.supported and [checked.citations[n - 1].paper.id for n in true_claim.citations] == ["wrn"]
+    assert not false_claim.supported and false_claim.citations == []  # its wrong [1] removed, not moved
+    assert "cheese " + UNSUPPORTED + "." in checked.text
+    assert short.text == "Short." and short.citations == []  # too short to be a claim: left alone, not marked
+    assert checked.dropped_numbers == [9] and "[9]" not in checked.text  # no source 9: the marker is dropped
+    assert (
+        checked.text
+        == f"Wide residual networks beat deep ones [1]. Also the moon is made of cheese {UNSUPPORTED}. Short."
+    )
 
 
 def test_no_answer_sentence_is_recognised() -> None:

@@ -73,4 +73,5 @@ def test_terminal_ask_streams_the_draft_then_replaces_it_with_the_checked_answer
     first_draft_words = " ".join(draft.split()[:6])
     assert first_draft_words in " ".join(_ANSI.sub("", before).split())  # the draft was streamed first
     assert " ".join(after.split()).count(" ".join(text.split())) == 1  # then the checked text, once
+    assert after.count("4.25") == text.count("4.25")  # and nothing of the draft is left on screen
     assert "References:" in after

@@ -125,6 +125,9 @@ def test_mmr_trades_relevance_for_diversity() -> None:
     assert mmr(relevance, vectors, 4, lam=0.7) == [0, 2, 1, 3]
     assert mmr(relevance, vectors, 2, lam=0.7) == [0, 2]
     assert mmr([0.1, 0.9], vectors[:2], 2) == [1, 0]  # the most relevant first, whatever its position
+    # each pick is penalised by its closest chosen item, not just the first: b2 duplicates b (picked second)
+    a, b, b2, c, far = unit(1, 0, 0, 0), unit(0, 1, 0, 0), unit(0, 0.99, 0.14, 0), unit(0, 0, 1, 0), unit(0, 0, 0, 1)
+    assert mmr([1.0, 0.9, 0.85, 0.5, 0.0], np.stack([a, b, b2, c, far]), 3, lam=0.5) == [0, 1, 3]
     assert mmr([], np.zeros((0, 3)), 5) == []
 
 
