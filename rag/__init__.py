@@ -12,6 +12,7 @@ from rag.config import Settings
 from rag.errors import (
     BackendUnavailableError,
     ConfigError,
+    IndexBusyError,
     IndexMismatchError,
     InputError,
     RagError,
@@ -34,6 +35,7 @@ __all__ = [
     "ConfigError",
     "FileError",
     "Hit",
+    "IndexBusyError",
     "IndexMismatchError",
     "IndexStats",
     "IngestReport",
