@@ -117,9 +117,10 @@ def child_serve(data: Path, files: list[Path]) -> dict:
     from rag import Assistant, Settings
 
     a = Assistant(Settings(data_dir=data))
-    papers = list(a.manifest.iter_papers())
+    total = a.manifest.count_papers()
     rng = np.random.default_rng(0)
-    queries = [papers[i].title for i in rng.choice(len(papers), size=min(40, len(papers)), replace=False)]
+    picks = sorted(int(i) for i in rng.choice(total, size=min(40, total), replace=False))
+    queries = [p.title for p in a.manifest.papers_at(picks)]
     source = files[1].name
     filters = {
         "none": {},

@@ -160,6 +160,7 @@ class BM25Index:
         else:
             index.years = np.zeros(len(index.ids), dtype=np.int16)
         if (target / "index").exists():
-            index._retriever = bm25s.BM25.load(str(target / "index"))
+            # memory-mapped: a query touches only its terms' postings, so serving a big index stays small
+            index._retriever = bm25s.BM25.load(str(target / "index"), mmap=True)
             index.k1, index.b = index._retriever.k1, index._retriever.b
         return index

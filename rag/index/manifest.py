@@ -180,6 +180,16 @@ class Manifest:
         for pid, data in self._q("SELECT id, data FROM papers ORDER BY rowid"):
             yield self._paper(pid, data)
 
+    def papers_at(self, positions: Iterable[int]) -> list[Paper]:
+        """The papers at these 0-based positions in insertion order (for sampling without loading them all)."""
+        wanted = sorted(set(positions))
+        out = []
+        for pos in wanted:
+            row = self._one("SELECT id, data FROM papers ORDER BY rowid LIMIT 1 OFFSET ?", (pos,))
+            if row:
+                out.append(self._paper(row[0], row[1]))
+        return out
+
     def count_papers(self) -> int:
         """How many papers are stored."""
         return self._one("SELECT COUNT(*) FROM papers")[0]
