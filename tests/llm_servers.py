@@ -27,6 +27,7 @@ def llama_server(n_ctx: int = 4096) -> Iterator[str]:
     )
     cmd = [sys.executable, "-c", launch, "--model", smollm2_path()]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx)]
+    cmd += ["--interrupt_requests", "False"]  # by default a new request cuts the stream in progress off
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
     try:

@@ -5,59 +5,41 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from rag import Assistant, Settings
 from rag.citations import UNSUPPORTED
-from rag.generation.backends import OpenAIBackend, smollm2_path
+from rag.generation.backends import OpenAIBackend
+from rag.tokens import count_tokens
 from rag.types import Answer
-from tests.conftest import free_port, wait_for
+from tests.conftest import FIXTURES, free_port
+from tests.llm_servers import RecordingProxy, llama_server
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")
 def server_url() -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            smollm2_path(),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "4096",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_for(f"{url}/models", proc, 60, "llama_cpp.server")
+    with llama_server() as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
-def openai_settings(data_dir: Path, url: str) -> Settings:
-    return Settings(data_dir=data_dir, llm="openai", openai_base_url=url, openai_model="smollm2")
+def openai_settings(data_dir: Path, url: str, **overrides: object) -> Settings:
+    # a generous deadline: the shared CI machine can be slow, and these tests check answers, not time-outs
+    values = {"data_dir": data_dir, "llm": "openai", "openai_base_url": url, "openai_model": "smollm2"}
+    return Settings(**{**values, "answer_deadline": 300.0, **overrides})
 
 
 def test_backend_streams_deltas_from_the_server(server_url: str, tmp_path: Path) -> None:
     backend = OpenAIBackend(openai_settings(tmp_path, server_url))
-    deltas = list(backend.stream([{"role": "user", "content": "Count from one to five."}], max_tokens=24))
+    reply = backend.reply([{"role": "user", "content": "Count from one to five."}], max_tokens=24)
+    deltas = list(reply)
     assert len(deltas) > 1 and "".join(deltas).strip()
+    assert reply.usage == {}  # llama_cpp.server reports no usage in streams (include_usage is accepted, ignored)
 
 
 def test_ask_through_the_openai_backend_is_grounded(server_url: str, bundled_dir: Path) -> None:
@@ -76,9 +58,33 @@ def test_ask_through_the_openai_backend_is_grounded(server_url: str, bundled_dir
 
 
 def test_unreachable_server_gives_retrieved_papers_and_a_notice(bundled_dir: Path) -> None:
-    settings = openai_settings(bundled_dir, f"http://127.0.0.1:{free_port()}/v1")
-    settings = settings.model_copy(update={"llm_max_retries": 0, "request_timeout": 5.0})
+    settings = openai_settings(bundled_dir, f"http://127.0.0.1:{free_port()}/v1", llm_max_retries=0)
     answer = Assistant(settings).ask("Which paper proposes wide residual networks?")
     assert answer.notice and "cannot be reached" in answer.notice
     assert answer.backend == "extractive" and answer.citations
     assert answer.citations[0].paper.title == "Wide Residual Networks"
+
+
+def test_concurrent_asks_get_their_own_usage(server_url: str, tmp_path: Path) -> None:
+    indexer = Assistant(Settings(data_dir=tmp_path, embed="hash"))  # a small fast index: the test is about usage
+    indexer.ingest([FIXTURES / "papers.jsonl"], progress=False)
+    indexer.close()
+    with RecordingProxy(server_url).running() as proxy:
+        settings = openai_settings(tmp_path, proxy.url, embed="hash", max_answer_tokens=16, abstain_threshold=-1.0)
+        assistant = Assistant(settings)  # one Assistant for both, as the UI shares it
+        questions = [
+            "How does the sparse mixture router change the compute of protein folding models?",
+            "What do graph neural networks over sensor stations forecast?",
+        ]
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(assistant.ask, questions))
+        assistant.close()
+    assert len(proxy.bodies) == 2 and all(b["stream_options"] == {"include_usage": True} for b in proxy.bodies)
+    for question, answer in zip(questions, answers, strict=True):
+        assert answer.backend == "openai" and answer.notice is None
+        (body,) = [b for b in proxy.bodies if question in b["messages"][-1]["content"]]
+        # the server reported no usage, so each answer carries the labelled estimate of its own request
+        assert answer.usage["estimated"] == 1
+        assert answer.usage["prompt_tokens"] == sum(count_tokens(m["content"]) for m in body["messages"])
+        assert answer.usage["completion_tokens"] > 0
+    assert answers[0].usage["prompt_tokens"] != answers[1].usage["prompt_tokens"]
