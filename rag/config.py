@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         default=None,
         description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset = embedded Chroma.",
     )
+    chroma_token: SecretStr | None = Field(
+        default=None,
+        description="Token sent to the Chroma server as `Authorization: Bearer <token>` (Chroma's token auth "
+        "client), for a server or reverse proxy that requires one; never logged.",
+    )
     collection: str = Field(default="abstracts", description="Chroma collection name.")
     write_lock_timeout: float = Field(
         default=60.0, ge=0, description="Seconds a second writer waits for the one updating the index before giving up."
@@ -49,6 +54,17 @@ class Settings(BaseSettings):
         default="text-embedding-3-small", description="Embedding model used when embed=openai."
     )
     embed_batch_size: int = Field(default=64, ge=1, description="Texts embedded per batch.")
+    embed_device: Literal["cpu", "cuda", "mps", "auto"] = Field(
+        default="cpu",
+        description="Where the bundled model runs (embed=local): cpu, cuda, mps, or auto (cuda, else mps, else "
+        "cpu). A device torch cannot see is an error.",
+    )
+    embed_concurrency: int = Field(
+        default=4,
+        ge=1,
+        description="Embedding requests in flight at once (embed=openai): batches go out from a small thread pool, "
+        "vectors come back in input order.",
+    )
 
     # --- chunking ------------------------------------------------------------------------
     chunk_size: int = Field(default=512, ge=32, description="Max tokens (tiktoken) per chunk.")

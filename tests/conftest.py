@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -23,7 +25,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test touches the user's index or an API key from the environment."""
     data = tmp_path / "data"
     monkeypatch.setenv("RAG_DATA_DIR", str(data))
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RAG_LLM", "RAG_EMBED", "RAG_CHROMA_URL"):
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "RAG_LLM", "RAG_EMBED", "RAG_CHROMA_URL", "RAG_CHROMA_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env is read
     return data
@@ -95,3 +97,23 @@ def llama_server_url() -> Iterator[str]:
 
     with llama_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def chroma_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server (`chroma run`) on a free loopback port with its own data folder; tests keep apart by
+    collection name (`Settings(collection=...)`)."""
+    chroma = Path(sys.executable).with_name("chroma")
+    exe = str(chroma) if chroma.exists() else shutil.which("chroma")
+    assert exe, "the chroma CLI (from the chromadb package) is not installed"
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    args = [exe, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{url}/api/v2/heartbeat", proc, 60, "chroma run")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
+from pydantic import SecretStr
 
 from rag.config import Settings
+from rag.errors import BackendUnavailableError, ConfigError, RagError
 from rag.types import Chunk, Paper
 
 log = logging.getLogger(__name__)
 _SOURCE_KEY = re.compile(r"^s\d+$")
 _MAX_BATCH = 4000  # under Chroma's largest batch and SQLite's variable limit
+_TOKEN_CHARS = re.compile(r"[!-~]+")  # what Chroma's token auth client accepts
 
 
 class VectorStore:
@@ -29,23 +33,19 @@ class VectorStore:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
-        chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-        if client is not None:
-            self.client = client
-        elif settings.chroma_url:
-            url = urlparse(settings.chroma_url)
-            self.client = chromadb.HttpClient(
-                host=url.hostname or "127.0.0.1",
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=chroma_settings,
+        server = settings.chroma_url if client is None else None
+        with _server_errors(server, settings.chroma_token):
+            if client is not None:
+                self.client = client
+            elif server:
+                self.client = _http_client(server, settings.chroma_token)
+            else:
+                settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+                chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+                self.client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+            self.collection = self.client.get_or_create_collection(
+                settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
             )
-        else:
-            settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-            self.client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
-        self.collection = self.client.get_or_create_collection(
-            settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
-        )
 
     @classmethod
     def in_memory(cls, settings: Settings) -> VectorStore:
@@ -146,3 +146,59 @@ class VectorStore:
         self.collection = self.client.get_or_create_collection(
             settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
         )
+
+
+def _http_client(url: str, token: SecretStr | None) -> Any:
+    """A client of the Chroma server at `url`; a token goes out as `Authorization: Bearer` (Chroma's token auth)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    auth: dict[str, Any] = {}
+    if token is not None:
+        if not _TOKEN_CHARS.fullmatch(token.get_secret_value()):
+            raise ConfigError("RAG_CHROMA_TOKEN may hold only ASCII letters, digits and punctuation")
+        auth = {
+            "chroma_client_auth_provider": "chromadb.auth.token_authn.TokenAuthClientProvider",
+            "chroma_client_auth_credentials": token.get_secret_value(),
+        }
+    parts = urlparse(url)
+    return chromadb.HttpClient(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or (443 if parts.scheme == "https" else 8000),
+        ssl=parts.scheme == "https",
+        settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True, **auth),
+    )
+
+
+@contextmanager
+def _server_errors(url: str | None, token: SecretStr | None) -> Iterator[None]:
+    """Failures to reach (or be let into) a Chroma server become one line naming the server, never a traceback."""
+    try:
+        yield
+    except RagError:
+        raise
+    except Exception as exc:
+        if not url:
+            raise
+        log.debug("Chroma server error", exc_info=True)
+        raise _diagnose(url, token, exc) from None
+
+
+def _diagnose(url: str, token: SecretStr | None, exc: Exception) -> RagError:
+    """Ask the server directly what went wrong: unreachable, a refused token, or something else."""
+    import httpx
+
+    parts = urlparse(url)
+    shown = f"{parts.scheme or 'http'}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    headers = {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}
+    try:
+        status = httpx.get(f"{shown}/api/v2/auth/identity", headers=headers, timeout=5).status_code
+    except httpx.HTTPError as probe:
+        return BackendUnavailableError(
+            f"cannot reach the Chroma server at {shown} ({probe.__class__.__name__}): is it running? (RAG_CHROMA_URL)"
+        )
+    if status in (401, 403):
+        hint = "RAG_CHROMA_TOKEN was not accepted" if token else "it needs a token: set RAG_CHROMA_TOKEN"
+        return ConfigError(f"the Chroma server at {shown} refused the request (HTTP {status}): {hint}")
+    detail = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:200]
+    return BackendUnavailableError(f"the Chroma server at {shown} failed: {detail}")
