@@ -78,8 +78,9 @@ class Answerer:
         """The chat backend (loaded on first use)."""
         return make_backend(self.kind, self.settings)
 
-    def condense(self, question: str, history: list[dict[str, str]]) -> str:
-        """A follow-up rewritten as a standalone question (LLM when there is one, else a heuristic)."""
+    def condense(self, question: str, history: list[dict[str, str]], *, deadline: float | None = None) -> str:
+        """A follow-up rewritten as a standalone question (LLM when there is one, else a heuristic); the LLM
+        call shares the answer's `deadline` (a `time.monotonic()` value)."""
         if not history:
             return question
         if self.kind == "extractive":
@@ -87,7 +88,7 @@ class Answerer:
         turns = "\n".join(f"{t['role']}: {t['content']}" for t in history[-6:])
         prompt = load_prompt("condense").format(history=turns, question=question)
         try:
-            text = self.llm.complete([{"role": "user", "content": prompt}], max_tokens=80).strip()
+            text = self.llm.complete([{"role": "user", "content": prompt}], max_tokens=80, deadline=deadline).strip()
         except BackendUnavailableError:
             return heuristic_standalone(question, history)
         return text.splitlines()[0].strip() if text else heuristic_standalone(question, history)
@@ -112,9 +113,12 @@ class Answerer:
         left = (window - self.settings.max_answer_tokens - 200) / 1.15 - prompts
         return max(min(int(left), 6000), 300)
 
-    def stream(self, question: str, hits: list[Hit], *, retrieve_s: float = 0.0) -> Iterator[str | Answer]:
-        """Yield text deltas, then the final `Answer`; an LLM that cannot be loaded or reached gives way to
-        the extractive answerer with a one-line notice."""
+    def stream(
+        self, question: str, hits: list[Hit], *, retrieve_s: float = 0.0, deadline: float | None = None
+    ) -> Iterator[str | Answer]:
+        """Yield text deltas, then the final `Answer`; an LLM that cannot be loaded or reached, or that has not
+        finished by `deadline` (default: `answer_deadline` from now), gives way to the extractive answerer with
+        a one-line notice."""
         if not hits or self.should_abstain(question, hits):
             yield self._abstain(question, hits, retrieve_s)
             return
@@ -135,7 +139,8 @@ class Answerer:
                 },
             ]
             try:  # the reply gives way at the deadline, however the server behaves
-                deadline = time.monotonic() + self.settings.answer_deadline
+                if deadline is None:
+                    deadline = time.monotonic() + self.settings.answer_deadline
                 reply = llm.reply(messages, max_tokens=self.settings.max_answer_tokens, deadline=deadline)
                 for delta in reply:
                     raw += delta

@@ -248,12 +248,13 @@ class Assistant:
         self._check_model()
         answerer = self.answerer(backend, model)
         started = time.perf_counter()
-        standalone = answerer.condense(question, history or [])
+        deadline = time.monotonic() + self.settings.answer_deadline  # one deadline for condensing and answering
+        standalone = answerer.condense(question, history or [], deadline=deadline)
         hits = self.search(
             standalone, k or self.settings.answer_k, year=year, sources=sources, mmr=self.wants_mmr(standalone)
         )
         retrieve_s = time.perf_counter() - started
-        for item in answerer.stream(standalone, hits, retrieve_s=retrieve_s):
+        for item in answerer.stream(standalone, hits, retrieve_s=retrieve_s, deadline=deadline):
             if isinstance(item, Answer):
                 item = item.model_copy(
                     update={"question": question, "standalone_question": standalone if standalone != question else None}

@@ -191,14 +191,16 @@ def llm_settings(data_dir: Path, url: str, **overrides: object) -> Settings:
     return Settings(**{**base, **overrides})
 
 
-def timed_ask(settings: Settings, question: str = QUESTION) -> tuple[Answer, float]:
+def timed_ask(
+    settings: Settings, question: str = QUESTION, history: list[dict[str, str]] | None = None
+) -> tuple[Answer, float]:
     """`ask` and its duration; fails (instead of hanging the suite) when it runs far past the deadline."""
     assistant = Assistant(settings)
     result: list[Answer | BaseException] = []
 
     def run() -> None:
         try:
-            result.append(assistant.ask(question))
+            result.append(assistant.ask(question, history=history))
         except BaseException as exc:  # handed to the test below
             result.append(exc)
 
@@ -239,6 +241,17 @@ def test_a_misbehaving_server_gives_the_extractive_answer_with_a_notice_in_time(
     assert answer.notice and FAILURES[mode] in answer.notice and "\n" not in answer.notice
     assert answer.citations[0].paper.title == "Sparse Mixture Routers for Protein Folding"
     assert fake_server.requests, "the LLM was never asked"
+
+
+@pytest.mark.slow
+def test_a_follow_up_shares_one_deadline_between_condensing_and_answering(
+    fake_server: FakeOpenAI, hash_index: Path
+) -> None:
+    fake_server.mode = "hung"
+    history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": "An answer [1]."}]
+    answer, elapsed = timed_ask(llm_settings(hash_index, fake_server.url), "What did it use?", history)
+    assert elapsed < DEADLINE + 2, f"{elapsed:.1f} s"  # not twice the deadline
+    assert answer.backend == "extractive" and answer.notice
 
 
 @pytest.mark.slow
