@@ -16,7 +16,7 @@ import pytest
 
 from rag import Assistant, Settings
 from rag.errors import BackendUnavailableError, ConfigError
-from tests.conftest import CORPUS, free_port
+from tests.conftest import CORPUS, free_port, wait_for
 from tests.gateway import Gateway
 from tests.test_crash_safety import KILLER, write_files
 
@@ -211,3 +211,26 @@ def test_the_token_reaches_a_server_that_requires_one_and_is_never_shown(
         assert run.returncode == 1 and "Traceback" not in run.stderr
         assert run.stderr.strip().splitlines() == [f"error: {refused.value}"]
         assert "wrong-token" not in run.stdout + run.stderr
+
+
+@pytest.mark.slow
+def test_a_server_that_dies_mid_session_is_one_line_and_loses_nothing(tmp_path: Path) -> None:
+    exe = str(Path(sys.executable).with_name("chroma"))
+    port = free_port()
+    args = [exe, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp_path / "server")]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(f"{url}/api/v2/heartbeat", proc, 60, "chroma run")
+        files = write_files(tmp_path / "files", files=2, per_file=10)
+        a = Assistant(server_settings(tmp_path / "index", url))
+        a.ingest(files[:1], progress=False)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    with pytest.raises(BackendUnavailableError, match=rf"cannot reach the Chroma server at {url} "):
+        a.search("zq0x3", k=3)
+    with pytest.raises(BackendUnavailableError, match="cannot reach the Chroma server"):
+        a.ingest(files[1:], progress=False)
+    assert a.manifest.count_papers() == 10  # the failed batch was rolled back; the first file stays
+    assert a.manifest.journal()  # its vector writes wait to be undone once the server is back

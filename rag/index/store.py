@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 import numpy as np
@@ -21,9 +22,21 @@ from rag.errors import BackendUnavailableError, ConfigError, RagError
 from rag.types import Chunk, Paper
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _SOURCE_KEY = re.compile(r"^s\d+$")
 _MAX_BATCH = 4000  # under Chroma's largest batch and SQLite's variable limit
 _TOKEN_CHARS = re.compile(r"[!-~]+")  # what Chroma's token auth client accepts
+
+
+def _guarded(method: Callable[..., T]) -> Callable[..., T]:
+    """A store call to a Chroma server that fails (it died, the network dropped) is one line, never a traceback."""
+
+    @wraps(method)
+    def wrapper(self: VectorStore, *args: Any, **kwargs: Any) -> T:
+        with _server_errors(self._server, self._token):
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class VectorStore:
@@ -34,6 +47,7 @@ class VectorStore:
         from chromadb.config import Settings as ChromaSettings
 
         server = settings.chroma_url if client is None else None
+        self._server, self._token = server, settings.chroma_token
         with _server_errors(server, settings.chroma_token):
             if client is not None:
                 self.client = client
@@ -61,6 +75,7 @@ class VectorStore:
         """The embedding model recorded on the collection, if any."""
         return (self.collection.metadata or {}).get("embed_model")
 
+    @_guarded
     def record_model(self, name: str) -> None:
         """Record which embedding model built this collection."""
         meta = dict(self.collection.metadata or {})
@@ -89,6 +104,7 @@ class VectorStore:
             out.append({**meta, **stale})
         return out
 
+    @_guarded
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray, metadatas: Sequence[dict[str, Any]]) -> None:
         """Add or replace chunk vectors. No documents are stored: the manifest holds every text once."""
         for start in range(0, len(chunks), _MAX_BATCH):
@@ -99,6 +115,7 @@ class VectorStore:
                 metadatas=self._drop_stale_keys(ids, list(metadatas[start : start + _MAX_BATCH])),
             )
 
+    @_guarded
     def update_metadata(self, ids: Sequence[str], metadatas: Sequence[dict[str, Any]]) -> None:
         """Replace the metadata of stored chunk vectors (e.g. a paper found in one more source file)."""
         for start in range(0, len(ids), _MAX_BATCH):
@@ -107,15 +124,18 @@ class VectorStore:
                 ids=part, metadatas=self._drop_stale_keys(part, list(metadatas[start : start + _MAX_BATCH]))
             )
 
+    @_guarded
     def ids(self) -> set[str]:
         """Every stored chunk id."""
         return set(self.collection.get(include=[])["ids"])
 
+    @_guarded
     def delete(self, ids: Sequence[str]) -> None:
         """Remove chunk vectors by id."""
         for start in range(0, len(ids), _MAX_BATCH):
             self.collection.delete(ids=list(ids[start : start + _MAX_BATCH]))
 
+    @_guarded
     def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """The `n` nearest chunks as (chunk id, cosine similarity), best first."""
         count = self.collection.count()
@@ -129,6 +149,7 @@ class VectorStore:
         )
         return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
 
+    @_guarded
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of some chunks."""
         if not ids:
@@ -136,10 +157,12 @@ class VectorStore:
         got = self.collection.get(ids=list(ids), include=["embeddings"])
         return {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], got["embeddings"], strict=True)}
 
+    @_guarded
     def count(self) -> int:
         """How many chunk vectors are stored."""
         return self.collection.count()
 
+    @_guarded
     def reset(self, settings: Settings) -> None:
         """Drop the collection and start an empty one."""
         self.client.delete_collection(settings.collection)
