@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from rag import Settings
 from rag.cli import app
 from rag.errors import ConfigError
-from rag.evaluation.answers import aggregate
+from rag.evaluation.answers import aggregate, key_fact_score
 from rag.evaluation.datasets import load_beir
 from rag.evaluation.judge import Judge, parse_verdict
 from rag.evaluation.metrics import mean, mrr_at_k, ndcg_at_k
@@ -65,10 +65,11 @@ def test_eval_writes_the_four_outputs_with_numbers(bundled_dir: Path, tmp_path: 
         for key in ("citation_precision", "citation_recall", "key_fact_accuracy", "false_refusal_rate"):
             assert a[key] == pytest.approx(recomputed[key]), (name, key)
         # ... and the records are right about the answers
-        assert mine["b01"]["key_facts"] == 1.0 and "FastClip" in mine["b01"]["answer"]
         for p in answerable:
             cited = {c["id"] for c in p["cited"]}
             assert p["citation_recall"] == len(cited & set(p["gold"])) / len(p["gold"])
+            assert p["key_facts"] == key_fact_score(p["answer"], p["must_include"])
+        assert any(p["key_facts"] == 1.0 for p in answerable)  # not all zeros
         assert mine["b81"]["abstained"] and mine["b82"]["abstained"] and a["abstention_recall"] == 1.0
         assert a["faithfulness"] is None and a["judge"].startswith("not measured")  # no judge configured
     assert metrics["hybrid"]["qa"]["retrieval"]["recall@5"] == 1.0
@@ -87,6 +88,7 @@ def test_eval_is_deterministic_with_the_extractive_backend(bundled_dir: Path, tm
     first, second = (r["default"]["qa"]["answers"] for r in runs)
     for key in ("key_fact_accuracy", "citation_precision", "citation_recall", "abstention_recall"):
         assert first[key] == second[key]
+    assert first["key_fact_accuracy"] > 0 and first["citation_recall"] > 0  # equal, and not equally empty
 
 
 @pytest.mark.slow
@@ -96,7 +98,10 @@ def test_cli_eval_with_a_limit(bundled_dir: Path, tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("RAG_DATA_DIR", str(data))
     result = CliRunner().invoke(app, ["eval", "--limit", "2", "--out", str(tmp_path / "cli")])
     assert result.exit_code == 0, result.output
-    assert "R@5" in result.output and (tmp_path / "cli" / "report.md").exists()
+    metrics = json.loads((tmp_path / "cli" / "metrics.json").read_text())["default"]["qa"]
+    assert f"R@5 {metrics['retrieval']['recall@5']:.3f}" in result.output  # the printed figures are the written ones
+    assert f"key facts {metrics['answers']['key_fact_accuracy']:.3f}" in result.output
+    assert metrics["answers"]["questions"] == 2 and (tmp_path / "cli" / "report.md").exists()
 
 
 @pytest.mark.slow
@@ -193,5 +198,5 @@ def test_eval_with_a_real_judge_writes_numeric_scores_and_its_verdicts(
     assert "judge replies (unparsed)" in (tmp_path / "judged" / "report.md").read_text()
     # a reply that is no verdict is kept and recorded as unparsed, never guessed
     judge = Judge(Settings(judge_model="smollm2", judge_base_url=llama_server_url))
-    haiku = judge.verdict("faithfulness", "Write a short poem about the sea.")
+    haiku = judge.verdict("faithfulness", [{"role": "user", "content": "Write a short poem about the sea."}])
     assert haiku.raw and haiku.score is None and not haiku.parsed

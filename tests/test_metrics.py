@@ -141,7 +141,9 @@ def judged_answer() -> Answer:
 def test_judge_scores_each_cited_claim_against_its_cited_source(tmp_path) -> None:
     prompts: list[str] = []
 
-    def complete(prompt: str) -> str:
+    def complete(messages: list[dict[str, str]]) -> str:
+        prompt = messages[-1]["content"]  # the case itself, after the worked examples
+        assert [m["role"] for m in messages] == ["user", "assistant"] * 2 + ["user"]
         prompts.append(prompt)
         if "Reference answer" in prompt:
             return "partly: the speed-up is right"
@@ -165,7 +167,7 @@ def test_judge_scores_each_cited_claim_against_its_cited_source(tmp_path) -> Non
 
 
 def test_judge_skips_faithfulness_of_an_abstention_and_correctness_without_a_reference(tmp_path) -> None:
-    judge = Judge(Settings(data_dir=tmp_path, judge_model="m"), complete=lambda prompt: "yes")
+    judge = Judge(Settings(data_dir=tmp_path, judge_model="m"), complete=lambda messages: "yes")
     abstained = judged_answer().model_copy(update={"abstained": True})
     assert judge.judge("q", abstained, None).verdicts == []
     result = judge.judge("q", judged_answer(), "")

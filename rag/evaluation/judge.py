@@ -79,10 +79,50 @@ class Judgement:
         return [{**asdict(v), "parsed": v.parsed} for v in self.verdicts]
 
 
-class Judge:
-    """Scores answers with a judge model through the openai client (or an injected `complete` function)."""
+_BEES = (
+    "[1] Foraging routes of bumblebees\nBumblebees learn short foraging routes between flowers over repeated visits."
+)
+_EXAMPLES: dict[str, list[tuple[dict[str, str], str]]] = {
+    # one supported and one unsupported case per prompt, shown as earlier turns: small models then answer in
+    # the asked format (a one-word verdict) instead of restating the claim
+    "judge_faithfulness": [
+        ({"claim": "Bumblebees learn short routes between flowers.", "sources": _BEES}, "yes"),
+        ({"claim": "Bumblebees prefer red flowers.", "sources": _BEES}, "no"),
+    ],
+    "judge_correctness": [
+        (
+            {
+                "question": "What do bumblebees learn over repeated visits?",
+                "reference": "Short foraging routes between flowers.",
+                "answer": "They learn short routes between the flowers they visit [1].",
+            },
+            "yes",
+        ),
+        (
+            {
+                "question": "What do bumblebees learn over repeated visits?",
+                "reference": "Short foraging routes between flowers.",
+                "answer": "They learn to recognise red flowers [1].",
+            },
+            "no",
+        ),
+    ],
+}
 
-    def __init__(self, settings: Settings, complete: Callable[[str], str] | None = None) -> None:
+
+def judge_messages(name: str, values: dict[str, str]) -> list[dict[str, str]]:
+    """The chat messages of one judge call: the worked examples of prompt `name`, then the real case."""
+    prompt = load_prompt(name)
+    messages: list[dict[str, str]] = []
+    for example, verdict in _EXAMPLES.get(name, []):
+        messages += [{"role": "user", "content": prompt.format(**example)}, {"role": "assistant", "content": verdict}]
+    return [*messages, {"role": "user", "content": prompt.format(**values)}]
+
+
+class Judge:
+    """Scores answers with a judge model through the openai client, or an injected `complete(messages) -> reply`."""
+
+    def __init__(self, settings: Settings, complete: Callable[[list[dict[str, str]]], str] | None = None) -> None:
         self.model = settings.judge_model or settings.openai_model
         self.settings = settings
         self._complete = complete or self._openai_complete
@@ -93,7 +133,7 @@ class Judge:
         """Whether a judge model is set."""
         return bool(settings.judge_model)
 
-    def _openai_complete(self, prompt: str) -> str:
+    def _openai_complete(self, messages: list[dict[str, str]]) -> str:
         import openai
 
         s = self.settings
@@ -107,16 +147,18 @@ class Judge:
             )
         try:
             reply = self._client.chat.completions.create(
-                model=self.model, messages=[{"role": "user", "content": prompt}], max_tokens=60, temperature=0.0
+                model=self.model, messages=messages, max_tokens=60, temperature=0.0
             )
         except openai.OpenAIError as exc:
             where = s.judge_base_url or s.openai_base_url or "the OpenAI API"
             raise BackendUnavailableError(f"the judge at {where} failed: {exc.__class__.__name__}") from None
         return reply.choices[0].message.content or ""
 
-    def verdict(self, kind: str, prompt: str, claim: str = "", citations: list[int] | None = None) -> Verdict:
+    def verdict(
+        self, kind: str, messages: list[dict[str, str]], claim: str = "", citations: list[int] | None = None
+    ) -> Verdict:
         """Ask the judge once and parse its reply."""
-        raw = self._complete(prompt)
+        raw = self._complete(messages)
         return Verdict(kind, parse_verdict(raw), raw, claim, list(citations or []))
 
     def faithfulness(self, answer: Answer) -> tuple[float | None, list[Verdict]]:
@@ -137,15 +179,15 @@ class Judge:
                 for n in sentence.citations
                 if n in cited
             )
-            prompt = load_prompt("judge_faithfulness").format(claim=sentence.text, sources=sources)
-            verdicts.append(self.verdict("faithfulness", prompt, sentence.text, sentence.citations))
+            messages = judge_messages("judge_faithfulness", {"claim": sentence.text, "sources": sources})
+            verdicts.append(self.verdict("faithfulness", messages, sentence.text, sentence.citations))
         scores = [v.score for v in verdicts if v.score is not None]
         return (sum(scores) / len(scores) if scores else None), verdicts
 
     def correctness(self, question: str, answer: Answer, reference: str) -> Verdict:
         """Agreement of the answer with the reference answer, per the judge."""
-        prompt = load_prompt("judge_correctness").format(question=question, answer=answer.text, reference=reference)
-        return self.verdict("correctness", prompt)
+        values = {"question": question, "answer": answer.text, "reference": reference}
+        return self.verdict("correctness", judge_messages("judge_correctness", values))
 
     def judge(self, question: str, answer: Answer, reference: str | None) -> Judgement:
         """Faithfulness of any non-abstaining answer; correctness when there is a reference answer."""
