@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rag import Assistant, Settings
-from rag.evaluation.answers import evaluate_answers, refused
+from rag.evaluation.answers import aggregate, evaluate_answers, refused
 from rag.evaluation.datasets import QAItem, load_qa
 from rag.evaluation.metrics import mean
 
@@ -60,6 +60,30 @@ def by_kind(predictions: list[dict[str, Any]], meta: dict[str, dict[str, Any]]) 
     return {k: {"questions": len(ps), "refusal_rate": mean([float(refused(p)) for p in ps])} for k, ps in kinds.items()}
 
 
+def merge(files: list[Path], meta: dict[str, dict[str, Any]], out: Path) -> None:
+    """Headline metrics over the predictions of several runs (e.g. the dev and test splits), per backend."""
+    preds: dict[str, list[dict[str, Any]]] = {}
+    for f in files:
+        for line in f.read_text().splitlines():
+            p = json.loads(line)
+            preds.setdefault(p["backend"], []).append(p)
+    results = {}
+    for backend, ps in preds.items():
+        metrics = aggregate(ps)
+        kinds = by_kind(ps, meta)
+        metrics["near_miss_abstention"] = kinds.get("near-miss", {}).get("refusal_rate")
+        metrics["by_kind"] = kinds
+        results[backend] = metrics
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    lines = [f"Merged from {', '.join(f'`{f.name}`' for f in files)} (`python eval/bench_answers.py --merge ...`).", ""]
+    lines += [f"| backend | questions | {' | '.join(COLUMNS)} |", "|---" * (len(COLUMNS) + 2) + "|"]
+    for backend, m in results.items():
+        cells = ["-" if m.get(c) is None else f"{m[c]:.2f} s" if "latency" in c else f"{m[c]:.3f}" for c in COLUMNS]
+        lines.append(f"| {backend} | {m['questions']} | {' | '.join(cells)} |")
+    out.with_suffix(".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--qa", type=Path, default=ROOT / "rag" / "data" / "qa" / "bundled.jsonl")
@@ -68,9 +92,15 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--data-dir", type=Path, default=None, help="reuse (or build) the bundled-corpus index here")
     ap.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "answers.json")
+    ap.add_argument(
+        "--merge", type=Path, nargs="+", default=None, help="aggregate these *_predictions.jsonl files (no asking)"
+    )
     args = ap.parse_args()
-    backends = args.backend or ["extractive", "local"]
     meta = qa_meta(args.qa)
+    if args.merge:
+        merge(args.merge, meta, args.out)
+        return
+    backends = args.backend or ["extractive", "local"]
     items = select(load_qa(args.qa), meta, args.split)[: args.limit]
     results, predictions = {}, {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -108,23 +108,25 @@ class Settings(BaseSettings):
     )
     answer_k: int = Field(default=5, ge=1, description="Papers retrieved and offered to the answerer.")
     abstain_threshold: float = Field(
-        default=0.35, description="Abstain when the best passage's cosine similarity to the question is below this."
+        default=0.25,
+        description="Abstain when the best passage's cosine similarity to the question is below this "
+        "(calibrated on the dev split by eval/calibrate.py).",
     )
     partial_coverage: float = Field(
-        default=0.5,
+        default=0.4,
         ge=0,
         le=1,
         description="Answer 'partial' when the cited abstracts hold less than this IDF-weighted share of the "
         "question's words (calibrated on the dev split by eval/calibrate.py).",
     )
     abstain_coverage: float = Field(
-        default=0.2,
+        default=0.3,
         ge=0,
         le=1,
         description="Abstain when the cited abstracts hold less than this IDF-weighted share of the question's words.",
     )
     fact_weight: float = Field(
-        default=0.2,
+        default=0.1,
         ge=0,
         description="Extractive answers: score bonus for a sentence holding the asked kind of fact (a quantity of "
         "what a number question measures, a name for a which-question).",

@@ -44,10 +44,11 @@ _NAME_Q = re.compile(
 _AUX = frozenset(
     "do does did is are was were be been has have had can could will would should the a an its their".split()
 )
+_DESCRIPTIVE_SUFFIX = re.compile(r"-(?:based|like|style|aware|free|driven|level|wise|only)$", re.I)
 _GENERIC_MEASURE = frozenset(
     "mani much long fast larg big small tall mean number per top test relat singl averag total real world sub".split()
 )
-_DURATION = re.compile(r"\bhow long\b|\b(?:training|inference|run(?:ning)?) time\b|\bhow (?:quickly|fast)\b", re.I)
+_DURATION = re.compile(r"\bhow long\b|\b(?:training|inference|run(?:ning)?) time\b|\bhow quickly\b", re.I)
 
 # a token that names something: an acronym (GPU, BLEU), CamelCase (SuperGlue), letters with digits
 # (ResNet-50, UrbanSound8K), or a capitalised word that does not open the question (Mamba, Jupiter)
@@ -140,7 +141,7 @@ def names_in(question: str) -> list[str]:
     """The specific names in a question, as written."""
     out: list[str] = []
     for i, m in enumerate(_NAME.finditer(question)):
-        token = re.sub(r"'s$", "", m.group(0)).strip("'")
+        token = _DESCRIPTIVE_SUFFIX.sub("", re.sub(r"'s$", "", m.group(0))).strip("'")
         letters = token.replace("-", "").replace("'", "")
         acronym = sum(c.isupper() for c in letters) >= 2
         mixed = any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)
@@ -207,7 +208,8 @@ def name_in(name: str, normalized_text: str) -> bool:
     if not key:
         return True
     padded = f" {normalized_text} "
-    if f" {key} " in padded or f" {key}s " in padded:
+    forms = {key, f"{key}s", key[:-1] if key.endswith("s") and len(key) > 3 else key}  # CNNs ~ CNN
+    if any(f" {form} " in padded for form in forms):
         return True
     parts = key.split()
     return len(parts) > 1 and all(f" {p} " in padded or f" {p}s " in padded for p in parts)
