@@ -77,7 +77,7 @@ class Retriever:
             return None
         return [
             s
-            for s in self.manifest.sources()
+            for s in self.manifest.known_sources()
             if any(s == w or s.endswith("/" + w.lstrip("/")) or s.rsplit("/", 1)[-1] == w for w in sources)
         ]
 

@@ -237,6 +237,10 @@ class Manifest:
         """Every source file that papers were read from."""
         return [r[0] for r in self._q("SELECT DISTINCT source FROM links ORDER BY source")]
 
+    def known_sources(self) -> list[str]:
+        """Every source file ever linked (one row per file: cheap at any corpus size, unlike `sources()`)."""
+        return [r[0] for r in self._q("SELECT path FROM source_ids ORDER BY path")]
+
     def source_ids(self, paths: Iterable[str]) -> dict[str, int]:
         """The small integer id of each source path (used as a vector-store metadata key)."""
         wanted = list(paths)
