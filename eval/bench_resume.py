@@ -139,8 +139,8 @@ def main() -> None:
         "A kill inside a batch loses only that batch: its manifest transaction never committed, and the vectors it",
         "had already written (vectors minus chunks before the re-run: one batch) are removed from the journal on the",
         "next start. That batch is the only work done twice; the re-run matches every committed paper by id and",
-        "embeds exactly what was missing. After the last commit nothing is re-embedded: the durable dirty mark makes the re-run",
-        "rebuild BM25 although every file is unchanged.",
+        "embeds exactly what was missing. After the last commit nothing is re-embedded: the durable dirty mark",
+        "makes the re-run rebuild BM25 although every file is unchanged.",
     ]
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
