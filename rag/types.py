@@ -159,10 +159,7 @@ class Answer(BaseModel):
     standalone_question: str | None = Field(default=None, description="The follow-up rewritten for retrieval.")
 
     def references_markdown(self) -> str:
-        """The numbered references as Markdown lines."""
-        lines = []
-        for c in self.citations:
-            p = c.paper
-            year = f" ({p.year})" if p.year else ""
-            lines.append(f"[{c.number}] {p.title}{year}" + (f" <{p.url}>" if p.url else ""))
-        return "\n".join(lines)
+        """The numbered references as Markdown lines: `[n] Title (year) <url>`, only http(s) URLs linked."""
+        from rag.references import references_markdown  # that module builds on these types
+
+        return references_markdown(self)

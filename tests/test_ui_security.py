@@ -464,3 +464,14 @@ def test_asks_keep_answering_while_uploads_ingest(open_chat: tuple[str, Path, Pa
     assert not job.done(), "the ingest ended before the answer: nothing was measured"
     assert reply.strip() and not reply.startswith("Error:") and seconds < 3, (seconds, reply[:200])
     assert "**400** papers added" in job.result(timeout=300)
+
+
+def test_answer_references_markdown_links_only_http_urls() -> None:
+    from rag.types import Answer, Citation, Paper
+
+    def refs(url: str) -> str:
+        paper = Paper(id="x", title="T", abstract="A", url=url, date="2021")
+        return Answer(question="q", text="t [1].", citations=[Citation(number=1, paper=paper)]).references_markdown()
+
+    assert refs("javascript:alert(1)") == "[1] T (2021)"  # what MCP clients and scripts receive
+    assert refs("https://arxiv.org/abs/2101.00001") == "[1] T (2021) <https://arxiv.org/abs/2101.00001>"
