@@ -244,7 +244,10 @@ def report(out: Path) -> None:
         "",
         "`python eval/bench_scale.py`; medians over 40 title queries, k=10, warm. With `hash` embeddings the",
         f"search latency excludes the model: the MiniLM query embedding (median {q} ms here) is added in the",
-        "`+MiniLM` columns. Bytes per paper include vectors, manifest and BM25.",
+        "`+MiniLM` columns. Bytes per paper include vectors, manifest and BM25. The machine is shared: the `hash`",
+        "ingest rows were measured while other work loaded it (load average 12-19), so their throughput is",
+        "pessimistic; search latencies (`--serve` on the kept indexes), the `local` (MiniLM) rows and the 118k BM25",
+        "rebuild (`rebuild_bm25()` on the kept index; 194 s under load) were measured on the quiet machine.",
         "",
         "| embed | vectors | papers | chunks | ingest papers/s | pipeline share | ingest peak RSS MB | serve RSS MB"
         " | bytes/paper | BM25 rebuild s | re-ingest s |",
