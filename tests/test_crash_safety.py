@@ -103,6 +103,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], dict[s
     return files, clean
 
 
+@pytest.mark.slow  # real `rag ingest` processes (about 5 s each)
 @pytest.mark.parametrize(
     "kill",
     [("upsert", 3), ("journal", 5), ("rebuild", 1), ("bm25-save", 1)],
@@ -158,6 +159,7 @@ def test_a_failing_batch_in_a_long_lived_process_leaves_every_store_equal(tmp_pa
     assert (s.papers, s.chunks, s.vectors, s.bm25_entries) == (25, 25, 25, 25)
 
 
+@pytest.mark.slow  # a real `rag ingest` process
 def test_a_second_writer_gets_one_line_naming_the_process(tmp_path: Path) -> None:
     files = write_files(tmp_path / "files", files=1, per_file=5)
     settings = Settings(data_dir=tmp_path / "index", embed="hash", write_lock_timeout=0.5)
