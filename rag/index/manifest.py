@@ -175,9 +175,17 @@ class Manifest:
             for table, col in (("papers", "id"), ("links", "paper_id"), ("chunks", "paper_id")):
                 self._w(f"DELETE FROM {table} WHERE {col}=?", (pid,))
 
+    def _pages(self, sql: str, size: int = 2048) -> Iterator[tuple]:
+        """Rows of `sql` (which selects rowid first and has `WHERE rowid > ?` ... `LIMIT ?`) page by page: the
+        lock is held per page, never across the whole table, so other threads' reads go on in between."""
+        last = 0
+        while rows := self._q(sql, (last, size)):
+            yield from rows
+            last = rows[-1][0]
+
     def iter_papers(self) -> Iterator[Paper]:
-        """Every paper, in insertion order."""
-        for pid, data in self._q("SELECT id, data FROM papers ORDER BY rowid"):
+        """Every paper, in insertion order (read page by page)."""
+        for _, pid, data in self._pages("SELECT rowid, id, data FROM papers WHERE rowid > ? ORDER BY rowid LIMIT ?"):
             yield self._paper(pid, data)
 
     def papers_at(self, positions: Iterable[int]) -> list[Paper]:
@@ -296,14 +304,14 @@ class Manifest:
             self._w("DELETE FROM chunks WHERE paper_id=?", (pid,))
 
     def iter_chunk_texts(self) -> Iterator[tuple[str, str, Paper]]:
-        """(chunk id, passage, paper) for every chunk, in a stable order (for BM25 rebuilds)."""
-        sql = "SELECT c.id, c.text, p.data FROM chunks c JOIN papers p ON p.id = c.paper_id ORDER BY c.rowid"
-        with self._mu:
-            rows = self.db.execute(sql)
-            while batch := rows.fetchmany(2048):
-                for cid, text, data in batch:
-                    paper = Paper.model_validate_json(data)
-                    yield cid, paper.abstract if text is None else text, paper
+        """(chunk id, passage, paper) for every chunk, in a stable order (for BM25 rebuilds), page by page."""
+        sql = (
+            "SELECT c.rowid, c.id, c.text, p.data FROM chunks c JOIN papers p ON p.id = c.paper_id"
+            " WHERE c.rowid > ? ORDER BY c.rowid LIMIT ?"
+        )
+        for _, cid, text, data in self._pages(sql):
+            paper = Paper.model_validate_json(data)
+            yield cid, paper.abstract if text is None else text, paper
 
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every chunk (passage text, no embedded text), in a stable order."""
