@@ -247,7 +247,8 @@ def report(out: Path) -> None:
         "`+MiniLM` columns. Bytes per paper include vectors, manifest and BM25. The machine is shared: the `hash`",
         "ingest rows were measured while other work loaded it (load average 12-19), so their throughput is",
         "pessimistic; search latencies (`--serve` on the kept indexes), the `local` (MiniLM) rows and the 118k BM25",
-        "rebuild (`rebuild_bm25()` on the kept index; 194 s under load) were measured on the quiet machine.",
+        "rebuild (`rebuild_bm25()` on the kept index; 194 s under load) were measured on the quiet machine, the",
+        "`server` rows (a real `chroma run` on 127.0.0.1, `--server`) at a load average of about 3.",
         "",
         "| embed | vectors | papers | chunks | ingest papers/s | pipeline share | ingest peak RSS MB | serve RSS MB"
         " | bytes/paper | BM25 rebuild s | re-ingest s |",
