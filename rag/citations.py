@@ -14,6 +14,7 @@ import numpy as np
 
 from rag.generation.context import Source
 from rag.generation.prompts import NO_ANSWER
+from rag.query import analyze, measure_matches, quantities, terms
 from rag.support import SentenceEmbeddings, content_words, overlap, sentences_of
 from rag.types import Citation, SentenceCheck
 
@@ -136,9 +137,12 @@ class CitationChecker:
         """Check and renumber an answer; every claim ends up supported-and-cited or marked unsupported.
 
         A citation's quote is the source sentence that best supports its claims, ties going to the
-        sentence closest to the `question`.
+        sentence closest to the `question` and, for a "how many / how much" question, to one that states a
+        quantity of what is asked (the sentence that carries the asked fact).
         """
         qwords = content_words(question)
+        asked = analyze(question) if question else None
+        wants_number = asked is not None and asked.wants_number
         by_number = {s.number: s for s in sources}
         evidence = self._evidence(sources)
         parts = split_answer(answer)
@@ -167,6 +171,8 @@ class CitationChecker:
             for n in keep:
                 score, sentence = scored[n]
                 score += 0.2 * overlap(qwords, sentence) if qwords else 0.0
+                if wants_number and quantities(sentence) and measure_matches(asked.measure, terms(sentence), sentence):
+                    score += 0.3
                 if score > quotes.get(n, (-1.0, ""))[0]:
                     quotes[n] = (score, sentence)
             top = max((scored[n][0] for n in keep), default=max((s for s, _ in scored.values()), default=0.0))
