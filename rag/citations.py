@@ -39,6 +39,9 @@ def parse_numbers(inner: str) -> list[int]:
     return numbers
 
 
+_ENDS_SENTENCE = re.compile(r"[.!?:)\]\"'”’]\s*$")
+
+
 def split_answer(text: str) -> list[tuple[str, list[int]]]:
     """Answer text -> [(sentence without markers, cited numbers in order)]."""
     text = _MARKERS_AFTER_STOP.sub(lambda m: f"{m.group(2)}{m.group(1)}", text.strip())
@@ -146,6 +149,8 @@ class CitationChecker:
         by_number = {s.number: s for s in sources}
         evidence = self._evidence(sources)
         parts = split_answer(answer)
+        if parts and not parts[-1][1] and not _ENDS_SENTENCE.search(answer):
+            parts = parts[:-1]  # an uncited sentence cut off mid-way (the length limit): nothing to show or check
         claims = [c for c, _ in parts]
         vectors = self.embeddings.embed(claims) if self.embeddings and claims else None
         dropped: list[int] = []

@@ -136,3 +136,15 @@ def test_the_quote_of_a_number_question_is_the_sentence_stating_that_quantity() 
         answer, sources(), "Which structures in Tacotron2 does multi-head attention replace?"
     )
     assert other.citations[0].quote.startswith("We adapt multi-head attention")
+
+
+def test_an_uncited_sentence_cut_off_at_the_end_is_dropped() -> None:
+    answer = "Our Transformer TTS network can speed up the training about 4.25 times faster [1]. The CDFN algorithm was"
+    checked = CitationChecker(None).check(answer, sources(), "How much faster is training?")
+    assert "CDFN" not in checked.text
+    assert [s.text for s in checked.sentences] == [
+        "Our Transformer TTS network can speed up the training about 4.25 times faster."
+    ]
+    # a finished last sentence is kept (and checked) as before
+    finished = CitationChecker(None).check(answer + " used by nobody.", sources(), "How much faster is training?")
+    assert "CDFN" in finished.text
