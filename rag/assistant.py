@@ -159,7 +159,8 @@ class Assistant:
     def _reset(self) -> None:
         self.store.reset(self.settings)
         self.manifest.close()
-        self.settings.manifest_path.unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):  # a stale write-ahead log must never meet the new database
+            Path(f"{self.settings.manifest_path}{suffix}").unlink(missing_ok=True)
         shutil.rmtree(self.settings.bm25_dir, ignore_errors=True)
         self.manifest = Manifest(self.settings.manifest_path)
         self._bm25 = None

@@ -235,12 +235,6 @@ class Manifest:
         """The source files one paper was read from."""
         return {r[0] for r in self._q("SELECT DISTINCT source FROM links WHERE paper_id=?", (pid,))}
 
-    def unlink(self, pid: str, source: str) -> bool:
-        """Forget that a paper came from `source`; True when the paper has no source left."""
-        with self.transaction():
-            self._w("DELETE FROM links WHERE paper_id=? AND source=?", (pid, source))
-        return self._one("SELECT 1 FROM links WHERE paper_id=? LIMIT 1", (pid,)) is None
-
     def sources(self) -> list[str]:
         """Every source file that papers were read from."""
         return [r[0] for r in self._q("SELECT DISTINCT source FROM links ORDER BY source")]
