@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 from urllib.parse import urlsplit
 
 
@@ -24,11 +25,26 @@ class Seen:
     body: bytes
 
 
-class Gateway(ThreadingHTTPServer):
-    """Forwards to `upstream`; `token` set = requests without `Authorization: Bearer <token>` get 401;
-    `fail_after` set = that many more POSTs go through, every later one gets 503."""
+class BackgroundServer(ThreadingHTTPServer):
+    """A loopback HTTP server that serves in a background thread for the duration of a `with` block."""
 
     daemon_threads = True
+
+    @contextmanager
+    def running(self) -> Iterator[Self]:
+        """Serve in a background thread for the duration of the block."""
+        thread = threading.Thread(target=self.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self.shutdown()
+            self.server_close()
+
+
+class Gateway(BackgroundServer):
+    """Forwards to `upstream`; `token` set = requests without `Authorization: Bearer <token>` get 401;
+    `fail_after` set = that many more POSTs go through, every later one gets 503."""
 
     def __init__(self, upstream: str, *, token: str | None = None) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -41,17 +57,6 @@ class Gateway(ThreadingHTTPServer):
         self.max_in_flight = 0
         self.lock = threading.Lock()
         self.url = f"http://127.0.0.1:{self.server_address[1]}{parts.path.rstrip('/')}"
-
-    @contextmanager
-    def running(self) -> Iterator[Gateway]:
-        """Serve in a background thread for the duration of the block."""
-        thread = threading.Thread(target=self.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self.shutdown()
-            self.server_close()
 
     def posts(self, path_end: str) -> list[dict]:
         """The JSON bodies of the POSTs whose path ends with `path_end`."""

@@ -7,14 +7,14 @@ import http.client
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 from rag.generation.backends import smollm2_path
 from tests.conftest import free_port, wait_for
+from tests.gateway import BackgroundServer
 
 
 @contextmanager
@@ -38,10 +38,8 @@ def llama_server(n_ctx: int = 4096) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-class RecordingProxy(ThreadingHTTPServer):
+class RecordingProxy(BackgroundServer):
     """Forwards every request to `upstream` unchanged, streams the response back, and keeps each POST body."""
-
-    daemon_threads = True
 
     def __init__(self, upstream: str) -> None:
         super().__init__(("127.0.0.1", 0), _ProxyHandler)
@@ -50,17 +48,6 @@ class RecordingProxy(ThreadingHTTPServer):
         self.prefix = parts.path.rstrip("/")
         self.bodies: list[dict] = []
         self.url = f"http://127.0.0.1:{self.server_address[1]}{self.prefix}"
-
-    @contextmanager
-    def running(self) -> Iterator[RecordingProxy]:
-        """Serve in a background thread for the duration of the block."""
-        thread = threading.Thread(target=self.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self.shutdown()
-            self.server_close()
 
 
 class _ProxyHandler(BaseHTTPRequestHandler):

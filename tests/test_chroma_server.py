@@ -8,7 +8,6 @@ import logging
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,8 @@ from rag import Assistant, Settings
 from rag.errors import BackendUnavailableError, ConfigError
 from tests.conftest import CORPUS, free_port, wait_for
 from tests.gateway import Gateway
-from tests.test_crash_safety import KILLER, write_files
+from tests.test_crash_safety import rag_ingest as crash_ingest
+from tests.test_crash_safety import write_files
 
 QUERIES = [
     "speech synthesis with transformers",
@@ -116,14 +116,8 @@ def rag_ingest(
     settings: Settings, files: list[Path], kill: tuple[str, int] | None = None
 ) -> subprocess.CompletedProcess:
     """`rag ingest` in a subprocess on the settings' server and collection; with `kill`, SIGKILLed at that point."""
-    env = {**os.environ, "RAG_DATA_DIR": str(settings.data_dir), "RAG_EMBED": "hash"}
-    env |= {"RAG_CHROMA_URL": str(settings.chroma_url), "RAG_COLLECTION": settings.collection}
-    if kill:
-        env |= {"KILL_AT": kill[0], "KILL_NTH": str(kill[1])}
-        cmd = [sys.executable, "-c", textwrap.dedent(KILLER), *map(str, files)]
-    else:
-        cmd = [sys.executable, "-m", "rag.cli", "ingest", *map(str, files)]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    env = {"RAG_CHROMA_URL": str(settings.chroma_url), "RAG_COLLECTION": settings.collection}
+    return crash_ingest(settings.data_dir, files, kill, env)
 
 
 def counts(settings: Settings) -> dict[str, int]:

@@ -82,8 +82,11 @@ app()
 """
 
 
-def rag_ingest(data: Path, files: list[Path], kill: tuple[str, int] | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "RAG_DATA_DIR": str(data), "RAG_EMBED": "hash"}
+def rag_ingest(
+    data: Path, files: list[Path], kill: tuple[str, int] | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """`rag ingest` in a subprocess (hash embeddings, extra `env`); with `kill`, SIGKILLed at that point."""
+    env = {**os.environ, "RAG_DATA_DIR": str(data), "RAG_EMBED": "hash", **(env or {})}
     if kill:
         env |= {"KILL_AT": kill[0], "KILL_NTH": str(kill[1])}
         cmd = [sys.executable, "-c", textwrap.dedent(KILLER), *map(str, files)]
