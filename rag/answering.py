@@ -71,6 +71,8 @@ class Answerer:
             CorpusTerms(settings.bm25_dir),
             partial_coverage=settings.partial_coverage,
             abstain_coverage=settings.abstain_coverage,
+            embeddings=self.embeddings,
+            word_match=settings.word_match,
         )
 
     @cached_property
@@ -197,6 +199,7 @@ class Answerer:
                 model=model,
                 sources=[s.hit for s in sources],
                 missing=verdict.missing if not abstained else None,
+                corpus_wide=any(r.startswith("unknown-name:") for r in verdict.reasons),
             ).model_copy(update={"usage": usage, "notice": notice})  # the LLM call still cost tokens / still failed
         return Answer(
             question=question,
@@ -244,11 +247,16 @@ class Answerer:
         model: str | None = None,
         sources: list[Hit] | None = None,
         missing: str | None = None,
+        corpus_wide: bool = False,
     ) -> Answer:
+        """The abstention; `missing` says what the cited abstracts lack, or with `corpus_wide` what no indexed
+        abstract mentions (a name with BM25 document frequency 0)."""
         closest = "; ".join(f'"{h.paper.title}"' for h in hits[:3])
         unknown = self.sufficiency.unknown_names(analyze(question)) if missing is None else []
-        missing = missing or (f"mention {' or '.join(unknown)}" if unknown else None)
-        text = NO_ANSWER + (f" No indexed abstract seems to {missing}." if missing else "")
+        if unknown:
+            missing, corpus_wide = f"mention {' or '.join(unknown)}", True
+        subject = "No indexed abstract seems to" if corpus_wide else "The closest abstracts do not"
+        text = NO_ANSWER + (f" {subject} {missing}." if missing else "")
         text += f" The closest papers are: {closest}." if closest else ""
         return Answer(
             question=question,

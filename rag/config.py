@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     )
     answer_k: int = Field(default=5, ge=1, description="Papers retrieved and offered to the answerer.")
     abstain_threshold: float = Field(
-        default=0.25,
+        default=0.2,
         description="Abstain when the best passage's cosine similarity to the question is below this "
         "(calibrated on the dev split by eval/calibrate.py).",
     )
@@ -124,6 +124,12 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         description="Abstain when the cited abstracts hold less than this IDF-weighted share of the question's words.",
+    )
+    word_match: float = Field(
+        default=0.75,
+        ge=0,
+        description="Sufficiency coverage: a source word whose word-embedding cosine to a question word is at least "
+        "this covers it ('width' for 'wider'); above 1 only the same stem does (calibrated by eval/calibrate.py).",
     )
     fact_weight: float = Field(
         default=0.1,

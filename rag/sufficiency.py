@@ -10,7 +10,10 @@ The rules, in order:
    a name that occurs in no indexed abstract at all (BM25 document frequency 0) means abstain;
 2. a number question gets a sentence with a quantity about what it measures (a time for "how long");
 3. the cited abstracts cover enough of the question's words, each weighted by its inverse
-   document frequency in the index (rare words count most).
+   document frequency in the index (rare words count most); with an embedder, a question word
+   also counts as covered by a source word whose word embedding is close enough (`word_match`:
+   "wider" by "width", "problem" by "issue"), so a paraphrased question is not taken for a
+   question the sources do not answer.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Literal
 
 from rag.corpus.records import normalize
 from rag.query import Question, has_time, measure_matches, name_in, quantities, terms
+from rag.support import STOPWORDS, SentenceEmbeddings
 from rag.types import Paper
 
 log = logging.getLogger(__name__)
@@ -86,10 +90,15 @@ class SufficiencyChecker:
         *,
         partial_coverage: float = 0.5,
         abstain_coverage: float = 0.2,
+        embeddings: SentenceEmbeddings | None = None,
+        word_match: float = 2.0,
     ) -> None:
         self.corpus = corpus
         self.partial_coverage = partial_coverage
         self.abstain_coverage = abstain_coverage
+        self.embeddings = embeddings
+        self.word_match = word_match
+        """Cosine at which a source word covers a question word it does not spell (above 1: exact stems only)."""
 
     def check(self, question: Question, sentences: Sequence[str], cited: Sequence[Paper]) -> Verdict:
         """Judge an answer: `sentences` are its claims (without markers), `cited` the papers it cites."""
@@ -147,14 +156,29 @@ class SufficiencyChecker:
         for stem in words:
             count = self.corpus.count(stem) if self.corpus is not None and total else None
             weights[stem] = math.log(1 + total / (1 + count)) if count is not None else 1.0
+        covered = set(weights) & present
+        covered |= self._paraphrased({stem: words[stem] for stem in weights if stem not in covered}, source_text)
         weight = sum(weights.values())
-        found = sum(w for stem, w in weights.items() if stem in present)
-        absent = [words[stem] for stem in sorted(weights, key=lambda s: -weights[s]) if stem not in present]
-        return (found / weight if weight else 1.0), absent[:3]
+        found = sum(w for stem, w in weights.items() if stem in covered)
+        absent = [words[stem] for stem in sorted(weights, key=lambda s: -weights[s]) if stem not in covered]
+        return (found / weight if weight else 1.0), list(dict.fromkeys(absent))[:3]  # 'TPUs' has two stems
+
+    def _paraphrased(self, absent: dict[str, str], source_text: str) -> set[str]:
+        """The absent question stems that some source word matches by word-embedding cosine >= `word_match`."""
+        if not absent or self.embeddings is None or self.word_match > 1:
+            return set()
+        vocabulary = sorted({w for w in _SOURCE_WORD.findall(source_text) if w not in STOPWORDS})
+        asked = [absent[stem].lower() for stem in absent]
+        vectors = self.embeddings.embed(asked + vocabulary) if vocabulary else None
+        if vectors is None:
+            return set()
+        best = (vectors[: len(asked)] @ vectors[len(asked) :].T).max(axis=1)
+        return {stem for stem, cos in zip(absent, best, strict=True) if cos >= self.word_match}
 
 
+_SOURCE_WORD = re.compile(r"\b[a-z][a-z\-]{2,}\b")
 _QUESTION_WORDS = frozenset(
-    "mani much long fast larg big small tall what which who how reach achiev get obtain report call name "
+    "mani much long fast larg big small tall what which who how reach achiev get obtain report call name accord "
     "give use train take need doe did".split()
 )
 

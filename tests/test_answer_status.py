@@ -52,6 +52,20 @@ def test_abstained_when_the_question_names_what_no_abstract_mentions(hashed: Ass
     assert answer.text.startswith(NO_ANSWER) and "Qwen2-72B" in answer.text
 
 
+def test_an_abstention_for_low_coverage_speaks_of_the_closest_abstracts_not_the_whole_index(
+    hash_bundled_dir: Path,
+) -> None:
+    """Only a name no indexed abstract holds justifies "No indexed abstract ..."; a coverage abstention was
+    judged on the cited abstracts alone, and other abstracts may well hold the words."""
+    strict = Settings(
+        data_dir=hash_bundled_dir, embed="hash", llm="extractive", partial_coverage=1.0, abstain_coverage=1.0
+    )
+    answer = Assistant(strict).ask("Which paper argues for making residual networks wider and shallower?")
+    assert answer.status == "abstained" and answer.missing and answer.missing.startswith("mention ")
+    assert f"The closest abstracts do not {answer.missing}." in answer.text
+    assert "No indexed abstract" not in answer.text
+
+
 @pytest.mark.parametrize(
     ("question", "status"), [(ANSWERED, "answered"), (PARTIAL, "partial"), (ABSTAINED, "abstained")]
 )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import zlib
+
+import numpy as np
 import pytest
 
 from rag.generation.context import Source
 from rag.generation.extractive import ExtractiveAnswerer, holds_fact
-from rag.index.embedders import HashEmbedder
+from rag.index.embedders import Embedder, HashEmbedder
 from rag.query import analyze, names_in, quantities
 from rag.sufficiency import SufficiencyChecker
 from rag.support import SentenceEmbeddings
@@ -152,6 +155,55 @@ def test_low_word_coverage_gives_partial_then_abstain_by_threshold() -> None:
     assert checker(partial=0.5).check(q, [SEQ2SEQ.abstract], [SEQ2SEQ]).status == "partial"
     assert checker(partial=0.9, abstain=0.5).check(q, [SEQ2SEQ.abstract], [SEQ2SEQ]).status == "abstained"
     assert checker().check(q, [SEQ2SEQ.abstract], [SEQ2SEQ]).status == "answered"
+
+
+class WordVectors(Embedder):
+    """Fixed unit vectors per word: 'wider' lies close to 'wide' (cosine 0.64), every other word is orthogonal."""
+
+    dim = 64
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            out[row, zlib.crc32(text.encode()) % (self.dim - 1) + 1] = 1.0
+            if text in ("wider", "wide"):
+                out[row] = 0.0
+                out[row, 0], out[row, 1 + (text == "wide")] = 0.8, 0.6
+        return out
+
+
+WIDE = Paper(
+    id="p4",
+    title="Wide Residual Networks",
+    abstract="We decrease depth and increase the wide residual networks' width; they train much faster.",
+)
+
+
+def paraphrase_checker(word_match: float) -> SufficiencyChecker:
+    return SufficiencyChecker(
+        FakeTerms({"residu": 5}),
+        partial_coverage=0.9,
+        embeddings=SentenceEmbeddings(WordVectors()),
+        word_match=word_match,
+    )
+
+
+def test_a_paraphrased_question_word_counts_as_covered_when_its_word_vector_is_close() -> None:
+    q = analyze("Which residual networks are wider?")
+    text = WIDE.abstract.lower()
+    exact, absent = paraphrase_checker(2.0).coverage(q, text)
+    assert absent == ["wider"] and exact < 0.9
+    assert paraphrase_checker(2.0).check(q, [WIDE.abstract], [WIDE]).status == "partial"
+    soft, absent = paraphrase_checker(0.6).coverage(q, text)  # 'wide' covers 'wider' at cosine 0.64
+    assert soft == 1.0 and absent == []
+    assert paraphrase_checker(0.6).check(q, [WIDE.abstract], [WIDE]).status == "answered"
+    assert paraphrase_checker(0.7).coverage(q, text)[1] == ["wider"]  # not close enough at 0.7
+
+
+def test_a_word_close_to_nothing_in_the_sources_stays_missing() -> None:
+    q = analyze("Which residual networks are wider on TPUs?")
+    coverage, absent = paraphrase_checker(0.6).coverage(q, WIDE.abstract.lower())
+    assert absent == ["TPUs"] and coverage < 1.0
 
 
 # --- extractive key facts -------------------------------------------------------------------
