@@ -112,6 +112,14 @@ class Question:
         return self.asks == "number"
 
 
+_SECOND_PART = re.compile(r"\b(?:and|or)\s+(?:\w+\s+)?(?:how|what|which|where|who|when|why)\b", re.I)
+
+
+def asks_several_facts(question: str) -> bool:
+    """Whether the question asks a second thing ("How many topics ..., and into which parts ...?")."""
+    return bool(_SECOND_PART.search(question))
+
+
 def is_list_question(question: str) -> bool:
     """Whether the question asks for several papers."""
     return bool(_LIST.search(question))

@@ -18,6 +18,7 @@ The rules, in order:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import re
@@ -167,7 +168,8 @@ class SufficiencyChecker:
         """The absent question stems that some source word matches by word-embedding cosine >= `word_match`."""
         if not absent or self.embeddings is None or self.word_match > 1:
             return set()
-        vocabulary = sorted({w for w in _SOURCE_WORD.findall(source_text) if w not in STOPWORDS})
+        words = (w for w in _SOURCE_WORD.findall(source_text) if w not in STOPWORDS)
+        vocabulary = list(itertools.islice(dict.fromkeys(words), MAX_VOCABULARY))  # a 100k-character abstract
         asked = [absent[stem].lower() for stem in absent]
         vectors = self.embeddings.embed(asked + vocabulary) if vocabulary else None
         if vectors is None:
@@ -176,6 +178,9 @@ class SufficiencyChecker:
         return {stem for stem, cos in zip(absent, best, strict=True) if cos >= self.word_match}
 
 
+MAX_VOCABULARY = 3000
+"""Distinct source words compared with the question's (in order of appearance): a few abstracts hold a few
+hundred; the cap bounds the embedding work a huge, hostile abstract could ask for."""
 _SOURCE_WORD = re.compile(r"\b[a-z][a-z\-]{2,}\b")
 _QUESTION_WORDS = frozenset(
     "mani much long fast larg big small tall what which who how reach achiev get obtain report call name accord "

@@ -11,7 +11,7 @@ from rag.generation.context import Source
 from rag.generation.extractive import ExtractiveAnswerer, holds_fact
 from rag.index.embedders import Embedder, HashEmbedder
 from rag.query import analyze, names_in, quantities
-from rag.sufficiency import SufficiencyChecker
+from rag.sufficiency import MAX_VOCABULARY, SufficiencyChecker
 from rag.support import SentenceEmbeddings
 from rag.types import Hit, Paper
 
@@ -206,6 +206,21 @@ def test_a_word_close_to_nothing_in_the_sources_stays_missing() -> None:
     assert absent == ["TPUs"] and coverage < 1.0
 
 
+def test_word_matching_embeds_a_bounded_vocabulary_for_a_huge_abstract() -> None:
+    embedded: list[int] = []
+
+    class Counting(WordVectors):
+        def _embed_batch(self, texts: list[str]) -> np.ndarray:
+            embedded.append(len(texts))
+            return super()._embed_batch(texts)
+
+    junk = " ".join("q" + "".join(chr(97 + int(d)) for d in f"{i:05d}") for i in range(20000))  # 20,000 words
+    huge = Paper(id="p5", title="Wide Residual Networks", abstract=f"{junk} Networks can be made wide.")
+    check = SufficiencyChecker(FakeTerms({"residu": 5}), embeddings=SentenceEmbeddings(Counting()), word_match=0.6)
+    coverage, absent = check.coverage(analyze("Which residual networks are wider?"), huge.abstract.lower())
+    assert MAX_VOCABULARY <= sum(embedded) <= MAX_VOCABULARY + 5 and 0 < coverage <= 1.0 and len(absent) <= 1
+
+
 # --- extractive key facts -------------------------------------------------------------------
 
 
@@ -226,6 +241,29 @@ def test_extractive_answer_prefers_the_sentence_with_the_asked_number() -> None:
     answerer = ExtractiveAnswerer(SentenceEmbeddings(HashEmbedder()), fact_weight=0.3)
     text = answerer.answer("What BLEU score does the multilayered LSTM reach?", sources(SEQ2SEQ))
     assert "34.8" in text and "[1]" in text
+
+
+TTS = Paper(
+    id="p6",
+    title="Neural Speech Synthesis with Transformer Network",
+    abstract="Although end-to-end TTS methods such as Tacotron2 achieve good quality, they still suffer from two "
+    "problems in training speed and long dependencies. Our Transformer TTS network trains about 4.25 times faster "
+    "than Tacotron2. Listeners rate it close to human quality with 4.39 MOS on 200 sentences.",
+)
+
+
+def test_a_number_answer_states_the_asked_quantity_without_the_background_sentence() -> None:
+    answerer = ExtractiveAnswerer(SentenceEmbeddings(HashEmbedder()), second_sentence=0.0)
+    text = answerer.answer("How much faster does the Transformer TTS network train than Tacotron2?", sources(TTS))
+    assert "4.25 times faster" in text and "[1]" in text
+    assert "two problems" not in text and "4.39" not in text  # quantities, but not of what is asked
+
+
+def test_a_two_part_question_keeps_the_sentences_for_its_second_part() -> None:
+    answerer = ExtractiveAnswerer(SentenceEmbeddings(HashEmbedder()), second_sentence=0.0)
+    question = "How much faster does the Transformer TTS network train than Tacotron2, and what MOS does it get?"
+    text = answerer.answer(question, sources(TTS))
+    assert "4.25 times faster" in text and "4.39" in text
 
 
 def test_list_answer_gives_one_short_cited_clause_per_paper() -> None:

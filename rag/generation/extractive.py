@@ -14,7 +14,16 @@ import numpy as np
 
 from rag.generation.context import Source
 from rag.generation.prompts import NO_ANSWER
-from rag.query import Question, analyze, has_time, is_list_question, measure_matches, quantities, terms
+from rag.query import (
+    Question,
+    analyze,
+    asks_several_facts,
+    has_time,
+    is_list_question,
+    measure_matches,
+    quantities,
+    terms,
+)
 from rag.retrieval import keyword_query
 from rag.support import SentenceEmbeddings, content_words, overlap, sentences_of
 
@@ -114,8 +123,9 @@ class ExtractiveAnswerer:
     def answer(self, question: str, sources: list[Source]) -> str:
         """A short answer whose every sentence is a cited source sentence (or NO_ANSWER).
 
-        The best sentence answers; for a number question the paper's other sentences join only when they hold a
-        quantity (background is left out); a list question gets one short cited clause per paper."""
+        The best sentence answers; for a number question the best paper's sentences that state a quantity of what
+        is asked answer instead, without background (for a two-part question any sentence with a quantity may
+        join); a list question gets one short cited clause per paper."""
         ranked = self.candidates(question, sources)
         if not ranked or ranked[0].score < self.min_score:
             return NO_ANSWER
@@ -126,9 +136,12 @@ class ExtractiveAnswerer:
         if not listing:
             same = [c for c in ranked[1:] if c.source.number == best.source.number]
             extra = [c for c in same[: self.per_paper - 1] if c.score >= self.second_sentence * best.score]
-            chosen += [c for c in extra if not asked.wants_number or quantities(c.sentence)]
-            if asked.wants_number and not any(holds_fact(asked, c.sentence) for c in chosen):
-                chosen += [c for c in same if holds_fact(asked, c.sentence)][:1]  # the best paper's sentence with it
+            single = asked.wants_number and not asks_several_facts(question)
+            facts = [c for c in [best, *same] if holds_fact(asked, c.sentence)] if single else []
+            if facts:  # the best paper states the one asked quantity: its sentences that do, not its background
+                chosen = [facts[0]] + [c for c in facts[1:] if c in extra]
+            else:
+                chosen += [c for c in extra if not asked.wants_number or quantities(c.sentence)]
         limit = self.max_papers if listing else 2  # a singular question takes a second paper only on a near-tie
         threshold = self.other_paper if listing else 0.97
         seen = {best.source.number}
