@@ -24,29 +24,19 @@ def server_app(assistant: Assistant, *, ui: bool = False, host: str = "127.0.0.1
         )
     import gradio as gr
 
-    from rag.ui.app import CSS, build_app, parse_auth
-    from rag.ui.auth import LoginThrottle
-    from rag.ui.uploads import uploads_allowed
+    from rag.ui.app import prepare
 
-    credentials = parse_auth(s.ui_auth.get_secret_value() if s.ui_auth else None)
-    throttle = (
-        LoginThrottle(*credentials, max_failures=s.ui_login_max_failures, lockout_s=s.ui_login_lockout_s)
-        if credentials
-        else None
+    served = prepare(
+        assistant,
+        host=host,
+        auth=s.ui_auth.get_secret_value() if s.ui_auth else None,
+        max_upload_mb=s.ui_max_upload_mb,
+        concurrency=s.ui_concurrency,
+        uploads=s.ui_uploads,
+        login_max_failures=s.ui_login_max_failures,
+        login_lockout_s=s.ui_login_lockout_s,
     )
-    uploads = uploads_allowed(s.ui_uploads, host=host, share=False, auth=credentials is not None)
-    demo = build_app(assistant, max_upload_mb=s.ui_max_upload_mb, uploads_enabled=uploads)
-    demo.queue(default_concurrency_limit=s.ui_concurrency, max_size=64)
-    return gr.mount_gradio_app(
-        app,
-        demo,
-        path=UI_PATH,
-        auth=throttle.login if throttle else None,
-        max_file_size=f"{s.ui_max_upload_mb}mb",
-        css=CSS,
-        theme=gr.themes.Soft(),
-        show_error=True,
-    )
+    return gr.mount_gradio_app(app, served.demo, path=UI_PATH, **served.options)
 
 
 def run_app(app: FastAPI, *, host: str = "127.0.0.1", port: int = 8000) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -292,6 +293,47 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
+@dataclass
+class Served:
+    """A chat app ready to serve, and the gradio options both ways of serving it take (`launch`, mounting)."""
+
+    demo: gr.Blocks
+    options: dict[str, Any]
+
+
+def prepare(
+    assistant: Assistant,
+    *,
+    host: str = "127.0.0.1",
+    share: bool = False,
+    auth: str | None = None,
+    max_upload_mb: int = 50,
+    concurrency: int = 4,
+    uploads: UploadsMode = "auto",
+    login_max_failures: int = 5,
+    login_lockout_s: float = 30.0,
+) -> Served:
+    """The queued app and its serving options, under one set of rules for `rag chat` and `rag serve --ui`: a
+    throttled login (`LoginThrottle`), uploads as `uploads_allowed` decides, the upload size cap and the style."""
+    credentials = parse_auth(auth)
+    throttle = (
+        LoginThrottle(*credentials, max_failures=login_max_failures, lockout_s=login_lockout_s) if credentials else None
+    )
+    enabled = uploads_allowed(uploads, host=host, share=share, auth=credentials is not None)
+    if not enabled:
+        log.warning("uploads are off: %s is reachable from other machines without a login", host)
+    demo = build_app(assistant, max_upload_mb=max_upload_mb, uploads_enabled=enabled)
+    demo.queue(default_concurrency_limit=concurrency, max_size=64)
+    options = {
+        "auth": throttle.login if throttle else None,
+        "max_file_size": f"{max_upload_mb}mb",
+        "css": CSS,
+        "theme": gr.themes.Soft(),
+        "show_error": True,
+    }
+    return Served(demo, options)
+
+
 def launch(
     assistant: Assistant,
     *,
@@ -305,26 +347,17 @@ def launch(
     login_max_failures: int = 5,
     login_lockout_s: float = 30.0,
 ) -> None:
-    """Serve the app (blocking); several users chat at once up to `concurrency` running events.
-
-    Logins are throttled (`LoginThrottle`); uploads follow `uploads_allowed`.
-    """
-    credentials = parse_auth(auth)
-    throttle = (
-        LoginThrottle(*credentials, max_failures=login_max_failures, lockout_s=login_lockout_s) if credentials else None
+    """Serve the app (blocking); several users chat at once up to `concurrency` running events (rules: `prepare`)."""
+    served = prepare(
+        assistant,
+        host=host,
+        share=share,
+        auth=auth,
+        max_upload_mb=max_upload_mb,
+        concurrency=concurrency,
+        uploads=uploads,
+        login_max_failures=login_max_failures,
+        login_lockout_s=login_lockout_s,
     )
     warm_up(assistant)
-    enabled = uploads_allowed(uploads, host=host, share=share, auth=credentials is not None)
-    if not enabled:
-        log.warning("uploads are off: %s is reachable from other machines without a login", host)
-    demo = build_app(assistant, max_upload_mb=max_upload_mb, uploads_enabled=enabled)
-    demo.queue(default_concurrency_limit=concurrency, max_size=64).launch(
-        server_name=host,
-        server_port=port,
-        share=share,
-        auth=throttle.login if throttle else None,
-        max_file_size=f"{max_upload_mb}mb",
-        css=CSS,
-        theme=gr.themes.Soft(),
-        show_error=True,
-    )
+    served.demo.launch(server_name=host, server_port=port, share=share, **served.options)
