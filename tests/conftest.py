@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
@@ -9,7 +10,9 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,6 +93,37 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float, what: str) -> Non
             time.sleep(0.5)
 
 
+@contextmanager
+def running(
+    cmd: list[str],
+    ready: str,
+    what: str,
+    *,
+    timeout: float = 60.0,
+    log: Path | None = None,
+    stop_timeout: float = 10.0,
+    **popen: Any,
+) -> Iterator[subprocess.Popen]:
+    """A server subprocess that answers at `ready` for the duration of the block, then is stopped (SIGTERM, SIGKILL
+    if it lingers). Its output goes to `log` when given (and into the error when it does not start), else nowhere."""
+    with log.open("w") if log else contextlib.nullcontext() as fh:
+        out = fh or subprocess.DEVNULL
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT if fh else subprocess.DEVNULL, **popen)
+    try:
+        try:
+            wait_for(ready, proc, timeout, what)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}:\n{log.read_text()}" if log else str(exc)) from None
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=stop_timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 @pytest.fixture(scope="session")
 def llama_server_url() -> Iterator[str]:
     """`llama_cpp.server` serving the bundled SmolLM2 GGUF on a free loopback port (the /v1 URL), once per session."""
@@ -109,11 +143,6 @@ def chroma_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     port = free_port()
     path = tmp_path_factory.mktemp("chroma-server")
     args = [exe, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(path)]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{url}/api/v2/heartbeat", proc, 60, "chroma run")
+    with running(args, f"{url}/api/v2/heartbeat", "chroma run"):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +12,7 @@ from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
 from rag.generation.backends import smollm2_path
-from tests.conftest import free_port, wait_for
+from tests.conftest import free_port, running
 from tests.gateway import BackgroundServer
 
 
@@ -28,14 +27,9 @@ def llama_server(n_ctx: int = 4096) -> Iterator[str]:
     cmd = [sys.executable, "-c", launch, "--model", smollm2_path()]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx)]
     cmd += ["--interrupt_requests", "False"]  # by default a new request cuts the stream in progress off
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_for(f"{url}/models", proc, 60, "llama_cpp.server")
+    with running(cmd, f"{url}/models", "llama_cpp.server"):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 class RecordingProxy(BackgroundServer):

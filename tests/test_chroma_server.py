@@ -15,7 +15,7 @@ import pytest
 
 from rag import Assistant, Settings
 from rag.errors import BackendUnavailableError, ConfigError
-from tests.conftest import CORPUS, free_port, wait_for
+from tests.conftest import CORPUS, free_port, running
 from tests.gateway import Gateway
 from tests.test_crash_safety import rag_ingest as crash_ingest
 from tests.test_crash_safety import write_files
@@ -212,15 +212,12 @@ def test_a_server_that_dies_mid_session_is_one_line_and_loses_nothing(tmp_path: 
     exe = str(Path(sys.executable).with_name("chroma"))
     port = free_port()
     args = [exe, "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp_path / "server")]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{url}/api/v2/heartbeat", proc, 60, "chroma run")
+    with running(args, f"{url}/api/v2/heartbeat", "chroma run") as proc:
         files = write_files(tmp_path / "files", files=2, per_file=10)
         a = Assistant(server_settings(tmp_path / "index", url))
         a.ingest(files[:1], progress=False)
-    finally:
-        proc.kill()
+        proc.kill()  # the server dies, not stops
         proc.wait(timeout=10)
     with pytest.raises(BackendUnavailableError, match=rf"cannot reach the Chroma server at {url} "):
         a.search("zq0x3", k=3)

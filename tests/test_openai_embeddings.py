@@ -20,7 +20,7 @@ from rag import Assistant, Settings
 from rag.errors import BackendUnavailableError, ConfigError
 from rag.generation.backends import smollm2_path
 from rag.index.embedders import OpenAIEmbedder, make_embedder, resolve_device
-from tests.conftest import free_port, wait_for
+from tests.conftest import free_port, running
 from tests.gateway import Gateway
 
 MODEL = "smollm2-135m"
@@ -167,14 +167,9 @@ def embeddings_server() -> Iterator[str]:
     port = free_port()
     cmd = [sys.executable, "-c", LAUNCH, "--model", smollm2_path(), "--embedding", "true"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--model_alias", MODEL]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_for(f"{url}/models", proc, 90, "llama_cpp.server --embedding")
+    with running(cmd, f"{url}/models", "llama_cpp.server --embedding", timeout=90):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def openai_settings(data: Path, url: str, **overrides: object) -> Settings:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from rag.api.app import answer_events
 from rag.errors import BackendUnavailableError, IndexBusyError
 from rag.index.embedders import HashEmbedder
 from rag.types import Answer
-from tests.conftest import free_port, wait_for
+from tests.conftest import free_port, running
 
 TOKEN = "test-token-0123456789"
 QUESTION = "How much faster is Transformer TTS than Tacotron2?"
@@ -57,14 +56,9 @@ def server(index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     }
     cwd = tmp_path_factory.mktemp("api-cwd")  # no stray .env
     cmd = [sys.executable, "-m", "rag.cli", "serve", "--port", str(port), "--ui"]
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(f"{url}/openapi.json", proc, 90, "rag serve")
+    with running(cmd, f"{url}/openapi.json", "rag serve", timeout=90, stop_timeout=15, env=env, cwd=cwd):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
 
 
 @pytest.fixture()

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, wait_for
+from tests.conftest import free_port, running
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
@@ -30,20 +29,10 @@ def chat_url(bundled_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     env.pop("OPENAI_API_KEY", None)
     env.pop("OPENAI_BASE_URL", None)
     log = tmp_path_factory.mktemp("ui-log") / "chat.log"
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "rag.cli", "chat", "--port", str(port)], env=env, stdout=fh, stderr=subprocess.STDOUT
-        )
     url = f"http://127.0.0.1:{port}/"
-    try:
-        try:
-            wait_for(url, proc, 120, "rag chat")
-        except RuntimeError as exc:
-            raise RuntimeError(f"{exc}:\n{log.read_text()}") from None
+    cmd = [sys.executable, "-m", "rag.cli", "chat", "--port", str(port)]
+    with running(cmd, url, "rag chat", timeout=120, log=log, stop_timeout=20, env=env):
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 @pytest.fixture()

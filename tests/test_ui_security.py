@@ -12,7 +12,6 @@ import fcntl
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from rag.types import Answer, Citation, Hit, Paper
 from rag.ui.auth import LoginThrottle
 from rag.ui.render import answer_markdown, api_markdown, link_markers, md_text, sources_html
 from rag.ui.uploads import UploadRefused, received_upload, store_upload, uploads_allowed
-from tests.conftest import free_port, wait_for
+from tests.conftest import free_port, running
 
 HOSTILE_URLS = [
     "javascript:alert(1)",
@@ -264,23 +263,10 @@ def rag_chat(tmp: Path, **env: str) -> Iterator[tuple[str, Path, Path]]:
     }
     port = free_port()
     log = tmp / "chat.log"
-    with log.open("w") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "rag.cli", "chat", "--port", str(port)],
-            env=full_env,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-        )
     url = f"http://127.0.0.1:{port}/"
-    try:
-        try:
-            wait_for(url, proc, 180, "rag chat")
-        except RuntimeError as exc:
-            raise RuntimeError(f"{exc}:\n{log.read_text()}") from None
+    cmd = [sys.executable, "-m", "rag.cli", "chat", "--port", str(port)]
+    with running(cmd, url, "rag chat", timeout=180, log=log, stop_timeout=30, env=full_env):
         yield url, uploads, tmp / "data"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
