@@ -66,13 +66,16 @@ class Answerer:
             raise ConfigError(f"unknown backend {self.kind!r} (use openai, local or extractive)")
         self.embeddings = SentenceEmbeddings(embedder)
         self.checker = CitationChecker(self.embeddings)
-        self.extractive = ExtractiveAnswerer(self.embeddings, fact_weight=settings.fact_weight)
+        self.extractive = ExtractiveAnswerer(
+            self.embeddings, fact_weight=settings.fact_weight, anchor_margin=settings.anchor_margin
+        )
         self.sufficiency = SufficiencyChecker(
             CorpusTerms(settings.bm25_dir),
             partial_coverage=settings.partial_coverage,
             abstain_coverage=settings.abstain_coverage,
             embeddings=self.embeddings,
             word_match=settings.word_match,
+            measure_window=settings.measure_window,
         )
 
     @cached_property

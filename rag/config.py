@@ -131,6 +131,18 @@ class Settings(BaseSettings):
         description="Sufficiency coverage: a source word whose word-embedding cosine to a question word is at least "
         "this covers it ('width' for 'wider'); above 1 only the same stem does (calibrated by eval/calibrate.py).",
     )
+    measure_window: int = Field(
+        default=8,
+        ge=0,
+        description="Sufficiency: a number question's answer needs a quantity within this many words of the word "
+        "naming what is measured (calibrated by eval/calibrate.py).",
+    )
+    anchor_margin: float = Field(
+        default=1.1,
+        gt=0,
+        description="Extractive answers: a one-paper question is answered from the top retrieved paper alone when its "
+        "retrieval score is at least this many times the runner-up's (calibrated by eval/calibrate.py).",
+    )
     fact_weight: float = Field(
         default=0.1,
         ge=0,

@@ -24,7 +24,7 @@ _LIST = re.compile(
 )
 _HOW = r"how (?:many|much|long|fast|large|big|small|accurate|quickly|often|far|high|low|tall|heavy)"
 _METRIC = (
-    r"(?:number|percentage|share|fraction|proportion|amount|accuracy|error|score|f1|f-score|bleu|rouge|perplexity|"
+    r"(?:number|percentage|share|fraction|proportion|portion|amount|accuracy|error|score|f1|f-score|bleu|rouge|perplexity|"
     r"map|miou|auc|roc-auc|psnr|ssim|wer|cer|der|mos|dice|precision|recall|rate|speed-?up|throughput|latency|"
     r"size|count|bitrate|resolution|distance|energy|power|mean|top-[15]|sparsity|gain|improvement|"
     r"reduction|factor|dimension|parameters|frames per second|fps|time|duration)"
@@ -33,6 +33,13 @@ _NUMBER_Q = re.compile(
     rf"\b(?:by {_HOW}|{_HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b(?:\s+[\w\-/']+){{0,3}}?\s+"
     rf"{_METRIC}\b|to what (?:perplexity|accuracy|error|extent|value)|how many times)",
     re.I,
+)
+# "What AP50 does CSPNet score ...?", "Which SDR does it obtain ...?": a metric named by its acronym, then a verb of
+# scoring; the acronym is what is measured
+_ACRONYM_METRIC = re.compile(
+    r"^(?:[Ww]hat|[Ww]hich)\s+(?P<metric>[A-Z][A-Za-z]*[A-Z][\w@.\-]*|[A-Z]{2,}\w*)\s+(?:\w+\s+){0,2}?"
+    r"(?:does|do|did|is|was|are|were|can|could|would)\b(?=.*\b(?:obtain|achieve|reach|score|attain|get|report|"
+    r"yield|record)(?:s|ed)?\b)"
 )
 _CUE = re.compile(rf"\b(?:by )?(?:{_HOW}|what|which|to what)\b", re.I)
 _YESNO = re.compile(
@@ -45,8 +52,10 @@ _AUX = frozenset(
     "do does did is are was were be been has have had can could will would should the a an its their".split()
 )
 _DESCRIPTIVE_SUFFIX = re.compile(r"-(?:based|like|style|aware|free|driven|level|wise|only)$", re.I)
+_LOWER_TAIL = re.compile(r"(?<=[A-Za-z0-9])(?:-[a-z]{3,})+$")
 _GENERIC_MEASURE = frozenset(
-    "mani much long fast larg big small tall mean number per top test relat singl averag total real world sub".split()
+    "mani much long fast larg big small tall mean number per top test relat singl averag total real world sub score "
+    "result perform valu figur".split()
 )
 _DURATION = re.compile(r"\bhow long\b|\b(?:training|inference|run(?:ning)?) time\b|\bhow quickly\b", re.I)
 
@@ -55,7 +64,7 @@ _DURATION = re.compile(r"\bhow long\b|\b(?:training|inference|run(?:ning)?) time
 _NAME = re.compile(
     r"(?<![\w\-'])(?:[A-Za-z][\w']*(?:-[\w']+)*)(?![\w\-])",
 )
-_UNIT = r"(?:%|x|×|k|K|M|B|G|T|ms|s|h|kbps|Mbps|kHz|MHz|GHz|nJ|mJ|mW|W|mm|cm|m|km|GB|MB|TB|bit|bits|fps)"
+_UNIT = r"(?:%|x|×|times|k|K|M|B|G|T|ms|s|h|kbps|Mbps|kHz|MHz|GHz|nJ|mJ|mW|W|mm|cm|m|km|GB|MB|TB|bit|bits|fps|dB)"
 _QUANTITY = re.compile(
     rf"(?<![A-Za-z\-_/.\d])\d+(?:[.,]\d+)*(?:\s*(?:-|–|--|to)\s*\d+(?:[.,]\d+)*)?(?:\s?{_UNIT})?(?![A-Za-z\d])"
     r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|million|billion|"
@@ -74,12 +83,16 @@ _UNIT_SYNONYMS = {
     "second": {"s", "sec"},
     "hour": {"h", "hr"},
     "faster": {"speed-up", "speedup", "x", "times"},
+    "quicker": {"faster", "speed-up", "speedup", "x", "times"},
+    "speed": {"faster", "speed-up", "speedup", "x", "times"},
+    "decibel": {"db"},
     "speed-up": {"faster", "speedup", "x", "times"},
     "speedup": {"faster", "speed-up", "x", "times"},
     "parameter": {"param", "weight"},
     "percentag": {"%", "percent"},
     "share": {"%", "percent"},
     "fraction": {"%", "percent"},
+    "portion": {"%", "percent"},
     "proportion": {"%", "percent"},
     "factor": {"x", "times"},
     "precis": {"map", "ap"},
@@ -125,8 +138,17 @@ def is_list_question(question: str) -> bool:
     return bool(_LIST.search(question))
 
 
+_DATA_SET = re.compile(r"\bdata[\s\-]+(set|base)(s?)\b", re.I)
+
+
+def compounds(text: str) -> str:
+    """Compounds written as one word: "data sets" -> "datasets" (abstracts write both)."""
+    return _DATA_SET.sub(r"data\1\2", text)
+
+
 def terms(text: str) -> set[str]:
     """Stemmed content words of `text`, hyphenated words also split into their parts."""
+    text = compounds(text)
     words = content_words(text)
     words |= content_words(" ".join(w.replace("-", " ") for w in re.findall(r"\w+(?:-\w+)+", text)))
     return words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3}  # GPUs ~ GPU
@@ -150,6 +172,7 @@ def names_in(question: str) -> list[str]:
     out: list[str] = []
     for i, m in enumerate(_NAME.finditer(question)):
         token = _DESCRIPTIVE_SUFFIX.sub("", re.sub(r"'s$", "", m.group(0))).strip("'")
+        token = _LOWER_TAIL.sub("", token)  # "LLM-generated" names LLM
         letters = token.replace("-", "").replace("'", "")
         acronym = sum(c.isupper() for c in letters) >= 2
         mixed = any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)
@@ -166,11 +189,17 @@ def _measure(question: str) -> tuple[tuple[str, ...], str]:
         return (), ""
     cue = _CUE.match(m.group(0))
     words = m.group(0)[cue.end() if cue else 0 :].split()
+    if any(w.lower() in _AUX for w in words):  # "What AP50 does CSPNet score": AP50, not CSPNet
+        return _measure_of(words[: next(i for i, w in enumerate(words) if w.lower() in _AUX)])
     for word in question[m.end() :].split():
         clean = word.lower().strip("?,.")
         if clean in _AUX or clean in STOPWORDS or len(words) >= 3:
             break
         words.append(word)
+    return _measure_of(words)
+
+
+def _measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
     phrase = " ".join(w.strip("?,.") for w in words).strip()
     stems = {t for t in terms(phrase) - _GENERIC_MEASURE if not t.isdigit()}
     return tuple(sorted(stems)), phrase
@@ -187,6 +216,10 @@ def analyze(question: str) -> Question:
     if _NUMBER_Q.search(text):
         measure, phrase = _measure(text)
         return Question(text, "number", names, numbers, measure, phrase, bool(_DURATION.search(text)), focus)
+    metric = _ACRONYM_METRIC.match(text)
+    if metric:
+        phrase = metric.group("metric")
+        return Question(text, "number", names, numbers, tuple(sorted(terms(phrase))), phrase, False, focus)
     if _YESNO.match(text):
         return Question(text, "yesno", names, numbers, focus=focus)
     if _NAME_Q.match(text):
@@ -208,6 +241,40 @@ def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence
             if alias in ("x", "times") and re.search(r"\d\s*(?:x|×|times)\b", lowered):
                 return True
     return False
+
+
+def _speaks_of(measure: tuple[str, ...], token: str) -> bool:
+    """Whether one word of a sentence names what is measured (its stem or a unit alias)."""
+    token_terms = terms(token)
+    lowered = token.lower()
+    for stem in measure:
+        if stem in token_terms:
+            return True
+        for alias in _UNIT_SYNONYMS.get(stem, ()):
+            if alias in token_terms or (not alias.isalpha() and alias in lowered):
+                return True
+            if alias in ("x", "times") and re.fullmatch(r"(?:\d[\d.,]*)?(?:x|×|times)", lowered):
+                return True
+    return False
+
+
+def measured_quantities(measure: tuple[str, ...], sentence: str, window: int) -> list[str]:
+    """The sentence's quantities that lie within `window` words of a word naming what is measured ("a BLEU score
+    of 34.8": 34.8 for BLEU; "cuts computation by 20% ... in terms of AP50": not 20% for AP50 at a small window).
+    With no measure every quantity counts."""
+    text = _ENUMERATION.sub(lambda m: " " * len(m.group(0)), sentence)
+    tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    found = [(q.group(0), q.start()) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
+    if not measure:
+        return [q for q, _ in found]
+    marks = [i for i, (a, b) in enumerate(tokens) if _speaks_of(measure, text[a:b])]
+    if not marks:
+        return []
+
+    def position(offset: int) -> int:
+        return next((i for i, (a, b) in enumerate(tokens) if a <= offset < b), len(tokens))
+
+    return [q for q, start in found if min(abs(position(start) - i) for i in marks) <= window]
 
 
 def name_in(name: str, normalized_text: str) -> bool:

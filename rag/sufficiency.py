@@ -8,7 +8,8 @@ with the sources). Each verdict says in words what is missing.
 The rules, in order:
 1. every specific name of the question (model, data set, acronym) occurs in the cited abstracts;
    a name that occurs in no indexed abstract at all (BM25 document frequency 0) means abstain;
-2. a number question gets a sentence with a quantity about what it measures (a time for "how long");
+2. a number question gets a sentence with a quantity about what it measures, near the word that names it
+   (a time for "how long");
 3. the cited abstracts cover enough of the question's words, each weighted by its inverse
    document frequency in the index (rare words count most); with an embedder, a question word
    also counts as covered by a source word whose word embedding is close enough (`word_match`:
@@ -28,7 +29,7 @@ from pathlib import Path
 from typing import Literal
 
 from rag.corpus.records import normalize
-from rag.query import Question, has_time, measure_matches, name_in, quantities, terms
+from rag.query import Question, has_time, measured_quantities, name_in, quantities, terms
 from rag.support import STOPWORDS, SentenceEmbeddings
 from rag.types import Paper
 
@@ -93,6 +94,7 @@ class SufficiencyChecker:
         abstain_coverage: float = 0.2,
         embeddings: SentenceEmbeddings | None = None,
         word_match: float = 2.0,
+        measure_window: int = 1000,
     ) -> None:
         self.corpus = corpus
         self.partial_coverage = partial_coverage
@@ -100,6 +102,8 @@ class SufficiencyChecker:
         self.embeddings = embeddings
         self.word_match = word_match
         """Cosine at which a source word covers a question word it does not spell (above 1: exact stems only)."""
+        self.measure_window = measure_window
+        """Most words between a stated quantity and the word naming what a number question measures."""
 
     def check(self, question: Question, sentences: Sequence[str], cited: Sequence[Paper]) -> Verdict:
         """Judge an answer: `sentences` are its claims (without markers), `cited` the papers it cites."""
@@ -129,20 +133,23 @@ class SufficiencyChecker:
     def _corpus_count(self, name: str) -> int | None:
         return self.corpus.count(name) if self.corpus is not None else None
 
-    @staticmethod
-    def _states_quantity(question: Question, sentences: Sequence[str], sources: str) -> bool:
-        """Some answer sentence gives a number (not one the question already holds) about what is measured,
-        and that number is in the cited abstracts."""
+    def _states_quantity(self, question: Question, sentences: Sequence[str], sources: str) -> bool:
+        """Some answer sentence gives a number (not one the question already holds) about what is measured, within
+        `measure_window` words of the word naming it, and that number is in the cited abstracts."""
         asked = {normalize(n) for n in question.numbers}
         source_numbers = {_number_of(q) for q in quantities(sources)}
+
+        def stated(found: list[str]) -> list[str]:
+            found = [q for q in found if normalize(q) not in asked]
+            return [q for q in found if not q[0].isdigit() or _number_of(q) in source_numbers]
+
         for sentence in sentences:
-            found = [q for q in quantities(sentence) if normalize(q) not in asked]
-            in_sources = [q for q in found if not q[0].isdigit() or _number_of(q) in source_numbers]
             if question.duration:
-                if has_time(sentence) and (in_sources or not found):
+                found = [q for q in quantities(sentence) if normalize(q) not in asked]
+                if has_time(sentence) and (stated(found) or not found):
                     return True
                 continue
-            if in_sources and measure_matches(question.measure, terms(sentence), sentence):
+            if stated(measured_quantities(question.measure, sentence, self.measure_window)):
                 return True
         return False
 
@@ -214,6 +221,9 @@ def _number_phrase(question: Question) -> str:
     if question.duration:
         return "say how long it takes"
     phrase = question.measure_phrase
+    comparative = re.search(r"\bhow (?:much|many times) (\w+er)\b", question.text, re.I)
+    if comparative:
+        return f"say how much {comparative.group(1).lower()}"
     if re.search(r"\bhow many\b", question.text, re.I) and phrase:
         return f"give the number of {phrase}"
     if phrase:

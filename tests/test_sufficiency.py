@@ -10,7 +10,7 @@ import pytest
 from rag.generation.context import Source
 from rag.generation.extractive import ExtractiveAnswerer, holds_fact
 from rag.index.embedders import Embedder, HashEmbedder
-from rag.query import analyze, names_in, quantities
+from rag.query import analyze, measured_quantities, names_in, quantities, terms
 from rag.sufficiency import MAX_VOCABULARY, SufficiencyChecker
 from rag.support import SentenceEmbeddings
 from rag.types import Hit, Paper
@@ -273,3 +273,80 @@ def test_list_answer_gives_one_short_cited_clause_per_paper() -> None:
     for paper in (SEQ2SEQ, UNET):
         clause = text.split(f"{paper.title}: ", 1)[1].split("[", 1)[0]
         assert 0 < len(clause.split()) <= 10
+
+
+# --- paraphrase-proof reading (found by a held-out red-team set) ----------------------------
+
+
+def test_a_number_glued_to_times_and_a_compound_written_apart_are_read() -> None:
+    assert quantities("it speeds the search up by at least 180times") == ["180times"]
+    assert "dataset" in terms("evaluated on 32 data sets") and "dataset" in terms("on 32 datasets")
+    q = analyze("On how many data sets was the anomaly detector evaluated?")
+    sentence = "We evaluate it on 32 datasets from three collections."
+    paper = Paper(id="p7", title="Anomaly detection", abstract=sentence)
+    assert checker().check(q, [sentence], [paper]).status == "answered"
+
+
+def test_a_lower_case_tail_does_not_make_a_hyphenated_word_a_name() -> None:
+    assert names_in("How fast is training when LLM-generated explanations are used?") == ["LLM"]
+    assert names_in("Does Wave-U-Net beat ResNet-50 and BERT-base?") == ["Wave-U-Net", "ResNet-50", "BERT"]
+
+
+def test_a_metric_named_by_its_acronym_makes_a_number_question() -> None:
+    q = analyze("What SDR in decibels does Wave-U-Net obtain for singing voice separation?")
+    assert q.wants_number and q.measure == ("sdr",)
+    assert not analyze("Which CNN reached the best result?").wants_number  # no "does ... score": a name
+    assert not analyze("What GAN architecture does StyleGAN use?").wants_number
+
+
+CSP = Paper(
+    id="p8",
+    title="CSPNet",
+    abstract="CSPNet reduces computations by 20% while it outperforms the state of the art on MS COCO object "
+    "detection in terms of AP50. A larger CSPNet reaches an AP50 of 64.2 on MS COCO.",
+)
+
+
+def test_the_quantity_must_stand_near_the_word_naming_what_is_measured() -> None:
+    q = analyze("What AP50 does CSPNet score on MS COCO?")
+    far = CSP.abstract.split(". ")[0] + "."
+    window = SufficiencyChecker(CORPUS, measure_window=8)
+    assert window.check(q, [far], [CSP]).status == "partial"  # 20% is about computation, not AP50
+    assert SufficiencyChecker(CORPUS, measure_window=1000).check(q, [far], [CSP]).status == "answered"
+    assert window.check(q, ["A larger CSPNet reaches an AP50 of 64.2 on MS COCO."], [CSP]).status == "answered"
+    assert measured_quantities(("faster",), "achieving a 2.88 times improvement in training speed", 8) == ["2.88 times"]
+
+
+def test_a_comparative_question_says_how_much_is_missing() -> None:
+    q = analyze("How much faster does the multilayered LSTM translate?")
+    verdict = checker().check(q, [SEQ2SEQ.abstract], [SEQ2SEQ])
+    assert verdict.status == "partial" and verdict.missing == "say how much faster"
+
+
+MEMNET = Paper(
+    id="p9",
+    title="End-To-End Memory Networks",
+    abstract="We introduce a recurrent attention model over a memory for language modeling. "
+    "On the Penn Treebank it performs comparably to LSTMs.",
+)
+NAS = Paper(
+    id="p10",
+    title="Neural Architecture Search",
+    abstract="Our searched cell reaches a test perplexity of 62.4 on the Penn Treebank.",
+)
+
+
+def test_a_question_about_the_clearly_top_paper_is_answered_from_it_alone() -> None:
+    """A neighbour's sentence with the asked kind of number would answer about another system."""
+    question = "What perplexity does the memory network reach on the Penn Treebank?"
+    ranked = [
+        Source(number=1, hit=Hit(paper=MEMNET, score=0.9, passage=MEMNET.abstract), text=MEMNET.abstract),
+        Source(number=2, hit=Hit(paper=NAS, score=0.6, passage=NAS.abstract), text=NAS.abstract),
+    ]
+    embeddings = SentenceEmbeddings(HashEmbedder())
+    anchored = ExtractiveAnswerer(embeddings, anchor_margin=1.1).answer(question, ranked)
+    assert "[1]" in anchored and "[2]" not in anchored and "62.4" not in anchored
+    free = ExtractiveAnswerer(embeddings, anchor_margin=100.0, fact_weight=0.5).answer(question, ranked)
+    assert "62.4 [2]" in free or "62.4 on the Penn Treebank [2]" in free
+    near_tie = [ranked[0], Source(number=2, hit=Hit(paper=NAS, score=0.85, passage=NAS.abstract), text=NAS.abstract)]
+    assert "[2]" in ExtractiveAnswerer(embeddings, anchor_margin=1.1, fact_weight=0.5).answer(question, near_tie)

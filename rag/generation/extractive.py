@@ -85,6 +85,7 @@ class ExtractiveAnswerer:
         min_score: float = 0.3,
         fact_weight: float = 0.2,
         clause_words: int = 25,
+        anchor_margin: float = 100.0,
     ) -> None:
         self.embeddings = embeddings
         self.lexical_weight = lexical_weight
@@ -96,6 +97,10 @@ class ExtractiveAnswerer:
         self.min_score = min_score
         self.fact_weight = fact_weight
         self.clause_words = clause_words
+        self.anchor_margin = anchor_margin
+        """A one-paper question is answered from the top retrieved paper alone when its retrieval score is at least
+        this many times the runner-up's: the question is about that paper, and a sentence from a neighbour with
+        the asked kind of number would answer about another system."""
 
     def candidates(self, question: str, sources: list[Source]) -> list[Candidate]:
         """Every source sentence, best first."""
@@ -126,11 +131,13 @@ class ExtractiveAnswerer:
         The best sentence answers; for a number question the best paper's sentences that state a quantity of what
         is asked answer instead, without background (for a two-part question any sentence with a quantity may
         join); a list question gets one short cited clause per paper."""
+        asked = analyze(question)
+        listing = asked.asks == "list" or is_list_question(question)
+        if not listing:
+            sources = self._anchored(sources)
         ranked = self.candidates(question, sources)
         if not ranked or ranked[0].score < self.min_score:
             return NO_ANSWER
-        asked = analyze(question)
-        listing = asked.asks == "list" or is_list_question(question)
         best = ranked[0]
         chosen = [best]
         if not listing:
@@ -155,6 +162,13 @@ class ExtractiveAnswerer:
         if listing:
             return " ".join(self._render([self._clause(g[0])]) for g in groups)
         return " ".join(self._render(group) for group in groups)
+
+    def _anchored(self, sources: list[Source]) -> list[Source]:
+        """Only the top retrieved paper when it leads the runner-up by `anchor_margin`, else every source."""
+        ranked = sorted(sources, key=lambda s: -s.hit.score)
+        if len(ranked) >= 2 and ranked[0].hit.score >= self.anchor_margin * max(ranked[1].hit.score, 1e-9):
+            return ranked[:1]
+        return sources
 
     def _clause(self, c: Candidate) -> Candidate:
         """The sentence cut to its first clause when it is long (for one-line-per-paper lists)."""
