@@ -243,17 +243,28 @@ def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence
     return False
 
 
+_RATIO = frozenset({"%", "x", "times", "fold", "percent"})
+
+
+def _aliases(stem: str) -> frozenset[str] | set[str]:
+    """Other ways a sentence names a measure; a comparative ("bigger", "higher") is stated as a ratio."""
+    if stem in _UNIT_SYNONYMS:
+        return _UNIT_SYNONYMS[stem]
+    return _RATIO if re.fullmatch(r"[a-z]{3,}er", stem) else frozenset()
+
+
 def _speaks_of(measure: tuple[str, ...], token: str) -> bool:
     """Whether one word of a sentence names what is measured (its stem or a unit alias)."""
+    token = token.strip(".,;:!?()[]{}\"'")
     token_terms = terms(token)
     lowered = token.lower()
     for stem in measure:
         if stem in token_terms:
             return True
-        for alias in _UNIT_SYNONYMS.get(stem, ()):
+        for alias in _aliases(stem):
             if alias in token_terms or (not alias.isalpha() and alias in lowered):
                 return True
-            if alias in ("x", "times") and re.fullmatch(r"(?:\d[\d.,]*)?(?:x|×|times)", lowered):
+            if alias in ("x", "times", "fold") and re.fullmatch(r"(?:\d[\d.,]*-?)?(?:x|×|times|fold)", lowered):
                 return True
     return False
 
@@ -262,7 +273,7 @@ def measured_quantities(measure: tuple[str, ...], sentence: str, window: int) ->
     """The sentence's quantities that lie within `window` words of a word naming what is measured ("a BLEU score
     of 34.8": 34.8 for BLEU; "cuts computation by 20% ... in terms of AP50": not 20% for AP50 at a small window).
     With no measure every quantity counts."""
-    text = _ENUMERATION.sub(lambda m: " " * len(m.group(0)), sentence)
+    text = compounds(_ENUMERATION.sub(lambda m: " " * len(m.group(0)), sentence))
     tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
     found = [(q.group(0), q.start()) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
     if not measure:
@@ -287,4 +298,15 @@ def name_in(name: str, normalized_text: str) -> bool:
     if any(f" {form} " in padded for form in forms):
         return True
     parts = key.split()
-    return len(parts) > 1 and all(f" {p} " in padded or f" {p}s " in padded for p in parts)
+    if len(parts) > 1 and all(f" {p} " in padded or f" {p}s " in padded for p in parts):
+        return True
+    return _expanded(name, normalized_text)
+
+
+def _expanded(name: str, normalized_text: str) -> bool:
+    """Whether an acronym's expansion is in the text: GNNs ~ "graph neural networks", FFN ~ "feed forward network"."""
+    letters = name[:-1] if name.endswith("s") and name[:-1].isupper() else name
+    if not (2 <= len(letters) <= 6 and letters.isalpha() and letters.isupper()):
+        return False
+    words = r"\s+".join(rf"{c}[a-z0-9]*" for c in letters.lower())
+    return re.search(rf"\b{words}\b", normalized_text) is not None

@@ -6,8 +6,9 @@ fact: a number for a "how many" question, a name the question is about, most of 
 with the sources). Each verdict says in words what is missing.
 
 The rules, in order:
-1. every specific name of the question (model, data set, acronym) occurs in the cited abstracts;
-   a name that occurs in no indexed abstract at all (BM25 document frequency 0) means abstain;
+1. every specific name of the question (model, data set, acronym, or an acronym's expansion) occurs in the
+   cited abstracts; a name that occurs in no indexed abstract at all (BM25 document frequency 0) means abstain;
+   so does every number the question states (a setting: "at 128 x 128");
 2. a number question gets a sentence with a quantity about what it measures, near the word that names it
    (a time for "how long");
 3. the cited abstracts cover enough of the question's words, each weighted by its inverse
@@ -117,6 +118,11 @@ class SufficiencyChecker:
                 return Verdict("abstained", f"mention {_join(unknown)}", tuple(f"unknown-name:{n}" for n in unknown))
             return Verdict("partial", f"mention {_join(missing)}", tuple(f"absent-name:{n}" for n in missing))
         raw = " ".join(f"{p.title}. {p.abstract}" for p in cited)
+        stated = {_number_of(q) for q in quantities(raw)}
+        asked_numbers = dict.fromkeys(_number_of(n) for n in question.numbers if n[0].isdigit())
+        unstated = [n for n in asked_numbers if n not in stated]
+        if unstated:  # "at 128 x 128" when the abstract reports 256 and 512 only
+            return Verdict("partial", f"mention {_join(unstated)}", tuple(f"absent-number:{n}" for n in unstated))
         if question.wants_number and not self._states_quantity(question, sentences, raw):
             return Verdict("partial", _number_phrase(question), ("no-quantity",))
         coverage, absent = self.coverage(question, source_text)

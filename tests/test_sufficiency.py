@@ -10,7 +10,7 @@ import pytest
 from rag.generation.context import Source
 from rag.generation.extractive import ExtractiveAnswerer, holds_fact
 from rag.index.embedders import Embedder, HashEmbedder
-from rag.query import analyze, measured_quantities, names_in, quantities, terms
+from rag.query import analyze, measured_quantities, name_in, names_in, quantities, terms
 from rag.sufficiency import MAX_VOCABULARY, SufficiencyChecker
 from rag.support import SentenceEmbeddings
 from rag.types import Hit, Paper
@@ -350,3 +350,33 @@ def test_a_question_about_the_clearly_top_paper_is_answered_from_it_alone() -> N
     assert "62.4 [2]" in free or "62.4 on the Penn Treebank [2]" in free
     near_tie = [ranked[0], Source(number=2, hit=Hit(paper=NAS, score=0.85, passage=NAS.abstract), text=NAS.abstract)]
     assert "[2]" in ExtractiveAnswerer(embeddings, anchor_margin=1.1, fact_weight=0.5).answer(question, near_tie)
+
+
+def test_an_acronym_is_found_by_its_expansion() -> None:
+    text = "we train message-passing graph neural networks on relational tables"
+    assert name_in("GNNs", text) and name_in("GNN", text)
+    assert not name_in("FFN", "feed forward layers hold most parameters")
+    assert not name_in("BERT", "a bidirectional encoder")  # four letters, two words: no expansion
+
+
+def test_a_setting_number_the_abstract_does_not_hold_makes_the_answer_partial() -> None:
+    diffusion = Paper(
+        id="p11",
+        title="Multi-Resolution Diffusion",
+        abstract="Our models set new state-of-the-art FID scores of 1.70 on ImageNet 256 x 256 and 2.89 on "
+        "ImageNet 512 x 512.",
+    )
+    q = analyze("What FID does the multi-resolution diffusion model reach on ImageNet at 128 x 128?")
+    verdict = SufficiencyChecker(CORPUS).check(q, [diffusion.abstract], [diffusion])
+    assert verdict.status == "partial" and verdict.missing == "mention 128"
+    q = analyze("What FID does the multi-resolution diffusion model reach on ImageNet at 256 x 256?")
+    assert SufficiencyChecker(CORPUS).check(q, [diffusion.abstract], [diffusion]).status == "answered"
+
+
+def test_ratios_answer_comparatives_and_punctuation_or_spacing_do_not_hide_a_quantity() -> None:
+    assert measured_quantities(("bigger",), "it generalizes to graphs up to 500% larger than training ones.", 8) == [
+        "500%"
+    ]
+    assert measured_quantities(("factor",), "reducing the viewed training samples up to 195x.", 8) == ["195x"]
+    assert measured_quantities(("dataset",), "We tested the method on 18 different data sets.", 8) == ["18"]
+    assert measured_quantities(("bigger",), "It uses 12 layers and a larger vocabulary.", 8) == []
