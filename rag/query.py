@@ -200,9 +200,13 @@ def _measure(question: str) -> tuple[tuple[str, ...], str]:
 
 
 def _measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
+    """The measured thing's stems (any of them names it in a sentence), its initials when it has three words or more
+    ("word error rate" ~ WER), and the phrase; a rate's denominator is left out ("examples per class")."""
     phrase = " ".join(w.strip("?,.") for w in words).strip()
-    stems = {t for t in terms(phrase) - _GENERIC_MEASURE if not t.isdigit()}
-    return tuple(sorted(stems)), phrase
+    head = re.split(r"\s+per\b", compounds(phrase), maxsplit=1)[0]
+    stems = {t for t in terms(head) - _GENERIC_MEASURE if not t.isdigit()}
+    initials = "".join(w[0] for w in head.split()).lower() if len(head.split()) >= 3 else ""
+    return tuple(sorted(stems | ({initials} if initials.isalpha() else set()))), phrase
 
 
 def analyze(question: str) -> Question:

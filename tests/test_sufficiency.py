@@ -380,3 +380,10 @@ def test_ratios_answer_comparatives_and_punctuation_or_spacing_do_not_hide_a_qua
     assert measured_quantities(("factor",), "reducing the viewed training samples up to 195x.", 8) == ["195x"]
     assert measured_quantities(("dataset",), "We tested the method on 18 different data sets.", 8) == ["18"]
     assert measured_quantities(("bigger",), "It uses 12 layers and a larger vocabulary.", 8) == []
+
+
+def test_a_measure_phrase_leaves_out_a_rate_denominator_and_answers_to_its_initials() -> None:
+    assert analyze("How many training examples per class are needed?").measure == ("exampl", "train")
+    q = analyze("What word error rate does the recogniser get on LibriSpeech?")
+    assert "wer" in q.measure
+    assert measured_quantities(q.measure, "It reaches 2.1% WER on the clean test set.", 8) == ["2.1%"]
