@@ -65,8 +65,10 @@ _NAME = re.compile(
     r"(?<![\w\-'])(?:[A-Za-z][\w']*(?:-[\w']+)*)(?![\w\-])",
 )
 _UNIT = r"(?:%|x|×|times|k|K|M|B|G|T|ms|s|h|kbps|Mbps|kHz|MHz|GHz|nJ|mJ|mW|W|mm|cm|m|km|GB|MB|TB|bit|bits|fps|dB)"
+_SMALL = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 _QUANTITY = re.compile(
-    rf"(?<![A-Za-z\-_/.\d])\d+(?:[.,]\d+)*(?:\s*(?:-|–|--|to)\s*\d+(?:[.,]\d+)*)?(?:\s?{_UNIT})?(?![A-Za-z\d])"
+    rf"\b{_SMALL} out of {_SMALL}\b"  # a share in words: "three out of four"
+    rf"|(?<![A-Za-z\-_/.\d])\d+(?:[.,]\d+)*(?:\s*(?:-|–|--|to)\s*\d+(?:[.,]\d+)*)?(?:\s?{_UNIT})?(?![A-Za-z\d])"
     r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|million|billion|"
     r"single|dozens?|half|twice|double)\b",
     re.I,
@@ -248,6 +250,7 @@ def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence
 
 
 _RATIO = frozenset({"%", "x", "times", "fold", "percent"})
+_SHARE = frozenset({"percentag", "share", "fraction", "proportion", "portion"})
 
 
 def _aliases(stem: str) -> frozenset[str] | set[str]:
@@ -283,13 +286,17 @@ def measured_quantities(measure: tuple[str, ...], sentence: str, window: int) ->
     if not measure:
         return [q for q, _ in found]
     marks = [i for i, (a, b) in enumerate(tokens) if _speaks_of(measure, text[a:b])]
+    if set(measure) & _SHARE:  # "what fraction": a share in words states itself
+        found, shares = [f for f in found if " out of " not in f[0]], [q for q, _ in found if " out of " in q]
+    else:
+        shares = []
     if not marks:
-        return []
+        return shares
 
     def position(offset: int) -> int:
         return next((i for i, (a, b) in enumerate(tokens) if a <= offset < b), len(tokens))
 
-    return [q for q, start in found if min(abs(position(start) - i) for i in marks) <= window]
+    return shares + [q for q, start in found if min(abs(position(start) - i) for i in marks) <= window]
 
 
 def name_in(name: str, normalized_text: str) -> bool:

@@ -387,3 +387,15 @@ def test_a_measure_phrase_leaves_out_a_rate_denominator_and_answers_to_its_initi
     q = analyze("What word error rate does the recogniser get on LibriSpeech?")
     assert "wer" in q.measure
     assert measured_quantities(q.measure, "It reaches 2.1% WER on the clean test set.", 8) == ["2.1%"]
+
+
+def test_a_share_in_words_answers_a_what_fraction_question() -> None:
+    assert quantities("it wins on three out of four benchmarks and 3 out of 5 tasks") == [
+        "three out of four",
+        "3 out of 5",
+    ]
+    q = analyze("On what fraction of the benchmarks does the skip-gram variant beat the state of the art?")
+    paper = Paper(
+        id="p12", title="Skip-gram", abstract="It outperforms state-of-the-art models on three out of four benchmarks."
+    )
+    assert SufficiencyChecker(CORPUS, measure_window=8).check(q, [paper.abstract], [paper]).status == "answered"
