@@ -39,6 +39,7 @@ def parse_numbers(inner: str) -> list[int]:
     return numbers
 
 
+_LIST_MARKER = re.compile(r"\s*(?:\d{1,2}[.)]|[-•*])\s*")
 _ENDS_SENTENCE = re.compile(r"[.!?:)\]\"'”’]\s*$")
 
 
@@ -55,6 +56,8 @@ def split_answer(text: str) -> list[tuple[str, list[int]]]:
             numbers.extend(n for n in parse_numbers(m.group(1)) if n not in numbers)
         clean = MARKER.sub("", raw)
         clean = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(clean.split()))
+        if _LIST_MARKER.fullmatch(clean) and not numbers:
+            continue  # "1." left alone by a numbered list the sentence split cut apart: not a claim
         if clean.strip(" .,;:") or numbers:
             out.append((clean, numbers))
     return out

@@ -50,6 +50,13 @@ def test_split_answer_handles_merged_and_trailing_markers() -> None:
     assert parts == [("Widening helps.", [2, 3]), ("It trains 4.25 times faster.", [1]), ("Nothing else.", [1, 2])]
 
 
+def test_a_bare_list_marker_is_not_a_sentence() -> None:
+    """A numbered list ("1. X [1]. 2. Y [2].") splits into "1." pieces: neither claims nor text."""
+    parts = split_answer("The method has two parts. 1. A binary code selector [1]. 2. A relaxation of it [2].")
+    assert [c for c, _ in parts] == ["The method has two parts.", "A binary code selector.", "A relaxation of it."]
+    assert [n for _, n in parts] == [[], [1], [2]]
+
+
 def test_invalid_numbers_are_dropped_and_the_claim_reattributed() -> None:
     checked = CitationChecker().check(
         "The Transformer TTS trains about 4.25 times faster than Tacotron2 [7].", sources()
