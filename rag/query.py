@@ -224,8 +224,8 @@ def analyze(question: str) -> Question:
         return Question(text, "number", names, numbers, measure, phrase, bool(_DURATION.search(text)), focus)
     metric = _ACRONYM_METRIC.match(text)
     if metric:
-        phrase = metric.group("metric")
-        return Question(text, "number", names, numbers, tuple(sorted(terms(phrase))), phrase, False, focus)
+        measure, phrase = _measure_of([metric.group("metric")])
+        return Question(text, "number", names, numbers, measure, phrase, False, focus)
     if _YESNO.match(text):
         return Question(text, "yesno", names, numbers, focus=focus)
     if _NAME_Q.match(text):

@@ -118,12 +118,12 @@ class SufficiencyChecker:
                 return Verdict("abstained", f"mention {_join(unknown)}", tuple(f"unknown-name:{n}" for n in unknown))
             return Verdict("partial", f"mention {_join(missing)}", tuple(f"absent-name:{n}" for n in missing))
         raw = " ".join(f"{p.title}. {p.abstract}" for p in cited)
-        stated = {_number_of(q) for q in quantities(raw)}
+        stated = {_number_of(q) for q in quantities(raw)}  # the numbers the cited abstracts state
         asked_numbers = dict.fromkeys(_number_of(n) for n in question.numbers if n[0].isdigit())
         unstated = [n for n in asked_numbers if n not in stated]
         if unstated:  # "at 128 x 128" when the abstract reports 256 and 512 only
             return Verdict("partial", f"mention {_join(unstated)}", tuple(f"absent-number:{n}" for n in unstated))
-        if question.wants_number and not self._states_quantity(question, sentences, raw):
+        if question.wants_number and not self._states_quantity(question, sentences, stated):
             return Verdict("partial", _number_phrase(question), ("no-quantity",))
         coverage, absent = self.coverage(question, source_text)
         if coverage < self.abstain_coverage:
@@ -139,11 +139,10 @@ class SufficiencyChecker:
     def _corpus_count(self, name: str) -> int | None:
         return self.corpus.count(name) if self.corpus is not None else None
 
-    def _states_quantity(self, question: Question, sentences: Sequence[str], sources: str) -> bool:
+    def _states_quantity(self, question: Question, sentences: Sequence[str], source_numbers: set[str]) -> bool:
         """Some answer sentence gives a number (not one the question already holds) about what is measured, within
-        `measure_window` words of the word naming it, and that number is in the cited abstracts."""
+        `measure_window` words of the word naming it, and that number is among the cited abstracts' `source_numbers`."""
         asked = {normalize(n) for n in question.numbers}
-        source_numbers = {_number_of(q) for q in quantities(sources)}
 
         def stated(found: list[str]) -> list[str]:
             found = [q for q in found if normalize(q) not in asked]
