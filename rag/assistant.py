@@ -69,6 +69,8 @@ class Assistant:
             self.__dict__["store"] = store
         self._writer = WriterLock(self.settings.data_dir, self.settings.write_lock_timeout)
         self._bm25_mu = threading.Lock()
+        self._follow_mu = threading.Lock()
+        self._store_generation = self.manifest.store_generation()
 
     # --- components (built on first use) -------------------------------------------------
     @cached_property
@@ -101,6 +103,22 @@ class Assistant:
         s = self.settings
         config = RetrievalConfig(s.fusion, s.dense_weight, s.fusion_depth, s.rrf_k, s.mmr_lambda)
         return Retriever(self.manifest, self.store, self._get_bm25, self._get_embedder, config)
+
+    def follow_writer(self) -> None:
+        """See what another process committed since the last call: a re-created manifest is re-opened, and the
+        vector store is looked at afresh when its generation moved on (BM25 follows its own `CURRENT` pointer).
+        Every read of the public API calls this first; it costs one SQLite read when nothing changed."""
+        with self._follow_mu:
+            replaced = self.manifest.replaced()
+            if replaced:  # another process re-indexed: the old file is gone
+                log.info("the index in %s was re-created by another process; re-opening it", self.settings.data_dir)
+                self.manifest = Manifest(self.settings.manifest_path)
+                self.__dict__.pop("retriever", None)
+            generation = self.manifest.store_generation()
+            if generation != self._store_generation or replaced:
+                if "store" in self.__dict__:
+                    self.store.refresh()
+                self._store_generation = generation
 
     def _check_model(self) -> None:
         built_with = self.manifest.get_meta("embed_model")
@@ -138,6 +156,8 @@ class Assistant:
                 if ingestor.bm25 is not None:
                     with self._bm25_mu:
                         self._bm25 = ingestor.bm25
+                with self._follow_mu:  # this process's own writes: its store client has seen them
+                    self._store_generation = self.manifest.store_generation()
 
     def _ingestor(self) -> Ingestor:
         return Ingestor(
@@ -164,14 +184,17 @@ class Assistant:
         shutil.rmtree(self.settings.bm25_dir, ignore_errors=True)
         self.manifest = Manifest(self.settings.manifest_path)
         self._bm25 = None
+        self._store_generation = self.manifest.store_generation()
         self.__dict__.pop("retriever", None)
 
     def is_empty(self) -> bool:
         """Whether nothing has been indexed yet."""
+        self.follow_writer()
         return self.manifest.count_papers() == 0
 
     def stats(self) -> IndexStats:
         """Papers, chunks, sources, embedding model and index size."""
+        self.follow_writer()
         size = sum(f.stat().st_size for f in self.settings.data_dir.rglob("*") if f.is_file())
         return IndexStats(
             papers=self.manifest.count_papers(),
@@ -200,6 +223,7 @@ class Assistant:
         `mode` picks hybrid, dense or bm25 (default: `search_mode`); `year=(from, to)` and `sources` (file paths or
         names) filter in both retrievers; `mmr` diversifies the list (for "which papers ..." questions).
         """
+        self.follow_writer()
         self._check_model()
         if not query.strip():
             return []
@@ -285,6 +309,7 @@ class Assistant:
 
     def paper(self, paper_id: str) -> Paper | None:
         """One indexed paper by id, or None."""
+        self.follow_writer()
         return self.manifest.get(paper_id)
 
     # --- other doors (llama-index) ---------------------------------------------------------

@@ -142,13 +142,26 @@ class BM25Index:
 
     @classmethod
     def load(cls, folder: Path) -> BM25Index:
-        """Load the current persisted index (an empty one when nothing was saved)."""
+        """Load the current persisted index (an empty one when nothing was saved). A writer that replaces the
+        generation while it is being read (and removes the old one) makes the read start over on the new one."""
+        for _ in range(10):
+            generation = cls.current_generation(folder)
+            try:
+                return cls._load(folder, generation)
+            except OSError:
+                if cls.current_generation(folder) == generation:
+                    raise
+        return cls._load(folder, cls.current_generation(folder))
+
+    @classmethod
+    def _load(cls, folder: Path, generation: str) -> BM25Index:
         bm25s = _bm25s()
         index = cls()
-        generation = cls.current_generation(folder)
         target = folder / generation if generation else folder
         ids_file = target / "ids.json"
         if not ids_file.exists():
+            if generation:
+                raise FileNotFoundError(ids_file)
             return index
         index.ids = json.loads(ids_file.read_text())
         index.generation = generation

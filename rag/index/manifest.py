@@ -12,6 +12,7 @@ cleared only after the BM25 index was rebuilt.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -40,6 +41,7 @@ CREATE TABLE IF NOT EXISTS source_ids(id INTEGER PRIMARY KEY, path TEXT UNIQUE N
 CREATE TABLE IF NOT EXISTS journal(chunk_id TEXT PRIMARY KEY);
 """
 BM25_DIRTY = "bm25_dirty"
+STORE_GENERATION = "store_generation"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,14 @@ class FileRecord:
     mtime: float
 
 
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 class Manifest:
     """Papers, chunks, links to source files, and index metadata, in one SQLite file.
 
@@ -61,6 +71,7 @@ class Manifest:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=60)
         self._mu = threading.RLock()
         self._depth = 0
@@ -70,6 +81,11 @@ class Manifest:
             if self.db.execute("SELECT 1 FROM sqlite_master WHERE name='journal'").fetchone() is None:
                 self.db.executescript(_SCHEMA)  # a new index, or one made before source ids and the journal
                 self.db.execute("INSERT OR IGNORE INTO source_ids(path) SELECT DISTINCT source FROM links")
+        self._file_id = _file_id(path)
+
+    def replaced(self) -> bool:
+        """Whether the database file was removed or replaced since it was opened (another process re-indexed)."""
+        return _file_id(self.path) != self._file_id
 
     def close(self) -> None:
         """Close the database."""
@@ -345,6 +361,16 @@ class Manifest:
         return [r[0] for r in self._q("SELECT chunk_id FROM journal")]
 
     def journal_clear(self) -> None:
-        """The vector store and the manifest agree again."""
+        """The vector store and the manifest agree again: the journal is emptied and the store generation moves on
+        in the same transaction, so readers in other processes know to look at the store afresh."""
         with self.transaction():
             self._w("DELETE FROM journal")
+            self._w(
+                "INSERT INTO meta VALUES (?, '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                (STORE_GENERATION,),
+            )
+
+    def store_generation(self) -> int:
+        """How many times a writer has changed the vector store (0 for an index never written)."""
+        value = self.get_meta(STORE_GENERATION)
+        return int(value) if value else 0

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
@@ -29,11 +32,30 @@ _TOKEN_CHARS = re.compile(r"[!-~]+")  # what Chroma's token auth client accepts
 
 
 def _guarded(method: Callable[..., T]) -> Callable[..., T]:
-    """A store call to a Chroma server that fails (it died, the network dropped) is one line, never a traceback."""
+    """A store call that fails (a Chroma server died, the network dropped, the local store failed) is one line,
+    never a traceback."""
 
     @wraps(method)
     def wrapper(self: VectorStore, *args: Any, **kwargs: Any) -> T:
-        with _server_errors(self._server, self._token):
+        with self._errors():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _read(method: Callable[..., T]) -> Callable[..., T]:
+    """A read that fails is tried once more on a freshly opened store: an embedded client that missed another
+    process's writes can fail on ids it has not loaded ("Error finding id"). A second failure is one line."""
+
+    @wraps(method)
+    def wrapper(self: VectorStore, *args: Any, **kwargs: Any) -> T:
+        try:
+            with self._errors():
+                return method(self, *args, **kwargs)
+        except BackendUnavailableError:
+            log.info("a vector-store read failed; re-opening the store and trying once more", exc_info=True)
+        self.refresh()
+        with self._errors():
             return method(self, *args, **kwargs)
 
     return wrapper
@@ -43,23 +65,38 @@ class VectorStore:
     """Chunk vectors with the metadata the filters need (paper id, year)."""
 
     def __init__(self, settings: Settings, client: Any = None) -> None:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
-
         server = settings.chroma_url if client is None else None
         self._server, self._token = server, settings.chroma_token
-        with _server_errors(server, settings.chroma_token):
+        self._path = settings.chroma_dir if client is None and not server else None
+        self._name = settings.collection
+        self._mu = threading.Lock()
+        with self._errors():
             if client is not None:
                 self.client = client
             elif server:
                 self.client = _http_client(server, settings.chroma_token)
             else:
                 settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-                chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
-                self.client = chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
-            self.collection = self.client.get_or_create_collection(
-                settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
-            )
+                self.client = _persistent_client(settings.chroma_dir)
+            self.collection = self._open_collection()
+
+    def _errors(self) -> AbstractContextManager[None]:
+        return _store_errors(self._server, self._token, self._path)
+
+    def _open_collection(self) -> Any:
+        return self.client.get_or_create_collection(
+            self._name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+        )
+
+    def refresh(self) -> None:
+        """See what other processes wrote since this store was opened. An embedded Chroma client caches its
+        segments per process (it would miss, or fail on, vectors another process added), so it is opened anew; a
+        server's collection is looked up again (another process may have re-created it). Calls already under way
+        finish on the old client."""
+        with self._mu, self._errors():
+            if self._path is not None:
+                self.client = _persistent_client(self._path)
+            self.collection = self._open_collection()
 
     @classmethod
     def in_memory(cls, settings: Settings) -> VectorStore:
@@ -124,7 +161,7 @@ class VectorStore:
                 ids=part, metadatas=self._drop_stale_keys(part, list(metadatas[start : start + _MAX_BATCH]))
             )
 
-    @_guarded
+    @_read
     def ids(self) -> set[str]:
         """Every stored chunk id."""
         return set(self.collection.get(include=[])["ids"])
@@ -135,7 +172,7 @@ class VectorStore:
         for start in range(0, len(ids), _MAX_BATCH):
             self.collection.delete(ids=list(ids[start : start + _MAX_BATCH]))
 
-    @_guarded
+    @_read
     def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
         """The `n` nearest chunks as (chunk id, cosine similarity), best first."""
         count = self.collection.count()
@@ -149,7 +186,7 @@ class VectorStore:
         )
         return [(cid, 1.0 - dist) for cid, dist in zip(result["ids"][0], result["distances"][0], strict=True)]
 
-    @_guarded
+    @_read
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of some chunks."""
         if not ids:
@@ -157,7 +194,7 @@ class VectorStore:
         got = self.collection.get(ids=list(ids), include=["embeddings"])
         return {cid: np.asarray(v, dtype=np.float32) for cid, v in zip(got["ids"], got["embeddings"], strict=True)}
 
-    @_guarded
+    @_read
     def count(self) -> int:
         """How many chunk vectors are stored."""
         return self.collection.count()
@@ -165,10 +202,8 @@ class VectorStore:
     @_guarded
     def reset(self, settings: Settings) -> None:
         """Drop the collection and start an empty one."""
-        self.client.delete_collection(settings.collection)
-        self.collection = self.client.get_or_create_collection(
-            settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
-        )
+        self.client.delete_collection(self._name)
+        self.collection = self._open_collection()
 
 
 def _http_client(url: str, token: SecretStr | None) -> Any:
@@ -193,18 +228,38 @@ def _http_client(url: str, token: SecretStr | None) -> Any:
     )
 
 
+def _persistent_client(path: Path) -> Any:
+    """A new embedded Chroma client on `path`. Chroma caches one client system per path and process; that cache is
+    bypassed so the new client reads the store as it is on disk now (the old one stays usable until dropped)."""
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+    from chromadb.config import Settings as ChromaSettings
+
+    SharedSystemClient._identifier_to_system.pop(str(path), None)
+    return chromadb.PersistentClient(
+        path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    )
+
+
 @contextmanager
-def _server_errors(url: str | None, token: SecretStr | None) -> Iterator[None]:
-    """Failures to reach (or be let into) a Chroma server become one line naming the server, never a traceback."""
+def _store_errors(url: str | None, token: SecretStr | None, path: Path | None = None) -> Iterator[None]:
+    """Failures of the store become one line, never a traceback: a Chroma server's names the server (and asks it
+    what went wrong); an embedded store's names its folder."""
+    from chromadb.errors import ChromaError
+
     try:
         yield
     except RagError:
         raise
     except Exception as exc:
-        if not url:
+        if url:
+            log.debug("Chroma server error", exc_info=True)
+            raise _diagnose(url, token, exc) from None
+        if path is None or not isinstance(exc, ChromaError | sqlite3.Error | OSError):
             raise
-        log.debug("Chroma server error", exc_info=True)
-        raise _diagnose(url, token, exc) from None
+        log.debug("Chroma error", exc_info=True)
+        detail = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:200]
+        raise BackendUnavailableError(f"the vector store in {path} failed: {detail}") from exc
 
 
 def _diagnose(url: str, token: SecretStr | None, exc: Exception) -> RagError:
