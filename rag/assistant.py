@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.answering import Answerer, resolve_backend
+from rag.caps import check_history, check_query, check_question
 from rag.config import Settings
 from rag.corpus.load import bundled_corpus_dir
-from rag.errors import ConfigError, IndexMismatchError, InputError
+from rag.errors import ConfigError, IndexMismatchError
 from rag.generation.backends import ChatBackend
 from rag.generation.extractive import is_list_question
 from rag.index.bm25 import BM25Index
@@ -223,6 +224,7 @@ class Assistant:
         `mode` picks hybrid, dense or bm25 (default: `search_mode`); `year=(from, to)` and `sources` (file paths or
         names) filter in both retrievers; `mmr` diversifies the list (for "which papers ..." questions).
         """
+        check_query(query, self.settings)
         self.follow_writer()
         self._check_model()
         if not query.strip():
@@ -265,11 +267,8 @@ class Assistant:
         `history` is a list of {"role": "user"|"assistant", "content": ...} turns; a follow-up is
         condensed into a standalone question before retrieval.
         """
-        limit = self.settings.max_question_chars
-        if len(question) > limit:  # the one door of the UI, the API and the CLI
-            raise InputError(
-                f"the question is {len(question):,} characters long; the limit is {limit:,} (RAG_MAX_QUESTION_CHARS)"
-            )
+        check_question(question, self.settings)  # the one door of the UI, the API, MCP and the CLI
+        check_history(history, self.settings)
         self._check_model()
         answerer = self.answerer(backend, model)
         started = time.perf_counter()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _default_data_dir() -> Path:
@@ -104,7 +104,10 @@ class Settings(BaseSettings):
     )
     max_answer_tokens: int = Field(default=300, ge=16, description="Longest answer the LLM may write.")
     max_question_chars: int = Field(
-        default=2000, ge=10, description="Longest question accepted (UI, API and CLI alike), in characters."
+        default=2000,
+        ge=10,
+        description="Longest question or search query accepted (every door alike; also each earlier question in a "
+        "chat history and a condensed follow-up), in characters.",
     )
     answer_k: int = Field(default=5, ge=1, description="Papers retrieved and offered to the answerer.")
     abstain_threshold: float = Field(
@@ -148,6 +151,17 @@ class Settings(BaseSettings):
         ge=0,
         description="Extractive answers: score bonus for a sentence holding the asked kind of fact (a quantity of "
         "what a number question measures, a name for a which-question).",
+    )
+    max_history_turns: int = Field(
+        default=20,
+        ge=0,
+        description="Most earlier turns a chat history may hold (UI, API, Python); the UI sends its latest ones.",
+    )
+    max_turn_chars: int = Field(
+        default=8000,
+        ge=10,
+        description="Longest earlier answer a chat history may hold, in characters (earlier questions: "
+        "max_question_chars).",
     )
 
     # --- evaluation --------------------------------------------------------------------------
@@ -198,6 +212,15 @@ class Settings(BaseSettings):
         description='Keyword arguments for llm_class, as JSON (e.g. {"model": "llama3.2"}); keep keys in the '
         "provider's own environment variables.",
     )
+    api_max_body_kb: int = Field(
+        default=1024, ge=1, description="Largest POST /ask request body, in KB (a bigger one gets 413 unread)."
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names the REST API and the web UI answer to besides loopback names and the --host they "
+        "bind to, comma-separated (e.g. papers.example.org,192.168.1.5); other Host headers get 400 (DNS "
+        "rebinding).",
+    )
 
     # --- retrieval (defaults tuned on SciFact train; see README) ---------------------------
     top_k: int = Field(default=10, ge=1, description="Papers returned by search.")
@@ -218,6 +241,12 @@ class Settings(BaseSettings):
     bm25_k1: float = Field(default=0.9, gt=0, description="BM25 term-frequency saturation.")
     bm25_b: float = Field(default=0.4, ge=0, le=1, description="BM25 length normalisation.")
     bm25_title_weight: int = Field(default=2, ge=0, description="How many times the title counts in BM25 text.")
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        """RAG_ALLOWED_HOSTS as comma-separated names (a list passes as it is)."""
+        return [h.strip() for h in value.split(",") if h.strip()] if isinstance(value, str) else value
 
     @property
     def chroma_dir(self) -> Path:

@@ -2,17 +2,25 @@
 tools (desktop assistants, IDEs) can search the papers and get cited answers.
 
 Tools: `search_papers` (paper records, best first) and `ask_papers` (a checked answer with numbered citations).
-Paper text is returned as data for the agent to quote, never as instructions. stdout carries the protocol, so
+Paper text is returned as data for the agent to quote, never as instructions: paper records are raw data, and the
+fields meant to be shown as Markdown (an answer's text, references, notice) are made inert by `escape_markdown`.
+Arguments are capped by the assistant (RAG_MAX_QUESTION_CHARS; k is clamped). stdout carries the protocol, so
 nothing here prints; logs go to stderr.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field, ValidationError
 
 from rag.assistant import Assistant
 from rag.errors import RagError
+from rag.references import escape_cited, escape_markdown
 from rag.types import Answer, Hit, Paper
+
+if TYPE_CHECKING:
+    from mcp.shared.message import SessionMessage
 
 INSTRUCTIONS = (
     "Search and question-answering over an index of research-paper abstracts. Use search_papers to find "
@@ -78,26 +86,26 @@ class CitationRecord(BaseModel):
 class CitedAnswer(BaseModel):
     """A checked answer: text with [n] markers and the papers they cite."""
 
-    text: str
+    text: str = Field(description="The answer with [n] markers, as Markdown (text from papers made inert).")
     citations: list[CitationRecord]
     status: str = Field(description="answered | partial (the papers do not state the asked fact) | abstained.")
-    missing: str | None = Field(description="What the papers do not state, for a partial answer.")
+    missing: str | None = Field(description="What the papers do not state, for a partial answer (Markdown).")
     abstained: bool = Field(description="True when the papers do not answer the question.")
-    notice: str | None = Field(description="A one-line notice, e.g. the LLM was unreachable.")
-    references: str = Field(description="The numbered references as Markdown lines.")
+    notice: str | None = Field(description="A one-line notice, e.g. the LLM was unreachable (Markdown).")
+    references: str = Field(description="The numbered references as Markdown lines (titles made inert).")
 
     @classmethod
     def of(cls, answer: Answer) -> CitedAnswer:
         """The agent's view of an `Answer`."""
         return cls(
-            text=answer.text,
+            text=escape_cited(answer.text),
             citations=[
                 CitationRecord(number=c.number, paper=PaperRecord.of(c.paper), quote=c.quote) for c in answer.citations
             ],
             status=answer.status,
-            missing=answer.missing,
+            missing=escape_markdown(answer.missing) if answer.missing else None,
             abstained=answer.abstained,
-            notice=answer.notice,
+            notice=escape_markdown(answer.notice) if answer.notice else None,
             references=answer.references_markdown(),
         )
 
@@ -137,6 +145,52 @@ def build_server(assistant: Assistant):  # -> mcp.server.MCPServer (imported laz
     return server
 
 
+def invalid_request_reply(item: SessionMessage | Exception) -> Any:  # -> mcp_types.JSONRPCError | None
+    """The JSON-RPC "Invalid Request" error for a message that has an id but is neither a request (no string
+    `method`) nor a response; None for anything else. The SDK drops such a message without a word, and a client
+    waiting on that id would wait forever."""
+    from mcp_types import INVALID_REQUEST, ErrorData, JSONRPCError
+
+    if not isinstance(item, ValidationError):
+        return None
+    message = next((e["input"] for e in item.errors() if isinstance(e.get("input"), dict)), None)
+    if message is None or "result" in message or "error" in message:
+        return None
+    ident = message.get("id")
+    if isinstance(ident, bool) or not isinstance(ident, int | str):
+        return None
+    error = ErrorData(code=INVALID_REQUEST, message='invalid request: a message with an id needs a "method" string')
+    return JSONRPCError(jsonrpc="2.0", id=ident, error=error)
+
+
+async def answer_invalid_requests(read_stream: Any, write_stream: Any, forward: Any) -> None:
+    """Pass what the transport reads on to `forward`, answering invalid requests (`invalid_request_reply`) on
+    `write_stream` instead."""
+    from mcp.shared.message import SessionMessage
+
+    async with forward:
+        async for item in read_stream:
+            reply = invalid_request_reply(item)
+            if reply is None:
+                await forward.send(item)
+            else:
+                await write_stream.send(SessionMessage(reply))
+
+
+async def _serve_stdio(server: Any) -> None:
+    import anyio
+    from mcp.server.stdio import stdio_server
+
+    lowlevel = server._lowlevel_server  # what MCPServer.run_stdio_async runs, given our filtered read stream
+    async with stdio_server() as (read_stream, write_stream):
+        forward, filtered = anyio.create_memory_object_stream(0)
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(answer_invalid_requests, read_stream, write_stream, forward)
+            await lowlevel.run(filtered, write_stream, lowlevel.create_initialization_options())
+
+
 def run(assistant: Assistant) -> None:
     """Serve over stdio until the client closes the connection."""
-    build_server(assistant).run("stdio")
+    import anyio
+
+    anyio.run(_serve_stdio, build_server(assistant))

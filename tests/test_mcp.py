@@ -4,7 +4,10 @@ module (over the session's hashed-embedding index of the bundled corpus); tool l
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -116,3 +119,70 @@ def test_tools_clamp_k_and_filter_years_in_process(hash_bundled_dir: Path, k: in
     assert len(clamped.structured_content["results"]) == (1 if k < 1 else 50)
     years = [r["paper"]["year"] for r in dated.structured_content["results"]]
     assert years and all(2020 <= y <= 2021 for y in years)
+
+
+# --- a message with an id but no method --------------------------------------------------------------
+BAD_REQUESTS = ['{"jsonrpc": "2.0", "id": 7}', '{"jsonrpc": "2.0", "id": "a", "params": {}}', '{"id": 3, "method": 5}']
+
+
+def _parse(line: str) -> Any:
+    import mcp_types
+
+    try:
+        return mcp_types.jsonrpc_message_adapter.validate_json(line, by_name=False)
+    except Exception as exc:  # what the stdio transport hands the session for a line it cannot read
+        return exc
+
+
+@pytest.mark.parametrize("line", BAD_REQUESTS)
+def test_a_message_with_an_id_but_no_method_gets_an_invalid_request_error(line: str) -> None:
+    import anyio
+    import mcp_types
+    from mcp.shared.message import SessionMessage
+
+    from rag.mcp import answer_invalid_requests
+
+    async def relay() -> tuple[list[Any], list[Any]]:
+        incoming_send, incoming = anyio.create_memory_object_stream(10)
+        replies_send, replies = anyio.create_memory_object_stream(10)
+        forward, forwarded = anyio.create_memory_object_stream(10)
+        ok = SessionMessage(mcp_types.JSONRPCNotification(jsonrpc="2.0", method="notifications/initialized"))
+        async with incoming_send:
+            for item in (_parse(line), _parse("not json"), ok):
+                await incoming_send.send(item)
+        await answer_invalid_requests(incoming, replies_send, forward)
+        replies_send.close()
+        return [r async for r in replies], [f async for f in forwarded]
+
+    replies, forwarded = anyio.run(relay)
+    assert len(replies) == 1
+    error = replies[0].message
+    assert isinstance(error, mcp_types.JSONRPCError) and error.error.code == mcp_types.INVALID_REQUEST
+    assert error.id == json.loads(line)["id"]
+    assert len(forwarded) == 2 and isinstance(forwarded[0], Exception)  # anything else goes on as before
+
+
+@pytest.mark.slow
+def test_rag_mcp_answers_a_request_without_a_method(index_dir: Path, tmp_path: Path) -> None:
+    """Over the real stdio transport: the client gets an error for its id instead of waiting forever."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "OPENAI_"))}
+    env |= {"RAG_DATA_DIR": str(index_dir), "RAG_EMBED": "hash", "RAG_LLM": "extractive"}
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    lines = [json.dumps(init), '{"jsonrpc": "2.0", "method": "notifications/initialized"}', BAD_REQUESTS[0]]
+    done = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "mcp"],
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    replies = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert [r.get("id") for r in replies] == [1, 7], done.stderr[-2000:]
+    assert replies[1]["error"]["code"] == -32600

@@ -26,6 +26,7 @@ from tests.conftest import free_port, running
 TOKEN = "test-token-0123456789"
 QUESTION = "How much faster is Transformer TTS than Tacotron2?"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+LOCAL = "http://127.0.0.1:8000"  # in-process clients too: the API answers only to its own names (test_hosts.py)
 # hashed bag-of-words cosines are not calibrated like MiniLM's, so the abstention threshold is off for these tests
 HASH_ENV = {"RAG_EMBED": "hash", "RAG_LLM": "extractive", "RAG_ABSTAIN_THRESHOLD": "0"}
 
@@ -305,7 +306,7 @@ class UnreachableEmbedder(HashEmbedder):
 
 def test_a_model_that_is_down_without_fallback_gives_503(index_dir: Path) -> None:
     assistant = Assistant(hash_settings(index_dir), embedder=UnreachableEmbedder())
-    client = TestClient(create_app(assistant), raise_server_exceptions=False)
+    client = TestClient(create_app(assistant), base_url=LOCAL, raise_server_exceptions=False)
     for response in (
         client.get("/search", params={"q": "speech", "mode": "dense"}),
         client.post("/ask", json={"question": QUESTION}),
@@ -328,7 +329,7 @@ def test_a_failure_mid_stream_ends_with_one_error_event() -> None:
 
 
 def test_ingest_is_disabled_without_a_token(index_dir: Path) -> None:
-    client = TestClient(create_app(Assistant(hash_settings(index_dir))))
+    client = TestClient(create_app(Assistant(hash_settings(index_dir))), base_url=LOCAL)
     before = uploads(index_dir)
     assert client.get("/health").status_code == 200  # no token: the API is open (and binds 127.0.0.1)
     response = client.post("/ingest", files={"files": ("a.jsonl", NEW_PAPERS.encode())})

@@ -22,10 +22,10 @@ import pytest
 from fastapi import HTTPException
 
 from rag import Assistant, Settings
-from rag.references import references_markdown, safe_url, to_bibtex, to_markdown
+from rag.references import escape_markdown, references_markdown, safe_url, to_bibtex, to_markdown
 from rag.types import Answer, Citation, Hit, Paper
 from rag.ui.auth import LoginThrottle
-from rag.ui.render import answer_markdown, api_markdown, link_markers, md_text, sources_html
+from rag.ui.render import answer_markdown, api_markdown, link_markers, sources_html
 from rag.ui.uploads import UploadRefused, received_upload, store_upload, uploads_allowed
 from tests.conftest import free_port, running
 
@@ -91,8 +91,8 @@ def test_no_hostile_url_reaches_the_sources_panel_or_the_exports(url: str) -> No
 
 def test_markdown_export_keeps_text_from_papers_as_text() -> None:
     out = to_markdown(hostile_answer())
-    assert not re.search(r"(?<!\\)\]\(|(?<!\\)<(img|script)", out)  # no link syntax or tag left unescaped
-    assert "\\<img src=x onerror=" in out and "[1]" in out  # escaped, still readable; markers kept
+    assert not re.search(r"\]\(|<(img|script)", out)  # no link syntax or tag left unescaped
+    assert "&lt;img src=x onerror=" in out and "[1]" in out  # escaped, still readable; markers kept
 
 
 def test_a_safe_url_is_still_a_link_everywhere() -> None:
@@ -119,8 +119,8 @@ def test_sources_panel_escapes_titles_abstracts_and_quotes() -> None:
     assert panel.count("&lt;img src=x onerror=") >= 3  # title, quote, abstract
 
 
-def test_md_text_keeps_the_text_readable() -> None:
-    assert md_text("a < b & 'c' [d](e)") == "a &lt; b &amp; &#x27;c&#x27; &#91;d&#93;&#40;e&#41;"
+def test_escaped_text_stays_readable() -> None:
+    assert escape_markdown("a < b & 'c' [d](e) *f*") == "a &lt; b &amp; 'c' &#91;d&#93;(e) &#42;f&#42;"
     assert link_markers("x [2] y [10]").count('class="cite"') == 2
 
 
@@ -171,13 +171,13 @@ def test_uploads_with_the_same_name_keep_each_others_papers(tmp_path: Path) -> N
     (inbox_b / "papers.jsonl").write_text("".join(_paper_line(i, "axolotl") for i in range(2)))
     assistant = Assistant(Settings(data_dir=tmp_path / "data", embed="hash"))
     try:
-        first = store_upload(inbox_a / "papers.jsonl", "papers.jsonl", uploads)
+        first, _ = store_upload(inbox_a / "papers.jsonl", "papers.jsonl", uploads)
         assistant.ingest([first], progress=False)
-        second = store_upload(inbox_b / "papers.jsonl", "papers.jsonl", uploads)
+        second, _ = store_upload(inbox_b / "papers.jsonl", "papers.jsonl", uploads)
         assistant.ingest([second], progress=False)
-        again = store_upload(inbox_a / "papers.jsonl", "papers.jsonl", uploads)
+        again, new = store_upload(inbox_a / "papers.jsonl", "papers.jsonl", uploads)
         report = assistant.ingest([again], progress=False)
-        assert first != second and again == first and first.name == second.name == "papers.jsonl"
+        assert first != second and again == first and not new and first.name == second.name == "papers.jsonl"
         assert sorted(p.name for p in uploads.rglob("*") if p.is_file()) == ["papers.jsonl", "papers.jsonl"]
         assert report.papers_removed == 0
         assert assistant.stats().papers == 5

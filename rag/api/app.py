@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, File, HTTPException, Path, Query, Request, UploadFile
@@ -20,11 +22,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import rag
 from rag.api.auth import BearerAuthMiddleware, require_token
+from rag.api.limits import BodyCapMiddleware, body_caps
 from rag.api.schemas import AskRequest, ErrorBody, Health, IngestResponse, StoredFile, parse_years
 from rag.api.uploads import UploadTooLarge, store_upload, upload_suffix
 from rag.assistant import Assistant
 from rag.errors import BackendUnavailableError, IndexBusyError, IndexMismatchError, InputError, RagError
 from rag.types import Answer, Hit, IndexStats, Paper
+from rag.web_guard import WebGuard, allowed_hosts
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +112,22 @@ def _years(value: str | None) -> tuple[int, int] | None:
         raise InputError(str(exc)) from None
 
 
+@dataclass
+class Stored:
+    """An upload kept under the data dir while it is indexed."""
+
+    path: FilePath
+    created: bool  # this request wrote it (the same content was not there already)
+    filename: str
+    size: int
+
+
 def build_router(assistant: Assistant) -> APIRouter:
     """The API's routes over one `Assistant`."""
     settings = assistant.settings
     router = APIRouter(dependencies=[Depends(require_token)], responses=_ERRORS)
     max_upload = settings.api_max_upload_mb * 1_000_000
+    too_large = body_caps(settings)["/ingest"][1]
 
     @router.get("/health", response_model=Health, tags=["index"])
     def health() -> Health:
@@ -148,11 +163,12 @@ def build_router(assistant: Assistant) -> APIRouter:
         response_model=Answer,
         tags=["answers"],
         responses={
+            413: {"model": ErrorBody},
             200: {
                 "description": "The checked Answer as JSON, or with `stream: true` server-sent events: `delta` "
                 '{"text"}..., then `answer` (the Answer as JSON) or `error` {"error", "status"}.',
                 "content": {"text/event-stream": {"schema": {"type": "string"}}},
-            }
+            },
         },
     )
     async def ask(body: AskRequest) -> Any:
@@ -176,34 +192,58 @@ def build_router(assistant: Assistant) -> APIRouter:
         "/ingest",
         response_model=IngestResponse,
         tags=["index"],
-        max_body_size=max_upload,
         responses={403: {"model": ErrorBody}, 413: {"model": ErrorBody}},
     )
     def ingest(
-        files: Annotated[list[UploadFile], File(description="JSONL, JSON, CSV, TSV or TXT files of abstracts.")],
+        files: Annotated[
+            list[UploadFile], File(description="JSONL, JSON, CSV, TSV or TXT files of abstracts, each maybe gzipped.")
+        ],
     ) -> IngestResponse:
-        """Store and index uploaded files (only when the server has RAG_API_TOKEN; stored by content hash)."""
+        """Store and index uploaded files (only when the server has RAG_API_TOKEN; stored by content hash). A file
+        from which no paper could be indexed is not kept; when that is every file, the answer is 400."""
         if settings.api_token is None:
             raise HTTPException(403, "POST /ingest is disabled: start the server with RAG_API_TOKEN set")
         suffixes = [upload_suffix(f.filename) for f in files]  # refuse a bad type before storing anything
         folder, stored = settings.data_dir / "uploads", []
-        for upload, suffix in zip(files, suffixes, strict=True):
-            try:
-                path, size = store_upload(upload.file, suffix, folder, max_bytes=max_upload)
-            except UploadTooLarge:
-                raise HTTPException(413, f"uploads are limited to {settings.api_max_upload_mb} MB") from None
-            except InputError as exc:
-                raise InputError(exc.message, path=upload.filename or "upload") from None
-            rel = path.relative_to(settings.data_dir).as_posix()
-            stored.append((path, StoredFile(filename=upload.filename or "", stored_as=rel, bytes=size)))
-        report = assistant.ingest([p for p, _ in stored], progress=False)
-        return IngestResponse(files=[s for _, s in stored], report=report)
+        try:
+            for upload, suffix in zip(files, suffixes, strict=True):
+                try:
+                    path, size, created = store_upload(upload.file, suffix, folder, max_bytes=max_upload)
+                except UploadTooLarge:
+                    raise HTTPException(413, too_large) from None
+                except InputError as exc:
+                    raise InputError(exc.message, path=upload.filename or "upload") from None
+                stored.append(Stored(path.resolve(), created, upload.filename or "upload", size))
+            report = assistant.ingest([s.path for s in stored], progress=False)
+        finally:  # also when storing or indexing failed: what this request added and nothing uses goes again
+            papers = {s.path: len(assistant.manifest.papers_of(str(s.path))) for s in stored}
+            for s in stored:
+                if s.created and not papers[s.path]:
+                    s.path.unlink(missing_ok=True)
+        names = {str(s.path): s.filename for s in stored}  # errors name the client's file, not the server's path
+        report.errors = [e.model_copy(update={"path": names.get(e.path, e.path)}) for e in report.errors]
+        results = [
+            StoredFile(
+                filename=s.filename,
+                stored_as=s.path.relative_to(settings.data_dir.resolve()).as_posix() if papers[s.path] else None,
+                bytes=s.size,
+                papers=papers[s.path],
+            )
+            for s in stored
+        ]
+        if not any(papers.values()):
+            first = str(report.errors[0]) if report.errors else "no papers found"
+            more = f" (and {len(report.errors) - 1} more errors)" if len(report.errors) > 1 else ""
+            raise InputError(f"nothing in the upload could be indexed: {first}{more}")
+        return IngestResponse(files=results, report=report)
 
     return router
 
 
-def create_app(assistant: Assistant) -> FastAPI:
-    """The FastAPI app over `assistant` (its settings give the token and the upload cap); docs at /docs."""
+def create_app(assistant: Assistant, *, host: str = "127.0.0.1") -> FastAPI:
+    """The FastAPI app over `assistant` (its settings give the token, the body caps and the extra host names);
+    docs at /docs. It answers only to loopback names, `host` (the address it is served on) and RAG_ALLOWED_HOSTS,
+    and refuses cross-origin state changes (`rag.web_guard`)."""
     app = FastAPI(
         title="rag-abstracts",
         version=rag.__version__,
@@ -217,6 +257,9 @@ def create_app(assistant: Assistant) -> FastAPI:
     app.include_router(build_router(assistant))
     if app.state.api_token:
         app.add_middleware(BearerAuthMiddleware, token=app.state.api_token, open_prefixes=(*DOCS_PATHS, UI_PATH))
+    app.add_middleware(BodyCapMiddleware, caps=body_caps(assistant.settings))  # /ask, /ingest: 413 unparsed
+    hosts = allowed_hosts(host, assistant.settings.allowed_hosts)
+    app.add_middleware(WebGuard, hosts=hosts)  # added last, so it runs first: before the token, before a body
 
     @app.get("/", include_in_schema=False)
     def root() -> Response:

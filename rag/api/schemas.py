@@ -69,11 +69,16 @@ class Health(BaseModel):
 
 
 class StoredFile(BaseModel):
-    """One uploaded file: the name the client gave and where the server keeps it (named by content hash)."""
+    """One uploaded file: the name the client gave, where the server keeps it (named by content hash) and how many
+    indexed papers were read from it."""
 
     filename: str
-    stored_as: str = Field(description="Path relative to the data dir: uploads/<sha256>.<type>.")
+    stored_as: str | None = Field(
+        description="Path relative to the data dir: uploads/<sha256>.<type> (e.g. .jsonl.gz); null when no paper "
+        "could be indexed from the file, which is then not kept (see report.errors)."
+    )
     bytes: int
+    papers: int = Field(description="Indexed papers read from this file (added, updated, unchanged or merged).")
 
 
 class IngestResponse(BaseModel):

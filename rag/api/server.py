@@ -13,7 +13,7 @@ def server_app(assistant: Assistant, *, ui: bool = False, host: str = "127.0.0.1
     """The API app, and with `ui` the gradio chat app mounted at /ui, under the same rules as `rag chat`: its
     login (RAG_UI_AUTH, throttled) and its upload policy (RAG_UI_UPLOADS: off on an open address without a
     login). With RAG_API_TOKEN set the UI must have a login too: a browser cannot send the bearer token."""
-    app = create_app(assistant)
+    app = create_app(assistant, host=host)  # its host guard covers the UI mounted below too
     if not ui:
         return app
     s = assistant.settings

@@ -5,28 +5,32 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from rag.assistant import Assistant
 from rag.corpus.load import SUPPORTED, bundled_corpus_dir
 from rag.errors import RagError
-from rag.references import to_bibtex, to_markdown
+from rag.references import escape_markdown, to_bibtex, to_markdown
 from rag.types import Answer
 from rag.ui.auth import LoginThrottle
-from rag.ui.render import answer_markdown, api_markdown, hits_table, md_text, sources_html
+from rag.ui.render import HITS_HEADERS, HITS_TYPES, answer_markdown, api_markdown, hits_table, sources_html
 from rag.ui.uploads import (
     UploadRefused,
     UploadsMode,
     check_upload,
+    discard_upload,
     received_upload,
     store_upload,
     upload_label,
     uploads_allowed,
 )
+from rag.web_guard import WebGuard, allowed_hosts
 
 log = logging.getLogger(__name__)
 
@@ -91,13 +95,13 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
         if not message.strip():
             yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
             return
-        chat = [*chat, {"role": "user", "content": md_text(message)}, {"role": "assistant", "content": "…"}]
+        chat = [*chat, {"role": "user", "content": escape_markdown(message)}, {"role": "assistant", "content": "…"}]
         yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
         partial = ""
         try:
             stream = assistant.stream(
                 message,
-                history=turns,
+                history=recent_turns(turns, settings.max_history_turns),
                 k=int(top_k),
                 year=_year_range(year_from, year_to),
                 backend=None if backend == "auto" else backend,
@@ -106,7 +110,8 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
             for item in stream:
                 if isinstance(item, Answer):
                     chat[-1] = {"role": "assistant", "content": answer_markdown(item)}
-                    turns = [*turns, {"role": "user", "content": message}, {"role": "assistant", "content": item.text}]
+                    reply = item.text[: settings.max_turn_chars]  # the next question's history stays within its caps
+                    turns = [*turns, {"role": "user", "content": message}, {"role": "assistant", "content": reply}]
                     n = len(turns) // 2
                     bib = to_bibtex(item)
                     yield (
@@ -120,10 +125,10 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
                     )
                 else:
                     partial += item
-                    chat[-1] = {"role": "assistant", "content": md_text(partial)}
+                    chat[-1] = {"role": "assistant", "content": escape_markdown(partial)}
                     yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
         except RagError as exc:
-            chat[-1] = {"role": "assistant", "content": f"> ⚠️ {md_text(str(exc))}"}
+            chat[-1] = {"role": "assistant", "content": f"> ⚠️ {escape_markdown(str(exc))}"}
             yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
 
     def clear():
@@ -147,7 +152,7 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
         text = (
             f"**{s.papers}** papers · **{s.chunks}** chunks · **{len(s.sources)}** source files · "
             f"embedding model `{s.embedding_model}` · index {s.index_bytes / 1e6:.1f} MB in `{s.data_dir}`\n\n"
-            + "\n".join(f"- {md_text(upload_label(src, uploads)[0])}" for src in s.sources)
+            + "\n".join(f"- {escape_markdown(upload_label(src, uploads)[0])}" for src in s.sources)
         )
         import pandas as pd
 
@@ -157,19 +162,27 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
     def ingest_files(files: list[str] | None, progress=gr.Progress(track_tqdm=True)) -> str:  # noqa: B008
         if not files:
             return "Choose one or more files first."
-        kept, problems = [], []
+        kept, created, problems = [], [], []
         for f in files:
             name = Path(f).name
             try:
                 path = received_upload(f, upload.GRADIO_CACHE)  # a client names the path: only uploads pass
                 check_upload(path, name, max_upload_mb)
-                kept.append(store_upload(path, name, uploads))
+                stored, new = store_upload(path, name, uploads)
+                kept.append(stored)
+                if new:
+                    created.append(stored)
             except UploadRefused as exc:
                 problems.append(str(exc))
         try:
             report = assistant.ingest(kept, progress=True) if kept else None
         except RagError as exc:  # e.g. another process is updating the index: say so, no traceback
-            return "**Not ingested:** " + md_text(str(exc))
+            return "**Not ingested:** " + escape_markdown(str(exc))
+        finally:  # an upload nothing could be indexed from is not kept
+            for path in created:
+                if not assistant.manifest.papers_of(str(path.resolve())):
+                    discard_upload(path)
+                    problems.append(f"{path.name}: not kept: no paper could be indexed from it")
         lines = (
             []
             if report is None
@@ -180,12 +193,12 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
         )
         # the name only: the server's folders are none of the uploader's business
         errors = (
-            problems + [str(e.model_copy(update={"path": Path(e.path).name})) for e in report.errors]
+            [str(e.model_copy(update={"path": Path(e.path).name})) for e in report.errors] + problems
             if report
             else problems
         )
         if errors:
-            lines.append("**Problems:**\n" + "\n".join(f"- {md_text(e)}" for e in errors))
+            lines.append("**Problems:**\n" + "\n".join(f"- {escape_markdown(e)}" for e in errors))
         return "\n\n".join(lines)
 
     def api_ask(question: str) -> str:
@@ -243,7 +256,8 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
                 source_filter = gr.Dropdown([], multiselect=True, label="Source files")
             search_btn = gr.Button("Search", variant="primary", elem_id="search-btn")
             results = gr.Dataframe(
-                headers=["#", "score", "year", "title", "source", "passage"],
+                headers=HITS_HEADERS,
+                datatype=HITS_TYPES,
                 wrap=True,
                 elem_id="search-results",
                 interactive=False,
@@ -271,6 +285,11 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
         demo.load(library, None, [stats_md, years_plot, source_filter])
         gr.api(api_ask, api_name="ask")
     return demo
+
+
+def recent_turns(turns: list[dict[str, str]], limit: int) -> list[dict[str, str]]:
+    """The latest `limit` turns of a chat (what the answerer is given; RAG_MAX_HISTORY_TURNS)."""
+    return turns[len(turns) - limit :] if limit > 0 else []
 
 
 def warm_up(assistant: Assistant) -> None:
@@ -334,6 +353,14 @@ def prepare(
     return Served(demo, options)
 
 
+def guarded_app_kwargs(host: str, extra_hosts: Sequence[str] = (), *, share: bool = False) -> dict[str, Any]:
+    """gradio's `app_kwargs` that put `WebGuard` before every route of the app it builds (inside gradio's own CORS
+    middleware): Host names `host`, loopback names and `extra_hosts` (plus share links with `share`); no cross-origin
+    state change."""
+    hosts = allowed_hosts(host, extra_hosts, share=share)
+    return {"middleware": [Middleware(WebGuard, hosts=hosts)]}
+
+
 def launch(
     assistant: Assistant,
     *,
@@ -360,4 +387,5 @@ def launch(
         login_lockout_s=login_lockout_s,
     )
     warm_up(assistant)
-    served.demo.launch(server_name=host, server_port=port, share=share, **served.options)
+    guard = guarded_app_kwargs(host, assistant.settings.allowed_hosts, share=share)
+    served.demo.launch(server_name=host, server_port=port, share=share, app_kwargs=guard, **served.options)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import logging
@@ -12,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
-from rag.corpus.load import SUPPORTED
+from rag.corpus.load import READERS, file_type, reader_for
 from rag.errors import RagError
 
 log = logging.getLogger(__name__)
@@ -67,10 +68,13 @@ def received_upload(path: str | Path, upload_root: str | Path) -> Path:
     return real
 
 
+SUPPORTED_TYPES = ", ".join(sorted(READERS)) + " (each also gzipped, e.g. .jsonl.gz)"
+
+
 def check_upload(path: Path, name: str, max_mb: int) -> None:
-    """Refuse unsupported types and files over `max_mb` megabytes."""
-    if Path(name).suffix.lower() not in SUPPORTED:
-        raise UploadRefused(f"{name}: unsupported file type (use {', '.join(sorted(SUPPORTED))})")
+    """Refuse types the loader cannot read (a bare `.gz` included) and files over `max_mb` megabytes."""
+    if reader_for(Path(name)) is None:
+        raise UploadRefused(f"{name}: unsupported file type {file_type(Path(name))} (use {SUPPORTED_TYPES})")
     if path.stat().st_size > max_mb * 1_000_000:
         raise UploadRefused(f"{name}: larger than {max_mb} MB")
 
@@ -84,20 +88,29 @@ def content_key(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def store_upload(path: Path, name: str, uploads: Path) -> Path:
-    """Keep an upload as `uploads/<sha256[:16]>/<name>`; the same content uploaded again is the same file.
+def store_upload(path: Path, name: str, uploads: Path) -> tuple[Path, bool]:
+    """Keep an upload as `uploads/<sha256[:16]>/<name>`; the same content uploaded again is the same file. Returns
+    the path and whether this call wrote it.
 
     Keyed by content, not by name: two different files both called `papers.jsonl` are two
     sources, so ingesting one never drops the other's papers as stale.
     """
     dest = uploads / content_key(path) / Path(name).name
-    if not dest.exists():
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, partial = tempfile.mkstemp(dir=dest.parent, prefix=".", suffix=".part")
-        os.close(fd)
-        shutil.copyfile(path, partial)
-        os.replace(partial, dest)  # never a half-copied file under the final name
-    return dest
+    if dest.exists():
+        return dest, False
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=dest.parent, prefix=".", suffix=".part")
+    os.close(fd)
+    shutil.copyfile(path, partial)
+    os.replace(partial, dest)  # never a half-copied file under the final name
+    return dest, True
+
+
+def discard_upload(path: Path) -> None:
+    """Remove a stored upload nothing was indexed from (and its folder, once empty)."""
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # not empty: the same content under another name, or a partial copy
+        path.parent.rmdir()
 
 
 def upload_label(source: str, uploads: Path) -> tuple[str, str]:

@@ -1,0 +1,49 @@
+"""Caps on the text a client sends (a question, a search query, a chat history): checked before any work is done,
+so an oversized input costs nothing; each refusal is one line naming the setting that sets the cap."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rag.config import Settings
+from rag.errors import InputError
+
+ROLES = ("user", "assistant")
+
+
+def check_length(text: str, limit: int, what: str, setting: str) -> None:
+    """Refuse `text` longer than `limit` characters (`what` names it in the message, `setting` names the cap)."""
+    if len(text) > limit:
+        raise InputError(f"{what} is {len(text):,} characters long; the limit is {limit:,} ({setting})")
+
+
+def check_question(question: str, settings: Settings) -> None:
+    """A question (every door's): at most `max_question_chars`."""
+    check_length(question, settings.max_question_chars, "the question", "RAG_MAX_QUESTION_CHARS")
+
+
+def check_query(query: str, settings: Settings) -> None:
+    """A search query (and the standalone question a follow-up is condensed into): at most `max_question_chars`."""
+    check_length(query, settings.max_question_chars, "the search query", "RAG_MAX_QUESTION_CHARS")
+
+
+def check_history(history: Sequence[Any] | None, settings: Settings) -> None:
+    """A chat history: at most `max_history_turns` turns, each {"role": "user"|"assistant", "content": str}; a user
+    turn is a question (`max_question_chars`), an assistant turn at most `max_turn_chars`."""
+    if not history:
+        return
+    if len(history) > settings.max_history_turns:
+        raise InputError(
+            f"the history has {len(history):,} turns; the limit is {settings.max_history_turns:,} "
+            "(RAG_MAX_HISTORY_TURNS): send only the latest turns"
+        )
+    for i, turn in enumerate(history, 1):
+        role = turn.get("role") if isinstance(turn, Mapping) else None
+        content = turn.get("content") if isinstance(turn, Mapping) else None
+        if role not in ROLES or not isinstance(content, str):
+            raise InputError(f'history turn {i} must be {{"role": "user" or "assistant", "content": "<text>"}}')
+        if role == "user":
+            check_length(content, settings.max_question_chars, f"history turn {i} (user)", "RAG_MAX_QUESTION_CHARS")
+        else:
+            check_length(content, settings.max_turn_chars, f"history turn {i} (assistant)", "RAG_MAX_TURN_CHARS")
