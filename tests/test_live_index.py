@@ -53,7 +53,8 @@ def test_a_reader_sees_papers_another_process_committed(tmp_path: Path) -> None:
     answer = reader.ask("What is reported for zq1x9?")  # (the hash embedder's answer may abstain: not the point)
     assert answer.sources[0].paper.id == "p1-9"
 
-    client = TestClient(create_app(reader), base_url="http://127.0.0.1:8000")  # the REST door over the same long-lived reader
+    # the REST door over the same long-lived reader
+    client = TestClient(create_app(reader), base_url="http://127.0.0.1:8000")
     ingest_elsewhere(data, files[2:])
     hits = client.get("/search", params={"q": "study zq2x3", "k": 3})
     assert hits.status_code == 200 and hits.json()[0]["paper"]["id"] == "p2-3"
@@ -116,7 +117,8 @@ def test_a_failing_local_store_is_one_line_and_a_503(tmp_path: Path, monkeypatch
         == f"the vector store in {a.settings.chroma_dir} failed: Error executing plan: Error finding id"
     )
     assert calls["n"] == 2  # tried once more on a freshly opened store
-    response = TestClient(create_app(a), base_url="http://127.0.0.1:8000").get("/search", params={"q": "study zq0x3", "mode": "dense"})
+    rest = TestClient(create_app(a), base_url="http://127.0.0.1:8000")
+    response = rest.get("/search", params={"q": "study zq0x3", "mode": "dense"})
     assert response.status_code == 503
     assert response.json() == {"error": str(failed.value)}
     a.close()
