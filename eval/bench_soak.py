@@ -306,13 +306,24 @@ def main() -> None:
     stop.set()
     for t in threads:
         t.join(timeout=600)
+    rss = {name: rss_mb(proc.pid) for name, proc in zip(("rest", "ui"), procs, strict=True)}
     for proc in procs:
         proc.terminate()
         proc.wait(timeout=60)
-    write_results(args, log, rounds, time.monotonic() - started)
+    write_results(args, log, rounds, time.monotonic() - started, rss)
 
 
-def write_results(args: argparse.Namespace, log: Log, rounds: list[dict], seconds: float) -> None:
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (Linux), to see that re-opening the store leaks nothing."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def write_results(
+    args: argparse.Namespace, log: Log, rounds: list[dict], seconds: float, rss: dict[str, float]
+) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     by: dict[tuple[str, str], list[tuple[bool, float]]] = {}
     for door, op, ok, secs, _ in log.calls:
@@ -333,6 +344,7 @@ def write_results(args: argparse.Namespace, log: Log, rounds: list[dict], second
         f"- calls from REST, UI and MCP clients: **{len(log.calls):,}**, errors: **{len(errors)}**",
         f"- committed papers not found by the next search: **{len(log.missed)}**",
         f"- soak length {seconds / 60:.1f} min; `rag ingest` per batch median {ingest_p50:.1f} s",
+        f"- resident memory at the end: `rag serve` {rss.get('rest', 0):.0f} MB, `rag chat` {rss.get('ui', 0):.0f} MB",
         "",
         "| door | operation | calls | errors | p50 s | p95 s |",
         "| --- | --- | ---: | ---: | ---: | ---: |",
