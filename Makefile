@@ -1,4 +1,4 @@
-.PHONY: help install test test-fast lint format bench eval
+.PHONY: help install test test-fast lint format bench eval mutants
 PY := .venv/bin/python
 
 help:  ## list the common commands
@@ -18,6 +18,9 @@ lint:  ## ruff lint and format check
 
 format:  ## ruff format and autofix
 	.venv/bin/ruff format rag tests eval && .venv/bin/ruff check --fix rag tests eval
+
+mutants:  ## break auth, upload paths, fusion, citations, sufficiency, ingest on purpose: a test must notice
+	$(PY) eval/mutants.py
 
 bench:  ## ingest benchmark on the bundled corpus
 	$(PY) eval/bench_ingest.py
