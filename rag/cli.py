@@ -177,6 +177,11 @@ def ask(
             out.print(f"  [{c.number}] {p.title}{year_text} — {Path(p.source).name}", markup=False, highlight=False)
 
 
+def _share(value: float, questions: int, kind: str) -> str:
+    """A metric over `questions` questions of one kind, or n/a saying there were none in the sample."""
+    return f"{value:.3f}" if questions else f"n/a (no {kind} question in the sample)"
+
+
 def _final(stream: Iterator[str | Answer]) -> Answer:
     """The checked answer at the end of a stream (the draft deltas are dropped)."""
     answer = None
@@ -226,11 +231,14 @@ def evaluate(
     for name, entry in results.items():
         if "qa" in entry:
             r, a = entry["qa"]["retrieval"], entry["qa"]["answers"]
+            some, none = a.get("answerable", 1), a.get("unanswerable", 1)
             out.print(
                 f"{name}: R@5 {r['recall@5']:.3f}  MRR@10 {r['mrr@10']:.3f}  key facts "
-                f"{a['key_fact_accuracy']:.3f}  cit. P {a['citation_precision']:.3f} R "
-                f"{a['citation_recall']:.3f}  abstain {a['abstention_recall']:.3f}  "
-                f"false refusals {a['false_refusal_rate']:.3f}"
+                f"{_share(a['key_fact_accuracy'], some, 'answerable')}  cit. P "
+                f"{_share(a['citation_precision'], some, 'answerable')} R "
+                f"{_share(a['citation_recall'], some, 'answerable')}  abstain "
+                f"{_share(a['abstention_recall'], none, 'unanswerable')}  "
+                f"false refusals {_share(a['false_refusal_rate'], some, 'answerable')}"
             )
         if "beir" in entry:
             b = entry["beir"]

@@ -102,6 +102,8 @@ def test_cli_eval_with_a_limit(bundled_dir: Path, tmp_path: Path, monkeypatch: p
     assert f"R@5 {metrics['retrieval']['recall@5']:.3f}" in result.output  # the printed figures are the written ones
     assert f"key facts {metrics['answers']['key_fact_accuracy']:.3f}" in result.output
     assert metrics["answers"]["questions"] == 2 and (tmp_path / "cli" / "report.md").exists()
+    assert metrics["answers"]["unanswerable"] == 0  # the first two questions: no abstention figure to give
+    assert "abstain n/a (no unanswerable question in the sample)" in result.output
 
 
 @pytest.mark.slow
