@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from rag.answering import Answerer, resolve_backend
 from rag.config import Settings
 from rag.corpus.load import bundled_corpus_dir
+from rag.corpus.stream import ReadLimits
 from rag.errors import ConfigError, IndexMismatchError, InputError
 from rag.generation.backends import ChatBackend
 from rag.generation.extractive import is_list_question
@@ -149,6 +150,7 @@ class Assistant:
             bm25_k1=self.settings.bm25_k1,
             bm25_b=self.settings.bm25_b,
             bm25_title_weight=self.settings.bm25_title_weight,
+            limits=ReadLimits.from_settings(self.settings),
         )
 
     def reset(self) -> None:

@@ -24,8 +24,9 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from rag.corpus.load import expand_paths, file_digest, read_file
+from rag.corpus.load import DEFAULT_LIMITS, expand_paths, file_digest, read_file
 from rag.corpus.records import RawPaper, arxiv_id, content_hash, normalize
+from rag.corpus.stream import ReadLimits
 from rag.index.bm25 import BM25Index
 from rag.index.chunking import Chunker
 from rag.index.embedders import Embedder
@@ -83,9 +84,11 @@ class Ingestor:
         bm25_b: float = 0.4,
         bm25_title_weight: int = 2,
         batch_papers: int = BATCH_PAPERS,
+        limits: ReadLimits = DEFAULT_LIMITS,
     ) -> None:
         self.manifest = manifest
         self.store = store
+        self.limits = limits
         self.chunker = chunker
         self._embedder = embedder
         self.bm25_dir = bm25_dir
@@ -172,7 +175,7 @@ class Ingestor:
         errors_before = len(run.report.errors)
         seen: set[tuple[str, int]] = set()
         raws: list[RawPaper] = []
-        for item in read_file(path):
+        for item in read_file(path, self.limits):
             if isinstance(item, FileError):
                 log.info("%s", item)
                 run.report.errors.append(item)
