@@ -24,6 +24,7 @@ from rag.index.embedders import Embedder, embedder_name, make_embedder
 from rag.index.ingest import Ingestor
 from rag.index.lock import WriterLock
 from rag.index.manifest import Manifest
+from rag.index.space import DiskSpace
 from rag.index.store import VectorStore
 from rag.retrieval import Mode, RetrievalConfig, Retriever
 from rag.types import Answer, Hit, IndexStats, IngestReport, Paper
@@ -151,6 +152,8 @@ class Assistant:
             bm25_b=self.settings.bm25_b,
             bm25_title_weight=self.settings.bm25_title_weight,
             limits=ReadLimits.from_settings(self.settings),
+            space=DiskSpace(self.settings.data_dir, self.settings.min_free_mb),
+            store_write_timeout=self.settings.store_write_timeout,
         )
 
     def reset(self) -> None:

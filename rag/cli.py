@@ -16,8 +16,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from rag.assistant import Assistant
-from rag.errors import RagError
-from rag.types import Answer
+from rag.config import Settings
+from rag.errors import DiskFullError, RagError
+from rag.index.space import DiskSpace
+from rag.types import Answer, IngestReport
 
 app = typer.Typer(
     help="Question answering over research-paper abstracts.",
@@ -71,7 +73,7 @@ def ingest(
     reindex: Annotated[bool, typer.Option(help="Wipe the index first (after changing the embedding model).")] = False,
 ) -> None:
     """Index abstracts from listing-page dumps, JSONL, CSV or an arXiv metadata snapshot."""
-    report = Assistant().ingest(paths or None, prune=prune, reindex=reindex, progress=sys.stderr.isatty())
+    report = _ingest(paths or None, prune=prune, reindex=reindex)
     for e in report.errors:
         err.print(f"[yellow]skipped[/yellow] {escape(str(e))}", highlight=False)
     for conflict in report.conflicts:
@@ -91,6 +93,20 @@ def ingest(
         out.print(f"not read (unsupported type): {escape(kinds)}")
     if report.errors:
         raise typer.Exit(1)
+
+
+def _ingest(paths: list[Path] | None, *, prune: bool, reindex: bool) -> IngestReport:
+    """`Assistant.ingest`, with a full disk met anywhere on the way (opening the index too) as one line."""
+    settings = Settings()
+    space = DiskSpace(settings.data_dir, settings.min_free_mb)
+    try:
+        return Assistant(settings).ingest(paths, prune=prune, reindex=reindex, progress=sys.stderr.isatty())
+    except DiskFullError:
+        raise
+    except Exception as exc:
+        if space.explains(exc):
+            raise space.full_error() from None
+        raise
 
 
 @app.command()

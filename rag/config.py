@@ -43,6 +43,19 @@ class Settings(BaseSettings):
     write_lock_timeout: float = Field(
         default=60.0, ge=0, description="Seconds a second writer waits for the one updating the index before giving up."
     )
+    min_free_mb: int = Field(
+        default=100,
+        ge=0,
+        description="Free space (MB) the disk holding the data dir must have before each ingest batch; below it the "
+        "ingest stops with a one-line error, nothing indexed lost.",
+    )
+    store_write_timeout: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds one vector-store write of an ingest batch may take; a write still running then stops "
+        "the ingest with a one-line error (and releases the writer lock), leaving the batch for the next run to "
+        "repair.",
+    )
 
     # --- input caps (decompression and parse bombs) ----------------------------------------
     max_records_per_file: int = Field(

@@ -32,3 +32,7 @@ class BackendUnavailableError(RagError):
 
 class IndexBusyError(RagError):
     """Another process (or thread) is writing to the index."""
+
+
+class DiskFullError(RagError):
+    """The disk holding the index is (nearly) full; the ingest stopped with nothing indexed lost."""
