@@ -45,6 +45,13 @@ from rag.types import Chunk, FileError, IngestReport, Paper
 log = logging.getLogger(__name__)
 BATCH_PAPERS = 256
 STORE_WRITE_TIMEOUT = 300.0
+INGEST_STARTED = "ingest_started"
+"""Manifest meta key set when an ingest first starts in a data dir (before it commits anything)."""
+
+
+def ingest_started(manifest: Manifest) -> bool:
+    """Whether any ingest ever started on this manifest (even one that committed nothing)."""
+    return bool(manifest.get_meta(INGEST_STARTED) or manifest.count_papers() or manifest.files() or manifest.journal())
 
 
 def _one_line(exc: BaseException) -> str:
@@ -122,6 +129,8 @@ class Ingestor:
         bar = tqdm(desc="ingest", unit="paper", disable=not progress, leave=False)
         try:
             self.space.check()
+            if self.manifest.get_meta(INGEST_STARTED) is None:
+                self.manifest.set_meta(INGEST_STARTED, time.strftime("%Y-%m-%dT%H:%M:%S"))
             run.report.repaired = self.repair()
             found = expand_paths(paths)
             run.report.errors.extend(found.errors)
