@@ -211,6 +211,14 @@ def test_only_skipped_records_in_a_row_count(tmp_path: Path, kind: str) -> None:
     assert len(cut) == 1 and f" 5 {unit} in a row without a paper" in cut[0], report.errors
 
 
+@pytest.mark.parametrize("name", ["lead.jsonl", "lead.jsonl.gz"])
+def test_blank_lines_before_the_first_record_are_not_an_empty_file(lab: Lab, tmp_path: Path, name: str) -> None:
+    text = "\n" * 10_000 + lines(record(f"lead-{name}"))  # more blank bytes than a read buffer holds
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(text.encode(), mtime=0) if name.endswith(".gz") else text.encode())
+    assert messages(lab, [path], added=1) == []
+
+
 def test_the_record_cap_cuts_a_long_file(tmp_path: Path) -> None:
     path = tmp_path / "long.jsonl"
     path.write_text(lines(*(record(f"rc-{i}") for i in range(80))))
