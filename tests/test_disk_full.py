@@ -28,10 +28,9 @@ from typing import Any
 import pytest
 
 from rag import Assistant, Settings
-from rag.errors import DiskFullError
+from rag.errors import DiskFullError, StoreWriteTimeout
 from rag.index import lock, space
 from rag.index.bm25 import BM25Index
-from rag.index.bounded import StoreWriteTimeout
 from rag.index.lock import WriterLock
 from rag.index.manifest import Manifest
 

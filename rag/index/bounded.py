@@ -16,17 +16,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rag.errors import BackendUnavailableError
+from rag.errors import StoreWriteTimeout
 
 log = logging.getLogger(__name__)
 WRITES = frozenset({"delete", "upsert", "update_metadata", "record_model"})
 _PROGRESS_S = 30.0
 _stuck: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
 _stuck_mu = threading.Lock()
-
-
-class StoreWriteTimeout(BackendUnavailableError):
-    """A vector-store write did not finish in time (or an earlier one still has not)."""
 
 
 class BoundedWrites:

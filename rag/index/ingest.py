@@ -32,9 +32,9 @@ from tqdm.auto import tqdm
 from rag.corpus.load import DEFAULT_LIMITS, expand_paths, file_digest, read_file
 from rag.corpus.records import RawPaper, arxiv_id, content_hash, normalize
 from rag.corpus.stream import ReadLimits
-from rag.errors import DiskFullError
+from rag.errors import DiskFullError, StoreWriteTimeout
 from rag.index.bm25 import BM25Index
-from rag.index.bounded import BoundedWrites, StoreWriteTimeout
+from rag.index.bounded import BoundedWrites
 from rag.index.chunking import Chunker
 from rag.index.embedders import Embedder
 from rag.index.manifest import BM25_DIRTY, FileRecord, Manifest
