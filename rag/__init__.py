@@ -12,10 +12,12 @@ from rag.config import Settings
 from rag.errors import (
     BackendUnavailableError,
     ConfigError,
+    DiskFullError,
     IndexBusyError,
     IndexMismatchError,
     InputError,
     RagError,
+    StoreWriteTimeout,
 )
 from rag.generation.prompts import NO_ANSWER
 from rag.types import Answer, Chunk, Citation, FileError, Hit, IndexStats, IngestReport, Paper, SentenceCheck
@@ -33,6 +35,7 @@ __all__ = [
     "Chunk",
     "Citation",
     "ConfigError",
+    "DiskFullError",
     "FileError",
     "Hit",
     "IndexBusyError",
@@ -44,5 +47,6 @@ __all__ = [
     "RagError",
     "SentenceCheck",
     "Settings",
+    "StoreWriteTimeout",
     "__version__",
 ]

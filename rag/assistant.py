@@ -15,6 +15,7 @@ from rag.answering import Answerer, resolve_backend
 from rag.caps import check_history, check_query, check_question
 from rag.config import Settings
 from rag.corpus.load import bundled_corpus_dir
+from rag.corpus.stream import ReadLimits
 from rag.errors import ConfigError, IndexMismatchError
 from rag.generation.backends import ChatBackend
 from rag.generation.extractive import is_list_question
@@ -24,6 +25,7 @@ from rag.index.embedders import Embedder, embedder_name, make_embedder
 from rag.index.ingest import Ingestor
 from rag.index.lock import WriterLock
 from rag.index.manifest import Manifest
+from rag.index.space import DiskSpace
 from rag.index.store import VectorStore
 from rag.retrieval import Mode, RetrievalConfig, Retriever
 from rag.types import Answer, Hit, IndexStats, IngestReport, Paper
@@ -170,6 +172,9 @@ class Assistant:
             bm25_k1=self.settings.bm25_k1,
             bm25_b=self.settings.bm25_b,
             bm25_title_weight=self.settings.bm25_title_weight,
+            limits=ReadLimits.from_settings(self.settings),
+            space=DiskSpace(self.settings.data_dir, self.settings.min_free_mb),
+            store_write_timeout=self.settings.store_write_timeout,
         )
 
     def reset(self) -> None:

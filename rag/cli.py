@@ -16,8 +16,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from rag.assistant import Assistant
-from rag.errors import RagError
-from rag.types import Answer
+from rag.config import Settings
+from rag.errors import DiskFullError, IndexBusyError, RagError
+from rag.index.ingest import ingest_started
+from rag.index.lock import WriterLock
+from rag.index.space import DiskSpace
+from rag.types import Answer, IngestReport
 
 app = typer.Typer(
     help="Question answering over research-paper abstracts.",
@@ -71,7 +75,7 @@ def ingest(
     reindex: Annotated[bool, typer.Option(help="Wipe the index first (after changing the embedding model).")] = False,
 ) -> None:
     """Index abstracts from listing-page dumps, JSONL, CSV or an arXiv metadata snapshot."""
-    report = Assistant().ingest(paths or None, prune=prune, reindex=reindex, progress=sys.stderr.isatty())
+    report = _ingest(paths or None, prune=prune, reindex=reindex)
     for e in report.errors:
         err.print(f"[yellow]skipped[/yellow] {escape(str(e))}", highlight=False)
     for conflict in report.conflicts:
@@ -91,6 +95,20 @@ def ingest(
         out.print(f"not read (unsupported type): {escape(kinds)}")
     if report.errors:
         raise typer.Exit(1)
+
+
+def _ingest(paths: list[Path] | None, *, prune: bool, reindex: bool) -> IngestReport:
+    """`Assistant.ingest`, with a full disk met anywhere on the way (opening the index too) as one line."""
+    settings = Settings()
+    space = DiskSpace(settings.data_dir, settings.min_free_mb)
+    try:
+        return Assistant(settings).ingest(paths, prune=prune, reindex=reindex, progress=sys.stderr.isatty())
+    except DiskFullError:
+        raise
+    except Exception as exc:
+        if space.explains(exc):
+            raise space.full_error() from None
+        raise
 
 
 @app.command()
@@ -123,10 +141,7 @@ def search(
     """Ranked papers for a query."""
     if mode not in ("hybrid", "dense", "bm25"):
         raise typer.BadParameter("mode must be hybrid, dense or bm25")
-    assistant = Assistant()
-    if assistant.is_empty():
-        err.print("the index is empty: indexing the bundled corpus first")
-        assistant.ingest(progress=sys.stderr.isatty())
+    assistant = _ready_assistant()
     hits = assistant.search(query, k, mode=mode, year=parse_years(year), sources=source)  # type: ignore[arg-type]
     if as_json:
         print(json.dumps([h.model_dump(mode="json") for h in hits], indent=2))
@@ -155,10 +170,7 @@ def ask(
 ) -> None:
     """Answer a question with numbered citations, then the references. In a terminal the draft streams in and is
     replaced by the checked answer; piped, only the checked answer is printed."""
-    assistant = Assistant()
-    if assistant.is_empty():
-        err.print("the index is empty: indexing the bundled corpus first")
-        assistant.ingest(progress=sys.stderr.isatty())
+    assistant = _ready_assistant()
     stream = assistant.stream(question, k=k, year=parse_years(year), sources=source, backend=backend)
     answer = _show_draft(stream) if out.is_terminal and not as_json else _final(stream)
     if as_json:
@@ -253,12 +265,8 @@ def chat(
     port: Annotated[int, typer.Option(help="Port.")] = 7860,
     share: Annotated[bool, typer.Option(help="Also open a public gradio share link.")] = False,
 ) -> None:
-    """Start the chat web UI (indexing the bundled corpus first when the index is empty)."""
-    assistant = Assistant()
-    if assistant.is_empty():
-        err.print("the index is empty: indexing the bundled corpus first")
-        report = assistant.ingest(progress=True)
-        err.print(f"indexed {report.papers_added} papers in {report.seconds:.0f} s")
+    """Start the chat web UI (indexing the bundled corpus first into a new, empty data dir)."""
+    assistant = _ready_assistant(serving=True)
     from rag.ui.app import launch
 
     s = assistant.settings
@@ -278,13 +286,34 @@ def chat(
     )
 
 
-def _ready_assistant() -> Assistant:
-    """The assistant, with the bundled corpus indexed first when the index is empty (messages on stderr)."""
-    assistant = Assistant()
-    if assistant.is_empty():
-        err.print("the index is empty: indexing the bundled corpus first")
-        report = assistant.ingest(progress=sys.stderr.isatty())
-        err.print(f"indexed {report.papers_added} papers in {report.seconds:.0f} s")
+def _ready_assistant(*, serving: bool = False) -> Assistant:
+    """The assistant, with the bundled corpus indexed first into a data dir where no ingest ever started.
+
+    While another process builds the index, a one-shot command (search, ask) says so in one line and stops, and a
+    server (`serving`) starts on what that process has committed so far; an index the user's own ingest left empty
+    stays theirs. The bundled ingest never waits for the writer lock: a writer that started in between wins.
+    """
+    settings = Settings()
+    assistant = Assistant(settings)
+    if not assistant.is_empty():
+        return assistant
+    data_dir = settings.data_dir
+    if (writer := WriterLock(data_dir).writer()) is not None:
+        busy = f"the index in {data_dir} is being built by process {writer}"
+        if not serving:
+            raise IndexBusyError(f"{busy}; try again when it finishes")
+        err.print(f"{busy}: answering from what it has committed so far")
+        return assistant
+    if ingest_started(assistant.manifest):
+        err.print(f"the index in {data_dir} is empty: add papers with `rag ingest PATH`")
+        return assistant
+    err.print("the index is empty: indexing the bundled corpus first")
+    builder = Assistant(settings, write_lock_timeout=0)
+    try:
+        report = builder.ingest(progress=sys.stderr.isatty())
+    finally:
+        builder.close()
+    err.print(f"indexed {report.papers_added} papers in {report.seconds:.0f} s")
     return assistant
 
 

@@ -43,6 +43,43 @@ class Settings(BaseSettings):
     write_lock_timeout: float = Field(
         default=60.0, ge=0, description="Seconds a second writer waits for the one updating the index before giving up."
     )
+    min_free_mb: int = Field(
+        default=100,
+        ge=0,
+        description="Free space (MB) the disk holding the data dir must have before each ingest batch; below it the "
+        "ingest stops with a one-line error, nothing indexed lost.",
+    )
+    store_write_timeout: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds one vector-store write of an ingest batch may take; a write still running then stops "
+        "the ingest with a one-line error (and releases the writer lock), leaving the batch for the next run to "
+        "repair.",
+    )
+
+    # --- input caps (decompression and parse bombs) ----------------------------------------
+    max_records_per_file: int = Field(
+        default=5_000_000,
+        ge=1,
+        description="Lines (JSONL, CSV, text) or items (a JSON list) read per file, blank and unreadable ones "
+        "included; the rest of the file is cut with an error. A .json document may hold twice as many objects "
+        "and lists in all.",
+    )
+    max_skipped_in_a_row: int = Field(
+        default=100_000,
+        ge=1,
+        description="Lines, rows or items in a row that hold no paper (blank, unreadable, no abstract) before the "
+        "rest of a file is cut with an error.",
+    )
+    max_inflated_mb: int = Field(
+        default=8192, ge=1, description="Most MB a compressed (.gz) file may inflate to; a larger one is refused."
+    )
+    max_inflation_ratio: float = Field(
+        default=100.0,
+        gt=1,
+        description="Past its first MB, a .gz file inflating to more than this many times its size is refused as "
+        "a decompression bomb.",
+    )
 
     # --- embedding -----------------------------------------------------------------------
     embed: Literal["local", "openai", "hash"] = Field(

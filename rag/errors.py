@@ -32,3 +32,11 @@ class BackendUnavailableError(RagError):
 
 class IndexBusyError(RagError):
     """Another process (or thread) is writing to the index."""
+
+
+class DiskFullError(RagError):
+    """The disk holding the index is (nearly) full; the ingest stopped with nothing indexed lost."""
+
+
+class StoreWriteTimeout(BackendUnavailableError):
+    """A vector-store write of an ingest did not finish in time (or an earlier one still has not)."""

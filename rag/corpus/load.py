@@ -20,6 +20,7 @@ from rag.corpus.listing_pages import looks_like_listing, parse_listing_lines
 from rag.corpus.records import RawPaper
 from rag.corpus.stream import (
     DAMAGED,
+    REST_NOT_READ,
     ReadLimits,
     check_regular,
     damage_message,
@@ -177,11 +178,17 @@ def _read_text(
 ) -> Iterator[RawPaper | FileError]:
     """A listing-page dump: its lines are held (up to the whole-file cap) because the shape is detected on all of them.
 
-    An unreadable line is reported and kept as None, so line numbers and block boundaries stay right.
+    An unreadable line is reported and kept as None, so line numbers and block boundaries stay right;
+    `limits.max_skipped_in_a_row` blank or unreadable lines in a row end the file.
     """
     kept: list[str | None] = []
-    total = unreadable = 0
+    total = unreadable = barren = 0
     for item in lines:
+        if barren >= limits.max_skipped_in_a_row:
+            unreadable += 1
+            yield limits.skipped_cut(source, item.line if isinstance(item, FileError) else item[0])
+            break
+        barren += 1
         if isinstance(item, tuple) and (problem := line_problem(item[1])):
             item = FileError(path=source, line=item[0], message=problem)
         if isinstance(item, FileError):
@@ -189,6 +196,8 @@ def _read_text(
             kept.append(None)
             yield item
             continue
+        if not item[1].isspace():
+            barren = 0
         total += len(item[1])
         if total > limits.max_whole_file_chars:
             unreadable += 1
@@ -220,7 +229,7 @@ def _capped(paper: RawPaper, limits: ReadLimits) -> RawPaper | FileError:
 
 def _dispatch(path: Path, kind: str, compressed: bool, limits: ReadLimits) -> Iterator[RawPaper | FileError]:
     source = str(path)
-    with open_binary(path, compressed=compressed) as stream:
+    with open_binary(path, compressed=compressed, limits=limits) as stream:
         try:
             head = peek(stream, HEAD_BYTES)
         except DAMAGED as exc:
@@ -234,13 +243,13 @@ def _dispatch(path: Path, kind: str, compressed: bool, limits: ReadLimits) -> It
             return
         text = text_stream(stream, head)
         if kind == "json":
-            yield from read_json_document(read_whole(text, source, limits), source)
+            yield from read_json_document(read_whole(text, source, limits), source, limits)
             return
         lines = numbered_lines(text, source, limits)
         if kind == "jsonl":
-            yield from read_jsonl(lines, source)
+            yield from read_jsonl(lines, source, limits)
         elif kind in ("csv", "tsv"):
-            yield from read_csv(lines, source, tsv=kind == "tsv", field_limit=limits.max_line_chars)
+            yield from read_csv(lines, source, tsv=kind == "tsv", field_limit=limits.max_line_chars, limits=limits)
         else:
             yield from _read_text(lines, source, limits)
 
@@ -249,15 +258,15 @@ def read_file(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[RawPa
     """Yield the papers of one file, and an error for each part that could not be read.
 
     Never raises for bad input: a missing, special, binary, damaged or hostile file becomes
-    errors (at most `limits.max_errors_per_file` listed, then one that counts the rest), and
-    the good records of the same file are still yielded.
+    errors (at most `limits.max_errors_per_file` listed, then one that counts the rest; the error
+    that ends a file is always listed), and the good records of the same file are still yielded.
     """
     source = str(path)
     found = reader_for(path)
     if found is None:
         yield FileError(path=source, message=f"unsupported file type {file_type(path)}")
         return
-    errors = papers = 0
+    errors = papers = listed = 0
     try:
         for item in _dispatch(path, *found, limits):
             if isinstance(item, RawPaper):
@@ -267,20 +276,20 @@ def read_file(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[RawPa
                 yield item
                 continue
             errors += 1
-            if errors <= limits.max_errors_per_file:
+            if errors <= limits.max_errors_per_file or item.message.endswith(REST_NOT_READ):
+                listed += 1
                 yield item
     except InputError as exc:
-        errors += 1
+        errors, listed = errors + 1, listed + 1
         yield FileError(path=source, line=exc.line, message=exc.message)
     except (OSError, EOFError) as exc:
-        errors += 1
+        errors, listed = errors + 1, listed + 1
         yield FileError(path=source, message=f"cannot read: {getattr(exc, 'strerror', None) or exc}")
     except Exception as exc:  # a reader bug must cost one file, not the whole ingest
         log.debug("unexpected failure reading %s", source, exc_info=True)
-        errors += 1
+        errors, listed = errors + 1, listed + 1
         yield FileError(path=source, message=f"could not be read ({exc.__class__.__name__}: {exc})")
-    if errors > limits.max_errors_per_file:
-        hidden = errors - limits.max_errors_per_file
-        yield FileError(path=source, message=f"{hidden:,} more errors not listed")
+    if errors > listed:
+        yield FileError(path=source, message=f"{errors - listed:,} more errors not listed")
     elif not errors and not papers:
         yield FileError(path=source, message="no papers found")

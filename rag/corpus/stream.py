@@ -6,6 +6,10 @@ UTF-8 are kept as surrogate escapes for the readers to reject per line (`line_pr
 byte costs one line, not the file. A line longer than `ReadLimits.max_line_chars` is skipped
 without ever being held in memory. Gzip input is decompressed as a stream; damage stops the file
 with an error, keeping what was read before it.
+
+Bombs are bounded: a gzip is refused before any of it is read when it inflates past
+`ReadLimits.max_inflated_bytes` or more than `ReadLimits.max_inflation_ratio` times its packed size,
+and a file is cut after `ReadLimits.max_records` lines (or JSON items), blank ones included.
 """
 
 from __future__ import annotations
@@ -21,15 +25,23 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from rag.errors import InputError
 from rag.types import FileError
+
+if TYPE_CHECKING:
+    from rag.config import Settings
 
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1a\x7f]")
 DAMAGED = (gzip.BadGzipFile, EOFError, zlib.error)
 """What a gzip stream raises on corrupt or truncated data."""
+REST_NOT_READ = "the rest of the file is not read"
+"""How an error that ends a file ends: such an error is always listed, however many came before it."""
+MB = 1 << 20
+BUFFER = 1 << 16
+"""Read buffer: larger than any head a reader peeks at."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,45 @@ class ReadLimits:
     """Largest file read whole (.json documents, .txt listing dumps); JSONL and CSV stream at any size."""
     max_errors_per_file: int = 20
     """Errors listed one by one per file; the rest are counted in one last message."""
+    max_records: int = 5_000_000
+    """Lines (JSONL, CSV, text) or items (a JSON list) read per file, blank and unreadable ones included."""
+    max_skipped_in_a_row: int = 100_000
+    """Lines or items in a row that hold no paper (blank, unreadable, without an abstract) before a file is cut."""
+    max_json_containers: int = 10_000_000
+    """Objects and lists a .json document may hold (it is parsed whole: this bounds memory)."""
+    max_inflated_bytes: int = 8192 * MB
+    """Most bytes a compressed file may inflate to."""
+    max_inflation_ratio: float = 100.0
+    """Past its first MB, a compressed file may inflate to at most this many times the packed bytes read."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ReadLimits:
+        """The caps the settings ask for (RAG_MAX_RECORDS_PER_FILE, RAG_MAX_SKIPPED_IN_A_ROW, RAG_MAX_INFLATED_MB,
+        RAG_MAX_INFLATION_RATIO); a .json document may hold twice as many objects and lists as records."""
+        return cls(
+            max_records=settings.max_records_per_file,
+            max_skipped_in_a_row=settings.max_skipped_in_a_row,
+            max_json_containers=2 * settings.max_records_per_file,
+            max_inflated_bytes=settings.max_inflated_mb * MB,
+            max_inflation_ratio=settings.max_inflation_ratio,
+        )
+
+    def records_cut(self, source: str, line: int | None, unit: str = "lines") -> FileError:
+        """The error that ends a file at the record cap."""
+        return FileError(
+            path=source,
+            line=line or None,
+            message=f"more than {self.max_records:,} {unit} (RAG_MAX_RECORDS_PER_FILE); {REST_NOT_READ}",
+        )
+
+    def skipped_cut(self, source: str, line: int | None, unit: str = "lines") -> FileError:
+        """The error that ends a file after too many records in a row without a paper."""
+        return FileError(
+            path=source,
+            line=line or None,
+            message=f"{self.max_skipped_in_a_row:,} {unit} in a row without a paper (blank, unreadable or no "
+            f"abstract; RAG_MAX_SKIPPED_IN_A_ROW); {REST_NOT_READ}",
+        )
 
 
 def describe_mode(mode: int) -> str:
@@ -74,12 +125,14 @@ def check_regular(path: Path) -> os.stat_result:
 
 
 @contextmanager
-def open_binary(path: Path, *, compressed: bool = False) -> Iterator[BinaryIO]:
+def open_binary(path: Path, *, compressed: bool = False, limits: ReadLimits | None = None) -> Iterator[BinaryIO]:
     """A binary stream over a regular file (decompressed when `compressed`); never blocks on a FIFO.
 
     The file is opened non-blocking and checked with fstat before anything is read, so a FIFO
-    or device that replaced the file after it was listed is refused too.
+    or device that replaced the file after it was listed is refused too. A compressed file is
+    inflated once first: a corrupt one or a bomb (past the byte or ratio cap) is refused whole.
     """
+    limits = limits or ReadLimits()
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
@@ -89,7 +142,7 @@ def open_binary(path: Path, *, compressed: bool = False) -> Iterator[BinaryIO]:
         if not stat.S_ISREG(mode):
             raise InputError(f"{describe_mode(mode)}, not a regular file; refused", path=str(path))
         os.set_blocking(fd, True)
-        raw = os.fdopen(fd, "rb")
+        raw = os.fdopen(fd, "rb", buffering=BUFFER)
     except BaseException:
         os.close(fd)
         raise
@@ -97,22 +150,76 @@ def open_binary(path: Path, *, compressed: bool = False) -> Iterator[BinaryIO]:
         if not compressed:
             yield raw
             return
-        if damage := gzip_damage(raw):
+        if damage := gzip_damage(raw, str(path), limits):
             raise InputError(f"compressed data is corrupt ({damage}); nothing of it is read", path=str(path))
-        with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+        with Inflating(raw, str(path), limits) as inflating, io.BufferedReader(inflating, BUFFER) as unzipped:
             yield unzipped  # type: ignore[misc]
 
 
-def gzip_damage(raw: BinaryIO) -> BaseException | None:
-    """Decompress all of `raw` once, keeping nothing: the error if the data is corrupt, else None.
+class Inflating(io.RawIOBase):
+    """A gzip stream that stops with an InputError when it inflates past the byte cap or the ratio cap."""
+
+    def __init__(self, raw: BinaryIO, source: str, limits: ReadLimits) -> None:
+        self._raw, self._source, self._limits = raw, source, limits
+        self._unzipped = gzip.GzipFile(fileobj=raw, mode="rb")
+        self._damage: BaseException | None = None
+        self.inflated = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        """Fill `buffer` (short only at the end of the data), so a peek sees a whole head; damage is raised
+        after the sound bytes before it were returned."""
+        if self._damage is not None:
+            raise self._damage
+        view = memoryview(buffer).cast("B")
+        filled = 0
+        try:
+            # read1, not read: a read that meets damage loses what it inflated before it
+            while filled < len(view) and (data := self._unzipped.read1(len(view) - filled)):
+                view[filled : filled + len(data)] = data
+                filled += len(data)
+                self.inflated += len(data)
+                self._check()
+        except DAMAGED as exc:
+            if not filled:
+                raise
+            self._damage = exc
+        return filled
+
+    def close(self) -> None:
+        self._unzipped.close()
+        super().close()
+
+    def _check(self) -> None:
+        limits = self._limits
+        if self.inflated > limits.max_inflated_bytes:
+            raise InputError(
+                f"compressed data inflates to more than {limits.max_inflated_bytes / MB:,.0f} MB "
+                "(RAG_MAX_INFLATED_MB); refused, nothing of it is read",
+                path=self._source,
+            )
+        if self.inflated > MB and self.inflated > limits.max_inflation_ratio * max(self._raw.tell(), 1):
+            raise InputError(
+                f"compressed data inflates more than {limits.max_inflation_ratio:g} times its size "
+                "(RAG_MAX_INFLATION_RATIO): a decompression bomb; refused, nothing of it is read",
+                path=self._source,
+            )
+
+
+def gzip_damage(raw: BinaryIO, source: str = "", limits: ReadLimits | None = None) -> BaseException | None:
+    """Inflate all of `raw` once, keeping nothing: the error if the data is corrupt, else None.
 
     Corruption (a bad CRC, invalid deflate data) is often only detected after garbage has been
     decompressed, so no record of a corrupt file can be trusted. A truncated file is not corrupt:
-    everything before the cut is sound and is read (the readers then report the cut).
+    everything before the cut is sound and is read (the readers then report the cut). A bomb
+    raises InputError here, before anything of it is read.
     """
+    block = bytearray(MB)
     try:
-        with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
-            while unzipped.read(1 << 20):
+        with Inflating(raw, source, limits or ReadLimits()) as unzipped:
+            while unzipped.readinto(block):
                 pass
     except EOFError:
         return None
@@ -124,7 +231,8 @@ def gzip_damage(raw: BinaryIO) -> BaseException | None:
 
 
 def peek(stream: BinaryIO, size: int = 8192) -> bytes:
-    """Up to `size` bytes from the start of `stream` without consuming them."""
+    """Up to `size` bytes from the start of `stream` without consuming them (all of them unless the stream is
+    shorter: the streams of `open_binary` buffer more than that)."""
     return stream.peek(size)[:size]  # type: ignore[attr-defined]
 
 
@@ -175,12 +283,16 @@ def damage_message(exc: BaseException) -> str:
 def numbered_lines(text: io.TextIOBase, source: str, limits: ReadLimits) -> Iterator[tuple[int, str] | FileError]:
     """Each line with its 1-based number (newline kept); an overlong line or a read failure as an error.
 
-    A read failure (damaged gzip data, an I/O error) ends the iteration after its error.
+    A read failure (damaged gzip data, an I/O error) ends the iteration after its error, and so
+    does reaching `limits.max_records` lines (blank ones count too).
     """
     limit = limits.max_line_chars
     number = 0
     try:
         while line := text.readline(limit + 2):
+            if number >= limits.max_records:
+                yield limits.records_cut(source, number + 1)
+                return
             number += 1
             content = line.rstrip("\r\n")
             if len(content) <= limit:

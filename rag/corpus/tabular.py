@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from rag.corpus.fields import ALIASES, kind_of, map_columns, object_to_paper, record_to_paper
 from rag.corpus.records import RawPaper, clean_space
-from rag.corpus.stream import line_problem
+from rag.corpus.stream import ReadLimits, line_problem
 from rag.types import FileError
 
 _DELIMITERS = (",", "\t", ";", "|")
+_PAPERS_FIRST = re.compile(r'\{\s*"papers"\s*:\s*\[')
 
 Lines = Iterable[tuple[int, str] | FileError]
 """Numbered lines of a file, with errors for the lines that could not be read."""
@@ -31,9 +33,16 @@ def _loads(text: str) -> Any:
         raise ValueError("JSON nested too deeply") from None
 
 
-def read_jsonl(lines: Lines, source: str) -> Iterator[RawPaper | FileError]:
-    """Stream JSON objects one a line; a broken line is reported and skipped."""
+def read_jsonl(lines: Lines, source: str, limits: ReadLimits | None = None) -> Iterator[RawPaper | FileError]:
+    """Stream JSON objects one a line; a broken line is reported and skipped. After
+    `limits.max_skipped_in_a_row` lines in a row without a paper (blank ones too) the file is cut."""
+    limits = limits or ReadLimits()
+    barren = 0
     for item in lines:
+        if barren >= limits.max_skipped_in_a_row:
+            yield limits.skipped_cut(source, item.line if isinstance(item, FileError) else item[0])
+            return
+        barren += 1
         if isinstance(item, FileError):
             yield item
             continue
@@ -52,7 +61,10 @@ def read_jsonl(lines: Lines, source: str) -> Iterator[RawPaper | FileError]:
         except ValueError as exc:
             yield FileError(path=source, line=number, message=f"{exc}; skipped")
             continue
-        yield object_to_paper(obj, source, number)
+        paper = object_to_paper(obj, source, number)
+        if isinstance(paper, RawPaper):
+            barren = 0
+        yield paper
 
 
 def _line_counter(text: str) -> Any:
@@ -75,13 +87,25 @@ def _skip_space(text: str, pos: int) -> int:
     return pos
 
 
-def _array_items(text: str, start: int, source: str) -> Iterator[RawPaper | FileError]:
-    """The objects of a top-level JSON list, each read on its own so one bad item costs that item."""
+def _array_items(
+    text: str, start: int, source: str, limits: ReadLimits, *, inside: bool = False
+) -> Iterator[RawPaper | FileError]:
+    """The objects of a JSON list (top-level, or `inside` an object), each read on its own so one bad item costs
+    that item; the list is cut after `limits.max_records` items."""
     decoder = json.JSONDecoder()
     line_at = _line_counter(text)
     pos = _skip_space(text, start + 1)
+    items = barren = 0
     while pos < len(text) and text[pos] != "]":
         line = line_at(pos)
+        if items >= limits.max_records:
+            yield limits.records_cut(source, line, "items")
+            return
+        if barren >= limits.max_skipped_in_a_row:
+            yield limits.skipped_cut(source, line, "items")
+            return
+        items += 1
+        barren += 1
         try:
             obj, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
@@ -93,7 +117,10 @@ def _array_items(text: str, start: int, source: str) -> Iterator[RawPaper | File
             yield FileError(path=source, line=line, message=msg)
             return
         problem = line_problem(text[pos:end])
-        yield FileError(path=source, line=line, message=problem) if problem else object_to_paper(obj, source, line)
+        paper = FileError(path=source, line=line, message=problem) if problem else object_to_paper(obj, source, line)
+        if isinstance(paper, RawPaper):
+            barren = 0
+        yield paper
         pos = _skip_space(text, end)
         if pos < len(text) and text[pos] == ",":
             pos = _skip_space(text, pos + 1)
@@ -103,32 +130,69 @@ def _array_items(text: str, start: int, source: str) -> Iterator[RawPaper | File
             return
     if pos >= len(text):
         yield FileError(path=source, line=line_at(len(text)), message="broken JSON: the list is never closed")
-    elif text[pos + 1 :].strip():
+    elif not inside and text[pos + 1 :].strip():
         yield FileError(path=source, line=line_at(pos + 1), message="extra data after the list; ignored")
 
 
-def read_json_document(text: str, source: str) -> Iterator[RawPaper | FileError]:
-    """A .json file: a list of objects, {"papers": [...]}, one paper object, or one object a line."""
+def _lines_of(text: str, source: str, limits: ReadLimits) -> Iterator[tuple[int, str] | FileError]:
+    """The numbered lines of a text held whole, cut after `limits.max_records` lines."""
+    pos = number = 0
+    while pos < len(text):
+        if number >= limits.max_records:
+            yield limits.records_cut(source, number + 1)
+            return
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end + 1
+        number += 1
+        yield number, text[pos:end]
+        pos = end
+
+
+def read_json_document(text: str, source: str, limits: ReadLimits | None = None) -> Iterator[RawPaper | FileError]:
+    """A .json file: a list of objects, {"papers": [...]}, one paper object, or one object a line.
+
+    At most `limits.max_records` list items (or lines) are read; the rest is cut with an error.
+    """
+    limits = limits or ReadLimits()
     start = _skip_space(text.lstrip("\ufeff"), 0) + (len(text) - len(text.lstrip("\ufeff")))
     if start >= len(text):
         return
+    if (containers := text.count("{") + text.count("[")) > limits.max_json_containers:
+        yield FileError(
+            path=source,
+            message=f"{containers:,} JSON objects and lists, more than the {limits.max_json_containers:,} a .json "
+            "document may hold (twice RAG_MAX_RECORDS_PER_FILE); refused (JSONL is streamed at any size)",
+        )
+        return
     if text[start] == "[":
-        yield from _array_items(text, start, source)
+        yield from _array_items(text, start, source, limits)
+        return
+    if papers := _PAPERS_FIRST.match(text, start):  # the usual {"papers": [...]}: streamed like a list
+        yield from _array_items(text, papers.end() - 1, source, limits, inside=True)
         return
     try:
         data = _loads(text)
     except json.JSONDecodeError:
-        yield from read_jsonl(enumerate(text.splitlines(), start=1), source)
+        yield from read_jsonl(_lines_of(text, source, limits), source, limits)
         return
     except ValueError as exc:
         yield FileError(path=source, line=1, message=str(exc))
         return
     if isinstance(data, dict) and isinstance(data.get("papers"), list):
+        barren = 0
         for i, obj in enumerate(data["papers"], start=1):
+            if i > limits.max_records:
+                yield limits.records_cut(source, None, "papers items")
+                return
+            if barren >= limits.max_skipped_in_a_row:
+                yield limits.skipped_cut(source, None, "papers items")
+                return
             item = object_to_paper(obj, source, 0)
             if isinstance(item, FileError):
+                barren += 1
                 yield item.model_copy(update={"message": f"papers item {i}: {item.message}"})
             else:
+                barren = 0
                 yield item
     elif isinstance(data, dict):
         yield object_to_paper(data, source, 1)
@@ -177,14 +241,16 @@ def _stop(error: FileError) -> FileError:
 
 
 def read_csv(
-    lines: Lines, source: str, *, tsv: bool = False, field_limit: int = 1_000_000
+    lines: Lines, source: str, *, tsv: bool = False, field_limit: int = 1_000_000, limits: ReadLimits | None = None
 ) -> Iterator[RawPaper | FileError]:
     """A CSV/TSV file with a header row, parsed as standard CSV (``""`` escapes, quoted newlines).
 
     The delimiter is the file type's (comma, or tab for .tsv) unless the header only names an
     abstract column when split on another one (``;`` or ``|``). Quoting is always the standard
-    one: a dialect sniffer can switch off ``""`` escaping and turn one paper into two.
+    one: a dialect sniffer can switch off ``""`` escaping and turn one paper into two. After
+    `limits.max_skipped_in_a_row` rows in a row without a paper (blank ones too) the file is cut.
     """
+    limits = limits or ReadLimits()
     feed = _Feed(iter(lines))
     texts = iter(feed)
     header_line = next(texts, None)
@@ -212,9 +278,13 @@ def read_csv(
             + f"; found: {_shorten(', '.join(map(clean_space, header)))})",
         )
         return
-    rows = 0
+    rows = barren = 0
     while True:
         line = feed.number + 1
+        if barren >= limits.max_skipped_in_a_row:
+            yield limits.skipped_cut(source, line, "rows")
+            return
+        barren += 1
         try:
             fields = next(reader)
         except StopIteration:
@@ -233,7 +303,10 @@ def read_csv(
         if problem := next((p for p in map(line_problem, fields) if p), None):
             yield FileError(path=source, line=line, message=problem.replace("skipped", "record skipped"))
             continue
-        yield record_to_paper(dict(zip(header, fields, strict=False)), columns, source, line)
+        paper = record_to_paper(dict(zip(header, fields, strict=False)), columns, source, line)
+        if isinstance(paper, RawPaper):
+            barren = 0
+        yield paper
     if feed.error is not None:
         yield _stop(feed.error)
     elif rows == 0:

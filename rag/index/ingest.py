@@ -11,6 +11,11 @@ clears the journal. A batch that fails is rolled back and its store writes undon
 a process killed mid-batch leaves the journal for the next ingest to repair. Progress inside a
 big file is durable per batch: a re-run matches the papers already written and embeds only the
 rest. The BM25 index is rebuilt whenever the manifest's "lexical index dirty" mark is set.
+
+A full disk stops the ingest with one `DiskFullError` line: free space is checked before each
+batch, and a write that fails for want of space is rolled back like any failed batch (what the
+store could not undo stays in the journal for the next run). Each vector-store write is bounded
+in time (`store_write_timeout`), so a store that hangs cannot hold the writer lock forever.
 """
 
 from __future__ import annotations
@@ -24,17 +29,33 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from rag.corpus.load import expand_paths, file_digest, read_file
+from rag.corpus.load import DEFAULT_LIMITS, expand_paths, file_digest, read_file
 from rag.corpus.records import RawPaper, arxiv_id, content_hash, normalize
+from rag.corpus.stream import ReadLimits
+from rag.errors import DiskFullError, StoreWriteTimeout
 from rag.index.bm25 import BM25Index
+from rag.index.bounded import BoundedWrites
 from rag.index.chunking import Chunker
 from rag.index.embedders import Embedder
 from rag.index.manifest import BM25_DIRTY, FileRecord, Manifest
+from rag.index.space import DiskSpace
 from rag.index.store import VectorStore
 from rag.types import Chunk, FileError, IngestReport, Paper
 
 log = logging.getLogger(__name__)
 BATCH_PAPERS = 256
+STORE_WRITE_TIMEOUT = 300.0
+INGEST_STARTED = "ingest_started"
+"""Manifest meta key set when an ingest first starts in a data dir (before it commits anything)."""
+
+
+def ingest_started(manifest: Manifest) -> bool:
+    """Whether any ingest ever started on this manifest (even one that committed nothing)."""
+    return bool(manifest.get_meta(INGEST_STARTED) or manifest.count_papers() or manifest.files() or manifest.journal())
+
+
+def _one_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:300]
 
 
 def _key(text: str) -> str:
@@ -83,9 +104,14 @@ class Ingestor:
         bm25_b: float = 0.4,
         bm25_title_weight: int = 2,
         batch_papers: int = BATCH_PAPERS,
+        limits: ReadLimits = DEFAULT_LIMITS,
+        space: DiskSpace | None = None,
+        store_write_timeout: float = STORE_WRITE_TIMEOUT,
     ) -> None:
         self.manifest = manifest
-        self.store = store
+        self.space = space or DiskSpace(bm25_dir.parent, 0)
+        self.store = BoundedWrites(store, store_write_timeout, self.space.data_dir)  # type: ignore[assignment]
+        self.limits = limits
         self.chunker = chunker
         self._embedder = embedder
         self.bm25_dir = bm25_dir
@@ -94,25 +120,39 @@ class Ingestor:
         self.bm25: BM25Index | None = None  # the rebuilt index, when this ingest rebuilt it
 
     def ingest(self, paths: Iterable[str | Path], *, prune: bool = False, progress: bool = True) -> IngestReport:
-        """Ingest files and directories; returns what was added, updated, skipped and wrong."""
+        """Ingest files and directories; returns what was added, updated, skipped and wrong.
+
+        Raises `DiskFullError` (one line, nothing indexed lost) when the disk holding the index fills up.
+        """
         started = time.perf_counter()
         run = _Run(IngestReport())
-        run.report.repaired = self.repair()
-        found = expand_paths(paths)
-        run.report.errors.extend(found.errors)
-        run.report.skipped_unsupported = dict(found.skipped)
-        run.report.files = len(found.files)
         bar = tqdm(desc="ingest", unit="paper", disable=not progress, leave=False)
         try:
+            self.space.check()
+            if self.manifest.get_meta(INGEST_STARTED) is None:
+                self.manifest.set_meta(INGEST_STARTED, time.strftime("%Y-%m-%dT%H:%M:%S"))
+            run.report.repaired = self.repair()
+            found = expand_paths(paths)
+            run.report.errors.extend(found.errors)
+            run.report.skipped_unsupported = dict(found.skipped)
+            run.report.files = len(found.files)
             for path in found.files:
                 bar.set_postfix_str(path.name)
                 self._ingest_file(path, run, bar)
             if prune:
                 self._prune(run)
-        finally:
+        except BaseException as exc:
             bar.close()
-            self._rebuild_if_needed()
-            self.manifest.checkpoint()
+            full = self.space.explains(exc)
+            try:
+                self._finish(rebuild=not full)
+            except Exception:  # the ingest's own failure is the one to report
+                log.debug("finishing a failed ingest failed too", exc_info=True)
+            if full and not isinstance(exc, DiskFullError):
+                raise self.space.full_error() from exc
+            raise
+        bar.close()
+        self._finish(rebuild=True)
         report = run.report
         report.papers_added = len(run.added)
         report.papers_updated = len(run.updated - run.added)
@@ -120,12 +160,24 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
+    def _finish(self, *, rebuild: bool) -> None:
+        """Bring BM25 up to date and tidy the manifest's log; a failure here never hides the ingest's outcome."""
+        if rebuild:
+            self._rebuild_if_needed()
+        try:
+            self.manifest.checkpoint()
+        except Exception as exc:  # the write-ahead log stays; SQLite folds it back later
+            log.debug("manifest checkpoint failed: %s", exc)
+
     def _rebuild_if_needed(self) -> None:
-        if self.manifest.lexical_dirty() or self.manifest.get_meta("bm25_params") != self._bm25_params():
-            try:
+        try:
+            if self.manifest.lexical_dirty() or self.manifest.get_meta("bm25_params") != self._bm25_params():
                 self.rebuild_bm25()
-            except Exception:  # the dirty mark stays: the next ingest or search retries
-                log.exception("rebuilding the BM25 index failed")
+        except Exception as exc:  # the dirty mark stays: the next ingest or search retries
+            log.debug("rebuilding the BM25 index failed", exc_info=True)
+            if self.space.explains(exc):
+                raise self.space.full_error() from exc
+            log.warning("rebuilding the BM25 index failed (%s); the next ingest retries", _one_line(exc))
 
     # --- repair --------------------------------------------------------------------------
     def repair(self) -> int:
@@ -172,7 +224,7 @@ class Ingestor:
         errors_before = len(run.report.errors)
         seen: set[tuple[str, int]] = set()
         raws: list[RawPaper] = []
-        for item in read_file(path):
+        for item in read_file(path, self.limits):
             if isinstance(item, FileError):
                 log.info("%s", item)
                 run.report.errors.append(item)
@@ -356,6 +408,7 @@ class Ingestor:
     def _commit(self, batch: _Batch, chunks: list[Chunk], vectors) -> None:
         if batch.empty():
             return
+        self.space.check()
         reembedded = set(batch.papers)
         new_ids = {c.id for c in chunks}
         stale = [cid for pid in reembedded | batch.removed for cid in self.manifest.chunk_ids_of(pid)]
@@ -389,11 +442,17 @@ class Ingestor:
                     )
                 self.manifest.journal_clear()
         except BaseException:
-            try:
-                self.repair()
-            except Exception:  # left in the journal for the next ingest
-                log.exception("could not undo the failed batch yet")
+            self._undo_failed_batch()
             raise
+
+    def _undo_failed_batch(self) -> None:
+        """Undo a failed batch's store writes now, or leave them in the journal for the next ingest to undo."""
+        try:
+            self.repair()
+        except Exception as exc:
+            log.debug("could not undo the failed batch yet", exc_info=True)
+            if not isinstance(exc, StoreWriteTimeout) and not self.space.explains(exc):
+                log.warning("could not undo the failed batch yet (%s); the next ingest will", _one_line(exc))
 
     # --- BM25 ----------------------------------------------------------------------------
     def rebuild_bm25(self) -> BM25Index:

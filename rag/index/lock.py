@@ -6,6 +6,7 @@ gives up with a one-line error after `timeout` seconds.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -67,16 +68,38 @@ class WriterLock:
                     log.warning("waiting: the index in %s is being updated by process %s", self.data_dir, holder)
                     said = True
                 time.sleep(self.poll)
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
         self._fd = fd
+        try:  # the pid only tells others who holds the lock: a full disk must not stop the writer here
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+        except OSError as exc:
+            log.debug("could not write the pid into %s: %s", self.path, exc)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-        self._local.release()
+        fd, self._fd = self._fd, None
+        try:
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, 0)
+                os.close(fd)  # closing releases the lock
+        finally:
+            self._local.release()
+
+    def writer(self) -> str | None:
+        """Who holds the lock right now (a process id, or 'another process' when it wrote none); None when no
+        one does. Only looks: never waits, never takes the lock from a writer."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return None  # no lock file: no writer ever ran here
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return self.holder() or "another process"
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)

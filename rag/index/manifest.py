@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,13 +120,19 @@ class Manifest:
             self._depth = 1
             try:
                 yield
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            else:
                 self.db.execute("COMMIT")
+            except BaseException:
+                self._rollback()
+                raise
             finally:
                 self._depth = 0
+
+    def _rollback(self) -> None:
+        """End a failed transaction. SQLite may have rolled it back already (a full disk, a failed COMMIT), and a
+        rollback that fails must not hide the error that caused it."""
+        if self.db.in_transaction:
+            with suppress(sqlite3.Error):
+                self.db.execute("ROLLBACK")
 
     def checkpoint(self) -> None:
         """Fold the write-ahead log back into the database file (after an ingest: keeps the disk tidy)."""
