@@ -183,7 +183,7 @@ def test_a_stored_upload_keeps_only_the_file_name_of_what_the_client_called_it(t
     upload.parent.mkdir()
     upload.write_text("{}\n")
     uploads = tmp_path / "data" / "uploads"
-    dest = store_upload(upload, "../../../escaped.jsonl", uploads)
+    dest, _ = store_upload(upload, "../../../escaped.jsonl", uploads)
     assert dest.name == "escaped.jsonl" and dest.resolve().is_relative_to(uploads.resolve())
     assert list(tmp_path.rglob("escaped.jsonl")) == [dest]  # nothing written above the uploads folder
 
