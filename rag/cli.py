@@ -314,7 +314,8 @@ def _ready_assistant(*, serving: bool = False) -> Assistant:
     finally:
         builder.close()
     err.print(f"indexed {report.papers_added} papers in {report.seconds:.0f} s")
-    return assistant
+    assistant.close()
+    return Assistant(settings, embedder=builder.embedder)  # the model the ingest loaded, not a second copy
 
 
 @app.command()
