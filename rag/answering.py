@@ -44,6 +44,11 @@ def resolve_backend(settings: Settings) -> str:
     return "openai" if settings.openai_api_key or settings.openai_base_url else OFFLINE_DEFAULT
 
 
+def offered_models(settings: Settings) -> list[str]:
+    """The chat models a caller may pick: `openai_model` (the default), then `allowed_models`."""
+    return list(dict.fromkeys([settings.openai_model, *settings.allowed_models]))
+
+
 def heuristic_standalone(question: str, history: list[dict[str, str]]) -> str:
     """A follow-up made standalone without an LLM: prefix the last user turn when the question leans on it."""
     previous = next((t["content"] for t in reversed(history) if t.get("role") == "user"), "")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _default_data_dir() -> Path:
@@ -77,6 +77,11 @@ class Settings(BaseSettings):
         description="auto = openai when a key or base URL is set, else the best offline backend.",
     )
     openai_model: str = Field(default="gpt-4.1-mini", description="Chat model for llm=openai.")
+    allowed_models: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Other chat models a UI user or a REST/Python caller may pick (comma-separated), besides "
+        "openai_model; any other model name is refused in one line.",
+    )
     openai_api_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("OPENAI_API_KEY", "RAG_OPENAI_API_KEY"),
@@ -218,6 +223,11 @@ class Settings(BaseSettings):
     bm25_k1: float = Field(default=0.9, gt=0, description="BM25 term-frequency saturation.")
     bm25_b: float = Field(default=0.4, ge=0, le=1, description="BM25 length normalisation.")
     bm25_title_weight: int = Field(default=2, ge=0, description="How many times the title counts in BM25 text.")
+
+    @field_validator("allowed_models", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return [m.strip() for m in value.split(",") if m.strip()] if isinstance(value, str) else value
 
     @property
     def chroma_dir(self) -> Path:

@@ -24,6 +24,7 @@ import itertools
 import logging
 import math
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,10 @@ class Verdict:
     """The rules that fired, for logs and evaluation ("absent-name:UrbanSound8K", "no-quantity", "coverage:0.31")."""
 
 
+MAX_COUNTS = 4096
+"""Words and names whose chunk counts `CorpusTerms` remembers (least recently used dropped first)."""
+
+
 class CorpusTerms:
     """How many indexed chunks contain a word, read from the persisted BM25 index (reloaded when it changes)."""
 
@@ -56,7 +61,8 @@ class CorpusTerms:
         self.bm25_dir = bm25_dir
         self._index = None
         self._stamp: str | None = None
-        self._counts: dict[str, int] = {}
+        self._counts: dict[str, int] = {}  # in order of use, at most MAX_COUNTS
+        self._counts_mu = threading.Lock()
 
     def _load(self):
         from rag.index.bm25 import BM25Index
@@ -79,9 +85,16 @@ class CorpusTerms:
         index = self._load()
         if index is None or not index.ids:
             return None
-        if text not in self._counts:
-            self._counts[text] = int((index.scores(text) > 0).sum())
-        return self._counts[text]
+        counts = self._counts
+        with self._counts_mu:
+            count = counts.pop(text, None)
+        if count is None:
+            count = int((index.scores(text) > 0).sum())
+        with self._counts_mu:  # the words come from questions: keep the most recently used ones only
+            counts[text] = count
+            while len(counts) > MAX_COUNTS:
+                del counts[next(iter(counts))]
+        return count
 
 
 class SufficiencyChecker:

@@ -163,6 +163,7 @@ def build_router(assistant: Assistant) -> APIRouter:
             "year": _years(body.year),
             "sources": body.sources,
             "backend": body.backend,
+            "model": body.model,
         }
         if not body.stream:
             return await run_in_threadpool(assistant.ask, body.question, **kwargs)
