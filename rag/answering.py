@@ -10,6 +10,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from functools import cached_property
 
 from rag.citations import CheckedAnswer, CitationChecker, is_no_answer
@@ -152,9 +153,10 @@ class Answerer:
                 if deadline is None:
                     deadline = time.monotonic() + self.settings.answer_deadline
                 reply = llm.reply(messages, max_tokens=self.settings.max_answer_tokens, deadline=deadline)
-                for delta in reply:
-                    raw += delta
-                    yield delta
+                with closing(iter(reply)) as deltas:  # closed with this generator: the LLM stream stops too
+                    for delta in deltas:
+                        raw += delta
+                        yield delta
                 usage = reply.usage or {  # the server's count for this request, else a labelled estimate
                     "prompt_tokens": sum(count_tokens(m["content"]) for m in messages),
                     "completion_tokens": count_tokens(raw),
