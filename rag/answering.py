@@ -230,7 +230,7 @@ class Answerer:
     def judge(self, question: str, raw: str, checked: CheckedAnswer) -> Verdict:
         """Whether the checked answer states the asked fact (rag.sufficiency); a model that itself says the
         sources do not state it, while citing them, gives a partial answer."""
-        claims = [s.text for s in checked.sentences if s.citations]
+        claims = [claim for s, claim in zip(checked.sentences, checked.claims, strict=True) if s.citations]
         verdict = self.sufficiency.check(analyze(question), claims, [c.paper for c in checked.citations])
         if verdict.status == "answered" and checked.citations and is_no_answer(raw):
             return Verdict("partial", "state what the question asks", ("model-says-not-stated",))

@@ -32,7 +32,7 @@ from typing import Literal
 
 from rag.corpus.records import normalize
 from rag.query import Question, has_time, measured_quantities, name_in, quantities, terms
-from rag.support import STOPWORDS, SentenceEmbeddings
+from rag.support import STOPWORDS, SentenceEmbeddings, restates_question
 from rag.types import Paper
 
 log = logging.getLogger(__name__)
@@ -123,14 +123,17 @@ class SufficiencyChecker:
         """Judge an answer: `sentences` are its claims (without markers), `cited` the papers it cites."""
         if not cited:
             return Verdict("abstained", "answer the question", ("nothing-cited",))
-        source_text = normalize(" ".join(f"{p.title}. {p.abstract}" for p in cited))
+        # a title that restates the question covers it without answering it
+        raw = " ".join(
+            p.abstract if restates_question(question.text, p.title) else f"{p.title}. {p.abstract}" for p in cited
+        )
+        source_text = normalize(raw)
         missing = [n for n in question.names if not name_in(n, source_text)]
         if missing:
             unknown = [n for n in missing if self._corpus_count(n) == 0]
             if unknown:
                 return Verdict("abstained", f"mention {_join(unknown)}", tuple(f"unknown-name:{n}" for n in unknown))
             return Verdict("partial", f"mention {_join(missing)}", tuple(f"absent-name:{n}" for n in missing))
-        raw = " ".join(f"{p.title}. {p.abstract}" for p in cited)
         stated = {_number_of(q) for q in quantities(raw)}  # the numbers the cited abstracts state
         asked_numbers = dict.fromkeys(_number_of(n) for n in question.numbers if n[0].isdigit())
         unstated = [n for n in asked_numbers if n not in stated]
