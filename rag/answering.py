@@ -10,6 +10,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from functools import cached_property
 
 from rag.citations import CheckedAnswer, CitationChecker, is_no_answer
@@ -42,6 +43,11 @@ def resolve_backend(settings: Settings) -> str:
     if settings.llm != "auto":
         return settings.llm
     return "openai" if settings.openai_api_key or settings.openai_base_url else OFFLINE_DEFAULT
+
+
+def offered_models(settings: Settings) -> list[str]:
+    """The chat models a caller may pick: `openai_model` (the default), then `allowed_models`."""
+    return list(dict.fromkeys([settings.openai_model, *settings.allowed_models]))
 
 
 def heuristic_standalone(question: str, history: list[dict[str, str]]) -> str:
@@ -147,9 +153,10 @@ class Answerer:
                 if deadline is None:
                     deadline = time.monotonic() + self.settings.answer_deadline
                 reply = llm.reply(messages, max_tokens=self.settings.max_answer_tokens, deadline=deadline)
-                for delta in reply:
-                    raw += delta
-                    yield delta
+                with closing(iter(reply)) as deltas:  # closed with this generator: the LLM stream stops too
+                    for delta in deltas:
+                        raw += delta
+                        yield delta
                 usage = reply.usage or {  # the server's count for this request, else a labelled estimate
                     "prompt_tokens": sum(count_tokens(m["content"]) for m in messages),
                     "completion_tokens": count_tokens(raw),
@@ -223,7 +230,7 @@ class Answerer:
     def judge(self, question: str, raw: str, checked: CheckedAnswer) -> Verdict:
         """Whether the checked answer states the asked fact (rag.sufficiency); a model that itself says the
         sources do not state it, while citing them, gives a partial answer."""
-        claims = [s.text for s in checked.sentences if s.citations]
+        claims = [claim for s, claim in zip(checked.sentences, checked.claims, strict=True) if s.citations]
         verdict = self.sufficiency.check(analyze(question), claims, [c.paper for c in checked.citations])
         if verdict.status == "answered" and checked.citations and is_no_answer(raw):
             return Verdict("partial", "state what the question asks", ("model-says-not-stated",))

@@ -6,17 +6,18 @@ import logging
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rag.answering import Answerer, resolve_backend
+from rag.answering import Answerer, offered_models, resolve_backend
 from rag.caps import check_history, check_query, check_question
 from rag.config import Settings
 from rag.corpus.load import bundled_corpus_dir
 from rag.corpus.stream import ReadLimits
-from rag.errors import ConfigError, IndexMismatchError
+from rag.errors import ConfigError, IndexMismatchError, InputError
 from rag.generation.backends import ChatBackend
 from rag.generation.extractive import is_list_question
 from rag.index.bm25 import BM25Index
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
     from rag.integrations.llama_index import AssistantQueryEngine, AssistantRetriever
 
 log = logging.getLogger(__name__)
+
+MAX_ANSWERERS = 8
+"""Answerers (one per backend and model) an `Assistant` keeps; each holds its own sentence-embedding cache."""
 
 
 class Assistant:
@@ -62,7 +66,8 @@ class Assistant:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.manifest = Manifest(self.settings.manifest_path)
         self._bm25: BM25Index | None = None
-        self._answerers: dict[str, Answerer] = {}
+        self._answerers: OrderedDict[tuple[str, str | None], Answerer] = OrderedDict()  # LRU, MAX_ANSWERERS
+        self._answerers_mu = threading.Lock()
         self._chat = chat
         if llm is not None or (chat is None and self.settings.llm_class):
             self._chat = self._llama_index_chat(llm, chat)
@@ -246,15 +251,30 @@ class Assistant:
 
     # --- answers -------------------------------------------------------------------------
     def answerer(self, backend: str | None = None, model: str | None = None) -> Answerer:
-        """The answerer for a backend (default: `RAG_LLM`, `auto` resolved) and an optional OpenAI model name;
-        built once per pair."""
+        """The answerer for a backend (default: `RAG_LLM`, `auto` resolved) and an optional OpenAI model name, one
+        of `offered_models` (else `InputError`); the most recently used few are kept."""
+        offered = offered_models(self.settings)
+        if model and model not in offered:  # a client-sent name: never a cache key, never echoed whole
+            raise InputError(
+                f"model {model[:60]!r} is not offered here; choose one of {', '.join(offered)} "
+                "(RAG_OPENAI_MODEL, RAG_ALLOWED_MODELS)"
+            )
         chat = self._chat if backend in (None, "auto") else None
         kind = chat.name if chat is not None else backend or resolve_backend(self.settings)
-        key = f"{kind}:{model or ''}"
-        if key not in self._answerers:
-            settings = self.settings.model_copy(update={"openai_model": model}) if model else self.settings
-            self._answerers[key] = Answerer(settings, self.embedder, kind, chat=chat)
-        return self._answerers[key]
+        model = model or self.settings.openai_model
+        key = (kind, model if kind == "openai" else None)  # only the openai backend uses the model name
+        with self._answerers_mu:
+            answerer = self._answerers.get(key)
+            if answerer is not None:
+                self._answerers.move_to_end(key)
+        if answerer is None:
+            settings = self.settings.model_copy(update={"openai_model": model}) if key[1] else self.settings
+            answerer = Answerer(settings, self.embedder, kind, chat=chat)
+            with self._answerers_mu:
+                self._answerers[key] = answerer
+                while len(self._answerers) > MAX_ANSWERERS:
+                    self._answerers.popitem(last=False)  # the least recently used
+        return answerer
 
     def stream(
         self,

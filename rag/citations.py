@@ -15,7 +15,7 @@ import numpy as np
 from rag.generation.context import Source
 from rag.generation.prompts import NO_ANSWER
 from rag.query import analyze, measure_matches, quantities, terms
-from rag.support import SentenceEmbeddings, content_words, overlap, sentences_of
+from rag.support import SentenceEmbeddings, content_words, overlap, restates_question, sentences_of
 from rag.types import Citation, SentenceCheck
 
 _NUMS = r"\d+(?:\s*(?:[,;]|[-–]|and)\s*\d+)*"
@@ -75,9 +75,36 @@ def is_no_answer(text: str) -> bool:
     )
 
 
+def _title_patterns(sources: Sequence[Source], question: str) -> list[re.Pattern[str]]:
+    """What in an answer sentence names a paper instead of claiming something: a source's title heading the sentence
+    ('Title: finding', as the extractive answer writes it), and anywhere a title that restates the question. Only
+    real titles, not the first sentence standing in for a missing one; longest first."""
+    titles = sorted({s.hit.paper.title for s in sources if not s.hit.paper.title_derived}, key=len, reverse=True)
+    patterns = []
+    for title in titles:
+        words = r"\s+".join(re.escape(w) for w in title.split())
+        if not words:
+            continue
+        if restates_question(question, title):
+            patterns.append(re.compile(rf"(?<!\w){words}(?!\w)", re.I))
+        patterns.append(re.compile(rf"^\W*{words}\W*?\s*[:\-–—]\s", re.I))
+    return patterns
+
+
+def _without_titles(claim: str, titles: Sequence[re.Pattern[str]]) -> str:
+    """The claim without the titles that name papers in it ('Title: finding' -> 'finding'): a title is not claim
+    text, so a title that copies the question cannot lend its words to a claim; a claim that is only a title stays."""
+    body = claim
+    for pattern in titles:
+        body = pattern.sub(" ", body)
+    body = " ".join(body.split()).strip(" :;,.-–—")
+    return body if content_words(body) else claim
+
+
 @dataclass(frozen=True)
 class Evidence:
-    """One source's sentences (title first), their content words and vectors, prepared once per answer."""
+    """One source's sentences (title first, unless it restates the question), their content words and vectors,
+    prepared once per answer."""
 
     sentences: list[str]
     sentence_words: list[set[str]]
@@ -93,6 +120,8 @@ class CheckedAnswer:
     citations: list[Citation]
     sentences: list[SentenceCheck]
     dropped_numbers: list[int] = field(default_factory=list)
+    claims: list[str] = field(default_factory=list)
+    """What each sentence claims: its text without the paper titles it names (aligned with `sentences`)."""
 
     @property
     def support_rate(self) -> float:
@@ -117,10 +146,11 @@ class CitationChecker:
         self.lexical_only = lexical_only
         self.min_claim_words = min_claim_words
 
-    def _evidence(self, sources: Sequence[Source]) -> dict[int, Evidence]:
+    def _evidence(self, sources: Sequence[Source], question: str = "") -> dict[int, Evidence]:
         evidence = {}
         for s in sources:
-            sentences = [s.hit.paper.title, *sentences_of(s.hit.passage or s.text)]
+            title = [] if restates_question(question, s.hit.paper.title) else [s.hit.paper.title]  # no trust in a copy
+            sentences = [*title, *sentences_of(s.hit.passage or s.text)]
             words = [content_words(sentence) for sentence in sentences]
             vectors = self.embeddings.embed(sentences) if self.embeddings else None
             evidence[s.number] = Evidence(sentences, words, set().union(*words), vectors)
@@ -150,11 +180,12 @@ class CitationChecker:
         asked = analyze(question) if question else None
         wants_number = asked is not None and asked.wants_number
         by_number = {s.number: s for s in sources}
-        evidence = self._evidence(sources)
+        evidence = self._evidence(sources, question)
         parts = split_answer(answer)
         if parts and not parts[-1][1] and not _ENDS_SENTENCE.search(answer):
             parts = parts[:-1]  # an uncited sentence cut off mid-way (the length limit): nothing to show or check
-        claims = [c for c, _ in parts]
+        titles = _title_patterns(sources, question)
+        claims = [_without_titles(c, titles) for c, _ in parts]  # what is claimed, not which paper is named
         vectors = self.embeddings.embed(claims) if self.embeddings and claims else None
         dropped: list[int] = []
         checks: list[tuple[str, list[int], bool, bool, float]] = []
@@ -162,7 +193,7 @@ class CitationChecker:
         for i, (claim, numbers) in enumerate(parts):
             valid = [n for n in numbers if n in by_number]
             dropped.extend(n for n in numbers if n not in by_number)
-            words = content_words(claim)
+            words = content_words(claims[i])
             if is_no_answer(claim) or (len(words) < self.min_claim_words and not valid):
                 checks.append((claim, [], True, False, 0.0))
                 continue
@@ -185,7 +216,9 @@ class CitationChecker:
                     quotes[n] = (score, sentence)
             top = max((scored[n][0] for n in keep), default=max((s for s, _ in scored.values()), default=0.0))
             checks.append((claim, keep, bool(keep), reattributed, top))
-        return self._renumber(checks, by_number, quotes, dropped)
+        checked = self._renumber(checks, by_number, quotes, dropped)
+        checked.claims = claims
+        return checked
 
     @staticmethod
     def _renumber(checks, by_number, quotes, dropped) -> CheckedAnswer:

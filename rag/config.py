@@ -114,6 +114,11 @@ class Settings(BaseSettings):
         description="auto = openai when a key or base URL is set, else the best offline backend.",
     )
     openai_model: str = Field(default="gpt-4.1-mini", description="Chat model for llm=openai.")
+    allowed_models: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Other chat models a UI user or a REST/Python caller may pick (comma-separated), besides "
+        "openai_model; any other model name is refused in one line.",
+    )
     openai_api_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("OPENAI_API_KEY", "RAG_OPENAI_API_KEY"),
@@ -284,6 +289,12 @@ class Settings(BaseSettings):
     def _split_hosts(cls, value: Any) -> Any:
         """RAG_ALLOWED_HOSTS as comma-separated names (a list passes as it is)."""
         return [h.strip() for h in value.split(",") if h.strip()] if isinstance(value, str) else value
+
+    @field_validator("allowed_models", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        """RAG_ALLOWED_MODELS as comma-separated names (a list passes as it is)."""
+        return [m.strip() for m in value.split(",") if m.strip()] if isinstance(value, str) else value
 
     @property
     def chroma_dir(self) -> Path:

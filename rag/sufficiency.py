@@ -24,6 +24,7 @@ import itertools
 import logging
 import math
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ from typing import Literal
 
 from rag.corpus.records import normalize
 from rag.query import Question, has_time, measured_quantities, name_in, quantities, terms
-from rag.support import STOPWORDS, SentenceEmbeddings
+from rag.support import STOPWORDS, SentenceEmbeddings, restates_question
 from rag.types import Paper
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,10 @@ class Verdict:
     """The rules that fired, for logs and evaluation ("absent-name:UrbanSound8K", "no-quantity", "coverage:0.31")."""
 
 
+MAX_COUNTS = 4096
+"""Words and names whose chunk counts `CorpusTerms` remembers (least recently used dropped first)."""
+
+
 class CorpusTerms:
     """How many indexed chunks contain a word, read from the persisted BM25 index (reloaded when it changes)."""
 
@@ -56,7 +61,8 @@ class CorpusTerms:
         self.bm25_dir = bm25_dir
         self._index = None
         self._stamp: str | None = None
-        self._counts: dict[str, int] = {}
+        self._counts: dict[str, int] = {}  # in order of use, at most MAX_COUNTS
+        self._counts_mu = threading.Lock()
 
     def _load(self):
         from rag.index.bm25 import BM25Index
@@ -79,9 +85,16 @@ class CorpusTerms:
         index = self._load()
         if index is None or not index.ids:
             return None
-        if text not in self._counts:
-            self._counts[text] = int((index.scores(text) > 0).sum())
-        return self._counts[text]
+        counts = self._counts
+        with self._counts_mu:
+            count = counts.pop(text, None)
+        if count is None:
+            count = int((index.scores(text) > 0).sum())
+        with self._counts_mu:  # the words come from questions: keep the most recently used ones only
+            counts[text] = count
+            while len(counts) > MAX_COUNTS:
+                del counts[next(iter(counts))]
+        return count
 
 
 class SufficiencyChecker:
@@ -110,14 +123,17 @@ class SufficiencyChecker:
         """Judge an answer: `sentences` are its claims (without markers), `cited` the papers it cites."""
         if not cited:
             return Verdict("abstained", "answer the question", ("nothing-cited",))
-        source_text = normalize(" ".join(f"{p.title}. {p.abstract}" for p in cited))
+        # a title that restates the question covers it without answering it
+        raw = " ".join(
+            p.abstract if restates_question(question.text, p.title) else f"{p.title}. {p.abstract}" for p in cited
+        )
+        source_text = normalize(raw)
         missing = [n for n in question.names if not name_in(n, source_text)]
         if missing:
             unknown = [n for n in missing if self._corpus_count(n) == 0]
             if unknown:
                 return Verdict("abstained", f"mention {_join(unknown)}", tuple(f"unknown-name:{n}" for n in unknown))
             return Verdict("partial", f"mention {_join(missing)}", tuple(f"absent-name:{n}" for n in missing))
-        raw = " ".join(f"{p.title}. {p.abstract}" for p in cited)
         stated = {_number_of(q) for q in quantities(raw)}  # the numbers the cited abstracts state
         asked_numbers = dict.fromkeys(_number_of(n) for n in question.numbers if n[0].isdigit())
         unstated = [n for n in asked_numbers if n not in stated]

@@ -52,6 +52,25 @@ def overlap(claim: str | set[str], evidence: str | set[str]) -> float:
     return len(c & e) / len(c) if c else 1.0
 
 
+RESTATING_SHARE = 0.75
+"""A title restates a question when it holds this share of the question's words, function words included ('how
+much ... does ... than'), and of its content words: a copy does; a title the question names ('how large is the
+speed-up of the CUDA code generator for relational graph neural networks?') holds at most about two thirds."""
+RESTATING_WORDS = 4
+"""...and the question has at least this many content words (fewer make a name, not a question)."""
+
+
+def restates_question(question: str, title: str) -> bool:
+    """Whether a paper's title restates the question (a poisoned paper copies it): such a title says nothing about
+    what the paper found, so it earns the paper no trust, in ranking, in support checks or in sufficiency."""
+    asked = content_words(question)
+    if len(asked) < RESTATING_WORDS or overlap(asked, content_words(title)) < RESTATING_SHARE:
+        return False
+    words = _WORD.findall(question.lower())
+    held = set(_WORD.findall(title.lower()))
+    return sum(w in held for w in words) >= RESTATING_SHARE * len(words)
+
+
 class SentenceEmbeddings:
     """Embeds sentences with the index's embedder, remembering recent ones."""
 

@@ -10,6 +10,7 @@ A question over `max_question_chars` is refused in one line; one at the cap stil
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -18,18 +19,24 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
+import openai
 import pytest
 from typer.testing import CliRunner
 
 from rag import Assistant, Settings
+from rag.api import create_app
 from rag.cli import app
-from rag.errors import InputError
+from rag.errors import BackendUnavailableError, InputError
+from rag.generation import backends
 from rag.generation.backends import OpenAIBackend
+from rag.tokens import count_tokens
 from rag.types import Answer
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, free_port
 
 DEADLINE = 4.0
 QUESTION = "How does the sparse mixture router change the compute of protein folding models?"
@@ -47,6 +54,9 @@ class FakeOpenAI(ThreadingHTTPServer):
         self.requests: list[dict] = []
         self.stop = threading.Event()  # ends the hung and dripping responses when the test is over
         self.url = f"http://127.0.0.1:{self.server_address[1]}/v1"
+        self.sent = 0  # bytes of the last streamed reply that the client's socket took
+        self.streaming = threading.Event()  # the endless reply has started
+        self.closed_by_client = threading.Event()  # a streamed reply ended because the client closed its connection
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -142,6 +152,31 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _error_500(self, body: dict) -> None:
         self._error(500, "internal error")
+
+    def _stream_until_closed(self, deltas: Iterator[str]) -> None:
+        """Stream `deltas` as chunks, counting the bytes sent, until they run out or the client closes."""
+        self._start()
+        self.server.sent = 0
+        self.server.streaming.set()
+        try:
+            for delta in deltas:
+                event = f"data: {json.dumps(self._chunk(delta))}\n\n".encode()
+                self.wfile.write(event)
+                self.wfile.flush()
+                self.server.sent += len(event)
+            self._event(self._chunk(finish="stop"))
+            self._event("[DONE]")
+        except OSError:  # the client closed the connection
+            self.server.closed_by_client.set()
+
+    def _ignore_max_tokens(self, body: dict) -> None:
+        """A reply of 64 MB, whatever `max_tokens` asked (sockets buffer a few MB at most)."""
+        word = "verbose " * 128  # 1 KB
+        self._stream_until_closed(word for _ in range(64 * 1024))
+
+    def _endless(self, body: dict) -> None:
+        """A token every 20 ms until the client leaves (or the test ends)."""
+        self._stream_until_closed("more " for _ in iter(lambda: self.server.stop.wait(0.02), True))
 
     def _drip(self, body: dict) -> None:
         """One token every 2 s, forever."""
@@ -360,3 +395,91 @@ def test_a_question_at_the_cap_still_fits_the_local_model(bundled_dir: Path) -> 
     assistant.close()
     assert answer.notice is None, answer.notice  # no "does not fit the local model's context" fallback
     assert answer.backend == "local" and len(answer.sources) >= 2
+
+
+# --- replies that never end, and clients that leave (issue 17, item 8) ----------------------------
+
+
+def test_a_server_that_ignores_max_tokens_is_cut_and_its_stream_closed(
+    fake_server: FakeOpenAI, hash_index: Path
+) -> None:
+    fake_server.mode = "ignore_max_tokens"
+    assistant = Assistant(llm_settings(hash_index, fake_server.url, max_answer_tokens=100))
+    items = list(assistant.stream(QUESTION))
+    assistant.close()
+    answer = items[-1]
+    assert isinstance(answer, Answer) and answer.backend == "openai" and answer.notice is None
+    assert fake_server.requests[0]["max_tokens"] == 100
+    assert count_tokens("".join(items[:-1])) <= 150 + 2  # 1.5 x max_answer_tokens was read, nothing more
+    assert fake_server.closed_by_client.wait(30), "the client never closed the stream"
+    assert fake_server.sent < 16 * 2**20  # it stopped reading: of the 64 MB only what sockets buffer went out
+    assert len(answer.sentences) <= 3  # and the citation check saw only the cut reply
+
+
+def test_a_read_timeout_is_not_retried_when_the_deadline_cannot_hold_another_try(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Each try waits `request_timeout` (10 s) for a server that never answers: with a 30 s deadline the second try
+    ends at 20.5 s and a third could have only 8.5 s, less than the server has already failed to answer in."""
+    now = [0.0]
+    monkeypatch.setattr(backends.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(backends.time, "sleep", lambda s: now.__setitem__(0, now[0] + s))
+    timeouts: list[float] = []
+
+    def create(*, timeout: float, **_: object) -> None:
+        timeouts.append(timeout)
+        now[0] += timeout
+        raise openai.APITimeoutError(request=httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions"))
+
+    backend = OpenAIBackend(llm_settings(tmp_path, "http://127.0.0.1:9/v1", request_timeout=10.0))
+    monkeypatch.setattr(backend.client.chat.completions, "create", create)
+    with pytest.raises(BackendUnavailableError, match=r"timed out and another 10 s try would end past the answer"):
+        backend._open([{"role": "user", "content": "q"}], 16, 0.0, deadline=30.0)
+    assert timeouts == [10.0, 10.0]  # two whole tries; no third, cut-short one
+
+
+@pytest.mark.slow
+def test_a_server_that_sleeps_past_the_request_timeout_is_tried_once(fake_server: FakeOpenAI, hash_index: Path) -> None:
+    fake_server.mode = "hung"
+    answer, _ = timed_ask(llm_settings(hash_index, fake_server.url, request_timeout=DEADLINE * 0.6))
+    assert len(fake_server.requests) == 1  # a second try would have had less time than the first
+    assert answer.backend == "extractive" and answer.notice and "timed out" in answer.notice
+
+
+@contextmanager
+def serving(app: object) -> Iterator[str]:
+    """`app` under a real uvicorn on a free loopback port, in a background thread; yields its URL."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        thread.join(0.05)
+        assert thread.is_alive(), "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def test_the_llm_stream_ends_when_the_sse_client_leaves(fake_server: FakeOpenAI, hash_index: Path) -> None:
+    fake_server.mode = "endless"  # a token every 20 ms, for as long as someone reads
+    settings = llm_settings(hash_index, fake_server.url, answer_deadline=300.0, max_answer_tokens=100_000)
+    assistant = Assistant(settings)
+    # The abandoned generators of a request sit in reference cycles; without an explicit close they (and the LLM
+    # stream they hold) end only when the cycle collector runs, which took minutes in production. With it off here,
+    # only an explicit close can end the upstream stream.
+    gc.disable()
+    try:
+        with serving(create_app(assistant)) as url, httpx.Client(base_url=url, timeout=60) as client:
+            with client.stream("POST", "/ask", json={"question": QUESTION, "stream": True}) as response:
+                assert response.status_code == 200
+                lines = response.iter_lines()
+                assert next(line for line in lines if line.startswith("event:")) == "event: delta"
+            # the client left after its first delta, long before the 300 s deadline or the token cap
+            assert fake_server.closed_by_client.wait(30), "the upstream LLM stream is still being read"
+    finally:
+        gc.enable()
+        assistant.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.sse import EventSourceResponse, format_sse_event
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 import rag
 from rag.api.auth import BearerAuthMiddleware, require_token
@@ -87,9 +88,10 @@ def _sse(event: str, data: str) -> bytes:
     return format_sse_event(event=event, data_str=data)
 
 
-def answer_events(first: str | Answer | None, rest: Iterator[str | Answer]) -> Iterator[bytes]:
+def answer_events(first: str | Answer | None, rest: Iterator[str | Answer]) -> Generator[bytes, None, None]:
     """Server-sent events for an answer stream: `delta` {"text"} events, then one `answer` event with the checked
-    `Answer`; a failure mid-stream ends it with one `error` event {"error", "status"}."""
+    `Answer`; a failure mid-stream ends it with one `error` event {"error", "status"}. Closing it closes `rest`
+    (and with it the answer's LLM stream)."""
     item = first
     try:
         while item is not None:
@@ -103,6 +105,28 @@ def answer_events(first: str | Answer | None, rest: Iterator[str | Answer]) -> I
     except Exception:
         log.exception("unexpected error while streaming an answer")
         yield _sse("error", json.dumps({"error": "internal server error (see the server log)", "status": 500}))
+    finally:
+        if isinstance(rest, Generator):
+            rest.close()
+
+
+class AnswerStream(EventSourceResponse):
+    """The SSE response of a streamed answer; its events are closed when the response ends, also when the client
+    leaves mid-answer, so the answer and its upstream LLM stream stop then, not whenever the garbage collector
+    reaches the abandoned generators (minutes later)."""
+
+    def __init__(self, events: Generator[bytes, None, None], **kwargs: Any) -> None:
+        super().__init__(events, **kwargs)
+        self._events = events
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:  # starlette waits for a read in progress before it gives up on the stream: no thread is inside it
+            try:
+                self._events.close()
+            except ValueError:  # "generator already executing": it ends at its next event
+                log.debug("the answer stream was still being read when its client left")
 
 
 def _years(value: str | None) -> tuple[int, int] | None:
@@ -179,12 +203,13 @@ def build_router(assistant: Assistant) -> APIRouter:
             "year": _years(body.year),
             "sources": body.sources,
             "backend": body.backend,
+            "model": body.model,
         }
         if not body.stream:
             return await run_in_threadpool(assistant.ask, body.question, **kwargs)
         items = assistant.stream(body.question, **kwargs)
         first = await run_in_threadpool(next, items, None)  # a failure before any text still gets its status
-        return EventSourceResponse(
+        return AnswerStream(
             answer_events(first, items), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         )
 

@@ -53,6 +53,12 @@ class AskRequest(BaseModel):
     backend: Literal["openai", "local", "extractive"] | None = Field(
         default=None, description="Answering backend (default: the server's RAG_LLM, or its llama-index LLM)."
     )
+    model: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Chat model of the openai backend: RAG_OPENAI_MODEL (default) or one of RAG_ALLOWED_MODELS; "
+        "any other is refused (400).",
+    )
     stream: bool = Field(
         default=False,
         description="Answer as server-sent events: `delta` events with text, then one `answer` event with the "

@@ -6,7 +6,9 @@ concurrent users never see each other's figures. A reply never outlives its dead
 is read in a worker thread and the caller waits only for the time left, so a server that hangs,
 throttles with a long `Retry-After` or drips tokens cannot hold an answer past it. A reply that
 ends without the server saying it is finished (a cut stream) or that cannot be parsed raises
-`BackendUnavailableError`, which callers turn into a fallback with a notice.
+`BackendUnavailableError`, which callers turn into a fallback with a notice. A reply is cut at `REPLY_CAP` times
+the tokens asked for, and its stream closed there, so a server that ignores `max_tokens` cannot send megabytes
+that the citation check would then have to read.
 """
 
 from __future__ import annotations
@@ -18,16 +20,22 @@ import queue
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from rag.config import Settings
 from rag.errors import BackendUnavailableError, ConfigError
+from rag.tokens import count_tokens, encoding
 
 log = logging.getLogger(__name__)
 Message = dict[str, str]
+
+REPLY_CAP = 1.5
+"""A reply is cut at this many times the `max_tokens` it was asked for (servers may ignore the option)."""
+CHARS_PER_TOKEN = 16
+"""More characters than any token holds: a delta is cut to this many per token left before it is counted."""
 
 
 @dataclass(frozen=True)
@@ -47,14 +55,18 @@ class Reply:
     generator is closed, which closes the HTTP response.
     """
 
-    def __init__(self, stream: Iterator[str | Usage], deadline: float) -> None:
+    def __init__(self, stream: Iterator[str | Usage], deadline: float, max_tokens: int | None = None) -> None:
         self.usage: dict[str, int] = {}
         self.deadline = deadline
+        self.limit = None if max_tokens is None else max(int(REPLY_CAP * max_tokens), 1)
+        """Tokens read before the reply is cut and its stream closed (None: no limit)."""
+        self.cut = False
+        """Whether the reply ran past `limit` and was cut there."""
         self._stream = stream
         self._cancelled = threading.Event()
         self._read = False
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Generator[str, None, None]:
         if self._read:
             raise RuntimeError("a Reply can be read only once")
         self._read = True
@@ -79,14 +91,23 @@ class Reply:
             self._cancelled.set()
 
     def _work(self, items: queue.Queue[tuple[str, Any]]) -> None:
+        used = 0
         try:
             for item in self._stream:
                 if self._cancelled.is_set():
                     break
                 if isinstance(item, Usage):
                     self.usage = {"prompt_tokens": item.prompt_tokens, "completion_tokens": item.completion_tokens}
-                else:
+                    continue
+                if self.limit is not None:
+                    item, used = _within(item, used, self.limit)
+                if item:
                     items.put(("delta", item))
+                if self.limit is not None and used >= self.limit:
+                    self.cut = True  # a server that ignores max_tokens: stop reading; the stream is closed below
+                    log.warning("the LLM reply was cut at %d tokens (the server ignored max_tokens)", self.limit)
+                    items.put(("end", None))
+                    break
             else:
                 items.put(("end", None))
         except BackendUnavailableError as exc:
@@ -98,6 +119,17 @@ class Reply:
             close = getattr(self._stream, "close", None)
             if close is not None:
                 close()  # a generator's `finally` / `with` blocks run here, in the worker
+
+
+def _within(delta: str, used: int, limit: int) -> tuple[str, int]:
+    """`delta` cut so that no more than `limit` tokens are read in all, and the tokens read after it; a reply that
+    reaches `limit` exactly is cut there too (what follows would be over)."""
+    delta = delta[: (limit - used) * CHARS_PER_TOKEN]  # a huge delta is never tokenized whole
+    tokens = count_tokens(delta)
+    if used + tokens < limit:
+        return delta, used + tokens
+    ids = encoding().encode(delta, disallowed_special=())
+    return encoding().decode(ids[: limit - used]), limit
 
 
 class ChatBackend(ABC):
@@ -121,9 +153,11 @@ class ChatBackend(ABC):
     def reply(
         self, messages: list[Message], *, max_tokens: int, temperature: float = 0.0, deadline: float | None = None
     ) -> Reply:
-        """A reply to `messages` that never runs past `deadline` (default: `deadline_s` from now)."""
+        """A reply to `messages` that never runs past `deadline` (default: `deadline_s` from now), cut at `REPLY_CAP`
+        times `max_tokens`."""
         when = deadline if deadline is not None else time.monotonic() + self.deadline_s
-        return Reply(self.stream(messages, max_tokens=max_tokens, temperature=temperature, deadline=when), when)
+        stream = self.stream(messages, max_tokens=max_tokens, temperature=temperature, deadline=when)
+        return Reply(stream, when, max_tokens)
 
     def complete(
         self, messages: list[Message], *, max_tokens: int, temperature: float = 0.0, deadline: float | None = None
@@ -214,6 +248,7 @@ class OpenAIBackend(ChatBackend):
         retries = 0
         while True:
             extra = {"stream_options": {"include_usage": True}} if self.usage_option else {}
+            timeout = max(min(self.request_timeout, deadline - time.monotonic()), 0.05)
             try:
                 return self.client.chat.completions.create(
                     model=self.model,
@@ -221,7 +256,7 @@ class OpenAIBackend(ChatBackend):
                     max_tokens=max_tokens,
                     temperature=temperature,
                     stream=True,
-                    timeout=max(min(self.request_timeout, deadline - time.monotonic()), 0.05),
+                    timeout=timeout,
                     **extra,  # type: ignore[arg-type]
                 )
             except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
@@ -236,9 +271,12 @@ class OpenAIBackend(ChatBackend):
                 response = getattr(exc, "response", None)
                 asked = retry_after(response.headers if response is not None else None)
                 wait = asked if asked is not None and asked >= 0 else min(0.5 * 2**retries, 8.0)
-                if time.monotonic() + wait >= deadline:
+                # a server too slow to answer in `timeout` gets another try only if the deadline holds a whole one
+                attempt = timeout if isinstance(exc, openai.APITimeoutError) else 0.0
+                if time.monotonic() + wait + attempt >= deadline:
                     why = f"asks to retry after {wait:.0f} s" if asked is not None else "keeps failing"
-                    raise BackendUnavailableError(f"{failure} and {why}, past the answer deadline") from None
+                    why = f"another {timeout:.0f} s try would end" if attempt else f"{why},"
+                    raise BackendUnavailableError(f"{failure} and {why} past the answer deadline") from None
                 time.sleep(wait)
                 retries += 1
             except openai.APIStatusError as exc:

@@ -25,7 +25,7 @@ from rag.query import (
     terms,
 )
 from rag.retrieval import keyword_query
-from rag.support import SentenceEmbeddings, content_words, overlap, sentences_of
+from rag.support import SentenceEmbeddings, content_words, overlap, restates_question, sentences_of
 
 _CONTRIBUTION = re.compile(r"\b(?:we|our|this (?:paper|work|article|thesis|study)|here)\b", re.I)
 _NAME = re.compile(r"\b(?:[A-Z][a-z]*[A-Z][A-Za-z0-9\-]*|[A-Z]{2,}[a-z]?s?|[A-Za-z]*\d[\w.\-%]*)\b")
@@ -108,14 +108,15 @@ class ExtractiveAnswerer:
             return []
         asked = analyze(question)
         qwords = content_words(keyword_query(question))
-        top = max(s.hit.score for s in sources) or 1.0
+        trusted = self._trusted_scores(question, sources)
+        top = max(trusted.values()) or 1.0
         items = [(s, sent, i) for s in sources for i, sent in enumerate(sentences_of(s.hit.passage or s.text))]
         vectors = self.embeddings.embed([question] + [sent for _, sent, _ in items])
         cos = vectors[1:] @ vectors[0] if vectors is not None else np.zeros(len(items))
         out = []
         for (source, sent, pos), c in zip(items, cos, strict=True):
             lexical = overlap(qwords, content_words(sent)) if qwords else 0.0
-            prior = max(source.hit.score, 0.0) / top
+            prior = max(trusted[source.number], 0.0) / top
             score = (
                 float(c)
                 + self.lexical_weight * lexical
@@ -134,7 +135,7 @@ class ExtractiveAnswerer:
         asked = analyze(question)
         listing = asked.asks == "list" or is_list_question(question)
         if not listing:
-            sources = self._anchored(sources)
+            sources = self._anchored(question, sources)
         ranked = self.candidates(question, sources)
         if not ranked or ranked[0].score < self.min_score:
             return NO_ANSWER
@@ -163,12 +164,22 @@ class ExtractiveAnswerer:
             return " ".join(self._render([self._clause(g[0])]) for g in groups)
         return " ".join(self._render(group) for group in groups)
 
-    def _anchored(self, sources: list[Source]) -> list[Source]:
+    def _anchored(self, question: str, sources: list[Source]) -> list[Source]:
         """Only the top retrieved paper when it leads the runner-up by `anchor_margin`, else every source."""
-        ranked = sorted(sources, key=lambda s: -s.hit.score)
-        if len(ranked) >= 2 and ranked[0].hit.score >= self.anchor_margin * max(ranked[1].hit.score, 1e-9):
+        trusted = self._trusted_scores(question, sources)
+        ranked = sorted(sources, key=lambda s: -trusted[s.number])
+        if len(ranked) >= 2 and trusted[ranked[0].number] >= self.anchor_margin * max(trusted[ranked[1].number], 1e-9):
             return ranked[:1]
         return sources
+
+    @staticmethod
+    def _trusted_scores(question: str, sources: list[Source]) -> dict[int, float]:
+        """Each source's retrieval score, where a title that restates the question counts for nothing: such a paper
+        ranks at most level with the best of the others (its title lifted its retrieval score, not its abstract)."""
+        copied = {s.number for s in sources if restates_question(question, s.hit.paper.title)}
+        others = [s.hit.score for s in sources if s.number not in copied]
+        cap = max(others, default=min((s.hit.score for s in sources), default=0.0))
+        return {s.number: min(s.hit.score, cap) if s.number in copied else s.hit.score for s in sources}
 
     def _clause(self, c: Candidate) -> Candidate:
         """The sentence cut to its first clause when it is long (for one-line-per-paper lists)."""

@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
+from rag.answering import offered_models
 from rag.assistant import Assistant
 from rag.corpus.load import SUPPORTED, bundled_corpus_dir
 from rag.errors import RagError
@@ -230,7 +231,9 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
                         backend = gr.Dropdown(
                             ["auto", "extractive", "local", "openai"], value=settings.llm, label="Backend"
                         )
-                        model = gr.Textbox(value=settings.openai_model, label="OpenAI(-compatible) model")
+                        model = gr.Dropdown(  # only configured models: a name is never taken from the client
+                            offered_models(settings), value=settings.openai_model, label="OpenAI(-compatible) model"
+                        )
                         top_k = gr.Slider(1, 20, value=settings.answer_k, step=1, label="Papers given to the answerer")
                         with gr.Row():
                             year_from = gr.Number(label="Year from", precision=0, value=None)
