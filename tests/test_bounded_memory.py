@@ -70,7 +70,7 @@ def test_the_model_name_does_not_multiply_answerers_of_other_backends(assistant:
 
 
 def test_rest_ask_accepts_only_offered_models(assistant: Assistant) -> None:
-    client = TestClient(create_app(assistant), raise_server_exceptions=False)
+    client = TestClient(create_app(assistant), base_url="http://127.0.0.1:8000", raise_server_exceptions=False)
     ok = client.post("/ask", json={"question": QUESTION, "model": MODELS[3]})
     assert ok.status_code == 200 and ok.json()["citations"]
     for stream in (False, True):

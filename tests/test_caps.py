@@ -93,10 +93,11 @@ def test_a_long_search_query_is_refused_by_the_python_api(assistant: Assistant, 
 
 
 def test_a_condensed_question_over_the_cap_is_refused(tmp_path: Path, no_retrieval: list[str]) -> None:
-    """An LLM that rewrites a follow-up into a huge standalone question (ignoring max_tokens) is never searched."""
-    chat = ScriptedChat(lambda messages: "w" * 50_000)
-    a = fake_assistant(tmp_path / "data", chat, abstain_threshold=0.0)
-    with pytest.raises(InputError, match=r"search query is 50,000 characters long.*RAG_MAX_QUESTION_CHARS"):
+    """A follow-up condensed into a standalone question longer than the cap is never searched. (A reply is cut at
+    1.5x the tokens asked for, so a small cap stands in for a huge condensed question here.)"""
+    chat = ScriptedChat(lambda messages: "w" * 200)
+    a = fake_assistant(tmp_path / "data", chat, abstain_threshold=0.0, max_question_chars=50)
+    with pytest.raises(InputError, match=r"search query is 200 characters long.*RAG_MAX_QUESTION_CHARS"):
         a.ask("And them?", history=[user("squid camouflage"), bot("They glow.")])
     assert len(chat.requests) == 1 and no_retrieval == []  # condensed, then refused
 
