@@ -347,7 +347,11 @@ class LocalBackend(ChatBackend):
         self.deadline_s = settings.answer_deadline
         try:
             self.llama = _load_llama(smollm2_path(), self.context_window)
-        except (ImportError, ValueError, OSError) as exc:
+        except ImportError:
+            raise BackendUnavailableError(
+                "the bundled local model needs llama-cpp-python: pip install -e '.[local]' (it compiles, minutes)"
+            ) from None
+        except (ValueError, OSError) as exc:
             raise BackendUnavailableError(f"the bundled local model cannot be loaded: {exc}") from None
 
     def stream(
