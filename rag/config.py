@@ -284,17 +284,11 @@ class Settings(BaseSettings):
     bm25_b: float = Field(default=0.4, ge=0, le=1, description="BM25 length normalisation.")
     bm25_title_weight: int = Field(default=2, ge=0, description="How many times the title counts in BM25 text.")
 
-    @field_validator("allowed_hosts", mode="before")
-    @classmethod
-    def _split_hosts(cls, value: Any) -> Any:
-        """RAG_ALLOWED_HOSTS as comma-separated names (a list passes as it is)."""
-        return [h.strip() for h in value.split(",") if h.strip()] if isinstance(value, str) else value
-
-    @field_validator("allowed_models", mode="before")
+    @field_validator("allowed_hosts", "allowed_models", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
-        """RAG_ALLOWED_MODELS as comma-separated names (a list passes as it is)."""
-        return [m.strip() for m in value.split(",") if m.strip()] if isinstance(value, str) else value
+        """RAG_ALLOWED_HOSTS and RAG_ALLOWED_MODELS as comma-separated names (a list passes as it is)."""
+        return [name.strip() for name in value.split(",") if name.strip()] if isinstance(value, str) else value
 
     @property
     def chroma_dir(self) -> Path:

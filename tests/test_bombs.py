@@ -20,8 +20,7 @@ import pytest
 from rag import Assistant, Settings
 from rag.corpus import load, stream, tabular
 from rag.index.lock import WriterLock
-from tests.conftest import FIXTURES
-from tests.test_hostile_inputs import BASE_IDS, Lab, counts, lines, record
+from tests.test_hostile_inputs import BASE_IDS, Lab, counts, lines, make_lab, record
 
 MB = 1 << 20
 SKIPPED = 100_000  # RAG_MAX_SKIPPED_IN_A_ROW by default
@@ -30,12 +29,7 @@ RATIO = "inflates more than 100 times its size (RAG_MAX_INFLATION_RATIO): a deco
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    data = tmp_path_factory.mktemp("bomb-index")
-    assistant = Assistant(Settings(data_dir=data, embed="hash"))
-    report = assistant.ingest([FIXTURES / "papers.jsonl"], progress=False)
-    assert report.papers_added == 3 and not report.errors
-    yield Lab(assistant, 3)
-    assistant.close()
+    yield from make_lab(tmp_path_factory, "bomb-index")
 
 
 @pytest.fixture()

@@ -38,14 +38,18 @@ class Lab:
     base_papers: int
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    data = tmp_path_factory.mktemp("hostile-index")
-    assistant = Assistant(Settings(data_dir=data, embed="hash"))
+def make_lab(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Lab]:
+    """A hash-embedded index of the three fixture papers in a folder of its own, for a module's tests."""
+    assistant = Assistant(Settings(data_dir=tmp_path_factory.mktemp(name), embed="hash"))
     report = assistant.ingest([FIXTURES / "papers.jsonl"], progress=False)
     assert report.papers_added == 3 and not report.errors
     yield Lab(assistant, 3)
     assistant.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    yield from make_lab(tmp_path_factory, "hostile-index")
 
 
 def counts(assistant: Assistant) -> tuple[int, int, int, int]:
