@@ -169,3 +169,25 @@ def test_a_reader_on_a_chroma_server_follows_another_process(chroma_server_url: 
     stats = reader.stats()
     assert stats.papers == stats.vectors == stats.bm25_entries == 20
     reader.close()
+
+
+@pytest.mark.slow  # real `rag ingest` processes, one of them SIGKILLed
+def test_a_reader_beside_a_writer_killed_mid_batch_stays_consistent_and_follows_the_repair(tmp_path: Path) -> None:
+    from tests.test_crash_safety import rag_ingest
+
+    files = write_files(tmp_path / "files", files=2, per_file=300)
+    data = tmp_path / "data"
+    ingest_elsewhere(data, files[:1])
+    reader = Assistant(Settings(data_dir=data, embed="hash", llm="extractive"))
+    assert found(reader, "zq0x5", "hybrid")[0] == "p0-5"
+    killed = rag_ingest(data, files[1:], kill=("upsert", 1))  # vectors written, the batch never committed
+    assert killed.returncode == -9
+    for mode in ("hybrid", "dense"):  # no error, and no paper of the uncommitted batch
+        assert all(not pid.startswith("p1-") for pid in found(reader, "zq1x7", mode)), mode
+    assert reader.stats().papers == 300
+    ingest_elsewhere(data, files[1:])  # the next writer repairs, then commits the file
+    for mode in ("hybrid", "dense"):
+        assert found(reader, "zq1x7", mode)[0] == "p1-7", mode
+    stats = reader.stats()
+    assert stats.papers == stats.vectors == stats.bm25_entries == 600
+    reader.close()
