@@ -7,7 +7,6 @@ renumbered text.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -16,6 +15,7 @@ from functools import cached_property
 from rag.citations import CheckedAnswer, CitationChecker, is_no_answer
 from rag.config import Settings
 from rag.errors import BackendUnavailableError, ConfigError
+from rag.followup import needs_context, standalone
 from rag.generation.backends import ChatBackend, make_backend
 from rag.generation.context import Source, pack_sources, render_sources
 from rag.generation.extractive import ExtractiveAnswerer
@@ -23,7 +23,7 @@ from rag.generation.prompts import NO_ANSWER, load_prompt
 from rag.index.embedders import Embedder
 from rag.query import analyze
 from rag.sufficiency import CorpusTerms, SufficiencyChecker, Verdict
-from rag.support import SentenceEmbeddings, content_words
+from rag.support import SentenceEmbeddings
 from rag.tokens import count_tokens
 from rag.types import Answer, Hit
 
@@ -32,10 +32,6 @@ log = logging.getLogger(__name__)
 OFFLINE_DEFAULT = "extractive"
 """What `RAG_LLM=auto` uses without a key or base URL: the better offline backend on our answer
 benchmark (eval/results/answers.md)."""
-
-_ANAPHORA = re.compile(
-    r"\b(?:it|its|they|them|their|this|that|these|those|the (?:paper|method|model|work|authors?))\b", re.I
-)
 
 
 def resolve_backend(settings: Settings) -> str:
@@ -48,14 +44,6 @@ def resolve_backend(settings: Settings) -> str:
 def offered_models(settings: Settings) -> list[str]:
     """The chat models a caller may pick: `openai_model` (the default), then `allowed_models`."""
     return list(dict.fromkeys([settings.openai_model, *settings.allowed_models]))
-
-
-def heuristic_standalone(question: str, history: list[dict[str, str]]) -> str:
-    """A follow-up made standalone without an LLM: prefix the last user turn when the question leans on it."""
-    previous = next((t["content"] for t in reversed(history) if t.get("role") == "user"), "")
-    if previous and (_ANAPHORA.search(question) or len(content_words(question)) < 4):
-        return f"{previous} {question}"
-    return question
 
 
 class Answerer:
@@ -92,17 +80,17 @@ class Answerer:
     def condense(self, question: str, history: list[dict[str, str]], *, deadline: float | None = None) -> str:
         """A follow-up rewritten as a standalone question (LLM when there is one, else a heuristic); the LLM
         call shares the answer's `deadline` (a `time.monotonic()` value)."""
-        if not history:
-            return question
+        if not history or not needs_context(question):
+            return question  # a self-contained question is never rewritten
         if self.kind == "extractive":
-            return heuristic_standalone(question, history)
+            return standalone(question, history)
         turns = "\n".join(f"{t['role']}: {t['content']}" for t in history[-6:])
         prompt = load_prompt("condense").format(history=turns, question=question)
         try:
             text = self.llm.complete([{"role": "user", "content": prompt}], max_tokens=80, deadline=deadline).strip()
         except BackendUnavailableError:
-            return heuristic_standalone(question, history)
-        return text.splitlines()[0].strip() if text else heuristic_standalone(question, history)
+            return standalone(question, history)
+        return text.splitlines()[0].strip() if text else standalone(question, history)
 
     def relevance(self, question: str, hits: list[Hit]) -> float:
         """The best cosine similarity between the question and a retrieved passage."""

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from rag import NO_ANSWER, Answer, Assistant, Hit, Paper, Settings
-from rag.answering import Answerer, heuristic_standalone
+from rag.answering import Answerer
 from rag.citations import UNSUPPORTED
+from rag.followup import standalone
 from rag.fusion import best_per_paper, convex, diversify, fuse, mmr, rrf
 from rag.generation.context import NONCE_CHARS, pack_sources
 from rag.index.embedders import HashEmbedder
@@ -280,13 +281,13 @@ HISTORY = [
 ]
 
 
-def test_heuristic_condensing_prefixes_the_previous_question_only_when_needed() -> None:
-    assert heuristic_standalone("How many bits does it keep?", HISTORY) == (
-        f"{HISTORY[0]['content']} How many bits does it keep?"
-    )
-    standalone = "Which transformer replaces recurrent layers in speech synthesis?"
-    assert heuristic_standalone(standalone, HISTORY) == standalone
-    assert heuristic_standalone("What about it?", []) == "What about it?"
+def test_heuristic_condensing_resolves_the_reference_only_when_needed() -> None:
+    rewritten = standalone("How many bits does it keep?", HISTORY)
+    assert rewritten != "How many bits does it keep?" and "rounding for post-training quantization" in rewritten
+    assert HISTORY[0]["content"] not in rewritten  # the reference is resolved, the old question not glued in front
+    independent = "Which transformer replaces recurrent layers in speech synthesis?"
+    assert standalone(independent, HISTORY) == independent
+    assert standalone("What about it?", []) == "What about it?"
 
 
 def test_llm_condenses_a_follow_up_and_retrieval_uses_it(tmp_path: Path, corpus: tuple[Path, Path]) -> None:
@@ -307,7 +308,7 @@ def test_llm_condenses_a_follow_up_and_retrieval_uses_it(tmp_path: Path, corpus:
 def test_condensing_falls_back_to_the_heuristic_when_the_llm_is_unreachable(tmp_path: Path) -> None:
     chat = ScriptedChat(fail=True)
     answerer = Answerer(Settings(data_dir=tmp_path), HashEmbedder(), chat=chat)
-    assert answerer.condense("How many bits does it keep?", HISTORY) == heuristic_standalone(
+    assert answerer.condense("How many bits does it keep?", HISTORY) == standalone(
         "How many bits does it keep?", HISTORY
     )
     assert len(chat.requests) == 1  # it did try the LLM first
