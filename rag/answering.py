@@ -21,7 +21,7 @@ from rag.generation.context import Source, pack_sources, render_sources
 from rag.generation.extractive import ExtractiveAnswerer
 from rag.generation.prompts import NO_ANSWER, load_prompt
 from rag.index.embedders import Embedder
-from rag.query import analyze
+from rag.query import analyze, is_list_question
 from rag.sufficiency import CorpusTerms, SufficiencyChecker, Verdict
 from rag.support import SentenceEmbeddings
 from rag.tokens import count_tokens
@@ -100,6 +100,12 @@ class Answerer:
             scores += [] if vectors is None else list(vectors[1:] @ vectors[0])
         return float(max(scores, default=-1.0))
 
+    def on_topic(self, question: str, hits: list[Hit]) -> list[Hit]:
+        """The hits whose paper alone is about what `question` asks (its names, and enough of its words: the
+        sufficiency coverage a one-paper answer needs)."""
+        asked = analyze(question)
+        return [h for h in hits if self.sufficiency.about(asked, h.paper)]
+
     def should_abstain(self, question: str, hits: list[Hit]) -> bool:
         """Whether retrieval found nothing relevant enough to answer from."""
         return self.relevance(question, hits) < self.settings.abstain_threshold
@@ -113,14 +119,28 @@ class Answerer:
         return max(min(int(left), 6000), 300)
 
     def stream(
-        self, question: str, hits: list[Hit], *, retrieve_s: float = 0.0, deadline: float | None = None
+        self,
+        question: str,
+        hits: list[Hit],
+        *,
+        retrieve_s: float = 0.0,
+        deadline: float | None = None,
+        scope: str | None = None,
     ) -> Iterator[str | Answer]:
         """Yield text deltas, then the final `Answer`; an LLM that cannot be loaded or reached, or that has not
         finished by `deadline` (default: `answer_deadline` from now), gives way to the extractive answerer with
-        a one-line notice."""
+        a one-line notice. `scope` names the filter the hits passed ("from 2019-2023") for an abstention."""
         if not hits or self.should_abstain(question, hits):
             yield self._abstain(question, hits, retrieve_s)
             return
+        if is_list_question(question):  # each listed paper must be about what was asked, as a one-paper answer
+            relevant = self.on_topic(question, hits)
+            if not relevant:
+                topic = self.sufficiency.topic(analyze(question))
+                missing = f"be about {topic}" if topic else None
+                yield self._abstain(question, hits, retrieve_s, missing=missing, corpus_wide=True, scope=scope)
+                return
+            hits = relevant
         started = time.perf_counter()
         notice, llm, usage, raw = None, None, {}, ""
         if self.kind != "extractive":
@@ -246,14 +266,17 @@ class Answerer:
         sources: list[Hit] | None = None,
         missing: str | None = None,
         corpus_wide: bool = False,
+        scope: str | None = None,
     ) -> Answer:
         """The abstention; `missing` says what the cited abstracts lack, or with `corpus_wide` what no indexed
-        abstract mentions (a name with BM25 document frequency 0)."""
+        abstract (`scope`: of those the filter let through) does."""
         closest = "; ".join(f'"{h.paper.title}"' for h in hits[:3])
         unknown = self.sufficiency.unknown_names(analyze(question)) if missing is None else []
         if unknown:
             missing, corpus_wide = f"mention {' or '.join(unknown)}", True
-        subject = "No indexed abstract seems to" if corpus_wide else "The closest abstracts do not"
+        subject = "The closest abstracts do not"
+        if corpus_wide:
+            subject = f"No paper {scope} in the index seems to" if scope else "No indexed abstract seems to"
         text = NO_ANSWER + (f" {subject} {missing}." if missing else "")
         text += f" The closest papers are: {closest}." if closest else ""
         return Answer(

@@ -303,7 +303,15 @@ class Assistant:
             standalone, k or self.settings.answer_k, year=year, sources=sources, mmr=self.wants_mmr(standalone)
         )
         retrieve_s = time.perf_counter() - started
-        for item in answerer.stream(standalone, hits, retrieve_s=retrieve_s, deadline=deadline):
+        scope = " and ".join(
+            part
+            for part in (
+                f"from {year[0]}-{year[1]}" if year else "",
+                "in the chosen sources" if sources else "",
+            )
+            if part
+        )
+        for item in answerer.stream(standalone, hits, retrieve_s=retrieve_s, deadline=deadline, scope=scope or None):
             if isinstance(item, Answer):
                 item = item.model_copy(
                     update={"question": question, "standalone_question": standalone if standalone != question else None}

@@ -148,6 +148,18 @@ class SufficiencyChecker:
             return Verdict("partial", f"mention {_join(absent)}", (f"coverage:{coverage:.2f}",))
         return Verdict("answered")
 
+    def about(self, question: Question, paper: Paper) -> bool:
+        """Whether one paper is about what `question` asks: its title and abstract hold the question's names and
+        at least `partial_coverage` of its weighted words (what a one-paper answer needs not to be partial)."""
+        text = normalize(f"{paper.title}. {paper.abstract}")
+        if not all(name_in(n, text) for n in question.names):
+            return False
+        return self.coverage(question, text)[0] >= self.partial_coverage
+
+    def topic(self, question: Question) -> str:
+        """The question's subject in its own words, for an abstention ("speech synthesis with transformers")."""
+        return " ".join(_question_words(question.text).values())
+
     def unknown_names(self, question: Question) -> list[str]:
         """The question's names that no indexed abstract mentions (none without term statistics)."""
         return [n for n in question.names if self._corpus_count(n) == 0]
