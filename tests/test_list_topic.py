@@ -1,0 +1,61 @@
+"""Which-papers answers: every listed paper is about what was asked (per paper, as a one-paper answer would be
+judged), and a filter that leaves no such paper gives an abstention that names the filter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant
+from tests.fakes import fake_assistant, write_jsonl
+
+SPEECH = [
+    {
+        "id": f"tts-{i}",
+        "title": title,
+        "abstract": f"We present {name}, a transformer network for speech synthesis that generates mel spectrograms "
+        "from text in parallel. Listeners rate its speech synthesis close to recordings.",
+    }
+    for i, (name, title) in enumerate(
+        [("FastVoice", "FastVoice: parallel speech synthesis"), ("TransTTS", "Transformer speech synthesis")]
+    )
+]
+OTHER = [
+    {
+        "id": f"other-{i}",
+        "title": title,
+        "abstract": f"{title} with a transformer. We report accuracy on standard benchmarks of {topic}.",
+        "year": 2020 + i,
+    }
+    for i, (title, topic) in enumerate(
+        [
+            ("Graph pooling for molecules", "molecular property prediction"),
+            ("Transformers for image segmentation", "semantic segmentation"),
+            ("Transformers for tabular data", "tabular classification"),
+        ]
+    )
+]
+
+
+@pytest.fixture
+def assistant(tmp_path: Path) -> Assistant:
+    a = fake_assistant(tmp_path / "data")
+    a.ingest([write_jsonl(tmp_path / "papers.jsonl", SPEECH + OTHER)])
+    return a
+
+
+def test_a_which_papers_answer_lists_only_papers_about_the_question(assistant: Assistant) -> None:
+    answer = assistant.ask("Which papers use transformers for speech synthesis?")
+    assert answer.status != "abstained"
+    cited = {c.paper.id for c in answer.citations}
+    assert cited and cited <= {"tts-0", "tts-1"}
+    assert all(s.paper.id.startswith("tts-") for s in answer.sources)  # the off-topic papers are not even offered
+
+
+def test_a_year_filter_that_leaves_no_relevant_paper_abstains_naming_the_filter(assistant: Assistant) -> None:
+    answer = assistant.ask("Which papers use transformers for speech synthesis?", year=(2019, 2023))
+    assert answer.status == "abstained" and not answer.citations
+    assert "No paper from 2019-2023 in the index seems to be about" in answer.text
+    assert "speech" in answer.text
+
