@@ -21,7 +21,7 @@ from rag.generation.context import Source, pack_sources, render_sources
 from rag.generation.extractive import ExtractiveAnswerer
 from rag.generation.prompts import NO_ANSWER, load_prompt
 from rag.index.embedders import Embedder
-from rag.query import analyze, is_list_question
+from rag.query import Question, as_question, is_list_question
 from rag.sufficiency import CorpusTerms, SufficiencyChecker, Verdict
 from rag.support import SentenceEmbeddings
 from rag.tokens import count_tokens
@@ -100,10 +100,10 @@ class Answerer:
             scores += [] if vectors is None else list(vectors[1:] @ vectors[0])
         return float(max(scores, default=-1.0))
 
-    def on_topic(self, question: str, hits: list[Hit]) -> list[Hit]:
+    def on_topic(self, question: str | Question, hits: list[Hit]) -> list[Hit]:
         """The hits whose paper alone is about what `question` asks (its names, and enough of its words: the
         sufficiency coverage a one-paper answer needs)."""
-        asked = analyze(question)
+        asked = as_question(question)
         return [h for h in hits if self.sufficiency.about(asked, h.paper)]
 
     def should_abstain(self, question: str, hits: list[Hit]) -> bool:
@@ -120,7 +120,7 @@ class Answerer:
 
     def stream(
         self,
-        question: str,
+        question: str | Question,
         hits: list[Hit],
         *,
         retrieve_s: float = 0.0,
@@ -129,16 +129,19 @@ class Answerer:
     ) -> Iterator[str | Answer]:
         """Yield text deltas, then the final `Answer`; an LLM that cannot be loaded or reached, or that has not
         finished by `deadline` (default: `answer_deadline` from now), gives way to the extractive answerer with
-        a one-line notice. `scope` names the filter the hits passed ("from 2019-2023") for an abstention."""
+        a one-line notice. `scope` names the filter the hits passed ("from 2019-2023") for an abstention. A
+        `Question` is analysed once by the caller and travels with the request; a string is analysed here, once."""
+        asked = as_question(question)
+        question = asked.text
         if not hits or self.should_abstain(question, hits):
-            yield self._abstain(question, hits, retrieve_s)
+            yield self._abstain(asked, hits, retrieve_s)
             return
         if is_list_question(question):  # each listed paper must be about what was asked, as a one-paper answer
-            relevant = self.on_topic(question, hits)
+            relevant = self.on_topic(asked, hits)
             if not relevant:
-                topic = self.sufficiency.topic(analyze(question))
+                topic = self.sufficiency.topic(asked)
                 missing = f"be about {topic}" if topic else None
-                yield self._abstain(question, hits, retrieve_s, missing=missing, corpus_wide=True, scope=scope)
+                yield self._abstain(asked, hits, retrieve_s, missing=missing, corpus_wide=True, scope=scope)
                 return
             hits = relevant
         started = time.perf_counter()
@@ -175,12 +178,12 @@ class Answerer:
         if llm is None:
             if notice:  # info, not warning: the notice reaches the user on the Answer (once, not twice in the CLI)
                 log.info("%s", notice)
-            raw = self.extractive.answer(question, sources)
+            raw = self.extractive.answer(asked, sources)
             yield raw
         backend, model = (self.kind, llm.model) if llm else ("extractive", self.extractive.model)
         generate_s = time.perf_counter() - started
         yield self._finish(
-            question,
+            asked,
             raw,
             sources,
             hits,
@@ -193,7 +196,7 @@ class Answerer:
 
     def _finish(
         self,
-        question: str,
+        asked: Question,
         raw: str,
         sources: list[Source],
         hits: list[Hit],
@@ -204,13 +207,13 @@ class Answerer:
         timings: dict[str, float],
     ) -> Answer:
         started = time.perf_counter()
-        checked = self.checker.check(raw, sources, question)
+        checked = self.checker.check(raw, sources, asked)
         timings["check_s"] = time.perf_counter() - started
         abstained = is_no_answer(raw) and not checked.citations
-        verdict = self.judge(question, raw, checked)
+        verdict = self.judge(asked, raw, checked)
         if abstained or verdict.status == "abstained":
             return self._abstain(
-                question,
+                asked,
                 hits,
                 timings["retrieve_s"],
                 backend=backend,
@@ -220,7 +223,7 @@ class Answerer:
                 corpus_wide=any(r.startswith("unknown-name:") for r in verdict.reasons),
             ).model_copy(update={"usage": usage, "notice": notice})  # the LLM call still cost tokens / still failed
         return Answer(
-            question=question,
+            question=asked.text,
             text=self._partial_text(verdict, checked) if verdict.status == "partial" else checked.text,
             citations=checked.citations,
             sources=[s.hit for s in sources],
@@ -235,11 +238,11 @@ class Answerer:
             notice=notice,
         )
 
-    def judge(self, question: str, raw: str, checked: CheckedAnswer) -> Verdict:
+    def judge(self, question: str | Question, raw: str, checked: CheckedAnswer) -> Verdict:
         """Whether the checked answer states the asked fact (rag.sufficiency); a model that itself says the
         sources do not state it, while citing them, gives a partial answer."""
         claims = [claim for s, claim in zip(checked.sentences, checked.claims, strict=True) if s.citations]
-        verdict = self.sufficiency.check(analyze(question), claims, [c.paper for c in checked.citations])
+        verdict = self.sufficiency.check(as_question(question), claims, [c.paper for c in checked.citations])
         if verdict.status == "answered" and checked.citations and is_no_answer(raw):
             return Verdict("partial", "state what the question asks", ("model-says-not-stated",))
         return verdict
@@ -257,7 +260,7 @@ class Answerer:
 
     def _abstain(
         self,
-        question: str,
+        asked: Question,
         hits: list[Hit],
         retrieve_s: float,
         *,
@@ -271,7 +274,7 @@ class Answerer:
         """The abstention; `missing` says what the cited abstracts lack, or with `corpus_wide` what no indexed
         abstract (`scope`: of those the filter let through) does."""
         closest = "; ".join(f'"{h.paper.title}"' for h in hits[:3])
-        unknown = self.sufficiency.unknown_names(analyze(question)) if missing is None else []
+        unknown = self.sufficiency.unknown_names(asked) if missing is None else []
         if unknown:
             missing, corpus_wide = f"mention {' or '.join(unknown)}", True
         subject = "The closest abstracts do not"
@@ -280,7 +283,7 @@ class Answerer:
         text = NO_ANSWER + (f" {subject} {missing}." if missing else "")
         text += f" The closest papers are: {closest}." if closest else ""
         return Answer(
-            question=question,
+            question=asked.text,
             text=text,
             sources=sources if sources is not None else hits[:3],
             abstained=True,

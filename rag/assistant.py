@@ -28,6 +28,7 @@ from rag.index.lock import WriterLock
 from rag.index.manifest import Manifest
 from rag.index.space import DiskSpace
 from rag.index.store import VectorStore
+from rag.query import analyze
 from rag.retrieval import Mode, RetrievalConfig, Retriever
 from rag.types import Answer, Hit, IndexStats, IngestReport, Paper
 
@@ -311,7 +312,8 @@ class Assistant:
             )
             if part
         )
-        for item in answerer.stream(standalone, hits, retrieve_s=retrieve_s, deadline=deadline, scope=scope or None):
+        asked = analyze(standalone)  # the one analysis of this question: it travels with the request
+        for item in answerer.stream(asked, hits, retrieve_s=retrieve_s, deadline=deadline, scope=scope or None):
             if isinstance(item, Answer):
                 item = item.model_copy(
                     update={"question": question, "standalone_question": standalone if standalone != question else None}

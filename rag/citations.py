@@ -14,7 +14,7 @@ import numpy as np
 
 from rag.generation.context import Source
 from rag.generation.prompts import NO_ANSWER
-from rag.query import analyze, measure_matches, quantities, terms
+from rag.query import Question, as_question, measure_matches, quantities, terms
 from rag.support import SentenceEmbeddings, content_words, overlap, restates_question, sentences_of
 from rag.types import Citation, SentenceCheck
 
@@ -169,15 +169,16 @@ class CitationChecker:
             score = lexical
         return score, ev.sentences[best]
 
-    def check(self, answer: str, sources: Sequence[Source], question: str = "") -> CheckedAnswer:
+    def check(self, answer: str, sources: Sequence[Source], question: str | Question = "") -> CheckedAnswer:
         """Check and renumber an answer; every claim ends up supported-and-cited or marked unsupported.
 
         A citation's quote is the source sentence that best supports its claims, ties going to the
         sentence closest to the `question` and, for a "how many / how much" question, to one that states a
         quantity of what is asked (the sentence that carries the asked fact).
         """
+        asked = as_question(question) if question else None
+        question = asked.text if asked else ""
         qwords = content_words(question)
-        asked = analyze(question) if question else None
         wants_number = asked is not None and asked.wants_number
         by_number = {s.number: s for s in sources}
         evidence = self._evidence(sources, question)

@@ -233,6 +233,11 @@ def analyze(question: str) -> Question:
     return Question(text, "description", names, numbers, focus=focus)
 
 
+def as_question(question: str | Question) -> Question:
+    """`question` analysed: a `Question` passes through (one analysis per request), a string is analysed."""
+    return question if isinstance(question, Question) else analyze(question)
+
+
 def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence: str) -> bool:
     """Whether a sentence speaks of what the question measures (a stem, or a unit written another way)."""
     if not measure:

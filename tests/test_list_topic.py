@@ -59,3 +59,25 @@ def test_a_year_filter_that_leaves_no_relevant_paper_abstains_naming_the_filter(
     assert "No paper from 2019-2023 in the index seems to be about" in answer.text
     assert "speech" in answer.text
 
+
+@pytest.mark.parametrize(
+    "question", ["Which papers use transformers for speech synthesis?", "How many listeners rated FastVoice?"]
+)
+def test_a_question_is_analysed_once_per_request(
+    assistant: Assistant, question: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rag.assistant
+    import rag.query
+
+    calls: list[str] = []
+    real = rag.query.analyze
+
+    def counted(text: str) -> rag.query.Question:
+        calls.append(text)
+        return real(text)
+
+    monkeypatch.setattr(rag.query, "analyze", counted)
+    monkeypatch.setattr(rag.assistant, "analyze", counted)
+    answer = assistant.ask(question)
+    assert answer.sources  # it went through retrieval, answering, checking and judging
+    assert calls == [question]

@@ -16,7 +16,7 @@ from rag.generation.context import Source
 from rag.generation.prompts import NO_ANSWER
 from rag.query import (
     Question,
-    analyze,
+    as_question,
     asks_several_facts,
     has_time,
     is_list_question,
@@ -102,11 +102,12 @@ class ExtractiveAnswerer:
         this many times the runner-up's: the question is about that paper, and a sentence from a neighbour with
         the asked kind of number would answer about another system."""
 
-    def candidates(self, question: str, sources: list[Source]) -> list[Candidate]:
+    def candidates(self, question: str | Question, sources: list[Source]) -> list[Candidate]:
         """Every source sentence, best first."""
         if not sources:
             return []
-        asked = analyze(question)
+        asked = as_question(question)
+        question = asked.text
         qwords = content_words(keyword_query(question))
         trusted = self._trusted_scores(question, sources)
         top = max(trusted.values()) or 1.0
@@ -126,17 +127,18 @@ class ExtractiveAnswerer:
             out.append(Candidate(source, sent, score, pos))
         return sorted(out, key=lambda c: -c.score)
 
-    def answer(self, question: str, sources: list[Source]) -> str:
+    def answer(self, question: str | Question, sources: list[Source]) -> str:
         """A short answer whose every sentence is a cited source sentence (or NO_ANSWER).
 
         The best sentence answers; for a number question the best paper's sentences that state a quantity of what
         is asked answer instead, without background (for a two-part question any sentence with a quantity may
         join); a list question gets one short cited clause per paper."""
-        asked = analyze(question)
+        asked = as_question(question)
+        question = asked.text
         listing = asked.asks == "list" or is_list_question(question)
         if not listing:
             sources = self._anchored(question, sources)
-        ranked = self.candidates(question, sources)
+        ranked = self.candidates(asked, sources)
         if not ranked or ranked[0].score < self.min_score:
             return NO_ANSWER
         best = ranked[0]
