@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import closing
+from dataclasses import replace
 from functools import cached_property
 
 from rag.citations import CheckedAnswer, CitationChecker, is_no_answer
@@ -21,13 +22,15 @@ from rag.generation.context import Source, pack_sources, render_sources
 from rag.generation.extractive import ExtractiveAnswerer
 from rag.generation.prompts import NO_ANSWER, load_prompt
 from rag.index.embedders import Embedder
+from rag.metadata import WORDS, Field, asks_metadata, stated, without_field_words
 from rag.query import Question, as_question, is_list_question
 from rag.sufficiency import CorpusTerms, SufficiencyChecker, Verdict
 from rag.support import SentenceEmbeddings
 from rag.tokens import count_tokens
-from rag.types import Answer, Hit
+from rag.types import Answer, Citation, Hit, SentenceCheck
 
 log = logging.getLogger(__name__)
+
 
 OFFLINE_DEFAULT = "extractive"
 """What `RAG_LLM=auto` uses without a key or base URL: the better offline backend on our answer
@@ -106,6 +109,32 @@ class Answerer:
         asked = as_question(question)
         return [h for h in hits if self.sufficiency.about(asked, h.paper)]
 
+    def _record_answer(self, asked: Question, field: Field, hits: list[Hit]) -> Answer | None:
+        """A question about a paper's record (authors, year, venue, code link), answered from the record of the
+        first retrieved paper the rest of the question is about; None when no retrieved paper is."""
+        topic = replace(asked, text=without_field_words(asked.text), asks="description")
+        hit = next((h for h in hits if self.sufficiency.about(topic, h.paper)), None)
+        if hit is None:
+            return None
+        paper, said = hit.paper, stated(field, hit.paper)
+        if said is None:
+            text = f"The record of [1] ({paper.title}) does not give the {WORDS[field]}."
+            status, missing = "partial", f"give the {WORDS[field]}"
+        else:
+            text = f"{paper.title}: {said.rstrip('. ')} [1]."
+            status, missing = "answered", None
+        return Answer(
+            question=asked.text,
+            text=text,
+            citations=[Citation(number=1, paper=paper, quote=said or "")],
+            sources=[hit],
+            status=status,
+            missing=missing,
+            backend="record",
+            model="",
+            sentences=[SentenceCheck(text=text.replace(" [1]", ""), citations=[1], support=1.0 if said else 0.0)],
+        )
+
     def should_abstain(self, question: str, hits: list[Hit]) -> bool:
         """Whether retrieval found nothing relevant enough to answer from."""
         return self.relevance(question, hits) < self.settings.abstain_threshold
@@ -144,6 +173,9 @@ class Answerer:
                 yield self._abstain(asked, hits, retrieve_s, missing=missing, corpus_wide=True, scope=scope)
                 return
             hits = relevant
+        elif (field := asks_metadata(question)) is not None and (record := self._record_answer(asked, field, hits)):
+            yield record.model_copy(update={"timings": {"retrieve_s": retrieve_s}})
+            return
         started = time.perf_counter()
         notice, llm, usage, raw = None, None, {}, ""
         if self.kind != "extractive":

@@ -1,0 +1,82 @@
+"""Questions about a paper's record (authors, year, venue, code link): answered from the record when it gives
+the field, else partial naming what the record does not give; never a relevant abstract sentence passed off as
+the answer. Other questions that mention authors or code are not taken for record questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant
+from rag.metadata import asks_metadata, without_field_words
+from tests.fakes import fake_assistant, write_jsonl
+
+PAPERS = [
+    {
+        "id": "wavenet-x",
+        "title": "WaveFlowNet: parallel waveform synthesis with normalizing flows",
+        "abstract": "WaveFlowNet synthesises raw audio waveforms in parallel with normalizing flows. Listeners "
+        "prefer WaveFlowNet waveform synthesis to autoregressive baselines. Code is available at "
+        "https://github.com/example/waveflownet.",
+        "authors": ["Ada Lovelace", "Alan Turing"],
+        "date": "2019-05-02",
+    },
+    {
+        "id": "graphpool-y",
+        "title": "GraphPoolNet: learned pooling for molecular graphs",
+        "abstract": "GraphPoolNet learns pooling functions for molecular graph property prediction. GraphPoolNet "
+        "improves molecular property prediction on standard molecular graph benchmarks.",
+    },
+]
+
+
+@pytest.fixture
+def assistant(tmp_path: Path) -> Assistant:
+    a = fake_assistant(tmp_path / "data")
+    a.ingest([write_jsonl(tmp_path / "papers.jsonl", PAPERS)])
+    return a
+
+
+@pytest.mark.parametrize(
+    ("question", "field"),
+    [
+        ("Who wrote WaveFlowNet?", "authors"),
+        ("who are the authors of the graphpoolnet paper", "authors"),
+        ("Is the WaveFlowNet code available anywhere?", "code"),
+        ("Where can I find the implementation of GraphPoolNet?", "code"),
+        ("Which conference was GraphPoolNet published at?", "venue"),
+        ("When was WaveFlowNet published?", "year"),
+        ("What do the authors of WaveFlowNet propose?", None),  # about findings, not the record
+        ("How many lines of code does the method need?", None),
+        ("When does pooling fail on molecular graphs?", None),
+    ],
+)
+def test_which_questions_ask_for_a_record_field(question: str, field: str | None) -> None:
+    assert asks_metadata(question) == field
+
+
+def test_the_field_words_are_dropped_to_find_the_paper() -> None:
+    assert without_field_words("Who wrote WaveFlowNet?") == "WaveFlowNet?"
+
+
+def test_fields_the_record_gives_are_answered_from_it(assistant: Assistant) -> None:
+    authors = assistant.ask("Who wrote WaveFlowNet waveform synthesis?")
+    assert authors.status == "answered" and authors.citations[0].paper.id == "wavenet-x"
+    assert "Ada Lovelace and Alan Turing" in authors.text and "[1]" in authors.text
+    year = assistant.ask("When was WaveFlowNet waveform synthesis published?")
+    assert year.status == "answered" and "2019-05-02" in year.text
+    code = assistant.ask("Is the WaveFlowNet waveform synthesis code available anywhere?")
+    assert code.status == "answered" and "https://github.com/example/waveflownet" in code.text
+
+
+def test_fields_the_record_lacks_are_named_not_guessed(assistant: Assistant) -> None:
+    for question, field in [
+        ("Who wrote GraphPoolNet molecular graph pooling?", "authors"),
+        ("Which conference was GraphPoolNet molecular graph pooling published at?", "venue"),
+        ("Is the GraphPoolNet molecular graph pooling code available anywhere?", "code link"),
+    ]:
+        answer = assistant.ask(question)
+        assert answer.status == "partial", question
+        assert answer.missing == f"give the {field}" and answer.citations[0].paper.id == "graphpool-y"
+        assert "improves molecular property prediction" not in answer.text  # no abstract sentence as the answer
