@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
 from rag.corpus.records import normalize
 from rag.query import Question, has_time, measured_quantities, name_in, quantities, terms
 from rag.support import STOPWORDS, SentenceEmbeddings, restates_question
@@ -198,11 +201,26 @@ class SufficiencyChecker:
             count = self.corpus.count(stem) if self.corpus is not None and total else None
             weights[stem] = math.log(1 + total / (1 + count)) if count is not None else 1.0
         covered = set(weights) & present
+        covered |= self._misspelt({stem: words[stem] for stem in weights if stem not in covered}, source_text)
         covered |= self._paraphrased({stem: words[stem] for stem in weights if stem not in covered}, source_text)
         weight = sum(weights.values())
         found = sum(w for stem, w in weights.items() if stem in covered)
         absent = [words[stem] for stem in sorted(weights, key=lambda s: -weights[s]) if stem not in covered]
         return (found / weight if weight else 1.0), list(dict.fromkeys(absent))[:3]  # 'TPUs' has two stems
+
+    def _misspelt(self, absent: dict[str, str], source_text: str) -> set[str]:
+        """The absent question stems whose word is a typo of a source word: no indexed abstract has the word, and
+        one edit (insert, delete, replace, swap) makes it a source word ("accuraccy", "propsed", "detecton")."""
+        asked = {stem: word.lower() for stem, word in absent.items() if len(word) >= 5 and word.isalpha()}
+        if not asked:
+            return set()
+        vocabulary = set(_SOURCE_WORD.findall(source_text.lower()))
+        return {
+            stem
+            for stem, word in asked.items()
+            if self._corpus_count(word) == 0
+            and process.extractOne(word, vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=1) is not None
+        }
 
     def _paraphrased(self, absent: dict[str, str], source_text: str) -> set[str]:
         """The absent question stems that some source word matches by word-embedding cosine >= `word_match`."""

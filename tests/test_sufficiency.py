@@ -181,7 +181,7 @@ WIDE = Paper(
 
 def paraphrase_checker(word_match: float) -> SufficiencyChecker:
     return SufficiencyChecker(
-        FakeTerms({"residu": 5}),
+        FakeTerms({"residu": 5, "wider": 2}),  # an indexed word: not taken for a typo of 'wide'
         partial_coverage=0.9,
         embeddings=SentenceEmbeddings(WordVectors()),
         word_match=word_match,
@@ -399,3 +399,19 @@ def test_a_share_in_words_answers_a_what_fraction_question() -> None:
         id="p12", title="Skip-gram", abstract="It outperforms state-of-the-art models on three out of four benchmarks."
     )
     assert SufficiencyChecker(CORPUS, measure_window=8).check(q, [paper.abstract], [paper]).status == "answered"
+
+
+def test_a_misspelt_question_word_is_covered_by_the_source_word_one_edit_away() -> None:
+    q = analyze("what attractrs does the diarizaton method use for speakers")
+    coverage, absent = checker().coverage(q, DIARIZATION.abstract.lower())
+    assert coverage == 1.0 and absent == []  # 'attractrs' -> attractors, 'diarizaton' -> diarization
+    assert checker(partial=0.9).check(q, [DIARIZATION.abstract], [DIARIZATION]).status == "answered"
+
+
+def test_a_real_word_one_edit_from_a_source_word_is_not_a_typo() -> None:
+    """A word the index knows stays missing however close it is to a source word ('lines' is not 'lanes')."""
+    q = analyze("How many lines does the diarization method detect?")
+    text = "the diarization method detects lanes."
+    knows_lines = SufficiencyChecker(FakeTerms({"lines": 3}), partial_coverage=0.0, abstain_coverage=0.0)
+    assert "lines" in knows_lines.coverage(q, text)[1]
+    assert "lines" not in checker().coverage(q, text)[1]  # a word no indexed abstract has: taken for a typo
