@@ -33,6 +33,7 @@ from typing import Literal
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from rag.config import Settings
 from rag.corpus.records import normalize
 from rag.query import Question, has_time, measured_quantities, name_in, quantities, terms
 from rag.support import STOPWORDS, SentenceEmbeddings, restates_question
@@ -52,6 +53,8 @@ class Verdict:
     reasons: tuple[str, ...] = field(default_factory=tuple)
     """The rules that fired, for logs and evaluation ("absent-name:UrbanSound8K", "no-quantity", "coverage:0.31")."""
 
+
+_DEFAULTS = Settings.model_fields  # one set of defaults: a checker built without settings judges as `Settings` does
 
 MAX_COUNTS = 4096
 """Words and names whose chunk counts `CorpusTerms` remembers (least recently used dropped first)."""
@@ -107,11 +110,11 @@ class SufficiencyChecker:
         self,
         corpus: CorpusTerms | None = None,
         *,
-        partial_coverage: float = 0.5,
-        abstain_coverage: float = 0.2,
+        partial_coverage: float = _DEFAULTS["partial_coverage"].default,
+        abstain_coverage: float = _DEFAULTS["abstain_coverage"].default,
         embeddings: SentenceEmbeddings | None = None,
-        word_match: float = 2.0,
-        measure_window: int = 1000,
+        word_match: float = _DEFAULTS["word_match"].default,
+        measure_window: int = _DEFAULTS["measure_window"].default,
     ) -> None:
         self.corpus = corpus
         self.partial_coverage = partial_coverage

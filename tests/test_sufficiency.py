@@ -415,3 +415,18 @@ def test_a_real_word_one_edit_from_a_source_word_is_not_a_typo() -> None:
     knows_lines = SufficiencyChecker(FakeTerms({"lines": 3}), partial_coverage=0.0, abstain_coverage=0.0)
     assert "lines" in knows_lines.coverage(q, text)[1]
     assert "lines" not in checker().coverage(q, text)[1]  # a word no indexed abstract has: taken for a typo
+
+
+def test_the_checker_and_the_extractive_answerer_default_to_the_settings_defaults() -> None:
+    from rag.config import Settings
+    from rag.generation.extractive import ExtractiveAnswerer
+
+    s, bare = Settings(), SufficiencyChecker()
+    assert (bare.partial_coverage, bare.abstain_coverage, bare.word_match, bare.measure_window) == (
+        s.partial_coverage,
+        s.abstain_coverage,
+        s.word_match,
+        s.measure_window,
+    )
+    extractive = ExtractiveAnswerer(SentenceEmbeddings(WordVectors()))
+    assert (extractive.fact_weight, extractive.anchor_margin) == (s.fact_weight, s.anchor_margin)

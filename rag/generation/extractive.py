@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.config import Settings
 from rag.generation.context import Source
 from rag.generation.prompts import NO_ANSWER
 from rag.query import (
@@ -83,9 +84,9 @@ class ExtractiveAnswerer:
         other_paper: float = 0.8,
         max_papers: int = 3,
         min_score: float = 0.3,
-        fact_weight: float = 0.2,
+        fact_weight: float = Settings.model_fields["fact_weight"].default,
         clause_words: int = 25,
-        anchor_margin: float = 100.0,
+        anchor_margin: float = Settings.model_fields["anchor_margin"].default,
     ) -> None:
         self.embeddings = embeddings
         self.lexical_weight = lexical_weight
