@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import replace
 from functools import cached_property
@@ -28,6 +28,7 @@ from rag.sufficiency import CorpusTerms, SufficiencyChecker, Verdict
 from rag.support import SentenceEmbeddings
 from rag.tokens import count_tokens
 from rag.types import Answer, Citation, Hit, SentenceCheck
+from rag.verdict import shipped_model
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class Answerer:
             embeddings=self.embeddings,
             word_match=settings.word_match,
             measure_window=settings.measure_window,
+            model=shipped_model() if settings.verdict == "model" else None,
         )
 
     @cached_property
@@ -242,7 +244,8 @@ class Answerer:
         checked = self.checker.check(raw, sources, asked)
         timings["check_s"] = time.perf_counter() - started
         abstained = is_no_answer(raw) and not checked.citations
-        verdict = self.judge(asked, raw, checked)
+        verdict = self.judge(asked, raw, checked, hits)
+        signals = verdict.signals.features() if verdict.signals else None
         if abstained or verdict.status == "abstained":
             return self._abstain(
                 asked,
@@ -253,7 +256,7 @@ class Answerer:
                 sources=[s.hit for s in sources],
                 missing=verdict.missing if not abstained else None,
                 corpus_wide=any(r.startswith("unknown-name:") for r in verdict.reasons),
-            ).model_copy(update={"usage": usage, "notice": notice})  # the LLM call still cost tokens / still failed
+            ).model_copy(update={"usage": usage, "notice": notice, "signals": signals})  # the LLM call still cost
         return Answer(
             question=asked.text,
             text=self._partial_text(verdict, checked) if verdict.status == "partial" else checked.text,
@@ -268,15 +271,26 @@ class Answerer:
             usage=usage,
             sentences=checked.sentences,
             notice=notice,
+            signals=signals,
         )
 
-    def judge(self, question: str | Question, raw: str, checked: CheckedAnswer) -> Verdict:
-        """Whether the checked answer states the asked fact (rag.sufficiency); a model that itself says the
-        sources do not state it, while citing them, gives a partial answer."""
+    def judge(self, question: str | Question, raw: str, checked: CheckedAnswer, hits: Sequence[Hit] = ()) -> Verdict:
+        """Whether the checked answer states the asked fact (rag.sufficiency, given what retrieval found in `hits`);
+        a model that itself says the sources do not state it, while citing them, gives a partial answer."""
+        asked = as_question(question)
+        cited = [s for s in checked.sentences if s.citations]
         claims = [claim for s, claim in zip(checked.sentences, checked.claims, strict=True) if s.citations]
-        verdict = self.sufficiency.check(as_question(question), claims, [c.paper for c in checked.citations])
+        scores = sorted((h.score for h in hits), reverse=True)
+        verdict = self.sufficiency.check(
+            asked,
+            claims,
+            [c.paper for c in checked.citations],
+            relevance=self.relevance(asked.text, list(hits)) if hits else 0.0,
+            margin=scores[0] / max(scores[1], 1e-9) if len(scores) > 1 else 10.0,
+            support=sum(s.support for s in cited) / len(cited) if cited else 0.0,
+        )
         if verdict.status == "answered" and checked.citations and is_no_answer(raw):
-            return Verdict("partial", "state what the question asks", ("model-says-not-stated",))
+            return Verdict("partial", "state what the question asks", ("model-says-not-stated",), verdict.signals)
         return verdict
 
     @staticmethod

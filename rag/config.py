@@ -188,6 +188,12 @@ class Settings(BaseSettings):
         description="Extractive answers: a one-paper question is answered from the top retrieved paper alone when its "
         "retrieval score is at least this many times the runner-up's (calibrated by eval/calibrate.py).",
     )
+    verdict: Literal["model", "rules"] = Field(
+        default="model",
+        description="How the sufficiency verdict is decided: 'model', one calibrated logistic model over every signal "
+        "(rag/data/verdict.json, fitted by eval/calibrate_verdict.py on the dev splits); 'rules', the threshold rules "
+        "in order (partial_coverage, abstain_coverage, names, numbers).",
+    )
     fact_weight: float = Field(
         default=0.1,
         ge=0,

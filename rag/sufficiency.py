@@ -26,7 +26,7 @@ import math
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -38,6 +38,7 @@ from rag.corpus.records import normalize
 from rag.query import Question, has_time, measured_quantities, name_in, quantities, terms
 from rag.support import STOPWORDS, SentenceEmbeddings, restates_question
 from rag.types import Paper
+from rag.verdict import Signals, VerdictModel
 
 log = logging.getLogger(__name__)
 Status = Literal["answered", "partial", "abstained"]
@@ -52,6 +53,8 @@ class Verdict:
     """What the sources do not state, as a verb phrase: "mention UrbanSound8K", "give the number of GPUs"."""
     reasons: tuple[str, ...] = field(default_factory=tuple)
     """The rules that fired, for logs and evaluation ("absent-name:UrbanSound8K", "no-quantity", "coverage:0.31")."""
+    signals: Signals | None = field(default=None, compare=False)
+    """What the checks found (the calibrated model's inputs)."""
 
 
 _DEFAULTS = Settings.model_fields  # one set of defaults: a checker built without settings judges as `Settings` does
@@ -115,8 +118,11 @@ class SufficiencyChecker:
         embeddings: SentenceEmbeddings | None = None,
         word_match: float = _DEFAULTS["word_match"].default,
         measure_window: int = _DEFAULTS["measure_window"].default,
+        model: VerdictModel | None = None,
     ) -> None:
         self.corpus = corpus
+        self.model = model
+        """The calibrated verdict model (rag.verdict); None: the rules decide in order."""
         self.partial_coverage = partial_coverage
         self.abstain_coverage = abstain_coverage
         self.embeddings = embeddings
@@ -125,34 +131,99 @@ class SufficiencyChecker:
         self.measure_window = measure_window
         """Most words between a stated quantity and the word naming what a number question measures."""
 
-    def check(self, question: Question, sentences: Sequence[str], cited: Sequence[Paper]) -> Verdict:
-        """Judge an answer: `sentences` are its claims (without markers), `cited` the papers it cites."""
+    def check(
+        self,
+        question: Question,
+        sentences: Sequence[str],
+        cited: Sequence[Paper],
+        *,
+        relevance: float = 0.0,
+        margin: float = 1.0,
+        support: float = 0.0,
+    ) -> Verdict:
+        """Judge an answer: `sentences` are its claims (without markers), `cited` the papers it cites; `relevance`,
+        `margin` and `support` are what retrieval and citation checking found (inputs of the calibrated model)."""
         if not cited:
             return Verdict("abstained", "answer the question", ("nothing-cited",))
+        found = self.signals(question, sentences, cited, relevance=relevance, margin=margin, support=support)
+        verdict = self.decide(question, found)
+        return replace(verdict, signals=found)
+
+    def signals(
+        self,
+        question: Question,
+        sentences: Sequence[str],
+        cited: Sequence[Paper],
+        *,
+        relevance: float = 0.0,
+        margin: float = 1.0,
+        support: float = 0.0,
+    ) -> Signals:
+        """What the checks find, before any decision."""
         # a title that restates the question covers it without answering it
         raw = " ".join(
             p.abstract if restates_question(question.text, p.title) else f"{p.title}. {p.abstract}" for p in cited
         )
         source_text = normalize(raw)
-        missing = [n for n in question.names if not name_in(n, source_text)]
-        if missing:
-            unknown = [n for n in missing if self._corpus_count(n) == 0]
-            if unknown:
-                return Verdict("abstained", f"mention {_join(unknown)}", tuple(f"unknown-name:{n}" for n in unknown))
-            return Verdict("partial", f"mention {_join(missing)}", tuple(f"absent-name:{n}" for n in missing))
+        missing = tuple(n for n in question.names if not name_in(n, source_text))
+        unknown = tuple(n for n in missing if self._corpus_count(n) == 0)
         stated = {_number_of(q) for q in quantities(raw)}  # the numbers the cited abstracts state
         asked_numbers = dict.fromkeys(_number_of(n) for n in question.numbers if n[0].isdigit())
-        unstated = [n for n in asked_numbers if n not in stated]
-        if unstated:  # "at 128 x 128" when the abstract reports 256 and 512 only
-            return Verdict("partial", f"mention {_join(unstated)}", tuple(f"absent-number:{n}" for n in unstated))
-        if question.wants_number and not self._states_quantity(question, sentences, stated):
-            return Verdict("partial", _number_phrase(question), ("no-quantity",))
+        unstated = tuple(n for n in asked_numbers if n not in stated)  # "at 128 x 128", reported: 256 only
+        quantity_missing = question.wants_number and not self._states_quantity(question, sentences, stated)
         coverage, absent = self.coverage(question, source_text)
+        return Signals(
+            asks=question.asks,
+            names_missing=missing,
+            names_asked=len(question.names),
+            names_unknown=unknown,
+            numbers_unstated=unstated,
+            quantity_missing=quantity_missing,
+            coverage=coverage,
+            absent=tuple(absent),
+            relevance=relevance,
+            margin=margin,
+            support=support,
+        )
+
+    def decide(self, question: Question, found: Signals) -> Verdict:
+        """answered / partial / abstained. With a fitted model (`self.model`) one calibrated probability decides
+        whether the answer stands; what a held-back answer lacks, and whether it is partial (the cited abstracts are
+        about the question) or abstained (a name no abstract holds, or hardly any of the question's words), is read
+        from the signals. Without a model the rules decide, in order."""
+        lacks = self.lacking(question, found)
+        if self.model is not None:
+            if self.model.answers(found):
+                return Verdict("answered")
+            if not lacks:
+                return Verdict("partial", "state what the question asks", ("model",))
+            status, missing, reasons = lacks[0]
+            off_topic = bool(found.names_unknown) or found.coverage < self.abstain_coverage
+            return Verdict("abstained" if off_topic else "partial", missing, (*reasons, "model"))
+        if not lacks:
+            return Verdict("answered")
+        status, missing, reasons = lacks[0]
+        return Verdict(status, missing, reasons)
+
+    def lacking(self, question: Question, found: Signals) -> list[tuple[Status, str, tuple[str, ...]]]:
+        """What the cited abstracts lack, most telling first: (the rules' status, verb phrase, rules that fired)."""
+        out: list[tuple[Status, str, tuple[str, ...]]] = []
+        unknown, missing = found.names_unknown, found.names_missing
+        if unknown:
+            out.append(("abstained", f"mention {_join(unknown)}", tuple(f"unknown-name:{n}" for n in unknown)))
+        elif missing:
+            out.append(("partial", f"mention {_join(missing)}", tuple(f"absent-name:{n}" for n in missing)))
+        unstated = found.numbers_unstated
+        if unstated:
+            out.append(("partial", f"mention {_join(unstated)}", tuple(f"absent-number:{n}" for n in unstated)))
+        if found.quantity_missing:
+            out.append(("partial", _number_phrase(question), ("no-quantity",)))
+        coverage, absent = found.coverage, found.absent
         if coverage < self.abstain_coverage:
-            return Verdict("abstained", f"mention {_join(absent)}", (f"coverage:{coverage:.2f}",))
-        if coverage < self.partial_coverage:
-            return Verdict("partial", f"mention {_join(absent)}", (f"coverage:{coverage:.2f}",))
-        return Verdict("answered")
+            out.append(("abstained", f"mention {_join(absent)}", (f"coverage:{coverage:.2f}",)))
+        elif coverage < self.partial_coverage:
+            out.append(("partial", f"mention {_join(absent)}", (f"coverage:{coverage:.2f}",)))
+        return out
 
     def about(self, question: Question, paper: Paper) -> bool:
         """Whether one paper is about what `question` asks: its title and abstract hold the question's names and

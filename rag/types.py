@@ -157,6 +157,11 @@ class Answer(BaseModel):
     sentences: list[SentenceCheck] = Field(default_factory=list)
     notice: str | None = Field(default=None, description="A one-line notice, e.g. the LLM was unreachable.")
     standalone_question: str | None = Field(default=None, description="The follow-up rewritten for retrieval.")
+    signals: dict[str, float] | None = Field(
+        default=None,
+        exclude=True,
+        description="The sufficiency signals the verdict was decided on (for calibration; not serialised).",
+    )
 
     def references_markdown(self) -> str:
         """The numbered references as Markdown lines: `[n] Title (year) <url>`, only http(s) URLs linked."""
