@@ -81,3 +81,20 @@ def test_a_question_is_analysed_once_per_request(
     answer = assistant.ask(question)
     assert answer.sources  # it went through retrieval, answering, checking and judging
     assert calls == [question]
+
+
+def test_a_which_method_answer_leads_with_the_name_the_abstract_gives(tmp_path: Path) -> None:
+    from rag.generation.extractive import method_name
+
+    abstract = "Matting videos is hard. We propose a transformer, called VidMatte, that predicts alpha mattes."
+    assert method_name(abstract, "Which method predicts alpha mattes?") == "VidMatte"
+    assert method_name(abstract, "Which method is VidMatte?") is None  # the question already holds it
+    assert method_name("Nothing is introduced here by DNN.", "Which model?") is None
+
+    abstract = "We propose a transformer, called VidMatte. It predicts alpha mattes for video matting from queries."
+    papers = [{"id": "vm", "title": "Video matting from learned queries", "abstract": abstract}]
+    a = fake_assistant(tmp_path / "vm")
+    a.ingest([write_jsonl(tmp_path / "vm.jsonl", papers)])
+    answer = a.ask("Which method predicts alpha mattes for video matting?", backend="extractive")
+    assert answer.citations and answer.text.startswith("Video matting from learned queries: VidMatte — ")
+    assert answer.sentences[0].supported

@@ -47,6 +47,29 @@ def holds_fact(question: Question, sentence: str) -> bool:
     return False
 
 
+_WHICH_ONE = re.compile(
+    r"^\W*(?:(?:which|what)\s+(?:[\w-]+\s+){0,3}?|name\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?)"
+    r"(?:paper|work|method|model|approach|architecture|network|technique|system|framework|algorithm)\b",
+    re.I,
+)
+_INTRODUCES = re.compile(r"\b(?:propose|present|introduce|develop|call|called|named|dubbed|termed|coined)\b", re.I)
+_NAMED = re.compile(r"\b(?:called|named|dubbed|termed|coined)\s+[\"'“‘]?([A-Z][\w-]*)")
+
+
+def method_name(abstract: str, question: str) -> str | None:
+    """The name an abstract gives its method ("we propose VMFormer, ...", "... called Pigeon"), when the question
+    does not already hold it: a which-paper answer leads with it."""
+    asked = question.lower()
+    for sentence in sentences_of(abstract):
+        if not _INTRODUCES.search(sentence):
+            continue
+        named = [m for m in _NAMED.findall(sentence) if m.lower() not in asked]
+        names = named or [n for n in _NAME.findall(sentence) if n.lower() not in asked and not n.isdigit()]
+        if names:
+            return names[0]
+    return None
+
+
 def answer_bonus(question: Question, sentence: str, fact_weight: float = 0.2) -> float:
     """A prior for sentences that carry answers: contributions, and the asked kind of fact."""
     bonus = 0.08 if _CONTRIBUTION.search(sentence) else 0.0
@@ -165,7 +188,13 @@ class ExtractiveAnswerer:
         groups = self._by_paper(chosen)
         if listing:
             return " ".join(self._render([self._clause(g[0])]) for g in groups)
-        return " ".join(self._render(group) for group in groups)
+        lead = None
+        if _WHICH_ONE.search(question):  # "which method ...?": the answer names it as its abstract does
+            first = groups[0][0].source.hit.paper
+            name = method_name(first.abstract, question)
+            shown = " ".join(c.sentence for c in groups[0]) + ("" if first.title_derived else first.title)
+            lead = name if name and name not in shown else None
+        return " ".join(self._render(group, lead if i == 0 else None) for i, group in enumerate(groups))
 
     def _anchored(self, question: str, sources: list[Source]) -> list[Source]:
         """Only the top retrieved paper when it leads the runner-up by `anchor_margin`, else every source."""
@@ -202,13 +231,15 @@ class ExtractiveAnswerer:
         return [sorted(g, key=lambda c: c.position) for g in groups.values()]
 
     @staticmethod
-    def _render(group: list[Candidate]) -> str:
+    def _render(group: list[Candidate], lead: str | None = None) -> str:
         source = group[0].source
         paper = source.hit.paper
         parts = []
         for i, c in enumerate(group):
             text = c.sentence.rstrip()
             body, end = (text[:-1], text[-1]) if text[-1:] in ".!?" else (text, ".")
+            if i == 0 and lead:  # the method's name first, as its abstract gives it
+                body = f"{lead} — {body}"
             if i == 0 and not paper.title_derived:
                 body = f"{paper.title}: {body}"
             parts.append(f"{body} [{source.number}]{end}")
