@@ -61,6 +61,15 @@ SCIFACT_QA = [
         "split": "dev",
     },
     {
+        "id": "a2",
+        "question": "Which football club signed the goalkeeper in the winter transfer window?",
+        "gold": ["103"],
+        "must_include": ["club"],
+        "type": "factoid",
+        "kind": "name",
+        "split": "test",
+    },
+    {
         "id": "n1",
         "question": "Which genes does HLH-30 regulate in zebrafish infected with Salmonella?",
         "gold": [],
@@ -107,30 +116,37 @@ def test_scifact_runner_indexes_exactly_the_listed_ids_and_reports_per_kind_and_
     assert report["papers"] == 3 and set(report) >= {"all", "dev", "test"}
     assert [(p["id"], p["kind"], p["split"]) for p in preds] == [
         ("a1", "number", "dev"),
+        ("a2", "name", "test"),
         ("n1", "near-miss", "test"),
         ("x1", "not-indexed", "test"),
     ]
     a, n, x = (report["all"][k] for k in ("answerable", "near_miss", "not_indexed"))
-    assert (a["questions"], n["questions"], x["questions"]) == (1, 1, 1)
-    assert report["dev"]["answerable"]["questions"] == 1 and report["test"]["answerable"]["questions"] == 0
+    assert (a["questions"], n["questions"], x["questions"]) == (2, 1, 1)
+    assert report["dev"]["answerable"]["questions"] == 1 and report["test"]["answerable"]["questions"] == 1
     assert report["test"]["near_miss"]["questions"] == 1 and report["dev"]["not_indexed"]["questions"] == 0
     # the easy question is answered from its paper, the key fact quoted
     first = preds[0]
     assert first["gold"] == ["101"] and first["status"] == "answered", first
     assert "101" in {c["id"] for c in first["cited"]}
-    assert a["gold_cited_rate"] == 1.0 and a["refused_rate"] == 0.0 and a["key_fact_accuracy"] == 1.0
+    # the off-topic one is held back: its gold paper is retrieved (3 papers, k=5) but not cited, so it counts
+    # as a refusal and not as the right abstract cited
+    second = preds[1]
+    assert second["status"] != "answered" and "103" in {r["id"] for r in second["retrieved"]}, second
+    assert "103" not in {c["id"] for c in second["cited"]}
+    assert a["gold_cited_rate"] == 0.5 and a["refused_rate"] == 0.5 and a["key_fact_accuracy"] == 0.5
+    assert report["dev"]["answerable"]["gold_cited_rate"] == 1.0 and report["test"]["answerable"]["refused_rate"] == 1
     # held back = abstained or partial, read from the records; the near-miss paper was among the retrieved
-    assert n["held_back_rate"] == float(preds[1]["status"] != "answered")
-    assert x["held_back_rate"] == float(preds[2]["status"] != "answered")
+    assert n["held_back_rate"] == float(preds[2]["status"] != "answered")
+    assert x["held_back_rate"] == float(preds[3]["status"] != "answered")
     assert n["about_retrieved_rate"] == 1.0
-    assert set(report["all"]["by_kind"]) == {"number", "near-miss", "not-indexed"}
+    assert set(report["all"]["by_kind"]) == {"number", "name", "near-miss", "not-indexed"}
     assert report["all"]["latency_s_p50"] > 0
 
     out = tmp_path / "out" / "answers_scifact.json"
     bench.write(report, preds, out, "python eval/bench_scifact_answers.py")
-    assert json.loads(out.read_text())["all"]["answerable"]["gold_cited_rate"] == 1.0
-    assert len(out.with_name("answers_scifact_predictions.jsonl").read_text().splitlines()) == 3
-    assert "| all | 1 | 1.000 | 0.000 (0 partial) | 1.000 |" in out.with_suffix(".md").read_text()
+    assert json.loads(out.read_text())["all"]["answerable"]["gold_cited_rate"] == 0.5
+    assert len(out.with_name("answers_scifact_predictions.jsonl").read_text().splitlines()) == 4
+    assert "| all | 2 | 0.500 | 0.500 (0 partial) | 0.500 |" in out.with_suffix(".md").read_text()
 
 
 def test_scifact_runner_refuses_an_index_that_is_not_the_listed_subset(tmp_path: Path) -> None:
@@ -149,8 +165,9 @@ def test_followups_runner_asks_with_history_and_reports_dependent_and_independen
 ) -> None:
     bench = _load("bench_followups")
     rows = {r["id"]: r for r in (json.loads(line) for line in bench.QA.read_text().splitlines() if line[:1] == "{")}
-    picked = [rows["fu-001"], rows["fu-002"], rows["fu-011"]]  # dependent; independent; independent, no gold
-    assert [(r["dependent"], bool(r["gold"])) for r in picked] == [(True, True), (False, True), (False, False)]
+    picked = [rows[i] for i in ("fu-001", "fu-002", "fu-011", "fu-034")]  # dependent; independent; 2 with no gold
+    kinds = [(r["dependent"], bool(r["gold"])) for r in picked]
+    assert kinds == [(True, True), (False, True), (False, False), (False, False)]
     qa = _jsonl(tmp_path / "followups.jsonl", picked)
 
     assistant = Assistant(Settings(data_dir=hash_bundled_dir, embed="hash"))
@@ -160,26 +177,25 @@ def test_followups_runner_asks_with_history_and_reports_dependent_and_independen
     finally:
         assistant.close()
 
-    assert [p["id"] for p in preds] == ["fu-001", "fu-002", "fu-011"]
-    assert [p["dependent"] for p in preds] == [True, False, False]
+    assert [p["id"] for p in preds] == ["fu-001", "fu-002", "fu-011", "fu-034"]
+    assert [p["dependent"] for p in preds] == [True, False, False, False]
     assert [titles[g] for p in preds for g in p["gold"]] == [picked[0]["gold"][0], picked[1]["gold"][0]]
     # the dependent turn was asked with its history: rewritten from the earlier turn before retrieval, VMFormer cited
     dep = preds[0]
     assert dep["rewritten"] and "video matting" in dep["standalone_question"], dep["standalone_question"]
     assert dep["gold"][0] in {c["id"] for c in dep["cited"]}
     d, i = report["all"]["dependent"], report["all"]["independent"]
-    assert (d["questions"], i["questions"], i["unanswerable"]) == (1, 2, 1)
+    assert (d["questions"], i["questions"], i["unanswerable"]) == (1, 3, 2)
     assert d["right_paper_rate"] == 1.0 and d["rewritten_rate"] == 1.0 and d["gold_retrieved_rate"] == 1.0
     # independent turns: right paper = gold cited, or held back when there is no gold paper
-    expected = [
-        preds[1]["gold"][0] in {c["id"] for c in preds[1]["cited"]},
-        preds[2]["status"] != "answered",
-    ]
-    assert i["right_paper_rate"] == sum(expected) / 2
-    assert i["not_rewritten_rate"] == sum(not p["rewritten"] for p in preds[1:]) / 2
+    expected = [preds[1]["gold"][0] in {c["id"] for c in preds[1]["cited"]}]
+    expected += [p["status"] != "answered" for p in preds[2:]]
+    assert not all(expected[1:]), "one no-gold turn is answered here (hash vectors), so right paper is not a given"
+    assert i["right_paper_rate"] == sum(expected) / 3
+    assert i["not_rewritten_rate"] == sum(not p["rewritten"] for p in preds[1:]) / 3
     for p in preds[1:]:
         assert p["rewritten"] == (p["standalone_question"] not in (None, p["question"]))
-    assert report["dev"]["questions"] == 2 and report["test"]["questions"] == 1
+    assert report["dev"]["questions"] == 2 and report["test"]["questions"] == 2
 
     out = tmp_path / "out" / "followups.json"
     bench.write(report, preds, out, "python eval/bench_followups.py")
