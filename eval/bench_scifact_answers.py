@@ -15,7 +15,8 @@ is asked through `Assistant.ask` with the chosen backend (default extractive). R
 - not-indexed (the paper stating the fact is not indexed): held back;
 - p50 / p95 latency per question (one process, model loaded).
 
-Predictions go beside the JSON (`*_predictions.jsonl`), a table to the `.md`.
+Predictions go beside the JSON (`*_predictions.jsonl`; SciFact's text, i.e. answers and titles, left out unless
+`--keep-text`: the corpus is CC BY-NC and not copied into the project), a table to the `.md`.
 """
 
 from __future__ import annotations
@@ -190,13 +191,27 @@ def markdown(report: dict[str, Any], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(report: dict[str, Any], predictions: list[dict[str, Any]], out: Path, command: str) -> None:
-    """`out` (JSON), the predictions beside it and the markdown table."""
+def without_corpus_text(p: dict[str, Any]) -> dict[str, Any]:
+    """A prediction record without SciFact's text (CC BY-NC, not to be copied into the project): the answer (it
+    quotes the abstracts) and the papers' titles go; ids, statuses, scores and the answer's length stay."""
+    return {
+        **p,
+        "answer": None,
+        "answer_chars": len(p["answer"]),
+        "cited": [{k: v for k, v in c.items() if k != "title"} for c in p["cited"]],
+        "retrieved": [{k: v for k, v in r.items() if k != "title"} for r in p["retrieved"]],
+    }
+
+
+def write(
+    report: dict[str, Any], predictions: list[dict[str, Any]], out: Path, command: str, keep_text: bool = False
+) -> None:
+    """`out` (JSON), the predictions beside it (without corpus text unless `keep_text`) and the markdown table."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     with out.with_name(out.stem + "_predictions.jsonl").open("w") as fh:
         for p in predictions:
-            fh.write(json.dumps(p) + "\n")
+            fh.write(json.dumps(p if keep_text else without_corpus_text(p)) + "\n")
     out.with_suffix(".md").write_text(markdown(report, command))
 
 
@@ -210,6 +225,9 @@ def main() -> None:
     ap.add_argument("--split", default="all", help="dev, test or all")
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "answers_scifact.json")
+    ap.add_argument(
+        "--keep-text", action="store_true", help="keep answers and titles in the predictions (not for committing)"
+    )
     args = ap.parse_args()
     corpus = args.beir / "corpus.jsonl"
     command = "python eval/bench_scifact_answers.py" + (
@@ -224,7 +242,7 @@ def main() -> None:
         )
         report["embed"] = settings.embed
         assistant.close()
-    write(report, predictions, args.out, command)
+    write(report, predictions, args.out, command, keep_text=args.keep_text)
     print(markdown(report, command))
 
 

@@ -145,7 +145,13 @@ def test_scifact_runner_indexes_exactly_the_listed_ids_and_reports_per_kind_and_
     out = tmp_path / "out" / "answers_scifact.json"
     bench.write(report, preds, out, "python eval/bench_scifact_answers.py")
     assert json.loads(out.read_text())["all"]["answerable"]["gold_cited_rate"] == 0.5
-    assert len(out.with_name("answers_scifact_predictions.jsonl").read_text().splitlines()) == 4
+    written = out.with_name("answers_scifact_predictions.jsonl").read_text()
+    assert len(written.splitlines()) == 4
+    # no corpus text in what is written (SciFact is CC BY-NC): neither the quoted answer nor a title
+    assert "Detectable methane" not in written and "Methane in breath" not in written
+    assert json.loads(written.splitlines()[0])["cited"] == [{"number": 1, "id": "101"}]
+    bench.write(report, preds, out, "python eval/bench_scifact_answers.py", keep_text=True)
+    assert "Detectable methane" in out.with_name("answers_scifact_predictions.jsonl").read_text()
     assert "| all | 2 | 0.500 | 0.500 (0 partial) | 0.500 |" in out.with_suffix(".md").read_text()
 
 
