@@ -87,10 +87,10 @@ def _year_range(year_from: str | float | None, year_to: str | float | None) -> t
     return (min(lo, hi), max(lo, hi))
 
 
-def year_box(label: str) -> gr.Textbox:
+def year_box(label: str, elem_id: str) -> gr.Textbox:
     """A year filter box, empty until a year is typed (gradio 6's Number box shows 0 when empty, whatever its
     placeholder says); empty means no filter (`_year_range`)."""
-    return gr.Textbox(label=label, placeholder="any year", max_lines=1, elem_classes="year-box")
+    return gr.Textbox(label=label, placeholder="any year", max_lines=1, elem_id=elem_id)
 
 
 def no_year_line(papers: int, years: dict[int, int]) -> str:
@@ -277,8 +277,8 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
                         )
                         top_k = gr.Slider(1, 20, value=settings.answer_k, step=1, label="Papers given to the answerer")
                         with gr.Row():
-                            year_from = year_box("Year from")
-                            year_to = year_box("Year to")
+                            year_from = year_box("Year from", "chat-year-from")
+                            year_to = year_box("Year to", "chat-year-to")
                 with gr.Column(scale=2):
                     sources = gr.HTML(sources_html(None), elem_id="sources")
                     with gr.Accordion("References out", open=False):
@@ -295,8 +295,8 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
                 mode = gr.Radio(["hybrid", "dense", "bm25"], value="hybrid", label="Mode", scale=2)
             with gr.Row():
                 k = gr.Slider(1, 50, value=settings.top_k, step=1, label="Results")
-                s_from = year_box("Year from")
-                s_to = year_box("Year to")
+                s_from = year_box("Year from", "search-year-from")
+                s_to = year_box("Year to", "search-year-to")
                 source_filter = gr.Dropdown([], multiselect=True, label="Source files")
             search_btn = gr.Button("Search", variant="primary", elem_id="search-btn")
             results = gr.Dataframe(

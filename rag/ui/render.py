@@ -75,7 +75,7 @@ HITS_TYPES = ["markdown", "str", "number", "markdown"]  # text from papers: esca
 HITS_WIDTHS = ["30%", "64px", "72px", "54%"]
 # on a phone (a screen under `NARROW_SCREEN_PX`) the table scrolls sideways, its title column pinned, each column
 # wide enough to read
-HITS_WIDTHS_NARROW = ["140px", "56px", "64px", "240px"]
+HITS_WIDTHS_NARROW = ["140px", "64px", "72px", "240px"]
 NARROW_SCREEN_PX = 700
 
 
