@@ -185,8 +185,7 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
         return hits_table(hits)
 
     def search_columns(width: float | None):
-        widths, pinned = hits_columns(width)
-        return gr.update(column_widths=widths, pinned_columns=pinned)
+        return gr.update(column_widths=hits_columns(width))
 
     def library():
         s = assistant.stats()

@@ -73,17 +73,15 @@ HITS_TYPES = ["markdown", "str", "number", "markdown"]  # text from papers: esca
 # gradio's `column_widths` (a % is of the table's width): the year and score columns fit "2024" and "0.123"; the
 # passage gets the most room, so at 1280 px wide every column is on screen and the passage wraps
 HITS_WIDTHS = ["30%", "64px", "72px", "54%"]
-# on a phone (a screen under `NARROW_SCREEN_PX`) the table scrolls sideways, its title column pinned, each column
-# wide enough to read
+# on a phone (a screen under `NARROW_SCREEN_PX`) the table scrolls sideways to the passage, each column wide enough
+# to read
 HITS_WIDTHS_NARROW = ["140px", "64px", "72px", "240px"]
 NARROW_SCREEN_PX = 700
 
 
-def hits_columns(screen_width: float | None) -> tuple[list[str], int]:
-    """The search table's `column_widths` and `pinned_columns` for a browser window `screen_width` px wide."""
-    if screen_width and screen_width < NARROW_SCREEN_PX:
-        return HITS_WIDTHS_NARROW, 1
-    return HITS_WIDTHS, 0
+def hits_columns(screen_width: float | None) -> list[str]:
+    """The search table's `column_widths` for a browser window `screen_width` px wide."""
+    return HITS_WIDTHS_NARROW if screen_width and screen_width < NARROW_SCREEN_PX else HITS_WIDTHS
 
 
 NO_YEAR = "—"
