@@ -130,8 +130,16 @@ def test_search_table_cells_are_inert_markdown() -> None:
     for cell, kind in zip(row, HITS_TYPES, strict=True):
         if kind == "markdown":
             assert_inert(RENDER.render(str(cell)))
-    assert_inert(RENDER.render(str(row[3])), shows=VISIBLE)  # the title
-    assert row[4] == escape_markdown(Path(FILE).name)
+    assert_inert(RENDER.render(str(row[0])), shows=VISIBLE)  # the title, its file name under it
+    assert escape_markdown(Path(FILE).name) in str(row[0])
+
+
+def test_chat_message_says_what_a_follow_up_searched_for_inert() -> None:
+    answer = hostile_answer().model_copy(update={"standalone_question": f"How do squids hide {PAYLOAD}?"})
+    message = answer_markdown(answer)
+    assert f"searched for: {escape_markdown(answer.standalone_question)}" in message  # the one escaping
+    assert_inert(RENDER.render(message), shows=f"searched for: How do squids hide {' '.join(PAYLOAD.split())}")
+    assert "searched for" not in answer_markdown(hostile_answer())  # only a rewritten follow-up says it
 
 
 def test_mcp_ask_papers_returns_inert_markdown(tmp_path: Path) -> None:

@@ -20,7 +20,16 @@ from rag.errors import RagError
 from rag.references import escape_markdown, to_bibtex, to_markdown
 from rag.types import Answer
 from rag.ui.auth import LoginThrottle
-from rag.ui.render import HITS_HEADERS, HITS_TYPES, answer_markdown, api_markdown, hits_table, sources_html
+from rag.ui.render import (
+    HITS_HEADERS,
+    HITS_TYPES,
+    HITS_WIDTHS,
+    answer_markdown,
+    api_markdown,
+    hits_columns,
+    hits_table,
+    sources_html,
+)
 from rag.ui.uploads import (
     UploadRefused,
     UploadsMode,
@@ -46,6 +55,7 @@ CSS = """
 .sources .ref { border-left: 3px solid var(--color-accent); padding: 4px 10px; margin-bottom: 10px; }
 .sources .quote { margin: 6px 0; font-style: italic; opacity: .9; }
 .sources mark { background: #fff3a0; color: inherit; }
+.searched-for { opacity: .75; }
 """
 
 
@@ -58,11 +68,37 @@ def example_questions(assistant: Assistant) -> list[str]:
     return [f"What does the paper '{t}' propose?" for t in titles]
 
 
-def _year_range(year_from: float | None, year_to: float | None) -> tuple[int, int] | None:
-    if not year_from and not year_to:
+def _year(label: str, value: str | float | None) -> int | None:
+    """A year filter box's value: empty (or 0, as API clients of the old number boxes send) means no filter."""
+    text = str(value if value is not None else "").strip().removesuffix(".0")
+    if not text or text == "0":
         return None
-    lo, hi = int(year_from or 0) or int(year_to), int(year_to or 0) or int(year_from)
+    if not text.isdigit() or not 1 <= int(text) <= 9999:
+        raise RagError(f"{label}: {text[:20]!r} is not a year; type one like 2021, or leave the box empty")
+    return int(text)
+
+
+def _year_range(year_from: str | float | None, year_to: str | float | None) -> tuple[int, int] | None:
+    """The year filter two boxes set: None when both are empty; one box alone is that single year."""
+    lo, hi = _year("Year from", year_from), _year("Year to", year_to)
+    if lo is None and hi is None:
+        return None
+    lo, hi = lo or hi, hi or lo
     return (min(lo, hi), max(lo, hi))
+
+
+def year_box(label: str, elem_id: str) -> gr.Textbox:
+    """A year filter box, empty until a year is typed (gradio 6's Number box shows 0 when empty, whatever its
+    placeholder says); empty means no filter (`_year_range`)."""
+    return gr.Textbox(label=label, placeholder="any year", max_lines=1, elem_id=elem_id)
+
+
+def no_year_line(papers: int, years: dict[int, int]) -> str:
+    """The Library's line under the chart: how many papers the chart leaves out for want of a year."""
+    missing = papers - sum(years.values())
+    if not missing:
+        return f"All {papers} papers have a year."
+    return f"**{missing}** of {papers} papers have no year and are not in the chart."
 
 
 def _write(folder: Path, name: str, text: str) -> str:
@@ -90,8 +126,8 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
         backend: str,
         model: str,
         top_k: int,
-        year_from: float | None,
-        year_to: float | None,
+        year_from: str | None,
+        year_to: str | None,
     ):
         if not message.strip():
             yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
@@ -136,7 +172,7 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
         return [], [], sources_html(None), "", None, None, ""
 
     def search(
-        query: str, mode: str, k: int, year_from: float | None, year_to: float | None, source_names: list[str] | None
+        query: str, mode: str, k: int, year_from: str | None, year_to: str | None, source_names: list[str] | None
     ) -> list[list[object]]:
         if not query.strip():
             return []
@@ -148,6 +184,9 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
             raise gr.Error(str(exc)) from None
         return hits_table(hits)
 
+    def search_columns(width: float | None):
+        return gr.update(column_widths=hits_columns(width))
+
     def library():
         s = assistant.stats()
         text = (
@@ -158,7 +197,8 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
         import pandas as pd
 
         years = pd.DataFrame({"year": [str(y) for y in s.years], "papers": list(s.years.values())})
-        return text, years, gr.update(choices=[upload_label(src, uploads) for src in s.sources])
+        choices = gr.update(choices=[upload_label(src, uploads) for src in s.sources])
+        return text, years, no_year_line(s.papers, s.years), choices
 
     def ingest_files(files: list[str] | None, progress=gr.Progress(track_tqdm=True)) -> str:  # noqa: B008
         if not files:
@@ -236,8 +276,8 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
                         )
                         top_k = gr.Slider(1, 20, value=settings.answer_k, step=1, label="Papers given to the answerer")
                         with gr.Row():
-                            year_from = gr.Number(label="Year from", precision=0, value=None)
-                            year_to = gr.Number(label="Year to", precision=0, value=None)
+                            year_from = year_box("Year from", "chat-year-from")
+                            year_to = year_box("Year to", "chat-year-to")
                 with gr.Column(scale=2):
                     sources = gr.HTML(sources_html(None), elem_id="sources")
                     with gr.Accordion("References out", open=False):
@@ -254,22 +294,28 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
                 mode = gr.Radio(["hybrid", "dense", "bm25"], value="hybrid", label="Mode", scale=2)
             with gr.Row():
                 k = gr.Slider(1, 50, value=settings.top_k, step=1, label="Results")
-                s_from = gr.Number(label="Year from", precision=0, value=None)
-                s_to = gr.Number(label="Year to", precision=0, value=None)
+                s_from = year_box("Year from", "search-year-from")
+                s_to = year_box("Year to", "search-year-to")
                 source_filter = gr.Dropdown([], multiselect=True, label="Source files")
             search_btn = gr.Button("Search", variant="primary", elem_id="search-btn")
             results = gr.Dataframe(
                 headers=HITS_HEADERS,
                 datatype=HITS_TYPES,
+                column_widths=HITS_WIDTHS,
                 wrap=True,
                 elem_id="search-results",
                 interactive=False,
             )
             search_btn.click(search, [query, mode, k, s_from, s_to, source_filter], results, api_name="search")
             query.submit(search, [query, mode, k, s_from, s_to, source_filter], results)
+            screen_width = gr.Number(visible=False)  # the browser window's width, for `search_columns`
         with gr.Tab("Library") as library_tab:
             stats_md = gr.Markdown(elem_id="library-stats")
-            years_plot = gr.BarPlot(x="year", y="papers", title="Papers per year", height=260)
+            years_plot = gr.BarPlot(
+                x="year", y="papers", title="Papers per year", height=260, y_lim=[0, None], elem_id="years-plot"
+            )
+            no_year_md = gr.Markdown(elem_id="library-no-year")
+            library_outputs = [stats_md, years_plot, no_year_md, source_filter]
             if uploads_enabled:
                 upload = gr.File(
                     label="Add papers (JSONL, JSON, CSV, TSV or TXT)",
@@ -279,13 +325,12 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
                 )
                 ingest_btn = gr.Button("Ingest", variant="primary", elem_id="ingest-btn")
                 ingest_out = gr.Markdown(elem_id="ingest-report")
-                ingest_btn.click(ingest_files, upload, ingest_out).then(
-                    library, None, [stats_md, years_plot, source_filter]
-                )
+                ingest_btn.click(ingest_files, upload, ingest_out).then(library, None, library_outputs)
             else:  # read-only: no upload component, so no endpoint that could change the index
                 gr.Markdown(READ_ONLY_NOTE, elem_id="uploads-off")
-        library_tab.select(library, None, [stats_md, years_plot, source_filter])
-        demo.load(library, None, [stats_md, years_plot, source_filter])
+        library_tab.select(library, None, library_outputs)
+        demo.load(library, None, library_outputs)
+        demo.load(search_columns, screen_width, results, js="() => window.innerWidth", api_visibility="private")
         gr.api(api_ask, api_name="ask")
     return demo
 

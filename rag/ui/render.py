@@ -28,6 +28,8 @@ def answer_markdown(answer: Answer) -> str:
         parts.append(link_markers(answer.text))
     else:
         parts.append(link_markers(answer.text))
+    if answer.standalone_question:  # a follow-up rewritten for retrieval: say what was searched for
+        parts.append(f"<small class='searched-for'>searched for: {escape_markdown(answer.standalone_question)}</small>")
     return "\n\n".join(parts)
 
 
@@ -66,22 +68,36 @@ def sources_html(answer: Answer | None) -> str:
     return "<div class='sources'><h4>Sources</h4>" + "".join(items) + "</div>"
 
 
-HITS_HEADERS = ["#", "score", "year", "title", "source", "passage"]
-HITS_TYPES = ["number", "number", "str", "markdown", "markdown", "markdown"]  # text from papers: escaped Markdown
+HITS_HEADERS = ["title", "year", "score", "passage"]
+HITS_TYPES = ["markdown", "str", "number", "markdown"]  # text from papers: escaped Markdown
+# gradio's `column_widths` (a % is of the table's width): the year and score columns fit "2024" and "0.123"; the
+# passage gets the most room, so at 1280 px wide every column is on screen and the passage wraps
+HITS_WIDTHS = ["30%", "64px", "72px", "54%"]
+# on a phone (a screen under `NARROW_SCREEN_PX`) the table scrolls sideways to the passage, each column wide enough
+# to read
+HITS_WIDTHS_NARROW = ["140px", "64px", "72px", "240px"]
+NARROW_SCREEN_PX = 700
+
+
+def hits_columns(screen_width: float | None) -> list[str]:
+    """The search table's `column_widths` for a browser window `screen_width` px wide."""
+    return HITS_WIDTHS_NARROW if screen_width and screen_width < NARROW_SCREEN_PX else HITS_WIDTHS
+
+
+NO_YEAR = "—"
 
 
 def hits_table(hits: list[Hit]) -> list[list[object]]:
-    """Rows for the search results table (`HITS_TYPES`): titles, file names and passages made inert."""
+    """Rows for the search results table (`HITS_TYPES`): title (with its source file under it), year, score and
+    passage; titles, file names and passages made inert."""
     return [
         [
-            i,
-            round(h.score, 4),
-            h.paper.year or "",
-            escape_markdown(h.paper.title),
-            escape_markdown(Path(h.paper.source).name),
-            escape_markdown(h.passage[:300]),
+            f"{escape_markdown(h.paper.title)}<br><small>{escape_markdown(Path(h.paper.source).name)}</small>",
+            str(h.paper.year) if h.paper.year else NO_YEAR,
+            round(h.score, 3),
+            escape_markdown(h.passage if len(h.passage) <= 300 else h.passage[:300].rstrip() + "…"),
         ]
-        for i, h in enumerate(hits, 1)
+        for h in hits
     ]
 
 
