@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from rag.support import content_words
+from rag.types import Answer
 
 _WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
 _WH = {"what", "which", "who", "whom", "whose", "how", "why", "when", "where"}
@@ -209,3 +210,14 @@ def _replace_reference(text: str, target: str) -> str:
         if match and not (pattern is _SUBJECT_PRONOUN and _EXPLETIVE.match(text[match.start() :])):
             return text[: match.start()] + repl + text[match.end() :]
     return text
+
+
+def history_turn(answer: Answer, limit: int) -> str:
+    """An answer as the assistant turn of a chat history, at most `limit` characters: its text, then its numbered
+    references ("[1] Title", kept whole when the text is cut), so that a follow-up's "it" or "the second one"
+    resolves to the paper it means."""
+    refs = "\n".join(f"[{c.number}] {c.paper.title}" for c in answer.citations)
+    block = f"\n\nReferences:\n{refs}" if refs else ""
+    if len(block) > limit // 2:
+        block = ""
+    return answer.text[: limit - len(block)] + block

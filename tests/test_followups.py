@@ -131,3 +131,19 @@ def test_the_follow_up_set_independent_turns_are_never_rewritten_and_dependent_o
     assert all(standalone(i["question"], i["history"]) == i["question"] for i in independent)
     rewritten = sum(standalone(i["question"], i["history"]) != i["question"] for i in dependent)
     assert rewritten / len(dependent) >= 0.9
+
+
+def test_an_answer_in_the_history_keeps_its_references_within_the_cap() -> None:
+    from rag.followup import history_turn
+    from rag.types import Answer, Citation, Paper
+
+    papers = [Paper(id=f"p{i}", title=f"Stitchable Networks {i}", abstract="x") for i in (1, 2)]
+    answer = Answer(
+        question="q",
+        text="CACP prunes channels [1], and SN-Net stitches models [2]. " * 20,
+        citations=[Citation(number=i + 1, paper=p) for i, p in enumerate(papers)],
+    )
+    turn = history_turn(answer, 300)
+    assert len(turn) <= 300 and turn.endswith("[1] Stitchable Networks 1\n[2] Stitchable Networks 2")
+    history = [{"role": "user", "content": "Which papers stitch models?"}, {"role": "assistant", "content": turn}]
+    assert referent(history, "How does the second one adapt?") == "Stitchable Networks 2"

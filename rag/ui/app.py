@@ -17,6 +17,7 @@ from rag.answering import offered_models
 from rag.assistant import Assistant
 from rag.corpus.load import SUPPORTED, bundled_corpus_dir
 from rag.errors import RagError
+from rag.followup import history_turn
 from rag.references import escape_markdown, to_bibtex, to_markdown
 from rag.types import Answer
 from rag.ui.auth import LoginThrottle
@@ -147,7 +148,7 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
             for item in stream:
                 if isinstance(item, Answer):
                     chat[-1] = {"role": "assistant", "content": answer_markdown(item)}
-                    reply = item.text[: settings.max_turn_chars]  # the next question's history stays within its caps
+                    reply = history_turn(item, settings.max_turn_chars)  # the next question's history, capped
                     turns = [*turns, {"role": "user", "content": message}, {"role": "assistant", "content": reply}]
                     n = len(turns) // 2
                     bib = to_bibtex(item)
