@@ -15,9 +15,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from rag.answering import resolve_backend
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.errors import DiskFullError, IndexBusyError, RagError
+from rag.generation.backends import check_settings
 from rag.index.ingest import ingest_started
 from rag.index.lock import WriterLock
 from rag.index.space import DiskSpace
@@ -170,6 +172,8 @@ def ask(
 ) -> None:
     """Answer a question with numbered citations, then the references. In a terminal the draft streams in and is
     replaced by the checked answer; piped, only the checked answer is printed."""
+    settings = Settings()
+    check_settings(backend or resolve_backend(settings), settings)  # before indexing or loading a model
     assistant = _ready_assistant()
     stream = assistant.stream(question, k=k, year=parse_years(year), sources=source, backend=backend)
     answer = _show_draft(stream) if out.is_terminal and not as_json else _final(stream)
