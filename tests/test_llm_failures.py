@@ -662,3 +662,36 @@ def test_rag_ask_without_a_key_says_so_before_indexing(isolated_env: Path) -> No
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and re.match("error: " + MISSING_KEY, lines[0]), result.output
     assert not isolated_env.exists() or not any(isolated_env.iterdir())  # nothing was indexed
+
+
+def test_rag_ask_names_an_unreachable_server_before_it_answers(
+    hash_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rag ask` probes the server once before indexing or retrieving; refused, it says so first, once, and answers
+    from the retrieved papers without trying the LLM again."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/v1"
+    connects: list[object] = []
+    real = socket.create_connection
+
+    def counting(address, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if address[1] == port:
+            connects.append(address)
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", counting)
+    for name, value in {"RAG_DATA_DIR": str(hash_index), "RAG_EMBED": "hash", "OPENAI_BASE_URL": url}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("RAG_ABSTAIN_THRESHOLD", "-1")
+    monkeypatch.setenv("COLUMNS", "400")  # keep rich from wrapping the notice
+    result = CliRunner().invoke(app, ["ask", "--backend", "openai", QUESTION])
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    notice = f"notice: the LLM server at OPENAI_BASE_URL={url} cannot be reached (connection refused); showing an"
+    assert lines[0].startswith(notice)  # first, before the answer
+    assert sum("cannot be reached" in line for line in lines) == 1  # once, not again with the answer
+    assert "Sparse Mixture Routers for Protein Folding" in result.output
+    assert len(connects) == 1  # the probe; the LLM is not tried a second time
+    json_result = CliRunner().invoke(app, ["ask", "--backend", "openai", "--json", QUESTION])
+    answer = Answer.model_validate_json(json_result.output[json_result.output.index("{") :])
+    assert answer.backend == "extractive" and "cannot be reached (connection refused)" in (answer.notice or "")

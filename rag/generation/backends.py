@@ -202,6 +202,34 @@ def check_settings(kind: str, settings: Settings) -> None:
         )
 
 
+def unreachable(settings: Settings) -> str | None:
+    """Why the OpenAI(-compatible) server cannot be reached, from one TCP connection attempt (at most
+    `CONNECT_TIMEOUT`), or None when it accepts one or when a proxy would carry the requests (only the request can
+    tell then). For a one-shot command to say so before it indexes or retrieves anything."""
+    import socket
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    if urllib.request.getproxies():
+        return None
+    url = urlsplit(settings.openai_base_url or "https://api.openai.com/v1")
+    try:
+        port = url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:  # a port out of range: the request will say so
+        return None
+    try:
+        socket.create_connection((url.hostname or "", port), timeout=CONNECT_TIMEOUT).close()
+    except TimeoutError:
+        why = f"no connection within {CONNECT_TIMEOUT:.0f} s"
+    except OSError as exc:
+        why = (exc.strerror or type(exc).__name__).lower()
+    else:
+        return None
+    if settings.openai_base_url:
+        return f"the LLM server at OPENAI_BASE_URL={settings.openai_base_url} cannot be reached ({why})"
+    return f"the OpenAI API cannot be reached ({why}): check the network, or set OPENAI_BASE_URL"
+
+
 class OpenAIBackend(ChatBackend):
     """The OpenAI API or an OpenAI-compatible server (Ollama, vLLM, llama.cpp's server)."""
 
