@@ -293,6 +293,7 @@ class OpenAIBackend(ChatBackend):
         while True:
             extra = {"stream_options": {"include_usage": True}} if self.usage_option else {}
             timeout = max(min(self.request_timeout, deadline - time.monotonic()), 0.05)
+            connect = min(timeout, CONNECT_TIMEOUT)  # less only when the deadline is nearly out: a time-out then
             try:
                 return self.client.chat.completions.create(
                     model=self.model,
@@ -300,7 +301,7 @@ class OpenAIBackend(ChatBackend):
                     max_tokens=max_tokens,
                     temperature=temperature,
                     stream=True,
-                    timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
+                    timeout=httpx.Timeout(timeout, connect=connect),
                     **extra,  # type: ignore[arg-type]
                 )
             except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
@@ -314,7 +315,7 @@ class OpenAIBackend(ChatBackend):
                     f"the LLM server refused the key (401): check OPENAI_API_KEY{where}"
                 ) from None
             except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError) as exc:
-                if _not_there(exc):  # refused, no route, no such host: trying again cannot help; say where at once
+                if _not_there(exc, connect):  # refused, no route, no such host: trying again cannot help; say so now
                     raise BackendUnavailableError(self._unreachable(exc)) from None
                 failure = _describe(exc)
                 if retries >= self.max_retries:
@@ -341,14 +342,16 @@ class OpenAIBackend(ChatBackend):
         return f"the OpenAI API cannot be reached ({why}): check the network, or set OPENAI_BASE_URL"
 
 
-def _not_there(exc: Exception) -> bool:
-    """Whether a failed request never reached a server: the connection was refused, had no route, named an unknown
-    host or was not accepted within `CONNECT_TIMEOUT`."""
+def _not_there(exc: Exception, connect: float) -> bool:
+    """Whether a failed request never reached a server: the connection was refused, had no route or named an unknown
+    host, or was not accepted within the whole `CONNECT_TIMEOUT` (`connect`: the connect time-out it had)."""
     import httpx
     import openai
 
-    return isinstance(exc, openai.APIConnectionError) and isinstance(
-        exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout
+    if not isinstance(exc, openai.APIConnectionError):
+        return False
+    return isinstance(exc.__cause__, httpx.ConnectError) or (
+        isinstance(exc.__cause__, httpx.ConnectTimeout) and connect >= CONNECT_TIMEOUT
     )
 
 
