@@ -519,7 +519,7 @@ def test_a_server_that_ignores_max_tokens_is_cut_and_its_stream_closed(
     assert isinstance(answer, Answer) and answer.backend == "openai" and answer.notice is None
     assert fake_server.requests[0]["max_tokens"] == 100
     assert count_tokens("".join(items[:-1])) <= 150 + 2  # 1.5 x max_answer_tokens was read, nothing more
-    assert fake_server.closed_by_client.wait(30), "the client never closed the stream"
+    assert fake_server.closed_by_client.wait(GUARD), "the client never closed the stream"
     assert fake_server.sent < 16 * 2**20  # it stopped reading: of the 64 MB only what sockets buffer went out
     assert len(answer.sentences) <= 3  # and the citation check saw only the cut reply
 
@@ -591,7 +591,7 @@ def test_the_llm_stream_ends_when_the_sse_client_leaves(fake_server: FakeOpenAI,
                 lines = response.iter_lines()
                 assert next(line for line in lines if line.startswith("event:")) == "event: delta"
             # the client left after its first delta, long before the 300 s deadline or the token cap
-            assert fake_server.closed_by_client.wait(30), "the upstream LLM stream is still being read"
+            assert fake_server.closed_by_client.wait(GUARD), "the upstream LLM stream is still being read"
     finally:
         gc.enable()
         assistant.close()
