@@ -85,9 +85,7 @@ class VectorStore:
         return _store_errors(self._server, self._token, self._path)
 
     def _open_collection(self) -> Any:
-        return self.client.get_or_create_collection(
-            self._name, embedding_function=None, metadata=dict(_HNSW)
-        )
+        return self.client.get_or_create_collection(self._name, embedding_function=None, metadata=dict(_HNSW))
 
     def refresh(self) -> None:
         """See what other processes wrote since this store was opened. An embedded Chroma client caches its
