@@ -18,7 +18,7 @@ from rag.config import Settings
 from rag.corpus.load import bundled_corpus_dir
 from rag.corpus.stream import ReadLimits
 from rag.errors import ConfigError, IndexMismatchError, InputError
-from rag.generation.backends import ChatBackend
+from rag.generation.backends import ChatBackend, check_settings
 from rag.generation.extractive import is_list_question
 from rag.index.bm25 import BM25Index
 from rag.index.chunking import Chunker
@@ -262,6 +262,8 @@ class Assistant:
             )
         chat = self._chat if backend in (None, "auto") else None
         kind = chat.name if chat is not None else backend or resolve_backend(self.settings)
+        if chat is None:
+            check_settings(kind, self.settings)  # a missing key is said before any retrieval or model loading
         model = model or self.settings.openai_model
         key = (kind, model if kind == "openai" else None)  # only the openai backend uses the model name
         with self._answerers_mu:

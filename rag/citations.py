@@ -189,14 +189,14 @@ class CitationChecker:
         claims = [_without_titles(c, titles) for c, _ in parts]  # what is claimed, not which paper is named
         vectors = self.embeddings.embed(claims) if self.embeddings and claims else None
         dropped: list[int] = []
-        checks: list[tuple[str, list[int], bool, bool, float]] = []
+        checks: list[tuple[str, list[int], bool | None, bool, float]] = []  # supported None: not a claim
         quotes: dict[int, tuple[float, str]] = {}
         for i, (claim, numbers) in enumerate(parts):
             valid = [n for n in numbers if n in by_number]
             dropped.extend(n for n in numbers if n not in by_number)
             words = content_words(claims[i])
             if is_no_answer(claim) or (len(words) < self.min_claim_words and not valid):
-                checks.append((claim, [], True, False, 0.0))
+                checks.append((claim, [], None, False, 0.0))  # not a claim: left as written, never counted supported
                 continue
             vec = vectors[i] if vectors is not None else None
             scored = {n: self.support(words, vec, evidence[n]) for n in valid}
@@ -233,13 +233,18 @@ class CitationChecker:
             body, end = (claim[:-1], claim[-1]) if claim and claim[-1] in ".!?" else (claim, ".")
             if new:
                 pieces.append(f"{body} {''.join(f'[{n}]' for n in new)}{end}")
-            elif not supported:
+            elif supported is False:
                 pieces.append(f"{body} {UNSUPPORTED}{end}")
             else:
                 pieces.append(claim)
             sentences.append(
                 SentenceCheck(
-                    text=claim, citations=new, supported=supported, reattributed=reattributed, support=round(top, 3)
+                    text=claim,
+                    citations=new,
+                    supported=bool(supported and new),  # support is a cited source's: an uncited sentence has none
+                    claim=supported is not None,
+                    reattributed=reattributed,
+                    support=round(top, 3),
                 )
             )
         citations = [

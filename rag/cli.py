@@ -15,9 +15,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from rag.answering import resolve_backend
 from rag.assistant import Assistant
 from rag.config import Settings
 from rag.errors import DiskFullError, IndexBusyError, RagError
+from rag.generation.backends import check_settings, unreachable
 from rag.index.ingest import ingest_started
 from rag.index.lock import WriterLock
 from rag.index.space import DiskSpace
@@ -170,13 +172,23 @@ def ask(
 ) -> None:
     """Answer a question with numbered citations, then the references. In a terminal the draft streams in and is
     replaced by the checked answer; piped, only the checked answer is printed."""
+    settings = Settings()
+    kind = backend or resolve_backend(settings)
+    check_settings(kind, settings)  # a missing key: said before indexing or loading a model
+    early = unreachable(settings) if kind == "openai" else None  # a server that is not there: said now, too
+    if early:
+        early = f"{early}; showing an extractive answer from the retrieved papers instead."
+        err.print(f"[yellow]notice:[/yellow] {escape(early)}")
+        backend = "extractive"
     assistant = _ready_assistant()
     stream = assistant.stream(question, k=k, year=parse_years(year), sources=source, backend=backend)
     answer = _show_draft(stream) if out.is_terminal and not as_json else _final(stream)
+    if early:
+        answer = answer.model_copy(update={"notice": early})
     if as_json:
         print(answer.model_dump_json(indent=2))
         return
-    if answer.notice:
+    if answer.notice and answer.notice != early:
         err.print(f"[yellow]notice:[/yellow] {escape(answer.notice)}")
     out.print(answer.text, markup=False, highlight=False)
     missing = f" (the abstracts do not {answer.missing})" if answer.missing else ""

@@ -132,7 +132,12 @@ class SentenceCheck(BaseModel):
 
     text: str = Field(description="The sentence without its markers.")
     citations: list[int] = Field(default_factory=list, description="Final citation numbers.")
-    supported: bool = True
+    supported: bool = Field(default=True, description="A cited source supports it; never true of a non-claim.")
+    claim: bool = Field(
+        default=True,
+        description="It states something to check; an uncited fragment ('The source:', 'Short.') or the no-answer "
+        "sentence does not, and is neither supported nor marked.",
+    )
     reattributed: bool = Field(default=False, description="Its citation was moved to the source that supports it.")
     support: float = Field(default=0.0, description="Support score of the best cited source (0-1).")
 

@@ -18,8 +18,8 @@ def assert_grounded(answer: Answer) -> None:
     """Every sentence carries a supporting citation or is marked unsupported; numbers are 1..n in order."""
     assert [c.number for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     for sentence in answer.sentences:
-        assert (sentence.citations and sentence.supported) or not sentence.supported or not sentence.text.strip(" .")
-        if not sentence.supported:
+        assert sentence.supported == bool(sentence.citations)  # support is a cited source's, never a fragment's
+        if sentence.claim and not sentence.supported:
             assert UNSUPPORTED in answer.text
 
 

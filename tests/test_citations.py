@@ -113,6 +113,7 @@ def test_every_sentence_is_cited_and_supported_or_marked() -> None:
     assert not false_claim.supported and false_claim.citations == []  # its wrong [1] removed, not moved
     assert "cheese " + UNSUPPORTED + "." in checked.text
     assert short.text == "Short." and short.citations == []  # too short to be a claim: left alone, not marked
+    assert not short.claim and not short.supported  # and not counted as a supported claim either
     assert checked.dropped_numbers == [9] and "[9]" not in checked.text  # no source 9: the marker is dropped
     assert (
         checked.text
@@ -155,3 +156,18 @@ def test_an_uncited_sentence_cut_off_at_the_end_is_dropped() -> None:
     # a finished last sentence is kept (and checked) as before
     finished = CitationChecker(None).check(answer + " used by nobody.", sources(), "How much faster is training?")
     assert "CDFN" in finished.text
+
+
+@pytest.mark.parametrize("fragment", ["The source:", "In summary:", NO_ANSWER])
+def test_an_uncited_fragment_is_never_counted_as_a_supported_claim(fragment: str) -> None:
+    """A model once wrote a heading line ('The source:') before its cited claim; the checker counted the heading as a
+    supported sentence, so an answer's sentences said 'supported' of something no source was checked against."""
+    checked = CitationChecker().check(
+        f"{fragment}\nWide residual networks increase width and decrease depth [2].", sources()
+    )
+    heading, claim = checked.sentences
+    assert heading.text == fragment and heading.citations == []
+    assert not heading.supported and not heading.claim  # neither supported nor a claim to mark
+    assert claim.supported and claim.claim and claim.citations == [1]
+    assert checked.text.startswith(fragment) and UNSUPPORTED not in checked.text  # left as written, not marked
+    assert [s.text for s in checked.sentences if s.supported] == [claim.text]

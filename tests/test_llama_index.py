@@ -185,6 +185,6 @@ def test_openai_like_answers_through_the_assistant_with_checked_citations(index_
     assert answer.abstained or answer.sentences
     assert markers(answer.text) == {c.number for c in answer.citations}
     for sentence in answer.sentences:  # every sentence is cited and supported, or visibly marked
-        assert (sentence.citations and sentence.supported) or not sentence.supported or not sentence.text.strip(" .")
-    if any(not s.supported for s in answer.sentences):
+        assert sentence.supported == bool(sentence.citations)  # support is a cited source's, never a fragment's
+    if any(s.claim and not s.supported for s in answer.sentences):
         assert UNSUPPORTED in answer.text

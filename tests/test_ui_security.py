@@ -444,11 +444,11 @@ def test_asks_keep_answering_while_uploads_ingest(open_chat: tuple[str, Path, Pa
     while not _writer_busy(data):
         assert not job.done() and time.monotonic() < deadline, "the ingest never showed as running"
         time.sleep(0.05)
-    start = time.monotonic()
     reply = clients[2].predict(question, api_name="/ask")
-    seconds = time.monotonic() - start
-    assert not job.done(), "the ingest ended before the answer: nothing was measured"
-    assert reply.strip() and not reply.startswith("Error:") and seconds < 3, (seconds, reply[:200])
+    # not blocked by the ingest: the answer came back while the ingest still held the writer lock (an order, not a
+    # duration: a busy machine slows both alike)
+    assert _writer_busy(data) and not job.done(), "the ingest ended before the answer: it may have waited for it"
+    assert reply.strip() and not reply.startswith("Error:"), reply[:200]
     assert "**400** papers added" in job.result(timeout=300)
 
 

@@ -85,7 +85,7 @@ def evaluate_answers(
                 "citation_precision": citation_precision(cited, gold) if item.answerable else None,
                 "citation_recall": citation_recall(cited, gold) if item.answerable else None,
                 "support_rate": support_rate(answer),
-                "unsupported_sentences": sum(not s.supported for s in answer.sentences),
+                "unsupported_sentences": sum(s.claim and not s.supported for s in answer.sentences),
                 "reattributed_sentences": sum(s.reattributed for s in answer.sentences),
                 "seconds": seconds,
                 "backend": answer.backend,

@@ -171,7 +171,7 @@ class Judge:
         verdicts: list[Verdict] = []
         for sentence in answer.sentences:
             if not sentence.citations:
-                if not sentence.supported:  # marked [unsupported]: no cited source supports it
+                if sentence.claim and not sentence.supported:  # marked [unsupported]: no cited source supports it
                     verdicts.append(Verdict("faithfulness", 0.0, None, sentence.text))
                 continue  # no claim (the no-answer sentence, a short connective)
             sources = "\n\n".join(

@@ -187,14 +187,56 @@ def retry_after(headers: Any) -> float | None:
             return None
 
 
+CONNECT_TIMEOUT = 5.0
+"""Seconds a connection to the LLM server may take to open (capped by the request time-out): a server that does not
+accept a connection in it is not there, and waiting out the whole answer deadline for it helps nobody."""
+
+
+def check_settings(kind: str, settings: Settings) -> None:
+    """Raise `ConfigError` at once when the `kind` backend cannot work with `settings`: callers check this before any
+    index, model or network work, so that a missing key is reported in a second, not after retrieval."""
+    if kind == "openai" and not (settings.openai_api_key or settings.openai_base_url):
+        raise ConfigError(
+            "the openai backend needs OPENAI_API_KEY (or OPENAI_BASE_URL for an OpenAI-compatible server); "
+            "set one, or choose another backend (RAG_LLM=extractive or local)"
+        )
+
+
+def unreachable(settings: Settings) -> str | None:
+    """Why the OpenAI(-compatible) server cannot be reached, from one TCP connection attempt (at most
+    `CONNECT_TIMEOUT`), or None when it accepts one or when a proxy would carry the requests (only the request can
+    tell then). For a one-shot command to say so before it indexes or retrieves anything."""
+    import socket
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    if urllib.request.getproxies():
+        return None
+    url = urlsplit(settings.openai_base_url or "https://api.openai.com/v1")
+    try:
+        port = url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:  # a port out of range: the request will say so
+        return None
+    try:
+        socket.create_connection((url.hostname or "", port), timeout=CONNECT_TIMEOUT).close()
+    except TimeoutError:
+        why = f"no connection within {CONNECT_TIMEOUT:.0f} s"
+    except OSError as exc:
+        why = (exc.strerror or type(exc).__name__).lower()
+    else:
+        return None
+    if settings.openai_base_url:
+        return f"the LLM server at OPENAI_BASE_URL={settings.openai_base_url} cannot be reached ({why})"
+    return f"the OpenAI API cannot be reached ({why}): check the network, or set OPENAI_BASE_URL"
+
+
 class OpenAIBackend(ChatBackend):
     """The OpenAI API or an OpenAI-compatible server (Ollama, vLLM, llama.cpp's server)."""
 
     name = "openai"
 
     def __init__(self, settings: Settings) -> None:
-        if not (settings.openai_api_key or settings.openai_base_url):
-            raise ConfigError("RAG_LLM=openai needs OPENAI_API_KEY or OPENAI_BASE_URL")
+        check_settings(self.name, settings)
         from openai import OpenAI
 
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
@@ -204,6 +246,7 @@ class OpenAIBackend(ChatBackend):
         self.model = settings.openai_model
         self.context_window = settings.llm_context_window or (128_000 if not settings.openai_base_url else 4096)
         self.request_timeout = settings.request_timeout
+        self.base_url = settings.openai_base_url
         self.max_retries = settings.llm_max_retries
         self.deadline_s = settings.answer_deadline
         self.usage_option = True  # ask for usage in the stream until the server turns the option down
@@ -243,12 +286,14 @@ class OpenAIBackend(ChatBackend):
 
     def _open(self, messages: list[Message], max_tokens: int, temperature: float, deadline: float) -> Any:
         """The response stream, after at most `max_retries` retries, none of which would end past the deadline."""
+        import httpx
         import openai
 
         retries = 0
         while True:
             extra = {"stream_options": {"include_usage": True}} if self.usage_option else {}
             timeout = max(min(self.request_timeout, deadline - time.monotonic()), 0.05)
+            connect = min(timeout, CONNECT_TIMEOUT)  # less only when the deadline is nearly out: a time-out then
             try:
                 return self.client.chat.completions.create(
                     model=self.model,
@@ -256,7 +301,7 @@ class OpenAIBackend(ChatBackend):
                     max_tokens=max_tokens,
                     temperature=temperature,
                     stream=True,
-                    timeout=timeout,
+                    timeout=httpx.Timeout(timeout, connect=connect),
                     **extra,  # type: ignore[arg-type]
                 )
             except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
@@ -264,7 +309,14 @@ class OpenAIBackend(ChatBackend):
                     raise BackendUnavailableError(f"the LLM server refused the request ({exc.status_code})") from None
                 log.info("the LLM server does not take stream_options; token usage will be estimated")
                 self.usage_option = False
+            except openai.AuthenticationError:
+                where = f" for OPENAI_BASE_URL={self.base_url}" if self.base_url else ""
+                raise BackendUnavailableError(
+                    f"the LLM server refused the key (401): check OPENAI_API_KEY{where}"
+                ) from None
             except (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError) as exc:
+                if _not_there(exc, connect):  # refused, no route, no such host: trying again cannot help; say so now
+                    raise BackendUnavailableError(self._unreachable(exc)) from None
                 failure = _describe(exc)
                 if retries >= self.max_retries:
                     raise BackendUnavailableError(failure) from None
@@ -281,6 +333,41 @@ class OpenAIBackend(ChatBackend):
                 retries += 1
             except openai.APIStatusError as exc:
                 raise BackendUnavailableError(f"the LLM server answered with an error ({exc.status_code})") from None
+
+    def _unreachable(self, exc: Exception) -> str:
+        """'the LLM server at OPENAI_BASE_URL=... cannot be reached (connection refused)': the setting named."""
+        why = _reason(exc)
+        if self.base_url:
+            return f"the LLM server at OPENAI_BASE_URL={self.base_url} cannot be reached ({why})"
+        return f"the OpenAI API cannot be reached ({why}): check the network, or set OPENAI_BASE_URL"
+
+
+def _not_there(exc: Exception, connect: float) -> bool:
+    """Whether a failed request never reached a server: the connection was refused, had no route or named an unknown
+    host, or was not accepted within the whole `CONNECT_TIMEOUT` (`connect`: the connect time-out it had)."""
+    import httpx
+    import openai
+
+    if not isinstance(exc, openai.APIConnectionError):
+        return False
+    return isinstance(exc.__cause__, httpx.ConnectError) or (
+        isinstance(exc.__cause__, httpx.ConnectTimeout) and connect >= CONNECT_TIMEOUT
+    )
+
+
+def _reason(exc: Exception) -> str:
+    """The operating system's words for a failed connection ('connection refused'), else the exception's name."""
+    import httpx
+
+    cause = exc.__cause__
+    if isinstance(cause, httpx.ConnectTimeout):
+        return f"no connection within {CONNECT_TIMEOUT:.0f} s"
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror.lower()
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc.__cause__ or exc).strip().splitlines()
+    return text[-1][:120] if text else type(exc).__name__
 
 
 def _describe(exc: Exception) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from functools import cached_property
-
-from llama_index.core.node_parser import SentenceSplitter
+from typing import TYPE_CHECKING
 
 from rag.tokens import encoding
 from rag.types import Chunk, Paper
+
+if TYPE_CHECKING:
+    from llama_index.core.node_parser import SentenceSplitter
 
 
 class Chunker:
@@ -20,6 +22,8 @@ class Chunker:
 
     @cached_property
     def _splitter(self) -> SentenceSplitter:
+        from llama_index.core.node_parser import SentenceSplitter  # seconds of imports: only when splitting
+
         enc = encoding()
         return SentenceSplitter(
             chunk_size=self.chunk_size,
