@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rag.corpus.arxiv import flatten_export
-from rag.corpus.records import RawPaper, arxiv_id, clean_space, derive_title
+from rag.corpus.records import RawPaper, arxiv_id, clean_space, clean_text, derive_title
 from rag.types import FileError
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -70,7 +70,7 @@ def parse_authors(value: Any) -> tuple[str, ...]:
     else:
         text = re.sub(r"\s+and\s+", ", ", str(value))
         names = re.split(r"\s*[;,]\s*" if ";" not in text else r"\s*;\s*", text)
-    return tuple(name for name in (clean_space(n) for n in names if n) if name)
+    return tuple(name for name in (clean_text(n) for n in names if n) if name)
 
 
 def _categories(value: Any) -> tuple[str, ...]:
@@ -104,8 +104,8 @@ def _text(value: Any, field: str, *, numbers: bool = False) -> str:
 def record_to_paper(row: dict[str, Any], columns: dict[str, str], source: str, line: int) -> RawPaper | FileError:
     """Turn one row/object into a paper, or say what is wrong with it."""
     try:
-        abstract = clean_space(_text(row.get(columns["abstract"]), "abstract"))
-        title = clean_space(_text(row.get(columns["title"]), "title", numbers=True)) if "title" in columns else ""
+        abstract = clean_text(_text(row.get(columns["abstract"]), "abstract"))
+        title = clean_text(_text(row.get(columns["title"]), "title", numbers=True)) if "title" in columns else ""
         given = clean_space(_text(row.get(columns["id"]), "id", numbers=True)) if "id" in columns else ""
     except BadRecord as exc:
         return FileError(path=source, line=line, message=str(exc))

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from rag.corpus.records import RawPaper, clean_space, derive_title
+from rag.corpus.records import RawPaper, clean_text, derive_title
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def parse_listing_lines(lines: Sequence[str | None], source: str) -> Iterator[Ra
     for number, raw in enumerate(lines, start=1):
         if raw is None:
             continue
-        kind, value = classify(clean_space(raw))
+        kind, value = classify(clean_text(raw))
         if kind in ("junk", "separator"):
             continue
         if kind == "blank":

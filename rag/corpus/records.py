@@ -7,6 +7,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from rag.corpus.latex import unwrap_latex
+
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
 _ARXIV_ID = re.compile(r"^(?:arxiv:)?(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$", re.I)
@@ -37,22 +39,19 @@ def normalize(text: str) -> str:
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 
-_LATEX_WRAP = re.compile(r"\\(?:textbf|textit|emph|mathrm|mathbf|texttt|text)\{([^{}]*)\}")
-_LATEX_ACCENT = {"\\'e": "é", "\\'E": "É", '\\"o': "ö", '\\"u': "ü", '\\"a': "ä", "\\`e": "è", "\\'a": "á"}
-
-
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x9f\ud800-\udfff]")
 
 
 def clean_space(text: str) -> str:
-    """Collapse runs of whitespace into single spaces, drop control characters, unwrap simple LaTeX markup."""
+    """Collapse runs of whitespace into single spaces and drop control characters (ids, column names)."""
     if not text.isprintable():
         text = _CONTROL.sub(" ", text)
-    if "\\" in text:
-        text = _LATEX_WRAP.sub(r"\1", text)
-        for code, char in _LATEX_ACCENT.items():
-            text = text.replace(code, char)
     return " ".join(text.split())
+
+
+def clean_text(text: str) -> str:
+    """Prose a reader sees (titles, abstracts, author names): `clean_space` after unwrapping LaTeX markup."""
+    return clean_space(unwrap_latex(text))
 
 
 def derive_title(abstract: str, max_words: int = 12) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.corpus.records import normalize
+from rag.corpus.records import clean_text, normalize
 from rag.types import Paper
 
 QA_TYPES = ("factoid", "which-paper", "multi-paper", "unanswerable", "follow-up")
@@ -72,7 +72,7 @@ class GoldResolver:
         """The paper id a reference points to, or None."""
         if ref in self.ids:
             return ref
-        key = normalize(ref)
+        key = normalize(clean_text(ref))  # a reference copied from a raw file still matches its unwrapped paper
         if key in self.titles:
             return self.titles[key]
         matches = {pid for text, pid in self.abstracts if key and text.startswith(key)}
