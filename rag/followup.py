@@ -135,6 +135,12 @@ def referent(history: Sequence[dict[str, str]], question: str = "") -> str:
     """What a follow-up refers to. With "the second one": the name beside the answer's second citation. Else, most
     specific first: a reference-list or quoted title in the answers since the conversation's last self-contained
     question, the name the last answer leads with, that question's topic."""
+    head, topic = _referent(history, question)
+    return head or topic
+
+
+def _referent(history: Sequence[dict[str, str]], question: str) -> tuple[str, str]:
+    """(the name or title referred to, or ""; the topic of the conversation's last self-contained question)."""
     turns = list(history)
     anchor = next((i for i in range(len(turns) - 1, -1, -1) if turns[i].get("role") == "user"
                    and not needs_context(turns[i].get("content", ""))), 0)  # fmt: skip
@@ -147,19 +153,39 @@ def referent(history: Sequence[dict[str, str]], question: str = "") -> str:
     if ordinal is not None and (cited := list(dict.fromkeys(int(n) for n in _CITED.findall(body)))):
         number = cited[ordinal - 1] if 0 < ordinal <= len(cited) else cited[-1]
         if number in titles:
-            return titles[number]
+            return titles[number], ""
         segment = re.split(r"\[\d+\]", body)[cited.index(number)]  # the words before that citation
-        if names := _names_in(segment):
-            return names[0]
+        if names := _names_in(segment) or _title_case_run(segment):
+            return names[0], ""
     if titles:
-        return titles[min(titles)]
+        return titles[min(titles)], ""
     for answer in answers:
         if quoted := _QUOTED.findall(answer):
-            return quoted[0]
-    lead = _names_in(" ".join(body.split()[:8]))
+            return quoted[0], ""
+    opening = " ".join(body.split()[:8])
+    lead = _names_in(opening) or _title_case_run(opening)
     if lead:
-        return f"{lead[0]} ({topic})" if topic and lead[0].lower() not in topic.lower() else lead[0]
-    return topic
+        return lead[0], topic if topic and lead[0].lower() not in topic.lower() else ""
+    return "", topic
+
+
+_TITLE_WORD = re.compile(r"[A-Z][\w'’-]*")
+_OPENERS = {"yes", "no", "the", "a", "an", "it", "they", "this", "that", "these", "according", "in", "on", "both"}
+
+
+def _title_case_run(text: str) -> list[str]:
+    """Runs of two or more capitalised words ("Padé Activation Units", "Conditional Automated Channel Pruning")."""
+    runs, run = [], []
+    for word in re.findall(r"[\w'’-]+|[^\w\s]", text):
+        if _TITLE_WORD.fullmatch(word) and (run or word.lower() not in _OPENERS):
+            run.append(word)
+            continue
+        if len(run) >= 2:
+            runs.append(" ".join(run))
+        run = []
+    if len(run) >= 2:
+        runs.append(" ".join(run))
+    return runs
 
 
 def _topic(question: str) -> str:
@@ -177,17 +203,17 @@ def standalone(question: str, history: Sequence[dict[str, str]]) -> str:
     resolved to what it refers to."""
     if not history or not needs_context(question):
         return question
-    target = referent(history, question)
-    if not target:
+    head, topic = _referent(history, question)
+    if not head and not topic:
         return question
-    head, _, gloss = target.partition(" (")  # "VMFormer (transformer-based video matting)"
-    gloss = f" ({gloss}" if gloss else ""
     text = question.strip()
-    replaced = _replace_reference(text, head)
-    if replaced == text:
-        gloss = f" ({target})"
+    replaced = _replace_reference(text, head) if head else text
+    gloss = [topic] if topic else []
+    if replaced == text and head:
+        gloss.insert(0, head)  # nothing to replace ("what about uncertainty?"): said beside the question
+    note = f" ({'; '.join(gloss)})" if gloss else ""
     body = replaced.rstrip("?.! ")
-    return f"{body}{gloss}?" if replaced.endswith("?") else f"{body}{gloss}"
+    return f"{body}{note}?" if replaced.endswith("?") else f"{body}{note}"
 
 
 _REFERENCE = re.compile(
