@@ -189,10 +189,11 @@ class Settings(BaseSettings):
         "retrieval score is at least this many times the runner-up's (calibrated by eval/calibrate.py).",
     )
     verdict: Literal["model", "rules"] = Field(
-        default="model",
-        description="How the sufficiency verdict is decided: 'model', one calibrated logistic model over every signal "
-        "(rag/data/verdict.json, fitted by eval/calibrate_verdict.py on the dev splits); 'rules', the threshold rules "
-        "in order (partial_coverage, abstain_coverage, names, numbers).",
+        default="rules",
+        description="How the sufficiency verdict is decided: 'rules', the checks in order (names, numbers, quantity, "
+        "partial_coverage, abstain_coverage); 'model', one logistic model over every signal (rag/data/verdict.json, "
+        "fitted by eval/calibrate_verdict.py on the dev splits). The model is not better on the held-out splits yet "
+        "(eval/results/calibration_verdict.md), so the rules stay the default.",
     )
     fact_weight: float = Field(
         default=0.1,
