@@ -10,6 +10,7 @@ spelling ("three" = "3", "1.2k" = "1,200" = "1200", "3M" = "3 million") and unit
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Mapping
@@ -19,6 +20,8 @@ from rag.corpus.records import normalize
 
 # --- acronyms -------------------------------------------------------------------------------
 
+LOOK_BACK = 200
+"""Characters before a parenthesis searched for the long form (or the acronym) it defines."""
 MAX_ACRONYM = 10
 """Longest acronym read (letters and digits, the plural 's' included)."""
 _MINOR = frozenset("of the for and to in on with a an by from via at as".split())
@@ -26,6 +29,7 @@ _MINOR = frozenset("of the for and to in on with a an by from via at as".split()
 from Transformers")."""
 _ACRONYM = re.compile(rf"^(?=[A-Za-z0-9\-]*[A-Z][A-Za-z0-9\-]*[A-Z])[A-Za-z][A-Za-z0-9\-]{{1,{MAX_ACRONYM - 1}}}$")
 _PAREN = re.compile(r"\(([^()]{1,120})\)")
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9']*(?:-[A-Za-z0-9']+)*|\d+")
 
 
@@ -52,6 +56,7 @@ def _spells(letters: str, parts: list[str]) -> bool:
     """Whether `letters` are the long form's words' first letters in order: every word but a minor one gives one
     or more of its first letters ("vision transformer" -> ViT), a minor word gives none or its initial."""
 
+    @functools.cache
     def match(i: int, j: int) -> bool:
         if j == len(parts):
             return i == len(letters)
@@ -103,14 +108,15 @@ def harvest(text: str) -> set[tuple[str, str]]:
     for m in _PAREN.finditer(text):
         inside = m.group(1).strip()
         head = re.split(r"[;,]", inside, maxsplit=1)[0].strip()  # "(CNN; see below)", "(CNNs, for short)"
+        window = text[max(0, m.start() - LOOK_BACK) : m.start()]  # a long abstract is read in linear time
         if is_acronym(head):
             # the long form is in the same sentence, right before the parenthesis
-            before = re.split(r"[.;:!?]\s|[()\[\]]", text[: m.start()])[-1]
+            before = re.split(r"[.;:!?]\s|[()\[\]]", window)[-1]
             long_form = _long_form_before(head, before)
             if long_form:
                 found.add((_singular(head), _singular_form(head, long_form)))
             continue
-        words = _WORD.findall(before_paren := text[: m.start()].rstrip())
+        words = _WORD.findall(before_paren := window.rstrip())
         if not words or not before_paren.endswith(words[-1]) or not is_acronym(words[-1]):
             continue
         acronym = words[-1]
@@ -125,12 +131,16 @@ def harvest(text: str) -> set[tuple[str, str]]:
 
 
 class AcronymMap:
-    """Acronyms and long forms harvested from the indexed abstracts, each way round (all keys normalised)."""
+    """Acronyms and long forms harvested from the indexed abstracts, each way round. Long forms are matched in
+    any case, an acronym in a source text only as the abstracts write it ("mAP" is not the "map" of "feature
+    map")."""
 
     def __init__(self, pairs: Iterable[tuple[str, str]] = ()) -> None:
         self.long_forms: dict[str, set[str]] = {}  # "lstm" -> {"long short term memory"}
         self.acronyms: dict[str, set[str]] = {}  # "long short term memory" -> {"lstm"}
         self.longest = 0  # words in the longest long form
+        self.first_words: set[str] = set()  # the words long forms start with
+        self.written: dict[str, str] = {}  # "LSTM" -> "lstm": the acronyms as the abstracts write them
         for acronym, long_form in pairs:
             self.add(acronym, long_form)
 
@@ -141,18 +151,20 @@ class AcronymMap:
             self.long_forms.setdefault(a, set()).add(f)
             self.acronyms.setdefault(f, set()).add(a)
             self.longest = max(self.longest, len(f.split()))
+            self.first_words.add(f.split()[0])
+            self.written[_singular(acronym.strip())] = a
 
     def __len__(self) -> int:
         return len(self.long_forms)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Iterable[str]]) -> AcronymMap:
-        """The map as stored: acronym -> its long forms."""
+        """The map as stored: acronym as written -> its long forms."""
         return cls((a, f) for a, forms in data.items() for f in forms)
 
     def to_json(self) -> dict[str, list[str]]:
-        """acronym -> sorted long forms."""
-        return {a: sorted(forms) for a, forms in sorted(self.long_forms.items())}
+        """acronym as written -> sorted long forms."""
+        return {a: sorted(self.long_forms[key]) for a, key in sorted(self.written.items())}
 
     def aliases(self, name: str) -> set[str]:
         """Other names of `name` (normalised): its long forms when it is an acronym, its acronyms when it is a
@@ -172,6 +184,9 @@ class AcronymMap:
         out: list[tuple[int, int, str]] = []
         i = 0
         while i < len(words):
+            if words[i] not in self.first_words:
+                i += 1
+                continue
             for n in range(min(self.longest, len(words) - i), 1, -1):
                 phrase = " ".join(words[i : i + n])
                 if phrase in self.acronyms or (phrase.endswith("s") and phrase[:-1] in self.acronyms):
@@ -181,14 +196,15 @@ class AcronymMap:
             i += 1
         return out
 
-    def expand(self, normalized_text: str) -> str:
-        """The text followed by the other names of what it mentions: a text saying "LSTM" also says "long short
-        term memory", one saying "mean average precision" also says "map"."""
-        words = normalized_text.split()
+    def expand(self, text: str) -> str:
+        """The normalised text followed by the other names of what it mentions: a text saying "LSTMs" also says
+        "long short term memory", one saying "mean average precision" also says "map"."""
+        normalized_text = normalize(text)
         extra: dict[str, None] = {}
-        for w in dict.fromkeys(words):
-            for key in (w, w[:-1] if w.endswith("s") and len(w) > 2 else w):
-                for f in self.long_forms.get(key, ()):
+        if self.written:
+            for token in dict.fromkeys(_TOKEN.findall(text)):
+                key = self.written.get(token) or self.written.get(_singular(token))
+                for f in self.long_forms.get(key or "", ()):
                     extra[f] = None
         for _, _, phrase in self.spans(normalized_text):
             for a in self.acronyms[phrase]:

@@ -138,7 +138,7 @@ class SufficiencyChecker:
         )
         acronyms = self._acronyms()
         # the sources' text, followed by the other names of what it names ("lstm" ... "long short term memory")
-        source_text = acronyms.expand(normalize(raw))
+        source_text = acronyms.expand(raw)
         missing = [n for n in self._names(question, acronyms) if not _named(n, source_text)]
         if missing:
             unknown = [n for n in missing if self._unknown(n, acronyms)]

@@ -51,9 +51,9 @@ def test_the_map_gives_each_name_its_other_names_and_expands_a_text_both_ways() 
     assert acronyms.aliases("LSTMs") == {"long short term memory"}
     assert acronyms.aliases("Mean Average Precision") == {"map"}
     assert acronyms.aliases("GPU") == set()
-    assert "long short term memory" in acronyms.expand("two stacked lstms translate")
-    assert acronyms.expand("a mean average precision of 40").endswith(" map")
-    assert acronyms.expand("nothing to see") == "nothing to see"
+    assert "long short term memory" in acronyms.expand("Two stacked LSTMs translate.")
+    assert acronyms.expand("A Mean Average Precision of 40").endswith(" map")
+    assert acronyms.expand("Nothing to see; the feature map is wide.") == "nothing to see the feature map is wide"
 
 
 # --- numbers, units, compounds --------------------------------------------------------------------
@@ -170,21 +170,21 @@ def test_each_ingest_harvests_its_own_papers_and_the_map_survives_a_reopen(
     second = write_jsonl(tmp_path / "b.jsonl", [paper("b", "Long short-term memory (LSTM) cells tag words.")])
     a = fake_assistant(data, llm="extractive")
     a.ingest([first], progress=False)
-    assert stored_map(data) == {"cnn": ["convolutional neural network"]}
+    assert stored_map(data) == {"CNN": ["convolutional neural network"]}
     harvested.clear()
     a.ingest([first, second], progress=False)
     assert len(harvested) == 1 and "LSTM" in harvested[0]  # only the new paper was read
     a.close()
-    assert stored_map(data) == {"cnn": ["convolutional neural network"], "lstm": ["long short term memory"]}
+    assert stored_map(data) == {"CNN": ["convolutional neural network"], "LSTM": ["long short term memory"]}
     assert CorpusTerms(data / "bm25").acronyms.aliases("LSTMs") == {"long short term memory"}
     reopened = fake_assistant(data, llm="extractive")  # a new process on the same data dir
     reopened.ingest([first, second], progress=False)
-    assert stored_map(data)["lstm"] == ["long short term memory"]
+    assert stored_map(data)["LSTM"] == ["long short term memory"]
     # an edited paper that no longer defines its acronym takes it out of the map
     write_jsonl(second, [paper("b", "Gated cells tag words.")])
     reopened.ingest([second], progress=False)
     reopened.close()
-    assert stored_map(data) == {"cnn": ["convolutional neural network"]}
+    assert stored_map(data) == {"CNN": ["convolutional neural network"]}
 
 
 def test_an_index_made_before_acronyms_were_harvested_is_harvested_once(tmp_path: Path, harvested: list[str]) -> None:
@@ -201,7 +201,7 @@ def test_an_index_made_before_acronyms_were_harvested_is_harvested_once(tmp_path
     harvested.clear()
     b = fake_assistant(data, llm="extractive")
     b.ingest([file], progress=False)  # nothing changed on disk
-    assert stored_map(data) == {"cnn": ["convolutional neural network"]} and len(harvested) == 1
+    assert stored_map(data) == {"CNN": ["convolutional neural network"]} and len(harvested) == 1
     harvested.clear()
     b.ingest([file], progress=False)
     b.close()
