@@ -95,10 +95,17 @@ def _long_form_before(acronym: str, before: str) -> str | None:
     return None
 
 
-def _singular_form(acronym: str, long_form: str) -> str:
-    """A plural acronym's long form in the singular: 'convolutional neural networks' (CNNs) -> '... network'."""
-    plural = acronym != _singular(acronym) and long_form.endswith("s") and not long_form.endswith("ss")
-    return long_form[:-1] if plural else long_form
+def singular_phrase(phrase: str) -> str:
+    """A phrase with its last word in the singular: 'graph neural networks' -> '... network', 'gaussian processes'
+    -> '... process'; 'component analysis' and 'mixture of experts' stay."""
+    head, _, last = phrase.rpartition(" ")
+    if len(last) > 4 and re.search(r"(?:ss|x|ch|sh)es$", last):
+        last = last[:-2]
+    elif len(last) > 4 and last.endswith("ies"):
+        last = last[:-3] + "y"
+    elif len(last) > 3 and last.endswith("s") and not re.search(r"(?:ss|is|us)$", last) and head:
+        last = last[:-1]
+    return f"{head} {last}" if head else last
 
 
 def harvest(text: str) -> set[tuple[str, str]]:
@@ -114,7 +121,7 @@ def harvest(text: str) -> set[tuple[str, str]]:
             before = re.split(r"[.;:!?]\s|[()\[\]]", window)[-1]
             long_form = _long_form_before(head, before)
             if long_form:
-                found.add((_singular(head), _singular_form(head, long_form)))
+                found.add((_singular(head), long_form))
             continue
         words = _WORD.findall(before_paren := window.rstrip())
         if not words or not before_paren.endswith(words[-1]) or not is_acronym(words[-1]):
@@ -126,7 +133,7 @@ def harvest(text: str) -> set[tuple[str, str]]:
         if _spells(_letters(acronym), _parts(long_words)) or (
             acronym != _singular(acronym) and _spells(_letters(acronym), _parts(long_words[:-1]))
         ):
-            found.add((_singular(acronym), _singular_form(acronym, " ".join(long_words))))
+            found.add((_singular(acronym), " ".join(long_words)))
     return found
 
 
@@ -146,7 +153,7 @@ class AcronymMap:
 
     def add(self, acronym: str, long_form: str) -> None:
         """Record one pair (as written or normalised)."""
-        a, f = normalize(_singular(acronym)), normalize(long_form)
+        a, f = normalize(_singular(acronym)), singular_phrase(normalize(long_form))
         if a and f and a != f:
             self.long_forms.setdefault(a, set()).add(f)
             self.acronyms.setdefault(f, set()).add(a)
@@ -171,12 +178,9 @@ class AcronymMap:
         long form ("LSTMs" -> {"long short term memory"}; "Mean Average Precision" -> {"map"})."""
         key = normalize(name)
         out = set(self.long_forms.get(key, ()))
-        if key.endswith("s") and len(key) > 2:
+        if key.endswith("s") and len(key) > 2:  # LSTMs
             out |= self.long_forms.get(key[:-1], set())
-        out |= self.acronyms.get(key, set())
-        if key.endswith("s"):  # "long short term memory networks" names the same as the singular
-            out |= self.acronyms.get(key[:-1], set())
-        return out
+        return out | self.acronyms.get(singular_phrase(key), set())
 
     def spans(self, normalized_text: str) -> list[tuple[int, int, str]]:
         """Where long forms the map knows occur in a normalised text: (first word, end word, long form)."""
@@ -188,9 +192,9 @@ class AcronymMap:
                 i += 1
                 continue
             for n in range(min(self.longest, len(words) - i), 1, -1):
-                phrase = " ".join(words[i : i + n])
-                if phrase in self.acronyms or (phrase.endswith("s") and phrase[:-1] in self.acronyms):
-                    out.append((i, i + n, phrase if phrase in self.acronyms else phrase[:-1]))
+                phrase = singular_phrase(" ".join(words[i : i + n]))
+                if phrase in self.acronyms:
+                    out.append((i, i + n, phrase))
                     i += n - 1
                     break
             i += 1

@@ -26,7 +26,7 @@ from tests.fakes import fake_assistant, write_jsonl
     [
         ("We train a convolutional neural network (CNN) on images.", {("CNN", "convolutional neural network")}),
         ("Long short-term memory networks (LSTMs) read text.", {("LSTM", "Long short-term memory")}),
-        ("We stack recurrent neural networks (RNNs).", {("RNN", "recurrent neural network")}),
+        ("We stack recurrent neural networks (RNNs).", {("RNN", "recurrent neural networks")}),
         ("It reports mAP (mean average precision) on COCO.", {("mAP", "mean average precision")}),
         ("the Vision Transformer (ViT) and a residual network (ResNet)", {("ViT", "Vision Transformer"),
                                                                           ("ResNet", "residual network")}),
@@ -51,6 +51,11 @@ def test_the_map_gives_each_name_its_other_names_and_expands_a_text_both_ways() 
     assert acronyms.aliases("LSTMs") == {"long short term memory"}
     assert acronyms.aliases("Mean Average Precision") == {"map"}
     assert acronyms.aliases("GPU") == set()
+    plural = AcronymMap([("DGP", "Deep Gaussian Processes"), ("GNN", "graph neural networks"), ("PCA", "principal "
+                         "component analysis")])  # fmt: skip
+    assert plural.to_json() == {"DGP": ["deep gaussian process"], "GNN": ["graph neural network"],
+                                "PCA": ["principal component analysis"]}  # fmt: skip
+    assert plural.aliases("Graph Neural Network") == plural.aliases("graph neural networks") == {"gnn"}
     assert "long short term memory" in acronyms.expand("Two stacked LSTMs translate.")
     assert acronyms.expand("A Mean Average Precision of 40").endswith(" map")
     assert acronyms.expand("Nothing to see; the feature map is wide.") == "nothing to see the feature map is wide"
