@@ -8,7 +8,10 @@ with the sources). Each verdict says in words what is missing.
 The rules, in order:
 1. every specific name of the question (model, data set, acronym, or an acronym's expansion) occurs in the
    cited abstracts; a name that occurs in no indexed abstract at all (BM25 document frequency 0) means abstain;
-   so does every number the question states (a setting: "at 128 x 128");
+   so does every number the question states (a setting: "at 128 x 128", "in three milliseconds");
+   a name counts under any of its names: the acronyms and long forms the indexed abstracts define
+   (`CorpusTerms.acronyms`: "mAP" ~ "mean average precision"), written as one word or apart ("data set" ~
+   "dataset", "seq2seq" ~ "sequence to sequence"); a number in any spelling ("three" ~ "3", "1.2k" ~ "1,200");
 2. a number question gets a sentence with a quantity about what it measures, near the word that names it
    (a time for "how long");
 3. the cited abstracts cover enough of the question's words, each weighted by its inverse

@@ -12,6 +12,10 @@ a process killed mid-batch leaves the journal for the next ingest to repair. Pro
 big file is durable per batch: a re-run matches the papers already written and embeds only the
 rest. The BM25 index is rebuilt whenever the manifest's "lexical index dirty" mark is set.
 
+The acronyms each paper defines ("long short-term memory (LSTM)") are harvested when its batch is written and
+stored in the same manifest transaction (a paper re-read or removed takes its own out); each BM25 generation
+saves the map they make (`acronyms.json`), so readers see it change with the index, atomically.
+
 A full disk stops the ingest with one `DiskFullError` line: free space is checked before each
 batch, and a write that fails for want of space is rolled back like any failed batch (what the
 store could not undo stays in the journal for the next run). Each vector-store write is bounded
