@@ -364,3 +364,49 @@ def variant_in(name: str, normalized_text: str) -> bool:
             if w1 + w2 in (key, f"{key}s") or (key.endswith("s") and w1 + w2 == key[:-1]):
                 return True
     return False
+
+
+# --- acronyms no abstract defines -----------------------------------------------------------
+
+MAX_INITIALS = 6
+"""Longest acronym matched to a phrase by initials alone (without a definition in the corpus)."""
+
+
+def _initial_letters(token: str) -> str | None:
+    """An acronym-like token's letters ('mAP' -> 'map', 'LSTMs' -> 'lstm'); None for other tokens or long ones."""
+    if not is_acronym(token):
+        return None
+    letters = _singular(token)
+    return letters.lower() if letters.isalpha() and 2 <= len(letters) <= MAX_INITIALS else None
+
+
+def initials_in(name: str, normalized_text: str) -> bool:
+    """Whether a text spells out an acronym-like name word by word ('mAP' ~ 'mean average precision', 'LSTMs' ~
+    'long short term memory'); a minor word may stand between ('BoW' ~ 'bag of words')."""
+    letters = _initial_letters(name)
+    if letters is None:
+        return False
+    minor = "|".join(_MINOR)
+    words = rf"\s+(?:(?:{minor})\s+)?".join(rf"{c}[a-z0-9]*" for c in letters)
+    return re.search(rf"\b{words}\b", normalized_text) is not None
+
+
+def spelled_out(question: str, text: str) -> list[str]:
+    """The phrases of a question whose words' initials spell an acronym the text uses ("mean average precision"
+    when the text says mAP, "recurrent neural networks" when it says RNNs), normalised."""
+    acronyms = {letters for token in _TOKEN.findall(text) if (letters := _initial_letters(token))}
+    if not acronyms:
+        return []
+    words = normalize(question).split()
+    out = []
+    for i, first in enumerate(words):
+        if first in _MINOR:
+            continue
+        for n in range(2, MAX_INITIALS + 2):
+            phrase = words[i : i + n]
+            if len(phrase) < n or phrase[-1] in _MINOR:
+                continue
+            initials = "".join(w[0] for w in phrase if w not in _MINOR)
+            if initials in acronyms or "".join(w[0] for w in phrase) in acronyms:
+                out.append(" ".join(phrase))
+    return out

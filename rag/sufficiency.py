@@ -34,7 +34,15 @@ from pathlib import Path
 from typing import Literal
 
 from rag.corpus.records import normalize
-from rag.normalise import AcronymMap, number_forms, numerals, spelled_settings, variant_in
+from rag.normalise import (
+    AcronymMap,
+    initials_in,
+    number_forms,
+    numerals,
+    spelled_out,
+    spelled_settings,
+    variant_in,
+)
 from rag.query import Question, has_time, measured_quantities, name_in, quantities, terms
 from rag.support import STOPWORDS, SentenceEmbeddings, restates_question
 from rag.types import Paper
@@ -142,6 +150,8 @@ class SufficiencyChecker:
         acronyms = self._acronyms()
         # the sources' text, followed by the other names of what it names ("lstm" ... "long short term memory")
         source_text = acronyms.expand(raw)
+        spelled = spelled_out(question.text, raw)  # "mean average precision" asked, "mAP" written
+        source_text += " . " + " . ".join(spelled) if spelled else ""
         missing = [n for n in self._names(question, acronyms) if not _named(n, source_text)]
         if missing:
             unknown = [n for n in missing if self._unknown(n, acronyms)]
@@ -273,8 +283,9 @@ _NO_ACRONYMS = AcronymMap()
 
 
 def _named(name: str, source_text: str) -> bool:
-    """Whether the sources name `name`: as written, as an acronym's expansion, or written as one word or apart."""
-    return name_in(name, source_text) or variant_in(name, source_text)
+    """Whether the sources name `name`: as written, as an acronym's expansion (spelled out word by word), or
+    written as one word or apart."""
+    return name_in(name, source_text) or variant_in(name, source_text) or initials_in(name, source_text)
 
 
 def _number_forms(quantity: str) -> set[str]:
