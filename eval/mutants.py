@@ -421,7 +421,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "sufficiency-setting-numbers-skipped",
         "rag/sufficiency.py",
-        "unstated = tuple(n for n in asked_numbers if n not in stated)",
+        "unstated = tuple(n for n, forms in asked_numbers.items() if not forms & stated)",
         "unstated = ()",
         (f"{SUFFICIENCY}::test_a_setting_number_the_abstract_does_not_hold_makes_the_answer_partial",),
         "'at 128 x 128' answered from an abstract that reports 256 only",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from rag.corpus.records import normalize
+from rag.normalise import UNITS, unit_of
 from rag.support import STOPWORDS, content_words
 
 Asks = Literal["number", "name", "list", "yesno", "description"]
@@ -246,7 +247,7 @@ def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence
     for stem in measure:
         if stem in sentence_terms:
             return True
-        for alias in _UNIT_SYNONYMS.get(stem, ()):
+        for alias in _UNIT_SYNONYMS.get(stem, set()) | _unit_spellings(stem):
             if alias in sentence_terms or (not alias.isalpha() and alias in lowered):
                 return True
             if alias in ("x", "times") and re.search(r"\d\s*(?:x|×|times)\b", lowered):
@@ -261,8 +262,17 @@ _SHARE = frozenset({"percentag", "share", "fraction", "proportion", "portion"})
 def _aliases(stem: str) -> frozenset[str] | set[str]:
     """Other ways a sentence names a measure; a comparative ("bigger", "higher") is stated as a ratio."""
     if stem in _UNIT_SYNONYMS:
-        return _UNIT_SYNONYMS[stem]
-    return _RATIO if re.fullmatch(r"[a-z]{3,}er", stem) else frozenset()
+        return _UNIT_SYNONYMS[stem] | _unit_spellings(stem)
+    return _RATIO if re.fullmatch(r"[a-z]{3,}er", stem) else _unit_spellings(stem)
+
+
+def _unit_spellings(stem: str) -> set[str]:
+    """A unit's other spellings, stemmed ("ms" -> "millisecond", "msec"; "percent" -> "%"); none for other words."""
+    unit = unit_of(stem)
+    if unit is None:
+        return set()
+    words = [s for s in (unit, *UNITS[unit]) if " " not in s]  # "per cent" would make "per" a unit
+    return {t for s in words for t in terms(s)} | {s for s in words if not s.isalpha()}
 
 
 def _speaks_of(measure: tuple[str, ...], token: str) -> bool:

@@ -8,7 +8,10 @@ with the sources). Each verdict says in words what is missing.
 The rules, in order:
 1. every specific name of the question (model, data set, acronym, or an acronym's expansion) occurs in the
    cited abstracts; a name that occurs in no indexed abstract at all (BM25 document frequency 0) means abstain;
-   so does every number the question states (a setting: "at 128 x 128");
+   so does every number the question states (a setting: "at 128 x 128", "in three milliseconds");
+   a name counts under any of its names: the acronyms and long forms the indexed abstracts define
+   (`CorpusTerms.acronyms`: "mAP" ~ "mean average precision"), written as one word or apart ("data set" ~
+   "dataset", "seq2seq" ~ "sequence to sequence"); a number in any spelling ("three" ~ "3", "1.2k" ~ "1,200");
 2. a number question gets a sentence with a quantity about what it measures, near the word that names it
    (a time for "how long");
 3. the cited abstracts cover enough of the question's words, each weighted by its inverse
@@ -35,6 +38,15 @@ from rapidfuzz.distance import DamerauLevenshtein
 
 from rag.config import Settings
 from rag.corpus.records import normalize
+from rag.normalise import (
+    AcronymMap,
+    initials_in,
+    number_forms,
+    numerals,
+    spelled_out,
+    spelled_settings,
+    variant_in,
+)
 from rag.query import Question, has_time, measured_quantities, name_in, quantities, terms
 from rag.support import STOPWORDS, SentenceEmbeddings, restates_question
 from rag.types import Paper
@@ -72,6 +84,7 @@ class CorpusTerms:
         self._stamp: str | None = None
         self._counts: dict[str, int] = {}  # in order of use, at most MAX_COUNTS
         self._counts_mu = threading.Lock()
+        self._acronyms = AcronymMap()
 
     def _load(self):
         from rag.index.bm25 import BM25Index
@@ -80,8 +93,15 @@ class CorpusTerms:
         stamp = BM25Index.current_generation(self.bm25_dir) or (str(ids.stat().st_mtime) if ids.exists() else "")
         if stamp != self._stamp:
             self._index = BM25Index.load(self.bm25_dir) if stamp else None
-            self._stamp, self._counts = stamp, {}
+            acronyms = AcronymMap.from_json(self._index.acronyms) if self._index is not None else AcronymMap()
+            self._stamp, self._counts, self._acronyms = stamp, {}, acronyms
         return self._index
+
+    @property
+    def acronyms(self) -> AcronymMap:
+        """The acronyms and long forms the indexed abstracts define (saved with the BM25 index)."""
+        self._load()
+        return self._acronyms
 
     @property
     def size(self) -> int:
@@ -164,18 +184,24 @@ class SufficiencyChecker:
         raw = " ".join(
             p.abstract if restates_question(question.text, p.title) else f"{p.title}. {p.abstract}" for p in cited
         )
-        source_text = normalize(raw)
-        missing = tuple(n for n in question.names if not name_in(n, source_text))
-        unknown = tuple(n for n in missing if self._corpus_count(n) == 0)
-        stated = {_number_of(q) for q in quantities(raw)}  # the numbers the cited abstracts state
-        asked_numbers = dict.fromkeys(_number_of(n) for n in question.numbers if n[0].isdigit())
-        unstated = tuple(n for n in asked_numbers if n not in stated)  # "at 128 x 128", reported: 256 only
+        acronyms = self._acronyms()
+        # the sources' text, followed by the other names of what it names ("lstm" ... "long short term memory")
+        source_text = acronyms.expand(raw)
+        spelled = spelled_out(question.text, raw)  # "mean average precision" asked, "mAP" written
+        source_text += " . " + " . ".join(spelled) if spelled else ""
+        names = self._names(question, acronyms)
+        missing = tuple(n for n in names if not _named(n, source_text))
+        unknown = tuple(n for n in missing if self._unknown(n, acronyms))
+        stated = _stated_numbers(raw)  # the numbers the cited abstracts state, in every spelling
+        asked_numbers = {_number_of(n): _number_forms(n) for n in question.numbers if n[0].isdigit()}
+        asked_numbers |= {n: {n} for n in spelled_settings(question.text)}  # "at three milliseconds"
+        unstated = tuple(n for n, forms in asked_numbers.items() if not forms & stated)  # "at 128 x 128": 256 only
         quantity_missing = question.wants_number and not self._states_quantity(question, sentences, stated)
         coverage, absent = self.coverage(question, source_text)
         return Signals(
             asks=question.asks,
             names_missing=missing,
-            names_asked=len(question.names),
+            names_asked=len(names),
             names_unknown=unknown,
             numbers_unstated=unstated,
             quantity_missing=quantity_missing,
@@ -228,8 +254,9 @@ class SufficiencyChecker:
     def about(self, question: Question, paper: Paper) -> bool:
         """Whether one paper is about what `question` asks: its title and abstract hold the question's names and
         at least `partial_coverage` of its weighted words (what a one-paper answer needs not to be partial)."""
-        text = normalize(f"{paper.title}. {paper.abstract}")
-        if not all(name_in(n, text) for n in question.names):
+        acronyms = self._acronyms()
+        text = acronyms.expand(f"{paper.title}. {paper.abstract}")
+        if not all(_named(n, text) for n in self._names(question, acronyms)):
             return False
         return self.coverage(question, text)[0] >= self.partial_coverage
 
@@ -238,11 +265,39 @@ class SufficiencyChecker:
         return " ".join(_question_words(question.text).values())
 
     def unknown_names(self, question: Question) -> list[str]:
-        """The question's names that no indexed abstract mentions (none without term statistics)."""
-        return [n for n in question.names if self._corpus_count(n) == 0]
+        """The question's names that no indexed abstract mentions under any of their names (none without term
+        statistics)."""
+        acronyms = self._acronyms()
+        return [n for n in self._names(question, acronyms) if self._unknown(n, acronyms)]
 
     def _corpus_count(self, name: str) -> int | None:
         return self.corpus.count(name) if self.corpus is not None else None
+
+    def _acronyms(self) -> AcronymMap:
+        """The corpus's acronym map (an empty one for a term index without one)."""
+        return getattr(self.corpus, "acronyms", None) or _NO_ACRONYMS
+
+    def _unknown(self, name: str, acronyms: AcronymMap) -> bool:
+        """Whether no indexed abstract mentions a name, nor its acronym or long form, nor its written-apart or
+        joined-up variant (document frequency 0 for every one)."""
+        if self._corpus_count(name) != 0:
+            return False
+        key = normalize(name)
+        others = acronyms.aliases(name) | {key.replace(" ", "")} - {key}
+        return all(self._corpus_count(other) == 0 for other in others)
+
+    @staticmethod
+    def _names(question: Question, acronyms: AcronymMap) -> list[str]:
+        """The question's names, a long form the corpus defines counting as one name ("Long Short-Term Memory",
+        not "Long", "Short-Term" and "Memory")."""
+        words = re.findall(r"[A-Za-z0-9]+", question.text)  # the normalised question, word for word
+        key_words = [normalize(w) for w in words]
+        spans = acronyms.spans(" ".join(key_words))
+        if not spans:
+            return list(question.names)
+        inside = {normalize(w) for a, b, _ in spans for w in words[a:b]}
+        out = [n for n in question.names if not set(normalize(n).split()) <= inside]
+        return out + [" ".join(words[a:b]) for a, b, _ in spans if any(w[:1].isupper() for w in words[a:b])]
 
     def _states_quantity(self, question: Question, sentences: Sequence[str], source_numbers: set[str]) -> bool:
         """Some answer sentence gives a number (not one the question already holds) about what is measured, within
@@ -251,7 +306,7 @@ class SufficiencyChecker:
 
         def stated(found: list[str]) -> list[str]:
             found = [q for q in found if normalize(q) not in asked]
-            return [q for q in found if not q[0].isdigit() or _number_of(q) in source_numbers]
+            return [q for q in found if not q[0].isdigit() or _number_forms(q) & source_numbers]
 
         for sentence in sentences:
             if question.duration:
@@ -328,6 +383,26 @@ def _question_words(text: str) -> dict[str, str]:
             if stem not in _QUESTION_WORDS and not stem.isdigit():
                 out.setdefault(stem, word)
     return out
+
+
+_NO_ACRONYMS = AcronymMap()
+
+
+def _named(name: str, source_text: str) -> bool:
+    """Whether the sources name `name`: as written, as an acronym's expansion (spelled out word by word), or
+    written as one word or apart."""
+    return name_in(name, source_text) or variant_in(name, source_text) or initials_in(name, source_text)
+
+
+def _number_forms(quantity: str) -> set[str]:
+    """Every value a quantity may stand for ('1.2k' -> 1.2 and 1200), its digits when it has no other."""
+    return number_forms(quantity) or {_number_of(quantity)}
+
+
+def _stated_numbers(text: str) -> set[str]:
+    """The values of the numbers a text states, however written ("three", "1.2k", "1,200", "1.2 million")."""
+    found = quantities(text) + quantities(numerals(text))
+    return {form for q in found for form in _number_forms(q)}
 
 
 def _number_of(quantity: str) -> str:

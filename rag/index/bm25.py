@@ -40,6 +40,7 @@ class BM25Index:
         self.years = np.zeros(0, dtype=np.int16)  # per chunk; 0 = unknown
         self.source_positions: dict[str, np.ndarray] = {}  # source file -> indices of its papers' chunks
         self.generation = ""
+        self.acronyms: dict[str, list[str]] = {}  # acronym -> long forms the indexed abstracts define
 
     def _tokenize(self, texts: Sequence[str]):
         return _bm25s().tokenize(list(texts), stopwords="en", stemmer=self._stem, show_progress=False)
@@ -122,6 +123,7 @@ class BM25Index:
         np.save(target / "years.npy", self.years)
         np.savez(target / "sources.npz", *self.source_positions.values())
         (target / "sources.json").write_text(json.dumps(list(self.source_positions)))
+        (target / "acronyms.json").write_text(json.dumps(self.acronyms))
         if self._retriever is not None:
             self._retriever.save(str(target / "index"))
         pointer = folder / f"CURRENT.{os.getpid()}"
@@ -172,6 +174,8 @@ class BM25Index:
                 index.source_positions = {name: arrays[f"arr_{i}"] for i, name in enumerate(names)}
         else:
             index.years = np.zeros(len(index.ids), dtype=np.int16)
+        if (target / "acronyms.json").exists():
+            index.acronyms = json.loads((target / "acronyms.json").read_text())
         if (target / "index").exists():
             # memory-mapped: a query touches only its terms' postings, so serving a big index stays small
             index._retriever = bm25s.BM25.load(str(target / "index"), mmap=True)

@@ -12,6 +12,10 @@ a process killed mid-batch leaves the journal for the next ingest to repair. Pro
 big file is durable per batch: a re-run matches the papers already written and embeds only the
 rest. The BM25 index is rebuilt whenever the manifest's "lexical index dirty" mark is set.
 
+The acronyms each paper defines ("long short-term memory (LSTM)") are harvested when its batch is written and
+stored in the same manifest transaction (a paper re-read or removed takes its own out); each BM25 generation
+saves the map they make (`acronyms.json`), so readers see it change with the index, atomically.
+
 A full disk stops the ingest with one `DiskFullError` line: free space is checked before each
 batch, and a write that fails for want of space is rolled back like any failed batch (what the
 store could not undo stays in the journal for the next run). Each vector-store write is bounded
@@ -40,11 +44,14 @@ from rag.index.embedders import Embedder
 from rag.index.manifest import BM25_DIRTY, FileRecord, Manifest
 from rag.index.space import DiskSpace
 from rag.index.store import VectorStore
+from rag.normalise import AcronymMap, harvest
 from rag.types import Chunk, FileError, IngestReport, Paper
 
 log = logging.getLogger(__name__)
 BATCH_PAPERS = 256
 STORE_WRITE_TIMEOUT = 300.0
+ACRONYMS_HARVESTED = "acronyms_harvested"
+"""Manifest meta key set once every stored paper's acronyms are in the manifest (new batches keep it so)."""
 INGEST_STARTED = "ingest_started"
 """Manifest meta key set when an ingest first starts in a data dir (before it commits anything)."""
 
@@ -56,6 +63,12 @@ def ingest_started(manifest: Manifest) -> bool:
 
 def _one_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:300]
+
+
+def _defined(paper: Paper) -> set[tuple[str, str]]:
+    """The acronyms a paper's title and abstract define, with their long forms."""
+    title = "" if paper.title_derived else f"{paper.title}. "
+    return harvest(title + paper.abstract)
 
 
 def _key(text: str) -> str:
@@ -132,6 +145,7 @@ class Ingestor:
             if self.manifest.get_meta(INGEST_STARTED) is None:
                 self.manifest.set_meta(INGEST_STARTED, time.strftime("%Y-%m-%dT%H:%M:%S"))
             run.report.repaired = self.repair()
+            self._harvest_existing()
             found = expand_paths(paths)
             run.report.errors.extend(found.errors)
             run.report.skipped_unsupported = dict(found.skipped)
@@ -178,6 +192,18 @@ class Ingestor:
             if self.space.explains(exc):
                 raise self.space.full_error() from exc
             log.warning("rebuilding the BM25 index failed (%s); the next ingest retries", _one_line(exc))
+
+    def _harvest_existing(self) -> None:
+        """Once per index made before acronyms were harvested: harvest the papers it holds (later ingests harvest
+        only the papers of their own batches)."""
+        if self.manifest.get_meta(ACRONYMS_HARVESTED) is not None:
+            return
+        with self.manifest.transaction():
+            for paper in self.manifest.iter_papers():
+                self.manifest.put_acronyms(paper.id, _defined(paper))
+            self.manifest.set_meta(ACRONYMS_HARVESTED, "1")
+            if self.manifest.count_papers():
+                self.manifest.set_meta(BM25_DIRTY, "1")
 
     # --- repair --------------------------------------------------------------------------
     def repair(self) -> int:
@@ -415,6 +441,7 @@ class Ingestor:
         stale = [cid for cid in stale if cid not in new_ids]
         relinked = sorted(batch.relinked - reembedded - batch.removed)
         relinked_ids = [cid for pid in relinked for cid in self.manifest.chunk_ids_of(pid)]
+        acronyms = {pid: _defined(paper) for pid, (paper, _, _) in batch.papers.items()}
         self.manifest.journal_add([*new_ids, *stale, *relinked_ids])
         try:
             with self.manifest.transaction():
@@ -429,6 +456,8 @@ class Ingestor:
                 for pid, source, line in batch.links:
                     self.manifest.link(pid, source, line)
                 self.manifest.put_chunks(chunks, {pid: p.abstract for pid, (p, _, _) in batch.papers.items()})
+                for pid, pairs in acronyms.items():
+                    self.manifest.put_acronyms(pid, pairs)
                 self.manifest.set_meta(BM25_DIRTY, "1")
                 papers = {pid: p for pid, (p, _, _) in batch.papers.items()}
                 self.store.delete(stale)
@@ -470,6 +499,7 @@ class Ingestor:
             sources.setdefault(source, []).extend(positions.get(pid, []))
         index = BM25Index(self.bm25_k1, self.bm25_b)
         index.build(ids, texts, years, sources)
+        index.acronyms = AcronymMap(self.manifest.acronym_pairs()).to_json()
         index.save(self.bm25_dir, f"g{time.time_ns()}")
         with self.manifest.transaction():
             self.manifest.set_meta("bm25_params", self._bm25_params())

@@ -40,6 +40,11 @@ CREATE INDEX IF NOT EXISTS chunks_paper ON chunks(paper_id);
 CREATE TABLE IF NOT EXISTS source_ids(id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL);
 CREATE TABLE IF NOT EXISTS journal(chunk_id TEXT PRIMARY KEY);
 """
+_ACRONYMS = """
+CREATE TABLE IF NOT EXISTS acronyms(
+    paper_id TEXT NOT NULL, acronym TEXT NOT NULL, long_form TEXT NOT NULL,
+    PRIMARY KEY(paper_id, acronym, long_form));
+"""
 BM25_DIRTY = "bm25_dirty"
 STORE_GENERATION = "store_generation"
 
@@ -81,6 +86,8 @@ class Manifest:
             if self.db.execute("SELECT 1 FROM sqlite_master WHERE name='journal'").fetchone() is None:
                 self.db.executescript(_SCHEMA)  # a new index, or one made before source ids and the journal
                 self.db.execute("INSERT OR IGNORE INTO source_ids(path) SELECT DISTINCT source FROM links")
+            if self.db.execute("SELECT 1 FROM sqlite_master WHERE name='acronyms'").fetchone() is None:
+                self.db.executescript(_ACRONYMS)  # an index made before acronyms were harvested
         self._file_id = _file_id(path)
 
     def replaced(self) -> bool:
@@ -194,8 +201,9 @@ class Manifest:
     def delete_paper(self, pid: str) -> None:
         """Remove a paper with its links and chunks."""
         with self.transaction():
-            for table, col in (("papers", "id"), ("links", "paper_id"), ("chunks", "paper_id")):
-                self._w(f"DELETE FROM {table} WHERE {col}=?", (pid,))
+            for table in ("links", "chunks", "acronyms"):
+                self._w(f"DELETE FROM {table} WHERE paper_id=?", (pid,))
+            self._w("DELETE FROM papers WHERE id=?", (pid,))
 
     def _pages(self, sql: str, size: int = 2048) -> Iterator[tuple]:
         """Rows of `sql` (which selects rowid first and has `WHERE rowid > ?` ... `LIMIT ?`) page by page: the
@@ -355,6 +363,17 @@ class Manifest:
     def existing_chunks(self, ids: Iterable[str]) -> set[str]:
         """Which of these chunk ids the manifest holds."""
         return {cid for cid in ids if self._one("SELECT 1 FROM chunks WHERE id=?", (cid,))}
+
+    # --- acronyms the abstracts define -----------------------------------------------------
+    def put_acronyms(self, pid: str, pairs: Iterable[tuple[str, str]]) -> None:
+        """Replace the (acronym, long form) pairs one paper defines."""
+        with self.transaction():
+            self._w("DELETE FROM acronyms WHERE paper_id=?", (pid,))
+            self.db.executemany("INSERT OR IGNORE INTO acronyms VALUES (?, ?, ?)", [(pid, a, f) for a, f in pairs])
+
+    def acronym_pairs(self) -> list[tuple[str, str]]:
+        """Every distinct (acronym, long form) pair some stored paper defines."""
+        return [(r[0], r[1]) for r in self._q("SELECT DISTINCT acronym, long_form FROM acronyms ORDER BY 1, 2")]
 
     # --- the vector-store journal --------------------------------------------------------
     def journal_add(self, chunk_ids: Iterable[str]) -> None:

@@ -1,0 +1,274 @@
+"""One thing said two ways: acronyms harvested from the abstracts at ingest, numbers and units in any spelling,
+compounds written apart; the sufficiency rules (and the index-wide absent-name rule) read through all of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import rag.index.ingest as ingest_module
+from rag import Assistant
+from rag.index.bm25 import BM25Index
+from rag.index.manifest import Manifest
+from rag.normalise import (
+    AcronymMap,
+    harvest,
+    initials_in,
+    number_forms,
+    numerals,
+    spelled_out,
+    spelled_settings,
+    unit_of,
+    variant_in,
+)
+from rag.query import analyze, measured_quantities
+from rag.sufficiency import CorpusTerms, SufficiencyChecker
+from rag.types import Paper
+from tests.fakes import fake_assistant, write_jsonl
+
+# --- the harvester --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "pairs"),
+    [
+        ("We train a convolutional neural network (CNN) on images.", {("CNN", "convolutional neural network")}),
+        ("Long short-term memory networks (LSTMs) read text.", {("LSTM", "Long short-term memory")}),
+        ("We stack recurrent neural networks (RNNs).", {("RNN", "recurrent neural networks")}),
+        ("It reports mAP (mean average precision) on COCO.", {("mAP", "mean average precision")}),
+        ("the Vision Transformer (ViT) and a residual network (ResNet)", {("ViT", "Vision Transformer"),
+                                                                          ("ResNet", "residual network")}),
+        ("Bidirectional Encoder Representations from Transformers (BERT)",
+         {("BERT", "Bidirectional Encoder Representations from Transformers")}),
+        ("the word error rate (WER, lower is better)", {("WER", "word error rate")}),
+        ("as shown earlier (2019)", set()),
+        ("the loss falls quickly (see Fig. 2)", set()),
+        ("our method (OURS) beats the baseline transformer (TF)", set()),
+        ("a graph network (CNN) and a neural network (GAN)", set()),
+        ("We trained it. Convolutional layers help (CNN)", set()),
+    ],
+)  # fmt: skip
+def test_harvest_keeps_only_acronyms_spelled_by_the_initials_of_their_long_form(
+    text: str, pairs: set[tuple[str, str]]
+) -> None:
+    assert harvest(text) == pairs
+
+
+def test_the_map_gives_each_name_its_other_names_and_expands_a_text_both_ways() -> None:
+    acronyms = AcronymMap([("LSTM", "Long short-term memory"), ("mAP", "mean average precision")])
+    assert acronyms.aliases("LSTMs") == {"long short term memory"}
+    assert acronyms.aliases("Mean Average Precision") == {"map"}
+    assert acronyms.aliases("GPU") == set()
+    plural = AcronymMap([("DGP", "Deep Gaussian Processes"), ("GNN", "graph neural networks"), ("PCA", "principal "
+                         "component analysis")])  # fmt: skip
+    assert plural.to_json() == {"DGP": ["deep gaussian process"], "GNN": ["graph neural network"],
+                                "PCA": ["principal component analysis"]}  # fmt: skip
+    assert plural.aliases("Graph Neural Network") == plural.aliases("graph neural networks") == {"gnn"}
+    assert "long short term memory" in acronyms.expand("Two stacked LSTMs translate.")
+    assert acronyms.expand("A Mean Average Precision of 40").endswith(" map")
+    assert acronyms.expand("Nothing to see; the feature map is wide.") == "nothing to see the feature map is wide"
+
+
+def test_an_acronym_no_abstract_defines_still_matches_its_spelled_out_form_word_by_word() -> None:
+    assert spelled_out("What mean average precision does it reach?", "It reaches 40 mAP on COCO.") == [
+        "mean average precision"
+    ]
+    assert spelled_out("Do recurrent networks beat it?", "It beats RNNs.") == []  # 'rn' is not 'rnn'
+    assert spelled_out("What mean average precision does it reach?", "It reaches 40 map points.") == []
+    assert initials_in("mAP", "a mean average precision of 40") and initials_in("BoW", "a bag of words model")
+    assert not initials_in("GPU", "a graphics unit") and not initials_in("Mamba", "many animals")
+    no_map = Terms({"yolo": 2, "coco": 3}, AcronymMap())
+    assert verdict("What Mean Average Precision does YOLO reach on COCO?", DETECTOR, no_map) == ("answered", "")
+
+
+# --- numbers, units, compounds --------------------------------------------------------------------
+
+
+def test_numbers_in_words_digits_separators_and_scales_have_one_value() -> None:
+    assert number_forms("1.2k") & number_forms("1,200") == {"1200"}
+    assert "3000000" in number_forms("3M") and "2000000000" in number_forms("2B")
+    assert number_forms("three") == {"3"} and number_forms("12.50%") == {"12.5"}
+    assert number_forms("3m") == {"3"}  # metres, not millions
+    assert number_forms("half") == set()
+    assert numerals("three milliseconds, twenty-five per cent, two hundred GPUs, 1.2 million and a thousand") == (
+        "3 milliseconds, 25 %, 200 GPUs, 1200000 and 1000"
+    )
+    assert spelled_settings("Does it need three milliseconds for two images?") == ["3"]
+
+
+def test_units_have_one_name_and_compounds_match_their_parts() -> None:
+    assert unit_of("milliseconds") == unit_of("ms") == "ms"
+    assert unit_of("per cent") == unit_of("percent") == "%"
+    assert unit_of("fold") == unit_of("times") == "x"
+    assert unit_of("network") is None
+    assert measured_quantities(("ms",), "Inference takes 3 milliseconds per image.", 3) == ["3"]
+    assert variant_in("seq2seq", "a sequence to sequence model")
+    assert variant_in("Sequence-to-Sequence", "a seq2seq model")
+    assert variant_in("data set", "a new dataset") and variant_in("datasets", "two data sets")
+    assert not variant_in("seq2seq", "a sequence model") and not variant_in("dataset", "data and sets")
+
+
+# --- the sufficiency rules read through the map and the normaliser --------------------------------
+
+
+class Terms:
+    """Document counts from a fixed word list, with an acronym map (stands in for the BM25 index)."""
+
+    def __init__(self, known: dict[str, int], acronyms: AcronymMap) -> None:
+        self.known, self.acronyms, self.size = known, acronyms, 400
+
+    def count(self, text: str) -> int:
+        return max((n for w, n in self.known.items() if w in text.lower().split()), default=0)
+
+
+MAP = AcronymMap([("mAP", "mean average precision"), ("LSTM", "long short-term memory")])
+TERMS = Terms({"map": 5, "lstm": 8, "yolo": 2, "coco": 3}, MAP)
+DETECTOR = Paper(id="d", title="YOLO", abstract="YOLO reaches 57.9 mAP on COCO at 22 ms per image with 1.2k anchors.")
+TAGGER = Paper(id="t", title="Taggers", abstract="Our tagger uses long short-term memory layers and a 3 ms budget.")
+
+
+def verdict(question: str, paper: Paper, terms: Terms = TERMS) -> tuple[str, str]:
+    checker = SufficiencyChecker(terms, partial_coverage=0.5, abstain_coverage=0.2)
+    v = checker.check(analyze(question), [paper.abstract], [paper])
+    return v.status, v.missing
+
+
+def test_an_expansion_in_the_question_is_covered_by_the_acronym_in_the_abstract() -> None:
+    assert verdict("What Mean Average Precision does YOLO reach on COCO?", DETECTOR) == ("answered", "")
+    assert verdict("What mean average precision does YOLO reach on COCO?", DETECTOR) == ("answered", "")
+    # a phrase that is neither a long form the corpus defines nor the acronym's initials is not the acronym
+    status, missing = verdict("What Mean Precision Score does YOLO reach on COCO?", DETECTOR)
+    assert (status, missing) == ("abstained", "mention Score")
+
+
+def test_an_acronym_in_the_question_is_covered_by_the_expansion_in_the_abstract() -> None:
+    assert verdict("Which tagger uses LSTMs?", TAGGER) == ("answered", "")
+    assert verdict("Which tagger uses LSTMs?", TAGGER, Terms({}, AcronymMap()))[0] != "answered"
+
+
+def test_the_index_wide_absent_name_rule_considers_the_other_name_first() -> None:
+    checker = SufficiencyChecker(Terms({"long": 4, "short": 4, "term": 4, "memory": 4}, MAP))
+    assert checker.unknown_names(analyze("How deep are the LSTMs in the tagger?")) == []
+    without_map = SufficiencyChecker(Terms({"long": 4, "short": 4, "term": 4, "memory": 4}, AcronymMap()))
+    assert without_map.unknown_names(analyze("How deep are the LSTMs in the tagger?")) == ["LSTMs"]
+    # a name whose other name is unknown too stays unknown
+    assert checker.unknown_names(analyze("How deep are the GRUs in the tagger?")) == ["GRUs"]
+
+
+def test_a_number_written_in_words_or_with_a_scale_matches_the_abstracts_digits() -> None:
+    assert verdict("Does the tagger keep a budget of three milliseconds?", TAGGER)[0] == "answered"
+    assert verdict("Does the tagger keep a budget of five milliseconds?", TAGGER) == ("partial", "mention 5")
+    assert verdict("Does YOLO on COCO use 1,200 anchors?", DETECTOR)[0] == "answered"
+    assert verdict("Does YOLO on COCO use 1,300 anchors?", DETECTOR) == ("partial", "mention 1300")
+
+
+# --- the map is harvested at ingest, kept with the index, updated per ingest ----------------------
+
+
+def paper(pid: str, abstract: str, title: str = "") -> dict[str, str]:
+    return {"id": pid, "title": title or f"Paper {pid}", "abstract": abstract}
+
+
+@pytest.fixture()
+def harvested(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts the ingest harvests acronyms from (the real harvester runs)."""
+    texts: list[str] = []
+    real = ingest_module.harvest
+
+    def spy(text: str) -> set[tuple[str, str]]:
+        texts.append(text)
+        return real(text)
+
+    monkeypatch.setattr(ingest_module, "harvest", spy)
+    return texts
+
+
+def stored_map(data_dir: Path) -> dict[str, list[str]]:
+    return BM25Index.load(data_dir / "bm25").acronyms
+
+
+def test_each_ingest_harvests_its_own_papers_and_the_map_survives_a_reopen(
+    tmp_path: Path, harvested: list[str]
+) -> None:
+    data = tmp_path / "data"
+    first = write_jsonl(tmp_path / "a.jsonl", [paper("a", "A convolutional neural network (CNN) labels images.")])
+    second = write_jsonl(tmp_path / "b.jsonl", [paper("b", "Long short-term memory (LSTM) cells tag words.")])
+    a = fake_assistant(data, llm="extractive")
+    a.ingest([first], progress=False)
+    assert stored_map(data) == {"CNN": ["convolutional neural network"]}
+    harvested.clear()
+    a.ingest([first, second], progress=False)
+    assert len(harvested) == 1 and "LSTM" in harvested[0]  # only the new paper was read
+    a.close()
+    assert stored_map(data) == {"CNN": ["convolutional neural network"], "LSTM": ["long short term memory"]}
+    assert CorpusTerms(data / "bm25").acronyms.aliases("LSTMs") == {"long short term memory"}
+    reopened = fake_assistant(data, llm="extractive")  # a new process on the same data dir
+    reopened.ingest([first, second], progress=False)
+    assert stored_map(data)["LSTM"] == ["long short term memory"]
+    # an edited paper that no longer defines its acronym takes it out of the map
+    write_jsonl(second, [paper("b", "Gated cells tag words.")])
+    reopened.ingest([second], progress=False)
+    reopened.close()
+    assert stored_map(data) == {"CNN": ["convolutional neural network"]}
+
+
+def test_an_index_made_before_acronyms_were_harvested_is_harvested_once(tmp_path: Path, harvested: list[str]) -> None:
+    data = tmp_path / "data"
+    file = write_jsonl(tmp_path / "a.jsonl", [paper("a", "A convolutional neural network (CNN) labels images.")])
+    a = fake_assistant(data, llm="extractive")
+    a.ingest([file], progress=False)
+    a.close()
+    manifest = Manifest(data / "manifest.sqlite3")  # as an older version left it: no acronyms, no mark
+    with manifest.transaction():
+        manifest.db.execute("DELETE FROM acronyms")
+        manifest.set_meta(ingest_module.ACRONYMS_HARVESTED, None)
+    manifest.close()
+    harvested.clear()
+    b = fake_assistant(data, llm="extractive")
+    b.ingest([file], progress=False)  # nothing changed on disk
+    assert stored_map(data) == {"CNN": ["convolutional neural network"]} and len(harvested) == 1
+    harvested.clear()
+    b.ingest([file], progress=False)
+    b.close()
+    assert harvested == []
+
+
+# --- end to end -----------------------------------------------------------------------------------
+
+CORPUS = [
+    paper(
+        "def",
+        "We study long short-term memory (LSTM) networks for speech and show that gated cells forget slowly.",
+        "Gated recurrent cells for speech",
+    ),
+    paper(
+        "fact",
+        "Our LSTM translator stacks 4 layers and reads Basque news; it beats phrase tables on Basque news.",
+        "A Basque news translator",
+    ),
+    paper("other", "Convolutional filters classify bird songs from field recordings.", "Bird song filters"),
+]
+
+
+@pytest.fixture()
+def assistant(tmp_path: Path) -> Iterator[Assistant]:
+    a = fake_assistant(tmp_path / "data", llm="extractive", abstain_threshold=0.0)
+    a.ingest([write_jsonl(tmp_path / "papers.jsonl", CORPUS)], progress=False)
+    yield a
+    a.close()
+
+
+def test_a_question_naming_the_expansion_is_answered_from_an_abstract_that_has_the_acronym(
+    assistant: Assistant,
+) -> None:
+    answer = assistant.ask("How many layers does the Long Short-Term Memory translator for Basque news stack?")
+    assert answer.status == "answered", (answer.status, answer.missing, answer.text)
+    assert "4 layers" in answer.text and "fact" in [s.paper.id for s in answer.sources]
+    assert "do not mention" not in answer.text
+
+
+def test_a_name_no_abstract_holds_under_any_name_still_abstains(assistant: Assistant) -> None:
+    answer = assistant.ask("How many layers does the Gated Recurrent Unit translator for Basque news stack?")
+    assert answer.status != "answered"
