@@ -25,7 +25,14 @@ MODELS = [f"model-{i}" for i in range(MAX_ANSWERERS + 2)]
 @pytest.fixture()
 def assistant(hash_bundled_dir: Path) -> Iterator[Assistant]:
     a = Assistant(
-        Settings(data_dir=hash_bundled_dir, embed="hash", llm="extractive", abstain_threshold=0.0),
+        # a server that is never reached: answerers for the openai backend are built, not used
+        Settings(
+            data_dir=hash_bundled_dir,
+            embed="hash",
+            llm="extractive",
+            abstain_threshold=0.0,
+            openai_base_url="http://127.0.0.1:9/v1",
+        ),
         allowed_models=MODELS,
     )
     yield a
