@@ -47,7 +47,7 @@ def test_the_readme_python_example_runs(
     namespace: dict[str, object] = {}
     exec(compile(readme_python(), str(README), "exec"), namespace)  # our own README
     hits, answer, item = namespace["hits"], namespace["answer"], namespace["item"]
-    assert hits and all(2019 <= h.paper.year <= 2023 for h in hits)
+    assert hits and all(2021 <= h.paper.year <= 2024 for h in hits)
     assert isinstance(answer, rag.Answer) and answer.citations and not answer.abstained
     assert all(isinstance(c, rag.Citation) for c in answer.citations)
     assert isinstance(item, rag.Answer)  # the stream ends with the final Answer

@@ -249,6 +249,9 @@ def test_chat_says_what_a_follow_up_searched_for(ui_url: str) -> None:
         first, follow_up = page.locator("#chat .message").nth(1), page.locator("#chat .message").last
         assert first.locator(".searched-for").count() == 0  # a first question is searched as asked
         searched = follow_up.locator(".searched-for").inner_text()
-        assert searched.startswith("searched for: ") and "rational functions" in searched
+        # "they" resolved to the paper the first answer cited (its title is kept in the chat history)
+        assert (
+            searched.startswith("searched for: ") and "Padé Activation Units" in searched and " they " not in searched
+        )
         assert "PAU" in follow_up.inner_text()
         page.screenshot(path=str(DOCS / "ui-chat.png"))

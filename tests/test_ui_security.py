@@ -331,7 +331,8 @@ def test_same_named_uploads_from_two_users_keep_both(open_chat: tuple[str, Path,
         )
     again = users[0].predict([handle_file(tmp_path / "a" / "papers.jsonl")], api_name="/ingest_files")
     assert "**0** papers added" in again and "3 unchanged" in again
-    titles = {row[3] for row in _search(users[1], "quokka axolotl method improves accuracy")}
+    # the title column: the title, then its file name in small type under it
+    titles = {str(row[0]).split("<br>")[0] for row in _search(users[1], "quokka axolotl method improves accuracy")}
     assert {f"{t.title()} paper {i}" for t in ("quokka", "axolotl") for i in range(3)} <= titles
 
 
