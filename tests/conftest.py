@@ -127,6 +127,24 @@ def running(
             proc.wait()
 
 
+@contextmanager
+def rag_chat_over(bundled_dir: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[str]:
+    """`rag chat` on a free loopback port over a copy of the session's bundled index (no LLM key: extractive)."""
+    import os
+
+    data = tmp_path_factory.mktemp(name) / "data"
+    shutil.copytree(bundled_dir, data)
+    port = free_port()
+    env = {**os.environ, "RAG_DATA_DIR": str(data)}
+    env.pop("OPENAI_API_KEY", None)
+    env.pop("OPENAI_BASE_URL", None)
+    log = tmp_path_factory.mktemp(f"{name}-log") / "chat.log"
+    url = f"http://127.0.0.1:{port}/"
+    cmd = [sys.executable, "-m", "rag.cli", "chat", "--port", str(port)]
+    with running(cmd, url, "rag chat", timeout=120, log=log, stop_timeout=20, env=env):
+        yield url
+
+
 @pytest.fixture(scope="session")
 def llama_server_url() -> Iterator[str]:
     """`llama_cpp.server` serving the bundled SmolLM2 GGUF on a free loopback port (the /v1 URL), once per session."""

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, running
+from tests.conftest import rag_chat_over
 
 pytestmark = pytest.mark.slow
 CHROMIUM = "/usr/bin/chromium"
@@ -22,16 +19,7 @@ TITLE = "Neural Speech Synthesis with Transformer Network"
 @pytest.fixture(scope="module")
 def chat_url(bundled_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`rag chat` on a free loopback port over a copy of the session's bundled index."""
-    data = tmp_path_factory.mktemp("ui") / "data"
-    shutil.copytree(bundled_dir, data)
-    port = free_port()
-    env = {**os.environ, "RAG_DATA_DIR": str(data)}
-    env.pop("OPENAI_API_KEY", None)
-    env.pop("OPENAI_BASE_URL", None)
-    log = tmp_path_factory.mktemp("ui-log") / "chat.log"
-    url = f"http://127.0.0.1:{port}/"
-    cmd = [sys.executable, "-m", "rag.cli", "chat", "--port", str(port)]
-    with running(cmd, url, "rag chat", timeout=120, log=log, stop_timeout=20, env=env):
+    with rag_chat_over(bundled_dir, tmp_path_factory, "ui") as url:
         yield url
 
 

@@ -5,10 +5,7 @@ docs/ui-search.png and docs/ui-library.png at 1280x800: what they show is what t
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +17,7 @@ from rag.errors import RagError
 from rag.types import Hit, Paper
 from rag.ui.app import _year_range, no_year_line
 from rag.ui.render import HITS_HEADERS, HITS_WIDTHS, HITS_WIDTHS_NARROW, hits_columns, hits_table
-from tests.conftest import free_port, running
+from tests.conftest import rag_chat_over
 
 CHROMIUM = "/usr/bin/chromium"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -74,16 +71,7 @@ def test_search_table_columns_and_widths() -> None:
 @pytest.fixture(scope="module")
 def ui_url(bundled_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`rag chat` on a free loopback port over a copy of the session's bundled index."""
-    data = tmp_path_factory.mktemp("ui-layout") / "data"
-    shutil.copytree(bundled_dir, data)
-    port = free_port()
-    env = {**os.environ, "RAG_DATA_DIR": str(data)}
-    env.pop("OPENAI_API_KEY", None)
-    env.pop("OPENAI_BASE_URL", None)
-    log = tmp_path_factory.mktemp("ui-layout-log") / "chat.log"
-    url = f"http://127.0.0.1:{port}/"
-    cmd = [sys.executable, "-m", "rag.cli", "chat", "--port", str(port)]
-    with running(cmd, url, "rag chat", timeout=120, log=log, stop_timeout=20, env=env):
+    with rag_chat_over(bundled_dir, tmp_path_factory, "ui-layout") as url:
         yield url
 
 
