@@ -127,6 +127,37 @@ def running(
             proc.wait()
 
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's: never a browser download
+
+
+@contextmanager
+def open_page(url: str, viewport: dict[str, int]) -> Iterator[Any]:
+    """A chromium page on the app at `viewport`, once the app has loaded."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport=viewport)
+            page.goto(url)
+            page.locator("#question textarea").wait_for(timeout=60_000)
+            yield page
+        finally:
+            browser.close()
+
+
 @contextmanager
 def rag_chat_over(bundled_dir: Path, tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[str]:
     """`rag chat` on a free loopback port over a copy of the session's bundled index (no LLM key: extractive)."""

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import rag_chat_over
+from tests.conftest import open_page, rag_chat_over
 
 pytestmark = pytest.mark.slow
-CHROMIUM = "/usr/bin/chromium"
 QUESTION = "How much faster does the Transformer-based text-to-speech model train than Tacotron2?"
 TITLE = "Neural Speech Synthesis with Transformer Network"
 
@@ -25,26 +24,8 @@ def chat_url(bundled_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture()
 def page(chat_url: str) -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(chat_url)
+    with open_page(chat_url, {"width": 1400, "height": 1000}) as page:
         yield page
-        browser.close()
 
 
 def test_chat_streams_a_cited_answer_with_the_paper_in_the_sources_panel(page, tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,8 @@ from rag.errors import RagError
 from rag.types import Hit, Paper
 from rag.ui.app import _year_range, no_year_line
 from rag.ui.render import HITS_HEADERS, HITS_WIDTHS, HITS_WIDTHS_NARROW, hits_columns, hits_table
-from tests.conftest import rag_chat_over
+from tests.conftest import open_page, rag_chat_over
 
-CHROMIUM = "/usr/bin/chromium"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 WIDE = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -73,34 +71,6 @@ def ui_url(bundled_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     """`rag chat` on a free loopback port over a copy of the session's bundled index."""
     with rag_chat_over(bundled_dir, tmp_path_factory, "ui-layout") as url:
         yield url
-
-
-@contextmanager
-def open_page(url: str, viewport: dict[str, int]) -> Iterator[Any]:
-    """A chromium page on the app at `viewport`, once the app has loaded."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            page = browser.new_page(viewport=viewport)
-            page.goto(url)
-            page.locator("#question textarea").wait_for(timeout=60_000)
-            yield page
-        finally:
-            browser.close()
 
 
 # the table's shown rows (gradio draws them as a virtual list of `.virtual-row`s of gridcells); a cell is clipped when
