@@ -458,6 +458,39 @@ MUTATIONS: tuple[Mutation, ...] = (
         (f"{SUFFICIENCY}::test_a_paraphrased_question_word_counts_as_covered_when_its_word_vector_is_close",),
         "a paraphrased question word never counts as covered",
     ),
+    Mutation(
+        "sufficiency-typo-any-word",
+        "rag/sufficiency.py",
+        "if self._corpus_count(word) == 0",
+        "if True",
+        (f"{SUFFICIENCY}::test_a_real_word_one_edit_from_a_source_word_is_not_a_typo",),
+        "an indexed word one edit from a source word ('lines' / 'lanes') is taken for a typo",
+    ),
+    Mutation(
+        "verdict-cut-inverted",
+        "rag/verdict.py",
+        "return self.probability(signals) >= self.cut",
+        "return self.probability(signals) <= self.cut",
+        ("tests/test_verdict.py::test_the_probability_follows_the_coefficients_and_the_cut_decides",),
+        "the calibrated model answers exactly what it should hold back",
+    ),
+    # --- rag/followup.py, rag/answering.py: follow-ups and which-papers answers ----------------------------------
+    Mutation(
+        "followup-always-rewritten",
+        "rag/followup.py",
+        "if not history or not needs_context(question):",
+        "if not history:",
+        ("tests/test_followups.py::test_a_self_contained_question_is_never_rewritten",),
+        "a self-contained chat question is rewritten with the previous turn",
+    ),
+    Mutation(
+        "list-topic-check-skipped",
+        "rag/answering.py",
+        "            hits = relevant\n",
+        "            hits = hits\n",
+        ("tests/test_list_topic.py::test_a_which_papers_answer_lists_only_papers_about_the_question",),
+        "a which-papers answer lists retrieved papers that are not about the question",
+    ),
     # --- rag/index/ingest.py -----------------------------------------------------------------------------------
     Mutation(
         "ingest-no-undo",
@@ -546,8 +579,11 @@ def copy_repo(dest: Path) -> None:
         if not raw:
             continue
         src = ROOT / os.fsdecode(raw)
-        if src.is_file():  # a deleted, not yet committed file is listed but gone
-            target = dest / os.fsdecode(raw)
+        target = dest / os.fsdecode(raw)
+        if src.is_symlink():  # rag/prompts -> ../prompts: kept a link, as git keeps it
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(os.readlink(src))
+        elif src.is_file():  # a deleted, not yet committed file is listed but gone
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, target)
 
