@@ -164,7 +164,8 @@ class Answerer:
         `Question` is analysed once by the caller and travels with the request; a string is analysed here, once."""
         asked = as_question(question)
         question = asked.text
-        if not hits or self.should_abstain(question, hits):
+        relevance = self.relevance(question, hits) if hits else -1.0  # once: the judge reads it too
+        if not hits or relevance < self.settings.abstain_threshold:
             yield self._abstain(asked, hits, retrieve_s)
             return
         if is_list_question(question):  # each listed paper must be about what was asked, as a one-paper answer
@@ -174,6 +175,7 @@ class Answerer:
                 missing = f"be about {topic}" if topic else None
                 yield self._abstain(asked, hits, retrieve_s, missing=missing, corpus_wide=True, scope=scope)
                 return
+            relevance = self.relevance(question, relevant) if relevant != hits else relevance
             hits = relevant
         elif (field := asks_metadata(question)) is not None and (record := self._record_answer(asked, field, hits)):
             yield record.model_copy(update={"timings": {"retrieve_s": retrieve_s}})
@@ -226,6 +228,7 @@ class Answerer:
             usage,
             notice,
             {"retrieve_s": retrieve_s, "generate_s": generate_s},
+            relevance,
         )
 
     def _finish(
@@ -239,12 +242,13 @@ class Answerer:
         usage: dict[str, int],
         notice: str | None,
         timings: dict[str, float],
+        relevance: float | None = None,
     ) -> Answer:
         started = time.perf_counter()
         checked = self.checker.check(raw, sources, asked)
         timings["check_s"] = time.perf_counter() - started
         abstained = is_no_answer(raw) and not checked.citations
-        verdict = self.judge(asked, raw, checked, hits)
+        verdict = self.judge(asked, raw, checked, hits, relevance=relevance)
         signals = verdict.signals.features() if verdict.signals else None
         if abstained or verdict.status == "abstained":
             return self._abstain(
@@ -274,18 +278,29 @@ class Answerer:
             signals=signals,
         )
 
-    def judge(self, question: str | Question, raw: str, checked: CheckedAnswer, hits: Sequence[Hit] = ()) -> Verdict:
-        """Whether the checked answer states the asked fact (rag.sufficiency, given what retrieval found in `hits`);
-        a model that itself says the sources do not state it, while citing them, gives a partial answer."""
+    def judge(
+        self,
+        question: str | Question,
+        raw: str,
+        checked: CheckedAnswer,
+        hits: Sequence[Hit] = (),
+        *,
+        relevance: float | None = None,
+    ) -> Verdict:
+        """Whether the checked answer states the asked fact (rag.sufficiency, given what retrieval found in `hits`,
+        whose `relevance` the caller may already know); a model that itself says the sources do not state it, while
+        citing them, gives a partial answer."""
         asked = as_question(question)
         cited = [s for s in checked.sentences if s.citations]
         claims = [claim for s, claim in zip(checked.sentences, checked.claims, strict=True) if s.citations]
         scores = sorted((h.score for h in hits), reverse=True)
+        if relevance is None:
+            relevance = self.relevance(asked.text, list(hits)) if hits else 0.0
         verdict = self.sufficiency.check(
             asked,
             claims,
             [c.paper for c in checked.citations],
-            relevance=self.relevance(asked.text, list(hits)) if hits else 0.0,
+            relevance=relevance,
             margin=scores[0] / max(scores[1], 1e-9) if len(scores) > 1 else 10.0,
             support=sum(s.support for s in cited) / len(cited) if cited else 0.0,
         )

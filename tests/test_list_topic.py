@@ -98,3 +98,20 @@ def test_a_which_method_answer_leads_with_the_name_the_abstract_gives(tmp_path: 
     answer = a.ask("Which method predicts alpha mattes for video matting?", backend="extractive")
     assert answer.citations and answer.text.startswith("Video matting from learned queries: VidMatte — ")
     assert answer.sentences[0].supported
+
+
+def test_retrieval_relevance_is_computed_once_per_answer(assistant: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The abstention check and the judge read one relevance (a BM25-only search embeds the passages for it)."""
+    from rag.answering import Answerer
+
+    calls: list[int] = []
+    real = Answerer.relevance
+
+    def counted(self: Answerer, question: str, hits: list) -> float:
+        calls.append(len(hits))
+        return real(self, question, hits)
+
+    monkeypatch.setattr(Answerer, "relevance", counted)
+    answer = assistant.ask("How many listeners rated FastVoice speech synthesis?")
+    assert answer.signals is not None and answer.signals["relevance"] > 0  # it reached the judge
+    assert len(calls) == 1
