@@ -600,10 +600,8 @@ def test_the_llm_stream_ends_when_the_sse_client_leaves(fake_server: FakeOpenAI,
 # --- a missing key and a server that is not there are said at once (issue 19, item 6) ------------------------------
 
 
-def test_an_unreachable_server_is_named_and_tried_once(hash_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Connection refused: no retry can help, so none is made, and the notice names the setting to fix."""
-    port = free_port()  # nothing listens there
-    url = f"http://127.0.0.1:{port}/v1"
+def count_connects(monkeypatch: pytest.MonkeyPatch, port: int) -> list[object]:
+    """The TCP connects made to `port` from now on (socket.create_connection: what httpx's sync transport uses)."""
     connects: list[object] = []
     real = socket.create_connection
 
@@ -612,7 +610,15 @@ def test_an_unreachable_server_is_named_and_tried_once(hash_index: Path, monkeyp
             connects.append(address)
         return real(address, *args, **kwargs)
 
-    monkeypatch.setattr(socket, "create_connection", counting)  # what httpx's sync transport connects with
+    monkeypatch.setattr(socket, "create_connection", counting)
+    return connects
+
+
+def test_an_unreachable_server_is_named_and_tried_once(hash_index: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connection refused: no retry can help, so none is made, and the notice names the setting to fix."""
+    port = free_port()  # nothing listens there
+    url = f"http://127.0.0.1:{port}/v1"
+    connects = count_connects(monkeypatch, port)
     answer = guarded_ask(llm_settings(hash_index, url, llm_max_retries=5))
     assert len(connects) == 1  # one attempt, not 1 + 5 retries with back-off
     assert answer.backend == "extractive" and answer.citations
@@ -671,15 +677,7 @@ def test_rag_ask_names_an_unreachable_server_before_it_answers(
     from the retrieved papers without trying the LLM again."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
-    connects: list[object] = []
-    real = socket.create_connection
-
-    def counting(address, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if address[1] == port:
-            connects.append(address)
-        return real(address, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "create_connection", counting)
+    connects = count_connects(monkeypatch, port)
     for name, value in {"RAG_DATA_DIR": str(hash_index), "RAG_EMBED": "hash", "OPENAI_BASE_URL": url}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("RAG_ABSTAIN_THRESHOLD", "-1")
