@@ -173,6 +173,18 @@ _TITLE_WORD = re.compile(r"[A-Z][\w'’-]*")
 _OPENERS = {"yes", "no", "the", "a", "an", "it", "they", "this", "that", "these", "according", "in", "on", "both"}
 
 
+MAX_REFERENT_CHARS = 200
+"""Longest name, title or topic put into a rewritten follow-up (a history is the client's: it may hold anything)."""
+
+
+def _shortened(text: str) -> str:
+    """`text` cut at a word to at most MAX_REFERENT_CHARS."""
+    if len(text) <= MAX_REFERENT_CHARS:
+        return text
+    head = text[:MAX_REFERENT_CHARS]
+    return head.rsplit(" ", 1)[0] if " " in head else head
+
+
 def _title_case_run(text: str) -> list[str]:
     """Runs of two or more capitalised words ("Padé Activation Units", "Conditional Automated Channel Pruning")."""
     runs, run = [], []
@@ -203,7 +215,7 @@ def standalone(question: str, history: Sequence[dict[str, str]]) -> str:
     resolved to what it refers to."""
     if not history or not needs_context(question):
         return question
-    head, topic = _referent(history, question)
+    head, topic = (_shortened(part) for part in _referent(history, question))
     if not head and not topic:
         return question
     text = question.strip()

@@ -147,3 +147,14 @@ def test_an_answer_in_the_history_keeps_its_references_within_the_cap() -> None:
     assert len(turn) <= 300 and turn.endswith("[1] Stitchable Networks 1\n[2] Stitchable Networks 2")
     history = [{"role": "user", "content": "Which papers stitch models?"}, {"role": "assistant", "content": turn}]
     assert referent(history, "How does the second one adapt?") == "Stitchable Networks 2"
+
+
+def test_a_huge_title_in_a_client_history_does_not_blow_the_question_cap() -> None:
+    """The history is the client's: a 3,000-character 'title' must not turn a short follow-up into a rewritten
+    question over RAG_MAX_QUESTION_CHARS (it was refused as a 3,011-character search query)."""
+    from rag.followup import MAX_REFERENT_CHARS
+
+    history = [SPEECH[0], {"role": "assistant", "content": "It does [1].\n\nReferences:\n[1] " + "Long " * 600}]
+    for question in ("Is its code out anywhere?", "what about it", "And the second one?"):
+        rewritten = standalone(question, history)
+        assert rewritten != question and len(rewritten) <= len(question) + 2 * MAX_REFERENT_CHARS + 10
