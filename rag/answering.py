@@ -25,12 +25,13 @@ from rag.index.embedders import Embedder
 from rag.metadata import WORDS, Field, asks_metadata, stated, without_field_words
 from rag.query import Question, as_question, is_list_question
 from rag.sufficiency import CorpusTerms, SufficiencyChecker, Verdict
-from rag.support import SentenceEmbeddings
+from rag.support import SentenceEmbeddings, sentences_of
 from rag.tokens import count_tokens
 from rag.types import Answer, Citation, Hit, SentenceCheck
 from rag.verdict import shipped_model
 
 log = logging.getLogger(__name__)
+RELEVANCE_HITS = 3  # the top hits whose sentences count towards relevance
 
 
 OFFLINE_DEFAULT = "extractive"
@@ -98,11 +99,14 @@ class Answerer:
         return text.splitlines()[0].strip() if text else standalone(question, history)
 
     def relevance(self, question: str, hits: list[Hit]) -> float:
-        """The best cosine similarity between the question and a retrieved passage."""
+        """The best cosine similarity between the question and a retrieved passage or one of its sentences: a fact
+        stated in one sentence of a long abstract is close to the question although the whole abstract is not. The
+        sentences are the ones the answerer embeds anyway (the embeddings are cached)."""
         scores = [h.scores["dense"] for h in hits if "dense" in h.scores]
-        if len(scores) < len(hits):  # BM25-only retrieval: embed the passages here
-            vectors = self.embeddings.embed([question] + [h.passage for h in hits])
-            scores += [] if vectors is None else list(vectors[1:] @ vectors[0])
+        texts = [h.passage for h in hits if "dense" not in h.scores]  # BM25-only retrieval: embed the passages here
+        texts += [s for h in hits[:RELEVANCE_HITS] for s in sentences_of(h.passage)]
+        vectors = self.embeddings.embed([question, *texts]) if texts else None
+        scores += [] if vectors is None else list(vectors[1:] @ vectors[0])
         return float(max(scores, default=-1.0))
 
     def on_topic(self, question: str | Question, hits: list[Hit]) -> list[Hit]:

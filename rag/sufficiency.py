@@ -45,9 +45,10 @@ from rag.normalise import (
     numerals,
     spelled_out,
     spelled_settings,
+    unit_of,
     variant_in,
 )
-from rag.query import Question, has_time, measured_quantities, name_in, quantities, terms
+from rag.query import Question, has_time, is_common, measured_quantities, name_in, quantities, terms
 from rag.support import STOPWORDS, SentenceEmbeddings, restates_question
 from rag.types import Paper
 from rag.verdict import Signals, VerdictModel
@@ -187,14 +188,14 @@ class SufficiencyChecker:
         acronyms = self._acronyms()
         # the sources' text, followed by the other names of what it names ("lstm" ... "long short term memory")
         source_text = acronyms.expand(raw)
-        spelled = spelled_out(question.text, raw)  # "mean average precision" asked, "mAP" written
+        spelled = spelled_out(question.asked, raw)  # "mean average precision" asked, "mAP" written
         source_text += " . " + " . ".join(spelled) if spelled else ""
         names = self._names(question, acronyms)
         missing = tuple(n for n in names if not _named(n, source_text))
-        unknown = tuple(n for n in missing if self._unknown(n, acronyms))
+        unknown = tuple(n for n in missing if self._unknown(n, acronyms)) + self._rare(question, source_text)
         stated = _stated_numbers(raw)  # the numbers the cited abstracts state, in every spelling
         asked_numbers = {_number_of(n): _number_forms(n) for n in question.numbers if n[0].isdigit()}
-        asked_numbers |= {n: {n} for n in spelled_settings(question.text)}  # "at three milliseconds"
+        asked_numbers |= {n: {n} for n in spelled_settings(question.asked)}  # "at three milliseconds"
         unstated = tuple(n for n, forms in asked_numbers.items() if not forms & stated)  # "at 128 x 128": 256 only
         quantity_missing = question.wants_number and not self._states_quantity(question, sentences, stated)
         coverage, absent = self.coverage(question, source_text)
@@ -262,7 +263,7 @@ class SufficiencyChecker:
 
     def topic(self, question: Question) -> str:
         """The question's subject in its own words, for an abstention ("speech synthesis with transformers")."""
-        return " ".join(_question_words(question.text).values())
+        return " ".join(_question_words(question.core).values())
 
     def unknown_names(self, question: Question) -> list[str]:
         """The question's names that no indexed abstract mentions under any of their names (none without term
@@ -290,7 +291,7 @@ class SufficiencyChecker:
     def _names(question: Question, acronyms: AcronymMap) -> list[str]:
         """The question's names, a long form the corpus defines counting as one name ("Long Short-Term Memory",
         not "Long", "Short-Term" and "Memory")."""
-        words = re.findall(r"[A-Za-z0-9]+", question.text)  # the normalised question, word for word
+        words = re.findall(r"[A-Za-z0-9]+", question.asked)  # the normalised question, word for word
         key_words = [normalize(w) for w in words]
         spans = acronyms.spans(" ".join(key_words))
         if not spans:
@@ -320,7 +321,7 @@ class SufficiencyChecker:
 
     def coverage(self, question: Question, source_text: str) -> tuple[float, list[str]]:
         """IDF-weighted share of the question's words found in the sources, and the missing words as written."""
-        words = _question_words(question.text)
+        words = _question_words(question.core)
         if not words:
             return 1.0, []
         present = terms(source_text)
@@ -336,6 +337,32 @@ class SufficiencyChecker:
         found = sum(w for stem, w in weights.items() if stem in covered)
         absent = [words[stem] for stem in sorted(weights, key=lambda s: -weights[s]) if stem not in covered]
         return (found / weight if weight else 1.0), list(dict.fromkeys(absent))[:3]  # 'TPUs' has two stems
+
+    def _rare(self, question: Question, source_text: str) -> tuple[str, ...]:
+        """Names written in lower case that no indexed abstract holds ("auc on criteo"): question words that are
+        not ordinary words, that no indexed abstract has, and that are neither an abbreviation ("params") nor a
+        typo (two edits at most) of a word of the sources. Capitalisation does not decide whether a word names
+        something; the index does."""
+        if self.corpus is None:
+            return ()
+        named = {normalize(n) for n in question.names}
+        vocabulary: set[str] | None = None
+        out: list[str] = []
+        for stem, word in _question_words(question.core).items():
+            if not (word.isalpha() and word.islower() and len(word) >= 4) or is_common(word) or word in named:
+                continue
+            if unit_of(word) is not None or unit_of(stem) is not None or numerals(word) != word:
+                continue  # "milliseconds", "twenty": a unit or a number, not a name
+            if self._corpus_count(word) != 0:
+                continue
+            if vocabulary is None:
+                vocabulary = set(_SOURCE_WORD.findall(source_text.lower()))
+            if any(v.startswith(stem) for v in vocabulary):  # an abbreviation of a source word
+                continue
+            if process.extractOne(word, vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=2) is not None:
+                continue  # a typo of a source word
+            out.append(word)
+        return tuple(out)
 
     def _misspelt(self, absent: dict[str, str], source_text: str) -> set[str]:
         """The absent question stems whose word is a typo of a source word: no indexed abstract has the word, and
@@ -421,10 +448,10 @@ def _number_phrase(question: Question) -> str:
     if question.duration:
         return "say how long it takes"
     phrase = question.measure_phrase
-    comparative = re.search(r"\bhow (?:much|many times) (\w+er)\b", question.text, re.I)
+    comparative = re.search(r"\bhow (?:much|many times) (\w+er)\b", question.asked, re.I)
     if comparative:
         return f"say how much {comparative.group(1).lower()}"
-    if re.search(r"\bhow many\b", question.text, re.I) and phrase:
+    if re.search(r"\bhow many\b", question.asked, re.I) and phrase:
         return f"give the number of {phrase}"
     if phrase:
         return f"report the {phrase}"

@@ -46,7 +46,9 @@ class FakeTerms:
         return max((n for w, n in self.known.items() if w in text.lower()), default=0)
 
 
-CORPUS = FakeTerms({"gpu": 12, "lstm": 30, "bleu": 9, "imagenet": 40, "translat": 20, "wmt": 3})
+CORPUS = FakeTerms(
+    {"gpu": 12, "lstm": 30, "bleu": 9, "imagenet": 40, "translat": 20, "wmt": 3, "tokeniz": 2, "prun": 4}
+)
 
 
 def checker(**kw: float) -> SufficiencyChecker:
@@ -430,3 +432,95 @@ def test_the_checker_and_the_extractive_answerer_default_to_the_settings_default
     )
     extractive = ExtractiveAnswerer(SentenceEmbeddings(WordVectors()))
     assert (extractive.fact_weight, extractive.anchor_margin) == (s.fact_weight, s.anchor_margin)
+
+
+# --- one analysis whatever the wording ------------------------------------------------------------------------------
+WORDINGS = [
+    "What word error rate does OkwuGbé reach on Fon?",
+    "Tell me the word error rate of OkwuGbé on Fon.",
+    "what's the word error rate of OkwuGbé on Fon",
+    "I'm working on speech recognition for low-resourced African languages; what word error rate does OkwuGbé "
+    "reach on Fon?",
+    "OkwuGbé Fon word error rate",
+]
+
+
+@pytest.mark.parametrize("question", WORDINGS)
+def test_every_wording_of_a_number_question_is_typed_alike(question: str) -> None:
+    q = analyze(question)
+    assert q.asks == "number"
+    assert {"error", "rate"} <= set(q.measure)
+    assert "OkwuGbé" in q.names and "Fon" in q.names
+
+
+def test_a_preamble_is_context_and_its_names_are_not_asked() -> None:
+    q = analyze("I'm reading a CVPR paper about distillation without training; what speed-up does DisWOT claim?")
+    assert q.asked == "what speed-up does DisWOT claim?"
+    assert q.names == ("DisWOT",) and q.asks == "number"
+    assert "CVPR" in q.text  # retrieval still reads the whole text
+    # a sentence that merely contains an abbreviation is one clause
+    assert analyze("What did Vaswani et al. propose in 2017?").asked == "What did Vaswani et al. propose in 2017?"
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("List the datasets EvolveGCN was evaluated on.", "name"),
+        ("Name the benchmarks on which ViT reports results.", "name"),
+        ("Tell me which operation SimSiam finds essential.", "name"),
+        ("Tell me how many pages the book has.", "number"),
+        ("Give me the PSNR NeMF achieves for relighting.", "number"),
+        ("Tell me whether BERT uses masked language modelling.", "yesno"),
+        ("List papers on speech synthesis.", "list"),
+        ("largest ResNet-RS parameter count", "number"),
+        ("TAS-Balanced MS MARCO MRR@10", "number"),
+        ("EvolveGCN experiment dataset names", "name"),
+        ("attention models for speech synthesis", "description"),
+    ],
+)
+def test_imperatives_and_keyword_queries_are_read_as_the_question_they_stand_for(question: str, asks: str) -> None:
+    assert analyze(question).asks == asks
+
+
+def test_what_a_rephrased_number_question_measures() -> None:
+    assert analyze("Give me the PSNR NeMF achieves for relighting.").measure == ("psnr",)
+    assert analyze("largest ResNet-RS parameter count").measure == ("paramet",)
+    assert "layer" in analyze("What is the number of layers in BERT?").measure
+    assert "gpu" in analyze("What is the minimum number of GPUs?").measure
+
+
+def test_capitalisation_alone_makes_no_name() -> None:
+    assert names_in("Tell me how many pages The Principles of Deep Learning Theory book runs to.") == []
+    assert names_in("What does the abstract say about the Thing, the Concept and the Implications?") == []
+    assert names_in("How many GPUs trained Mamba?") == ["GPUs", "Mamba"]  # not an ordinary word: a name
+
+
+def test_a_preamble_neither_lowers_coverage_nor_adds_names_to_check() -> None:
+    """The preamble's own words (a venue, the reader's plans) are not what the answer must hold."""
+    plain = "What BLEU score does the LSTM achieve on WMT'14 English to French?"
+    long = "I'm preparing a NeurIPS reading group and want to reuse results for my thesis; " + plain.lower()
+    strict = SufficiencyChecker(CORPUS, partial_coverage=0.8, abstain_coverage=0.3)
+    sentence = ["On the WMT'14 English to French translation task the LSTM achieves a BLEU score of 34.8."]
+    assert strict.check(analyze(plain), sentence, [SEQ2SEQ]).status == "answered"
+    assert strict.check(analyze(long), sentence, [SEQ2SEQ]).status == "answered"
+    # the same words asked in the question itself are checked
+    asked = analyze("What BLEU score does the LSTM achieve on WMT'14 English to French at NeurIPS for my thesis?")
+    assert strict.check(asked, sentence, [SEQ2SEQ]).status != "answered"
+
+
+def test_a_name_written_in_lower_case_that_no_abstract_holds_is_unknown_as_when_capitalised() -> None:
+    """Capitalisation does not decide: "criteo" is as unknown to the index as "Criteo"."""
+    corpus = FakeTerms({"lstm": 30, "bleu": 9, "translat": 20, "wmt": 3, "sequenc": 40})
+    strict = SufficiencyChecker(corpus, partial_coverage=0.2, abstain_coverage=0.1)
+    sentence = ["On the WMT'14 English to French translation task the LSTM achieves a BLEU score of 34.8."]
+    capital = strict.check(analyze("What BLEU score does the LSTM get on Criteo?"), sentence, [SEQ2SEQ])
+    lower = strict.check(analyze("what bleu score does the lstm get on criteo"), sentence, [SEQ2SEQ])
+    assert capital.status == lower.status == "abstained"
+    assert "criteo" in lower.missing.lower()
+    # a typo, an abbreviation or an ordinary word is not a name
+    for question in (
+        "what bleu scroe does the lstm get on english to french",  # a typo of a source word
+        "what bleu does the lstm get on the english to french translation",
+        "what bleu does the lstm get for english to french transl",  # an abbreviation of a source word
+    ):
+        assert strict.check(analyze(question), sentence, [SEQ2SEQ]).status == "answered", question
