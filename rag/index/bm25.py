@@ -282,9 +282,11 @@ class BM25Index:
         os.replace(pointer, folder / "CURRENT")
         self.generation = generation
         keep = {generation, *names}
-        for old in folder.iterdir():
+        for old in folder.iterdir():  # with what a killed writer left: partial segments, its pointer file
             if old.is_dir() and old.name not in keep:
                 shutil.rmtree(old, ignore_errors=True)
+            elif old.name.startswith("CURRENT."):
+                old.unlink(missing_ok=True)
 
     @staticmethod
     def current_generation(folder: Path) -> str:
