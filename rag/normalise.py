@@ -81,6 +81,8 @@ def _long_form_before(acronym: str, before: str) -> str | None:
     if len(letters) < 2:
         return None
     words = _WORD.findall(before)[-(len(letters) + 4) :]
+    if not words:  # "models ((LLMs))": nothing before the inner parenthesis
+        return None
     plural = acronym != _singular(acronym)
     for end in (len(words), len(words) - 1) if plural else (len(words),):  # "memory networks (LSTMs)"
         if end < len(words) and not words[end].lower().endswith("s"):

@@ -48,6 +48,7 @@ from tests.fakes import fake_assistant, write_jsonl
         ("our method (OURS) beats the baseline transformer (TF)", set()),
         ("a graph network (CNN) and a neural network (GAN)", set()),
         ("We trained it. Convolutional layers help (CNN)", set()),
+        ("End-to-end speech large language models ((LLMs)) extend text models.", set()),  # crashed: arXiv 118k
     ],
 )  # fmt: skip
 def test_harvest_keeps_only_acronyms_spelled_by_the_initials_of_their_long_form(
