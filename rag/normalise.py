@@ -175,6 +175,25 @@ class AcronymMap:
         """acronym as written -> sorted long forms."""
         return {a: sorted(self.long_forms[key]) for a, key in sorted(self.written.items())}
 
+    @staticmethod
+    def merge_json(stored: Mapping[str, Iterable[str]], pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+        """A stored map (`to_json`) with more pairs, as `AcronymMap(old pairs + pairs).to_json()` gives it, without
+        making the whole map again (only the acronyms the new pairs define are looked at)."""
+        new = AcronymMap(pairs)
+        out = {a: list(forms) for a, forms in stored.items()}
+        if not new.written:
+            return out
+        forms_of = {key: set(forms) for key, forms in new.long_forms.items()}
+        touched = []
+        for written, forms in stored.items():
+            key = normalize(_singular(written))
+            if key in forms_of:
+                forms_of[key].update(forms)
+                touched.append((written, key))
+        for written, key in [*touched, *new.written.items()]:
+            out[written] = sorted(forms_of[key])
+        return dict(sorted(out.items()))
+
     def aliases(self, name: str) -> set[str]:
         """Other names of `name` (normalised): its long forms when it is an acronym, its acronyms when it is a
         long form ("LSTMs" -> {"long short term memory"}; "Mean Average Precision" -> {"map"})."""

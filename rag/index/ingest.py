@@ -536,10 +536,7 @@ class Ingestor:
         if stale or (dirty and not pending):  # definitions may be gone (or were never merged): make the map again
             index.acronyms = AcronymMap(self.manifest.acronym_pairs()).to_json()
         elif papers:
-            acronyms = AcronymMap.from_json(index.acronyms)
-            for acronym, long_form in self.manifest.acronym_pairs_of(papers):
-                acronyms.add(acronym, long_form)
-            index.acronyms = acronyms.to_json()
+            index.acronyms = AcronymMap.merge_json(index.acronyms, self.manifest.acronym_pairs_of(papers))
         if stale or ids or dirty:
             if index.needs_merge():
                 index.merge()
