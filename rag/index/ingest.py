@@ -538,9 +538,12 @@ class Ingestor:
         elif papers:
             index.acronyms = AcronymMap.merge_json(index.acronyms, self.manifest.acronym_pairs_of(papers))
         if stale or ids or dirty:
-            if index.needs_merge():
+            merge = index.needs_merge()
+            if merge:
                 index.merge()
             index.save(self.bm25_dir, f"g{time.time_ns()}")
+            if merge:  # served memory-mapped, as the rebuilt segment would be after a reload
+                index = BM25Index.load(self.bm25_dir)
         self.manifest.clear_lexical(pending)
         self.bm25 = index
         return index

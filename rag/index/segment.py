@@ -114,6 +114,11 @@ class Segment:
             offset += int(keep.sum())
         shape = (offset, len(terms))
         matrix = sp.csc_matrix((np.concatenate(tfs), (np.concatenate(rows), np.concatenate(cols))), shape=shape)
+        used = np.flatnonzero(np.diff(matrix.indptr))  # terms only deleted documents had are dropped
+        if len(used) < len(terms):
+            matrix = matrix[:, used]
+            by_col = sorted(terms, key=terms.__getitem__)
+            terms = {by_col[old]: new for new, old in enumerate(used.tolist())}
         matrix.sort_indices()
         return cls(
             name=new_name("s"),
