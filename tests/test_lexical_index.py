@@ -137,6 +137,8 @@ def test_filters_work_across_segments() -> None:
     assert kept(sources=["s2"]) == set()  # its only chunk was deleted (and re-added from s1)
     assert kept(year=(2019, 2020), sources=["s1"]) == {"a:0", "c:0", "e:0"}
     assert by_id(index, index.scores("four"))["d:0"] > 0 and "b:0" not in index.ids
+    index.add(["a:0"], ["graph one replaced"], [2023], {"s2": [0]})  # an indexed chunk added again replaces it
+    assert index.ids.count("a:0") == 1 and kept(sources=["s2"]) == {"a:0"} and kept(year=(2019, 2019)) == {"e:0"}
 
 
 CHILD = """
@@ -305,4 +307,31 @@ def test_an_index_saved_by_bm25s_is_read_then_rebuilt_by_the_next_ingest(tmp_pat
     new = BM25Index.load(folder)
     assert new.segmented and new.generation != "gold" and new.ids == ["x1:0"]
     assert new.scores("quantum")[0] == pytest.approx(old.scores("quantum")[0], rel=1e-5)
+    a.close()
+
+
+def test_an_increment_saved_but_not_marked_done_is_redone_without_duplicates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = Assistant(Settings(data_dir=tmp_path / "data", embed="hash"))
+    rows = [
+        (f"q{i}", f"Paper {i} on {WORDS[i % 9]}", f"We study {WORDS[i % 7]} and {WORDS[i % 5]} in setting {i}.", 2020)
+        for i in range(60)
+    ]
+    a.ingest([papers(tmp_path / "one.jsonl", rows)], progress=False)
+    cleared = a.manifest.clear_lexical
+
+    def crash(*args: object) -> None:  # the new generation is saved; the process dies before the marks go
+        raise OSError("killed")
+
+    monkeypatch.setattr(a.manifest, "clear_lexical", crash)
+    a.ingest(
+        [papers(tmp_path / "two.jsonl", [("r1", "Graph kernels", "We study graph kernels.", 2021)])], progress=False
+    )
+    assert a.manifest.lexical_pending() == ["r1"] and "r1:0" in BM25Index.load(a.settings.bm25_dir).ids
+    monkeypatch.setattr(a.manifest, "clear_lexical", cleared)
+    a.ingest([], progress=False)  # redoes the pending paper: tombstone + delta, no second copy
+    index = BM25Index.load(a.settings.bm25_dir)
+    assert a.manifest.lexical_pending() == [] and sorted(index.ids) == sorted(set(index.ids)) and len(index.ids) == 61
+    assert index.ids[int(np.argmax(index.scores("graph kernels")))] == "r1:0"
     a.close()

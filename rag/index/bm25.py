@@ -147,8 +147,10 @@ class BM25Index:
         years: Sequence[int] | None = None,
         sources: dict[str, Sequence[int]] | None = None,
     ) -> None:
-        """Index more chunks as a new delta segment (ids not indexed yet: delete a chunk before adding it again)."""
+        """Index more chunks as a new delta segment; a chunk already indexed is replaced (its old copy becomes a
+        tombstone)."""
         if len(ids):
+            self.delete(ids)
             self.segments.append(self._segment(ids, texts, years, sources))
             self._refresh()
 
