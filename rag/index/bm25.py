@@ -116,10 +116,6 @@ class BM25Index:
             self._sources = {s: np.concatenate(v) for s, v in parts.items()}
         return self._sources
 
-    @property
-    def live_count(self) -> int:
-        return len(self.ids)
-
     # --- writing -----------------------------------------------------------------------------
     def _segment(self, ids, texts, years, sources) -> Segment:
         tokens = _bm25s().tokenize(list(texts), stopwords="en", stemmer=self._stem, show_progress=False)
