@@ -81,6 +81,8 @@ def _long_form_before(acronym: str, before: str) -> str | None:
     if len(letters) < 2:
         return None
     words = _WORD.findall(before)[-(len(letters) + 4) :]
+    if not words:  # "models ((LLMs))": nothing before the inner parenthesis
+        return None
     plural = acronym != _singular(acronym)
     for end in (len(words), len(words) - 1) if plural else (len(words),):  # "memory networks (LSTMs)"
         if end < len(words) and not words[end].lower().endswith("s"):
@@ -172,6 +174,25 @@ class AcronymMap:
     def to_json(self) -> dict[str, list[str]]:
         """acronym as written -> sorted long forms."""
         return {a: sorted(self.long_forms[key]) for a, key in sorted(self.written.items())}
+
+    @staticmethod
+    def merge_json(stored: Mapping[str, Iterable[str]], pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+        """A stored map (`to_json`) with more pairs, as `AcronymMap(old pairs + pairs).to_json()` gives it, without
+        making the whole map again (only the acronyms the new pairs define are looked at)."""
+        new = AcronymMap(pairs)
+        out = {a: list(forms) for a, forms in stored.items()}
+        if not new.written:
+            return out
+        forms_of = {key: set(forms) for key, forms in new.long_forms.items()}
+        touched = []
+        for written, forms in stored.items():
+            key = normalize(_singular(written))
+            if key in forms_of:
+                forms_of[key].update(forms)
+                touched.append((written, key))
+        for written, key in [*touched, *new.written.items()]:
+            out[written] = sorted(forms_of[key])
+        return dict(sorted(out.items()))
 
     def aliases(self, name: str) -> set[str]:
         """Other names of `name` (normalised): its long forms when it is an acronym, its acronyms when it is a

@@ -48,12 +48,32 @@ from tests.fakes import fake_assistant, write_jsonl
         ("our method (OURS) beats the baseline transformer (TF)", set()),
         ("a graph network (CNN) and a neural network (GAN)", set()),
         ("We trained it. Convolutional layers help (CNN)", set()),
+        ("End-to-end speech large language models ((LLMs)) extend text models.", set()),  # crashed: arXiv 118k
     ],
 )  # fmt: skip
 def test_harvest_keeps_only_acronyms_spelled_by_the_initials_of_their_long_form(
     text: str, pairs: set[tuple[str, str]]
 ) -> None:
     assert harvest(text) == pairs
+
+
+def test_a_stored_map_merged_with_new_pairs_equals_the_map_made_from_all_pairs() -> None:
+    old = [
+        ("LSTM", "Long short-term memory"),
+        ("CNN", "convolutional neural network"),
+        ("mAP", "mean average precision"),
+    ]
+    new = [
+        ("LSTM", "long short term memories"),
+        ("MAP", "maximum a posteriori"),  # another written form of the key 'map': both get every long form
+        ("GRU", "gated recurrent unit"),
+        ("CNNs", "convolutional neural networks"),
+        ("XY", "xy"),  # no long form of its own: ignored both ways
+    ]
+    merged = AcronymMap.merge_json(AcronymMap(old).to_json(), new)
+    assert merged == AcronymMap(old + new).to_json()
+    assert merged["mAP"] == merged["MAP"] == ["maximum a posteriori", "mean average precision"]
+    assert AcronymMap.merge_json(AcronymMap(old).to_json(), []) == AcronymMap(old).to_json()
 
 
 def test_the_map_gives_each_name_its_other_names_and_expands_a_text_both_ways() -> None:

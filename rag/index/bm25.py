@@ -1,17 +1,36 @@
-"""A bm25s index over chunk texts, persisted beside Chroma and rebuilt after each ingest."""
+"""The lexical index: BM25 over segments (a main one and small deltas), persisted beside Chroma as generations.
+
+Each segment keeps raw term frequencies (`rag.index.segment`); deleted chunks are tombstones. A query combines the
+document frequencies and the average length over the live documents of every segment and scores with the variant
+bm25s uses by default ("lucene": idf = ln(1 + (N - df + 0.5) / (df + 0.5)), tf / (tf + k1 (1 - b + b dl / avgdl))),
+so an index grown by increments scores as one built from scratch, and as bm25s would.
+
+On disk: one folder per segment (`s<ns>/`, written once), one per generation (`g<ns>/`: the segments it lists, their
+tombstones, the acronyms) and `CURRENT`, naming the generation, replaced atomically. A segment the current
+generation lists is never removed; what no generation needs is removed after the pointer moved, so a writer killed
+at any point leaves the previous generation (or the next one) loadable.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from rag.index.segment import Segment
+
 log = logging.getLogger(__name__)
+FORMAT = 2
+MERGE_RATIO = 0.1
+"""Merge every segment into one when the deltas and tombstones exceed this share of the main segment."""
+MAX_SEGMENTS = 8
 
 
 def _bm25s():
@@ -28,22 +47,80 @@ def _stemmer():
 
 
 class BM25Index:
-    """Sparse lexical index: tokenize (English stopwords, Snowball stemming), index, retrieve, save."""
+    """Sparse lexical index: tokenize (English stopwords, Snowball stemming), index, add, delete, score, save.
+
+    `ids` are the live chunks (every segment's, in order); `scores`, `mask`, `positions` and `position_of` speak of
+    positions in `ids`."""
 
     def __init__(self, k1: float = 0.9, b: float = 0.4) -> None:
         self.k1, self.b = k1, b
-        self.ids: list[str] = []
-        self._retriever = None
-        self._stem = _stemmer()
-        self._positions: dict[str, list[int]] | None = None
-        self._index_of: dict[str, int] | None = None
-        self.years = np.zeros(0, dtype=np.int16)  # per chunk; 0 = unknown
-        self.source_positions: dict[str, np.ndarray] = {}  # source file -> indices of its papers' chunks
+        self.segments: list[Segment] = []
+        self.dead: dict[str, np.ndarray] = {}  # segment name -> its tombstoned documents (sorted)
         self.generation = ""
         self.acronyms: dict[str, list[str]] = {}  # acronym -> long forms the indexed abstracts define
+        self._stem = _stemmer()
+        self._legacy = None  # a bm25s index saved before segments existed (read-only)
+        self._refresh()
 
-    def _tokenize(self, texts: Sequence[str]):
-        return _bm25s().tokenize(list(texts), stopwords="en", stemmer=self._stem, show_progress=False)
+    # --- derived state ---------------------------------------------------------------------
+    def _refresh(self) -> None:
+        """Recompute what the segments and tombstones imply: live ids, years, statistics, position maps."""
+        self._offsets = np.cumsum([0, *(len(s) for s in self.segments)])
+        self._live: list[np.ndarray | None] = []
+        ids: list[str] = []
+        years, live_at, length_sum = [], [], 0
+        for seg, offset in zip(self.segments, self._offsets[:-1], strict=True):
+            dead = self.dead.get(seg.name)
+            live = None
+            if dead is not None and len(dead):
+                live = np.ones(len(seg), dtype=bool)
+                live[dead] = False
+            self._live.append(live)
+            if live is None:
+                ids += seg.ids
+                years.append(np.asarray(seg.years))
+                live_at.append(np.arange(offset, offset + len(seg)))
+                length_sum += int(np.asarray(seg.lengths, dtype=np.int64).sum())
+            else:
+                ids += [cid for cid, keep in zip(seg.ids, live, strict=True) if keep]
+                years.append(np.asarray(seg.years)[live])
+                live_at.append(offset + np.flatnonzero(live))
+                length_sum += int(np.asarray(seg.lengths, dtype=np.int64)[live].sum())
+        self.ids = ids
+        self.years = np.concatenate(years).astype(np.int16) if years else np.zeros(0, dtype=np.int16)
+        self._span = int(self._offsets[-1])
+        at = np.concatenate(live_at) if live_at else np.zeros(0, dtype=np.int64)
+        self._live_at = None if len(at) == self._span else at  # None: every document is live
+        self._length_sum = length_sum
+        self._positions: dict[str, list[int]] | None = None
+        self._index_of: dict[str, int] | None = None
+        self._sources: dict[str, np.ndarray] | None = None
+        self._where: dict[str, tuple[int, int]] | None = None
+
+    @property
+    def source_positions(self) -> dict[str, np.ndarray]:
+        """Source file -> positions (in `ids`) of its papers' chunks."""
+        if self._sources is None:
+            to_live = None
+            if self._live_at is not None:
+                to_live = np.full(self._span, -1, dtype=np.int64)
+                to_live[self._live_at] = np.arange(len(self._live_at))
+            parts: dict[str, list[np.ndarray]] = {}
+            for seg, offset in zip(self.segments, self._offsets[:-1], strict=True):
+                for source, docs in seg.sources.items():
+                    at = offset + np.asarray(docs, dtype=np.int64)
+                    if to_live is not None:
+                        at = to_live[at]
+                        at = at[at >= 0]
+                    parts.setdefault(source, []).append(at)
+            self._sources = {s: np.concatenate(v) for s, v in parts.items()}
+        return self._sources
+
+    # --- writing -----------------------------------------------------------------------------
+    def _segment(self, ids, texts, years, sources) -> Segment:
+        tokens = _bm25s().tokenize(list(texts), stopwords="en", stemmer=self._stem, show_progress=False)
+        years = years if years is not None else [0] * len(ids)
+        return Segment.build(ids, tokens.ids, tokens.vocab, years, sources or {})
 
     def build(
         self,
@@ -54,27 +131,101 @@ class BM25Index:
     ) -> None:
         """Index `texts` (one per id), replacing whatever was indexed; `years` (0 = unknown) and `sources`
         (file -> chunk indices) make the filter masks."""
-        bm25s = _bm25s()
-        self.ids = list(ids)
-        self._positions = None
-        self._index_of = None
-        self.years = np.asarray(years if years is not None else [0] * len(self.ids), dtype=np.int16)
-        self.source_positions = {s: np.asarray(v, dtype=np.int64) for s, v in (sources or {}).items()}
-        if not self.ids:
-            self._retriever = None
-            return
-        retriever = bm25s.BM25(k1=self.k1, b=self.b)
-        retriever.index(self._tokenize(texts), show_progress=False)
-        self._retriever = retriever
+        self._legacy = None
+        self.segments = [self._segment(ids, texts, years, sources)] if len(ids) else []
+        self.dead = {}
+        self._refresh()
+
+    def add(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        years: Sequence[int] | None = None,
+        sources: dict[str, Sequence[int]] | None = None,
+    ) -> None:
+        """Index more chunks as a new delta segment; a chunk already indexed is replaced (its old copy becomes a
+        tombstone)."""
+        if len(ids):
+            self.delete(ids)
+            self.segments.append(self._segment(ids, texts, years, sources))
+            self._refresh()
+
+    def delete(self, chunk_ids: Iterable[str]) -> int:
+        """Tombstone these chunks (those not indexed are ignored); returns how many were live."""
+        if self._where is None:
+            self._where = {}
+            for k, seg in enumerate(self.segments):
+                dead = set(self.dead.get(seg.name, np.zeros(0, dtype=np.int64)).tolist())
+                self._where.update((cid, (k, i)) for i, cid in enumerate(seg.ids) if i not in dead)
+        where = self._where
+        doomed: dict[int, list[int]] = {}
+        for cid in set(chunk_ids):
+            if cid in where:
+                k, i = where.pop(cid)
+                doomed.setdefault(k, []).append(i)
+        for k, docs in doomed.items():
+            name = self.segments[k].name
+            before = self.dead.get(name, np.zeros(0, dtype=np.int64))
+            self.dead[name] = np.union1d(before, np.asarray(docs, dtype=np.int64))
+        if doomed:
+            self._refresh()
+            self._where = where
+        return sum(len(v) for v in doomed.values())
+
+    def needs_merge(self, ratio: float = MERGE_RATIO) -> bool:
+        """Whether the deltas and tombstones outgrew `ratio` of the main segment (or there are too many segments)."""
+        if not self.segments:
+            return False
+        small = sum(len(s) for s in self.segments[1:]) + sum(len(d) for d in self.dead.values())
+        return len(self.segments) > MAX_SEGMENTS or small > ratio * len(self.segments[0])
+
+    def merge(self) -> None:
+        """Fold every segment's live documents into one segment (no tombstones left); scores do not change."""
+        if len(self.segments) > 1 or self.dead:
+            merged = Segment.merged(list(zip(self.segments, self._live, strict=True)))
+            self.segments = [merged] if len(merged) else []
+            self.dead = {}
+            self._refresh()
+
+    # --- reading -----------------------------------------------------------------------------
+    def query_terms(self, query: str) -> list[str]:
+        """The query's stemmed terms, stopwords removed, repeats kept (a repeated word counts again)."""
+        if not query.strip():
+            return []
+        tokens = _bm25s().tokenize([query], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False)
+        return [t for t in tokens[0] if t]
 
     def scores(self, query: str) -> np.ndarray:
         """The BM25 score of every indexed chunk for `query` (aligned with `ids`)."""
-        if self._retriever is None or not query.strip():
-            return np.zeros(len(self.ids), dtype=np.float32)
-        tokens = self._tokenize([query])
-        if not tokens.vocab:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        return np.asarray(self._retriever.get_scores(self._query_tokens(tokens)), dtype=np.float32)
+        n = len(self.ids)
+        terms = self.query_terms(query) if n else []
+        if not terms:
+            return np.zeros(n, dtype=np.float32)
+        if self._legacy is not None:
+            return self._legacy_scores(terms)
+        avgdl = self._length_sum / n
+        total = np.zeros(self._span, dtype=np.float64)
+        for term, repeats in Counter(terms).items():
+            found, df = [], 0
+            for seg, offset, live in zip(self.segments, self._offsets[:-1], self._live, strict=True):
+                postings = seg.postings(term)
+                if postings is None:
+                    continue
+                rows, tfs = postings
+                df += len(rows) if live is None else int(np.count_nonzero(live[rows]))
+                found.append((seg, int(offset), rows, tfs))
+            if not df:
+                continue
+            idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+            for seg, offset, rows, tfs in found:
+                tf = np.asarray(tfs, dtype=np.float64)
+                norm = self.k1 * (1 - self.b + self.b * np.asarray(seg.lengths)[rows] / avgdl)
+                total[offset + np.asarray(rows)] += repeats * idf * tf / (tf + norm)
+        live = total if self._live_at is None else total[self._live_at]
+        return live.astype(np.float32)
+
+    def _legacy_scores(self, terms: list[str]) -> np.ndarray:
+        return np.asarray(self._legacy.get_scores(terms), dtype=np.float32)
 
     def position_of(self, chunk_id: str) -> int | None:
         """The index (into `ids`) of one chunk, None when it is not indexed."""
@@ -106,33 +257,34 @@ class BM25Index:
             keep &= by_source
         return keep
 
-    @staticmethod
-    def _query_tokens(tokens) -> list[str]:
-        inverse = {v: k for k, v in tokens.vocab.items()}
-        return [inverse[t] for t in tokens.ids[0]]
-
+    # --- persistence -------------------------------------------------------------------------
     def save(self, folder: Path, generation: str) -> None:
-        """Persist the index as a new generation, then point `CURRENT` at it (an atomic rename), so a reader
-        never sees a half-written index; older generations are removed."""
+        """Persist the index as a new generation: segments not saved yet, then the generation's own folder, then
+        `CURRENT` pointed at it (an atomic rename), so a reader never sees a half-written index; what no longer
+        belongs to the current generation is removed afterwards."""
         folder.mkdir(parents=True, exist_ok=True)
+        for seg in self.segments:
+            if not (folder / seg.name).is_dir():
+                seg.save(folder)
         target = folder / generation
         if target.exists():
             shutil.rmtree(target)
         target.mkdir()
-        (target / "ids.json").write_text(json.dumps(self.ids))
-        np.save(target / "years.npy", self.years)
-        np.savez(target / "sources.npz", *self.source_positions.values())
-        (target / "sources.json").write_text(json.dumps(list(self.source_positions)))
+        names = [s.name for s in self.segments]
+        meta = {"format": FORMAT, "segments": names, "k1": self.k1, "b": self.b}
+        np.savez(target / "dead.npz", **{name: d for name, d in self.dead.items() if name in names})
         (target / "acronyms.json").write_text(json.dumps(self.acronyms))
-        if self._retriever is not None:
-            self._retriever.save(str(target / "index"))
+        (target / "generation.json").write_text(json.dumps(meta))
         pointer = folder / f"CURRENT.{os.getpid()}"
         pointer.write_text(generation)
         os.replace(pointer, folder / "CURRENT")
         self.generation = generation
-        for old in folder.iterdir():
-            if old.is_dir() and old.name != generation:
+        keep = {generation, *names}
+        for old in folder.iterdir():  # with what a killed writer left: partial segments, its pointer file
+            if old.is_dir() and old.name not in keep:
                 shutil.rmtree(old, ignore_errors=True)
+            elif old.name.startswith("CURRENT."):
+                old.unlink(missing_ok=True)
 
     @staticmethod
     def current_generation(folder: Path) -> str:
@@ -155,29 +307,56 @@ class BM25Index:
                     raise
         return cls._load(folder, cls.current_generation(folder))
 
+    @property
+    def segmented(self) -> bool:
+        """False for an index saved by the bm25s-based versions (read-only here; an ingest rebuilds it)."""
+        return self._legacy is None
+
     @classmethod
     def _load(cls, folder: Path, generation: str) -> BM25Index:
-        bm25s = _bm25s()
-        index = cls()
         target = folder / generation if generation else folder
-        ids_file = target / "ids.json"
-        if not ids_file.exists():
+        meta_file = target / "generation.json"
+        if not meta_file.exists():
+            if (target / "ids.json").exists():
+                return cls._load_legacy(target, generation)
             if generation:
-                raise FileNotFoundError(ids_file)
-            return index
-        index.ids = json.loads(ids_file.read_text())
+                raise FileNotFoundError(meta_file)
+            return cls()
+        meta = json.loads(meta_file.read_text())
+        index = cls(meta["k1"], meta["b"])
+        index.segments = [Segment.load(folder, name) for name in meta["segments"]]
+        with np.load(target / "dead.npz") as dead:
+            index.dead = {name: dead[name] for name in dead.files}
+        index.acronyms = json.loads((target / "acronyms.json").read_text())
         index.generation = generation
+        index._refresh()
+        return index
+
+    @classmethod
+    def _load_legacy(cls, target: Path, generation: str) -> BM25Index:
+        """A generation saved by bm25s (ids.json, years.npy, sources, index/), scored by bm25s until rebuilt."""
+        index = cls()
+        ids = json.loads((target / "ids.json").read_text())
         if (target / "years.npy").exists():
-            index.years = np.load(target / "years.npy")
+            years = np.load(target / "years.npy")
             names = json.loads((target / "sources.json").read_text())
             with np.load(target / "sources.npz") as arrays:
-                index.source_positions = {name: arrays[f"arr_{i}"] for i, name in enumerate(names)}
+                sources = {name: arrays[f"arr_{i}"] for i, name in enumerate(names)}
         else:
-            index.years = np.zeros(len(index.ids), dtype=np.int16)
+            years, sources = np.zeros(len(ids), dtype=np.int16), {}
+        legacy = Segment(
+            "legacy", ids, {}, np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0), years
+        )
+        legacy.sources = sources
+        index.segments = [legacy]
+        index._refresh()
         if (target / "acronyms.json").exists():
             index.acronyms = json.loads((target / "acronyms.json").read_text())
         if (target / "index").exists():
-            # memory-mapped: a query touches only its terms' postings, so serving a big index stays small
-            index._retriever = bm25s.BM25.load(str(target / "index"), mmap=True)
-            index.k1, index.b = index._retriever.k1, index._retriever.b
+            index._legacy = _bm25s().BM25.load(str(target / "index"), mmap=True)
+            index.k1, index.b = index._legacy.k1, index._legacy.b
+        else:
+            index.segments = []
+            index._refresh()
+        index.generation = generation
         return index

@@ -10,11 +10,15 @@ journaled; the manifest rows and the store writes then commit in one manifest tr
 clears the journal. A batch that fails is rolled back and its store writes undone from the journal;
 a process killed mid-batch leaves the journal for the next ingest to repair. Progress inside a
 big file is durable per batch: a re-run matches the papers already written and embeds only the
-rest. The BM25 index is rebuilt whenever the manifest's "lexical index dirty" mark is set.
+rest. Each batch also notes, in its own transaction, the papers the BM25 index has to catch up with; after
+the files, the BM25 index catches up by increments (`sync_bm25`: a delta segment for the new and changed
+chunks, tombstones for the gone ones, segments merged past a size ratio). It is rebuilt from scratch only when
+there is none yet, its parameters changed, or it cannot be read.
 
 The acronyms each paper defines ("long short-term memory (LSTM)") are harvested when its batch is written and
 stored in the same manifest transaction (a paper re-read or removed takes its own out); each BM25 generation
-saves the map they make (`acronyms.json`), so readers see it change with the index, atomically.
+saves the map they make (`acronyms.json`), so readers see it change with the index, atomically. An increment
+that only adds papers merges their definitions into the map; one that removes or changes papers makes it again.
 
 A full disk stops the ingest with one `DiskFullError` line: free space is checked before each
 batch, and a write that fails for want of space is rolled back like any failed batch (what the
@@ -37,6 +41,7 @@ from rag.corpus.load import DEFAULT_LIMITS, expand_paths, file_digest, read_file
 from rag.corpus.records import RawPaper, arxiv_id, content_hash, normalize
 from rag.corpus.stream import ReadLimits
 from rag.errors import DiskFullError, StoreWriteTimeout
+from rag.index.bm25 import FORMAT as BM25_FORMAT
 from rag.index.bm25 import BM25Index
 from rag.index.bounded import BoundedWrites
 from rag.index.chunking import Chunker
@@ -130,7 +135,7 @@ class Ingestor:
         self.bm25_dir = bm25_dir
         self.bm25_k1, self.bm25_b, self.bm25_title_weight = bm25_k1, bm25_b, bm25_title_weight
         self.batch_papers = batch_papers
-        self.bm25: BM25Index | None = None  # the rebuilt index, when this ingest rebuilt it
+        self.bm25: BM25Index | None = None  # the index this ingest brought up to date, if it did
 
     def ingest(self, paths: Iterable[str | Path], *, prune: bool = False, progress: bool = True) -> IngestReport:
         """Ingest files and directories; returns what was added, updated, skipped and wrong.
@@ -186,12 +191,12 @@ class Ingestor:
     def _rebuild_if_needed(self) -> None:
         try:
             if self.manifest.lexical_dirty() or self.manifest.get_meta("bm25_params") != self._bm25_params():
-                self.rebuild_bm25()
+                self.sync_bm25()
         except Exception as exc:  # the dirty mark stays: the next ingest or search retries
-            log.debug("rebuilding the BM25 index failed", exc_info=True)
+            log.debug("updating the BM25 index failed", exc_info=True)
             if self.space.explains(exc):
                 raise self.space.full_error() from exc
-            log.warning("rebuilding the BM25 index failed (%s); the next ingest retries", _one_line(exc))
+            log.warning("updating the BM25 index failed (%s); the next ingest retries", _one_line(exc))
 
     def _harvest_existing(self) -> None:
         """Once per index made before acronyms were harvested: harvest the papers it holds (later ingests harvest
@@ -458,7 +463,7 @@ class Ingestor:
                 self.manifest.put_chunks(chunks, {pid: p.abstract for pid, (p, _, _) in batch.papers.items()})
                 for pid, pairs in acronyms.items():
                     self.manifest.put_acronyms(pid, pairs)
-                self.manifest.set_meta(BM25_DIRTY, "1")
+                self.manifest.mark_lexical_pending(reembedded | batch.removed | set(relinked))
                 papers = {pid: p for pid, (p, _, _) in batch.papers.items()}
                 self.store.delete(stale)
                 if chunks:
@@ -484,14 +489,72 @@ class Ingestor:
                 log.warning("could not undo the failed batch yet (%s); the next ingest will", _one_line(exc))
 
     # --- BM25 ----------------------------------------------------------------------------
+    def _lexical_text(self, text: str, paper: Paper) -> str:
+        """What BM25 indexes for one chunk: the title counts `bm25_title_weight` times (field weighting)."""
+        return ("" if paper.title_derived else (paper.title + "\n") * self.bm25_title_weight) + text
+
+    def _current_bm25(self) -> BM25Index | None:
+        """The saved index, when increments can start from it (built with today's parameters and format)."""
+        if self.manifest.get_meta("bm25_params") != self._bm25_params():
+            return None
+        try:
+            index = BM25Index.load(self.bm25_dir)
+        except Exception as exc:  # unreadable: rebuilt from the manifest
+            if self.space.explains(exc):
+                raise
+            log.warning("the BM25 index in %s cannot be read (%s); rebuilding it", self.bm25_dir, _one_line(exc))
+            return None
+        return index if index.generation and index.segmented else None
+
+    def sync_bm25(self) -> BM25Index:
+        """Bring the BM25 index up to date by increments: the chunks of the papers noted as pending (and of any
+        the index lacks) go into a new delta segment, the chunks they replace and those the manifest no longer
+        holds become tombstones, segments are merged once the deltas outgrow `MERGE_RATIO` of the main one; then
+        a new generation is saved and the pending marks cleared. Rebuilds from scratch when there is no usable
+        index."""
+        index = self._current_bm25()
+        if index is None:
+            return self.rebuild_bm25()
+        dirty, pending = self.manifest.lexical_dirty(), self.manifest.lexical_pending()
+        stored = self.manifest.chunk_ids()
+        live = set(index.ids)
+        papers = set(pending) | {cid.rsplit(":", 1)[0] for cid in stored if cid not in live}
+        stored_set = set(stored)
+        stale = [cid for cid in index.ids if cid not in stored_set or cid.rsplit(":", 1)[0] in papers]
+        index.delete(stale)
+        ids, texts, years, sources = [], [], [], {}
+        links: dict[str, set[str]] = {}
+        for cid, text, paper in self.manifest.chunk_texts_of(papers):
+            if paper.id not in links:
+                links[paper.id] = self.manifest.sources_of(paper.id)
+            for source in links[paper.id]:
+                sources.setdefault(source, []).append(len(ids))
+            ids.append(cid)
+            texts.append(self._lexical_text(text, paper))
+            years.append(paper.year or 0)
+        index.add(ids, texts, years, sources)
+        if stale or (dirty and not pending):  # definitions may be gone (or were never merged): make the map again
+            index.acronyms = AcronymMap(self.manifest.acronym_pairs()).to_json()
+        elif papers:
+            index.acronyms = AcronymMap.merge_json(index.acronyms, self.manifest.acronym_pairs_of(papers))
+        if stale or ids or dirty:
+            merge = index.needs_merge()
+            if merge:
+                index.merge()
+            index.save(self.bm25_dir, f"g{time.time_ns()}")
+            if merge:  # served memory-mapped, as the rebuilt segment would be after a reload
+                index = BM25Index.load(self.bm25_dir)
+        self.manifest.clear_lexical(pending)
+        self.bm25 = index
+        return index
+
     def rebuild_bm25(self) -> BM25Index:
-        """Rebuild the BM25 index (with its year and source filter masks) from every stored chunk, persist
-        it, and clear the dirty mark. The title counts `bm25_title_weight` times (field weighting)."""
+        """Rebuild the BM25 index (with its year and source filter masks) from every stored chunk as one segment,
+        persist it, and clear the pending marks."""
         ids, texts, years, positions = [], [], [], {}
         for i, (cid, text, paper) in enumerate(self.manifest.iter_chunk_texts()):
-            title = "" if paper.title_derived else (paper.title + "\n") * self.bm25_title_weight
             ids.append(cid)
-            texts.append(title + text)
+            texts.append(self._lexical_text(text, paper))
             years.append(paper.year or 0)
             positions.setdefault(paper.id, []).append(i)
         sources: dict[str, list[int]] = {}
@@ -503,9 +566,9 @@ class Ingestor:
         index.save(self.bm25_dir, f"g{time.time_ns()}")
         with self.manifest.transaction():
             self.manifest.set_meta("bm25_params", self._bm25_params())
-            self.manifest.set_meta(BM25_DIRTY, None)
+            self.manifest.clear_lexical()
         self.bm25 = index
         return index
 
     def _bm25_params(self) -> str:
-        return f"k1={self.bm25_k1},b={self.bm25_b},title={self.bm25_title_weight}"
+        return f"k1={self.bm25_k1},b={self.bm25_b},title={self.bm25_title_weight},lexical={BM25_FORMAT}"

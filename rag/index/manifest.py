@@ -6,8 +6,8 @@ rebuilds and statistics, and what makes re-ingestion incremental. It owns all th
 Writes happen only inside `transaction()` (all or nothing); the database runs in WAL mode so
 other processes keep reading while one writes. A *journal* of the chunk ids a batch is about to
 touch in the vector store is committed before the store is written, so a crash between the two
-can be repaired; a *lexical index dirty* mark is written in the same transaction as the papers and
-cleared only after the BM25 index was rebuilt.
+can be repaired; the papers the BM25 index has not caught up with (and a *lexical index dirty* mark) are written
+in the same transaction as the papers, and cleared only after the BM25 index was brought up to date.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ _ACRONYMS = """
 CREATE TABLE IF NOT EXISTS acronyms(
     paper_id TEXT NOT NULL, acronym TEXT NOT NULL, long_form TEXT NOT NULL,
     PRIMARY KEY(paper_id, acronym, long_form));
+"""
+_LEXICAL = """
+CREATE TABLE IF NOT EXISTS lexical_pending(paper_id TEXT PRIMARY KEY);
 """
 BM25_DIRTY = "bm25_dirty"
 STORE_GENERATION = "store_generation"
@@ -88,6 +91,8 @@ class Manifest:
                 self.db.execute("INSERT OR IGNORE INTO source_ids(path) SELECT DISTINCT source FROM links")
             if self.db.execute("SELECT 1 FROM sqlite_master WHERE name='acronyms'").fetchone() is None:
                 self.db.executescript(_ACRONYMS)  # an index made before acronyms were harvested
+            if self.db.execute("SELECT 1 FROM sqlite_master WHERE name='lexical_pending'").fetchone() is None:
+                self.db.executescript(_LEXICAL)  # an index made before the lexical index grew by increments
         self._file_id = _file_id(path)
 
     def replaced(self) -> bool:
@@ -165,8 +170,30 @@ class Manifest:
         self.set_meta(BM25_DIRTY, "1")
 
     def lexical_dirty(self) -> bool:
-        """Whether the BM25 index must be rebuilt before it matches the papers."""
+        """Whether the BM25 index must be brought up to date before it matches the papers."""
         return self.get_meta(BM25_DIRTY) is not None
+
+    def mark_lexical_pending(self, paper_ids: Iterable[str]) -> None:
+        """Note papers whose chunks, text, year or sources changed (or that are gone) since the BM25 index was
+        last brought up to date; sets the dirty mark too."""
+        with self.transaction():
+            self.db.executemany("INSERT OR IGNORE INTO lexical_pending VALUES (?)", [(p,) for p in paper_ids])
+            self.set_meta(BM25_DIRTY, "1")
+
+    def lexical_pending(self) -> list[str]:
+        """Papers the BM25 index has not caught up with."""
+        return [r[0] for r in self._q("SELECT paper_id FROM lexical_pending")]
+
+    def clear_lexical(self, paper_ids: Iterable[str] | None = None) -> None:
+        """The BM25 index caught up with these papers (None: with every paper); the dirty mark goes when no paper
+        is left pending."""
+        with self.transaction():
+            if paper_ids is None:
+                self._w("DELETE FROM lexical_pending")
+            else:
+                self.db.executemany("DELETE FROM lexical_pending WHERE paper_id=?", [(p,) for p in paper_ids])
+            if self._one("SELECT 1 FROM lexical_pending LIMIT 1") is None:
+                self.set_meta(BM25_DIRTY, None)
 
     # --- papers --------------------------------------------------------------------------
     def _paper(self, pid: str, data: str) -> Paper:
@@ -337,6 +364,26 @@ class Manifest:
             paper = Paper.model_validate_json(data)
             yield cid, paper.abstract if text is None else text, paper
 
+    def chunk_ids(self) -> list[str]:
+        """Every chunk id (for comparing with the BM25 index's)."""
+        return [r[0] for r in self._q("SELECT id FROM chunks")]
+
+    def chunk_texts_of(self, paper_ids: Iterable[str]) -> list[tuple[str, str, Paper]]:
+        """(chunk id, passage, paper) for every chunk of these papers, in a stable order."""
+        wanted = sorted(set(paper_ids))
+        out = []
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            rows = self._q(
+                "SELECT c.id, c.text, p.data FROM chunks c JOIN papers p ON p.id = c.paper_id"
+                f" WHERE c.paper_id IN ({','.join('?' * len(part))}) ORDER BY c.rowid",
+                part,
+            )
+            for cid, text, data in rows:
+                paper = Paper.model_validate_json(data)
+                out.append((cid, paper.abstract if text is None else text, paper))
+        return out
+
     def iter_chunks(self) -> Iterator[Chunk]:
         """Every chunk (passage text, no embedded text), in a stable order."""
         for cid, text, paper in self.iter_chunk_texts():
@@ -374,6 +421,16 @@ class Manifest:
     def acronym_pairs(self) -> list[tuple[str, str]]:
         """Every distinct (acronym, long form) pair some stored paper defines."""
         return [(r[0], r[1]) for r in self._q("SELECT DISTINCT acronym, long_form FROM acronyms ORDER BY 1, 2")]
+
+    def acronym_pairs_of(self, paper_ids: Iterable[str]) -> list[tuple[str, str]]:
+        """The distinct (acronym, long form) pairs these papers define."""
+        wanted = sorted(set(paper_ids))
+        out: set[tuple[str, str]] = set()
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            sql = f"SELECT acronym, long_form FROM acronyms WHERE paper_id IN ({','.join('?' * len(part))})"
+            out.update((r[0], r[1]) for r in self._q(sql, part))
+        return sorted(out)
 
     # --- the vector-store journal --------------------------------------------------------
     def journal_add(self, chunk_ids: Iterable[str]) -> None:
