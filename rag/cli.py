@@ -22,7 +22,7 @@ from rich.table import Table
 
 from rag.config import Settings
 from rag.errors import DiskFullError, IndexBusyError, RagError
-from rag.remote import NotServed, find_server
+from rag.remote import NotServed, Server, find_server
 from rag.types import Answer, Hit, IndexStats, IngestReport
 
 if TYPE_CHECKING:
@@ -72,8 +72,8 @@ def parse_years(value: str | None) -> tuple[int, int] | None:
 LOCAL_HELP = "Work in this process even when a `rag serve` or `rag chat` runs on the data dir."
 
 
-def _server(local: bool) -> Any:
-    """The server running on the data dir (`rag.remote.Server`), unless `local` or there is none."""
+def _server(local: bool) -> Server | None:
+    """The server running on the data dir, unless `local` or there is none."""
     return None if local else find_server(Settings())
 
 

@@ -117,7 +117,8 @@ def serving_socket(assistant: Assistant, *, say: Any = None) -> Iterator[Path | 
             yield None
             return
         inode = os.stat(path).st_ino
-        config = uvicorn.Config(socket_app(assistant), log_config=None, log_level=None, lifespan="off")  # logging as set
+        # no log_config / log_level: uvicorn leaves the process's logging (the port's server's) as it is
+        config = uvicorn.Config(socket_app(assistant), log_config=None, log_level=None, lifespan="off")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="rag-cli-socket", daemon=True)
         thread.start()
