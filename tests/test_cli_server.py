@@ -40,10 +40,24 @@ def data(hash_bundled_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     return dest
 
 
-class FakeServer:
-    """A listener on the data dir's socket path that records every connection and answers 409 (other settings)."""
+REFUSAL = (
+    b"HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+    b'{"error": "this server runs with other settings"}'
+)
 
-    def __init__(self, path: Path, mode: int) -> None:
+
+def sse(*events: tuple[str, str]) -> bytes:
+    """A server-sent events answer (not chunked: it ends when the connection closes)."""
+    body = b"".join(f"event: {event}\r\ndata: {data}\r\n\r\n".encode() for event, data in events)
+    return b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n" + body
+
+
+class FakeServer:
+    """A listener on the data dir's socket path that records every request head and sends `response` (by default a
+    409: other settings)."""
+
+    def __init__(self, path: Path, mode: int, response: bytes = REFUSAL) -> None:
+        self.response = response
         self.requests: list[bytes] = []
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         with unix_address(path) as address:
@@ -64,13 +78,7 @@ class FakeServer:
                 while b"\r\n\r\n" not in head and (chunk := conn.recv(4096)):
                     head += chunk
                 self.requests.append(head)
-                body = b'{"error": "this server runs with other settings"}'
-                conn.sendall(
-                    b"HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\nContent-Length: "
-                    + str(len(body)).encode()
-                    + b"\r\nConnection: close\r\n\r\n"
-                    + body
-                )
+                conn.sendall(self.response)
 
     def close(self) -> None:
         self.sock.shutdown(socket.SHUT_RDWR)
@@ -79,8 +87,8 @@ class FakeServer:
 
 
 @contextmanager
-def fake_server(data: Path, mode: int = 0o600) -> Iterator[FakeServer]:
-    server = FakeServer(socket_path(data), mode)
+def fake_server(data: Path, mode: int = 0o600, response: bytes = REFUSAL) -> Iterator[FakeServer]:
+    server = FakeServer(socket_path(data), mode, response)
     try:
         yield server
     finally:
@@ -169,6 +177,23 @@ def test_requests_the_rest_routes_cannot_express_are_worked_out_here(data: Path)
         assert cli("search", QUERY, "--year", "99", "--json")[0] == 0
         assert cli("ask", QUESTION, "-k", "51", "--json")[0] == 0
     assert server.requests == []
+
+
+def test_an_error_event_mid_answer_is_the_one_line_error(data: Path) -> None:
+    events = sse(("delta", '{"text": "Post-training"}'), ("error", '{"error": "the LLM went away", "status": 503}'))
+    with fake_server(data, response=events) as server:
+        code, out, err = cli("ask", QUESTION)
+    assert len(server.requests) == 1 and server.requests[0].startswith(b"POST /ask ")
+    assert code == 1 and out == ""
+    assert err == "error: the LLM went away\n"
+
+
+def test_an_answer_cut_off_mid_stream_is_worked_out_here(data: Path) -> None:
+    with fake_server(data, response=sse(("delta", '{"text": "Post-training"}'))) as server:
+        code, out, err = cli("ask", QUESTION, "--json")
+    assert len(server.requests) == 1
+    assert code == 0 and comparable(out) == comparable(cli("ask", QUESTION, "--json", "--local")[1])
+    assert "stopped answering: working here" in err
 
 
 def test_the_settings_digest_ignores_door_settings_only() -> None:
