@@ -107,6 +107,17 @@ def main() -> None:
                 if comparable(out_served) != comparable(out_local):
                     raise SystemExit("served and local search printed different results")
             bare = [timed(["--help"], env, "bare")[0] for _ in range(args.runs)]
+            os.environ.update(env)  # this process asks the server itself: the request alone, no process start
+            from rag.config import Settings
+            from rag.remote import find_server
+
+            remote = find_server(Settings())
+            assert remote is not None
+            trips = []
+            for _ in range(args.runs):
+                start = time.perf_counter()
+                remote.search(QUERY, 10, mode="hybrid", year=None, sources=None)
+                trips.append(time.perf_counter() - start)
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -126,10 +137,13 @@ def main() -> None:
         f"{os.cpu_count()} CPUs, load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}.",
         f"Bundled corpus (410 papers) indexed with RAG_EMBED={args.embed}; query: `{QUERY}` (-k 10 --json). "
         f"Served and local outputs were equal in every run; the server's log shows {answered} searches answered "
-        "over the socket (the warm-up included).",
+        "over the socket (the warm-up and the request-alone runs included).",
         "",
         "Wall seconds move with the machine's load; the CLI process's own CPU seconds (user + system) much less: on an "
         "idle machine its wall time is about its CPU time plus the server's search.",
+        "",
+        f"The search request alone (this process asking the server over the socket, {args.runs} times): median "
+        f"{statistics.median(trips):.3f} s (min {min(trips):.3f}, max {max(trips):.3f}); the server embeds the query.",
         "",
         "| run | median wall s | min | max | all runs (wall s) | median CPU s of the CLI process |",
         "|---|---:|---:|---:|---|---:|",
