@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -74,9 +75,13 @@ class FakeServer:
             except OSError:
                 return
             with conn:
-                head = b""
-                while b"\r\n\r\n" not in head and (chunk := conn.recv(4096)):
-                    head += chunk
+                request = b""
+                while b"\r\n\r\n" not in request and (chunk := conn.recv(4096)):
+                    request += chunk
+                head, _, body = request.partition(b"\r\n\r\n")
+                length = re.search(rb"(?i)content-length: *(\d+)", head)
+                while length and len(body) < int(length.group(1)) and (chunk := conn.recv(4096)):
+                    body += chunk  # the whole request is read before answering: the client's send never fails
                 self.requests.append(head)
                 conn.sendall(self.response)
 
