@@ -17,7 +17,7 @@ from rag.citations import CheckedAnswer, CitationChecker, is_no_answer
 from rag.config import Settings
 from rag.errors import BackendUnavailableError, ConfigError
 from rag.followup import needs_context, standalone
-from rag.generation.backends import ChatBackend, make_backend
+from rag.generation.backends import OFFLINE_DEFAULT, ChatBackend, make_backend, resolve_backend
 from rag.generation.context import Source, pack_sources, render_sources
 from rag.generation.extractive import ExtractiveAnswerer
 from rag.generation.prompts import NO_ANSWER, load_prompt
@@ -33,17 +33,7 @@ from rag.verdict import shipped_model
 log = logging.getLogger(__name__)
 RELEVANCE_HITS = 3  # the top hits whose sentences count towards relevance
 
-
-OFFLINE_DEFAULT = "extractive"
-"""What `RAG_LLM=auto` uses without a key or base URL: the better offline backend on our answer
-benchmark (eval/results/answers.md)."""
-
-
-def resolve_backend(settings: Settings) -> str:
-    """The backend `RAG_LLM` names, with `auto` resolved."""
-    if settings.llm != "auto":
-        return settings.llm
-    return "openai" if settings.openai_api_key or settings.openai_base_url else OFFLINE_DEFAULT
+__all__ = ["OFFLINE_DEFAULT", "Answerer", "offered_models", "resolve_backend"]
 
 
 def offered_models(settings: Settings) -> list[str]:

@@ -1,29 +1,32 @@
-"""The `rag` command: ingest, stats, search (ask, chat and eval build on these)."""
+"""The `rag` command: ingest, stats, search (ask, chat and eval build on these).
+
+`search`, `ask` and `stats` ask a `rag serve` or `rag chat` running on the same data dir when there is one
+(`rag.remote`), so only light modules are imported at the top: the index and the models load when a command does
+the work itself.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rag.answering import resolve_backend
-from rag.assistant import Assistant
 from rag.config import Settings
 from rag.errors import DiskFullError, IndexBusyError, RagError
-from rag.generation.backends import check_settings, unreachable
-from rag.index.ingest import ingest_started
-from rag.index.lock import WriterLock
-from rag.index.space import DiskSpace
-from rag.types import Answer, IngestReport
+from rag.remote import NotServed, Server, find_server
+from rag.types import Answer, Hit, IndexStats, IngestReport
+
+if TYPE_CHECKING:
+    from rag.assistant import Assistant
 
 app = typer.Typer(
     help="Question answering over research-paper abstracts.",
@@ -66,6 +69,20 @@ def parse_years(value: str | None) -> tuple[int, int] | None:
     return (years[0], years[-1])
 
 
+LOCAL_HELP = "Work in this process even when a `rag serve` or `rag chat` runs on the data dir."
+
+
+def _server(local: bool) -> Server | None:
+    """The server running on the data dir, unless `local` or there is none."""
+    return None if local else find_server(Settings())
+
+
+def _not_served(exc: NotServed) -> None:
+    """The command is done here after all; say why when it is worth knowing (not for a stale socket)."""
+    if exc.notice:
+        err.print(f"[yellow]notice:[/yellow] {escape(exc.notice)}")
+
+
 @app.command()
 @_friendly
 def ingest(
@@ -101,6 +118,9 @@ def ingest(
 
 def _ingest(paths: list[Path] | None, *, prune: bool, reindex: bool) -> IngestReport:
     """`Assistant.ingest`, with a full disk met anywhere on the way (opening the index too) as one line."""
+    from rag.assistant import Assistant
+    from rag.index.space import DiskSpace
+
     settings = Settings()
     space = DiskSpace(settings.data_dir, settings.min_free_mb)
     try:
@@ -115,9 +135,12 @@ def _ingest(paths: list[Path] | None, *, prune: bool, reindex: bool) -> IngestRe
 
 @app.command()
 @_friendly
-def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    local: Annotated[bool, typer.Option("--local", help=LOCAL_HELP)] = False,
+) -> None:
     """What the index holds."""
-    s = Assistant().stats()
+    s = _stats(local)
     if as_json:
         out.print_json(s.model_dump_json())
         return
@@ -130,6 +153,17 @@ def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] =
         out.print(f"  {source}")
 
 
+def _stats(local: bool) -> IndexStats:
+    if server := _server(local):
+        try:
+            return server.stats()
+        except NotServed as exc:
+            _not_served(exc)
+    from rag.assistant import Assistant
+
+    return Assistant().stats()
+
+
 @app.command()
 @_friendly
 def search(
@@ -139,12 +173,12 @@ def search(
     year: Annotated[str | None, typer.Option(help="Year or range, e.g. 2020-2023.")] = None,
     source: Annotated[list[str] | None, typer.Option(help="Only papers from this file (repeatable).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    local: Annotated[bool, typer.Option("--local", help=LOCAL_HELP)] = False,
 ) -> None:
     """Ranked papers for a query."""
     if mode not in ("hybrid", "dense", "bm25"):
         raise typer.BadParameter("mode must be hybrid, dense or bm25")
-    assistant = _ready_assistant()
-    hits = assistant.search(query, k, mode=mode, year=parse_years(year), sources=source)  # type: ignore[arg-type]
+    hits = _search(query, k, mode=mode, year=parse_years(year), sources=source, local=local)
     if as_json:
         print(json.dumps([h.model_dump(mode="json") for h in hits], indent=2))
         return
@@ -160,6 +194,17 @@ def search(
     out.print(table)
 
 
+def _search(
+    query: str, k: int, *, mode: str, year: tuple[int, int] | None, sources: list[str] | None, local: bool
+) -> list[Hit]:
+    if server := _server(local):
+        try:
+            return server.search(query, k, mode=mode, year=year, sources=sources)
+        except NotServed as exc:
+            _not_served(exc)
+    return _ready_assistant().search(query, k, mode=mode, year=year, sources=sources)  # type: ignore[arg-type]
+
+
 @app.command()
 @_friendly
 def ask(
@@ -169,9 +214,12 @@ def ask(
     source: Annotated[list[str] | None, typer.Option(help="Only papers from this file (repeatable).")] = None,
     backend: Annotated[str | None, typer.Option(help="openai | local | extractive (default: RAG_LLM).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole Answer as JSON.")] = False,
+    local: Annotated[bool, typer.Option("--local", help=LOCAL_HELP)] = False,
 ) -> None:
     """Answer a question with numbered citations, then the references. In a terminal the draft streams in and is
     replaced by the checked answer; piped, only the checked answer is printed."""
+    from rag.generation.backends import check_settings, resolve_backend, unreachable
+
     settings = Settings()
     kind = backend or resolve_backend(settings)
     check_settings(kind, settings)  # a missing key: said before indexing or loading a model
@@ -180,9 +228,8 @@ def ask(
         early = f"{early}; showing an extractive answer from the retrieved papers instead."
         err.print(f"[yellow]notice:[/yellow] {escape(early)}")
         backend = "extractive"
-    assistant = _ready_assistant()
-    stream = assistant.stream(question, k=k, year=parse_years(year), sources=source, backend=backend)
-    answer = _show_draft(stream) if out.is_terminal and not as_json else _final(stream)
+    read = _show_draft if out.is_terminal and not as_json else _final
+    answer = _answer(read, question, k=k, year=parse_years(year), sources=source, backend=backend, local=local)
     if early:
         answer = answer.model_copy(update={"notice": early})
     if as_json:
@@ -204,6 +251,27 @@ def ask(
 def _share(value: float, questions: int, kind: str) -> str:
     """A metric over `questions` questions of one kind, or n/a saying there were none in the sample."""
     return f"{value:.3f}" if questions else f"n/a (no {kind} question in the sample)"
+
+
+def _answer(
+    read: Callable[[Iterator[str | Answer]], Answer],
+    question: str,
+    *,
+    k: int | None,
+    year: tuple[int, int] | None,
+    sources: list[str] | None,
+    backend: str | None,
+    local: bool,
+) -> Answer:
+    """The answer as `read` takes it from the stream: the server's when one runs on the data dir, else this
+    process's."""
+    if server := _server(local):
+        try:
+            return read(server.stream(question, k=k, year=year, sources=sources, backend=backend))
+        except NotServed as exc:  # a draft shown so far is cleared (transient)
+            _not_served(exc)
+    assistant = _ready_assistant()
+    return read(assistant.stream(question, k=k, year=year, sources=sources, backend=backend))
 
 
 def _final(stream: Iterator[str | Answer]) -> Answer:
@@ -279,23 +347,25 @@ def chat(
 ) -> None:
     """Start the chat web UI (indexing the bundled corpus first into a new, empty data dir)."""
     assistant = _ready_assistant(serving=True)
+    from rag.api.unix_socket import exit_on_sigterm, serving_socket
     from rag.ui.app import launch
 
     s = assistant.settings
     auth = s.ui_auth.get_secret_value() if s.ui_auth else None
     err.print(f"serving on http://{host}:{port}")
-    launch(
-        assistant,
-        host=host,
-        port=port,
-        share=share,
-        auth=auth,
-        max_upload_mb=s.ui_max_upload_mb,
-        concurrency=s.ui_concurrency,
-        uploads=s.ui_uploads,
-        login_max_failures=s.ui_login_max_failures,
-        login_lockout_s=s.ui_login_lockout_s,
-    )
+    with exit_on_sigterm(), serving_socket(assistant):  # `rag search`, `ask`, `stats` use this process too
+        launch(
+            assistant,
+            host=host,
+            port=port,
+            share=share,
+            auth=auth,
+            max_upload_mb=s.ui_max_upload_mb,
+            concurrency=s.ui_concurrency,
+            uploads=s.ui_uploads,
+            login_max_failures=s.ui_login_max_failures,
+            login_lockout_s=s.ui_login_lockout_s,
+        )
 
 
 def _ready_assistant(*, serving: bool = False) -> Assistant:
@@ -305,6 +375,10 @@ def _ready_assistant(*, serving: bool = False) -> Assistant:
     server (`serving`) starts on what that process has committed so far; an index the user's own ingest left empty
     stays theirs. The bundled ingest never waits for the writer lock: a writer that started in between wins.
     """
+    from rag.assistant import Assistant
+    from rag.index.ingest import ingest_started
+    from rag.index.lock import WriterLock
+
     settings = Settings()
     assistant = Assistant(settings)
     if not assistant.is_empty():
@@ -340,13 +414,15 @@ def serve(
     """Start the REST API (OpenAPI docs at /docs); RAG_API_TOKEN makes every endpoint want it as a bearer token."""
     assistant = _ready_assistant()
     from rag.api.server import run_app, server_app
+    from rag.api.unix_socket import exit_on_sigterm, serving_socket
     from rag.ui.uploads import is_loopback
 
     web = server_app(assistant, ui=ui, host=host)  # a configuration error stops here, before "serving"
     if not is_loopback(host) and assistant.settings.api_token is None:
         err.print("[yellow]warning:[/yellow] no RAG_API_TOKEN: anyone who can reach this address can use the API")
     err.print(f"serving the API on http://{host}:{port} (docs at /docs{', chat UI at /ui' if ui else ''})")
-    run_app(web, host=host, port=port)
+    with exit_on_sigterm(), serving_socket(assistant):  # `rag search`, `ask`, `stats` use this process too
+        run_app(web, host=host, port=port)
 
 
 @app.command(name="mcp")

@@ -192,6 +192,18 @@ CONNECT_TIMEOUT = 5.0
 accept a connection in it is not there, and waiting out the whole answer deadline for it helps nobody."""
 
 
+OFFLINE_DEFAULT = "extractive"
+"""What `RAG_LLM=auto` uses without a key or base URL: the better offline backend on our answer
+benchmark (eval/results/answers.md)."""
+
+
+def resolve_backend(settings: Settings) -> str:
+    """The backend `RAG_LLM` names, with `auto` resolved."""
+    if settings.llm != "auto":
+        return settings.llm
+    return "openai" if settings.openai_api_key or settings.openai_base_url else OFFLINE_DEFAULT
+
+
 def check_settings(kind: str, settings: Settings) -> None:
     """Raise `ConfigError` at once when the `kind` backend cannot work with `settings`: callers check this before any
     index, model or network work, so that a missing key is reported in a second, not after retrieval."""
