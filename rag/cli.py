@@ -23,6 +23,7 @@ from rag.generation.backends import check_settings, unreachable
 from rag.index.ingest import ingest_started
 from rag.index.lock import WriterLock
 from rag.index.space import DiskSpace
+from rag.runtime import configure_threads
 from rag.types import Answer, IngestReport
 
 app = typer.Typer(
@@ -77,6 +78,7 @@ def ingest(
     reindex: Annotated[bool, typer.Option(help="Wipe the index first (after changing the embedding model).")] = False,
 ) -> None:
     """Index abstracts from listing-page dumps, JSONL, CSV or an arXiv metadata snapshot."""
+    configure_threads("ingest")
     report = _ingest(paths or None, prune=prune, reindex=reindex)
     for e in report.errors:
         err.print(f"[yellow]skipped[/yellow] {escape(str(e))}", highlight=False)
@@ -141,6 +143,7 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Ranked papers for a query."""
+    configure_threads("cli")
     if mode not in ("hybrid", "dense", "bm25"):
         raise typer.BadParameter("mode must be hybrid, dense or bm25")
     assistant = _ready_assistant()
@@ -172,6 +175,7 @@ def ask(
 ) -> None:
     """Answer a question with numbered citations, then the references. In a terminal the draft streams in and is
     replaced by the checked answer; piped, only the checked answer is printed."""
+    configure_threads("cli")
     settings = Settings()
     kind = backend or resolve_backend(settings)
     check_settings(kind, settings)  # a missing key: said before indexing or loading a model
@@ -247,6 +251,7 @@ def evaluate(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default eval/reports/<time>/).")] = None,
 ) -> None:
     """Evaluate retrieval and answers; writes metrics.json, report.md, plots and predictions.jsonl."""
+    configure_threads("ingest")
     from rag.evaluation.runner import run_eval
 
     folder, results = run_eval(
@@ -278,6 +283,7 @@ def chat(
     share: Annotated[bool, typer.Option(help="Also open a public gradio share link.")] = False,
 ) -> None:
     """Start the chat web UI (indexing the bundled corpus first into a new, empty data dir)."""
+    configure_threads("serve")
     assistant = _ready_assistant(serving=True)
     from rag.ui.app import launch
 
@@ -338,6 +344,7 @@ def serve(
     ui: Annotated[bool, typer.Option(help="Also serve the chat UI at /ui (needs RAG_UI_AUTH with a token).")] = False,
 ) -> None:
     """Start the REST API (OpenAPI docs at /docs); RAG_API_TOKEN makes every endpoint want it as a bearer token."""
+    configure_threads("serve")
     assistant = _ready_assistant()
     from rag.api.server import run_app, server_app
     from rag.ui.uploads import is_loopback
@@ -353,6 +360,7 @@ def serve(
 @_friendly
 def mcp_server() -> None:
     """Serve the index to agent tools over MCP (stdio): tools search_papers and ask_papers."""
+    configure_threads("serve")
     assistant = _ready_assistant()
     from rag.mcp import run
 
