@@ -109,14 +109,14 @@ class Settings(BaseSettings):
         ge=0,
         description="CPU threads torch uses in a process that answers queries (rag serve, chat, mcp, search, ask; "
         "an upload ingesting in a server too): 1 keeps a query from waiting on pool threads other work holds, and "
-        "lets concurrent requests use the cores side by side; 0 = torch's default (one per core). A set "
-        "OMP_NUM_THREADS wins.",
+        "lets concurrent requests use the cores side by side; 0 = one per core. A set OMP_NUM_THREADS wins.",
     )
     ingest_threads: int = Field(
         default=0,
         ge=0,
-        description="CPU threads torch uses for `rag ingest` and `rag eval` (batch work): 0 = torch's default, one "
-        "per core. A set OMP_NUM_THREADS wins.",
+        description="CPU threads torch uses for `rag ingest` and `rag eval` (batch work): 0 = one per core. Idle "
+        "threads sleep (OMP_WAIT_POLICY=PASSIVE) instead of spinning on cores a server beside it needs. A set "
+        "OMP_NUM_THREADS wins.",
     )
 
     # --- chunking ------------------------------------------------------------------------

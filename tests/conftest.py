@@ -45,7 +45,7 @@ def threads_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     from rag import runtime
 
-    for var in (*runtime.THREAD_VARS, "TOKENIZERS_PARALLELISM"):
+    for var in (*runtime.THREAD_VARS, "OMP_WAIT_POLICY", "TOKENIZERS_PARALLELISM"):
         was = os.environ.get(var)
         monkeypatch.setenv(var, was or "")  # records the old state (unset included) for the undo
         if was is None:

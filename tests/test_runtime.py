@@ -26,7 +26,11 @@ ROOT = Path(__file__).parents[1]
 
 def run_python(code: str, **env: str | None) -> dict:
     """Run `code` in a fresh interpreter (the thread variables unset unless given) and return the JSON it prints."""
-    environ = {k: v for k, v in os.environ.items() if k not in (*runtime.THREAD_VARS, "TOKENIZERS_PARALLELISM")}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in (*runtime.THREAD_VARS, "OMP_WAIT_POLICY", "TOKENIZERS_PARALLELISM")
+    }
     environ.update({k: v for k, v in env.items() if v is not None})
     environ["PYTHONPATH"] = str(ROOT)
     proc = subprocess.run(
@@ -59,25 +63,28 @@ def test_query_threads_reach_torch_in_every_thread(torch_first: bool) -> None:
     assert got == {"main": 1, "worker": 1, "omp": "1"}
 
 
-def test_each_kind_reads_its_own_setting_and_zero_leaves_torch_alone() -> None:
+def test_each_kind_reads_its_own_setting_and_zero_is_one_per_core() -> None:
     code = """
         import json, os, torch
         from rag.config import Settings
-        from rag.runtime import configure_threads
-        out = {}
+        from rag.runtime import configure_threads, cores
+        out = {"cores": cores()}
         torch.set_num_threads(3)
-        out["ingest=0"] = [configure_threads("ingest", Settings(ingest_threads=0)), torch.get_num_threads(),
-                           os.environ.get("OMP_NUM_THREADS")]
+        out["ingest=0"] = [configure_threads("ingest", Settings(ingest_threads=0)), torch.get_num_threads()]
         s = Settings(query_threads=1, ingest_threads=3)
         for kind in ("cli", "ingest", "serve"):
             out[kind] = [configure_threads(kind, s), torch.get_num_threads(), os.environ["OMP_NUM_THREADS"]]
+        out["wait"] = os.environ["OMP_WAIT_POLICY"]
         print(json.dumps(out))
     """
-    assert run_python(code) == {
-        "ingest=0": [None, 3, None],
+    got = run_python(code)
+    cores = got.pop("cores")
+    assert got == {
+        "ingest=0": [cores, cores],
         "cli": [1, 1, "1"],
         "ingest": [3, 3, "3"],
         "serve": [1, 1, "1"],
+        "wait": "PASSIVE",
     }
 
 
@@ -105,13 +112,13 @@ def test_importing_the_package_changes_no_threads() -> None:
         a.ingest(progress=False)
         a.search("residual networks", 3)
         print(json.dumps({"torch": torch.get_num_threads(),
-                          "env": [v for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "TOKENIZERS_PARALLELISM")
-                                  if v in os.environ]}))
+                          "env": [v for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY",
+                                              "TOKENIZERS_PARALLELISM") if v in os.environ]}))
     """
     assert run_python(code) == {"torch": 3, "env": []}
 
 
-def test_defaults_one_query_thread_and_all_cores_for_ingest() -> None:
+def test_defaults_one_query_thread_and_one_per_core_for_ingest() -> None:
     s = Settings()
     assert (s.query_threads, s.ingest_threads) == (1, 0)
 
