@@ -23,6 +23,7 @@ from rich.table import Table
 from rag.config import Settings
 from rag.errors import DiskFullError, IndexBusyError, RagError
 from rag.remote import NotServed, Server, find_server
+from rag.runtime import configure_threads
 from rag.types import Answer, Hit, IndexStats, IngestReport
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ def ingest(
     reindex: Annotated[bool, typer.Option(help="Wipe the index first (after changing the embedding model).")] = False,
 ) -> None:
     """Index abstracts from listing-page dumps, JSONL, CSV or an arXiv metadata snapshot."""
+    configure_threads("ingest")
     report = _ingest(paths or None, prune=prune, reindex=reindex)
     for e in report.errors:
         err.print(f"[yellow]skipped[/yellow] {escape(str(e))}", highlight=False)
@@ -176,6 +178,7 @@ def search(
     local: Annotated[bool, typer.Option("--local", help=LOCAL_HELP)] = False,
 ) -> None:
     """Ranked papers for a query."""
+    configure_threads("cli")
     if mode not in ("hybrid", "dense", "bm25"):
         raise typer.BadParameter("mode must be hybrid, dense or bm25")
     hits = _search(query, k, mode=mode, year=parse_years(year), sources=source, local=local)
@@ -218,6 +221,7 @@ def ask(
 ) -> None:
     """Answer a question with numbered citations, then the references. In a terminal the draft streams in and is
     replaced by the checked answer; piped, only the checked answer is printed."""
+    configure_threads("cli")
     from rag.generation.backends import check_settings, resolve_backend, unreachable
 
     settings = Settings()
@@ -315,6 +319,7 @@ def evaluate(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default eval/reports/<time>/).")] = None,
 ) -> None:
     """Evaluate retrieval and answers; writes metrics.json, report.md, plots and predictions.jsonl."""
+    configure_threads("ingest")
     from rag.evaluation.runner import run_eval
 
     folder, results = run_eval(
@@ -346,6 +351,7 @@ def chat(
     share: Annotated[bool, typer.Option(help="Also open a public gradio share link.")] = False,
 ) -> None:
     """Start the chat web UI (indexing the bundled corpus first into a new, empty data dir)."""
+    configure_threads("serve")
     assistant = _ready_assistant(serving=True)
     from rag.api.unix_socket import exit_on_sigterm, serving_socket
     from rag.ui.app import launch
@@ -412,6 +418,7 @@ def serve(
     ui: Annotated[bool, typer.Option(help="Also serve the chat UI at /ui (needs RAG_UI_AUTH with a token).")] = False,
 ) -> None:
     """Start the REST API (OpenAPI docs at /docs); RAG_API_TOKEN makes every endpoint want it as a bearer token."""
+    configure_threads("serve")
     assistant = _ready_assistant()
     from rag.api.server import run_app, server_app
     from rag.api.unix_socket import exit_on_sigterm, serving_socket
@@ -429,6 +436,7 @@ def serve(
 @_friendly
 def mcp_server() -> None:
     """Serve the index to agent tools over MCP (stdio): tools search_papers and ask_papers."""
+    configure_threads("serve")
     assistant = _ready_assistant()
     from rag.mcp import run
 

@@ -103,6 +103,22 @@ class Settings(BaseSettings):
         "vectors come back in input order.",
     )
 
+    # --- CPU threads (rag/runtime.py; eval/results/threads.md) -----------------------------
+    query_threads: int = Field(
+        default=1,
+        ge=0,
+        description="CPU threads torch uses in a process that answers queries (rag serve, chat, mcp, search, ask; "
+        "an upload ingesting in a server too): 1 keeps a query from waiting on pool threads other work holds, and "
+        "lets concurrent requests use the cores side by side; 0 = one per core. A set OMP_NUM_THREADS wins.",
+    )
+    ingest_threads: int = Field(
+        default=0,
+        ge=0,
+        description="CPU threads torch uses for `rag ingest` and `rag eval` (batch work): 0 = one per core. Idle "
+        "threads sleep (OMP_WAIT_POLICY=PASSIVE) instead of spinning on cores a server beside it needs. A set "
+        "OMP_NUM_THREADS wins.",
+    )
+
     # --- chunking ------------------------------------------------------------------------
     chunk_size: int = Field(default=512, ge=32, description="Max tokens (tiktoken) per chunk.")
     chunk_overlap: int = Field(default=32, ge=0, description="Tokens shared by adjacent chunks.")

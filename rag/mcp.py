@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, ValidationError
 from rag.assistant import Assistant
 from rag.errors import RagError
 from rag.references import escape_cited, escape_markdown
+from rag.runtime import configure_threads
 from rag.types import Answer, Hit, Paper
 
 if TYPE_CHECKING:
@@ -190,7 +191,8 @@ async def _serve_stdio(server: Any) -> None:
 
 
 def run(assistant: Assistant) -> None:
-    """Serve over stdio until the client closes the connection."""
+    """Serve over stdio until the client closes the connection; queries run on RAG_QUERY_THREADS CPU threads."""
+    configure_threads("serve", assistant.settings)
     import anyio
 
     anyio.run(_serve_stdio, build_server(assistant))

@@ -37,6 +37,29 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return data
 
 
+@pytest.fixture(autouse=True)
+def threads_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A CLI command run in-process sets the thread variables and torch's pool (`rag.runtime`); each test's
+    changes are undone, so later tests and the servers they start see the process as it was."""
+    import os
+
+    from rag import runtime
+
+    for var in (*runtime.THREAD_VARS, "OMP_WAIT_POLICY", "TOKENIZERS_PARALLELISM"):
+        was = os.environ.get(var)
+        monkeypatch.setenv(var, was or "")  # records the old state (unset included) for the undo
+        if was is None:
+            monkeypatch.delenv(var)
+    monkeypatch.setattr(runtime, "_set_here", {})
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch is not None else int(os.environ.get("OMP_NUM_THREADS") or 0)
+    yield
+    torch = sys.modules.get("torch")
+    threads = threads or os.cpu_count() or 1  # torch imported during the test: its default pool
+    if torch is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def bundled_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir holding the bundled corpus, indexed once for the whole session."""

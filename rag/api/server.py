@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from rag.api.app import UI_PATH, create_app
 from rag.assistant import Assistant
 from rag.errors import ConfigError
+from rag.runtime import configure_threads
 
 
 def server_app(assistant: Assistant, *, ui: bool = False, host: str = "127.0.0.1") -> FastAPI:
@@ -47,5 +48,7 @@ def run_app(app: FastAPI, *, host: str = "127.0.0.1", port: int = 8000) -> None:
 
 
 def serve(assistant: Assistant, *, host: str = "127.0.0.1", port: int = 8000, ui: bool = False) -> None:
-    """Serve the API (and with `ui` the chat UI) over `assistant` until interrupted (blocking)."""
+    """Serve the API (and with `ui` the chat UI) over `assistant` until interrupted (blocking); queries (and uploads
+    ingesting here) run on RAG_QUERY_THREADS CPU threads (`rag.runtime`)."""
+    configure_threads("serve", assistant.settings)
     run_app(server_app(assistant, ui=ui, host=host), host=host, port=port)

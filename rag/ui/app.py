@@ -19,6 +19,7 @@ from rag.corpus.load import SUPPORTED, bundled_corpus_dir
 from rag.errors import RagError
 from rag.followup import history_turn
 from rag.references import escape_markdown, to_bibtex, to_markdown
+from rag.runtime import configure_threads
 from rag.types import Answer
 from rag.ui.auth import LoginThrottle
 from rag.ui.render import (
@@ -423,7 +424,9 @@ def launch(
     login_max_failures: int = 5,
     login_lockout_s: float = 30.0,
 ) -> None:
-    """Serve the app (blocking); several users chat at once up to `concurrency` running events (rules: `prepare`)."""
+    """Serve the app (blocking); several users chat at once up to `concurrency` running events (rules: `prepare`).
+    Queries (and uploads ingesting here) run on RAG_QUERY_THREADS CPU threads (`rag.runtime`)."""
+    configure_threads("serve", assistant.settings)
     served = prepare(
         assistant,
         host=host,
