@@ -9,11 +9,12 @@ Every rule here is a regular expression or a word list, so a verdict can be expl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from rag.corpus.records import normalize
 from rag.normalise import UNITS, unit_of
+from rag.parts import split as split_parts
 from rag.support import STOPWORDS, content_words
 
 Asks = Literal["number", "name", "list", "yesno", "description"]
@@ -27,7 +28,7 @@ _HOW = r"how (?:many|much|long|fast|large|big|small|accurate|quickly|often|far|h
 _METRIC = (
     r"(?:number|percentage|share|fraction|proportion|portion|amount|accuracy|error|score|f1|f-score|bleu|rouge|perplexity|"
     r"map|miou|auc|roc-auc|psnr|ssim|wer|cer|der|mos|dice|precision|recall|rate|speed-?up|throughput|latency|"
-    r"size|count|bitrate|resolution|distance|energy|power|mean|top-[15]|sparsity|gain|improvement|"
+    r"auroc|auprc|ndcg|mrr|size|count|bitrate|resolution|distance|energy|power|mean|top-[15]|sparsity|gain|improvement|"
     r"reduction|factor|dimension|parameters|frames per second|fps|time|duration)"
 )
 _NUMBER_Q = re.compile(
@@ -121,6 +122,10 @@ class Question:
     """Whether the number asked for is a time."""
     focus: frozenset[str] = field(default_factory=frozenset)
     """The question's stemmed content words (the chat politeness stripped)."""
+    parts: tuple[Question, ...] = ()
+    """A multi-part question's parts, each analysed as a question of its own (rag.parts); () for one question."""
+    target: str = ""
+    """For a part split off coordinated targets ("on A and on B"): its target as the question words it ("on B")."""
 
     @property
     def wants_number(self) -> bool:
@@ -131,9 +136,23 @@ class Question:
 _SECOND_PART = re.compile(r"\b(?:and|or)\s+(?:\w+\s+)?(?:how|what|which|where|who|when|why)\b", re.I)
 
 
-def asks_several_facts(question: str) -> bool:
+def asks_several_facts(question: str | Question) -> bool:
     """Whether the question asks a second thing ("How many topics ..., and into which parts ...?")."""
+    if isinstance(question, Question):
+        return bool(question.parts) or bool(_SECOND_PART.search(question.text))
     return bool(_SECOND_PART.search(question))
+
+
+def target_in(target: str, text: str) -> bool:
+    """Whether a text speaks of a part's target ("on CIFAR-100", "for sleep stage classification"): each of its
+    names (an acronym's expansion counts) and its other content words occur in the text."""
+    bare = re.sub(r"^\W*(?:on|for|in|at|across|under|with)\s+(?:the|a|an)?\s*", "", target, flags=re.I)
+    names = names_in(f"x {bare}")
+    normalized = normalize(text)
+    if not all(name_in(n, normalized) for n in names):
+        return False
+    named = {t for n in names for t in terms(n)}
+    return terms(bare) - named <= terms(text)
 
 
 def is_list_question(question: str) -> bool:
@@ -213,8 +232,32 @@ def _measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
 
 
 def analyze(question: str) -> Question:
-    """Read what a question asks for (number, name, list, yes/no, description) and what it names."""
-    text = " ".join(question.split())
+    """Read what a question asks for (number, name, list, yes/no, description), what it names and, for a
+    multi-part question, its parts ("What accuracy and latency ...?": one part for each)."""
+    asked = _analyze_one(" ".join(question.split()))
+    if asked.asks == "list":
+        return asked
+    pieces = split_parts(asked.text, asked.measure_phrase)
+    parts = tuple(replace(_part_measure(_analyze_one(p.text)), target=p.target) for p in pieces)
+    return replace(asked, parts=parts) if parts else asked
+
+
+_METRIC_WORD = re.compile(rf"\b{_METRIC}\b", re.I)
+
+
+def _part_measure(part: Question) -> Question:
+    """A number part whose cue leaves its measure unread ("What is its latency?", "How large is the speed-up ...?")
+    measures the metric word it holds: a part's check needs what it asks for."""
+    if not part.wants_number or part.measure or part.duration:
+        return part
+    words = [m.group(0) for m in _METRIC_WORD.finditer(part.text)]
+    if not words:
+        return part
+    measure, phrase = _measure_of(words[-1:])
+    return replace(part, measure=measure, measure_phrase=phrase)
+
+
+def _analyze_one(text: str) -> Question:
     names = tuple(names_in(text))
     numbers = tuple(quantities(text))
     focus = frozenset(content_words(text))
