@@ -58,7 +58,8 @@ _TARGETS = re.compile(
     rf"does|do|did|is|are|was|were|{_PREP}|from|by)\b)",
     re.I,
 )
-_TITLE_CUE = re.compile(r"\b(?:called|titled|entitled|named|dubbed|paper|article|book)\s*[:,]?\s*\S*$", re.I)
+# a title may follow: anywhere after "called" or "titled" (unquoted, where it ends is unknown), right after "paper"
+_TITLE_CUE = re.compile(r"\b(?:called|titled|entitled|named|dubbed)\b|\b(?:paper|article|book)\s*[:,]?\s*\S*$", re.I)
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’|(?<!\w)'[^']*'(?!\w)")
 _STRONG_NAME = re.compile(r"^(?:\S*\d\S*|\S*[A-Z]\S*[A-Z]\S*)$")
 _ELLIPTIC = re.compile(
