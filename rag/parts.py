@@ -72,6 +72,17 @@ _ASKS = re.compile(  # a question of its own: its verb comes before its subject 
     r"could|has|have|had|will|would|should)\b",
     re.I,
 )
+_VERB = re.compile(r"\b(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should)\b.*$", re.I)
+_FRAGMENT = re.compile(  # a question without its verb: "how many speakers", "against how many baselines"
+    r"^(?:(?:in|on|for|at|by|from|to|into|with|against|across|under)\s+)?(?:how many|how much|what|which)"
+    r"(?:\s+(?!(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should)\b)[\w\-']+){1,3}$",
+    re.I,
+)
+_OPENS_QUESTION = re.compile(
+    rf"^(?:(?:in|on|for|at|by|from|to|into|with|against|across|under|besides)\s+)?(?:{_WH}|does|do|did|is|are|was|"
+    r"were|can|could|has|have|had|will|would|should|name|list|give|tell)\b",
+    re.I,
+)
 _DANGLING = re.compile(r"\b(?:between|of|and|or|to|the|a|an|both|either|whether|than|on|for|in|at|with)$", re.I)
 
 
@@ -113,8 +124,13 @@ def _clauses(text: str, measure_phrase: str) -> list[Part]:
         return []  # "what and why?": not questions alone
     if any(not _ASKS.match(p) for p in pieces[1:]) or re.search(r"\bbetween\b", pieces[0], re.I):
         return []  # "the trade-off between accuracy and how fast the model runs": one question
+    if not _OPENS_QUESTION.match(pieces[0]):
+        return []  # "I'm surveying X; which dataset was it?": a preamble, then one question
+    verb = _VERB.search(pieces[-1])
     out = []
     for i, piece in enumerate(pieces):
+        if i < len(pieces) - 1 and verb and _FRAGMENT.match(piece):  # "How many speakers and how many hours ...
+            piece = f"{piece} {pieces[-1][verb.start() :]}"  # ... does X have?": each takes the shared verb
         piece = piece[0].upper() + piece[1:]
         if i and measure_phrase and _ELLIPTIC.match(piece):  # "and what does UNet reach?": the same measure
             piece = re.sub(r"^(what|which)\b", rf"\1 {measure_phrase}", piece, count=1, flags=re.I)
@@ -124,10 +140,11 @@ def _clauses(text: str, measure_phrase: str) -> list[Part]:
 
 def _is_measure(word: str) -> bool:
     word = word.strip(",.?()")
+    # an acronym (BLEU, mAP, mIoU, AP50, F1), not a CamelCase name (SuperSlomo, ImageNet)
     return (
         word.lower() in _MEASURE_WORDS
         or bool(_COMPARATIVE.match(word))
-        or bool(re.fullmatch(r"[A-Z][A-Za-z]*[A-Z][\w@.\-]*|[A-Z]{2,}\w*|top-\d+", word))
+        or bool(re.fullmatch(r"[a-z]?[A-Z]{2,6}(?:@?\d+)?|[a-z][A-Z][a-z]?[A-Z]|[A-Z]\d|top-\d+", word))
     )
 
 
@@ -141,6 +158,8 @@ def _measures(part: Part) -> list[Part]:
     m = _MEASURE_CUE.match(part.text)
     if not m or not _CONJ.search(m.group("list")) or _inside(m.start("list"), _protected(part.text)):
         return []
+    if re.search(r"\b(?:than|between|of)\b", m.group("list"), re.I):
+        return []  # "faster than A and B", "the ratio of A and B": what is compared, not what is measured
     conjuncts = [re.sub(r"^(?:what|which)\s+", "", c.strip(), flags=re.I) for c in _CONJ.split(m.group("list"))]
     conjuncts = [c for c in conjuncts if c]
     if len(conjuncts) < 2 or any(len(c.split()) > 4 or re.match(rf"{_PREP}\b", c, re.I) for c in conjuncts):

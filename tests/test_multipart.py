@@ -62,6 +62,10 @@ QA = Path(__file__).parents[1] / "rag" / "data" / "qa" / "multipart.jsonl"
             "How many GPUs were used and how long did training take?",
             ["How many GPUs were used?", "How long did training take?"],
         ),
+        (  # a first question without its verb takes the shared one
+            "How many speakers and how many hours of audio does the corpus have?",
+            ["How many speakers does the corpus have?", "How many hours of audio does the corpus have?"],
+        ),
         (  # an elliptical second question asks for the first one's measure
             "What Dice does the CNN reach on ATLAS, and what does UNet reach?",
             ["What Dice does the CNN reach on ATLAS?", "What Dice does UNet reach?"],
@@ -93,6 +97,8 @@ def test_a_multi_part_question_splits_into_parts_each_askable_alone(question: st
         "What question answering and generation accuracy does it reach?",  # not a list of measures
         "How many GPUs were used to train the LSTM?",
         "Which papers study accuracy and latency of pruning?",  # a list question asks one thing
+        "I'm surveying pruning methods; which data set did the best one use?",  # a preamble, then one question
+        "How many times faster than SuperSlomo and DAIN is RIFE?",  # what is compared, not what is measured
     ],
 )
 def test_and_inside_names_titles_and_compounds_does_not_split(question: str) -> None:
