@@ -18,7 +18,12 @@ The rules, in order:
    document frequency in the index (rare words count most); with an embedder, a question word
    also counts as covered by a source word whose word embedding is close enough (`word_match`:
    "wider" by "width", "problem" by "issue"), so a paraphrased question is not taken for a
-   question the sources do not answer.
+   question the sources do not answer;
+4. a multi-part question (rag.parts: "accuracy and latency", "on A and on B", two questions in one) is checked part
+   by part: each part's names, and for a number part an answer sentence with a quantity of what it measures that
+   names the part's target ("on CIFAR-100"); a part that fails makes the answer partial, named in `missing`
+   ("report the latency"); a name no abstract holds, asked only by a part that fails while another part is
+   answered, makes the answer partial, not abstained.
 """
 
 from __future__ import annotations
