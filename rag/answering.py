@@ -36,6 +36,15 @@ RELEVANCE_HITS = 3  # the top hits whose sentences count towards relevance
 __all__ = ["OFFLINE_DEFAULT", "Answerer", "offered_models", "resolve_backend"]
 
 
+def parts_prompt(asked: Question) -> str:
+    """For a multi-part question, the prompt's list of its parts (prompts/parts.md), to follow the question; ""
+    for a question that asks one thing."""
+    if not asked.parts:
+        return ""
+    listed = "\n".join(f"{i}. {p.text}" for i, p in enumerate(asked.parts, start=1))
+    return "\n" + load_prompt("parts").format(count=str(len(asked.parts)), parts=listed).rstrip("\n")
+
+
 def offered_models(settings: Settings) -> list[str]:
     """The chat models a caller may pick: `openai_model` (the default), then `allowed_models`."""
     return list(dict.fromkeys([settings.openai_model, *settings.allowed_models]))
@@ -181,13 +190,14 @@ class Answerer:
                 llm = self.llm
             except BackendUnavailableError as exc:
                 notice = f"{exc}; showing an extractive answer from the retrieved papers instead."
-        sources = pack_sources(hits, self._budget(llm, question), 300 if self.kind == "local" else 450)
+        prompted = question + parts_prompt(asked)  # a multi-part question lists its parts for the model
+        sources = pack_sources(hits, self._budget(llm, prompted), 300 if self.kind == "local" else 450)
         if llm is not None:
             messages = [
                 {"role": "system", "content": load_prompt("system").format(no_answer=NO_ANSWER)},
                 {
                     "role": "user",
-                    "content": load_prompt("answer").format(sources=render_sources(sources), question=question),
+                    "content": load_prompt("answer").format(sources=render_sources(sources), question=prompted),
                 },
             ]
             try:  # the reply gives way at the deadline, however the server behaves
@@ -257,7 +267,7 @@ class Answerer:
             ).model_copy(update={"usage": usage, "notice": notice, "signals": signals})  # the LLM call still cost
         return Answer(
             question=asked.text,
-            text=self._partial_text(verdict, checked) if verdict.status == "partial" else checked.text,
+            text=self._partial_text(verdict, checked, raw) if verdict.status == "partial" else checked.text,
             citations=checked.citations,
             sources=[s.hit for s in sources],
             abstained=False,
@@ -303,10 +313,14 @@ class Answerer:
         return verdict
 
     @staticmethod
-    def _partial_text(verdict: Verdict, checked: CheckedAnswer) -> str:
+    def _partial_text(verdict: Verdict, checked: CheckedAnswer, raw: str = "") -> str:
         """'The abstract of [1] does not give the number of GPUs; it reports: ... [1].'"""
         if verdict.reasons == ("model-says-not-stated",):
             return checked.text  # the model already says what is not stated
+        if is_no_answer(raw) and verdict.reasons and all(r.startswith("missing-part:") for r in verdict.reasons):
+            named = [r.rsplit(" ", 1)[-1].lower() for r in verdict.reasons]  # "missing-part:report the latency"
+            if all(word in raw.lower() for word in named):
+                return checked.text  # the model already names the part the sources do not state
         refs = [f"[{c.number}]" for c in checked.citations]
         many = len(refs) > 1
         listed = refs[0] if not many else ", ".join(refs[:-1]) + " and " + refs[-1]

@@ -16,6 +16,7 @@ from typing import Literal
 
 from rag.corpus.records import normalize
 from rag.normalise import UNITS, unit_of
+from rag.parts import split as split_parts
 from rag.support import STOPWORDS, content_words
 
 Asks = Literal["number", "name", "list", "yesno", "description"]
@@ -29,7 +30,7 @@ _HOW = r"how (?:many|much|long|fast|large|big|small|accurate|quickly|often|far|h
 _METRIC = (
     r"(?:number|percentage|share|fraction|proportion|portion|amount|accuracy|error|score|f1|f-score|bleu|rouge|perplexity|"
     r"map|miou|auc|roc-auc|psnr|ssim|wer|cer|der|mos|dice|precision|recall|rate|speed-?up|throughput|latency|"
-    r"size|count|bitrate|resolution|distance|energy|power|mean|top-[15]|sparsity|gain|improvement|"
+    r"auroc|auprc|ndcg|mrr|size|count|bitrate|resolution|distance|energy|power|mean|top-[15]|sparsity|gain|improvement|"
     r"reduction|factor|dimension|parameters|frames per second|fps|time|duration|minimum|maximum|lowest|highest|peak|"
     r"median)"
 )
@@ -138,6 +139,11 @@ class Question:
         answer must cover."""
         return without_opener(self.asked)
 
+    parts: tuple[Question, ...] = ()
+    """A multi-part question's parts, each analysed as a question of its own (rag.parts); () for one question."""
+    target: str = ""
+    """For a part split off coordinated targets ("on A and on B"): its target as the question words it ("on B")."""
+
     @property
     def wants_number(self) -> bool:
         """Whether the answer is a quantity."""
@@ -147,9 +153,23 @@ class Question:
 _SECOND_PART = re.compile(r"\b(?:and|or)\s+(?:\w+\s+)?(?:how|what|which|where|who|when|why)\b", re.I)
 
 
-def asks_several_facts(question: str) -> bool:
+def asks_several_facts(question: str | Question) -> bool:
     """Whether the question asks a second thing ("How many topics ..., and into which parts ...?")."""
+    if isinstance(question, Question):
+        return bool(question.parts) or bool(_SECOND_PART.search(question.text))
     return bool(_SECOND_PART.search(question))
+
+
+def target_in(target: str, text: str) -> bool:
+    """Whether a text speaks of a part's target ("on CIFAR-100", "for sleep stage classification"): each of its
+    names (an acronym's expansion counts) and its other content words occur in the text."""
+    bare = re.sub(r"^\W*(?:on|for|in|at|across|under|with)\s+(?:the|a|an)?\s*", "", target, flags=re.I)
+    names = names_in(f"x {bare}")
+    normalized = normalize(text)
+    if not all(name_in(n, normalized) for n in names):
+        return False
+    named = {t for n in names for t in terms(n)}
+    return terms(bare) - named <= terms(text)
 
 
 def is_list_question(question: str) -> bool:
@@ -236,23 +256,18 @@ def _plain(text: str) -> str:
 
 
 def asked_clause(text: str) -> str:
-    """The clause that asks: a preamble before it ("I'm comparing dense retrievers, ...; what MRR does X reach?")
-    is context, not part of what must be answered. A text that is one clause is returned whole."""
-    clauses: list[str] = []
-    start = 0
+    """The text from its first asking clause on: a statement before it ("I'm comparing dense retrievers, ...; what
+    MRR does X reach?") is context, not part of what must be answered. A text that opens by asking is returned
+    whole (a second question after it is a part, not a preamble)."""
+    starts = [0]
     for m in _CLAUSE_BREAK.finditer(text):
-        if not _ABBREVIATION.search(text[start : m.start()].rstrip(". ")):  # "et al. What ...": not a break
-            clauses.append(text[start : m.start()])
-            start = m.end()
-    clauses.append(text[start:])
-    clauses = [c for c in clauses if c.strip()]
-    if len(clauses) < 2:
-        return text
-    for i in range(len(clauses) - 1, 0, -1):
-        clause = clauses[i].strip()
-        plain = _plain(clause)
-        if _ASKS_ITSELF.match(plain) or _OPENER.match(plain) or (i == len(clauses) - 1 and clause.endswith("?")):
-            return " ".join(c.strip() for c in clauses[i:])
+        if not _ABBREVIATION.search(text[starts[-1] : m.start()].rstrip(". ")):  # "et al. What ...": not a break
+            starts.append(m.end())
+    for i, begin in enumerate(starts):
+        clause = _plain(text[begin : starts[i + 1] if i + 1 < len(starts) else len(text)].strip())
+        last = i == len(starts) - 1
+        if _ASKS_ITSELF.match(clause) or _OPENER.match(clause) or (last and clause.endswith("?")):
+            return text[begin:].strip() if i else text
     return text
 
 
@@ -397,10 +412,35 @@ def _measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
 
 
 def analyze(question: str) -> Question:
-    """Read what a question asks for (number, name, list, yes/no, description) and what it names, whatever its
-    wording: an imperative ("Tell me the BLEU of X"), a contraction, a preamble before the question proper, or a bare
-    keyword query ("X parameter count") is read as the plain question it stands for."""
-    text = " ".join(question.split())
+    """Read what a question asks for (number, name, list, yes/no, description), what it names and, for a
+    multi-part question, its parts ("What accuracy and latency ...?": one part for each), whatever its wording."""
+    asked = _analyze_one(" ".join(question.split()))
+    if asked.asks == "list":
+        return asked
+    pieces = split_parts(asked.asked, asked.measure_phrase)
+    parts = tuple(replace(_part_measure(_analyze_one(p.text)), target=p.target) for p in pieces)
+    return replace(asked, parts=parts) if parts else asked
+
+
+_METRIC_WORD = re.compile(rf"\b{_METRIC}\b", re.I)
+
+
+def _part_measure(part: Question) -> Question:
+    """A number part whose cue leaves its measure unread ("What is its latency?", "How large is the speed-up ...?")
+    measures the metric word it holds: a part's check needs what it asks for."""
+    if not part.wants_number or part.measure or part.duration:
+        return part
+    words = [m.group(0) for m in _METRIC_WORD.finditer(part.text)]
+    if not words:
+        return part
+    measure, phrase = _measure_of(words[-1:])
+    return replace(part, measure=measure, measure_phrase=phrase)
+
+
+def _analyze_one(text: str) -> Question:
+    """One question's type, names, numbers and measure, whatever its wording: an imperative ("Tell me the BLEU of
+    X"), a contraction, a preamble before the question proper, or a bare keyword query ("X parameter count") is
+    read as the plain question it stands for."""
     asked = asked_clause(text)
     names = tuple(names_in(asked))
     numbers = tuple(quantities(asked))

@@ -18,7 +18,12 @@ The rules, in order:
    document frequency in the index (rare words count most); with an embedder, a question word
    also counts as covered by a source word whose word embedding is close enough (`word_match`:
    "wider" by "width", "problem" by "issue"), so a paraphrased question is not taken for a
-   question the sources do not answer.
+   question the sources do not answer;
+4. a multi-part question (rag.parts: "accuracy and latency", "on A and on B", two questions in one) is checked part
+   by part: each part's names, and for a number part an answer sentence with a quantity of what it measures that
+   names the part's target ("on CIFAR-100"); a part that fails makes the answer partial, named in `missing`
+   ("report the latency"); a name no abstract holds, asked only by a part that fails while another part is
+   answered, makes the answer partial, not abstained.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ from rag.normalise import (
     unit_of,
     variant_in,
 )
-from rag.query import Question, has_time, is_common, measured_quantities, name_in, quantities, terms
+from rag.query import Question, has_time, is_common, measured_quantities, name_in, quantities, target_in, terms
 from rag.support import STOPWORDS, SentenceEmbeddings, restates_question
 from rag.types import Paper
 from rag.verdict import Signals, VerdictModel
@@ -198,6 +203,15 @@ class SufficiencyChecker:
         asked_numbers |= {n: {n} for n in spelled_settings(question.asked)}  # "at three milliseconds"
         unstated = tuple(n for n, forms in asked_numbers.items() if not forms & stated)  # "at 128 x 128": 256 only
         quantity_missing = question.wants_number and not self._states_quantity(question, sentences, stated)
+        parts_missing: tuple[str, ...] = ()
+        if question.parts:  # each part gets its sentence: the parts' checks replace the whole question's quantity
+            lacks = [self._part_lacks(p, sentences, stated, source_text, acronyms) for p in question.parts]
+            parts_missing = tuple(dict.fromkeys(lack for lack in lacks if lack))
+            quantity_missing = any(lack and p.wants_number for p, lack in zip(question.parts, lacks, strict=True))
+            answered = [p for p, lack in zip(question.parts, lacks, strict=True) if not lack]
+            if answered:  # a name no abstract holds, asked by a part that is missing: that part, not the question
+                kept = {normalize(n) for p in answered for n in self._names(p, acronyms)}
+                unknown = tuple(n for n in unknown if normalize(n) in kept)
         coverage, absent = self.coverage(question, source_text)
         return Signals(
             asks=question.asks,
@@ -206,6 +220,7 @@ class SufficiencyChecker:
             names_unknown=unknown,
             numbers_unstated=unstated,
             quantity_missing=quantity_missing,
+            parts_missing=parts_missing,
             coverage=coverage,
             absent=tuple(absent),
             relevance=relevance,
@@ -243,7 +258,10 @@ class SufficiencyChecker:
         unstated = found.numbers_unstated
         if unstated:
             out.append(("partial", f"mention {_join(unstated)}", tuple(f"absent-number:{n}" for n in unstated)))
-        if found.quantity_missing:
+        if found.parts_missing:
+            reasons = tuple(f"missing-part:{p}" for p in found.parts_missing)
+            out.append(("partial", " or ".join(found.parts_missing), reasons))
+        elif found.quantity_missing:
             out.append(("partial", _number_phrase(question), ("no-quantity",)))
         coverage, absent = found.coverage, found.absent
         if coverage < self.abstain_coverage:
@@ -299,6 +317,24 @@ class SufficiencyChecker:
         inside = {normalize(w) for a, b, _ in spans for w in words[a:b]}
         out = [n for n in question.names if not set(normalize(n).split()) <= inside]
         return out + [" ".join(words[a:b]) for a, b, _ in spans if any(w[:1].isupper() for w in words[a:b])]
+
+    def _part_lacks(
+        self, part: Question, sentences: Sequence[str], stated: set[str], source_text: str, acronyms: AcronymMap
+    ) -> str:
+        """What the answer lacks for one part of a multi-part question, as a verb phrase ("" when nothing): its
+        names in the cited abstracts, and for a number part a sentence stating a quantity of what it measures,
+        that sentence naming the part's target ("on CIFAR-100") when it has one."""
+        absent = [n for n in self._names(part, acronyms) if not _named(n, source_text)]
+        if absent:
+            return f"mention {_join(absent)}"
+        targeted = [s for s in sentences if target_in(part.target, s)] if part.target else list(sentences)
+        if part.wants_number:
+            if self._states_quantity(part, targeted, stated):
+                return ""
+            return f"{_number_phrase(part)} {part.target}".strip()
+        if part.target and not targeted:
+            return "mention " + re.sub(r"^(?:on|for|in|at|across|under|with)\s+", "", part.target)
+        return ""
 
     def _states_quantity(self, question: Question, sentences: Sequence[str], source_numbers: set[str]) -> bool:
         """Some answer sentence gives a number (not one the question already holds) about what is measured, within

@@ -42,6 +42,9 @@ class Signals:
     names_unknown: tuple[str, ...] = ()
     numbers_unstated: tuple[str, ...] = ()
     quantity_missing: bool = False
+    parts_missing: tuple[str, ...] = ()
+    """For a multi-part question: what the cited abstracts lack for each part they do not answer ("report the
+    latency"), as verb phrases."""
     coverage: float = 1.0
     absent: tuple[str, ...] = ()
     relevance: float = 0.0

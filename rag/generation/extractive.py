@@ -23,6 +23,7 @@ from rag.query import (
     is_list_question,
     measure_matches,
     quantities,
+    target_in,
     terms,
 )
 from rag.retrieval import keyword_query
@@ -45,6 +46,14 @@ def holds_fact(question: Question, sentence: str) -> bool:
         lowered = question.text.lower()
         return any(n.lower() not in lowered for n in _NAME.findall(sentence))
     return False
+
+
+def answers_part(part: Question, sentence: str) -> bool:
+    """Whether a sentence answers one part of a multi-part question: it names the part's target, if any, and for
+    a number part states a quantity of what the part measures."""
+    if part.target and not target_in(part.target, sentence):
+        return False
+    return holds_fact(part, sentence) if part.wants_number else bool(part.target)
 
 
 _WHICH_ONE = re.compile(
@@ -170,12 +179,13 @@ class ExtractiveAnswerer:
         if not listing:
             same = [c for c in ranked[1:] if c.source.number == best.source.number]
             extra = [c for c in same[: self.per_paper - 1] if c.score >= self.second_sentence * best.score]
-            single = asked.wants_number and not asks_several_facts(question)
+            single = asked.wants_number and not asks_several_facts(asked)
             facts = [c for c in [best, *same] if holds_fact(asked, c.sentence)] if single else []
             if facts:  # the best paper states the one asked quantity: its sentences that do, not its background
                 chosen = [facts[0]] + [c for c in facts[1:] if c in extra]
             else:
                 chosen += [c for c in extra if not asked.wants_number or quantities(c.sentence)]
+            chosen += self._part_sentences(asked, ranked, chosen)
         limit = self.max_papers if listing else 2  # a singular question takes a second paper only on a near-tie
         threshold = self.other_paper if listing else 0.97
         seen = {best.source.number}
@@ -195,6 +205,20 @@ class ExtractiveAnswerer:
             shown = " ".join(c.sentence for c in groups[0]) + ("" if first.title_derived else first.title)
             lead = name if name and name not in shown else None
         return " ".join(self._render(group, lead if i == 0 else None) for i, group in enumerate(groups))
+
+    @staticmethod
+    def _part_sentences(asked: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
+        """For a multi-part question, the best paper's best sentence for each part the chosen ones do not answer
+        (each part gets its sentence; a part no sentence answers is left to the sufficiency check to name)."""
+        paper = chosen[0].source.number
+        out: list[Candidate] = []
+        for part in asked.parts:
+            if any(answers_part(part, c.sentence) for c in chosen + out):
+                continue
+            found = next((c for c in ranked if c.source.number == paper and answers_part(part, c.sentence)), None)
+            if found is not None:
+                out.append(found)
+        return out
 
     def _anchored(self, question: str, sources: list[Source]) -> list[Source]:
         """Only the top retrieved paper when it leads the runner-up by `anchor_margin`, else every source."""

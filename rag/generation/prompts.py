@@ -22,6 +22,7 @@ EXPECTED: dict[str, frozenset[str]] = {
     "system": frozenset({"no_answer"}),
     "answer": frozenset({"sources", "question"}),
     "condense": frozenset({"history", "question"}),
+    "parts": frozenset({"count", "parts"}),
     "judge_faithfulness": frozenset({"claim", "sources"}),
     "judge_correctness": frozenset({"question", "answer", "reference"}),
 }

@@ -1,0 +1,205 @@
+"""Multi-part questions split into the parts each answer must cover, by three explainable rules.
+
+1. Two questions in one: "What is X, and how does it compare to Y?" splits at ", and" / "; " / "? " before a
+   question word ("what", "how", "which", ...); an elliptical second question that asks what something "reaches"
+   takes the first part's measure ("..., and what does UNet reach?" asks for the same Dice).
+2. Coordinated measures: "What precision and recall does X reach?", "What ImageNet accuracy and ADE20K mIoU ...",
+   "What top-1 and top-5 accuracy ..." (a shared head word is given to each part): every conjunct between the
+   question word and the verb must name a measure (a metric word, a comparative, or an acronym).
+3. Coordinated targets: "... on A and on B", "... for X and for Y" (the preposition repeated), or "on A and B" when
+   A and B are both strong names (an acronym, a digit, inner capitals: CIFAR-10, ImageNet).
+
+A split happens only when each part is askable on its own; "and" inside a quoted title, after "called" or
+"titled", or in a noun compound ("question answering and generation", "Bert and Ernie") does not split: missing a
+split only loses the per-part check, inventing one would claim a part is missing that was never asked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a multi-part question: its own question text and, for a coordinated target, the target as the
+    question words it ("on ESC-50")."""
+
+    text: str
+    target: str = ""
+
+
+MAX_PARTS = 4
+"""Most parts a question is split into ("precision, recall, F1 and accuracy"); longer lists are not split."""
+
+_WH = r"(?:how|what|which|who|whom|where|when|why|whose)"
+_CLAUSE = re.compile(
+    rf"(?:,\s*(?:and|but)\s+|;\s*(?:and\s+)?|\?\s+|\s+and\s+(?:also\s+)?)(?=(?:(?:in|on|for|at|by|from|to|into|with)\s+)?"
+    rf"{_WH}\b)",
+    re.I,
+)
+_MEASURE_WORDS = frozenset(
+    "accuracy accuracies error errors rate rates score scores f1 f-score f1-score f-measure bleu rouge perplexity map "
+    "miou iou auc auroc auprc psnr ssim wer cer der eer mos dice precision recall speed-up speedup speed throughput "
+    "latency size count bitrate resolution energy power memory top-1 top-5 sparsity gain improvement reduction "
+    "parameters params flops fps time duration cost sdr si-sdr ndcg mrr ap ap50 ap75 rtf loss".split()
+)
+_COMPARATIVE = re.compile(r"^(?:faster|slower|smaller|larger|bigger|cheaper|higher|lower|better|quicker|fewer)$", re.I)
+_MEASURE_CUE = re.compile(
+    r"^(?P<cue>.*?\b(?:what|which|how many|how much|by how much)\s+)(?P<list>.+?)\s+"
+    r"(?P<rest>(?:does|do|did|is|are|was|were|can|could|would|will|has|have|had)\b.*)$",
+    re.I,
+)
+_CONJ = re.compile(r"\s*,\s*(?:and\s+|as well as\s+)?|\s+(?:and|as well as)\s+", re.I)
+_PREP = r"(?:on|for|in|at|across|under|with)"
+_TARGETS = re.compile(
+    rf"\b(?P<prep>{_PREP})\s+(?P<a>(?:(?!\b{_PREP}\b)[^,;?])+?)\s*,?\s+and\s+(?P<again>(?P=prep)\s+)?(?P<b>[^,;?]+?)"
+    rf"(?=\s*[,;?]|\s*$|\s+(?:over|than|compared|versus|vs\.?|when|while|using|relative|respectively|"
+    rf"does|do|did|is|are|was|were|{_PREP}|from|by)\b)",
+    re.I,
+)
+# a title may follow: anywhere after "called" or "titled" (unquoted, where it ends is unknown), right after "paper"
+_TITLE_CUE = re.compile(r"\b(?:called|titled|entitled|named|dubbed)\b|\b(?:paper|article|book)\s*[:,]?\s*\S*$", re.I)
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|‘[^’]*’|(?<!\w)'[^']*'(?!\w)")
+_STRONG_NAME = re.compile(r"^(?:\S*\d\S*|\S*[A-Z]\S*[A-Z]\S*)$")
+_ELLIPTIC = re.compile(
+    r"^(?:what|which)\s+(?:does|do|did|is|are|was|were|can|could)\b.*\b(?:reach|achieve|get|score|obtain|attain|"
+    r"report)(?:s|es|ed)?\b",
+    re.I,
+)
+_ASKS = re.compile(  # a question of its own: its verb comes before its subject ("how long did training take")
+    rf"^(?:(?:in|on|for|at|by|from|to|into|with)\s+)?{_WH}\b(?:\s+\S+){{0,4}}?\s+(?:does|do|did|is|are|was|were|can|"
+    r"could|has|have|had|will|would|should)\b",
+    re.I,
+)
+_VERB = re.compile(r"\b(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should)\b.*$", re.I)
+_FRAGMENT = re.compile(  # a question without its verb: "how many speakers", "against how many baselines"
+    r"^(?:(?:in|on|for|at|by|from|to|into|with|against|across|under)\s+)?(?:how many|how much|what|which)"
+    r"(?:\s+(?!(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should)\b)[\w\-']+){1,3}$",
+    re.I,
+)
+_OPENS_QUESTION = re.compile(
+    rf"^(?:(?:in|on|for|at|by|from|to|into|with|against|across|under|besides)\s+)?(?:{_WH}|does|do|did|is|are|was|"
+    r"were|can|could|has|have|had|will|would|should|name|list|give|tell)\b",
+    re.I,
+)
+_DANGLING = re.compile(r"\b(?:between|of|and|or|to|the|a|an|both|either|whether|than|on|for|in|at|with)$", re.I)
+
+
+def split(question: str, measure_phrase: str = "") -> list[Part]:
+    """The parts of a multi-part question (each askable alone), or [] when it asks one thing. `measure_phrase` is
+    what the whole question measures (for an elliptical second question)."""
+    text = " ".join(question.split())
+    parts = _clauses(text, measure_phrase)
+    if not parts:
+        parts = [Part(text)]
+    out: list[Part] = []
+    for part in parts:
+        out += _coordinated(part) or [part]
+    return out[:MAX_PARTS] if len(out) > 1 and len(out) <= MAX_PARTS else []
+
+
+def _protected(text: str) -> list[tuple[int, int]]:
+    """Spans no split may cut: quoted text."""
+    return [m.span() for m in _QUOTED.finditer(text)]
+
+
+def _inside(at: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= at < b for a, b in spans)
+
+
+def _clauses(text: str, measure_phrase: str) -> list[Part]:
+    """Two (or more) questions in one, split at their question words; [] for one question."""
+    spans = _protected(text)
+    cuts = [m for m in _CLAUSE.finditer(text) if not _inside(m.start(), spans)]
+    if not cuts:
+        return []
+    pieces, start = [], 0
+    for m in cuts:
+        pieces.append(text[start : m.start()])
+        start = m.end()
+    pieces.append(text[start:])
+    pieces = [p.strip(" ,;?") for p in pieces]
+    if any(len(p.split()) < 3 for p in pieces) or len(pieces) > MAX_PARTS or any(_DANGLING.search(p) for p in pieces):
+        return []  # "what and why?": not questions alone
+    if any(not _ASKS.match(p) for p in pieces[1:]) or re.search(r"\bbetween\b", pieces[0], re.I):
+        return []  # "the trade-off between accuracy and how fast the model runs": one question
+    if not _OPENS_QUESTION.match(pieces[0]):
+        return []  # "I'm surveying X; which dataset was it?": a preamble, then one question
+    verb = _VERB.search(pieces[-1])
+    out = []
+    for i, piece in enumerate(pieces):
+        if i < len(pieces) - 1 and verb and _FRAGMENT.match(piece):  # "How many speakers and how many hours ...
+            piece = f"{piece} {pieces[-1][verb.start() :]}"  # ... does X have?": each takes the shared verb
+        piece = piece[0].upper() + piece[1:]
+        if i and measure_phrase and _ELLIPTIC.match(piece):  # "and what does UNet reach?": the same measure
+            piece = re.sub(r"^(what|which)\b", rf"\1 {measure_phrase}", piece, count=1, flags=re.I)
+        out.append(Part(piece + "?"))
+    return out
+
+
+def _is_measure(word: str) -> bool:
+    word = word.strip(",.?()")
+    # an acronym (BLEU, mAP, mIoU, AP50, F1), not a CamelCase name (SuperSlomo, ImageNet)
+    return (
+        word.lower() in _MEASURE_WORDS
+        or bool(_COMPARATIVE.match(word))
+        or bool(re.fullmatch(r"[a-z]?[A-Z]{2,6}(?:@?\d+)?|[a-z][A-Z][a-z]?[A-Z]|[A-Z]\d|top-\d+", word))
+    )
+
+
+def _coordinated(part: Part) -> list[Part]:
+    """A part with coordinated measures or targets split further; [] when it has neither."""
+    return _measures(part) or _targets(part)
+
+
+def _measures(part: Part) -> list[Part]:
+    """'What precision and recall does X reach?' -> 'What precision does X reach?', 'What recall does X reach?'."""
+    m = _MEASURE_CUE.match(part.text)
+    if not m or not _CONJ.search(m.group("list")) or _inside(m.start("list"), _protected(part.text)):
+        return []
+    if re.search(r"\b(?:than|between|of)\b", m.group("list"), re.I):
+        return []  # "faster than A and B", "the ratio of A and B": what is compared, not what is measured
+    conjuncts = [re.sub(r"^(?:what|which)\s+", "", c.strip(), flags=re.I) for c in _CONJ.split(m.group("list"))]
+    conjuncts = [c for c in conjuncts if c]
+    if len(conjuncts) < 2 or any(len(c.split()) > 4 or re.match(rf"{_PREP}\b", c, re.I) for c in conjuncts):
+        return []  # "reduction in FLOPs and in latency": coordinated targets, not measures
+    last = conjuncts[-1].split()
+    head = last[-1]
+    measured = []
+    for c in conjuncts:
+        words = c.split()
+        modifier = re.fullmatch(r"top-\d+", c, re.I) or not _is_measure(c)
+        if len(words) == 1 and c is not conjuncts[-1] and len(last) >= 2 and _is_measure(head) and modifier:
+            measured.append(f"{c} {head}")  # "top-1 and top-5 accuracy", "training and inference time"
+        elif _is_measure(words[-1]):
+            measured.append(c)
+        else:
+            return []  # "question answering and generation accuracy": not a list of measures
+    return [Part(f"{m.group('cue')}{c} {m.group('rest')}", part.target) for c in measured]
+
+
+def _targets(part: Part) -> list[Part]:
+    """'... on A and on B' -> '... on A', '... on B' (also 'on A and B' for two strong names)."""
+    text = part.text
+    spans = _protected(text)
+    for at in re.finditer(rf"\b{_PREP}\s", text, re.I):
+        m = _TARGETS.match(text, at.start())
+        if m is None or _inside(m.start(), spans) or _TITLE_CUE.search(text[: m.start()]):
+            continue
+        a, b, prep = m.group("a").strip(), m.group("b").strip(), m.group("prep")
+        if not a or not b or len(a.split()) > 5 or len(b.split()) > 5 or " and " in f" {a} ":
+            continue
+        if not m.group("again") and not (_strong(a) and _strong(b)):
+            continue  # "on question answering and generation", "for Bert and Ernie": one thing
+        out = []
+        for target in (a, b):
+            out.append(Part(f"{text[: m.start()]}{prep} {target}{text[m.end() :]}", f"{prep} {target}"))
+        return out
+    return []
+
+
+def _strong(phrase: str) -> bool:
+    """Whether every word of a target is a strong name (an acronym, a digit, inner capitals): CIFAR-10, ImageNet."""
+    words = phrase.split()
+    return len(words) <= 3 and all(_STRONG_NAME.match(w) for w in words)
