@@ -14,6 +14,9 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
 from rag.corpus.records import normalize
 from rag.normalise import UNITS, unit_of
 from rag.parts import split as split_parts
@@ -222,6 +225,23 @@ def is_common(word: str) -> bool:
     return word.lower() in common_words()
 
 
+@cache
+def _common_list() -> tuple[str, ...]:
+    return tuple(sorted(common_words()))
+
+
+def ordinary(word: str) -> bool:
+    """Whether a lower-case word is an ordinary word, a form of one ("tutoring": tutor) or a typo of one ("acuracy",
+    "famly": one edit, two for words longer than six letters), rather than a name such as "criteo" or "psnr"."""
+    lowered = word.lower()
+    if is_common(lowered) or any(is_common(stem) for stem in content_words(lowered)):
+        return True
+    edits = 1 if len(lowered) <= 6 else 2
+    return (
+        process.extractOne(lowered, _common_list(), scorer=DamerauLevenshtein.distance, score_cutoff=edits) is not None
+    )
+
+
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 _CONTRACTIONS = (
     (re.compile(r"\b(what|how|who|where|which|when|that|it|there)'s\b", re.I), r"\1 is"),
@@ -235,7 +255,8 @@ _AUXILIARY = r"(?:is|are|was|were|does|do|did|can|could|has|have|had|will|would|
 # where a preamble ends and the question begins: a clause break (";", "?", "!", a full stop) or ", so/and/but"
 # before a question word or auxiliary
 _CLAUSE_BREAK = re.compile(
-    rf"(?<=[;?!])\s+|(?<=[a-z0-9)\]])\.\s+(?=[A-Z]|{_QWORD}\b)|,\s+(?:so|and|but)\s+(?=(?:{_QWORD}|{_AUXILIARY})\b)",
+    rf"(?<=[;?!])\s+|(?<=[a-z0-9)\]])\.\s+(?=[A-Z]|{_QWORD}\b)|,\s+(?:so|and|but)\s+(?=(?:{_QWORD}|{_AUXILIARY})\b)"
+    rf"|,\s+(?={_QWORD}\b[^,;]*\?\s*$)",  # "..., which X did it solve?" ending the text: not a relative clause
     re.I,
 )
 _ABBREVIATION = re.compile(r"\b(?:al|vs|e\.g|i\.e|cf|fig|eq|sec|approx)$", re.I)

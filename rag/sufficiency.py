@@ -53,7 +53,17 @@ from rag.normalise import (
     unit_of,
     variant_in,
 )
-from rag.query import Question, has_time, is_common, measured_quantities, name_in, quantities, target_in, terms
+from rag.query import (
+    Question,
+    has_time,
+    measured_quantities,
+    name_in,
+    ordinary,
+    quantities,
+    target_in,
+    terms,
+    without_opener,
+)
 from rag.support import STOPWORDS, SentenceEmbeddings, restates_question
 from rag.types import Paper
 from rag.verdict import Signals, VerdictModel
@@ -356,8 +366,17 @@ class SufficiencyChecker:
         return False
 
     def coverage(self, question: Question, source_text: str) -> tuple[float, list[str]]:
-        """IDF-weighted share of the question's words found in the sources, and the missing words as written."""
-        words = _question_words(question.core)
+        """IDF-weighted share of the question's words found in the sources, and the missing words as written. A
+        question with a preamble is read both ways, whole and as its asking clause, and the better reading counts:
+        a preamble may describe the paper in its own words, or only the reader's plans."""
+        best = self._coverage(question.core, source_text)
+        whole = without_opener(question.text)
+        if whole != question.core:
+            best = max(best, self._coverage(whole, source_text), key=lambda found: found[0])
+        return best
+
+    def _coverage(self, text: str, source_text: str) -> tuple[float, list[str]]:
+        words = _question_words(text)
         if not words:
             return 1.0, []
         present = terms(source_text)
@@ -385,7 +404,7 @@ class SufficiencyChecker:
         vocabulary: set[str] | None = None
         out: list[str] = []
         for stem, word in _question_words(question.core).items():
-            if not (word.isalpha() and word.islower() and len(word) >= 4) or is_common(word) or word in named:
+            if not (word.isalpha() and word.islower() and len(word) >= 4) or word in named or ordinary(word):
                 continue
             if unit_of(word) is not None or unit_of(stem) is not None or numerals(word) != word:
                 continue  # "milliseconds", "twenty": a unit or a number, not a name
