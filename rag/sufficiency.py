@@ -119,6 +119,11 @@ class CorpusTerms:
         self._load()
         return self._acronyms
 
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether an indexed term starts with `prefix` (an abbreviation of a word the index holds: "params")."""
+        index = self._load()
+        return index is not None and index.has_prefix(prefix)
+
     @property
     def size(self) -> int:
         """Number of indexed chunks (0 when there is no index)."""
@@ -412,12 +417,16 @@ class SufficiencyChecker:
                 continue
             if vocabulary is None:
                 vocabulary = set(_SOURCE_WORD.findall(source_text.lower()))
-            if any(v.startswith(stem) for v in vocabulary):  # an abbreviation of a source word
-                continue
+            if any(v.startswith(stem) for v in vocabulary) or self._abbreviates(stem):
+                continue  # an abbreviation of a source word or an indexed one ("params")
             if process.extractOne(word, vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=2) is not None:
                 continue  # a typo of a source word
             out.append(word)
         return tuple(out)
+
+    def _abbreviates(self, stem: str) -> bool:
+        has_prefix = getattr(self.corpus, "has_prefix", None)
+        return bool(has_prefix and has_prefix(stem))
 
     def _misspelt(self, absent: dict[str, str], source_text: str) -> set[str]:
         """The absent question stems whose word is a typo of a source word: no indexed abstract has the word, and
@@ -453,7 +462,7 @@ hundred; the cap bounds the embedding work a huge, hostile abstract could ask fo
 _SOURCE_WORD = re.compile(r"\b[a-z][a-z\-]{2,}\b")
 _QUESTION_WORDS = frozenset(
     "mani much long fast larg big small tall what which who how reach achiev get obtain report call name accord "
-    "give use train take need doe did".split()
+    "give use train take need doe did versus vs".split()
 )
 
 

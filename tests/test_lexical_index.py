@@ -335,3 +335,14 @@ def test_an_increment_saved_but_not_marked_done_is_redone_without_duplicates(
     assert a.manifest.lexical_pending() == [] and sorted(index.ids) == sorted(set(index.ids)) and len(index.ids) == 61
     assert index.ids[int(np.argmax(index.scores("graph kernels")))] == "r1:0"
     a.close()
+
+
+def test_the_vocabulary_answers_prefix_questions_across_segments(tmp_path: Path) -> None:
+    """`has_prefix` (an abbreviation such as "params" of a word the index holds) sees every segment's terms."""
+    index = BM25Index()
+    index.build(["a:0"], ["Counting model parameters in transformers"])
+    index.add(["b:0"], ["Criteria for evaluation"])
+    assert index.has_prefix("param") and index.has_prefix("criteria"[:6])
+    assert not index.has_prefix("criteo") and not index.has_prefix("psnr")
+    index.save(tmp_path, "g1")
+    assert BM25Index.load(tmp_path).has_prefix("param")

@@ -524,3 +524,21 @@ def test_a_name_written_in_lower_case_that_no_abstract_holds_is_unknown_as_when_
         "what bleu does the lstm get for english to french transl",  # an abbreviation of a source word
     ):
         assert strict.check(analyze(question), sentence, [SEQ2SEQ]).status == "answered", question
+
+
+class PrefixTerms(FakeTerms):
+    """A fake term index that also knows its vocabulary's prefixes."""
+
+    def has_prefix(self, prefix: str) -> bool:
+        return any(word.startswith(prefix) for word in self.known)
+
+
+def test_an_abbreviation_of_an_indexed_word_is_not_an_unknown_name() -> None:
+    """'params' abbreviates 'parameters', which the index holds though the cited abstract does not."""
+    corpus = PrefixTerms({"lstm": 30, "bleu": 9, "paramet": 12})
+    strict = SufficiencyChecker(corpus, partial_coverage=0.0, abstain_coverage=0.0)
+    sentence = ["On the WMT'14 English to French translation task the LSTM achieves a BLEU score of 34.8."]
+    verdict = strict.check(analyze("how many params does the lstm have"), sentence, [SEQ2SEQ])
+    assert verdict.status == "partial" and "params" not in verdict.signals.names_unknown
+    unknown = SufficiencyChecker(FakeTerms({"lstm": 30}), partial_coverage=0.0, abstain_coverage=0.0)
+    assert unknown.check(analyze("how many params does the lstm have"), sentence, [SEQ2SEQ]).status == "abstained"

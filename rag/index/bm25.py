@@ -13,6 +13,7 @@ at any point leaves the previous generation (or the next one) loadable.
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import math
@@ -96,6 +97,7 @@ class BM25Index:
         self._index_of: dict[str, int] | None = None
         self._sources: dict[str, np.ndarray] | None = None
         self._where: dict[str, tuple[int, int]] | None = None
+        self._vocabulary: list[str] | None = None
 
     @property
     def source_positions(self) -> dict[str, np.ndarray]:
@@ -306,6 +308,17 @@ class BM25Index:
                 if cls.current_generation(folder) == generation:
                     raise
         return cls._load(folder, cls.current_generation(folder))
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether some indexed term (stemmed, lower case) starts with `prefix` ("param": "paramet")."""
+        if self._vocabulary is None:
+            if self._legacy is not None:
+                terms = set(getattr(self._legacy, "vocab_dict", {}) or {})
+            else:
+                terms = set().union(*(seg.terms for seg in self.segments)) if self.segments else set()
+            self._vocabulary = sorted(t for t in terms if isinstance(t, str))
+        at = bisect.bisect_left(self._vocabulary, prefix)
+        return at < len(self._vocabulary) and self._vocabulary[at].startswith(prefix)
 
     @property
     def segmented(self) -> bool:
