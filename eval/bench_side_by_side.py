@@ -6,6 +6,7 @@ see the same load. Each worker first answers one question outside the set (the m
 the set once: every timed answer embeds its sources' sentences afresh, as a first answer does.
 
     python eval/bench_side_by_side.py --base /path/to/old/checkout --data /tmp/idx --limit 40
+    python eval/bench_side_by_side.py --base OLD --base-data /tmp/idx-old-format --data /tmp/idx --limit 40
 """
 
 from __future__ import annotations
@@ -60,13 +61,17 @@ def main() -> None:
     parser.add_argument("--base", type=Path, required=True, help="the other version's source tree")
     parser.add_argument("--new", type=Path, default=ROOT, help="this version's source tree (default: this one)")
     parser.add_argument("--data", type=Path, required=True, help="a data dir holding the bundled corpus index")
+    parser.add_argument(
+        "--base-data", type=Path, default=None, help="the base version's copy of it, when its index format differs"
+    )
     parser.add_argument("--qa", type=Path, default=QA)
     parser.add_argument("--limit", type=int, default=40)
     parser.add_argument("--out", type=Path, default=None, help="also write the figures here (markdown)")
     args = parser.parse_args()
-    rows = [json.loads(line) for line in args.qa.read_text(encoding="utf-8").splitlines() if line.strip()]
-    questions = [r["question"] for r in rows if not r.get("id", "").startswith("#")][: args.limit]
-    sides = {"base": worker(args.base, args.data), "new": worker(args.new, args.data)}
+    lines = args.qa.read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines if line.strip() and not line.startswith("#")]
+    questions = [r["question"] for r in rows][: args.limit]
+    sides = {"base": worker(args.base, args.base_data or args.data), "new": worker(args.new, args.data)}
     for proc in sides.values():  # the model loads outside the timed round
         ask(proc, "What is this index about?")
     times: dict[str, list[float]] = {name: [] for name in sides}
