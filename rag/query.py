@@ -294,8 +294,9 @@ def asked_clause(text: str) -> str:
 
 def without_opener(text: str) -> str:
     """`text` without an imperative opener ("Tell me the BLEU of X" -> "the BLEU of X")."""
-    m = _OPENER.match(_plain(text).strip())
-    return _plain(text).strip()[m.end() :] if m and m.end() < len(_plain(text).strip()) else text
+    plain = _plain(text).strip()
+    m = _OPENER.match(plain)
+    return plain[m.end() :] if m and m.end() < len(plain) else text
 
 
 def canonical(text: str) -> str:

@@ -409,17 +409,17 @@ class SufficiencyChecker:
         vocabulary: set[str] | None = None
         out: list[str] = []
         for stem, word in _question_words(question.core).items():
-            if not (word.isalpha() and word.islower() and len(word) >= 4) or word in named or ordinary(word):
+            if not (word.isalpha() and word.islower() and len(word) >= 4) or word in named:
                 continue
-            if unit_of(word) is not None or unit_of(stem) is not None or numerals(word) != word:
-                continue  # "milliseconds", "twenty": a unit or a number, not a name
-            if self._corpus_count(word) != 0:
+            if self._corpus_count(word) != 0:  # cached: checked before the fuzzy search over ordinary words
                 continue
+            if unit_of(word) is not None or unit_of(stem) is not None or numerals(word) != word or ordinary(word):
+                continue  # "milliseconds", "twenty", "acuracy": a unit, a number or an ordinary word, not a name
             if vocabulary is None:
                 vocabulary = set(_SOURCE_WORD.findall(source_text.lower()))
             if any(v.startswith(stem) for v in vocabulary) or self._abbreviates(stem):
                 continue  # an abbreviation of a source word or an indexed one ("params")
-            if process.extractOne(word, vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=2) is not None:
+            if _near(word, vocabulary, 2):
                 continue  # a typo of a source word
             out.append(word)
         return tuple(out)
@@ -435,12 +435,7 @@ class SufficiencyChecker:
         if not asked:
             return set()
         vocabulary = set(_SOURCE_WORD.findall(source_text.lower()))
-        return {
-            stem
-            for stem, word in asked.items()
-            if self._corpus_count(word) == 0
-            and process.extractOne(word, vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=1) is not None
-        }
+        return {stem for stem, word in asked.items() if self._corpus_count(word) == 0 and _near(word, vocabulary, 1)}
 
     def _paraphrased(self, absent: dict[str, str], source_text: str) -> set[str]:
         """The absent question stems that some source word matches by word-embedding cosine >= `word_match`."""
@@ -464,6 +459,11 @@ _QUESTION_WORDS = frozenset(
     "mani much long fast larg big small tall what which who how reach achiev get obtain report call name accord "
     "give use train take need doe did versus vs".split()
 )
+
+
+def _near(word: str, vocabulary: set[str], edits: int) -> bool:
+    """Whether `edits` edits at most (insert, delete, replace, swap) make `word` one of `vocabulary`."""
+    return process.extractOne(word, vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=edits) is not None
 
 
 def _question_words(text: str) -> dict[str, str]:
