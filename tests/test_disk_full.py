@@ -165,14 +165,17 @@ def test_enospc_from_the_store_keeps_the_batches_before_it(
     assert str(caught.value).startswith(f"the disk holding {assistant.settings.data_dir} is full (")
     assert lock_is_free(assistant)
     s = assistant.stats()
-    assert (s.papers, s.chunks, s.vectors) == (256, 256, 256) and assistant.manifest.journal() == []
+    assert (s.papers, s.chunks, s.vectors) == (256, 256, 256)
+    # no store write after a full disk in this process (Chroma may still hold the failed write's lock): the next
+    # run undoes the batch the journal names
+    assert len(assistant.manifest.journal()) == 256
     monkeypatch.undo()
     report = assistant.ingest([big], progress=False)
-    assert report.papers_added == 344 and report.repaired == 0
+    assert report.papers_added == 344 and report.repaired == 0  # nothing of the failed batch reached the store
     check_consistent(assistant, 600)
 
 
-def test_sqlite_full_after_the_store_write_undoes_the_batch(
+def test_sqlite_full_after_the_store_write_leaves_the_batch_to_the_next_run(
     assistant: Assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     big = papers_file(tmp_path / "big.jsonl", "s", 600)
@@ -183,8 +186,8 @@ def test_sqlite_full_after_the_store_write_undoes_the_batch(
         assistant.ingest([big], progress=False)
     assert lock_is_free(assistant)
     s = assistant.stats()
-    assert (s.papers, s.chunks, s.vectors) == (256, 256, 256)  # the second batch's vectors were deleted again
-    assert assistant.store.ids() == {c.id for c in manifest.iter_chunks()} and manifest.journal() == []
+    assert (s.papers, s.chunks, s.vectors) == (256, 256, 512)  # the second batch's vectors wait for the next run
+    assert len(manifest.journal()) == 256  # which the journal names
     monkeypatch.undo()
     assert assistant.ingest([big], progress=False).papers_added == 344
     check_consistent(assistant, 600)

@@ -475,12 +475,19 @@ class Ingestor:
                         [c.id for c in kept], self._metadatas(kept, self.manifest.get_many(relinked))
                     )
                 self.manifest.journal_clear()
-        except BaseException:
-            self._undo_failed_batch()
+        except BaseException as exc:
+            self._undo_failed_batch(exc)
             raise
 
-    def _undo_failed_batch(self) -> None:
-        """Undo a failed batch's store writes now, or leave them in the journal for the next ingest to undo."""
+    def _undo_failed_batch(self, failure: BaseException) -> None:
+        """Undo a failed batch's store writes now, or leave them in the journal for the next ingest to undo.
+
+        After a full disk the undo waits for the next run: Chroma's SQLite can keep the lock of the write that met
+        the full disk, and a delete behind it then waits for ever while holding the GIL, which no time bound
+        (`BoundedWrites`) can end."""
+        if self.space.explains(failure):
+            log.debug("the disk is full: the failed batch stays in the journal for the next ingest to undo")
+            return
         try:
             self.repair()
         except Exception as exc:
