@@ -215,13 +215,26 @@ class Answerer:
                 }
             except BackendUnavailableError as exc:
                 notice, llm = f"{exc}; showing an extractive answer from the retrieved papers instead.", None
+        checked, check_s = None, 0.0
+        if llm is not None and not is_no_answer(raw):
+            check_started = time.perf_counter()
+            checked = self.checker.check(raw, sources, asked)
+            check_s = time.perf_counter() - check_started
+            if not checked.citations:  # a model that grounds nothing gives way, as one that fails does
+                notice = (
+                    f"the model ({llm.model}) cited none of the retrieved papers; "
+                    "showing an extractive answer from them instead."
+                )
+                llm, checked = None, None
         if llm is None:
             if notice:  # info, not warning: the notice reaches the user on the Answer (once, not twice in the CLI)
                 log.info("%s", notice)
+            drafted = bool(raw)
             raw = self.extractive.answer(asked, sources)
-            yield raw
+            if not drafted:  # after a model's draft, the final answer replaces it
+                yield raw
         backend, model = (self.kind, llm.model) if llm else ("extractive", self.extractive.model)
-        generate_s = time.perf_counter() - started
+        generate_s = time.perf_counter() - started - check_s
         yield self._finish(
             asked,
             raw,
@@ -231,8 +244,9 @@ class Answerer:
             model,
             usage,
             notice,
-            {"retrieve_s": retrieve_s, "generate_s": generate_s},
+            {"retrieve_s": retrieve_s, "generate_s": generate_s} | ({"check_s": check_s} if checked else {}),
             relevance,
+            checked,
         )
 
     def _finish(
@@ -247,10 +261,12 @@ class Answerer:
         notice: str | None,
         timings: dict[str, float],
         relevance: float | None = None,
+        checked: CheckedAnswer | None = None,
     ) -> Answer:
         started = time.perf_counter()
-        checked = self.checker.check(raw, sources, asked)
-        timings["check_s"] = time.perf_counter() - started
+        if checked is None:
+            checked = self.checker.check(raw, sources, asked)
+            timings["check_s"] = time.perf_counter() - started
         abstained = is_no_answer(raw) and not checked.citations
         verdict = self.judge(asked, raw, checked, hits, relevance=relevance)
         signals = verdict.signals.features() if verdict.signals else None
@@ -300,10 +316,12 @@ class Answerer:
         scores = sorted((h.score for h in hits), reverse=True)
         if relevance is None:
             relevance = self.relevance(asked.text, list(hits)) if hits else 0.0
+        papers = {c.number: c.paper for c in checked.citations}
         verdict = self.sufficiency.check(
             asked,
             claims,
-            [c.paper for c in checked.citations],
+            list(papers.values()),
+            by_claim=[[papers[n] for n in s.citations if n in papers] for s in cited],
             relevance=relevance,
             margin=scores[0] / max(scores[1], 1e-9) if len(scores) > 1 else 10.0,
             support=sum(s.support for s in cited) / len(cited) if cited else 0.0,

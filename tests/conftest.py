@@ -99,6 +99,21 @@ def copy_corpus(dest: Path) -> Path:
     return dest
 
 
+UNCITED = "cited none of the retrieved papers"
+"""The notice of an answer whose model reply grounded nothing, which gave way to the extractive answer."""
+
+
+def model_answered(answer: Any, backend: str) -> bool:
+    """Whether the model of `backend` gave `answer` (no notice), or else, with the notice that says so, its reply
+    cited nothing and the extractive answer took its place (a small model's usual failure); anything else fails."""
+    if answer.backend == backend:
+        assert answer.notice is None, answer.notice
+        return True
+    assert answer.backend == "extractive" and UNCITED in (answer.notice or ""), (answer.backend, answer.notice)
+    assert answer.usage.get("completion_tokens", 0) > 0  # the model was asked and replied
+    return False
+
+
 def free_port() -> int:
     """A free TCP port on the loopback interface."""
     with socket.socket() as s:

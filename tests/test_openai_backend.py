@@ -16,7 +16,7 @@ from rag.citations import UNSUPPORTED
 from rag.generation.backends import OpenAIBackend
 from rag.tokens import count_tokens
 from rag.types import Answer
-from tests.conftest import FIXTURES, free_port
+from tests.conftest import FIXTURES, free_port, model_answered
 from tests.llm_servers import RecordingProxy, llama_server
 
 pytestmark = pytest.mark.slow
@@ -61,7 +61,7 @@ def test_ask_through_the_openai_backend_is_grounded(server_url: str, bundled_dir
         items = list(assistant.stream(question))
         answer = items[-1]
         assert isinstance(answer, Answer)
-        assert answer.backend == "openai" and answer.notice is None
+        by_model = model_answered(answer, "openai")
         assert len(items) > 2  # streamed in several deltas
         assert answer.usage["completion_tokens"] > 0
         assert answer.abstained or answer.sentences
@@ -69,7 +69,7 @@ def test_ask_through_the_openai_backend_is_grounded(server_url: str, bundled_dir
             assert s.supported == bool(s.citations)  # support is a cited source's, never a fragment's
         if any(s.claim and not s.supported for s in answer.sentences):
             assert UNSUPPORTED in answer.text
-        if not answer.abstained and paper in {c.paper.title for c in answer.citations}:
+        if by_model and not answer.abstained and paper in {c.paper.title for c in answer.citations}:
             from_the_paper.append(question)
     # everything above also holds for a model that always abstains; a tiny model may miss one question, not both
     assert from_the_paper, "every answer abstained or cited the wrong paper"
@@ -100,7 +100,7 @@ def test_concurrent_asks_get_their_own_usage(server_url: str, tmp_path: Path) ->
         assistant.close()
     assert len(proxy.bodies) == 2 and all(b["stream_options"] == {"include_usage": True} for b in proxy.bodies)
     for question, answer in zip(questions, answers, strict=True):
-        assert answer.backend == "openai" and answer.notice is None
+        model_answered(answer, "openai")  # 16 tokens may cite nothing: the usage is the request's all the same
         (body,) = [b for b in proxy.bodies if question in b["messages"][-1]["content"]]
         # the server reported no usage, so each answer carries the labelled estimate of its own request
         assert answer.usage["estimated"] == 1
