@@ -342,6 +342,11 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
     if last.lower() in _COUNT_HEAD and len(words) >= 2:
         measure, phrase = _measure_of([words[-2]])
         return ("number", measure, phrase) if measure else None
+    if _unit_word(last) or (len(words) >= 3 and words[-2].lower() == "per"):  # "... SDR dB", "... frames per second"
+        start = len(words) - 1
+        while start > 0 and len(words) - start < 4 and _unit_tail(words[start - 1], words[start]):
+            start -= 1
+        return "number", *_measure_of(words[start:])
     tail = [w for w in words[-3:] if _METRIC_TOKEN.match(w.strip(",;:")) or w.lower() in ("error", "rate", "score")]
     if _METRIC_TOKEN.match(last) and tail:
         start = len(words) - 1
@@ -349,6 +354,27 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
             start -= 1
         return "number", *_measure_of(words[start:])
     return None
+
+
+_UNIT_ABBREVIATIONS = frozenset("db fps hz khz mhz ghz ms gb mb tb kb kbps mbps gflops tflops flops".split())
+
+
+def _unit_word(word: str) -> bool:
+    """Whether a word is a unit (not a one-letter one, which may be anything): "dB", "seconds", "percent"."""
+    word = word.strip(",;:").lower()
+    return len(word) > 1 and (word in _UNIT_ABBREVIATIONS or unit_of(word) is not None or word == "decibels")
+
+
+def _unit_tail(word: str, after: str) -> bool:
+    """Whether `word` belongs to the measure a unit ends ("SDR dB", "frames per second", "top-1 accuracy %")."""
+    bare = word.strip(",;:")
+    return (
+        after.lower() == "per"  # the numerator of a rate
+        or bare.lower() == "per"
+        or _tail_word(bare)
+        or _unit_word(bare)
+        or (bare.isupper() and 2 <= len(bare) <= 6)  # a metric's acronym: "SDR", "PESQ"
+    )
 
 
 def _tail_word(word: str) -> bool:
@@ -430,6 +456,9 @@ def _measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
     head = re.split(r"\s+per\b", compounds(phrase), maxsplit=1)[0]
     stems = {t for t in terms(head) - _GENERIC_MEASURE if not t.isdigit()}
     initials = "".join(w[0] for w in head.split()).lower() if len(head.split()) >= 3 else ""
+    rate = phrase.lower().split()
+    if len(rate) == 3 and rate[1] == "per":  # "frames per second" ~ FPS, "queries per second" ~ QPS
+        stems.add("".join(w[0] for w in rate))
     return tuple(sorted(stems | ({initials} if initials.isalpha() else set()))), phrase
 
 

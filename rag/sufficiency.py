@@ -181,12 +181,16 @@ class SufficiencyChecker:
         relevance: float = 0.0,
         margin: float = 1.0,
         support: float = 0.0,
+        by_claim: Sequence[Sequence[Paper]] | None = None,
     ) -> Verdict:
-        """Judge an answer: `sentences` are its claims (without markers), `cited` the papers it cites; `relevance`,
-        `margin` and `support` are what retrieval and citation checking found (inputs of the calibrated model)."""
+        """Judge an answer: `sentences` are its claims (without markers), `cited` the papers it cites, `by_claim`
+        (when known) the papers each claim cites; `relevance`, `margin` and `support` are what retrieval and
+        citation checking found (inputs of the calibrated model)."""
         if not cited:
             return Verdict("abstained", "answer the question", ("nothing-cited",))
-        found = self.signals(question, sentences, cited, relevance=relevance, margin=margin, support=support)
+        found = self.signals(
+            question, sentences, cited, relevance=relevance, margin=margin, support=support, by_claim=by_claim
+        )
         verdict = self.decide(question, found)
         return replace(verdict, signals=found)
 
@@ -199,8 +203,10 @@ class SufficiencyChecker:
         relevance: float = 0.0,
         margin: float = 1.0,
         support: float = 0.0,
+        by_claim: Sequence[Sequence[Paper]] | None = None,
     ) -> Signals:
-        """What the checks find, before any decision."""
+        """What the checks find, before any decision. A number must come from a claim citing a paper that names
+        what the question names (`by_claim`): a quantity from another paper is about something else."""
         # a title that restates the question covers it without answering it
         raw = " ".join(
             p.abstract if restates_question(question.text, p.title) else f"{p.title}. {p.abstract}" for p in cited
@@ -217,7 +223,10 @@ class SufficiencyChecker:
         asked_numbers = {_number_of(n): _number_forms(n) for n in question.numbers if n[0].isdigit()}
         asked_numbers |= {n: {n} for n in spelled_settings(question.asked)}  # "at three milliseconds"
         unstated = tuple(n for n, forms in asked_numbers.items() if not forms & stated)  # "at 128 x 128": 256 only
-        quantity_missing = question.wants_number and not self._states_quantity(question, sentences, stated)
+        named = [n for n in names if n not in missing]
+        quantity_missing = question.wants_number and not self._states_quantity(
+            question, _naming(named, sentences, by_claim, acronyms), stated
+        )
         parts_missing: tuple[str, ...] = ()
         if question.parts:  # each part gets its sentence: the parts' checks replace the whole question's quantity
             lacks = [self._part_lacks(p, sentences, stated, source_text, acronyms) for p in question.parts]
@@ -459,6 +468,20 @@ _QUESTION_WORDS = frozenset(
     "mani much long fast larg big small tall what which who how reach achiev get obtain report call name accord "
     "give use train take need doe did versus vs".split()
 )
+
+
+def _naming(
+    names: Sequence[str], sentences: Sequence[str], by_claim: Sequence[Sequence[Paper]] | None, acronyms: AcronymMap
+) -> list[str]:
+    """The claims whose cited papers name every one of `names` (all claims when it is not known what each cites)."""
+    if not names or by_claim is None:
+        return list(sentences)
+    out = []
+    for sentence, papers in zip(sentences, by_claim, strict=True):
+        text = acronyms.expand(" ".join(f"{p.title}. {p.abstract}" for p in papers))
+        if all(_named(n, text) for n in names):
+            out.append(sentence)
+    return out
 
 
 def _near(word: str, vocabulary: set[str], edits: int) -> bool:

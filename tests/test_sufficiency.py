@@ -119,6 +119,21 @@ def test_a_number_the_sources_do_not_hold_does_not_count() -> None:
     assert checker().check(q, [invented], [SEQ2SEQ]).status == "partial"
 
 
+def test_a_number_counts_only_from_a_claim_citing_a_paper_that_names_what_was_asked() -> None:
+    other = Paper(
+        id="p9",
+        title="Convolutional Sequence to Sequence Learning",
+        abstract="Our ConvS2S model reaches a BLEU score of 40.5 on WMT'14 English to French translation.",
+    )
+    q = analyze("Which BLEU score does the LSTM reach on English to French translation?")
+    theirs, ours = other.abstract, "The LSTM also learned sensible phrase and sentence representations."
+    both = checker().check(q, [theirs, ours], [other, SEQ2SEQ], by_claim=[[other], [SEQ2SEQ]])
+    assert both.status == "partial" and both.reasons == ("no-quantity",)  # 40.5 is ConvS2S's, not the LSTM's
+    assert checker().check(q, [theirs, ours], [other, SEQ2SEQ]).status == "answered"  # who cites what unknown
+    own = SEQ2SEQ.abstract.split(". ")[1]
+    assert checker().check(q, [own], [SEQ2SEQ], by_claim=[[SEQ2SEQ]]).status == "answered"
+
+
 def test_how_long_needs_a_time() -> None:
     q = analyze("How long does U-Net take to segment a 512x512 image?")
     assert checker().check(q, ["Segmentation of a 512x512 image takes less than a second on a recent GPU."], [UNET])
@@ -475,6 +490,10 @@ def test_a_preamble_is_context_and_its_names_are_not_asked() -> None:
         ("largest ResNet-RS parameter count", "number"),
         ("TAS-Balanced MS MARCO MRR@10", "number"),
         ("EvolveGCN experiment dataset names", "name"),
+        ("Wave-U-Net singing voice SDR dB", "number"),  # ending in a unit
+        ("MADNet online adaptation frames per second", "number"),
+        ("passage quality static pruning percent", "number"),
+        ("speech synthesis with transformers papers", "description"),
         ("attention models for speech synthesis", "description"),
     ],
 )
@@ -487,6 +506,9 @@ def test_what_a_rephrased_number_question_measures() -> None:
     assert analyze("largest ResNet-RS parameter count").measure == ("paramet",)
     assert "layer" in analyze("What is the number of layers in BERT?").measure
     assert "gpu" in analyze("What is the minimum number of GPUs?").measure
+    assert analyze("Wave-U-Net singing voice SDR dB").measure == ("db", "sdr")
+    assert analyze("MADNet online adaptation frames per second").measure == ("fps", "frame")  # a rate's initials
+    assert measured_quantities(("fps", "frame"), "MADNet runs at 40 FPS while adapting.", 4) == ["40 FPS"]
 
 
 def test_capitalisation_alone_makes_no_name() -> None:
