@@ -3,7 +3,9 @@ first paper, from a `bench_answers.py` predictions file over `rag/data/qa/paraph
 
     python eval/bench_answers.py --qa rag/data/qa/paraphrase.jsonl --backend extractive \
         --out eval/results/answers_paraphrase.json
-    python eval/paraphrase_consistency.py eval/results/answers_paraphrase_predictions.jsonl
+    python eval/paraphrase_consistency.py eval/results/answers_paraphrase_predictions.jsonl [QA.jsonl]
+
+The second argument names another paraphrase set of the same format (`rag/data/qa/paraphrase_fresh.jsonl`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 QA = ROOT / "rag" / "data" / "qa" / "paraphrase.jsonl"
 
 
-def main(predictions: Path) -> None:
+def main(predictions: Path, qa: Path = QA) -> None:
     group_of = {}
-    for line in QA.read_text(encoding="utf-8").splitlines():
+    for line in qa.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             row = json.loads(line)
             group_of[row["question"]] = row["group"]
@@ -37,4 +39,4 @@ def main(predictions: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), *(Path(a) for a in sys.argv[2:3]))
