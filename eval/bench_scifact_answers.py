@@ -2,6 +2,11 @@
 
     python eval/bench_scifact_answers.py [--beir ../shared/benchmarks/scifact] [--data-dir DIR] [--backend extractive]
                                          [--split dev|test|all] [--limit N] [--out eval/results/answers_scifact.json]
+    python eval/bench_scifact_answers.py --corpus ../shared/corpora/arxiv-118k.jsonl.gz \
+        --qa rag/data/qa/arxiv_field.jsonl --ids rag/data/qa/arxiv_field_ids.txt \
+        --out eval/results/answers_arxiv_field.json
+
+`--corpus` names any corpus of BEIR-style records (`_id`, `title`, `text`; JSONL, gzipped or not) instead of SciFact's.
 
 The index holds exactly the papers of `rag/data/qa/scifact_indexed_ids.txt`, taken from the BEIR `corpus.jsonl`
 (written to a temporary JSONL of id/title/abstract and ingested with `Assistant.ingest`, default embedder);
@@ -22,6 +27,7 @@ Predictions go beside the JSON (`*_predictions.jsonl`; SciFact's text, i.e. answ
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import sys
 import tempfile
@@ -50,10 +56,12 @@ def read_ids(path: Path) -> list[str]:
 
 
 def write_subset(corpus: Path, ids: list[str], dest: Path) -> Path:
-    """Write the papers of `ids` from a BEIR `corpus.jsonl` to `dest` as id/title/abstract JSONL (ids' order)."""
+    """Write the papers of `ids` from a BEIR `corpus.jsonl` (or `.jsonl.gz`) to `dest` as id/title/abstract JSONL
+    (ids' order)."""
     wanted = set(ids)
     found: dict[str, dict[str, str]] = {}
-    with corpus.open(encoding="utf-8") as fh:
+    opener = gzip.open if corpus.suffix == ".gz" else open
+    with opener(corpus, "rt", encoding="utf-8") as fh:
         for line in fh:
             if line.strip():
                 obj = json.loads(line)
@@ -220,6 +228,7 @@ def main() -> None:
     ap.add_argument("--qa", type=Path, default=QA)
     ap.add_argument("--ids", type=Path, default=IDS, help="the SciFact ids to index, one a line")
     ap.add_argument("--beir", type=Path, default=BEIR, help="folder holding SciFact's BEIR corpus.jsonl")
+    ap.add_argument("--corpus", type=Path, default=None, help="a BEIR-style JSONL(.gz) corpus instead of --beir's")
     ap.add_argument("--data-dir", type=Path, default=None, help="reuse (or build) the SciFact-subset index here")
     ap.add_argument("--backend", default="extractive")
     ap.add_argument("--split", default="all", help="dev, test or all")
@@ -229,7 +238,7 @@ def main() -> None:
         "--keep-text", action="store_true", help="keep answers and titles in the predictions (not for committing)"
     )
     args = ap.parse_args()
-    corpus = args.beir / "corpus.jsonl"
+    corpus = args.corpus or args.beir / "corpus.jsonl"
     command = "python eval/bench_scifact_answers.py" + (
         "" if args.backend == "extractive" else f" --backend {args.backend}"
     )

@@ -209,3 +209,18 @@ def test_followups_runner_asks_with_history_and_reports_dependent_and_independen
     written = [json.loads(line) for line in out.with_name("followups_predictions.jsonl").read_text().splitlines()]
     assert [p["history"] for p in written] == [r["history"] for r in picked]
     assert "| all | 1 | 1.000 | 1.000 | 1.000 |" in out.with_suffix(".md").read_text()
+
+
+def test_scifact_runner_reads_a_gzipped_corpus_like_a_plain_one(tmp_path: Path) -> None:
+    import gzip
+
+    bench = _load("bench_scifact_answers")
+    rows = [{"_id": i, "title": t, "text": a} for i, t, a in PAPERS]
+    plain = _jsonl(tmp_path / "corpus.jsonl", rows)
+    packed = tmp_path / "corpus.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    ids = ["103", "101"]
+    from_plain = bench.write_subset(plain, ids, tmp_path / "a" / "subset.jsonl").read_text()
+    from_gzip = bench.write_subset(packed, ids, tmp_path / "b" / "subset.jsonl").read_text()
+    assert from_gzip == from_plain
+    assert [json.loads(line)["id"] for line in from_gzip.splitlines()] == ids
