@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from rag import Assistant, Settings
+from rag.corpus.records import arxiv_id
 from rag.evaluation.answers import aggregate, evaluate_answers, refused
 from rag.evaluation.datasets import load_qa
 from rag.evaluation.metrics import mean, percentile
@@ -87,12 +88,18 @@ def open_index(settings: Settings, corpus: Path, ids: list[str]) -> Assistant:
         if report.errors:
             raise SystemExit(f"{corpus}: ingest errors: {report.errors[:3]}")
     indexed = {p.id for p in assistant.manifest.iter_papers()}
+    ids = [arxiv_id(i) or i for i in ids]  # the loader indexes "arXiv:2506.02113" as 2506.02113
     if indexed != set(ids):
         raise SystemExit(
             f"{settings.data_dir}: the index holds {len(indexed)} papers, not the {len(set(ids))} SciFact ids "
             f"({len(set(ids) - indexed)} missing, {len(indexed - set(ids))} extra); use an empty --data-dir"
         )
     return assistant
+
+
+def _bare(paper_id: str | None) -> str | None:
+    """An id as the index holds it ("arXiv:2506.02113" is indexed as 2506.02113)."""
+    return arxiv_id(paper_id) or paper_id
 
 
 def _rate(values: list[bool]) -> float | None:
@@ -123,7 +130,7 @@ def summarize(predictions: list[dict[str, Any]], meta: dict[str, dict[str, Any]]
             "held_back_rate": _rate([refused(p) for p in near]),
             "partial": sum(p["status"] == "partial" for p in near),
             "about_retrieved_rate": _rate(
-                [meta[p["id"]].get("about") in {r["id"] for r in p["retrieved"]} for p in near]
+                [_bare(meta[p["id"]].get("about")) in {r["id"] for r in p["retrieved"]} for p in near]
             ),
         },
         "not_indexed": {
@@ -156,7 +163,7 @@ def run(
         p["kind"], p["split"] = m.get("kind", p["type"]), m.get("split", "all")
         if p["gold_missing"]:
             raise SystemExit(f"{qa}: question {p['id']}: gold not indexed: {p['gold_missing']}")
-        if p["kind"] == "not-indexed" and m.get("about") in indexed:
+        if p["kind"] == "not-indexed" and (arxiv_id(m.get("about")) or m.get("about")) in indexed:
             raise SystemExit(f"{qa}: question {p['id']}: its paper {m['about']} is indexed")
     report: dict[str, Any] = {"backend": backend, "qa": qa.name, "split": split, "papers": len(indexed)}
     report["all"] = summarize(predictions, meta)

@@ -35,11 +35,17 @@ _METRIC = (
     r"map|miou|auc|roc-auc|psnr|ssim|wer|cer|der|mos|dice|precision|recall|rate|speed-?up|throughput|latency|"
     r"auroc|auprc|ndcg|mrr|size|count|bitrate|resolution|distance|energy|power|mean|top-[15]|sparsity|gain|improvement|"
     r"reduction|factor|dimension|parameters|frames per second|fps|time|duration|minimum|maximum|lowest|highest|peak|"
-    r"median)"
+    r"median|"
+    # physical and other measured quantities of the sciences
+    r"pressure|temperature|tc|wavelength|frequency|thickness|exponent|period|spin gap|band ?gap|energy gap|length|"
+    r"width|height|depth|diameter|radius|mass|density|concentration|dose|dosage|voltage|current density|resistance|"
+    r"resistivity|conductivity|magnetization|susceptibility|velocity|angle|lifetime|half-life|yield|efficiency|"
+    r"ratio|fluence|bandwidth|mobility|doping level|volume|cost|capacity|amplitude|coefficient|field strength|"
+    r"critical field|critical current|transition temperature|onset)"
 )
 _NUMBER_Q = re.compile(
     rf"\b(?:by {_HOW}|{_HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b(?:\s+[\w\-/']+){{0,3}}?\s+"
-    rf"{_METRIC}\b|to what (?:perplexity|accuracy|error|extent|value)|how many times)",
+    rf"{_METRIC}\b(?!-[a-z])|to what (?:perplexity|accuracy|error|extent|value)|how many times)",
     re.I,
 )
 # "What AP50 does CSPNet score ...?", "Which SDR does it obtain ...?": a metric named by its acronym, then a verb of
@@ -109,6 +115,34 @@ _UNIT_SYNONYMS = {
     "precis": {"map", "ap"},
     "opinion": {"mos"},
 }
+# a physical quantity is stated by its unit ("superconducting at 14 GPa" states a pressure)
+_LENGTHS = {"nm", "μm", "um", "mm", "cm", "km", "å", "angstrom"}
+_PHYSICAL_UNITS = {
+    "pressur": {"gpa", "mpa", "kpa", "pa", "kbar", "bar", "mbar", "atm", "torr"},
+    "temperatur": {"k", "mk", "°c", "°"},
+    "tc": {"k", "mk"},
+    "wavelength": _LENGTHS,
+    "thick": _LENGTHS | {"layers", "monolayers", "unit-cells", "uc"},
+    "length": _LENGTHS,
+    "width": _LENGTHS,
+    "height": _LENGTHS,
+    "depth": _LENGTHS,
+    "diamet": _LENGTHS,
+    "radiu": _LENGTHS,
+    "period": _LENGTHS | {"ps", "fs", "ns"},
+    "frequenc": {"hz", "khz", "mhz", "ghz", "thz", "cm-1"},
+    "gap": {"mev", "ev", "k"},
+    "energi": {"mev", "ev", "kev", "gev", "j", "kj/mol", "kcal/mol"},
+    "lifetim": {"fs", "ps", "ns", "μs", "us", "ms"},
+    "dose": {"mg", "mg/kg", "gy", "μg", "ug"},
+    "concentr": {"mm", "μm", "nm", "mg/ml", "mg/l", "cm-3"},
+    "voltag": {"v", "mv", "kv"},
+    "resist": {"ω", "ohm", "kω", "mω"},
+    "mass": {"kg", "mev", "gev"},
+    "veloc": {"m/s", "km/s", "cm/s"},
+}
+for _stem, _units in _PHYSICAL_UNITS.items():
+    _UNIT_SYNONYMS[_stem] = _UNIT_SYNONYMS.get(_stem, set()) | _units
 
 
 @dataclass(frozen=True)
@@ -146,6 +180,9 @@ class Question:
     """A multi-part question's parts, each analysed as a question of its own (rag.parts); () for one question."""
     target: str = ""
     """For a part split off coordinated targets ("on A and on B"): its target as the question words it ("on B")."""
+    kind: str = ""
+    """For a which-question asking for things that have names ("Which datasets ...", "What solver ..."): that kind
+    of thing as the question words it ("datasets"); an answer must name one. "" otherwise."""
 
     @property
     def wants_number(self) -> bool:
@@ -256,6 +293,7 @@ _AUXILIARY = r"(?:is|are|was|were|does|do|did|can|could|has|have|had|will|would|
 # before a question word or auxiliary
 _CLAUSE_BREAK = re.compile(
     rf"(?<=[;?!])\s+|(?<=[a-z0-9)\]])\.\s+(?=[A-Z]|{_QWORD}\b)|,\s+(?:so|and|but)\s+(?=(?:{_QWORD}|{_AUXILIARY})\b)"
+    rf"|(?<=\w):\s+(?=(?:{_QWORD}|{_AUXILIARY})\b)"  # "topic words: which X ...?"
     rf"|,\s+(?={_QWORD}\b[^,;]*\?\s*$)",  # "..., which X did it solve?" ending the text: not a relative clause
     re.I,
 )
@@ -299,11 +337,31 @@ def without_opener(text: str) -> str:
     return plain[m.end() :] if m and m.end() < len(plain) else text
 
 
+_METRIC_WORDS = tuple(
+    w for w in re.findall(r"[a-z]+", _METRIC.replace("?", "")) if len(w) >= 6 and w.isalpha()
+)  # "accuracy", "perplexity", "throughput", ...
+
+
+def _fixed_metric_typos(text: str) -> str:
+    """One-edit typos of the metric words that type a question fixed ("acuracy" -> "accuracy"), so that a tired
+    person's question is read as the careful one; a word the vocabulary knows is left alone."""
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        lowered = word.lower()
+        if len(lowered) < 6 or lowered in _METRIC_WORDS or is_common(lowered):
+            return word
+        found = process.extractOne(lowered, _METRIC_WORDS, scorer=DamerauLevenshtein.distance, score_cutoff=1)
+        return found[0] if found else word
+
+    return re.sub(r"[A-Za-z]+", fix, text)
+
+
 def canonical(text: str) -> str:
-    """A question in its plain form, for typing: contractions spelled out, an imperative read as the question it
-    stands for ("Tell me the PSNR of X" -> "what is the PSNR of X", "List the datasets ..." -> "which datasets
-    ...", "Tell me how many ..." -> "how many ...")."""
-    text = _plain(text).strip()
+    """A question in its plain form, for typing: contractions spelled out, one-edit typos of metric words fixed, an
+    imperative read as the question it stands for ("Tell me the PSNR of X" -> "what is the PSNR of X", "List the
+    datasets ..." -> "which datasets ...", "Tell me how many ..." -> "how many ...")."""
+    text = _fixed_metric_typos(_plain(text).strip())
     m = _OPENER.match(text)
     if not m:
         return text
@@ -337,7 +395,7 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
     if re.search(rf"\b(?:{_QWORD}|{_AUXILIARY}|whether)\b", plain, re.I):
         return None
     last = words[-1].strip(",;:")
-    if last.lower() in _NAME_HEAD:
+    if last.lower() in _NAME_HEAD or keyword_kind(plain):
         return "name", (), ""
     if last.lower() in _COUNT_HEAD and len(words) >= 2:
         measure, phrase = _measure_of([words[-2]])
@@ -354,6 +412,17 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
             start -= 1
         return "number", *_measure_of(words[start:])
     return None
+
+
+def keyword_kind(text: str) -> str:
+    """The kind of named thing a keyword query asks for: its last word, or the one before a final "names" or "used"
+    ("EvolveGCN experiment dataset names" -> "dataset", "MEDUSA medical imaging benchmarks" -> "benchmarks")."""
+    words = [w.strip(",;:") for w in _plain(text).strip().rstrip("?.!").split()]
+    if len(words) >= 3 and words[-1].lower() in ("names", "name", "used", "list"):
+        words = words[:-1]
+    if len(words) < 2 or re.search(rf"\b(?:{_QWORD}|{_AUXILIARY})\b", " ".join(words), re.I):
+        return ""
+    return words[-1] if re.fullmatch(_KINDS, words[-1], re.I) else ""
 
 
 _UNIT_ABBREVIATIONS = frozenset("db fps hz khz mhz ghz ms gb mb tb kb kbps mbps gflops tflops flops".split())
@@ -493,13 +562,17 @@ def _analyze_one(text: str) -> Question:
     X"), a contraction, a preamble before the question proper, or a bare keyword query ("X parameter count") is
     read as the plain question it stands for."""
     asked = asked_clause(text)
-    names = tuple(names_in(asked))
+    topic = text[: len(text) - len(asked)].rstrip().endswith(":")  # "RLSAC: which datasets ...?" is about RLSAC
+    names = tuple(names_in(text if topic else asked))
     numbers = tuple(quantities(asked))
     focus = frozenset(content_words(text))
     keyword = keyword_query(asked)
     if keyword is not None:
         asks, measure, phrase = keyword
-        return Question(text, asks, names, numbers, measure, phrase, bool(_DURATION.search(asked)), focus, asked)
+        kind = keyword_kind(asked) if asks == "name" else ""
+        return Question(
+            text, asks, names, numbers, measure, phrase, bool(_DURATION.search(asked)), focus, asked, kind=kind
+        )
     question_obj = _typed(canonical(asked), names, numbers, focus)
     return replace(question_obj, text=text, asked=asked)
 
@@ -518,8 +591,70 @@ def _typed(text: str, names: tuple[str, ...], numbers: tuple[str, ...], focus: f
     if _YESNO.match(text):
         return Question(text, "yesno", names, numbers, focus=focus)
     if _NAME_Q.match(text):
-        return Question(text, "name", names, numbers, focus=focus)
+        return Question(text, "name", names, numbers, focus=focus, kind=named_kind(text))
     return Question(text, "description", names, numbers, focus=focus)
+
+
+# things an answer names rather than describes: data, benchmarks, software, architectures ("which networks" or
+# "which model" is as often answered by a description: "the wide residual networks")
+_KINDS = (
+    r"(?:data ?sets?|datasets?|databases?|benchmarks?|corpus|corpora|solvers?|librar(?:y|ies)|toolkits?|simulators?|"
+    r"baselines?|architectures?|backbones?|languages?|games?|environments?|optimi[sz]ers?|materials?|substrates?|"
+    r"compounds?)"
+)
+_KIND_Q = re.compile(
+    rf"^(?:on |in |from |against |of )?(?:which|what)\s+(?:(?:is|are|was|were)\s+)?(?:(?:of )?(?:the|that|this)\s+)?"
+    r"(?:names? of (?:the |that |this )?)?"
+    rf"(?:(?!of\b)[\w\-]+\s+){{0,5}}?(?P<kind>{_KINDS})"
+    r"(?=\s*[?,:;]|\s*$|\s+(?:do|does|did|is|are|was|were|has|have|had|can|could|would|will|should|get|gets|got|"
+    r"used|of|in|on|for|from|that|which|to|by|with|and|or|they|it|its|their|the|this|these|he|she|we|called|named|"
+    r"besides|beyond|other|apart)\b"
+    r"|\s+(?-i:[A-Z]))",  # "which data sets RLSAC is evaluated on"
+    re.I,
+)
+
+
+_KIND_GROUPS = (
+    frozenset("dataset set benchmark corpus corpora challenge database collection suite".split()),
+    frozenset("solver library librarie toolkit simulator framework package engine".split()),
+    frozenset("architecture backbone network model baseline optimizer optimiser transformer encoder net".split()),
+    frozenset("material substrate compound element crystal alloy".split()),
+    frozenset({"language"}),
+    frozenset({"game"}),
+    frozenset({"environment"}),
+)
+
+
+def kind_heads(kind: str) -> frozenset[str]:
+    """The head nouns (singular) of things of the same kind as `kind` ("datasets" -> dataset, benchmark, corpus,
+    ...): an acronym spelled out as another kind of thing ("graph convolutional networks" for "datasets") does not
+    name what was asked."""
+    head = kind.lower().replace(" ", "").rstrip("s")
+    return next((g for g in _KIND_GROUPS if head in g or head.replace("data", "") in g), frozenset({head}))
+
+
+def named_kind(question: str) -> str:
+    """The kind of named thing a which-question asks for ("Which real-world graph datasets did they use?" ->
+    "datasets"), as written; "" when it asks for something else (a reason, a property, a paper)."""
+    m = _KIND_Q.match(question.strip())
+    return m.group("kind") if m else ""
+
+
+def new_names(question: str, sentence: str) -> list[str]:
+    """The names a sentence holds that the question does not (any case, singular or plural): what answers a
+    which-question asking for a named thing."""
+    asked = normalize(question)
+    out = []
+    for name in names_in(sentence):
+        key = normalize(name)
+        if not key or key in asked or key.rstrip("s") in asked:
+            continue
+        if re.fullmatch(r"[A-Z]{2,}[a-z]{2,}", name) and is_common(name):  # "SAmple Consensus": initials shown
+            continue
+        if not _is_name(name) and is_common(name):  # an ordinary word of a title-case run ("Consensus")
+            continue
+        out.append(name)
+    return out
 
 
 def as_question(question: str | Question) -> Question:
@@ -572,7 +707,7 @@ def _speaks_of(measure: tuple[str, ...], token: str) -> bool:
         if stem in token_terms:
             return True
         for alias in _aliases(stem):
-            if alias in token_terms or (not alias.isalpha() and alias in lowered):
+            if alias in token_terms or lowered == alias or (not alias.isalpha() and alias in lowered):
                 return True
             if alias in ("x", "times", "fold") and re.fullmatch(r"(?:\d[\d.,]*-?)?(?:x|×|times|fold)", lowered):
                 return True

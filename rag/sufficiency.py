@@ -56,8 +56,10 @@ from rag.normalise import (
 from rag.query import (
     Question,
     has_time,
+    kind_heads,
     measured_quantities,
     name_in,
+    new_names,
     ordinary,
     quantities,
     target_in,
@@ -219,7 +221,7 @@ class SufficiencyChecker:
         names = self._names(question, acronyms)
         missing = tuple(n for n in names if not _named(n, source_text))
         unknown = tuple(n for n in missing if self._unknown(n, acronyms)) + self._rare(question, source_text)
-        stated = _stated_numbers(raw)  # the numbers the cited abstracts state, in every spelling
+        stated = _stated_numbers(raw.translate(_SCRIPT_DIGITS))  # the numbers stated, in every spelling ("La₃Ni₂O₇")
         asked_numbers = {_number_of(n): _number_forms(n) for n in question.numbers if n[0].isdigit()}
         asked_numbers |= {n: {n} for n in spelled_settings(question.asked)}  # "at three milliseconds"
         unstated = tuple(n for n, forms in asked_numbers.items() if not forms & stated)  # "at 128 x 128": 256 only
@@ -227,9 +229,10 @@ class SufficiencyChecker:
         quantity_missing = question.wants_number and not self._states_quantity(
             question, _naming(named, sentences, by_claim, acronyms), stated
         )
+        kind_unnamed = question.kind if question.kind and not self._names_one(question, sentences, cited) else ""
         parts_missing: tuple[str, ...] = ()
         if question.parts:  # each part gets its sentence: the parts' checks replace the whole question's quantity
-            lacks = [self._part_lacks(p, sentences, stated, source_text, acronyms) for p in question.parts]
+            lacks = [self._part_lacks(p, sentences, stated, source_text, acronyms, cited) for p in question.parts]
             parts_missing = tuple(dict.fromkeys(lack for lack in lacks if lack))
             quantity_missing = any(lack and p.wants_number for p, lack in zip(question.parts, lacks, strict=True))
             answered = [p for p, lack in zip(question.parts, lacks, strict=True) if not lack]
@@ -244,6 +247,7 @@ class SufficiencyChecker:
             names_unknown=unknown,
             numbers_unstated=unstated,
             quantity_missing=quantity_missing,
+            kind_unnamed="" if question.parts else kind_unnamed,
             parts_missing=parts_missing,
             coverage=coverage,
             absent=tuple(absent),
@@ -287,6 +291,8 @@ class SufficiencyChecker:
             out.append(("partial", " or ".join(found.parts_missing), reasons))
         elif found.quantity_missing:
             out.append(("partial", _number_phrase(question), ("no-quantity",)))
+        elif found.kind_unnamed:
+            out.append(("partial", f"name the {found.kind_unnamed}", (f"no-name:{found.kind_unnamed}",)))
         coverage, absent = found.coverage, found.absent
         if coverage < self.abstain_coverage:
             out.append(("abstained", f"mention {_join(absent)}", (f"coverage:{coverage:.2f}",)))
@@ -342,8 +348,39 @@ class SufficiencyChecker:
         out = [n for n in question.names if not set(normalize(n).split()) <= inside]
         return out + [" ".join(words[a:b]) for a, b, _ in spans if any(w[:1].isupper() for w in words[a:b])]
 
+    def _names_one(self, question: Question, sentences: Sequence[str], cited: Sequence[Paper]) -> bool:
+        """Whether an answer sentence names something the question does not (a data set, a solver, ...): a name
+        other than the question's, than its acronyms or long forms, and than the cited titles' (a title restated
+        before its sentence names the paper, not what was asked)."""
+        acronyms = self._acronyms()
+        heads = kind_heads(question.kind)
+        aliases = (normalize(a) for n in question.names for a in acronyms.aliases(n))
+        asked = f" {normalize(question.text)} {' '.join(aliases)} "
+        titles = sorted((p.title for p in cited if p.title), key=len, reverse=True)
+        for sentence in sentences:
+            body = sentence
+            for title in titles:  # the answerer's "Title: sentence"
+                if body.startswith(title):
+                    body = body[len(title) :].lstrip(" :")
+                    break
+            for name in new_names(question.text, body):
+                key = normalize(name)
+                long_forms = [normalize(a) for a in acronyms.aliases(name)]
+                if f" {key.rstrip('s')} " in asked or any(f" {a} " in asked for a in long_forms):
+                    continue  # "GNNs" for a question about graph neural networks
+                if long_forms and not any(a.split()[-1].rstrip("s") in heads for a in long_forms if a.split()):
+                    continue  # "SOTA", "GCNs" for "which datasets": the abstracts spell it out as something else
+                return True
+        return False
+
     def _part_lacks(
-        self, part: Question, sentences: Sequence[str], stated: set[str], source_text: str, acronyms: AcronymMap
+        self,
+        part: Question,
+        sentences: Sequence[str],
+        stated: set[str],
+        source_text: str,
+        acronyms: AcronymMap,
+        cited: Sequence[Paper] = (),
     ) -> str:
         """What the answer lacks for one part of a multi-part question, as a verb phrase ("" when nothing): its
         names in the cited abstracts, and for a number part a sentence stating a quantity of what it measures,
@@ -358,6 +395,8 @@ class SufficiencyChecker:
             return f"{_number_phrase(part)} {part.target}".strip()
         if part.target and not targeted:
             return "mention " + re.sub(r"^(?:on|for|in|at|across|under|with)\s+", "", part.target)
+        if part.kind and not self._names_one(part, targeted, cited):
+            return f"name the {part.kind}"
         return ""
 
     def _states_quantity(self, question: Question, sentences: Sequence[str], source_numbers: set[str]) -> bool:
@@ -500,6 +539,7 @@ def _question_words(text: str) -> dict[str, str]:
 
 
 _NO_ACRONYMS = AcronymMap()
+_SCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹", "01234567890123456789")
 
 
 def _named(name: str, source_text: str) -> bool:

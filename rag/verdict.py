@@ -42,6 +42,9 @@ class Signals:
     names_unknown: tuple[str, ...] = ()
     numbers_unstated: tuple[str, ...] = ()
     quantity_missing: bool = False
+    kind_unnamed: str = ""
+    """For a which-question asking for a named thing ("Which datasets ..."): that kind, when no answer sentence
+    names one; "" otherwise."""
     parts_missing: tuple[str, ...] = ()
     """For a multi-part question: what the cited abstracts lack for each part they do not answer ("report the
     latency"), as verb phrases."""
@@ -57,7 +60,8 @@ class Signals:
             "names_missing": len(self.names_missing) / self.names_asked if self.names_asked else 0.0,
             "name_unknown": float(bool(self.names_unknown)),
             "number_unstated": float(bool(self.numbers_unstated)),
-            "quantity_missing": float(self.quantity_missing),
+            # the asked value is missing: a quantity, or a name of the asked kind (fitted on quantities only)
+            "quantity_missing": float(self.quantity_missing or bool(self.kind_unnamed)),
             "coverage": self.coverage,
             "relevance": self.relevance,
             "margin": math.log(max(self.margin, 1e-6)),

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.corpus.records import clean_text, normalize
+from rag.corpus.records import arxiv_id, clean_text, normalize
 from rag.types import Paper
 
 QA_TYPES = ("factoid", "which-paper", "multi-paper", "unanswerable", "follow-up")
@@ -72,6 +72,9 @@ class GoldResolver:
         """The paper id a reference points to, or None."""
         if ref in self.ids:
             return ref
+        bare = arxiv_id(ref)  # "arXiv:2506.02113v2" names the paper indexed as 2506.02113
+        if bare in self.ids:
+            return bare
         key = normalize(clean_text(ref))  # a reference copied from a raw file still matches its unwrapped paper
         if key in self.titles:
             return self.titles[key]

@@ -1,0 +1,183 @@
+"""A which-question asking for a named thing ("Which datasets ...", "What solver ...") is answered only by a sentence
+that names one: a relevant sentence that names nothing of the kind makes the answer partial, saying what is missing."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.evaluation.datasets import GoldResolver
+from rag.normalise import AcronymMap
+from rag.query import analyze, kind_heads, named_kind, new_names
+from rag.sufficiency import SufficiencyChecker
+from rag.types import Paper
+
+
+class Terms:
+    """Document counts from a fixed word list, with an acronym map (stands in for the BM25 index)."""
+
+    def __init__(self, known: dict[str, int], acronyms: AcronymMap) -> None:
+        self.known, self.acronyms, self.size = known, acronyms, 400
+
+    def count(self, text: str) -> int:
+        return max((n for w, n in self.known.items() if w in text.lower().split()), default=0)
+
+
+MAP = AcronymMap([("GCNs", "graph convolutional networks"), ("SOTA", "state of the art")])
+TERMS = Terms({"rlsac": 1, "kitti": 3, "gcns": 9, "sota": 12}, MAP)
+RLSAC = Paper(
+    id="r",
+    title="RLSAC: Reinforcement Learning enhanced Sample Consensus",
+    abstract="We propose RLSAC, a novel Reinforcement Learning enhanced SAmple Consensus framework for robust "
+    "estimation. Experiments show that RLSAC outperforms prior methods on several benchmark datasets. "
+    "Graph convolutional networks (GCNs) reach SOTA results on such data.",
+)
+
+
+def judge(question: str, sentences: list[str], paper: Paper = RLSAC) -> tuple[str, str]:
+    checker = SufficiencyChecker(TERMS, partial_coverage=0.0, abstain_coverage=0.0)
+    verdict = checker.check(analyze(question), sentences, [paper])
+    return verdict.status, verdict.missing
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which datasets were used to evaluate RLSAC?", "datasets"),
+        ("What benchmark datasets were used to evaluate RLSAC?", "datasets"),
+        ("which real-world graph datasets did they use?", "datasets"),
+        ("List the data sets RLSAC is evaluated on", "data sets"),
+        ("RLSAC: what benchmarks does it report?", "benchmarks"),
+        ("Which optimization solver is used for the routing stage?", "solver"),
+        ("Which popular GNN architectures get generalization bounds?", "architectures"),
+        ("What network structures does the chain graph view cover?", ""),  # the head is "structures"
+        ("Which paper proposes RLSAC?", ""),
+        ("Which residual networks are wider?", ""),  # networks and models are as often described as named
+        ("How many datasets were used?", ""),  # a number question
+    ],
+)
+def test_the_kind_of_named_thing_a_which_question_asks_for(question: str, kind: str) -> None:
+    assert analyze(question).kind == kind
+
+
+def test_named_kind_reads_the_plain_question() -> None:
+    assert named_kind("On which benchmarks was it tested?") == "benchmarks"
+    assert named_kind("Why were these datasets chosen?") == ""
+
+
+def test_a_topic_before_a_colon_keeps_its_names() -> None:
+    q = analyze("RLSAC: what benchmark datasets were used?")
+    assert q.names == ("RLSAC",) and q.kind == "datasets"
+
+
+def test_new_names_leave_out_the_question_s_names_and_the_ordinary_words_of_a_title_run() -> None:
+    sentence = "RLSAC, a Reinforcement Learning enhanced SAmple Consensus framework, is tested on KITTI and Omniglot."
+    assert new_names("Which datasets were used to evaluate RLSAC?", sentence) == ["KITTI", "Omniglot"]
+
+
+def test_a_relevant_sentence_naming_no_dataset_makes_a_which_datasets_answer_partial() -> None:
+    sentence = "Experiments show that RLSAC outperforms prior methods on several benchmark datasets."
+    assert judge("Which datasets were used to evaluate RLSAC?", [sentence]) == ("partial", "name the datasets")
+    named = "Experiments show that RLSAC outperforms prior methods on KITTI."
+    assert judge("Which datasets were used to evaluate RLSAC?", [named]) == ("answered", "")
+
+
+def test_an_acronym_the_corpus_spells_out_as_another_kind_of_thing_does_not_name_a_dataset() -> None:
+    sentence = "Graph convolutional networks (GCNs) reach SOTA results on such data."
+    assert judge("Which datasets were used to evaluate RLSAC?", [sentence])[0] == "partial"
+    # for a question asking for architectures the same acronym is an answer
+    assert judge("Which architectures reach good results on such data?", [sentence]) == ("answered", "")
+    assert "network" in kind_heads("architectures") and "benchmark" in kind_heads("data sets")
+
+
+def test_the_title_the_answerer_puts_before_a_sentence_names_the_paper_not_the_asked_thing() -> None:
+    paper = Paper(id="u", title="ULSAM: Ultra-Lightweight Subspace Attention", abstract="We test on several datasets.")
+    sentence = "ULSAM: Ultra-Lightweight Subspace Attention: We test on several datasets."
+    assert judge("Which datasets does the subspace attention module use?", [sentence], paper)[0] == "partial"
+
+
+def test_a_gold_reference_with_an_arxiv_prefix_or_version_resolves_to_the_indexed_paper() -> None:
+    resolver = GoldResolver([Paper(id="2506.02113", title="Spin liquids", abstract="Ising models.")])
+    assert resolver.resolve("arXiv:2506.02113") == "2506.02113"
+    assert resolver.resolve("arXiv:2506.02113v2") == "2506.02113"
+    assert resolver.resolve("arXiv:2506.99999") is None
+
+
+# --- other fields: physical quantities are numbers, materials are named ---------------------------------
+
+NICKELATE = Paper(
+    id="n",
+    title="Bilayer nickelates",
+    abstract="Superconductivity in La3Ni2O7 appears under high pressure. "
+    "The film on SrLaAlO4 becomes superconducting at 14 GPa with an onset Tc of 40 K.",
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "measure"),
+    [
+        ("What applied pressure makes La3Ni2O7 superconducting?", "pressur"),
+        ("Which pump wavelength was used on La-Bi2201?", "wavelength"),
+        ("What superconducting Tc does the calculation give for H3S?", "tc"),
+        ("What decay exponent of the couplings was used?", "expon"),
+        ("what film thickness did they grow", "thick"),
+    ],
+)
+def test_a_physical_quantity_makes_a_number_question(question: str, measure: str) -> None:
+    q = analyze(question)
+    assert q.asks == "number" and any(m.startswith(measure) for m in q.measure)
+
+
+def test_a_pressure_question_is_answered_only_by_a_sentence_stating_one() -> None:
+    checker = SufficiencyChecker(Terms({"la3ni2o7": 4}, AcronymMap()), partial_coverage=0.0, abstain_coverage=0.0)
+    q = analyze("What applied pressure makes La3Ni2O7 superconducting?")
+    vague, stated = NICKELATE.abstract.split(". ")
+    assert checker.check(q, [vague + "."], [NICKELATE]).status == "partial"
+    assert checker.check(q, [stated], [NICKELATE]).status == "answered"
+
+
+def test_a_which_material_answer_must_name_one() -> None:
+    checker = SufficiencyChecker(Terms({"la3ni2o7": 4}, AcronymMap()), partial_coverage=0.0, abstain_coverage=0.0)
+    q = analyze("On which substrate was the La3Ni2O7 film grown?")
+    assert q.kind == "substrate"
+    assert checker.check(q, ["Superconductivity in La3Ni2O7 appears under high pressure."], [NICKELATE]).status == (
+        "partial"
+    )
+    assert checker.check(q, [NICKELATE.abstract.split(". ")[1]], [NICKELATE]).status == "answered"
+
+
+def test_a_metric_word_inside_a_compound_does_not_make_a_number_question() -> None:
+    assert analyze("For BaMn2Pn2, which mean-field method was combined with DFT?").asks == "name"
+    assert analyze("Which time-dependent solver is used?").asks == "name"
+    assert analyze("What mean accuracy does X reach?").asks == "number"
+
+
+def test_a_number_written_in_subscripts_is_stated() -> None:
+    paper = Paper(id="c", title="Cr frameworks", abstract="The framework Cr(tri)₂(CF₃SO₃)₀.33 orders at 242 K.")
+    checker = SufficiencyChecker(Terms({"cr": 2}, AcronymMap()), partial_coverage=0.0, abstain_coverage=0.0)
+    q = analyze("At what temperature does Cr(tri)2(CF3SO3)0.33 order?")
+    verdict = checker.check(q, [paper.abstract], [paper])
+    assert verdict.status == "answered", verdict
+
+
+@pytest.mark.parametrize(
+    "wording",
+    [
+        "List the datasets EvolveGCN was evaluated on.",
+        "which datasets did evolvegcn use for the experimnts",
+        "I'm building a benchmark for dynamic graphs; which datasets did EvolveGCN use?",
+        "EvolveGCN experiment dataset names",
+        "EvolveGCN evaluation datasets",
+        "what is the name of the dataset EvolveGCN used?",
+        "what's the dataset EvolveGCN is evaluated on called?",
+    ],
+)
+def test_every_wording_of_a_which_datasets_question_asks_for_a_named_dataset(wording: str) -> None:
+    q = analyze(wording)
+    assert q.asks == "name" and q.kind.rstrip("s") == "dataset"
+
+
+def test_a_one_edit_typo_of_a_metric_word_still_asks_for_a_number() -> None:
+    for wording in ("what acuracy does the nmc baseline get", "what cifar-10 accuraccy does SiT get"):
+        q = analyze(wording)
+        assert q.asks == "number" and "accuraci" in q.measure
+    assert analyze("what does the nmc baseline get").asks != "number"
