@@ -29,7 +29,7 @@ _LIST = re.compile(
     r"|\bpapers (?:that|which|on|about)\b",
     re.I,
 )
-_HOW = r"how (?:many|much|long|fast|large|big|small|accurate|quickly|often|far|high|low|tall|heavy)"
+_HOW = r"how (?:many|much|long|fast|large|big|small|accurate|quickly|often|far|high|low|tall|heavy|old)"
 _METRIC = (
     r"(?:number|percentage|share|fraction|proportion|portion|amount|accuracy|error|score|f1|f-score|bleu|rouge|perplexity|"
     r"map|miou|auc|roc-auc|psnr|ssim|wer|cer|der|mos|dice|precision|recall|rate|speed-?up|throughput|latency|"
@@ -41,7 +41,10 @@ _METRIC = (
     r"width|height|depth|diameter|radius|mass|density|concentration|dose|dosage|voltage|current density|resistance|"
     r"resistivity|conductivity|magnetization|susceptibility|velocity|angle|lifetime|half-life|yield|efficiency|"
     r"ratio|fluence|bandwidth|mobility|doping level|volume|cost|capacity|amplitude|coefficient|field strength|"
-    r"critical field|critical current|transition temperature|onset)"
+    r"critical field|critical current|transition temperature|onset|"
+    # clinical and biological ones
+    r"prevalence|incidence|odds ratio|hazard ratio|relative risk|mortality|survival|age|molecular weight|"
+    r"molecular mass|body weight|half-maximal|ic50|ec50|kd|sensitivity|specificity)"
 )
 _NUMBER_Q = re.compile(
     rf"\b(?:by {_HOW}|{_HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b(?:\s+[\w\-/']+){{0,3}}?\s+"
@@ -140,6 +143,13 @@ _PHYSICAL_UNITS = {
     "resist": {"ω", "ohm", "kω", "mω"},
     "mass": {"kg", "mev", "gev"},
     "veloc": {"m/s", "km/s", "cm/s"},
+    "weight": {"kda", "da", "kg", "g", "mg"},
+    "age": {"years", "year", "months", "yr", "y"},
+    "old": {"years", "year", "months", "yr", "y", "aged", "age"},
+    "surviv": {"months", "years", "weeks", "days", "%"},
+    "preval": {"%", "per"},
+    "incid": {"%", "per"},
+    "mortal": {"%"},
 }
 for _stem, _units in _PHYSICAL_UNITS.items():
     _UNIT_SYNONYMS[_stem] = _UNIT_SYNONYMS.get(_stem, set()) | _units
@@ -488,6 +498,8 @@ def _measure(question: str) -> tuple[tuple[str, ...], str]:
     m = _NUMBER_Q.search(question)
     if not m:
         return (), ""
+    if re.fullmatch(r"(?:by )?how old", m.group(0), re.I):  # an age, stated in years or months
+        return ("age",), "age"
     cue = _CUE.match(m.group(0))
     words = m.group(0)[cue.end() if cue else 0 :].split()
     while words and words[0].lower() in _COPULA:  # "what is the word error rate of X": word error rate

@@ -181,3 +181,15 @@ def test_a_one_edit_typo_of_a_metric_word_still_asks_for_a_number() -> None:
         q = analyze(wording)
         assert q.asks == "number" and "accuraci" in q.measure
     assert analyze("what does the nmc baseline get").asks != "number"
+
+
+def test_clinical_quantities_and_ages_ask_for_numbers_stated_by_their_units() -> None:
+    assert analyze("How old were the patients?").measure == ("age",)
+    assert analyze("What is the molecular weight in kDa of Megator?").asks == "number"
+    assert analyze("What is the prevalence of ataxia telangiectasia?").asks == "number"
+    paper = Paper(id="m", title="Megator", abstract="Megator is a 260 kDa coiled-coil protein of the spindle matrix.")
+    checker = SufficiencyChecker(Terms({"megator": 2}, AcronymMap()), partial_coverage=0.0, abstain_coverage=0.0)
+    q = analyze("What is the molecular weight of Megator?")
+    assert checker.check(q, [paper.abstract], [paper]).status == "answered"
+    vague = "Megator is a coiled-coil protein of the spindle matrix."
+    assert checker.check(q, [vague], [paper]).status == "partial"
