@@ -13,7 +13,10 @@ The rules, in order:
    (`CorpusTerms.acronyms`: "mAP" ~ "mean average precision"), written as one word or apart ("data set" ~
    "dataset", "seq2seq" ~ "sequence to sequence"); a number in any spelling ("three" ~ "3", "1.2k" ~ "1,200");
 2. a number question gets a sentence with a quantity about what it measures, near the word that names it
-   (a time for "how long");
+   (a time for "how long"; a physical quantity may be named by its unit: "14 GPa" states a pressure); a
+   which-question asking for a named thing ("Which datasets ...", "What solver ...", "EvolveGCN dataset names")
+   gets a sentence naming one: a name the question does not hold, and not an acronym the abstracts spell out as
+   another kind of thing ("GCNs" for "which datasets");
 3. the cited abstracts cover enough of the question's words, each weighted by its inverse
    document frequency in the index (rare words count most); with an embedder, a question word
    also counts as covered by a source word whose word embedding is close enough (`word_match`:
