@@ -645,6 +645,19 @@ def kind_heads(kind: str) -> frozenset[str]:
     return next((g for g in _KIND_GROUPS if head in g or head.replace("data", "") in g), frozenset({head}))
 
 
+_METHOD_HEADS = frozenset(
+    "learning network model method algorithm framework approach module mechanism architecture transformer attention "
+    "regression classifier optimization optimisation estimation inference analysis theory process".split()
+)
+
+
+def names_a_method(name: str) -> bool:
+    """Whether a multi-word name ends in a word for a method ("Graph Neural Networks", "Reinforcement Learning"):
+    it does not name a data set, a corpus or a material."""
+    words = name.lower().replace("-", " ").split()
+    return len(words) > 1 and (words[-1] in _METHOD_HEADS or words[-1].rstrip("s") in _METHOD_HEADS)
+
+
 def named_kind(question: str) -> str:
     """The kind of named thing a which-question asks for ("Which real-world graph datasets did they use?" ->
     "datasets"), as written; "" when it asks for something else (a reason, a property, a paper)."""
@@ -666,7 +679,19 @@ def new_names(question: str, sentence: str) -> list[str]:
         if not _is_name(name) and is_common(name):  # an ordinary word of a title-case run ("Consensus")
             continue
         out.append(name)
+    for m in _QUOTED_OR_RUN.finditer(sentence):  # 'Ok Google', "the Wall Street Journal corpus"
+        name = m.group("quoted") or m.group("run")
+        key = normalize(name)
+        if key and key not in asked and len(name) <= 60 and name not in out:
+            out.append(name)
     return out
+
+
+# a quoted phrase, or two or more capitalised words in a row not opening the sentence
+_QUOTED_OR_RUN = re.compile(
+    r"[\"“‘']\b(?P<quoted>[A-Z][\w\- ]{1,58}\w)[\"”’']"
+    r"|(?:\b[a-z][\w\-]*[,;]?|\() (?P<run>(?:[A-Z][a-z]+[ \-]){1,4}[A-Z][a-z]+)\b"
+)
 
 
 def as_question(question: str | Question) -> Question:

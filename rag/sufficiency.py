@@ -62,6 +62,7 @@ from rag.query import (
     kind_heads,
     measured_quantities,
     name_in,
+    names_a_method,
     new_names,
     ordinary,
     quantities,
@@ -373,6 +374,8 @@ class SufficiencyChecker:
                     continue  # "GNNs" for a question about graph neural networks
                 if long_forms and not any(a.split()[-1].rstrip("s") in heads for a in long_forms if a.split()):
                     continue  # "SOTA", "GCNs" for "which datasets": the abstracts spell it out as something else
+                if names_a_method(name) and not heads & {"architecture", "solver"}:
+                    continue  # "Reinforcement Learning" names no data set
                 return True
         return False
 

@@ -22,6 +22,7 @@ from rag.query import (
     has_time,
     is_list_question,
     measure_matches,
+    new_names,
     quantities,
     target_in,
     terms,
@@ -186,6 +187,7 @@ class ExtractiveAnswerer:
             else:
                 chosen += [c for c in extra if not asked.wants_number or quantities(c.sentence)]
             chosen += self._part_sentences(asked, ranked, chosen)
+            chosen += self._naming_sentence(asked, ranked, chosen)
         limit = self.max_papers if listing else 2  # a singular question takes a second paper only on a near-tie
         threshold = self.other_paper if listing else 0.97
         seen = {best.source.number}
@@ -219,6 +221,16 @@ class ExtractiveAnswerer:
             if found is not None:
                 out.append(found)
         return out
+
+    @staticmethod
+    def _naming_sentence(asked: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
+        """For a question asking for a named thing ("Which datasets ..."), the best paper's best sentence that names
+        something the question does not, when no chosen sentence does (the names are what was asked)."""
+        if not asked.kind or any(new_names(asked.text, c.sentence) for c in chosen):
+            return []
+        paper = chosen[0].source.number
+        found = next((c for c in ranked if c.source.number == paper and new_names(asked.text, c.sentence)), None)
+        return [found] if found is not None else []
 
     def _anchored(self, question: str, sources: list[Source]) -> list[Source]:
         """Only the top retrieved paper when it leads the runner-up by `anchor_margin`, else every source."""
