@@ -13,6 +13,7 @@ from rag.errors import BackendUnavailableError
 from rag.generation.backends import ChatBackend, Message
 from rag.index.embedders import HashEmbedder
 from rag.index.store import VectorStore
+from rag.normalise import AcronymMap
 
 
 class ScriptedChat(ChatBackend):
@@ -57,3 +58,14 @@ def fake_assistant(data_dir: Path, chat: ChatBackend | None = None, **settings: 
     collection = "t" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:16]
     s = Settings(data_dir=data_dir, embed="hash", collection=collection, **settings)
     return Assistant(s, embedder=HashEmbedder(), store=VectorStore.in_memory(s), chat=chat)
+
+
+class TermCounts:
+    """Document counts from a fixed word list, with an acronym map (stands in for the BM25 index's term
+    statistics in sufficiency tests): a text counts the documents of the listed words it holds as whole words."""
+
+    def __init__(self, known: dict[str, int], acronyms: AcronymMap | None = None, size: int = 400) -> None:
+        self.known, self.acronyms, self.size = known, acronyms or AcronymMap(), size
+
+    def count(self, text: str) -> int:
+        return max((n for w, n in self.known.items() if w in text.lower().split()), default=0)

@@ -10,16 +10,9 @@ from rag.normalise import AcronymMap
 from rag.query import analyze, kind_heads, named_kind, new_names
 from rag.sufficiency import SufficiencyChecker
 from rag.types import Paper
+from tests.fakes import TermCounts
 
-
-class Terms:
-    """Document counts from a fixed word list, with an acronym map (stands in for the BM25 index)."""
-
-    def __init__(self, known: dict[str, int], acronyms: AcronymMap) -> None:
-        self.known, self.acronyms, self.size = known, acronyms, 400
-
-    def count(self, text: str) -> int:
-        return max((n for w, n in self.known.items() if w in text.lower().split()), default=0)
+Terms = TermCounts  # counts from a word list, with an acronym map
 
 
 MAP = AcronymMap([("GCNs", "graph convolutional networks"), ("SOTA", "state of the art")])

@@ -26,7 +26,7 @@ from rag.normalise import (
 from rag.query import analyze, measured_quantities
 from rag.sufficiency import CorpusTerms, SufficiencyChecker
 from rag.types import Paper
-from tests.fakes import fake_assistant, write_jsonl
+from tests.fakes import TermCounts, fake_assistant, write_jsonl
 
 # --- the harvester --------------------------------------------------------------------------------
 
@@ -133,14 +133,7 @@ def test_units_have_one_name_and_compounds_match_their_parts() -> None:
 # --- the sufficiency rules read through the map and the normaliser --------------------------------
 
 
-class Terms:
-    """Document counts from a fixed word list, with an acronym map (stands in for the BM25 index)."""
-
-    def __init__(self, known: dict[str, int], acronyms: AcronymMap) -> None:
-        self.known, self.acronyms, self.size = known, acronyms, 400
-
-    def count(self, text: str) -> int:
-        return max((n for w, n in self.known.items() if w in text.lower().split()), default=0)
+Terms = TermCounts  # counts from a word list, with an acronym map
 
 
 MAP = AcronymMap([("mAP", "mean average precision"), ("LSTM", "long short-term memory")])
