@@ -215,3 +215,16 @@ def test_the_extractive_answer_to_a_which_datasets_question_keeps_the_sentence_n
         "Which expression datasets was the feature decomposition and reconstruction method evaluated on?", [source]
     )
     assert "RAF-DB" in answer
+
+
+def test_an_acronym_of_the_question_s_own_words_is_not_a_new_name() -> None:
+    sentence = "We define the concept of Sub-Pseudo Label (SPL) and fine-tune on HMDB-51."
+    assert new_names("which datasets did the sub-pseudo label paper finetune on", sentence) == ["HMDB-51"]
+
+
+def test_a_bare_percentage_is_the_asked_accuracy_only_when_the_sentence_names_no_other_measure() -> None:
+    from rag.query import measured_quantities
+
+    q = analyze("what acuracy does the nmc baseline get on 10-split cifar-100")
+    assert measured_quantities(q.measure, "This baseline achieved 88.53% on 10-Split-CIFAR-100.", 8) == ["88.53%"]
+    assert measured_quantities(q.measure, "It cuts the latency by 20% on 10-Split-CIFAR-100.", 8) == []
