@@ -180,9 +180,9 @@ def markdown(report: dict[str, Any], command: str) -> str:
     """The report as a table, one row per split."""
     groups = [g for g in ("dev", "test", "all") if g in report]
     lines = [
-        f"SciFact answer benchmark (unseen set `{report['qa']}`, backend `{report['backend']}`) over "
-        f"{report['papers']} SciFact abstracts; `{command}`.",
-        "Held back / refused count `abstained` and `partial` answers. Gold cited: the gold SciFact id among the "
+        f"Answer benchmark (unseen set `{report['qa']}`, backend `{report['backend']}`) over "
+        f"{report['papers']} indexed abstracts; `{command}`.",
+        "Held back / refused count `abstained` and `partial` answers. Gold cited: the gold paper's id among the "
         "cited papers. About retrieved: the near-miss question's paper among the retrieved sources.",
         "",
         "| split | answerable | gold cited | refused | key facts | citation precision | near-miss | held back "
@@ -250,6 +250,8 @@ def main() -> None:
         "" if args.backend == "extractive" else f" --backend {args.backend}"
     )
     command += "" if args.split == "all" else f" --split {args.split}"
+    if args.corpus:  # another corpus: say which, and which set and ids
+        command += f" --corpus {args.corpus.name} --qa {args.qa.name} --ids {args.ids.name}"
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=args.data_dir or Path(tmp))
         assistant = open_index(settings, corpus, read_ids(args.ids))
