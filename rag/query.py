@@ -151,8 +151,7 @@ _PHYSICAL_UNITS = {
     "incid": {"%", "per"},
     "mortal": {"%"},
 }
-for _stem, _units in _PHYSICAL_UNITS.items():
-    _UNIT_SYNONYMS[_stem] = _UNIT_SYNONYMS.get(_stem, set()) | _units
+_UNIT_SYNONYMS |= {stem: _UNIT_SYNONYMS.get(stem, set()) | units for stem, units in _PHYSICAL_UNITS.items()}
 
 
 @dataclass(frozen=True)
@@ -347,9 +346,8 @@ def without_opener(text: str) -> str:
     return plain[m.end() :] if m and m.end() < len(plain) else text
 
 
-_METRIC_WORDS = tuple(
-    w for w in re.findall(r"[a-z]+", _METRIC.replace("?", "")) if len(w) >= 6 and w.isalpha()
-)  # "accuracy", "perplexity", "throughput", ...
+_METRIC_WORDS = tuple(sorted({w for w in re.findall(r"[a-z]+", _METRIC.replace("?", "")) if len(w) >= 6}))
+"""The metric words a one-edit typo is fixed to ("accuracy", "perplexity", "throughput", ...)."""
 
 
 def _fixed_metric_typos(text: str) -> str:

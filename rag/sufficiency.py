@@ -233,10 +233,10 @@ class SufficiencyChecker:
         quantity_missing = question.wants_number and not self._states_quantity(
             question, _naming(named, sentences, by_claim, acronyms), stated
         )
-        kind_unnamed = question.kind if question.kind and not self._names_one(question, sentences, cited) else ""
+        kind_unnamed = question.kind if question.kind and not self._names_one(question, sentences, acronyms) else ""
         parts_missing: tuple[str, ...] = ()
         if question.parts:  # each part gets its sentence: the parts' checks replace the whole question's quantity
-            lacks = [self._part_lacks(p, sentences, stated, source_text, acronyms, cited) for p in question.parts]
+            lacks = [self._part_lacks(p, sentences, stated, source_text, acronyms) for p in question.parts]
             parts_missing = tuple(dict.fromkeys(lack for lack in lacks if lack))
             quantity_missing = any(lack and p.wants_number for p, lack in zip(question.parts, lacks, strict=True))
             answered = [p for p, lack in zip(question.parts, lacks, strict=True) if not lack]
@@ -352,22 +352,16 @@ class SufficiencyChecker:
         out = [n for n in question.names if not set(normalize(n).split()) <= inside]
         return out + [" ".join(words[a:b]) for a, b, _ in spans if any(w[:1].isupper() for w in words[a:b])]
 
-    def _names_one(self, question: Question, sentences: Sequence[str], cited: Sequence[Paper]) -> bool:
-        """Whether an answer sentence names something the question does not (a data set, a solver, ...): a name
-        other than the question's, than its acronyms or long forms, and than the cited titles' (a title restated
-        before its sentence names the paper, not what was asked)."""
-        acronyms = self._acronyms()
+    @staticmethod
+    def _names_one(question: Question, sentences: Sequence[str], acronyms: AcronymMap) -> bool:
+        """Whether a claim names something the question does not (a data set, a solver, ...): a name other than the
+        question's and than its acronyms or long forms. Claims come without the paper titles they name
+        (rag.citations), so a title restated before a sentence names nothing here."""
         heads = kind_heads(question.kind)
         aliases = (normalize(a) for n in question.names for a in acronyms.aliases(n))
         asked = f" {normalize(question.text)} {' '.join(aliases)} "
-        titles = sorted((p.title for p in cited if p.title), key=len, reverse=True)
         for sentence in sentences:
-            body = sentence
-            for title in titles:  # the answerer's "Title: sentence"
-                if body.startswith(title):
-                    body = body[len(title) :].lstrip(" :")
-                    break
-            for name in new_names(question.text, body):
+            for name in new_names(question.text, sentence):
                 key = normalize(name)
                 long_forms = [normalize(a) for a in acronyms.aliases(name)]
                 if f" {key.rstrip('s')} " in asked or any(f" {a} " in asked for a in long_forms):
@@ -380,13 +374,7 @@ class SufficiencyChecker:
         return False
 
     def _part_lacks(
-        self,
-        part: Question,
-        sentences: Sequence[str],
-        stated: set[str],
-        source_text: str,
-        acronyms: AcronymMap,
-        cited: Sequence[Paper] = (),
+        self, part: Question, sentences: Sequence[str], stated: set[str], source_text: str, acronyms: AcronymMap
     ) -> str:
         """What the answer lacks for one part of a multi-part question, as a verb phrase ("" when nothing): its
         names in the cited abstracts, and for a number part a sentence stating a quantity of what it measures,
@@ -401,7 +389,7 @@ class SufficiencyChecker:
             return f"{_number_phrase(part)} {part.target}".strip()
         if part.target and not targeted:
             return "mention " + re.sub(r"^(?:on|for|in|at|across|under|with)\s+", "", part.target)
-        if part.kind and not self._names_one(part, targeted, cited):
+        if part.kind and not self._names_one(part, targeted, acronyms):
             return f"name the {part.kind}"
         return ""
 

@@ -3,6 +3,8 @@ that names one: a relevant sentence that names nothing of the kind makes the ans
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rag.evaluation.datasets import GoldResolver
@@ -10,7 +12,7 @@ from rag.normalise import AcronymMap
 from rag.query import analyze, kind_heads, named_kind, new_names
 from rag.sufficiency import SufficiencyChecker
 from rag.types import Paper
-from tests.fakes import TermCounts
+from tests.fakes import TermCounts, fake_assistant, write_jsonl
 
 Terms = TermCounts  # counts from a word list, with an acronym map
 
@@ -83,10 +85,30 @@ def test_an_acronym_the_corpus_spells_out_as_another_kind_of_thing_does_not_name
     assert "network" in kind_heads("architectures") and "benchmark" in kind_heads("data sets")
 
 
-def test_the_title_the_answerer_puts_before_a_sentence_names_the_paper_not_the_asked_thing() -> None:
-    paper = Paper(id="u", title="ULSAM: Ultra-Lightweight Subspace Attention", abstract="We test on several datasets.")
-    sentence = "ULSAM: Ultra-Lightweight Subspace Attention: We test on several datasets."
-    assert judge("Which datasets does the subspace attention module use?", [sentence], paper)[0] == "partial"
+@pytest.mark.parametrize(
+    ("evaluation", "status"),
+    [
+        ("We test the module on several image classification datasets and improve accuracy.", "partial"),
+        ("We test the module on the ImageNet-1K and CUB-200 datasets and improve accuracy.", "answered"),
+    ],
+)
+def test_the_title_the_answer_puts_before_a_sentence_names_the_paper_not_the_asked_thing(
+    tmp_path: Path, evaluation: str, status: str
+) -> None:
+    # end to end: the extractive answer reads "PGN-2: Ultra-Lightweight ...: We test ... [1]."; the title's PGN-2
+    # is not a data set (the citation checker hands the verdict claims without the titles they name)
+    paper = {
+        "id": "u",
+        "title": "PGN-2: Ultra-Lightweight Subspace Attention Module",
+        "abstract": "We propose an ultra-lightweight subspace attention module for compact networks. " + evaluation,
+    }
+    assistant = fake_assistant(tmp_path / "data")
+    assistant.ingest([write_jsonl(tmp_path / "papers.jsonl", [paper])], progress=False)
+    answer = assistant.ask("Which datasets was the ultra-lightweight subspace attention module tested on?")
+    assert answer.status == status, answer.text
+    assert new_names("which datasets", f"{paper['title']}: {evaluation}")  # the title would pass for a name
+    if status == "partial":
+        assert "name the datasets" in answer.text or answer.missing == "name the datasets"
 
 
 def test_a_gold_reference_with_an_arxiv_prefix_or_version_resolves_to_the_indexed_paper() -> None:
