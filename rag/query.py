@@ -626,7 +626,7 @@ _KIND_Q = re.compile(
 
 _KIND_GROUPS = (
     frozenset("dataset set benchmark corpus corpora challenge database collection suite".split()),
-    frozenset("solver library librarie toolkit simulator framework package engine".split()),
+    frozenset("solver library toolkit simulator framework package engine".split()),
     frozenset("architecture backbone network model baseline optimizer optimiser transformer encoder net".split()),
     frozenset("material substrate compound element crystal alloy".split()),
     frozenset({"language"}),
@@ -639,8 +639,12 @@ def kind_heads(kind: str) -> frozenset[str]:
     """The head nouns (singular) of things of the same kind as `kind` ("datasets" -> dataset, benchmark, corpus,
     ...): an acronym spelled out as another kind of thing ("graph convolutional networks" for "datasets") does not
     name what was asked."""
-    head = kind.lower().replace(" ", "").rstrip("s")
-    return next((g for g in _KIND_GROUPS if head in g or head.replace("data", "") in g), frozenset({head}))
+    head = kind.lower().replace(" ", "")  # "data sets" -> "datasets"
+    if head.endswith("ies"):
+        head = head[:-3] + "y"
+    elif head.endswith("s") and not head.endswith(("us", "ss")):  # "corpus" stays
+        head = head[:-1]
+    return next((g for g in _KIND_GROUPS if head in g), frozenset({head}))
 
 
 _METHOD_HEADS = frozenset(

@@ -250,3 +250,9 @@ def test_a_bare_percentage_is_the_asked_accuracy_only_when_the_sentence_names_no
     q = analyze("what acuracy does the nmc baseline get on 10-split cifar-100")
     assert measured_quantities(q.measure, "This baseline achieved 88.53% on 10-Split-CIFAR-100.", 8) == ["88.53%"]
     assert measured_quantities(q.measure, "It cuts the latency by 20% on 10-Split-CIFAR-100.", 8) == []
+
+
+def test_the_kind_s_head_is_its_singular_and_corpus_stays_corpus() -> None:
+    assert "dataset" in kind_heads("corpus") and "dataset" in kind_heads("corpora")
+    assert "library" in kind_heads("libraries") and "dataset" in kind_heads("data sets")
+    assert "network" in kind_heads("architectures") and kind_heads("games") == frozenset({"game"})
