@@ -18,7 +18,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from rag.corpus.records import normalize
-from rag.normalise import UNITS, initials_in, unit_of
+from rag.normalise import UNITS, AcronymMap, initials_in, unit_of, variant_in
 from rag.parts import split as split_parts
 from rag.support import STOPWORDS, content_words
 
@@ -272,7 +272,8 @@ def is_common(word: str) -> bool:
 
 
 @cache
-def _common_list() -> tuple[str, ...]:
+def common_list() -> tuple[str, ...]:
+    """`common_words()` in sorted order (for nearest-word searches)."""
     return tuple(sorted(common_words()))
 
 
@@ -284,7 +285,7 @@ def ordinary(word: str) -> bool:
         return True
     edits = 1 if len(lowered) <= 6 else 2
     return (
-        process.extractOne(lowered, _common_list(), scorer=DamerauLevenshtein.distance, score_cutoff=edits) is not None
+        process.extractOne(lowered, common_list(), scorer=DamerauLevenshtein.distance, score_cutoff=edits) is not None
     )
 
 
@@ -436,10 +437,13 @@ def keyword_kind(text: str) -> str:
 _UNIT_ABBREVIATIONS = frozenset("db fps hz khz mhz ghz ms gb mb tb kb kbps mbps gflops tflops flops".split())
 
 
+_UNIT_NAMES = frozenset({"decibels", "degrees", "deg"})
+
+
 def _unit_word(word: str) -> bool:
     """Whether a word is a unit (not a one-letter one, which may be anything): "dB", "seconds", "percent"."""
     word = word.strip(",;:").lower()
-    return len(word) > 1 and (word in _UNIT_ABBREVIATIONS or unit_of(word) is not None or word == "decibels")
+    return len(word) > 1 and (word in _UNIT_ABBREVIATIONS or unit_of(word) is not None or word in _UNIT_NAMES)
 
 
 def _unit_tail(word: str, after: str) -> bool:
@@ -667,10 +671,14 @@ def named_kind(question: str) -> str:
     return m.group("kind") if m else ""
 
 
-def new_names(question: str, sentence: str) -> list[str]:
+def new_names(question: str, sentence: str, kind: str = "") -> list[str]:
     """The names a sentence holds that the question does not (any case, singular or plural): what answers a
-    which-question asking for a named thing."""
+    which-question asking for a named thing. A web address names nothing asked ("github.com/IBM/EvolveGCN"); with
+    a `kind`, a capitalised run of ordinary words ("the Relational Context of each entity") counts only where the
+    sentence calls it a thing of that kind ("the Wall Street Journal corpus")."""
     asked = normalize(question)
+    sentence = _WEB_ADDRESS.sub(" ", sentence)
+    heads = kind_heads(kind) if kind else frozenset()
     out = []
     for name in names_in(sentence):
         key = normalize(name)
@@ -684,8 +692,44 @@ def new_names(question: str, sentence: str) -> list[str]:
     for m in _QUOTED_OR_RUN.finditer(sentence):  # 'Ok Google', "the Wall Street Journal corpus"
         name = m.group("quoted") or m.group("run")
         key = normalize(name)
-        if key and key not in asked and len(name) <= 60 and name not in out:
-            out.append(name)
+        if not key or key in asked or len(name) > 60 or name in out:
+            continue
+        plain_run = m.group("run") and all(is_common(w) for w in re.split(r"[ \-]", name))
+        if plain_run and heads and not _labelled(sentence, m.start("run"), m.end("run"), heads):
+            continue
+        out.append(name)
+    return out
+
+
+_WEB_ADDRESS = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w.\-]+\.(?:com|org|io|net)/\S*", re.I)
+
+
+def _labelled(sentence: str, start: int, end: int, heads: frozenset[str]) -> bool:
+    """Whether the word after a run, or one of the two before it, is a head noun of the asked kind ("the X corpus",
+    "the dataset X")."""
+    after = re.findall(r"[A-Za-z\-]+", sentence[end:])[:1]
+    before = re.findall(r"[A-Za-z\-]+", sentence[:start])[-2:]
+    return any(kind_heads(w) == heads for w in after + before)
+
+
+def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> list[str]:
+    """The names a sentence gives of the kind a which-question asks for (a data set, a solver, ...): names other
+    than the question's and than their acronyms or long forms, and not an acronym the map spells out as another
+    kind of thing ("GCNs" or "FDN", a network, for "which datasets")."""
+    heads = kind_heads(question.kind)
+    aliases = (normalize(a) for n in question.names for a in acronyms.aliases(n))
+    asked = f" {normalize(question.text)} {' '.join(aliases)} "
+    out = []
+    for name in new_names(question.text, sentence, question.kind):
+        key = normalize(name)
+        long_forms = [normalize(a) for a in acronyms.aliases(name)]
+        if f" {key.rstrip('s')} " in asked or any(f" {a} " in asked for a in long_forms):
+            continue  # "GNNs" for a question about graph neural networks
+        if long_forms and not any(a.split()[-1].rstrip("s") in heads for a in long_forms if a.split()):
+            continue  # "SOTA", "GCNs" for "which datasets": spelled out as something else
+        if names_a_method(name) and not heads & {"architecture", "solver"}:
+            continue  # "Reinforcement Learning" names no data set
+        out.append(name)
     return out
 
 
@@ -780,7 +824,28 @@ def measured_quantities(measure: tuple[str, ...], sentence: str, window: int) ->
     def position(offset: int) -> int:
         return next((i for i, (a, b) in enumerate(tokens) if a <= offset < b), len(tokens))
 
-    return shares + [q for q, start in found if min(abs(position(start) - i) for i in marks) <= window]
+    at = [(q, position(start)) for q, start in found]
+    near = [q for q, i in at if min(abs(i - mark) for mark in marks) <= window]
+    return shares + near + _carried(marks, at, tokens, text, window)
+
+
+def _carried(marks: list[int], found: list[tuple[str, int]], tokens: list[tuple[int, int]], text: str, window: int):
+    """The first quantity after the last mark, further than `window` words but within three times that, when no
+    other measure, quantity or clause break lies between ("the top-1 accuracy on ImageNet-1k of MobileNetV3 and
+    ResNet50-D can be improved from 75.2% to 79%": 75.2% and what follows it in the same run)."""
+    last = max(marks)
+    after = [(q, i) for q, i in found if i > last]
+    if not after or after[0][1] - last <= window or after[0][1] - last > 3 * window:
+        return []
+    between = text[tokens[last][1] : tokens[after[0][1]][0]] if after[0][1] < len(tokens) else ""
+    if re.search(r"[;.:]\s|\(", between) or _METRIC_WORD.search(between):
+        return []
+    first = after[0][1]
+    if first + 1 < len(tokens):  # "8 GPUs" counts something else; "75.2% to 79%" states the measure
+        following = text[tokens[first + 1][0] : tokens[first + 1][1]].strip(",.;:").lower()
+        if following.isalpha() and following not in STOPWORDS and following != "respectively":
+            return []
+    return [q for q, i in after if i - first <= window]
 
 
 def name_in(name: str, normalized_text: str) -> bool:
@@ -796,6 +861,12 @@ def name_in(name: str, normalized_text: str) -> bool:
     if len(parts) > 1 and all(f" {p} " in padded or f" {p}s " in padded for p in parts):
         return True
     return _expanded(name, normalized_text)
+
+
+def named_in(name: str, normalized_text: str) -> bool:
+    """Whether a (normalised, acronym-expanded) text names `name`: as written, as an acronym's expansion (spelled
+    out word by word), or written as one word or apart."""
+    return name_in(name, normalized_text) or variant_in(name, normalized_text) or initials_in(name, normalized_text)
 
 
 def _expanded(name: str, normalized_text: str) -> bool:

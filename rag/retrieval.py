@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
 
 from rag.fusion import Mode, best_per_paper, diversify, fuse, paper_of, rrf
 from rag.index.bm25 import BM25Index
 from rag.index.embedders import Embedder
 from rag.index.manifest import Manifest
 from rag.index.store import VectorStore
+from rag.query import common_list, is_common
 from rag.types import Hit
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,29 @@ def keyword_query(question: str) -> str:
     """The question without the chat politeness around it, for the lexical side."""
     stripped = _POLITENESS.sub(" ", question)
     return " ".join(stripped.split()) or question
+
+
+_LOWER_WORD = re.compile(r"\b[a-z]{5,}\b")
+
+
+def spelled(query: str, index: BM25Index) -> str:
+    """The query with each lower-case word that no indexed chunk holds, and that one edit makes an ordinary English
+    word some chunk does hold, written as that word ("end to end memory netwoks" -> "... networks"): both
+    retrievers then match what the user meant. Names and words the index holds are left as written."""
+    if not len(index.ids):
+        return query
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        terms = index.query_terms(word)
+        if not terms or all(index.has_term(t) for t in terms) or is_common(word):
+            return word
+        found = process.extractOne(word, common_list(), scorer=DamerauLevenshtein.distance, score_cutoff=1)
+        if found is None or not all(index.has_term(t) for t in index.query_terms(found[0])):
+            return word
+        return found[0]
+
+    return _LOWER_WORD.sub(fix, query)
 
 
 @dataclass(frozen=True)
@@ -144,6 +170,7 @@ class Retriever:
         if paths == []:
             return []
         depth = max(cfg.depth, k * 3)
+        query = spelled(query, self._bm25())
         qvec = self._embedder().embed_query(query) if mode != "bm25" else None
 
         dense: dict[str, float] = self._dense(qvec, depth, year, paths) if mode != "bm25" else {}

@@ -48,22 +48,18 @@ from rag.config import Settings
 from rag.corpus.records import normalize
 from rag.normalise import (
     AcronymMap,
-    initials_in,
     number_forms,
     numerals,
     spelled_out,
     spelled_settings,
     unit_of,
-    variant_in,
 )
 from rag.query import (
     Question,
     has_time,
-    kind_heads,
     measured_quantities,
-    name_in,
-    names_a_method,
-    new_names,
+    named_in,
+    names_of_kind,
     ordinary,
     quantities,
     target_in,
@@ -129,6 +125,11 @@ class CorpusTerms:
         """Whether an indexed term starts with `prefix` (an abbreviation of a word the index holds: "params")."""
         index = self._load()
         return index is not None and index.has_prefix(prefix)
+
+    def has_near(self, term: str, edits: int) -> bool:
+        """Whether an indexed term is at most `edits` edits from `term` (a typo of a word the index holds)."""
+        index = self._load()
+        return index is not None and index.has_near(term, edits)
 
     @property
     def size(self) -> int:
@@ -223,7 +224,7 @@ class SufficiencyChecker:
         spelled = spelled_out(question.asked, raw)  # "mean average precision" asked, "mAP" written
         source_text += " . " + " . ".join(spelled) if spelled else ""
         names = self._names(question, acronyms)
-        missing = tuple(n for n in names if not _named(n, source_text))
+        missing = tuple(n for n in names if not named_in(n, source_text))
         unknown = tuple(n for n in missing if self._unknown(n, acronyms)) + self._rare(question, source_text)
         stated = _stated_numbers(raw.translate(_SCRIPT_DIGITS))  # the numbers stated, in every spelling ("La₃Ni₂O₇")
         asked_numbers = {_number_of(n): _number_forms(n) for n in question.numbers if n[0].isdigit()}
@@ -309,7 +310,7 @@ class SufficiencyChecker:
         at least `partial_coverage` of its weighted words (what a one-paper answer needs not to be partial)."""
         acronyms = self._acronyms()
         text = acronyms.expand(f"{paper.title}. {paper.abstract}")
-        if not all(_named(n, text) for n in self._names(question, acronyms)):
+        if not all(named_in(n, text) for n in self._names(question, acronyms)):
             return False
         return self.coverage(question, text)[0] >= self.partial_coverage
 
@@ -354,24 +355,9 @@ class SufficiencyChecker:
 
     @staticmethod
     def _names_one(question: Question, sentences: Sequence[str], acronyms: AcronymMap) -> bool:
-        """Whether a claim names something the question does not (a data set, a solver, ...): a name other than the
-        question's and than its acronyms or long forms. Claims come without the paper titles they name
-        (rag.citations), so a title restated before a sentence names nothing here."""
-        heads = kind_heads(question.kind)
-        aliases = (normalize(a) for n in question.names for a in acronyms.aliases(n))
-        asked = f" {normalize(question.text)} {' '.join(aliases)} "
-        for sentence in sentences:
-            for name in new_names(question.text, sentence):
-                key = normalize(name)
-                long_forms = [normalize(a) for a in acronyms.aliases(name)]
-                if f" {key.rstrip('s')} " in asked or any(f" {a} " in asked for a in long_forms):
-                    continue  # "GNNs" for a question about graph neural networks
-                if long_forms and not any(a.split()[-1].rstrip("s") in heads for a in long_forms if a.split()):
-                    continue  # "SOTA", "GCNs" for "which datasets": the abstracts spell it out as something else
-                if names_a_method(name) and not heads & {"architecture", "solver"}:
-                    continue  # "Reinforcement Learning" names no data set
-                return True
-        return False
+        """Whether a claim names something of the asked kind the question does not (`names_of_kind`). Claims come
+        without the paper titles they name (rag.citations), so a title restated before a sentence names nothing."""
+        return any(names_of_kind(question, sentence, acronyms) for sentence in sentences)
 
     def _part_lacks(
         self, part: Question, sentences: Sequence[str], stated: set[str], source_text: str, acronyms: AcronymMap
@@ -379,7 +365,7 @@ class SufficiencyChecker:
         """What the answer lacks for one part of a multi-part question, as a verb phrase ("" when nothing): its
         names in the cited abstracts, and for a number part a sentence stating a quantity of what it measures,
         that sentence naming the part's target ("on CIFAR-100") when it has one."""
-        absent = [n for n in self._names(part, acronyms) if not _named(n, source_text)]
+        absent = [n for n in self._names(part, acronyms) if not named_in(n, source_text)]
         if absent:
             return f"mention {_join(absent)}"
         targeted = [s for s in sentences if target_in(part.target, s)] if part.target else list(sentences)
@@ -461,10 +447,14 @@ class SufficiencyChecker:
                 vocabulary = set(_SOURCE_WORD.findall(source_text.lower()))
             if any(v.startswith(stem) for v in vocabulary) or self._abbreviates(stem):
                 continue  # an abbreviation of a source word or an indexed one ("params")
-            if _near(word, vocabulary, 2):
-                continue  # a typo of a source word
+            if _near(word, vocabulary, 2) or self._indexed_typo(stem):
+                continue  # a typo of a source word or of an indexed one ("pretrainig")
             out.append(word)
         return tuple(out)
+
+    def _indexed_typo(self, stem: str) -> bool:
+        has_near = getattr(self.corpus, "has_near", None)
+        return bool(has_near and has_near(stem, 1 if len(stem) <= 6 else 2))
 
     def _abbreviates(self, stem: str) -> bool:
         has_prefix = getattr(self.corpus, "has_prefix", None)
@@ -512,7 +502,7 @@ def _naming(
     out = []
     for sentence, papers in zip(sentences, by_claim, strict=True):
         text = acronyms.expand(" ".join(f"{p.title}. {p.abstract}" for p in papers))
-        if all(_named(n, text) for n in names):
+        if all(named_in(n, text) for n in names):
             out.append(sentence)
     return out
 
@@ -534,12 +524,6 @@ def _question_words(text: str) -> dict[str, str]:
 
 _NO_ACRONYMS = AcronymMap()
 _SCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹", "01234567890123456789")
-
-
-def _named(name: str, source_text: str) -> bool:
-    """Whether the sources name `name`: as written, as an acronym's expansion (spelled out word by word), or
-    written as one word or apart."""
-    return name_in(name, source_text) or variant_in(name, source_text) or initials_in(name, source_text)
 
 
 def _number_forms(quantity: str) -> set[str]:

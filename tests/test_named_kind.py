@@ -256,3 +256,74 @@ def test_the_kind_s_head_is_its_singular_and_corpus_stays_corpus() -> None:
     assert "dataset" in kind_heads("corpus") and "dataset" in kind_heads("corpora")
     assert "library" in kind_heads("libraries") and "dataset" in kind_heads("data sets")
     assert "network" in kind_heads("architectures") and kind_heads("games") == frozenset({"game"})
+
+
+def test_a_web_address_names_nothing_and_a_run_of_plain_words_needs_the_kind_s_label() -> None:
+    code = "The code is available at https://github.com/IBM/EvolveGCN."
+    assert new_names("List the datasets EvolveGCN was evaluated on.", code, "datasets") == []
+    concept = "PathCon predicts relations by considering the Relational Context of each entity."
+    assert new_names("What is the new dataset of PathCon called?", concept, "dataset") == []
+    assert new_names("Which corpus?", "We train on the Wall Street Journal corpus.", "corpus") == [
+        "Wall Street Journal"
+    ]
+    assert new_names("Which corpus?", "We use the dataset Street View House Numbers.", "corpus") == [
+        "Street View House Numbers"
+    ]
+    paper = Paper(id="e", title="EvolveGCN", abstract=f"We propose EvolveGCN for dynamic graphs. {code}")
+    checker = SufficiencyChecker(Terms({"evolvegcn": 1, "datasets": 50}), partial_coverage=0.0, abstain_coverage=0.0)
+    verdict = checker.check(analyze("List the datasets EvolveGCN was evaluated on."), [code], [paper])
+    assert (verdict.status, verdict.missing) == ("partial", "name the datasets")
+
+
+def test_the_extractive_answer_looks_past_an_acronym_its_abstract_spells_out_as_another_kind() -> None:
+    from rag.generation.context import Source
+    from rag.generation.extractive import ExtractiveAnswerer
+    from rag.index.embedders import HashEmbedder
+    from rag.support import SentenceEmbeddings
+    from rag.types import Hit
+
+    paper = Paper(
+        id="d",
+        title="Feature decomposition and reconstruction learning",
+        abstract="We propose feature decomposition and reconstruction learning for facial expressions. "
+        "It has a Feature Decomposition Network (FDN) for the features of facial expression databases. "
+        "In particular, FDN decomposes the basic features used to evaluate facial expression reconstruction. "
+        "Scores on RAF-DB and SFEW are high.",
+    )
+    source = Source(number=1, hit=Hit(paper=paper, score=0.9, passage=paper.abstract), text=paper.abstract)
+    answerer = ExtractiveAnswerer(SentenceEmbeddings(HashEmbedder(64)), per_paper=2, second_sentence=0.0)
+    answer = answerer.answer(
+        "List the facial expression databases used to evaluate feature decomposition and reconstruction learning.",
+        [source],
+    )
+    assert "RAF-DB" in answer
+
+
+def test_a_quantity_after_its_measure_counts_across_a_long_subject_but_not_a_count_of_something_else() -> None:
+    from rag.query import measured_quantities
+
+    q = analyze("Tell me the ImageNet-1k top-1 accuracy ResNet50-D reaches after distillation.")
+    long_subject = (
+        "For example, the top-1 accuracy on ImageNet-1k validation set of MobileNetV3-large and ResNet50-D "
+        "can be significantly improved from 75.2% to 79% and 79.1% to 83%, respectively."
+    )
+    assert "83%" in measured_quantities(q.measure, long_subject, 8)
+    other = "We report the accuracy on several large benchmarks and train the whole model with only 8 GPUs."
+    assert measured_quantities(("accuraci",), other, 8) == []
+    broken = "We report the top-1 accuracy on ImageNet-1k for all of the models; training takes about 90 in total."
+    assert measured_quantities(q.measure, broken, 8) == []
+
+
+def test_a_typo_of_a_word_the_index_holds_is_not_an_unknown_name() -> None:
+    class Vocabulary(TermCounts):
+        def has_near(self, term: str, edits: int) -> bool:
+            from rapidfuzz.distance import DamerauLevenshtein
+
+            return any(DamerauLevenshtein.distance(term, w) <= edits for w in ("pretrain", "imagenet"))
+
+    paper = Paper(id="m", title="MLP-Mixer", abstract="MLP-Mixer reaches 87.9% top-1 on ImageNet.")
+    q = analyze("what imagenet top-1 does mlp-mixer hit after big pretrainig")
+    plain = SufficiencyChecker(Terms({"imagenet": 40}), partial_coverage=0.0, abstain_coverage=0.0)
+    assert "pretrainig" in plain.signals(q, [paper.abstract], [paper]).names_unknown
+    typo = SufficiencyChecker(Vocabulary({"imagenet": 40}), partial_coverage=0.0, abstain_coverage=0.0)
+    assert typo.signals(q, [paper.abstract], [paper]).names_unknown == ()

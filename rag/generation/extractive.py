@@ -15,6 +15,7 @@ import numpy as np
 from rag.config import Settings
 from rag.generation.context import Source
 from rag.generation.prompts import NO_ANSWER
+from rag.normalise import AcronymMap, harvest
 from rag.query import (
     Question,
     as_question,
@@ -22,7 +23,8 @@ from rag.query import (
     has_time,
     is_list_question,
     measure_matches,
-    new_names,
+    named_in,
+    names_of_kind,
     quantities,
     target_in,
     terms,
@@ -171,7 +173,7 @@ class ExtractiveAnswerer:
         question = asked.text
         listing = asked.asks == "list" or is_list_question(question)
         if not listing:
-            sources = self._anchored(question, sources)
+            sources = self._anchored(question, self._naming_sources(asked, sources))
         ranked = self.candidates(asked, sources)
         if not ranked or ranked[0].score < self.min_score:
             return NO_ANSWER
@@ -225,12 +227,30 @@ class ExtractiveAnswerer:
     @staticmethod
     def _naming_sentence(asked: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
         """For a question asking for a named thing ("Which datasets ..."), the best paper's best sentence that names
-        something the question does not, when no chosen sentence does (the names are what was asked)."""
-        if not asked.kind or any(new_names(asked.text, c.sentence) for c in chosen):
+        one (`names_of_kind`, with the acronyms its abstract defines), when no chosen sentence does."""
+        if not asked.kind:
             return []
-        paper = chosen[0].source.number
-        found = next((c for c in ranked if c.source.number == paper and new_names(asked.text, c.sentence)), None)
+        paper = chosen[0].source.hit.paper
+        acronyms = AcronymMap(harvest(f"{paper.title}. {paper.abstract}"))
+        if any(names_of_kind(asked, c.sentence, acronyms) for c in chosen):
+            return []
+        number = chosen[0].source.number
+        naming = (c for c in ranked if c.source.number == number and names_of_kind(asked, c.sentence, acronyms))
+        found = next(naming, None)
         return [found] if found is not None else []
+
+    @staticmethod
+    def _naming_sources(asked: Question, sources: list[Source]) -> list[Source]:
+        """The sources naming most of the question's names (with the acronyms the sources define), when some name
+        any: a paper that does not name what the question names does not answer it ("DAGNN evaluation dataset
+        types" is about the paper naming DAGNN, whatever other paper speaks of dataset types)."""
+        if not asked.names or len(sources) < 2:
+            return sources
+        raws = [f"{s.hit.paper.title}. {s.hit.paper.abstract}" for s in sources]
+        acronyms = AcronymMap(pair for raw in raws for pair in harvest(raw))
+        counts = [sum(named_in(n, acronyms.expand(raw)) for n in asked.names) for raw in raws]
+        best = max(counts)
+        return [s for s, c in zip(sources, counts, strict=True) if c == best] if best else sources
 
     def _anchored(self, question: str, sources: list[Source]) -> list[Source]:
         """Only the top retrieved paper when it leads the runner-up by `anchor_margin`, else every source."""

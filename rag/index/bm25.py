@@ -24,6 +24,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
 
 from rag.index.segment import Segment
 
@@ -309,16 +311,32 @@ class BM25Index:
                     raise
         return cls._load(folder, cls.current_generation(folder))
 
-    def has_prefix(self, prefix: str) -> bool:
-        """Whether some indexed term (stemmed, lower case) starts with `prefix` ("param": "paramet")."""
+    def _terms(self) -> list[str]:
         if self._vocabulary is None:
             if self._legacy is not None:
                 terms = set(getattr(self._legacy, "vocab_dict", {}) or {})
             else:
                 terms = set().union(*(seg.terms for seg in self.segments)) if self.segments else set()
             self._vocabulary = sorted(t for t in terms if isinstance(t, str))
-        at = bisect.bisect_left(self._vocabulary, prefix)
-        return at < len(self._vocabulary) and self._vocabulary[at].startswith(prefix)
+        return self._vocabulary
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether some indexed term (stemmed, lower case) starts with `prefix` ("param": "paramet")."""
+        vocabulary = self._terms()
+        at = bisect.bisect_left(vocabulary, prefix)
+        return at < len(vocabulary) and vocabulary[at].startswith(prefix)
+
+    def has_term(self, term: str) -> bool:
+        """Whether some indexed chunk holds the (stemmed, lower-case) term."""
+        vocabulary = self._terms()
+        at = bisect.bisect_left(vocabulary, term)
+        return at < len(vocabulary) and vocabulary[at] == term
+
+    def has_near(self, term: str, edits: int) -> bool:
+        """Whether some indexed term (stemmed, lower case) is at most `edits` edits (insert, delete, replace, swap)
+        from `term`: a typo of a word the index holds ("pretrainig": "pretrain")."""
+        found = process.extractOne(term, self._terms(), scorer=DamerauLevenshtein.distance, score_cutoff=edits)
+        return found is not None
 
     @property
     def segmented(self) -> bool:
