@@ -327,3 +327,26 @@ def test_a_typo_of_a_word_the_index_holds_is_not_an_unknown_name() -> None:
     assert "pretrainig" in plain.signals(q, [paper.abstract], [paper]).names_unknown
     typo = SufficiencyChecker(Vocabulary({"imagenet": 40}), partial_coverage=0.0, abstain_coverage=0.0)
     assert typo.signals(q, [paper.abstract], [paper]).names_unknown == ()
+
+
+def test_each_part_asking_for_a_named_thing_gets_a_sentence_naming_one() -> None:
+    from rag.generation.context import Source
+    from rag.generation.extractive import ExtractiveAnswerer
+    from rag.index.embedders import HashEmbedder
+    from rag.support import SentenceEmbeddings
+    from rag.types import Hit
+
+    paper = Paper(
+        id="r",
+        title="A reproducibility concern about image-text retrieval",
+        abstract="This article questions the reproducibility of image-text retrieval gains. "
+        "We question which retrieval gains are reproducible and which article claims hold. "
+        "Researchers train on MS-COCO and Flickr30k.",
+    )
+    source = Source(number=1, hit=Hit(paper=paper, score=0.9, passage=paper.abstract), text=paper.abstract)
+    answerer = ExtractiveAnswerer(SentenceEmbeddings(HashEmbedder(64)), per_paper=2, second_sentence=0.0)
+    q = analyze(
+        "Which article questions the reproducibility of image-text retrieval gains, and which benchmarks does it name?"
+    )
+    assert [p.kind for p in q.parts] == ["", "benchmarks"]
+    assert "Flickr30k" in answerer.answer(q, [source])

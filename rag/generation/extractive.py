@@ -226,18 +226,29 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def _naming_sentence(asked: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
-        """For a question asking for a named thing ("Which datasets ..."), the best paper's best sentence that names
-        one (`names_of_kind`, with the acronyms its abstract defines), when no chosen sentence does."""
-        if not asked.kind:
+        """For a question (or each part of one) asking for a named thing ("Which datasets ..."), the best paper's
+        best sentence that names one (`names_of_kind`, with the acronyms its abstract defines; for a part with a
+        target, a sentence naming that target), when no chosen sentence does."""
+        asks = [q for q in (asked.parts or (asked,)) if q.kind]
+        if not asks:
             return []
         paper = chosen[0].source.hit.paper
         acronyms = AcronymMap(harvest(f"{paper.title}. {paper.abstract}"))
-        if any(names_of_kind(asked, c.sentence, acronyms) for c in chosen):
-            return []
         number = chosen[0].source.number
-        naming = (c for c in ranked if c.source.number == number and names_of_kind(asked, c.sentence, acronyms))
-        found = next(naming, None)
-        return [found] if found is not None else []
+        out: list[Candidate] = []
+        for q in asks:
+
+            def names(c: Candidate, q: Question = q) -> bool:
+                return (not q.target or target_in(q.target, c.sentence)) and bool(
+                    names_of_kind(q, c.sentence, acronyms)
+                )
+
+            if any(names(c) for c in chosen + out):
+                continue
+            found = next((c for c in ranked if c.source.number == number and names(c)), None)
+            if found is not None and found not in out:
+                out.append(found)
+        return out
 
     @staticmethod
     def _naming_sources(asked: Question, sources: list[Source]) -> list[Source]:
