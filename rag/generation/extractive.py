@@ -252,16 +252,19 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def _naming_sources(asked: Question, sources: list[Source]) -> list[Source]:
-        """The sources naming most of the question's names (with the acronyms the sources define), when some name
-        any: a paper that does not name what the question names does not answer it ("DAGNN evaluation dataset
-        types" is about the paper naming DAGNN, whatever other paper speaks of dataset types)."""
+        """The sources naming any of the question's names (with the acronyms the sources define), when some do: a
+        paper naming none of what the question names does not answer it ("DAGNN evaluation dataset types" is about
+        a paper naming DAGNN, whatever other paper speaks of dataset types). Among those, the ranking decides."""
         if not asked.names or len(sources) < 2:
             return sources
         raws = [f"{s.hit.paper.title}. {s.hit.paper.abstract}" for s in sources]
         acronyms = AcronymMap(pair for raw in raws for pair in harvest(raw))
-        counts = [sum(named_in(n, acronyms.expand(raw)) for n in asked.names) for raw in raws]
-        best = max(counts)
-        return [s for s, c in zip(sources, counts, strict=True) if c == best] if best else sources
+        naming = [
+            s
+            for s, raw in zip(sources, raws, strict=True)
+            if any(named_in(n, acronyms.expand(raw)) for n in asked.names)
+        ]
+        return naming or sources
 
     def _anchored(self, question: str, sources: list[Source]) -> list[Source]:
         """Only the top retrieved paper when it leads the runner-up by `anchor_margin`, else every source."""
