@@ -5,14 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.generation.context import Source
-from rag.generation.extractive import ExtractiveAnswerer
 from rag.index.bm25 import BM25Index
-from rag.index.embedders import HashEmbedder
-from rag.query import analyze
 from rag.retrieval import spelled
-from rag.support import SentenceEmbeddings
-from rag.types import Hit, Paper
 from tests.fakes import fake_assistant, write_jsonl
 
 
@@ -46,20 +40,3 @@ def test_search_finds_the_paper_a_typo_names(tmp_path: Path) -> None:
     hits = a.search("extrnal", k=2, mode="bm25")  # no indexed word without the fix
     assert hits and hits[0].paper.id == "mem"
     a.close()
-
-
-def test_the_extractive_answer_comes_from_a_paper_naming_what_the_question_names() -> None:
-    dagnn = Paper(id="d", title="Towards deeper GNNs", abstract="We propose DAGNN, which decouples propagation.")
-    other = Paper(
-        id="o",
-        title="Airway segmentation",
-        abstract="We evaluate on several dataset types of evaluation for airway segmentation.",
-    )
-    sources = [
-        Source(number=1, hit=Hit(paper=other, score=0.9, passage=other.abstract), text=other.abstract),
-        Source(number=2, hit=Hit(paper=dagnn, score=0.8, passage=dagnn.abstract), text=dagnn.abstract),
-    ]
-    answer = ExtractiveAnswerer(SentenceEmbeddings(HashEmbedder(64))).answer(
-        analyze("DAGNN evaluation dataset types"), sources
-    )
-    assert "[2]" in answer and "[1]" not in answer

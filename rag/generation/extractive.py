@@ -23,7 +23,6 @@ from rag.query import (
     has_time,
     is_list_question,
     measure_matches,
-    named_in,
     names_of_kind,
     quantities,
     target_in,
@@ -173,7 +172,7 @@ class ExtractiveAnswerer:
         question = asked.text
         listing = asked.asks == "list" or is_list_question(question)
         if not listing:
-            sources = self._anchored(question, self._naming_sources(asked, sources))
+            sources = self._anchored(question, sources)
         ranked = self.candidates(asked, sources)
         if not ranked or ranked[0].score < self.min_score:
             return NO_ANSWER
@@ -249,22 +248,6 @@ class ExtractiveAnswerer:
             if found is not None and found not in out:
                 out.append(found)
         return out
-
-    @staticmethod
-    def _naming_sources(asked: Question, sources: list[Source]) -> list[Source]:
-        """The sources naming any of the question's names (with the acronyms the sources define), when some do: a
-        paper naming none of what the question names does not answer it ("DAGNN evaluation dataset types" is about
-        a paper naming DAGNN, whatever other paper speaks of dataset types). Among those, the ranking decides."""
-        if not asked.names or len(sources) < 2:
-            return sources
-        raws = [f"{s.hit.paper.title}. {s.hit.paper.abstract}" for s in sources]
-        acronyms = AcronymMap(pair for raw in raws for pair in harvest(raw))
-        naming = [
-            s
-            for s, raw in zip(sources, raws, strict=True)
-            if any(named_in(n, acronyms.expand(raw)) for n in asked.names)
-        ]
-        return naming or sources
 
     def _anchored(self, question: str, sources: list[Source]) -> list[Source]:
         """Only the top retrieved paper when it leads the runner-up by `anchor_margin`, else every source."""
