@@ -8,10 +8,14 @@ from pathlib import Path
 import pytest
 
 from rag.evaluation.datasets import GoldResolver
+from rag.generation.context import Source
+from rag.generation.extractive import ExtractiveAnswerer
+from rag.index.embedders import HashEmbedder
 from rag.normalise import AcronymMap
-from rag.query import analyze, kind_heads, named_kind, new_names
+from rag.query import Question, analyze, kind_heads, named_kind, new_names
 from rag.sufficiency import SufficiencyChecker
-from rag.types import Paper
+from rag.support import SentenceEmbeddings
+from rag.types import Hit, Paper
 from tests.fakes import TermCounts, fake_assistant, write_jsonl
 
 Terms = TermCounts  # counts from a word list, with an acronym map
@@ -26,6 +30,12 @@ RLSAC = Paper(
     "estimation. Experiments show that RLSAC outperforms prior methods on several benchmark datasets. "
     "Graph convolutional networks (GCNs) reach SOTA results on such data.",
 )
+
+
+def extractive(question: str | Question, paper: Paper, **options: float) -> str:
+    """The extractive answer from one paper's abstract (hash sentence embeddings)."""
+    source = Source(number=1, hit=Hit(paper=paper, score=0.9, passage=paper.abstract), text=paper.abstract)
+    return ExtractiveAnswerer(SentenceEmbeddings(HashEmbedder(64)), **options).answer(question, [source])
 
 
 def judge(question: str, sentences: list[str], paper: Paper = RLSAC) -> tuple[str, str]:
@@ -219,12 +229,6 @@ def test_a_quoted_name_or_a_capitalised_run_names_a_thing_and_a_method_run_names
 
 
 def test_the_extractive_answer_to_a_which_datasets_question_keeps_the_sentence_naming_them() -> None:
-    from rag.generation.context import Source
-    from rag.generation.extractive import ExtractiveAnswerer
-    from rag.index.embedders import HashEmbedder
-    from rag.support import SentenceEmbeddings
-    from rag.types import Hit
-
     paper = Paper(
         id="f",
         title="Feature decomposition for facial expressions",
@@ -232,11 +236,8 @@ def test_the_extractive_answer_to_a_which_datasets_question_keeps_the_sentence_n
         "The decomposition models expression similarities and the reconstruction models their differences. "
         "Results on RAF-DB and SFEW show the benefit.",
     )
-    source = Source(number=1, hit=Hit(paper=paper, score=0.9, passage=paper.abstract), text=paper.abstract)
-    answer = ExtractiveAnswerer(SentenceEmbeddings(HashEmbedder(64)), per_paper=1).answer(
-        "Which expression datasets was the feature decomposition and reconstruction method evaluated on?", [source]
-    )
-    assert "RAF-DB" in answer
+    question = "Which expression datasets was the feature decomposition and reconstruction method evaluated on?"
+    assert "RAF-DB" in extractive(question, paper, per_paper=1)
 
 
 def test_an_acronym_of_the_question_s_own_words_is_not_a_new_name() -> None:
@@ -276,12 +277,6 @@ def test_a_web_address_names_nothing_and_a_run_of_plain_words_needs_the_kind_s_l
 
 
 def test_the_extractive_answer_looks_past_an_acronym_its_abstract_spells_out_as_another_kind() -> None:
-    from rag.generation.context import Source
-    from rag.generation.extractive import ExtractiveAnswerer
-    from rag.index.embedders import HashEmbedder
-    from rag.support import SentenceEmbeddings
-    from rag.types import Hit
-
     paper = Paper(
         id="d",
         title="Feature decomposition and reconstruction learning",
@@ -290,13 +285,10 @@ def test_the_extractive_answer_looks_past_an_acronym_its_abstract_spells_out_as_
         "In particular, FDN decomposes the basic features used to evaluate facial expression reconstruction. "
         "Scores on RAF-DB and SFEW are high.",
     )
-    source = Source(number=1, hit=Hit(paper=paper, score=0.9, passage=paper.abstract), text=paper.abstract)
-    answerer = ExtractiveAnswerer(SentenceEmbeddings(HashEmbedder(64)), per_paper=2, second_sentence=0.0)
-    answer = answerer.answer(
-        "List the facial expression databases used to evaluate feature decomposition and reconstruction learning.",
-        [source],
+    question = (
+        "List the facial expression databases used to evaluate feature decomposition and reconstruction learning."
     )
-    assert "RAF-DB" in answer
+    assert "RAF-DB" in extractive(question, paper, per_paper=2, second_sentence=0.0)
 
 
 def test_a_quantity_after_its_measure_counts_across_a_long_subject_but_not_a_count_of_something_else() -> None:
@@ -330,12 +322,6 @@ def test_a_typo_of_a_word_the_index_holds_is_not_an_unknown_name() -> None:
 
 
 def test_each_part_asking_for_a_named_thing_gets_a_sentence_naming_one() -> None:
-    from rag.generation.context import Source
-    from rag.generation.extractive import ExtractiveAnswerer
-    from rag.index.embedders import HashEmbedder
-    from rag.support import SentenceEmbeddings
-    from rag.types import Hit
-
     paper = Paper(
         id="r",
         title="A reproducibility concern about image-text retrieval",
@@ -343,10 +329,8 @@ def test_each_part_asking_for_a_named_thing_gets_a_sentence_naming_one() -> None
         "We question which retrieval gains are reproducible and which article claims hold. "
         "Researchers train on MS-COCO and Flickr30k.",
     )
-    source = Source(number=1, hit=Hit(paper=paper, score=0.9, passage=paper.abstract), text=paper.abstract)
-    answerer = ExtractiveAnswerer(SentenceEmbeddings(HashEmbedder(64)), per_paper=2, second_sentence=0.0)
     q = analyze(
         "Which article questions the reproducibility of image-text retrieval gains, and which benchmarks does it name?"
     )
     assert [p.kind for p in q.parts] == ["", "benchmarks"]
-    assert "Flickr30k" in answerer.answer(q, [source])
+    assert "Flickr30k" in extractive(q, paper, per_paper=2, second_sentence=0.0)
