@@ -16,6 +16,9 @@ import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
+
 from rag.corpus.records import normalize
 
 # --- acronyms -------------------------------------------------------------------------------
@@ -268,6 +271,17 @@ UNITS: dict[str, tuple[str, ...]] = {
 }
 """Each unit's abbreviation and its other spellings."""
 _UNIT_OF = {spelling: unit for unit, spellings in UNITS.items() for spelling in (unit, *spellings)}
+
+
+def nearest(word: str, vocabulary: Iterable[str], edits: int) -> str | None:
+    """The word of `vocabulary` at most `edits` edits (insert, delete, replace, swap) from `word`, or None."""
+    found = process.extractOne(word, vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=edits)
+    return found[0] if found is not None else None
+
+
+def typo_edits(word: str) -> int:
+    """How many edits a typo of `word` may hold: one in a word of six letters or fewer, two in a longer one."""
+    return 1 if len(word) <= 6 else 2
 
 
 def unit_of(word: str) -> str | None:

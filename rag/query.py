@@ -14,11 +14,8 @@ from functools import cache
 from importlib import resources
 from typing import Literal
 
-from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
-
 from rag.corpus.records import normalize
-from rag.normalise import UNITS, AcronymMap, initials_in, unit_of, variant_in
+from rag.normalise import UNITS, AcronymMap, initials_in, nearest, typo_edits, unit_of, variant_in
 from rag.parts import split as split_parts
 from rag.support import STOPWORDS, content_words
 
@@ -283,10 +280,7 @@ def ordinary(word: str) -> bool:
     lowered = word.lower()
     if is_common(lowered) or any(is_common(stem) for stem in content_words(lowered)):
         return True
-    edits = 1 if len(lowered) <= 6 else 2
-    return (
-        process.extractOne(lowered, common_list(), scorer=DamerauLevenshtein.distance, score_cutoff=edits) is not None
-    )
+    return nearest(lowered, common_list(), typo_edits(lowered)) is not None
 
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
@@ -360,8 +354,7 @@ def _fixed_metric_typos(text: str) -> str:
         lowered = word.lower()
         if len(lowered) < 6 or lowered in _METRIC_WORDS or is_common(lowered):
             return word
-        found = process.extractOne(lowered, _METRIC_WORDS, scorer=DamerauLevenshtein.distance, score_cutoff=1)
-        return found[0] if found else word
+        return nearest(lowered, _METRIC_WORDS, 1) or word
 
     return re.sub(r"[A-Za-z]+", fix, text)
 
@@ -829,7 +822,9 @@ def measured_quantities(measure: tuple[str, ...], sentence: str, window: int) ->
     return shares + near + _carried(marks, at, tokens, text, window)
 
 
-def _carried(marks: list[int], found: list[tuple[str, int]], tokens: list[tuple[int, int]], text: str, window: int):
+def _carried(
+    marks: list[int], found: list[tuple[str, int]], tokens: list[tuple[int, int]], text: str, window: int
+) -> list[str]:
     """The first quantity after the last mark, further than `window` words but within three times that, when no
     other measure, quantity or clause break lies between ("the top-1 accuracy on ImageNet-1k of MobileNetV3 and
     ResNet50-D can be improved from 75.2% to 79%": 75.2% and what follows it in the same run)."""

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
 
 from rag.fusion import Mode, best_per_paper, diversify, fuse, paper_of, rrf
 from rag.index.bm25 import BM25Index
 from rag.index.embedders import Embedder
 from rag.index.manifest import Manifest
 from rag.index.store import VectorStore
+from rag.normalise import nearest
 from rag.query import common_list, is_common
 from rag.types import Hit
 
@@ -58,13 +57,15 @@ def spelled(query: str, index: BM25Index) -> str:
 
     def fix(m: re.Match[str]) -> str:
         word = m.group(0)
+        if is_common(word):
+            return word
         terms = index.query_terms(word)
-        if not terms or all(index.has_term(t) for t in terms) or is_common(word):
+        if not terms or all(index.has_term(t) for t in terms):
             return word
-        found = process.extractOne(word, common_list(), scorer=DamerauLevenshtein.distance, score_cutoff=1)
-        if found is None or not all(index.has_term(t) for t in index.query_terms(found[0])):
+        found = nearest(word, common_list(), 1)
+        if found is None or not all(index.has_term(t) for t in index.query_terms(found)):
             return word
-        return found[0]
+        return found
 
     return _LOWER_WORD.sub(fix, query)
 
@@ -143,15 +144,13 @@ class Retriever:
         where = clauses[0] if len(clauses) == 1 else {"$and": clauses}
         return dict(self.store.query(qvec, n, where))
 
-    def _bm25_scores(
-        self, query: str, year: tuple[int, int] | None, paths: list[str] | None
-    ) -> tuple[BM25Index, np.ndarray]:
-        index = self._bm25()
+    @staticmethod
+    def _bm25_scores(index: BM25Index, query: str, year: tuple[int, int] | None, paths: list[str] | None) -> np.ndarray:
         scores = index.scores(keyword_query(query))
         mask = index.mask(year, paths)
         if mask is not None and len(scores):
             scores = np.where(mask, scores, 0.0)
-        return index, scores
+        return scores
 
     # --- search --------------------------------------------------------------------------
     def search(
@@ -170,13 +169,14 @@ class Retriever:
         if paths == []:
             return []
         depth = max(cfg.depth, k * 3)
-        query = spelled(query, self._bm25())
+        index = self._bm25()  # one generation for the whole search
+        query = spelled(query, index)
         qvec = self._embedder().embed_query(query) if mode != "bm25" else None
 
         dense: dict[str, float] = self._dense(qvec, depth, year, paths) if mode != "bm25" else {}
         bm25: dict[str, float] = {}
         if mode != "dense":
-            index, scores = self._bm25_scores(query, year, paths)
+            scores = self._bm25_scores(index, query, year, paths)
             if mode == "hybrid":
                 top = np.argsort(-scores)[:depth] if len(scores) else []
                 candidates = {paper_of(dense_id) for dense_id in dense} | {

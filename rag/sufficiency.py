@@ -41,17 +41,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
-
 from rag.config import Settings
 from rag.corpus.records import normalize
 from rag.normalise import (
     AcronymMap,
+    nearest,
     number_forms,
     numerals,
     spelled_out,
     spelled_settings,
+    typo_edits,
     unit_of,
 )
 from rag.query import (
@@ -454,7 +453,7 @@ class SufficiencyChecker:
 
     def _indexed_typo(self, stem: str) -> bool:
         has_near = getattr(self.corpus, "has_near", None)
-        return bool(has_near and has_near(stem, 1 if len(stem) <= 6 else 2))
+        return bool(has_near and has_near(stem, typo_edits(stem)))
 
     def _abbreviates(self, stem: str) -> bool:
         has_prefix = getattr(self.corpus, "has_prefix", None)
@@ -509,7 +508,7 @@ def _naming(
 
 def _near(word: str, vocabulary: set[str], edits: int) -> bool:
     """Whether `edits` edits at most (insert, delete, replace, swap) make `word` one of `vocabulary`."""
-    return process.extractOne(word, vocabulary, scorer=DamerauLevenshtein.distance, score_cutoff=edits) is not None
+    return nearest(word, vocabulary, edits) is not None
 
 
 def _question_words(text: str) -> dict[str, str]:

@@ -236,16 +236,11 @@ class ExtractiveAnswerer:
         number = chosen[0].source.number
         out: list[Candidate] = []
         for q in asks:
-
-            def names(c: Candidate, q: Question = q) -> bool:
-                return (not q.target or target_in(q.target, c.sentence)) and bool(
-                    names_of_kind(q, c.sentence, acronyms)
-                )
-
-            if any(names(c) for c in chosen + out):
+            if any(_names_kind_on_target(q, c.sentence, acronyms) for c in chosen + out):
                 continue
-            found = next((c for c in ranked if c.source.number == number and names(c)), None)
-            if found is not None and found not in out:
+            same_paper = (c for c in ranked if c.source.number == number)
+            found = next((c for c in same_paper if _names_kind_on_target(q, c.sentence, acronyms)), None)
+            if found is not None:
                 out.append(found)
         return out
 
@@ -297,3 +292,10 @@ class ExtractiveAnswerer:
                 body = f"{paper.title}: {body}"
             parts.append(f"{body} [{source.number}]{end}")
         return " ".join(parts)
+
+
+def _names_kind_on_target(asked: Question, sentence: str, acronyms: AcronymMap) -> bool:
+    """Whether a sentence names a thing of the asked kind (`names_of_kind`) and, for a part with a target ("on
+    CIFAR-100"), speaks of that target."""
+    on_target = not asked.target or target_in(asked.target, sentence)
+    return on_target and bool(names_of_kind(asked, sentence, acronyms))

@@ -24,10 +24,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
-from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
 
 from rag.index.segment import Segment
+from rag.normalise import nearest
 
 log = logging.getLogger(__name__)
 FORMAT = 2
@@ -327,16 +326,16 @@ class BM25Index:
         return at < len(vocabulary) and vocabulary[at].startswith(prefix)
 
     def has_term(self, term: str) -> bool:
-        """Whether some indexed chunk holds the (stemmed, lower-case) term."""
-        vocabulary = self._terms()
-        at = bisect.bisect_left(vocabulary, term)
-        return at < len(vocabulary) and vocabulary[at] == term
+        """Whether some indexed chunk holds the (stemmed, lower-case) term: a look-up in each segment's terms, so
+        the query path never sorts the whole vocabulary."""
+        if self._legacy is not None:
+            return term in (getattr(self._legacy, "vocab_dict", {}) or {})
+        return any(term in seg.terms for seg in self.segments)
 
     def has_near(self, term: str, edits: int) -> bool:
         """Whether some indexed term (stemmed, lower case) is at most `edits` edits (insert, delete, replace, swap)
         from `term`: a typo of a word the index holds ("pretrainig": "pretrain")."""
-        found = process.extractOne(term, self._terms(), scorer=DamerauLevenshtein.distance, score_cutoff=edits)
-        return found is not None
+        return nearest(term, self._terms(), edits) is not None
 
     @property
     def segmented(self) -> bool:
