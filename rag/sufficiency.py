@@ -50,7 +50,6 @@ from rag.normalise import (
     numerals,
     spelled_out,
     spelled_settings,
-    typo_edits,
     unit_of,
 )
 from rag.query import (
@@ -125,10 +124,10 @@ class CorpusTerms:
         index = self._load()
         return index is not None and index.has_prefix(prefix)
 
-    def has_near(self, term: str, edits: int) -> bool:
-        """Whether an indexed term is at most `edits` edits from `term` (a typo of a word the index holds)."""
+    def has_typo_of(self, word: str) -> bool:
+        """Whether one edit makes `word` a word the index holds (`BM25Index.has_typo_of`)."""
         index = self._load()
-        return index is not None and index.has_near(term, edits)
+        return index is not None and index.has_typo_of(word)
 
     @property
     def size(self) -> int:
@@ -446,14 +445,14 @@ class SufficiencyChecker:
                 vocabulary = set(_SOURCE_WORD.findall(source_text.lower()))
             if any(v.startswith(stem) for v in vocabulary) or self._abbreviates(stem):
                 continue  # an abbreviation of a source word or an indexed one ("params")
-            if _near(word, vocabulary, 2) or self._indexed_typo(stem):
+            if _near(word, vocabulary, 2) or self._indexed_typo(word):
                 continue  # a typo of a source word or of an indexed one ("pretrainig")
             out.append(word)
         return tuple(out)
 
-    def _indexed_typo(self, stem: str) -> bool:
-        has_near = getattr(self.corpus, "has_near", None)
-        return bool(has_near and has_near(stem, typo_edits(stem)))
+    def _indexed_typo(self, word: str) -> bool:
+        has_typo_of = getattr(self.corpus, "has_typo_of", None)
+        return bool(has_typo_of and has_typo_of(word))
 
     def _abbreviates(self, stem: str) -> bool:
         has_prefix = getattr(self.corpus, "has_prefix", None)

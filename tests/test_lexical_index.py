@@ -348,12 +348,14 @@ def test_the_vocabulary_answers_prefix_questions_across_segments(tmp_path: Path)
     assert BM25Index.load(tmp_path).has_prefix("param")
 
 
-def test_the_vocabulary_knows_a_typo_of_an_indexed_word_across_segments(tmp_path: Path) -> None:
-    """`has_near` (a question word one or two edits from an indexed term) sees every segment's terms."""
+def test_the_vocabulary_knows_a_one_edit_typo_of_an_indexed_word_across_segments(tmp_path: Path) -> None:
+    """`has_typo_of`: one edit of the word as written makes a word whose stem some segment holds ("pretrainig" for
+    "pretraining", indexed as "pretrain"); a made-up name two edits from an indexed stem is no typo."""
     index = BM25Index()
     index.build(["a:0"], ["Large-scale pretraining of vision models"])
-    index.add(["b:0"], ["A search controller trained by policy gradients"])
-    assert index.has_near("pretrainig", 2) and index.has_near("gradeints", 2)
-    assert not index.has_near("criteo", 1) and not index.has_near("okwugbe", 2)
+    index.add(["b:0"], ["A halogen lamp controller trained by policy gradients"])
+    assert index.has_typo_of("pretrainig") and index.has_typo_of("gradeints") and index.has_typo_of("controler")
+    assert not index.has_typo_of("halonex")  # two edits from the indexed "halogen"
+    assert not index.has_typo_of("criteo") and not index.has_typo_of("okwugbe")
     index.save(tmp_path, "g1")
-    assert BM25Index.load(tmp_path).has_near("pretrainig", 2)
+    assert BM25Index.load(tmp_path).has_typo_of("pretrainig")

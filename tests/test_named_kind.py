@@ -307,11 +307,14 @@ def test_a_quantity_after_its_measure_counts_across_a_long_subject_but_not_a_cou
 
 
 def test_a_typo_of_a_word_the_index_holds_is_not_an_unknown_name() -> None:
-    class Vocabulary(TermCounts):
-        def has_near(self, term: str, edits: int) -> bool:
-            from rapidfuzz.distance import DamerauLevenshtein
+    from rag.index.bm25 import BM25Index
 
-            return any(DamerauLevenshtein.distance(term, w) <= edits for w in ("pretrain", "imagenet"))
+    lexical = BM25Index()
+    lexical.build(["p:0"], ["Large-scale pretraining on ImageNet"])
+
+    class Vocabulary(TermCounts):
+        def has_typo_of(self, word: str) -> bool:
+            return lexical.has_typo_of(word)
 
     paper = Paper(id="m", title="MLP-Mixer", abstract="MLP-Mixer reaches 87.9% top-1 on ImageNet.")
     q = analyze("what imagenet top-1 does mlp-mixer hit after big pretrainig")
