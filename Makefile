@@ -8,13 +8,13 @@ install:  ## create .venv and install the project with test extras
 	python3 -m venv .venv && .venv/bin/pip install -e '.[test]'
 
 test:  ## the whole suite, slow tests included (as CI runs it)
+	$(PY) -m pytest -m "slow or not slow"
+
+test-fast:  ## the fast tests only (no model, no server, no browser): what a bare `pytest` runs
 	$(PY) -m pytest
 
-test-fast:  ## unit tests only (no model, no server, no browser)
-	$(PY) -m pytest -m "not slow"
-
-lint:  ## ruff lint and format check
-	.venv/bin/ruff check rag tests eval docs && .venv/bin/ruff format --check rag tests eval docs
+lint:  ## ruff lint and format check, and mypy over rag/
+	.venv/bin/ruff check rag tests eval docs && .venv/bin/ruff format --check rag tests eval docs && .venv/bin/mypy
 
 format:  ## ruff format and autofix
 	.venv/bin/ruff format rag tests eval && .venv/bin/ruff check --fix rag tests eval

@@ -24,7 +24,7 @@ from rag.generation.prompts import NO_ANSWER, load_prompt
 from rag.index.embedders import Embedder
 from rag.metadata import WORDS, Field, asks_metadata, stated, without_field_words
 from rag.query import Question, as_question, is_list_question
-from rag.sufficiency import CorpusTerms, SufficiencyChecker, Verdict
+from rag.sufficiency import CorpusTerms, Status, SufficiencyChecker, Verdict
 from rag.support import SentenceEmbeddings, sentences_of
 from rag.tokens import count_tokens
 from rag.types import Answer, Citation, Hit, SentenceCheck
@@ -122,6 +122,7 @@ class Answerer:
         if hit is None:
             return None
         paper, said = hit.paper, stated(field, hit.paper)
+        status: Status
         if said is None:
             text = f"The record of [1] ({paper.title}) does not give the {WORDS[field]}."
             status, missing = "partial", f"give the {WORDS[field]}"

@@ -211,7 +211,12 @@ class CitationChecker:
             for n in keep:
                 score, sentence = scored[n]
                 score += 0.2 * overlap(qwords, sentence) if qwords else 0.0
-                if wants_number and quantities(sentence) and measure_matches(asked.measure, terms(sentence), sentence):
+                if (
+                    asked is not None
+                    and wants_number
+                    and quantities(sentence)
+                    and measure_matches(asked.measure, terms(sentence), sentence)
+                ):
                     score += 0.3
                 if score > quotes.get(n, (-1.0, ""))[0]:
                     quotes[n] = (score, sentence)

@@ -187,7 +187,8 @@ def _shortened(text: str) -> str:
 
 def _title_case_run(text: str) -> list[str]:
     """Runs of two or more capitalised words ("Padé Activation Units", "Conditional Automated Channel Pruning")."""
-    runs, run = [], []
+    runs: list[str] = []
+    run: list[str] = []
     for word in re.findall(r"[\w'’-]+|[^\w\s]", text):
         if _TITLE_WORD.fullmatch(word) and (run or word.lower() not in _OPENERS):
             run.append(word)

@@ -51,7 +51,7 @@ def fuse(
     if mode == "bm25":
         return dict(bm25)
     if fusion == "rrf":
-        order = [sorted(d, key=lambda c, d=d: -d[c]) for d in (dense, bm25)]
+        order = [sorted(d, key=d.__getitem__, reverse=True) for d in (dense, bm25)]
         return rrf(order, [dense_weight, 1 - dense_weight], rrf_k)
     top = max(bm25.values(), default=0.0)
     return {cid: convex(dense.get(cid, 0.0), bm25.get(cid, 0.0), top, dense_weight) for cid in dense.keys() | bm25}

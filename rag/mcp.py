@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from rag.assistant import Assistant
 from rag.errors import RagError
-from rag.references import escape_cited, escape_markdown
+from rag.references import escape_cited, escape_markdown, references_markdown
 from rag.runtime import configure_threads
 from rag.types import Answer, Hit, Paper
 
@@ -107,7 +107,7 @@ class CitedAnswer(BaseModel):
             missing=escape_markdown(answer.missing) if answer.missing else None,
             abstained=answer.abstained,
             notice=escape_markdown(answer.notice) if answer.notice else None,
-            references=answer.references_markdown(),
+            references=references_markdown(answer),
         )
 
 
@@ -184,7 +184,7 @@ async def _serve_stdio(server: Any) -> None:
 
     lowlevel = server._lowlevel_server  # what MCPServer.run_stdio_async runs, given our filtered read stream
     async with stdio_server() as (read_stream, write_stream):
-        forward, filtered = anyio.create_memory_object_stream(0)
+        forward, filtered = anyio.create_memory_object_stream[Any](0)
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(answer_invalid_requests, read_stream, write_stream, forward)
             await lowlevel.run(filtered, write_stream, lowlevel.create_initialization_options())

@@ -231,7 +231,7 @@ def _years(year: tuple[int, int]) -> str:
 
 def _sse(response: http.client.HTTPResponse) -> Iterator[tuple[str, str]]:
     """(event, data) pairs of a server-sent event stream."""
-    event, data = "message", []
+    event, data = "message", list[str]()
     for raw in response:
         line = raw.decode().rstrip("\r\n")
         if not line:

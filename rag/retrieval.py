@@ -173,12 +173,12 @@ class Retriever:
         query = spelled(query, index)
         qvec = self._embedder().embed_query(query) if mode != "bm25" else None
 
-        dense: dict[str, float] = self._dense(qvec, depth, year, paths) if mode != "bm25" else {}
+        dense: dict[str, float] = self._dense(qvec, depth, year, paths) if qvec is not None else {}
         bm25: dict[str, float] = {}
         if mode != "dense":
             scores = self._bm25_scores(index, query, year, paths)
             if mode == "hybrid":
-                top = np.argsort(-scores)[:depth] if len(scores) else []
+                top = np.argsort(-scores)[:depth]
                 candidates = {paper_of(dense_id) for dense_id in dense} | {
                     paper_of(index.ids[i]) for i in top if scores[i] > 0
                 }
@@ -186,7 +186,8 @@ class Retriever:
                     for i in index.positions(pid):
                         bm25[index.ids[i]] = float(scores[i])
                 missing = [cid for cid in bm25 if cid not in dense]
-                dense.update(self._cosines(qvec, missing))
+                if qvec is not None:
+                    dense.update(self._cosines(qvec, missing))
             else:
                 bm25 = {index.ids[i]: float(scores[i]) for i in np.argsort(-scores)[:depth] if scores[i] > 0}
 

@@ -39,7 +39,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rag.config import Settings
 from rag.corpus.records import normalize
@@ -67,6 +67,9 @@ from rag.query import (
 from rag.support import STOPWORDS, SentenceEmbeddings, restates_question
 from rag.types import Paper
 from rag.verdict import Signals, VerdictModel
+
+if TYPE_CHECKING:
+    from rag.index.bm25 import BM25Index
 
 log = logging.getLogger(__name__)
 Status = Literal["answered", "partial", "abstained"]
@@ -96,7 +99,7 @@ class CorpusTerms:
 
     def __init__(self, bm25_dir: Path) -> None:
         self.bm25_dir = bm25_dir
-        self._index = None
+        self._index: BM25Index | None = None
         self._stamp: str | None = None
         self._counts: dict[str, int] = {}  # in order of use, at most MAX_COUNTS
         self._counts_mu = threading.Lock()

@@ -167,9 +167,3 @@ class Answer(BaseModel):
         exclude=True,
         description="The sufficiency signals the verdict was decided on (for calibration; not serialised).",
     )
-
-    def references_markdown(self) -> str:
-        """The numbered references as Markdown lines: `[n] Title (year) <url>`, only http(s) URLs linked."""
-        from rag.references import references_markdown  # that module builds on these types
-
-        return references_markdown(self)

@@ -23,6 +23,18 @@ FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = bundled_corpus_dir()
 
 
+SLOW_TIMEOUT = 900
+"""Seconds a slow test (a model, a server, a browser) may run before pytest-timeout fails it: generous, because
+CI may share 2 cores with other work at load 10; the fast tests' limit is `timeout` in pyproject.toml."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every slow test gets the slow limit unless it names its own."""
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT))
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test touches the user's index or an API key from the environment."""

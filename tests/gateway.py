@@ -33,7 +33,7 @@ class BackgroundServer(ThreadingHTTPServer):
     @contextmanager
     def running(self) -> Iterator[Self]:
         """Serve in a background thread for the duration of the block."""
-        thread = threading.Thread(target=self.serve_forever, daemon=True)
+        thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
         thread.start()
         try:
             yield self

@@ -251,6 +251,7 @@ def test_bombs_among_good_files_cost_only_themselves(lab: Lab, tmp_path: Path) -
     assert any(m.startswith(f"{blank}:{SKIPPED + 1}: {SKIPPED:,} lines in a row") for m in out)
 
 
+@pytest.mark.slow  # starts a Python child process (about 1 s to import torch)
 def test_rag_ingest_cli_refuses_a_bomb_in_one_line(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()

@@ -151,6 +151,7 @@ def test_sigkill_mid_ingest_on_a_server_then_rerun_equals_a_clean_run(chroma_ser
     b.close()
 
 
+@pytest.mark.slow  # starts a Python child process (about 1 s to import torch)
 def test_an_unreachable_server_is_one_line_naming_it(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     with pytest.raises(BackendUnavailableError, match=rf"cannot reach the Chroma server at {url} "):

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from rag import Assistant, Settings
 
 QUESTION = "How much faster does the Transformer-based text-to-speech model train than Tacotron2?"
@@ -48,6 +50,7 @@ def run_in_pty(args: list[str], env: dict[str, str]) -> str:
     return b"".join(chunks).decode("utf-8", errors="replace")
 
 
+@pytest.mark.slow  # starts a Python child process (about 1 s to import torch)
 def test_piped_ask_prints_the_checked_answer_exactly_once(hash_bundled_dir: Path) -> None:
     text, _ = expected(hash_bundled_dir)
     result = subprocess.run(
@@ -64,6 +67,7 @@ def test_piped_ask_prints_the_checked_answer_exactly_once(hash_bundled_dir: Path
     assert "References:" in result.stdout and "Neural Speech Synthesis with Transformer Network" in result.stdout
 
 
+@pytest.mark.slow  # starts a Python child process (about 1 s to import torch)
 def test_terminal_ask_streams_the_draft_then_replaces_it_with_the_checked_answer(hash_bundled_dir: Path) -> None:
     text, draft = expected(hash_bundled_dir)
     screen = run_in_pty([sys.executable, "-m", "rag.cli", "ask", QUESTION], cli_env(hash_bundled_dir))

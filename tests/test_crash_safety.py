@@ -186,7 +186,7 @@ def test_a_second_writer_gets_one_line_naming_the_process(tmp_path: Path) -> Non
     assert counts(settings.data_dir)["papers"] == 5  # the refused --reindex wiped nothing
 
 
-def test_a_waiting_writer_goes_ahead_when_the_first_is_done(tmp_path: Path) -> None:
+def test_a_waiting_writer_goes_ahead_when_the_first_is_done(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     files = write_files(tmp_path / "files", files=2, per_file=5)
     settings = Settings(data_dir=tmp_path / "index", embed="hash", write_lock_timeout=30)
     a, b = Assistant(settings), Assistant(settings)
@@ -194,7 +194,10 @@ def test_a_waiting_writer_goes_ahead_when_the_first_is_done(tmp_path: Path) -> N
     finished: list[float] = []
     worker = threading.Thread(target=lambda: (b.ingest(files[:1], progress=False), finished.append(time.monotonic())))
     worker.start()
-    time.sleep(1.0)
+    deadline = time.monotonic() + 60
+    while "waiting: the index" not in caplog.text:  # b found the lock taken and waits for it
+        assert worker.is_alive() and time.monotonic() < deadline, "the second writer never waited"
+        time.sleep(0.01)
     assert not finished  # still waiting
     released = time.monotonic()
     a._writer.__exit__(None, None, None)

@@ -411,6 +411,7 @@ def test_a_jsonl_overwritten_with_binary_keeps_its_papers(lab: Lab, tmp_path: Pa
 # --- the real command -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # starts a Python child process (about 1 s to import torch)
 def test_rag_ingest_cli_exits_1_with_one_line_per_error_and_no_traceback(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()

@@ -36,6 +36,7 @@ def found(assistant: Assistant, word: str, mode: str) -> list[str]:
     return [h.paper.id for h in assistant.search(f"study {word}", k=5, mode=mode)]
 
 
+@pytest.mark.slow  # starts a Python child process (about 1 s to import torch)
 def test_a_reader_sees_papers_another_process_committed(tmp_path: Path) -> None:
     files = write_files(tmp_path / "files", files=3, per_file=40)
     data = tmp_path / "data"
@@ -63,6 +64,7 @@ def test_a_reader_sees_papers_another_process_committed(tmp_path: Path) -> None:
     reader.close()
 
 
+@pytest.mark.slow  # starts a Python child process (about 1 s to import torch)
 def test_a_reader_follows_a_reindex_by_another_process(tmp_path: Path) -> None:
     files = write_files(tmp_path / "files", files=2, per_file=20)
     data = tmp_path / "data"

@@ -227,7 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture()
 def fake_server() -> Iterator[FakeOpenAI]:
     server = FakeOpenAI()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield server
     server.stop.set()

@@ -62,6 +62,7 @@ def test_a_device_torch_cannot_see_is_a_config_error(device: str) -> None:
         make_embedder(Settings(embed_device=device))
 
 
+@pytest.mark.slow  # starts a Python child process (about 1 s to import torch)
 def test_the_cli_says_so_in_one_line(tmp_path: Path) -> None:
     if torch.cuda.is_available():
         pytest.skip("this machine has cuda")

@@ -100,6 +100,14 @@ def test_quick_start_is_two_command_lines_and_the_venv_is_activated_before_any_b
     assert activate < first_bare, "a bare `rag`/`python` command comes before the README says to activate .venv"
 
 
+def test_the_readme_is_read_in_two_minutes_and_links_the_rest() -> None:
+    """Under 200 lines; the reference pages it links exist (how it works, measured figures, security, ...)."""
+    assert README.count("\n") < 200
+    linked = re.findall(r"\]\((docs/[\w\-]+\.md)\)", README)
+    assert {"docs/how-it-works.md", "docs/measured.md", "docs/security.md", "docs/configuration.md"} <= set(linked)
+    assert all((ROOT / page).is_file() for page in linked)
+
+
 def _base_distributions() -> set[str]:
     return {re.split(r"[<>=!\[ ;]", d, maxsplit=1)[0].lower() for d in PYPROJECT["project"]["dependencies"]}
 

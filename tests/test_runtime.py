@@ -52,6 +52,7 @@ THREADS_SEEN = """
 """
 
 
+@pytest.mark.slow  # starts a Python child process (about 1 s to import torch)
 @pytest.mark.parametrize("torch_first", [False, True], ids=["configured-before-torch", "torch-already-imported"])
 def test_query_threads_reach_torch_in_every_thread(torch_first: bool) -> None:
     got = run_python(
@@ -63,6 +64,7 @@ def test_query_threads_reach_torch_in_every_thread(torch_first: bool) -> None:
     assert got == {"main": 1, "worker": 1, "omp": "1"}
 
 
+@pytest.mark.slow  # starts a Python child process (about 1 s to import torch)
 def test_each_kind_reads_its_own_setting_and_zero_is_one_per_core() -> None:
     code = """
         import json, os, torch
@@ -88,6 +90,7 @@ def test_each_kind_reads_its_own_setting_and_zero_is_one_per_core() -> None:
     }
 
 
+@pytest.mark.slow  # starts a Python child process (about 1 s to import torch)
 def test_a_users_omp_num_threads_is_not_overridden() -> None:
     code = """
         import json, os
@@ -102,6 +105,7 @@ def test_a_users_omp_num_threads_is_not_overridden() -> None:
     assert got == {"applied": None, "omp": "2", "torch": min(2, os.cpu_count() or 1), "mkl": None}
 
 
+@pytest.mark.slow  # starts a Python child process (about 1 s to import torch)
 def test_importing_the_package_changes_no_threads() -> None:
     code = """
         import json, os, torch

@@ -153,7 +153,7 @@ def open_binary(path: Path, *, compressed: bool = False, limits: ReadLimits | No
         if damage := gzip_damage(raw, str(path), limits):
             raise InputError(f"compressed data is corrupt ({damage}); nothing of it is read", path=str(path))
         with Inflating(raw, str(path), limits) as inflating, io.BufferedReader(inflating, BUFFER) as unzipped:
-            yield unzipped  # type: ignore[misc]
+            yield unzipped
 
 
 class Inflating(io.RawIOBase):
@@ -168,7 +168,7 @@ class Inflating(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
         """Fill `buffer` (short only at the end of the data), so a peek sees a whole head; damage is raised
         after the sound bytes before it were returned."""
         if self._damage is not None:
@@ -257,7 +257,7 @@ def looks_binary(head: bytes) -> bool:
 
 def text_stream(stream: BinaryIO, head: bytes) -> io.TextIOWrapper:
     """`stream` decoded incrementally; undecodable bytes become surrogate escapes, newlines are kept."""
-    return io.TextIOWrapper(stream, encoding=encoding_of(head), errors="surrogateescape", newline="")  # type: ignore[type-var]
+    return io.TextIOWrapper(stream, encoding=encoding_of(head), errors="surrogateescape", newline="")
 
 
 def line_problem(text: str) -> str | None:

@@ -175,7 +175,7 @@ def write_report(
         ranked = sorted(
             by_question.values(),
             key=lambda ps: (
-                min(next(i for i, o in enumerate(order) if why_failed(p).startswith(o)) for p in ps),
+                min(next(i for i, o in enumerate(order) if (why_failed(p) or "").startswith(o)) for p in ps),
                 -len(ps),
             ),
         )

@@ -303,7 +303,7 @@ class OpenAIBackend(ChatBackend):
 
         retries = 0
         while True:
-            extra = {"stream_options": {"include_usage": True}} if self.usage_option else {}
+            extra: dict[str, Any] = {"stream_options": {"include_usage": True}} if self.usage_option else {}
             timeout = max(min(self.request_timeout, deadline - time.monotonic()), 0.05)
             connect = min(timeout, CONNECT_TIMEOUT)  # less only when the deadline is nearly out: a time-out then
             try:
@@ -314,7 +314,7 @@ class OpenAIBackend(ChatBackend):
                     temperature=temperature,
                     stream=True,
                     timeout=httpx.Timeout(timeout, connect=connect),
-                    **extra,  # type: ignore[arg-type]
+                    **extra,
                 )
             except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
                 if not self.usage_option or "stream_options" not in str(exc):
@@ -461,13 +461,13 @@ class LocalBackend(ChatBackend):
             raise BackendUnavailableError("the local model was busy with other answers until the deadline")
         try:
             chunks = self.llama.create_chat_completion(
-                messages=messages,  # type: ignore[arg-type]
+                messages=messages,
                 max_tokens=max_tokens,
                 temperature=temperature,
                 stream=True,
                 repeat_penalty=1.15,
             )
-            for chunk in chunks:  # type: ignore[union-attr]
+            for chunk in chunks:
                 delta = chunk["choices"][0].get("delta", {})
                 if delta.get("content"):
                     yield delta["content"]

@@ -20,8 +20,9 @@ import math
 import os
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,7 @@ class BM25Index:
         self.generation = ""
         self.acronyms: dict[str, list[str]] = {}  # acronym -> long forms the indexed abstracts define
         self._stem = _stemmer()
-        self._legacy = None  # a bm25s index saved before segments existed (read-only)
+        self._legacy: Any = None  # a bm25s index saved before segments existed (read-only)
         self._refresh()
 
     # --- derived state ---------------------------------------------------------------------
@@ -132,7 +133,7 @@ class BM25Index:
         ids: Sequence[str],
         texts: Sequence[str],
         years: Sequence[int] | None = None,
-        sources: dict[str, Sequence[int]] | None = None,
+        sources: Mapping[str, Sequence[int]] | None = None,
     ) -> None:
         """Index `texts` (one per id), replacing whatever was indexed; `years` (0 = unknown) and `sources`
         (file -> chunk indices) make the filter masks."""
@@ -146,7 +147,7 @@ class BM25Index:
         ids: Sequence[str],
         texts: Sequence[str],
         years: Sequence[int] | None = None,
-        sources: dict[str, Sequence[int]] | None = None,
+        sources: Mapping[str, Sequence[int]] | None = None,
     ) -> None:
         """Index more chunks as a new delta segment; a chunk already indexed is replaced (its old copy becomes a
         tombstone)."""
@@ -277,7 +278,8 @@ class BM25Index:
         target.mkdir()
         names = [s.name for s in self.segments]
         meta = {"format": FORMAT, "segments": names, "k1": self.k1, "b": self.b}
-        np.savez(target / "dead.npz", **{name: d for name, d in self.dead.items() if name in names})
+        dead: dict[str, Any] = {name: d for name, d in self.dead.items() if name in names}
+        np.savez(target / "dead.npz", **dead)
         (target / "acronyms.json").write_text(json.dumps(self.acronyms))
         (target / "generation.json").write_text(json.dumps(meta))
         pointer = folder / f"CURRENT.{os.getpid()}"

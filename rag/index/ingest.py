@@ -128,7 +128,7 @@ class Ingestor:
     ) -> None:
         self.manifest = manifest
         self.space = space or DiskSpace(bm25_dir.parent, 0)
-        self.store = BoundedWrites(store, store_write_timeout, self.space.data_dir)  # type: ignore[assignment]
+        self.store = BoundedWrites(store, store_write_timeout, self.space.data_dir)
         self.limits = limits
         self.chunker = chunker
         self._embedder = embedder
@@ -529,7 +529,10 @@ class Ingestor:
         stored_set = set(stored)
         stale = [cid for cid in index.ids if cid not in stored_set or cid.rsplit(":", 1)[0] in papers]
         index.delete(stale)
-        ids, texts, years, sources = [], [], [], {}
+        ids: list[str] = []
+        texts: list[str] = []
+        years: list[int] = []
+        sources: dict[str, list[int]] = {}
         links: dict[str, set[str]] = {}
         for cid, text, paper in self.manifest.chunk_texts_of(papers):
             if paper.id not in links:
@@ -558,7 +561,10 @@ class Ingestor:
     def rebuild_bm25(self) -> BM25Index:
         """Rebuild the BM25 index (with its year and source filter masks) from every stored chunk as one segment,
         persist it, and clear the pending marks."""
-        ids, texts, years, positions = [], [], [], {}
+        ids: list[str] = []
+        texts: list[str] = []
+        years: list[int] = []
+        positions: dict[str, list[int]] = {}
         for i, (cid, text, paper) in enumerate(self.manifest.iter_chunk_texts()):
             ids.append(cid)
             texts.append(self._lexical_text(text, paper))

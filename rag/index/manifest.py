@@ -112,6 +112,10 @@ class Manifest:
         with self._mu:
             return self.db.execute(sql, tuple(args)).fetchone()
 
+    def _count(self, sql: str) -> int:
+        row = self._one(sql)  # an aggregate query always returns one row
+        return int(row[0]) if row else 0
+
     def _w(self, sql: str, args: Iterable[object] = ()) -> None:
         if self._depth == 0:
             raise RuntimeError("manifest writes happen inside transaction()")
@@ -257,7 +261,7 @@ class Manifest:
 
     def count_papers(self) -> int:
         """How many papers are stored."""
-        return self._one("SELECT COUNT(*) FROM papers")[0]
+        return self._count("SELECT COUNT(*) FROM papers")
 
     def years(self) -> dict[int, int]:
         """Papers per known year."""
@@ -405,7 +409,7 @@ class Manifest:
 
     def count_chunks(self) -> int:
         """How many chunks are stored."""
-        return self._one("SELECT COUNT(*) FROM chunks")[0]
+        return self._count("SELECT COUNT(*) FROM chunks")
 
     def existing_chunks(self, ids: Iterable[str]) -> set[str]:
         """Which of these chunk ids the manifest holds."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.base.base_retriever import BaseRetriever
@@ -25,9 +25,20 @@ from rag.generation.backends import ChatBackend, Message, Usage
 from rag.types import Answer, Hit
 
 if TYPE_CHECKING:
-    from rag.assistant import Assistant
     from rag.config import Settings
     from rag.retrieval import Mode
+
+
+class Assistant(Protocol):
+    """What these components need of `rag.Assistant` (named here so that this door depends on the façade's
+    shape, not on its module: `rag.assistant` imports this one lazily)."""
+
+    settings: Settings
+
+    def search(self, *args: Any, **kwargs: Any) -> list[Hit]: ...
+
+    def ask(self, *args: Any, **kwargs: Any) -> Answer: ...
+
 
 PAPER_KEYS = ("paper_id", "title", "year", "authors", "source", "url")
 """The metadata every node carries (authors joined by ", ", so vector stores that want scalars take it)."""

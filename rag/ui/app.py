@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import gradio as gr
 from starlette.middleware import Middleware
@@ -43,6 +43,9 @@ from rag.ui.uploads import (
     uploads_allowed,
 )
 from rag.web_guard import WebGuard, allowed_hosts
+
+if TYPE_CHECKING:
+    from rag.retrieval import Mode
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +88,11 @@ def _year_range(year_from: str | float | None, year_to: str | float | None) -> t
     lo, hi = _year("Year from", year_from), _year("Year to", year_to)
     if lo is None and hi is None:
         return None
-    lo, hi = lo or hi, hi or lo
-    return (min(lo, hi), max(lo, hi))
+    first = lo if lo is not None else hi
+    last = hi if hi is not None else lo
+    if first is None or last is None:
+        return None
+    return (min(first, last), max(first, last))
 
 
 def year_box(label: str, elem_id: str) -> gr.Textbox:
@@ -180,7 +186,11 @@ def build_app(assistant: Assistant, *, max_upload_mb: int = 50, uploads_enabled:
             return []
         try:
             hits = assistant.search(
-                query, int(k), mode=mode, year=_year_range(year_from, year_to), sources=source_names or None
+                query,
+                int(k),
+                mode=cast("Mode", mode),
+                year=_year_range(year_from, year_to),
+                sources=source_names or None,
             )
         except RagError as exc:
             raise gr.Error(str(exc)) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Literal
 
 from rag.references import escape_cited, escape_markdown, references_markdown, safe_url
 from rag.types import Answer, Hit
@@ -69,17 +70,18 @@ def sources_html(answer: Answer | None) -> str:
 
 
 HITS_HEADERS = ["title", "year", "score", "passage"]
-HITS_TYPES = ["markdown", "str", "number", "markdown"]  # text from papers: escaped Markdown
+# text from papers: escaped Markdown
+HITS_TYPES: list[Literal["str", "number", "markdown"]] = ["markdown", "str", "number", "markdown"]
 # gradio's `column_widths` (a % is of the table's width): the year and score columns fit "2024" and "0.123"; the
 # passage gets the most room, so at 1280 px wide every column is on screen and the passage wraps
-HITS_WIDTHS = ["30%", "64px", "72px", "54%"]
+HITS_WIDTHS: list[str | int] = ["30%", "64px", "72px", "54%"]
 # on a phone (a screen under `NARROW_SCREEN_PX`) the table scrolls sideways to the passage, each column wide enough
 # to read
-HITS_WIDTHS_NARROW = ["140px", "64px", "72px", "240px"]
+HITS_WIDTHS_NARROW: list[str | int] = ["140px", "64px", "72px", "240px"]
 NARROW_SCREEN_PX = 700
 
 
-def hits_columns(screen_width: float | None) -> list[str]:
+def hits_columns(screen_width: float | None) -> list[str | int]:
     """The search table's `column_widths` for a browser window `screen_width` px wide."""
     return HITS_WIDTHS_NARROW if screen_width and screen_width < NARROW_SCREEN_PX else HITS_WIDTHS
 
