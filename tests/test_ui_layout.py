@@ -14,7 +14,7 @@ import pytest
 
 from rag.errors import RagError
 from rag.types import Hit, Paper
-from rag.ui.app import _year_range, no_year_line
+from rag.ui.handlers import _year_range, no_year_line
 from rag.ui.render import HITS_HEADERS, HITS_WIDTHS, HITS_WIDTHS_NARROW, hits_columns, hits_table
 from tests.conftest import open_page, rag_chat_over
 
