@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from contextlib import closing
 from dataclasses import replace
 from functools import cached_property
@@ -153,6 +153,36 @@ class Answerer:
         left = (window - self.settings.max_answer_tokens - 200) / 1.15 - prompts
         return max(min(int(left), 6000), 300)
 
+    def _draft(
+        self, llm: ChatBackend, sources: list[Source], prompted: str, deadline: float | None
+    ) -> Generator[str, None, tuple[str, dict[str, int], str | None]]:
+        """The model's answer, delta by delta; returns its text, its token usage and, when the model failed or ran
+        out of time (`deadline`, default `answer_deadline` from now), the notice to show (the text so far stays)."""
+        messages = [
+            {"role": "system", "content": load_prompt("system").format(no_answer=NO_ANSWER)},
+            {
+                "role": "user",
+                "content": load_prompt("answer").format(sources=render_sources(sources), question=prompted),
+            },
+        ]
+        raw = ""
+        try:  # the reply gives way at the deadline, however the server behaves
+            if deadline is None:
+                deadline = time.monotonic() + self.settings.answer_deadline
+            reply = llm.reply(messages, max_tokens=self.settings.max_answer_tokens, deadline=deadline)
+            with closing(iter(reply)) as deltas:  # closed with this generator: the LLM stream stops too
+                for delta in deltas:
+                    raw += delta
+                    yield delta
+            usage = reply.usage or {  # the server's count for this request, else a labelled estimate
+                "prompt_tokens": sum(count_tokens(m["content"]) for m in messages),
+                "completion_tokens": count_tokens(raw),
+                "estimated": 1,
+            }
+        except BackendUnavailableError as exc:
+            return raw, {}, f"{exc}; showing an extractive answer from the retrieved papers instead."
+        return raw, usage, None
+
     def stream(
         self,
         question: str | Question,
@@ -185,7 +215,8 @@ class Answerer:
             yield record.model_copy(update={"timings": {"retrieve_s": retrieve_s}})
             return
         started = time.perf_counter()
-        notice, llm, usage, raw = None, None, {}, ""
+        notice, llm, raw = None, None, ""
+        usage: dict[str, int] = {}
         if self.kind != "extractive":
             try:
                 llm = self.llm
@@ -194,28 +225,9 @@ class Answerer:
         prompted = question + parts_prompt(asked)  # a multi-part question lists its parts for the model
         sources = pack_sources(hits, self._budget(llm, prompted), 300 if self.kind == "local" else 450)
         if llm is not None:
-            messages = [
-                {"role": "system", "content": load_prompt("system").format(no_answer=NO_ANSWER)},
-                {
-                    "role": "user",
-                    "content": load_prompt("answer").format(sources=render_sources(sources), question=prompted),
-                },
-            ]
-            try:  # the reply gives way at the deadline, however the server behaves
-                if deadline is None:
-                    deadline = time.monotonic() + self.settings.answer_deadline
-                reply = llm.reply(messages, max_tokens=self.settings.max_answer_tokens, deadline=deadline)
-                with closing(iter(reply)) as deltas:  # closed with this generator: the LLM stream stops too
-                    for delta in deltas:
-                        raw += delta
-                        yield delta
-                usage = reply.usage or {  # the server's count for this request, else a labelled estimate
-                    "prompt_tokens": sum(count_tokens(m["content"]) for m in messages),
-                    "completion_tokens": count_tokens(raw),
-                    "estimated": 1,
-                }
-            except BackendUnavailableError as exc:
-                notice, llm = f"{exc}; showing an extractive answer from the retrieved papers instead.", None
+            raw, usage, failed = yield from self._draft(llm, sources, prompted, deadline)
+            if failed:
+                notice, llm = failed, None
         checked, check_s = None, 0.0
         if llm is not None and not is_no_answer(raw):
             check_started = time.perf_counter()

@@ -148,10 +148,7 @@ class Stored:
 
 def build_router(assistant: Assistant) -> APIRouter:
     """The API's routes over one `Assistant`."""
-    settings = assistant.settings
     router = APIRouter(dependencies=[Depends(require_token)], responses=_ERRORS)
-    max_upload = settings.api_max_upload_mb * 1_000_000
-    too_large = body_caps(settings)["/ingest"][1]
 
     @router.get("/health", response_model=Health, tags=["index"])
     def health() -> Health:
@@ -213,6 +210,17 @@ def build_router(assistant: Assistant) -> APIRouter:
             answer_events(first, items), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
         )
 
+    _ingest_route(router, assistant)
+
+    return router
+
+
+def _ingest_route(router: APIRouter, assistant: Assistant) -> None:
+    """`POST /ingest` on `router`: uploads stored by content hash under the data dir and indexed (with a token)."""
+    settings = assistant.settings
+    max_upload = settings.api_max_upload_mb * 1_000_000
+    too_large = body_caps(settings)["/ingest"][1]
+
     @router.post(
         "/ingest",
         response_model=IngestResponse,
@@ -261,8 +269,6 @@ def build_router(assistant: Assistant) -> APIRouter:
             more = f" (and {len(report.errors) - 1} more errors)" if len(report.errors) > 1 else ""
             raise InputError(f"nothing in the upload could be indexed: {first}{more}")
         return IngestResponse(files=results, report=report)
-
-    return router
 
 
 def create_app(assistant: Assistant, *, host: str = "127.0.0.1") -> FastAPI:

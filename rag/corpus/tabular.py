@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any
 
 from rag.corpus.fields import ALIASES, kind_of, map_columns, object_to_paper, record_to_paper
@@ -278,12 +278,31 @@ def read_csv(
             + f"; found: {_shorten(', '.join(map(clean_space, header)))})",
         )
         return
+    rows, stopped = yield from _csv_rows(reader, feed, header, columns, source, limits)
+    if stopped:
+        return
+    if feed.error is not None:
+        yield _stop(feed.error)
+    elif rows == 0:
+        yield FileError(path=source, line=1, message="no rows after the header")
+
+
+def _csv_rows(
+    reader: Iterator[list[str]],
+    feed: _Feed,
+    header: list[str],
+    columns: dict[str, str],
+    source: str,
+    limits: ReadLimits,
+) -> Generator[RawPaper | FileError, None, tuple[int, bool]]:
+    """The papers (and per-row errors) of the rows after the header; returns how many non-blank rows were read,
+    and whether the file was cut (too many rows in a row without a paper, or malformed CSV)."""
     rows = barren = 0
     while True:
         line = feed.number + 1
         if barren >= limits.max_skipped_in_a_row:
             yield limits.skipped_cut(source, line, "rows")
-            return
+            return rows, True
         barren += 1
         try:
             fields = next(reader)
@@ -293,7 +312,7 @@ def read_csv(
             if feed.error is None:
                 msg = f"malformed CSV ({exc}); the rest of the file is not read"
                 yield FileError(path=source, line=line, message=msg)
-                return
+                return rows, True
             break
         if feed.error is not None:
             break  # a record cut short by a read error is not a paper
@@ -307,10 +326,7 @@ def read_csv(
         if isinstance(paper, RawPaper):
             barren = 0
         yield paper
-    if feed.error is not None:
-        yield _stop(feed.error)
-    elif rows == 0:
-        yield FileError(path=source, line=1, message="no rows after the header")
+    return rows, False
 
 
 def _shorten(text: str, limit: int = 200) -> str:
