@@ -14,9 +14,12 @@ import numpy as np
 
 from rag.generation.context import Source
 from rag.generation.prompts import NO_ANSWER
-from rag.query import Question, as_question, measure_matches, quantities, terms
+from rag.quantities import measure_matches, quantities
+from rag.query import as_question
+from rag.question import Question
 from rag.support import SentenceEmbeddings, content_words, overlap, restates_question, sentences_of
 from rag.types import Citation, SentenceCheck
+from rag.words import terms
 
 _NUMS = r"\d+(?:\s*(?:[,;]|[-–]|and)\s*\d+)*"
 MARKER = re.compile(rf"\[\s*(?:sources?\s*)?({_NUMS})\s*\]", re.I)

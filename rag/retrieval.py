@@ -22,8 +22,8 @@ from rag.index.embedders import Embedder
 from rag.index.manifest import Manifest
 from rag.index.store import VectorStore
 from rag.normalise import nearest
-from rag.query import common_list, is_common
 from rag.types import Hit
+from rag.words import common_list, is_common
 
 log = logging.getLogger(__name__)
 OVERFETCH_MIN_SHARE = 0.05

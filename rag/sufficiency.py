@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Literal
 
 from rag.config import Settings
 from rag.corpus.records import normalize
+from rag.names import named_in, names_of_kind
 from rag.normalise import (
     AcronymMap,
     nearest,
@@ -52,21 +53,13 @@ from rag.normalise import (
     spelled_settings,
     unit_of,
 )
-from rag.query import (
-    Question,
-    has_time,
-    measured_quantities,
-    named_in,
-    names_of_kind,
-    ordinary,
-    quantities,
-    target_in,
-    terms,
-    without_opener,
-)
+from rag.quantities import has_time, measured_quantities, quantities
+from rag.query import target_in
+from rag.question import Question
 from rag.support import STOPWORDS, SentenceEmbeddings, restates_question
 from rag.types import Paper
 from rag.verdict import Signals, VerdictModel
+from rag.words import ordinary, terms, without_opener
 
 if TYPE_CHECKING:
     from rag.index.bm25 import BM25Index

@@ -11,8 +11,10 @@ from rag.evaluation.datasets import GoldResolver
 from rag.generation.context import Source
 from rag.generation.extractive import ExtractiveAnswerer
 from rag.index.embedders import HashEmbedder
+from rag.names import kind_heads, named_kind, new_names
 from rag.normalise import AcronymMap
-from rag.query import Question, analyze, kind_heads, named_kind, new_names
+from rag.query import analyze
+from rag.question import Question
 from rag.sufficiency import SufficiencyChecker
 from rag.support import SentenceEmbeddings
 from rag.types import Hit, Paper
@@ -246,7 +248,7 @@ def test_an_acronym_of_the_question_s_own_words_is_not_a_new_name() -> None:
 
 
 def test_a_bare_percentage_is_the_asked_accuracy_only_when_the_sentence_names_no_other_measure() -> None:
-    from rag.query import measured_quantities
+    from rag.quantities import measured_quantities
 
     q = analyze("what acuracy does the nmc baseline get on 10-split cifar-100")
     assert measured_quantities(q.measure, "This baseline achieved 88.53% on 10-Split-CIFAR-100.", 8) == ["88.53%"]
@@ -292,7 +294,7 @@ def test_the_extractive_answer_looks_past_an_acronym_its_abstract_spells_out_as_
 
 
 def test_a_quantity_after_its_measure_counts_across_a_long_subject_but_not_a_count_of_something_else() -> None:
-    from rag.query import measured_quantities
+    from rag.quantities import measured_quantities
 
     q = analyze("Tell me the ImageNet-1k top-1 accuracy ResNet50-D reaches after distillation.")
     long_subject = (

@@ -23,7 +23,8 @@ from rag.normalise import (
     unit_of,
     variant_in,
 )
-from rag.query import analyze, measured_quantities
+from rag.quantities import measured_quantities
+from rag.query import analyze
 from rag.sufficiency import CorpusTerms, SufficiencyChecker
 from rag.types import Paper
 from tests.fakes import TermCounts, fake_assistant, write_jsonl

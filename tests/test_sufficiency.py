@@ -10,10 +10,13 @@ import pytest
 from rag.generation.context import Source
 from rag.generation.extractive import ExtractiveAnswerer, holds_fact
 from rag.index.embedders import Embedder, HashEmbedder
-from rag.query import analyze, measured_quantities, name_in, names_in, quantities, terms
+from rag.names import name_in, names_in
+from rag.quantities import measured_quantities, quantities
+from rag.query import analyze
 from rag.sufficiency import MAX_VOCABULARY, SufficiencyChecker
 from rag.support import SentenceEmbeddings
 from rag.types import Hit, Paper
+from rag.words import terms
 
 SEQ2SEQ = Paper(
     id="p1",

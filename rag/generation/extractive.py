@@ -15,21 +15,14 @@ import numpy as np
 from rag.config import Settings
 from rag.generation.context import Source
 from rag.generation.prompts import NO_ANSWER
+from rag.names import names_of_kind
 from rag.normalise import AcronymMap, harvest
-from rag.query import (
-    Question,
-    as_question,
-    asks_several_facts,
-    has_time,
-    is_list_question,
-    measure_matches,
-    names_of_kind,
-    quantities,
-    target_in,
-    terms,
-)
+from rag.quantities import has_time, measure_matches, quantities
+from rag.query import as_question, asks_several_facts, is_list_question, target_in
+from rag.question import Question
 from rag.retrieval import keyword_query
 from rag.support import SentenceEmbeddings, content_words, overlap, restates_question, sentences_of
+from rag.words import terms
 
 _CONTRIBUTION = re.compile(r"\b(?:we|our|this (?:paper|work|article|thesis|study)|here)\b", re.I)
 _NAME = re.compile(r"\b(?:[A-Z][a-z]*[A-Z][A-Za-z0-9\-]*|[A-Z]{2,}[a-z]?s?|[A-Za-z]*\d[\w.\-%]*)\b")

