@@ -28,17 +28,15 @@ in time (`store_write_timeout`), so a store that hangs cannot hold the writer lo
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm.auto import tqdm
 
 from rag.corpus.load import DEFAULT_LIMITS, expand_paths, file_digest, read_file
-from rag.corpus.records import RawPaper, arxiv_id, content_hash, normalize
+from rag.corpus.records import RawPaper
 from rag.corpus.stream import ReadLimits
 from rag.errors import DiskFullError, StoreWriteTimeout
 from rag.index.bm25 import FORMAT as BM25_FORMAT
@@ -47,6 +45,7 @@ from rag.index.bounded import BoundedWrites
 from rag.index.chunking import Chunker
 from rag.index.embedders import Embedder
 from rag.index.manifest import BM25_DIRTY, FileRecord, Manifest
+from rag.index.plan import Batch, BatchPlanner, Run
 from rag.index.space import DiskSpace
 from rag.index.store import VectorStore
 from rag.normalise import AcronymMap, harvest
@@ -76,37 +75,6 @@ def _defined(paper: Paper) -> set[tuple[str, str]]:
     return harvest(title + paper.abstract)
 
 
-def _key(text: str) -> str:
-    return hashlib.sha1(normalize(text).encode()).hexdigest()
-
-
-@dataclass
-class _Run:
-    """Bookkeeping for one ingest call."""
-
-    report: IngestReport
-    added: set[str] = field(default_factory=set)
-    updated: set[str] = field(default_factory=set)
-    unchanged: set[str] = field(default_factory=set)
-    touched: set[str] = field(default_factory=set)
-
-
-@dataclass
-class _Batch:
-    """Everything one batch writes, computed before anything is written."""
-
-    papers: dict[str, tuple[Paper, str | None, str]] = field(default_factory=dict)  # to (re)embed
-    links: list[tuple[str, str, int]] = field(default_factory=list)
-    dropped_links: list[tuple[str, str, int]] = field(default_factory=list)
-    removed: set[str] = field(default_factory=set)  # papers deleted
-    relinked: set[str] = field(default_factory=set)  # existing papers whose sources change
-    by_abstract: dict[str, str] = field(default_factory=dict)
-    by_title: dict[str, str] = field(default_factory=dict)
-
-    def empty(self) -> bool:
-        return not (self.papers or self.links or self.dropped_links or self.removed)
-
-
 class Ingestor:
     """Brings files into the manifest, the vector store and the BM25 index."""
 
@@ -127,6 +95,7 @@ class Ingestor:
         store_write_timeout: float = STORE_WRITE_TIMEOUT,
     ) -> None:
         self.manifest = manifest
+        self.planner = BatchPlanner(manifest)
         self.space = space or DiskSpace(bm25_dir.parent, 0)
         self.store = BoundedWrites(store, store_write_timeout, self.space.data_dir)
         self.limits = limits
@@ -143,7 +112,7 @@ class Ingestor:
         Raises `DiskFullError` (one line, nothing indexed lost) when the disk holding the index fills up.
         """
         started = time.perf_counter()
-        run = _Run(IngestReport())
+        run = Run(IngestReport())
         bar = tqdm(desc="ingest", unit="paper", disable=not progress, leave=False)
         try:
             self.space.check()
@@ -233,7 +202,7 @@ class Ingestor:
         return len(chunks)
 
     # --- files ---------------------------------------------------------------------------
-    def _ingest_file(self, path: Path, run: _Run, bar: tqdm) -> None:
+    def _ingest_file(self, path: Path, run: Run, bar: tqdm) -> None:
         source = str(path)
         try:  # the file may be gone or unreadable by now
             stat = path.stat()
@@ -272,15 +241,15 @@ class Ingestor:
             self._drop_stale_links(source, seen, run)
             self.manifest.set_file(FileRecord(source, digest, stat.st_size, stat.st_mtime))
 
-    def _drop_stale_links(self, source: str, seen: set[tuple[str, int]], run: _Run) -> None:
-        batch = _Batch()
+    def _drop_stale_links(self, source: str, seen: set[tuple[str, int]], run: Run) -> None:
+        batch = Batch()
         for pid, line in self.manifest.links_of_source(source):
             if (pid, line) not in seen:
                 batch.dropped_links.append((pid, source, line))
         self._settle_removals(batch, run)
         self._commit(batch, [], None)
 
-    def _settle_removals(self, batch: _Batch, run: _Run) -> None:
+    def _settle_removals(self, batch: Batch, run: Run) -> None:
         """Papers left with no link at all are removed; others just lose a source."""
         gone = {(pid, s, ln) for pid, s, ln in batch.dropped_links}
         for pid in {pid for pid, _, _ in batch.dropped_links}:
@@ -290,10 +259,10 @@ class Ingestor:
                 batch.removed.add(pid)
                 run.report.papers_removed += 1
 
-    def _prune(self, run: _Run) -> None:
+    def _prune(self, run: Run) -> None:
         """Remove papers whose every source file is gone from disk."""
         gone = {s for s in set(self.manifest.sources()) | set(self.manifest.files()) if not Path(s).exists()}
-        batch = _Batch()
+        batch = Batch()
         for source in sorted(gone):
             batch.dropped_links += [(pid, source, line) for pid, line in self.manifest.links_of_source(source)]
         self._settle_removals(batch, run)
@@ -301,46 +270,10 @@ class Ingestor:
         for source in sorted(gone):
             self.manifest.forget_file(source)
 
-    # --- papers --------------------------------------------------------------------------
-    def _new_id(self, raw: RawPaper) -> str:
-        return arxiv_id(raw.given_id) or raw.given_id or content_hash(raw.title, raw.abstract)
-
-    def _lookup(self, pid: str, batch: _Batch) -> Paper | None:
-        return batch.papers[pid][0] if pid in batch.papers else self.manifest.get(pid)
-
-    def _match(self, raw: RawPaper, akey: str, tkey: str | None, batch: _Batch) -> str | None:
-        if raw.given_id:
-            given = arxiv_id(raw.given_id) or raw.given_id
-            if given in batch.papers or self.manifest.get(given) is not None:
-                return given
-            # distinct ids: only identical text merges
-            return batch.by_abstract.get(akey) or self.manifest.find(akey, None)
-        found = batch.by_abstract.get(akey) or (batch.by_title.get(tkey) if tkey else None)
-        return found or self.manifest.find(akey, tkey)
-
-    def _process(self, raws: list[RawPaper], run: _Run, seen: set[tuple[str, int]]) -> None:
+    def _process(self, raws: list[RawPaper], run: Run, seen: set[tuple[str, int]]) -> None:
         if not raws:
             return
-        batch = _Batch()
-        for raw in raws:
-            akey = _key(raw.abstract)
-            tkey = None if raw.title_derived else _key(raw.title)
-            pid = self._match(raw, akey, tkey, batch)
-            if pid is None:
-                paper = self._paper_from(raw, self._new_id(raw))
-                run.added.add(paper.id)
-                batch.papers[paper.id] = (paper, tkey, akey)
-            else:
-                paper = self._merge(pid, raw, run, batch)
-            batch.by_abstract.setdefault(akey, paper.id)
-            if tkey:
-                batch.by_title.setdefault(tkey, paper.id)
-            if (paper.id, raw.source, raw.line) not in batch.links:
-                batch.links.append((paper.id, raw.source, raw.line))
-                if paper.id not in batch.papers and raw.source not in self.manifest.sources_of(paper.id):
-                    batch.relinked.add(paper.id)
-            seen.add((paper.id, raw.line))
-            run.touched.add(paper.id)
+        batch = self.planner.plan(raws, run, seen)
         chunks = self._chunk(batch, run)
         vectors = None
         if chunks:
@@ -354,7 +287,7 @@ class Ingestor:
         self._commit(batch, chunks, vectors)
         run.report.chunks_added += len(chunks)
 
-    def _chunk(self, batch: _Batch, run: _Run) -> list[Chunk]:
+    def _chunk(self, batch: Batch, run: Run) -> list[Chunk]:
         chunks: list[Chunk] = []
         for pid, (paper, _, _) in list(batch.papers.items()):
             try:
@@ -369,64 +302,6 @@ class Ingestor:
                 run.updated.discard(pid)
         return chunks
 
-    def _merge(self, pid: str, raw: RawPaper, run: _Run, batch: _Batch) -> Paper:
-        existing = self._lookup(pid, batch)
-        assert existing is not None
-        if pid in run.touched:
-            run.report.duplicates_merged += 1
-        update: dict[str, object] = {}
-        text_differs = normalize(existing.abstract) != normalize(raw.abstract)
-        title_differs = not raw.title_derived and normalize(raw.title) != normalize(existing.title)
-        named = bool(raw.given_id) and pid == (arxiv_id(raw.given_id) or raw.given_id)
-        if named and (text_differs or (title_differs and not existing.title_derived)):
-            # a record that names a known id with other text updates the paper: the newest read wins
-            first = f"{existing.source}:{existing.line}" if existing.line else existing.source
-            run.report.conflicts.append(
-                f"{raw.source}:{raw.line}: id {pid} was read before with other text ({first}); this record's text"
-                " is kept"
-            )
-            update["abstract"] = raw.abstract
-            if not raw.title_derived:
-                update |= {"title": raw.title, "title_derived": False}
-        else:
-            same_file = existing.source == raw.source or any(
-                s.rsplit(":", 1)[0] == raw.source for s in existing.sources
-            )
-            revised = same_file and pid not in run.touched  # the file that holds it was edited
-            if revised and text_differs:
-                update["abstract"] = raw.abstract
-            if not raw.title_derived and (existing.title_derived or (revised and raw.title != existing.title)):
-                update |= {"title": raw.title, "title_derived": False}
-        for name in ("date", "author_count", "url"):
-            if getattr(existing, name) is None and getattr(raw, name) is not None:
-                update[name] = getattr(raw, name)
-        if not existing.authors and raw.authors:
-            update["authors"] = raw.authors
-        if not update:
-            run.unchanged.add(pid)
-            return existing
-        paper = existing.model_copy(update=update)
-        run.updated.add(pid)
-        title_key = None if paper.title_derived else _key(paper.title)
-        batch.papers[pid] = (paper, title_key, _key(paper.abstract))
-        return paper
-
-    @staticmethod
-    def _paper_from(raw: RawPaper, pid: str) -> Paper:
-        return Paper(
-            id=pid,
-            title=raw.title,
-            abstract=raw.abstract,
-            authors=raw.authors,
-            author_count=raw.author_count if raw.author_count is not None else (len(raw.authors) or None),
-            date=raw.date,
-            source=raw.source,
-            line=raw.line,
-            url=raw.url,
-            title_derived=raw.title_derived,
-            categories=raw.categories,
-        )
-
     # --- one all-or-nothing write --------------------------------------------------------
     def _metadatas(self, chunks: list[Chunk], papers: dict[str, Paper]) -> list[dict[str, object]]:
         sources = {pid: self.manifest.sources_of(pid) for pid in {c.paper_id for c in chunks}}
@@ -436,7 +311,7 @@ class Ingestor:
             for c in chunks
         ]
 
-    def _commit(self, batch: _Batch, chunks: list[Chunk], vectors) -> None:
+    def _commit(self, batch: Batch, chunks: list[Chunk], vectors) -> None:
         if batch.empty():
             return
         self.space.check()
