@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 
 from rag.index.manifest import Manifest
+from rag.index.terms import CorpusTerms
 from rag.query import analyze
-from rag.sufficiency import CorpusTerms, SufficiencyChecker
+from rag.sufficiency import SufficiencyChecker
 
 ROT, S2S, LPR = "049c22606db15160", "b50fba88202d6dfe", "f6538b79a7d2415a"
 TTS, MEM = "06f2491c64fa34b1", "ac50228fa09aadc0"

@@ -22,10 +22,11 @@ from rag.generation.context import Source, pack_sources, render_sources
 from rag.generation.extractive import ExtractiveAnswerer
 from rag.generation.prompts import NO_ANSWER, load_prompt
 from rag.index.embedders import Embedder
+from rag.index.terms import CorpusTerms
 from rag.metadata import WORDS, Field, asks_metadata, stated, without_field_words
 from rag.query import as_question, is_list_question
 from rag.question import Question
-from rag.sufficiency import CorpusTerms, Status, SufficiencyChecker, Verdict
+from rag.sufficiency import Status, SufficiencyChecker, Verdict
 from rag.support import SentenceEmbeddings, sentences_of
 from rag.tokens import count_tokens
 from rag.types import Answer, Citation, Hit, SentenceCheck

@@ -16,7 +16,7 @@ from rag.api import create_app
 from rag.assistant import MAX_ANSWERERS
 from rag.errors import InputError
 from rag.index.bm25 import BM25Index
-from rag.sufficiency import CorpusTerms
+from rag.index.terms import CorpusTerms
 
 QUESTION = "How much faster is Transformer TTS than Tacotron2?"
 MODELS = [f"model-{i}" for i in range(MAX_ANSWERERS + 2)]
@@ -107,7 +107,7 @@ def test_the_ui_offers_a_list_of_the_configured_models(assistant: Assistant) -> 
 def test_corpus_term_counts_keep_the_most_recently_used_words(
     hash_bundled_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("rag.sufficiency.MAX_COUNTS", 3)
+    monkeypatch.setattr("rag.index.terms.MAX_COUNTS", 3)
     scored: list[str] = []
     original = BM25Index.scores
 

@@ -12,6 +12,7 @@ import rag.index.ingest as ingest_module
 from rag import Assistant
 from rag.index.bm25 import BM25Index
 from rag.index.manifest import Manifest
+from rag.index.terms import CorpusTerms
 from rag.normalise import (
     AcronymMap,
     harvest,
@@ -25,7 +26,7 @@ from rag.normalise import (
 )
 from rag.quantities import measured_quantities
 from rag.query import analyze
-from rag.sufficiency import CorpusTerms, SufficiencyChecker
+from rag.sufficiency import SufficiencyChecker
 from rag.types import Paper
 from tests.fakes import TermCounts, fake_assistant, write_jsonl
 
