@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.acronyms import AcronymMap, harvest
 from rag.index.bm25 import BM25Index, _bm25s, _stemmer
-from rag.normalise import AcronymMap, harvest
 
 CORPUS = Path("/work/shared/corpora/arxiv-118k.jsonl.gz")
 

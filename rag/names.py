@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 
+from rag.acronyms import AcronymMap
 from rag.corpus.records import normalize
-from rag.normalise import AcronymMap, initials_in, variant_in
+from rag.normalise import initials_in, variant_in
 from rag.question import Question
 from rag.support import STOPWORDS
 from rag.words import is_common

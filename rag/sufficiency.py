@@ -39,19 +39,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from rag.acronyms import AcronymMap
 from rag.config import Settings
 from rag.corpus.records import normalize
 from rag.index.terms import CorpusTerms
 from rag.names import named_in, names_of_kind
-from rag.normalise import (
-    AcronymMap,
-    nearest,
-    number_forms,
-    numerals,
-    spelled_out,
-    spelled_settings,
-    unit_of,
-)
+from rag.normalise import nearest, number_forms, numerals, spelled_out, spelled_settings, unit_of
 from rag.quantities import has_time, measured_quantities, quantities
 from rag.query import target_in
 from rag.question import Question

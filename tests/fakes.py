@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rag import Assistant, Settings
+from rag.acronyms import AcronymMap
 from rag.errors import BackendUnavailableError
 from rag.generation.backends import ChatBackend, Message
 from rag.index.embedders import HashEmbedder
 from rag.index.store import VectorStore
-from rag.normalise import AcronymMap
 
 
 class ScriptedChat(ChatBackend):

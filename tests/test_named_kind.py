@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from rag.acronyms import AcronymMap
 from rag.evaluation.datasets import GoldResolver
 from rag.generation.context import Source
 from rag.generation.extractive import ExtractiveAnswerer
 from rag.index.embedders import HashEmbedder
 from rag.names import kind_heads, named_kind, new_names
-from rag.normalise import AcronymMap
 from rag.query import analyze
 from rag.question import Question
 from rag.sufficiency import SufficiencyChecker

@@ -10,20 +10,11 @@ import pytest
 
 import rag.index.ingest as ingest_module
 from rag import Assistant
+from rag.acronyms import AcronymMap, harvest
 from rag.index.bm25 import BM25Index
 from rag.index.manifest import Manifest
 from rag.index.terms import CorpusTerms
-from rag.normalise import (
-    AcronymMap,
-    harvest,
-    initials_in,
-    number_forms,
-    numerals,
-    spelled_out,
-    spelled_settings,
-    unit_of,
-    variant_in,
-)
+from rag.normalise import initials_in, number_forms, numerals, spelled_out, spelled_settings, unit_of, variant_in
 from rag.quantities import measured_quantities
 from rag.query import analyze
 from rag.sufficiency import SufficiencyChecker

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.acronyms import AcronymMap, harvest
 from rag.config import Settings
 from rag.generation.context import Source
 from rag.generation.prompts import NO_ANSWER
 from rag.names import names_of_kind
-from rag.normalise import AcronymMap, harvest
 from rag.quantities import has_time, measure_matches, quantities
 from rag.query import as_question, asks_several_facts, is_list_question, target_in
 from rag.question import Question

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from rag.acronyms import AcronymMap, harvest
 from rag.corpus.load import DEFAULT_LIMITS, expand_paths, file_digest, read_file
 from rag.corpus.records import RawPaper
 from rag.corpus.stream import ReadLimits
@@ -48,7 +49,6 @@ from rag.index.manifest import BM25_DIRTY, FileRecord, Manifest
 from rag.index.plan import Batch, BatchPlanner, Run
 from rag.index.space import DiskSpace
 from rag.index.store import VectorStore
-from rag.normalise import AcronymMap, harvest
 from rag.types import Chunk, FileError, IngestReport, Paper
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.normalise import AcronymMap
+from rag.acronyms import AcronymMap
 
 if TYPE_CHECKING:
     from rag.index.bm25 import BM25Index
