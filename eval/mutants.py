@@ -404,7 +404,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     # --- rag/sufficiency.py ------------------------------------------------------------------------------------
     Mutation(
         "sufficiency-no-idf",
-        "rag/sufficiency.py",
+        "rag/coverage.py",
         "math.log(1 + total / (1 + count))",
         "1.0",
         _g("test_coverage_weighs_rare_question_words_over_common_ones"),
@@ -452,7 +452,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "sufficiency-paraphrase-dropped",
-        "rag/sufficiency.py",
+        "rag/coverage.py",
         "covered |= self._paraphrased(",
         "_ = self._paraphrased(",
         (f"{SUFFICIENCY}::test_a_paraphrased_question_word_counts_as_covered_when_its_word_vector_is_close",),
@@ -460,7 +460,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         "sufficiency-typo-any-word",
-        "rag/sufficiency.py",
+        "rag/coverage.py",
         "if self._corpus_count(word) == 0",
         "if True",
         (f"{SUFFICIENCY}::test_a_real_word_one_edit_from_a_source_word_is_not_a_typo",),

@@ -7,13 +7,14 @@ import zlib
 import numpy as np
 import pytest
 
+from rag.coverage import MAX_VOCABULARY
 from rag.generation.context import Source
 from rag.generation.extractive import ExtractiveAnswerer, holds_fact
 from rag.index.embedders import Embedder, HashEmbedder
 from rag.names import name_in, names_in
 from rag.quantities import measured_quantities, quantities
 from rag.query import analyze
-from rag.sufficiency import MAX_VOCABULARY, SufficiencyChecker
+from rag.sufficiency import SufficiencyChecker
 from rag.support import SentenceEmbeddings
 from rag.types import Hit, Paper
 from rag.words import terms
