@@ -35,16 +35,16 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from rag.acronyms import AcronymMap, harvest
+from rag.acronyms import harvest
 from rag.corpus.load import DEFAULT_LIMITS, expand_paths, file_digest, read_file
 from rag.corpus.records import RawPaper
 from rag.corpus.stream import ReadLimits
 from rag.errors import DiskFullError, StoreWriteTimeout
-from rag.index.bm25 import FORMAT as BM25_FORMAT
 from rag.index.bm25 import BM25Index
 from rag.index.bounded import BoundedWrites
 from rag.index.chunking import Chunker
 from rag.index.embedders import Embedder
+from rag.index.lexical import LexicalUpkeep, one_line
 from rag.index.manifest import BM25_DIRTY, FileRecord, Manifest
 from rag.index.plan import Batch, BatchPlanner, Run
 from rag.index.space import DiskSpace
@@ -65,17 +65,13 @@ def ingest_started(manifest: Manifest) -> bool:
     return bool(manifest.get_meta(INGEST_STARTED) or manifest.count_papers() or manifest.files() or manifest.journal())
 
 
-def _one_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:300]
-
-
 def _defined(paper: Paper) -> set[tuple[str, str]]:
     """The acronyms a paper's title and abstract define, with their long forms."""
     title = "" if paper.title_derived else f"{paper.title}. "
     return harvest(title + paper.abstract)
 
 
-class Ingestor:
+class Ingestor(LexicalUpkeep):
     """Brings files into the manifest, the vector store and the BM25 index."""
 
     def __init__(
@@ -165,7 +161,7 @@ class Ingestor:
             log.debug("updating the BM25 index failed", exc_info=True)
             if self.space.explains(exc):
                 raise self.space.full_error() from exc
-            log.warning("updating the BM25 index failed (%s); the next ingest retries", _one_line(exc))
+            log.warning("updating the BM25 index failed (%s); the next ingest retries", one_line(exc))
 
     def _harvest_existing(self) -> None:
         """Once per index made before acronyms were harvested: harvest the papers it holds (later ingests harvest
@@ -368,95 +364,6 @@ class Ingestor:
         except Exception as exc:
             log.debug("could not undo the failed batch yet", exc_info=True)
             if not isinstance(exc, StoreWriteTimeout) and not self.space.explains(exc):
-                log.warning("could not undo the failed batch yet (%s); the next ingest will", _one_line(exc))
+                log.warning("could not undo the failed batch yet (%s); the next ingest will", one_line(exc))
 
     # --- BM25 ----------------------------------------------------------------------------
-    def _lexical_text(self, text: str, paper: Paper) -> str:
-        """What BM25 indexes for one chunk: the title counts `bm25_title_weight` times (field weighting)."""
-        return ("" if paper.title_derived else (paper.title + "\n") * self.bm25_title_weight) + text
-
-    def _current_bm25(self) -> BM25Index | None:
-        """The saved index, when increments can start from it (built with today's parameters and format)."""
-        if self.manifest.get_meta("bm25_params") != self._bm25_params():
-            return None
-        try:
-            index = BM25Index.load(self.bm25_dir)
-        except Exception as exc:  # unreadable: rebuilt from the manifest
-            if self.space.explains(exc):
-                raise
-            log.warning("the BM25 index in %s cannot be read (%s); rebuilding it", self.bm25_dir, _one_line(exc))
-            return None
-        return index if index.generation and index.segmented else None
-
-    def sync_bm25(self) -> BM25Index:
-        """Bring the BM25 index up to date by increments: the chunks of the papers noted as pending (and of any
-        the index lacks) go into a new delta segment, the chunks they replace and those the manifest no longer
-        holds become tombstones, segments are merged once the deltas outgrow `MERGE_RATIO` of the main one; then
-        a new generation is saved and the pending marks cleared. Rebuilds from scratch when there is no usable
-        index."""
-        index = self._current_bm25()
-        if index is None:
-            return self.rebuild_bm25()
-        dirty, pending = self.manifest.lexical_dirty(), self.manifest.lexical_pending()
-        stored = self.manifest.chunk_ids()
-        live = set(index.ids)
-        papers = set(pending) | {cid.rsplit(":", 1)[0] for cid in stored if cid not in live}
-        stored_set = set(stored)
-        stale = [cid for cid in index.ids if cid not in stored_set or cid.rsplit(":", 1)[0] in papers]
-        index.delete(stale)
-        ids: list[str] = []
-        texts: list[str] = []
-        years: list[int] = []
-        sources: dict[str, list[int]] = {}
-        links: dict[str, set[str]] = {}
-        for cid, text, paper in self.manifest.chunk_texts_of(papers):
-            if paper.id not in links:
-                links[paper.id] = self.manifest.sources_of(paper.id)
-            for source in links[paper.id]:
-                sources.setdefault(source, []).append(len(ids))
-            ids.append(cid)
-            texts.append(self._lexical_text(text, paper))
-            years.append(paper.year or 0)
-        index.add(ids, texts, years, sources)
-        if stale or (dirty and not pending):  # definitions may be gone (or were never merged): make the map again
-            index.acronyms = AcronymMap(self.manifest.acronym_pairs()).to_json()
-        elif papers:
-            index.acronyms = AcronymMap.merge_json(index.acronyms, self.manifest.acronym_pairs_of(papers))
-        if stale or ids or dirty:
-            merge = index.needs_merge()
-            if merge:
-                index.merge()
-            index.save(self.bm25_dir, f"g{time.time_ns()}")
-            if merge:  # served memory-mapped, as the rebuilt segment would be after a reload
-                index = BM25Index.load(self.bm25_dir)
-        self.manifest.clear_lexical(pending)
-        self.bm25 = index
-        return index
-
-    def rebuild_bm25(self) -> BM25Index:
-        """Rebuild the BM25 index (with its year and source filter masks) from every stored chunk as one segment,
-        persist it, and clear the pending marks."""
-        ids: list[str] = []
-        texts: list[str] = []
-        years: list[int] = []
-        positions: dict[str, list[int]] = {}
-        for i, (cid, text, paper) in enumerate(self.manifest.iter_chunk_texts()):
-            ids.append(cid)
-            texts.append(self._lexical_text(text, paper))
-            years.append(paper.year or 0)
-            positions.setdefault(paper.id, []).append(i)
-        sources: dict[str, list[int]] = {}
-        for source, pid in self.manifest.source_papers():
-            sources.setdefault(source, []).extend(positions.get(pid, []))
-        index = BM25Index(self.bm25_k1, self.bm25_b)
-        index.build(ids, texts, years, sources)
-        index.acronyms = AcronymMap(self.manifest.acronym_pairs()).to_json()
-        index.save(self.bm25_dir, f"g{time.time_ns()}")
-        with self.manifest.transaction():
-            self.manifest.set_meta("bm25_params", self._bm25_params())
-            self.manifest.clear_lexical()
-        self.bm25 = index
-        return index
-
-    def _bm25_params(self) -> str:
-        return f"k1={self.bm25_k1},b={self.bm25_b},title={self.bm25_title_weight},lexical={BM25_FORMAT}"
