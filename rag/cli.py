@@ -8,20 +8,18 @@ the work itself.
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from collections.abc import Callable, Iterator
-from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from rag.cli_support import err, final_answer, friendly, out, parse_years, share, show_draft
 from rag.config import Settings
-from rag.errors import DiskFullError, IndexBusyError, RagError
+from rag.errors import DiskFullError, IndexBusyError
 from rag.remote import NotServed, Server, find_server
 from rag.runtime import configure_threads
 from rag.types import Answer, Hit, IndexStats, IngestReport
@@ -34,40 +32,6 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-
-def _friendly(fn: Any) -> Any:
-    """Turn expected failures into a one-line message and exit code 1, never a traceback."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-        try:
-            return fn(*args, **kwargs)
-        except RagError as exc:
-            err.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            err.print("interrupted")
-            raise typer.Exit(130) from None
-
-    return wrapper
-
-
-def parse_years(value: str | None) -> tuple[int, int] | None:
-    """'2020-2023' or '2021' -> (from, to)."""
-    if not value:
-        return None
-    parts = value.replace("..", "-").split("-")
-    try:
-        years = [int(p) for p in parts if p.strip()]
-    except ValueError:
-        raise typer.BadParameter("use YEAR or FROM-TO, e.g. 2020-2023") from None
-    if not years or len(years) > 2:
-        raise typer.BadParameter("use YEAR or FROM-TO, e.g. 2020-2023")
-    return (years[0], years[-1])
 
 
 LOCAL_HELP = "Work in this process even when a `rag serve` or `rag chat` runs on the data dir."
@@ -85,7 +49,7 @@ def _not_served(exc: NotServed) -> None:
 
 
 @app.command()
-@_friendly
+@friendly
 def ingest(
     paths: Annotated[
         list[Path] | None,
@@ -136,7 +100,7 @@ def _ingest(paths: list[Path] | None, *, prune: bool, reindex: bool) -> IngestRe
 
 
 @app.command()
-@_friendly
+@friendly
 def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     local: Annotated[bool, typer.Option("--local", help=LOCAL_HELP)] = False,
@@ -167,7 +131,7 @@ def _stats(local: bool) -> IndexStats:
 
 
 @app.command()
-@_friendly
+@friendly
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     k: Annotated[int, typer.Option("-k", help="How many papers.")] = 10,
@@ -209,7 +173,7 @@ def _search(
 
 
 @app.command()
-@_friendly
+@friendly
 def ask(
     question: Annotated[str, typer.Argument(help="A question about the indexed papers.")],
     k: Annotated[int | None, typer.Option("-k", help="Papers given to the answerer.")] = None,
@@ -232,7 +196,7 @@ def ask(
         early = f"{early}; showing an extractive answer from the retrieved papers instead."
         err.print(f"[yellow]notice:[/yellow] {escape(early)}")
         backend = "extractive"
-    read = _show_draft if out.is_terminal and not as_json else _final
+    read = show_draft if out.is_terminal and not as_json else final_answer
     answer = _answer(read, question, k=k, year=parse_years(year), sources=source, backend=backend, local=local)
     if early:
         answer = answer.model_copy(update={"notice": early})
@@ -250,11 +214,6 @@ def ask(
             p = c.paper
             year_text = f" ({p.year})" if p.year else ""
             out.print(f"  [{c.number}] {p.title}{year_text} — {Path(p.source).name}", markup=False, highlight=False)
-
-
-def _share(value: float, questions: int, kind: str) -> str:
-    """A metric over `questions` questions of one kind, or n/a saying there were none in the sample."""
-    return f"{value:.3f}" if questions else f"n/a (no {kind} question in the sample)"
 
 
 def _answer(
@@ -278,36 +237,8 @@ def _answer(
     return read(assistant.stream(question, k=k, year=year, sources=sources, backend=backend))
 
 
-def _final(stream: Iterator[str | Answer]) -> Answer:
-    """The checked answer at the end of a stream (the draft deltas are dropped)."""
-    answer = None
-    for item in stream:
-        if isinstance(item, Answer):
-            answer = item
-    assert answer is not None
-    return answer
-
-
-def _show_draft(stream: Iterator[str | Answer]) -> Answer:
-    """Stream the draft into the terminal as it is written, then clear it: the caller prints the checked text
-    in its place, so the answer shows once."""
-    from rich.live import Live
-    from rich.text import Text
-
-    answer, draft = None, ""
-    with Live(Text(""), console=out, auto_refresh=False, transient=True) as live:
-        for item in stream:
-            if isinstance(item, Answer):
-                answer = item
-            else:
-                draft += item
-                live.update(Text(draft, style="dim"), refresh=True)
-    assert answer is not None
-    return answer
-
-
 @app.command(name="eval")
-@_friendly
+@friendly
 def evaluate(
     qa: Annotated[
         Path | None, typer.Option(help="QA set (JSONL); default: the shipped set over the bundled corpus.")
@@ -331,11 +262,11 @@ def evaluate(
             some, none = a.get("answerable", 1), a.get("unanswerable", 1)
             out.print(
                 f"{name}: R@5 {r['recall@5']:.3f}  MRR@10 {r['mrr@10']:.3f}  key facts "
-                f"{_share(a['key_fact_accuracy'], some, 'answerable')}  cit. P "
-                f"{_share(a['citation_precision'], some, 'answerable')} R "
-                f"{_share(a['citation_recall'], some, 'answerable')}  abstain "
-                f"{_share(a['abstention_recall'], none, 'unanswerable')}  "
-                f"false refusals {_share(a['false_refusal_rate'], some, 'answerable')}"
+                f"{share(a['key_fact_accuracy'], some, 'answerable')}  cit. P "
+                f"{share(a['citation_precision'], some, 'answerable')} R "
+                f"{share(a['citation_recall'], some, 'answerable')}  abstain "
+                f"{share(a['abstention_recall'], none, 'unanswerable')}  "
+                f"false refusals {share(a['false_refusal_rate'], some, 'answerable')}"
             )
         if "beir" in entry:
             b = entry["beir"]
@@ -344,7 +275,7 @@ def evaluate(
 
 
 @app.command()
-@_friendly
+@friendly
 def chat(
     host: Annotated[str, typer.Option(help="Address to bind (127.0.0.1 keeps it on this machine).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 7860,
@@ -411,7 +342,7 @@ def _ready_assistant(*, serving: bool = False) -> Assistant:
 
 
 @app.command()
-@_friendly
+@friendly
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind (127.0.0.1 keeps it on this machine).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
@@ -433,7 +364,7 @@ def serve(
 
 
 @app.command(name="mcp")
-@_friendly
+@friendly
 def mcp_server() -> None:
     """Serve the index to agent tools over MCP (stdio): tools search_papers and ask_papers."""
     configure_threads("serve")
