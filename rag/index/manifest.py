@@ -12,14 +12,11 @@ in the same transaction as the papers, and cleared only after the BM25 index was
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.index.database import Database
 from rag.types import Chunk, Paper
 
 _SCHEMA = """
@@ -62,15 +59,7 @@ class FileRecord:
     mtime: float
 
 
-def _file_id(path: Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
-
-
-class Manifest:
+class Manifest(Database):
     """Papers, chunks, links to source files, and index metadata, in one SQLite file.
 
     One connection shared by the threads of a process, each call under a lock; a transaction
@@ -78,14 +67,8 @@ class Manifest:
     """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=60)
-        self._mu = threading.RLock()
-        self._depth = 0
+        super().__init__(path)
         with self._mu:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
             if self.db.execute("SELECT 1 FROM sqlite_master WHERE name='journal'").fetchone() is None:
                 self.db.executescript(_SCHEMA)  # a new index, or one made before source ids and the journal
                 self.db.execute("INSERT OR IGNORE INTO source_ids(path) SELECT DISTINCT source FROM links")
@@ -93,67 +76,6 @@ class Manifest:
                 self.db.executescript(_ACRONYMS)  # an index made before acronyms were harvested
             if self.db.execute("SELECT 1 FROM sqlite_master WHERE name='lexical_pending'").fetchone() is None:
                 self.db.executescript(_LEXICAL)  # an index made before the lexical index grew by increments
-        self._file_id = _file_id(path)
-
-    def replaced(self) -> bool:
-        """Whether the database file was removed or replaced since it was opened (another process re-indexed)."""
-        return _file_id(self.path) != self._file_id
-
-    def close(self) -> None:
-        """Close the database."""
-        with self._mu:
-            self.db.close()
-
-    def _q(self, sql: str, args: Iterable[object] = ()) -> list[tuple]:
-        with self._mu:
-            return self.db.execute(sql, tuple(args)).fetchall()
-
-    def _one(self, sql: str, args: Iterable[object] = ()) -> tuple | None:
-        with self._mu:
-            return self.db.execute(sql, tuple(args)).fetchone()
-
-    def _count(self, sql: str) -> int:
-        row = self._one(sql)  # an aggregate query always returns one row
-        return int(row[0]) if row else 0
-
-    def _w(self, sql: str, args: Iterable[object] = ()) -> None:
-        if self._depth == 0:
-            raise RuntimeError("manifest writes happen inside transaction()")
-        self.db.execute(sql, tuple(args))
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """All writes inside commit together, or not at all (rolled back on any exception)."""
-        with self._mu:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield
-                finally:
-                    self._depth -= 1
-                return
-            self.db.execute("BEGIN IMMEDIATE")
-            self._depth = 1
-            try:
-                yield
-                self.db.execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
-            finally:
-                self._depth = 0
-
-    def _rollback(self) -> None:
-        """End a failed transaction. SQLite may have rolled it back already (a full disk, a failed COMMIT), and a
-        rollback that fails must not hide the error that caused it."""
-        if self.db.in_transaction:
-            with suppress(sqlite3.Error):
-                self.db.execute("ROLLBACK")
-
-    def checkpoint(self) -> None:
-        """Fold the write-ahead log back into the database file (after an ingest: keeps the disk tidy)."""
-        with self._mu:
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # --- metadata ------------------------------------------------------------------------
     def get_meta(self, key: str) -> str | None:
