@@ -27,7 +27,18 @@ if TYPE_CHECKING:
         StoreWriteTimeout,
     )
     from rag.generation.prompts import NO_ANSWER
-    from rag.types import Answer, Chunk, Citation, FileError, Hit, IndexStats, IngestReport, Paper, SentenceCheck
+    from rag.types import (
+        Answer,
+        Chunk,
+        Citation,
+        FileError,
+        Hit,
+        IndexStats,
+        IngestReport,
+        Paper,
+        QueryOptions,
+        SentenceCheck,
+    )
 
 _WHERE = {
     "Assistant": "rag.assistant",
@@ -47,7 +58,18 @@ _WHERE = {
     ),
     "NO_ANSWER": "rag.generation.prompts",
     **dict.fromkeys(
-        ("Answer", "Chunk", "Citation", "FileError", "Hit", "IndexStats", "IngestReport", "Paper", "SentenceCheck"),
+        (
+            "Answer",
+            "Chunk",
+            "Citation",
+            "FileError",
+            "Hit",
+            "IndexStats",
+            "IngestReport",
+            "Paper",
+            "QueryOptions",
+            "SentenceCheck",
+        ),
         "rag.types",
     ),
 }
@@ -94,6 +116,7 @@ __all__ = [
     "IngestReport",
     "InputError",
     "Paper",
+    "QueryOptions",
     "RagError",
     "SentenceCheck",
     "Settings",

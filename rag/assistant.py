@@ -30,7 +30,7 @@ from rag.index.space import DiskSpace
 from rag.index.store import VectorStore
 from rag.query import analyze
 from rag.retrieval import Mode, RetrievalConfig, Retriever
-from rag.types import Answer, Hit, IndexStats, IngestReport, Paper
+from rag.types import Answer, Hit, IndexStats, IngestReport, Paper, QueryOptions
 
 if TYPE_CHECKING:
     from rag.integrations.llama_index import AssistantQueryEngine, AssistantRetriever
@@ -282,6 +282,7 @@ class Assistant:
     def stream(
         self,
         question: str,
+        options: QueryOptions | None = None,
         *,
         history: list[dict[str, str]] | None = None,
         k: int | None = None,
@@ -292,13 +293,16 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """Yield the answer's text deltas as they are written, then the final checked `Answer`.
 
-        `history` is a list of {"role": "user"|"assistant", "content": ...} turns; a follow-up is
-        condensed into a standalone question before retrieval.
+        The options come as one `QueryOptions` or as keywords (not both). `history` is a list of
+        {"role": "user"|"assistant", "content": ...} turns; a follow-up is condensed into a standalone question
+        before retrieval.
         """
+        opts = query_options(options, history=history, k=k, year=year, sources=sources, backend=backend, model=model)
+        history, k, year, sources = opts.history, opts.k, opts.year, opts.sources
         check_question(question, self.settings)  # the one door of the UI, the API, MCP and the CLI
         check_history(history, self.settings)
         self._check_model()
-        answerer = self.answerer(backend, model)
+        answerer = self.answerer(opts.backend, opts.model)
         started = time.perf_counter()
         deadline = time.monotonic() + self.settings.answer_deadline  # one deadline for condensing and answering
         standalone = answerer.condense(question, history or [], deadline=deadline)
@@ -325,6 +329,7 @@ class Assistant:
     def ask(
         self,
         question: str,
+        options: QueryOptions | None = None,
         *,
         history: list[dict[str, str]] | None = None,
         k: int | None = None,
@@ -333,11 +338,10 @@ class Assistant:
         backend: str | None = None,
         model: str | None = None,
     ) -> Answer:
-        """Answer a question from the indexed abstracts, every claim cited as [n]."""
+        """Answer a question from the indexed abstracts, every claim cited as [n]; options as in `stream`."""
+        opts = query_options(options, history=history, k=k, year=year, sources=sources, backend=backend, model=model)
         answer = None
-        for item in self.stream(
-            question, history=history, k=k, year=year, sources=sources, backend=backend, model=model
-        ):
+        for item in self.stream(question, opts):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None
@@ -387,3 +391,13 @@ class Assistant:
     def close(self) -> None:
         """Release the manifest database."""
         self.manifest.close()
+
+
+def query_options(options: QueryOptions | None = None, **keywords: Any) -> QueryOptions:
+    """One `QueryOptions` from either an object or keywords (None keywords are unset); both at once is refused."""
+    given = {name: value for name, value in keywords.items() if value is not None}
+    if options is not None and given:
+        raise ConfigError(f"pass the options either as QueryOptions or as keywords, not both ({', '.join(given)})")
+    if options is not None:
+        return options
+    return QueryOptions(**given)

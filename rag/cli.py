@@ -22,7 +22,7 @@ from rag.config import Settings
 from rag.errors import DiskFullError, IndexBusyError
 from rag.remote import NotServed, Server, find_server
 from rag.runtime import configure_threads
-from rag.types import Answer, Hit, IndexStats, IngestReport
+from rag.types import Answer, Hit, IndexStats, IngestReport, QueryOptions
 
 if TYPE_CHECKING:
     from rag.assistant import Assistant
@@ -234,7 +234,7 @@ def _answer(
         except NotServed as exc:  # a draft shown so far is cleared (transient)
             _not_served(exc)
     assistant = _ready_assistant()
-    return read(assistant.stream(question, k=k, year=year, sources=sources, backend=backend))
+    return read(assistant.stream(question, QueryOptions(k=k, year=year, sources=sources, backend=backend)))
 
 
 @app.command(name="eval")

@@ -18,7 +18,7 @@ from rag.assistant import Assistant
 from rag.errors import RagError
 from rag.references import escape_cited, escape_markdown, references_markdown
 from rag.runtime import configure_threads
-from rag.types import Answer, Hit, Paper
+from rag.types import Answer, Hit, Paper, QueryOptions
 
 if TYPE_CHECKING:
     from mcp.shared.message import SessionMessage
@@ -139,7 +139,7 @@ def build_server(assistant: Assistant):  # -> mcp.server.MCPServer (imported laz
         """Answer a question from the indexed abstracts: a short answer whose every claim cites a paper as [n],
         checked against that paper's text, with the cited papers and supporting quotes."""
         try:
-            return CitedAnswer.of(assistant.ask(question, k=max(1, min(k, 20)) if k else None))
+            return CitedAnswer.of(assistant.ask(question, QueryOptions(k=max(1, min(k, 20)) if k else None)))
         except RagError as exc:
             raise ToolError(str(exc)) from None
 

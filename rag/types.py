@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -113,6 +115,27 @@ class IndexStats(BaseModel):
     index_bytes: int
     data_dir: str
     years: dict[int, int] = Field(default_factory=dict, description="Papers per year, where known.")
+
+
+@dataclass(frozen=True)
+class QueryOptions:
+    """How one question is answered, the same through every door (`Assistant.ask` and `stream`, REST `POST /ask`,
+    MCP, the UI, the CLI): earlier turns, how many papers the answerer is given, the filters, the backend and model.
+    None everywhere means the settings' defaults. Nothing is checked here: `Assistant.stream` checks each option
+    (caps, roles, allowed models) and refuses a bad one in one line, whichever door it came through."""
+
+    history: list[dict[str, str]] | None = None
+    """Earlier turns, oldest first ({"role": "user"|"assistant", "content": ...}); a follow-up is condensed."""
+    k: int | None = None
+    """Papers given to the answerer (default `answer_k`)."""
+    year: tuple[int, int] | None = None
+    """Only papers dated in this range, both ends included."""
+    sources: Sequence[str] | None = None
+    """Only papers read from these files (paths or names)."""
+    backend: str | None = None
+    """Answering backend: "openai", "local" or "extractive" (default `llm`)."""
+    model: str | None = None
+    """Chat model of the openai backend: `openai_model` or one of `allowed_models`."""
 
 
 class Citation(BaseModel):

@@ -16,7 +16,7 @@ from rag import Assistant
 from rag.api import create_app
 from rag.errors import InputError
 from rag.retrieval import Retriever
-from rag.types import Answer
+from rag.types import Answer, QueryOptions
 from tests.fakes import ScriptedChat, fake_assistant, write_jsonl
 
 TEN_MB = "x" * 10_000_000
@@ -174,8 +174,8 @@ def test_the_ui_gives_the_answerer_only_its_latest_turns(assistant: Assistant) -
 
     seen: list[list[dict[str, str]]] = []
 
-    def stream(question: str, *, history: list[dict[str, str]], **kwargs: Any) -> Iterator[str | Answer]:
-        seen.append(history)
+    def stream(question: str, options: QueryOptions) -> Iterator[str | Answer]:
+        seen.append(options.history or [])
         yield Answer(question=question, text="z" * 20_000)
 
     assistant.stream = stream  # type: ignore[method-assign]

@@ -139,3 +139,8 @@ def test_every_slow_test_gets_a_time_limit_unless_it_names_one(request: pytest.F
     assert slow.get_closest_marker("timeout").args == (SLOW_TIMEOUT,)
     assert own.get_closest_marker("timeout").args == (30,) and fast.get_closest_marker("timeout") is None
     assert request.config.getini("timeout") == "120" and SLOW_TIMEOUT > 120  # the fast tests' limit
+
+
+def test_every_module_is_short_enough_to_read_in_one_sitting() -> None:
+    long = {name: n for name, path in _modules().items() if (n := path.read_text(encoding="utf-8").count("\n")) > 410}
+    assert not long, f"split these along their steps: {long}"

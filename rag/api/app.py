@@ -28,7 +28,7 @@ from rag.api.schemas import AskRequest, ErrorBody, Health, IngestResponse, Store
 from rag.api.uploads import UploadTooLarge, store_upload, upload_suffix
 from rag.assistant import Assistant
 from rag.errors import BackendUnavailableError, IndexBusyError, IndexMismatchError, InputError, RagError
-from rag.types import Answer, Hit, IndexStats, Paper
+from rag.types import Answer, Hit, IndexStats, Paper, QueryOptions
 from rag.web_guard import WebGuard, allowed_hosts
 
 log = logging.getLogger(__name__)
@@ -194,17 +194,17 @@ def build_router(assistant: Assistant) -> APIRouter:
     )
     async def ask(body: AskRequest) -> Any:
         """Answer a question from the indexed abstracts, every claim cited as [n] and checked."""
-        kwargs: dict[str, Any] = {
-            "history": [t.model_dump() for t in body.history],
-            "k": body.k,
-            "year": _years(body.year),
-            "sources": body.sources,
-            "backend": body.backend,
-            "model": body.model,
-        }
+        options = QueryOptions(
+            history=[t.model_dump() for t in body.history],
+            k=body.k,
+            year=_years(body.year),
+            sources=body.sources,
+            backend=body.backend,
+            model=body.model,
+        )
         if not body.stream:
-            return await run_in_threadpool(assistant.ask, body.question, **kwargs)
-        items = assistant.stream(body.question, **kwargs)
+            return await run_in_threadpool(assistant.ask, body.question, options)
+        items = assistant.stream(body.question, options)
         first = await run_in_threadpool(next, items, None)  # a failure before any text still gets its status
         return AnswerStream(
             answer_events(first, items), headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from rag.errors import BackendUnavailableError, ConfigError
 from rag.generation.backends import ChatBackend, Message, Usage
-from rag.types import Answer, Hit
+from rag.types import Answer, Hit, QueryOptions
 
 if TYPE_CHECKING:
     from rag.config import Settings
@@ -139,9 +139,8 @@ class AssistantQueryEngine(BaseQueryEngine):
         return [hit_node(h) for h in hits]
 
     def _query(self, query_bundle: QueryBundle) -> Response:
-        answer = self.assistant.ask(
-            query_bundle.query_str, k=self.k, year=self.year, sources=self.sources, backend=self.backend
-        )
+        options = QueryOptions(k=self.k, year=self.year, sources=self.sources, backend=self.backend)
+        answer = self.assistant.ask(query_bundle.query_str, options)
         return answer_response(answer)
 
     async def _aquery(self, query_bundle: QueryBundle) -> Response:

@@ -13,7 +13,7 @@ from rag.assistant import Assistant
 from rag.errors import RagError
 from rag.followup import history_turn
 from rag.references import escape_markdown, to_bibtex, to_markdown
-from rag.types import Answer
+from rag.types import Answer, QueryOptions
 from rag.ui.render import answer_markdown, api_markdown, hits_columns, hits_table, sources_html
 from rag.ui.uploads import (
     UploadRefused,
@@ -99,14 +99,14 @@ class Handlers:
         yield chat, turns, gr.skip(), gr.skip(), gr.skip(), gr.skip(), ""
         partial = ""
         try:
-            stream = self.assistant.stream(
-                message,
+            options = QueryOptions(
                 history=recent_turns(turns, self.settings.max_history_turns),
                 k=int(top_k),
                 year=_year_range(year_from, year_to),
                 backend=None if backend == "auto" else backend,
                 model=model or None,
             )
+            stream = self.assistant.stream(message, options)
             for item in stream:
                 if isinstance(item, Answer):
                     chat[-1] = {"role": "assistant", "content": answer_markdown(item)}
