@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag import Assistant, ConfigError, InputError, QueryOptions, Settings
+from rag import Answer, Assistant, ConfigError, InputError, QueryOptions, RagError, Settings
 
 QUESTION = "How much faster is Transformer TTS than Tacotron2?"
 
@@ -39,3 +39,15 @@ def test_the_options_reach_the_checks_whichever_way_they_come(assistant: Assista
 def test_an_object_and_keywords_together_are_refused_in_one_line(assistant: Assistant) -> None:
     with pytest.raises(ConfigError, match=r"either as QueryOptions or as keywords, not both \(k\)"):
         assistant.ask(QUESTION, QueryOptions(k=2), k=3)
+
+
+@pytest.mark.parametrize("as_object", [True, False], ids=["object", "keywords"])
+def test_each_option_reaches_the_answer(assistant: Assistant, as_object: bool) -> None:
+    def ask(**options: object) -> Answer:
+        return assistant.ask(QUESTION, QueryOptions(**options)) if as_object else assistant.ask(QUESTION, **options)  # type: ignore[arg-type]
+
+    with pytest.raises(RagError, match="no-such-model"):  # the model is checked against the allowed ones
+        ask(backend="openai", model="no-such-model")
+    dated = ask(year=(2019, 2023))
+    assert all(2019 <= (h.paper.year or 0) <= 2023 for h in dated.sources)  # the year filter reached retrieval
+    assert not ask(sources=["no-such-file.txt"]).citations  # no paper comes from that file: nothing to cite
