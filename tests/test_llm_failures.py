@@ -406,8 +406,17 @@ def test_retries_stop_at_the_deadline(monkeypatch: pytest.MonkeyPatch, tmp_path:
     """A server that keeps answering 500, on a fake clock: tries back off 0.5, 1, 2, 4, 8, 8 s and stop before a
     wait would cross the 30 s deadline, whatever `llm_max_retries` allows."""
     now = [0.0]
-    monkeypatch.setattr(backends.time, "monotonic", lambda: now[0])
-    monkeypatch.setattr(backends.time, "sleep", lambda s: now.__setitem__(0, now[0] + s))
+    # the fake clock is this thread's only: `time` is one module, and a worker an earlier test left retrying in the
+    # background (its own backoff sleeps) must neither move this clock nor be frozen by it
+    me, real_monotonic, real_sleep = threading.current_thread(), time.monotonic, time.sleep
+    monkeypatch.setattr(
+        backends.time, "monotonic", lambda: now[0] if threading.current_thread() is me else real_monotonic()
+    )
+    monkeypatch.setattr(
+        backends.time,
+        "sleep",
+        lambda s: now.__setitem__(0, now[0] + s) if threading.current_thread() is me else real_sleep(s),
+    )
     tries: list[float] = []
     request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
 
