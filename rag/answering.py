@@ -17,7 +17,8 @@ from rag.citations import CheckedAnswer, CitationChecker, is_no_answer
 from rag.config import Settings
 from rag.errors import BackendUnavailableError, ConfigError
 from rag.followup import needs_context, standalone
-from rag.generation.backends import OFFLINE_DEFAULT, ChatBackend, make_backend, resolve_backend
+from rag.generation.backends import OFFLINE_DEFAULT, make_backend, resolve_backend
+from rag.generation.chat import ChatBackend
 from rag.generation.context import Source, pack_sources, render_sources
 from rag.generation.extractive import ExtractiveAnswerer
 from rag.generation.prompts import NO_ANSWER, load_prompt

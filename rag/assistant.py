@@ -18,7 +18,8 @@ from rag.config import Settings
 from rag.corpus.load import bundled_corpus_dir
 from rag.corpus.stream import ReadLimits
 from rag.errors import ConfigError, IndexMismatchError, InputError
-from rag.generation.backends import ChatBackend, check_settings
+from rag.generation.backends import check_settings
+from rag.generation.chat import ChatBackend
 from rag.generation.extractive import is_list_question
 from rag.index.bm25 import BM25Index
 from rag.index.chunking import Chunker

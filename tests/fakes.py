@@ -11,7 +11,7 @@ from pathlib import Path
 from rag import Assistant, Settings
 from rag.acronyms import AcronymMap
 from rag.errors import BackendUnavailableError
-from rag.generation.backends import ChatBackend, Message
+from rag.generation.chat import ChatBackend, Message
 from rag.index.embedders import HashEmbedder
 from rag.index.store import VectorStore
 

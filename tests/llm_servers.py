@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
-from rag.generation.backends import smollm2_path
+from rag.generation.local import smollm2_path
 from tests.conftest import free_port, running
 from tests.gateway import BackgroundServer
 
@@ -21,7 +21,7 @@ def llama_server(n_ctx: int = 4096) -> Iterator[str]:
     """`python -m llama_cpp.server` on a free loopback port; yields its /v1 base URL."""
     port = free_port()
     launch = (  # llama_cpp.server as `python -m` runs it, without the weight repacking that crashes some VMs
-        "import runpy; from rag.generation.backends import disable_weight_repacking; disable_weight_repacking(); "
+        "import runpy; from rag.generation.local import disable_weight_repacking; disable_weight_repacking(); "
         "runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)"
     )
     cmd = [sys.executable, "-c", launch, "--model", smollm2_path()]

@@ -40,7 +40,8 @@ from rag.api import create_app
 from rag.cli import app
 from rag.errors import BackendUnavailableError, ConfigError, InputError
 from rag.generation import backends
-from rag.generation.backends import OpenAIBackend, Reply
+from rag.generation.backends import OpenAIBackend
+from rag.generation.chat import Reply
 from rag.generation.prompts import NO_ANSWER
 from rag.tokens import count_tokens
 from rag.types import Answer

@@ -18,7 +18,7 @@ import torch
 
 from rag import Assistant, Settings
 from rag.errors import BackendUnavailableError, ConfigError
-from rag.generation.backends import smollm2_path
+from rag.generation.local import smollm2_path
 from rag.index.embedders import OpenAIEmbedder, make_embedder, resolve_device
 from tests.conftest import free_port, running
 from tests.gateway import Gateway
@@ -151,7 +151,7 @@ def test_a_failed_batch_fails_the_call_and_leaves_no_threads() -> None:
 LAUNCH = """
 import runpy
 import llama_cpp
-from rag.generation.backends import disable_weight_repacking
+from rag.generation.local import disable_weight_repacking
 disable_weight_repacking()
 init = llama_cpp.Llama.__init__
 def pooled(self, *args, **kwargs):

@@ -1,15 +1,6 @@
 """LLM backends behind one small interface (`rag.generation.chat`): OpenAI (or any OpenAI-compatible server), here,
 and the bundled SmolLM2 run in-process by llama.cpp (`rag.generation.local`); `make_backend` picks one. The only
 openai import.
-
-Every call returns its own `Reply`: the text deltas, then the token usage of that call, so
-concurrent users never see each other's figures. A reply never outlives its deadline: the backend
-is read in a worker thread and the caller waits only for the time left, so a server that hangs,
-throttles with a long `Retry-After` or drips tokens cannot hold an answer past it. A reply that
-ends without the server saying it is finished (a cut stream) or that cannot be parsed raises
-`BackendUnavailableError`, which callers turn into a fallback with a notice. A reply is cut at `REPLY_CAP` times
-the tokens asked for, and its stream closed there, so a server that ignores `max_tokens` cannot send megabytes
-that the citation check would then have to read.
 """
 
 from __future__ import annotations
@@ -23,15 +14,8 @@ from typing import Any
 
 from rag.config import Settings
 from rag.errors import BackendUnavailableError, ConfigError
-from rag.generation.chat import CHARS_PER_TOKEN as CHARS_PER_TOKEN
-from rag.generation.chat import REPLY_CAP as REPLY_CAP
-from rag.generation.chat import ChatBackend as ChatBackend
-from rag.generation.chat import Message as Message
-from rag.generation.chat import Reply as Reply
-from rag.generation.chat import Usage as Usage
-from rag.generation.local import LocalBackend as LocalBackend
-from rag.generation.local import disable_weight_repacking as disable_weight_repacking
-from rag.generation.local import smollm2_path as smollm2_path
+from rag.generation.chat import ChatBackend, Message, Usage
+from rag.generation.local import LocalBackend
 
 log = logging.getLogger(__name__)
 

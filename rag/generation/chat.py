@@ -1,5 +1,15 @@
 """What every answering model offers the answerer: a reply streamed in text deltas, cut at a token cap and a
-deadline, with the usage the server reported (`ChatBackend`, `Reply`, `Usage`)."""
+deadline, with the usage the server reported (`ChatBackend`, `Reply`, `Usage`).
+
+Every call returns its own `Reply`: the text deltas, then the token usage of that call, so
+concurrent users never see each other's figures. A reply never outlives its deadline: the backend
+is read in a worker thread and the caller waits only for the time left, so a server that hangs,
+throttles with a long `Retry-After` or drips tokens cannot hold an answer past it. A reply that
+ends without the server saying it is finished (a cut stream) or that cannot be parsed raises
+`BackendUnavailableError`, which callers turn into a fallback with a notice. A reply is cut at `REPLY_CAP` times
+the tokens asked for, and its stream closed there, so a server that ignores `max_tokens` cannot send megabytes
+that the citation check would then have to read.
+"""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from pydantic import ValidationError
 
 from rag.errors import BackendUnavailableError, ConfigError
-from rag.generation.backends import ChatBackend, Message, Usage
+from rag.generation.chat import ChatBackend, Message, Usage
 from rag.types import Answer, Hit, QueryOptions
 
 if TYPE_CHECKING:
