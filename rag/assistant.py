@@ -396,6 +396,8 @@ class Assistant:
 
 def query_options(options: QueryOptions | None = None, **keywords: Any) -> QueryOptions:
     """One `QueryOptions` from either an object or keywords (None keywords are unset); both at once is refused."""
+    if options is not None and not isinstance(options, QueryOptions):  # e.g. a history passed positionally
+        raise ConfigError(f"options must be a QueryOptions, not {type(options).__name__}: pass the others by keyword")
     given = {name: value for name, value in keywords.items() if value is not None}
     if options is not None and given:
         raise ConfigError(f"pass the options either as QueryOptions or as keywords, not both ({', '.join(given)})")

@@ -51,3 +51,9 @@ def test_each_option_reaches_the_answer(assistant: Assistant, as_object: bool) -
     dated = ask(year=(2019, 2023))
     assert all(2019 <= (h.paper.year or 0) <= 2023 for h in dated.sources)  # the year filter reached retrieval
     assert not ask(sources=["no-such-file.txt"]).citations  # no paper comes from that file: nothing to cite
+
+
+def test_something_else_in_the_options_place_is_refused_in_one_line(assistant: Assistant) -> None:
+    history = [{"role": "user", "content": "Which paper speeds up speech synthesis?"}]
+    with pytest.raises(ConfigError, match="options must be a QueryOptions, not list: pass the others by keyword"):
+        assistant.ask(QUESTION, history)  # type: ignore[arg-type]
