@@ -44,9 +44,11 @@ def _parts(words: list[str]) -> list[str]:
     return [p for w in words for p in w.lower().split("-") if p]
 
 
-def _spells(letters: str, parts: list[str]) -> bool:
+def _spells(letters: str, parts: list[str], *, inner: bool = False) -> bool:
     """Whether `letters` are the long form's words' first letters in order: every word but a minor one gives one
-    or more of its first letters ("vision transformer" -> ViT), a minor word gives none or its initial."""
+    or more of its first letters ("vision transformer" -> ViT), a minor word gives none or its initial. With
+    `inner`, a word gives its initial and at most one later letter, as a compound word spells its parts
+    ("hyperspectral image" -> HSI)."""
 
     @functools.cache
     def match(i: int, j: int) -> bool:
@@ -57,6 +59,8 @@ def _spells(letters: str, parts: list[str]) -> bool:
         part = parts[j]
         if part in MINOR_WORDS and match(i, j + 1):
             return True
+        if inner:
+            return part[0] == letters[i] and any(match(i + 1 + k, j + 1) for k in _inner_runs(part, letters, i + 1))
         k = 0
         while k < len(part) and i + k < len(letters) and part[k] == letters[i + k]:
             k += 1
@@ -64,9 +68,17 @@ def _spells(letters: str, parts: list[str]) -> bool:
                 return True
         return False
 
+    if inner and sum(p not in MINOR_WORDS for p in parts) < 2:
+        return False  # one word spells anything it holds ("data" -> DATA)
     return (
         bool(letters) and bool(parts) and parts[0] not in MINOR_WORDS and parts[-1] not in MINOR_WORDS and match(0, 0)
     )
+
+
+def _inner_runs(part: str, letters: str, start: int) -> list[int]:
+    """How many of `letters` from `start` on the rest of a word (after its initial) gives: none, or the one letter
+    that starts its second part ("hyper|spectral" -> s), when the word holds it."""
+    return [0, 1] if start < len(letters) and letters[start] in part[1:] else [0]
 
 
 def _long_form_before(acronym: str, before: str) -> str | None:
@@ -78,16 +90,17 @@ def _long_form_before(acronym: str, before: str) -> str | None:
     if not words:  # "models ((LLMs))": nothing before the inner parenthesis
         return None
     plural = acronym != singular_acronym(acronym)
-    for end in (len(words), len(words) - 1) if plural else (len(words),):  # "memory networks (LSTMs)"
-        if end < len(words) and not words[end].lower().endswith("s"):
-            continue
-        for start in range(end - 1, -1, -1):
-            if sum(len(w.split("-")) for w in words[start:end]) > len(letters) + 3:
-                break
-            if not words[start][:1].isalpha() or words[start][0].lower() != letters[0]:
+    for inner in (False, True):  # initials first; letters inside compound words only when initials spell nothing
+        for end in (len(words), len(words) - 1) if plural else (len(words),):  # "memory networks (LSTMs)"
+            if end < len(words) and not words[end].lower().endswith("s"):
                 continue
-            if _spells(letters, _parts(words[start:end])):
-                return " ".join(words[start:end])
+            for start in range(end - 1, -1, -1):
+                if sum(len(w.split("-")) for w in words[start:end]) > len(letters) + 3:
+                    break
+                if not words[start][:1].isalpha() or words[start][0].lower() != letters[0]:
+                    continue
+                if _spells(letters, _parts(words[start:end]), inner=inner):
+                    return " ".join(words[start:end])
     return None
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.acronyms import AcronymMap
+from rag.acronyms import AcronymMap, harvest
 from rag.evaluation.datasets import GoldResolver
 from rag.generation.context import Source
 from rag.generation.extractive import ExtractiveAnswerer
@@ -16,7 +16,7 @@ from rag.names import kind_heads, named_kind, new_names
 from rag.query import analyze
 from rag.question import Question
 from rag.sufficiency import SufficiencyChecker
-from rag.support import SentenceEmbeddings
+from rag.support import SentenceEmbeddings, sentences_of
 from rag.types import Hit, Paper
 from tests.fakes import TermCounts, fake_assistant, write_jsonl
 
@@ -95,6 +95,17 @@ def test_an_acronym_the_corpus_spells_out_as_another_kind_of_thing_does_not_name
     # for a question asking for architectures the same acronym is an answer
     assert judge("Which architectures reach good results on such data?", [sentence]) == ("answered", "")
     assert "network" in kind_heads("architectures") and "benchmark" in kind_heads("data sets")
+
+
+def test_an_acronym_a_compound_word_spells_is_the_question_s_own_words_not_a_dataset() -> None:
+    abstract = "Few labels make hyperspectral image (HSI) classification hard. We tested it on two datasets, Pavia."
+    paper = Paper(id="h", title="A GAN for hyperspectral images", abstract=abstract)
+    terms = Terms({"hsi": 5}, AcronymMap(harvest(abstract)))
+    checker = SufficiencyChecker(terms, partial_coverage=0, abstain_coverage=0)
+    question = analyze("Name the two hyperspectral image datasets the GAN was tested on.")
+    first, second = sentences_of(abstract)
+    assert checker.check(question, [first], [paper]).missing == "name the datasets"
+    assert checker.check(question, [second], [paper]).status == "answered"
 
 
 @pytest.mark.parametrize(

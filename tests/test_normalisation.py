@@ -42,6 +42,12 @@ from tests.fakes import TermCounts, fake_assistant, write_jsonl
         ("a graph network (CNN) and a neural network (GAN)", set()),
         ("We trained it. Convolutional layers help (CNN)", set()),
         ("End-to-end speech large language models ((LLMs)) extend text models.", set()),  # crashed: arXiv 118k
+        # a compound word gives the initial of its second part too, when initials alone spell nothing
+        ("make hyperspectral image (HSI) classification hard", {("HSI", "hyperspectral image")}),
+        ("we measure quasiparticle interference (QPI) maps", {("QPI", "quasiparticle interference")}),
+        ("neural radiance fields (NeRF) render views", {("NeRF", "neural radiance fields")}),  # initials first
+        ("the ImageNet (IN) and the data (DATA) we train on", {("DATA", "data")}),  # not one word's inner letters
+        ("hyperspectral image (HSPIM) and magnetic resonance (MRSI)", set()),  # one inner letter a word, no more
     ],
 )  # fmt: skip
 def test_harvest_keeps_only_acronyms_spelled_by_the_initials_of_their_long_form(
@@ -236,6 +242,27 @@ def test_an_index_made_before_acronyms_were_harvested_is_harvested_once(tmp_path
     b = fake_assistant(data, llm="extractive")
     b.ingest([file], progress=False)  # nothing changed on disk
     assert stored_map(data) == {"CNN": ["convolutional neural network"]} and len(harvested) == 1
+    harvested.clear()
+    b.ingest([file], progress=False)
+    b.close()
+    assert harvested == []
+
+
+def test_an_index_harvested_by_older_rules_is_harvested_again_once(tmp_path: Path, harvested: list[str]) -> None:
+    data = tmp_path / "data"
+    file = write_jsonl(tmp_path / "a.jsonl", [paper("a", "A hyperspectral image (HSI) classifier is proposed.")])
+    a = fake_assistant(data, llm="extractive")
+    a.ingest([file], progress=False)
+    a.close()
+    manifest = Manifest(data / "manifest.sqlite3")  # as the first rules left it: initials only, so no HSI
+    with manifest.transaction():
+        manifest.db.execute("DELETE FROM acronyms")
+        manifest.set_meta(ingest_module.ACRONYMS_HARVESTED, "1")
+    manifest.close()
+    harvested.clear()
+    b = fake_assistant(data, llm="extractive")
+    b.ingest([file], progress=False)  # nothing changed on disk
+    assert stored_map(data) == {"HSI": ["hyperspectral image"]} and len(harvested) == 1
     harvested.clear()
     b.ingest([file], progress=False)
     b.close()

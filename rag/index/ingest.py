@@ -55,7 +55,11 @@ log = logging.getLogger(__name__)
 BATCH_PAPERS = 256
 STORE_WRITE_TIMEOUT = 300.0
 ACRONYMS_HARVESTED = "acronyms_harvested"
-"""Manifest meta key set once every stored paper's acronyms are in the manifest (new batches keep it so)."""
+"""Manifest meta key set to `HARVEST_RULES` once every stored paper's acronyms are in the manifest as the current
+rules harvest them (new batches keep it so)."""
+HARVEST_RULES = "2"
+"""The version of `rag.acronyms.harvest`'s rules (2: letters inside compound words, "hyperspectral image (HSI)"):
+an index harvested by other rules is harvested again on its next ingest."""
 INGEST_STARTED = "ingest_started"
 """Manifest meta key set when an ingest first starts in a data dir (before it commits anything)."""
 
@@ -164,14 +168,14 @@ class Ingestor(LexicalUpkeep):
             log.warning("updating the BM25 index failed (%s); the next ingest retries", one_line(exc))
 
     def _harvest_existing(self) -> None:
-        """Once per index made before acronyms were harvested: harvest the papers it holds (later ingests harvest
-        only the papers of their own batches)."""
-        if self.manifest.get_meta(ACRONYMS_HARVESTED) is not None:
+        """Once per index made before acronyms were harvested, or harvested by older rules: harvest the papers it
+        holds (later ingests harvest only the papers of their own batches)."""
+        if self.manifest.get_meta(ACRONYMS_HARVESTED) == HARVEST_RULES:
             return
         with self.manifest.transaction():
             for paper in self.manifest.iter_papers():
                 self.manifest.put_acronyms(paper.id, _defined(paper))
-            self.manifest.set_meta(ACRONYMS_HARVESTED, "1")
+            self.manifest.set_meta(ACRONYMS_HARVESTED, HARVEST_RULES)
             if self.manifest.count_papers():
                 self.manifest.set_meta(BM25_DIRTY, "1")
 
