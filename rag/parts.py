@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.names import KINDS
+
 
 @dataclass(frozen=True)
 class Part:
@@ -113,13 +115,15 @@ def _clauses(text: str, measure_phrase: str) -> list[Part]:
     spans = _protected(text)
     cuts = [m for m in _CLAUSE.finditer(text) if not _inside(m.start(), spans)]
     if not cuts:
-        return []
+        return _trailing_fragment(text, spans)
     pieces, start = [], 0
     for m in cuts:
         pieces.append(text[start : m.start()])
         start = m.end()
     pieces.append(text[start:])
     pieces = [p.strip(" ,;?") for p in pieces]
+    if len(pieces) == 2 and not _ASKS.match(pieces[1]) and _askable_fragment(pieces[1]):
+        return _with_verb(pieces[0], pieces[1])  # "How many layers does it have, and how many heads?"
     if any(len(p.split()) < 3 for p in pieces) or len(pieces) > MAX_PARTS or any(_DANGLING.search(p) for p in pieces):
         return []  # "what and why?": not questions alone
     if any(not _ASKS.match(p) for p in pieces[1:]) or re.search(r"\bbetween\b", pieces[0], re.I):
@@ -136,6 +140,38 @@ def _clauses(text: str, measure_phrase: str) -> list[Part]:
             piece = re.sub(r"^(what|which)\b", rf"\1 {measure_phrase}", piece, count=1, flags=re.I)
         out.append(Part(piece + "?"))
     return out
+
+
+_KIND = re.compile(KINDS, re.I)
+_LAST_FRAGMENT = re.compile(r",\s*(?P<fragment>[^,;?]+?)\s*\?\s*$")
+
+
+def _trailing_fragment(text: str, spans: list[tuple[int, int]]) -> list[Part]:
+    """'Which networks were compared, on which datasets?' -> 'Which networks were compared?', 'On which datasets
+    were compared?': a verbless question after a comma, ending the text, takes the first question's verb."""
+    m = _LAST_FRAGMENT.search(text)
+    if m is None or _inside(m.start(), spans) or not _askable_fragment(m.group("fragment")):
+        return []
+    return _with_verb(text[: m.start()].strip(" ,;"), m.group("fragment"))
+
+
+def _askable_fragment(fragment: str) -> bool:
+    """A verbless question that asks for a count or amount ("how many heads") or for named things of a kind, or a
+    measure ("on which datasets", "what latency"), not for a circumstance ("in which setting")."""
+    if not _FRAGMENT.match(fragment):
+        return False
+    head = fragment.split()[-1]
+    return bool(re.search(r"\bhow (?:many|much)\b", fragment, re.I) or _KIND.fullmatch(head) or _is_measure(head))
+
+
+def _with_verb(first: str, fragment: str) -> list[Part]:
+    """A question and a verbless one after it, the second given the first's verb; [] when the first is not a
+    question with a verb."""
+    verb = _VERB.search(first)
+    if not _OPENS_QUESTION.match(first) or verb is None or len(first.split()) < 3 or _DANGLING.search(first):
+        return []
+    second = f"{fragment} {first[verb.start() :]}"
+    return [Part(first[0].upper() + first[1:] + "?"), Part(second[0].upper() + second[1:] + "?")]
 
 
 def _is_measure(word: str) -> bool:

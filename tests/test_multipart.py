@@ -77,6 +77,14 @@ QA = Path(__file__).parents[1] / "rag" / "data" / "qa" / "multipart.jsonl"
                 "What F1 does the paper 'Bert and Ernie' report on NewsQA?",
             ],
         ),
+        (  # a verbless second question after a comma takes the first one's verb
+            "Attention for segmentation: which attention networks were compared, on which datasets?",
+            ["Which attention networks were compared?", "On which datasets were compared?"],
+        ),
+        (
+            "How many layers does it have, and how many heads?",
+            ["How many layers does it have?", "How many heads does it have?"],
+        ),
     ],
 )
 def test_a_multi_part_question_splits_into_parts_each_askable_alone(question: str, parts: list[str]) -> None:
@@ -99,6 +107,9 @@ def test_a_multi_part_question_splits_into_parts_each_askable_alone(question: st
         "Which papers study accuracy and latency of pruning?",  # a list question asks one thing
         "I'm surveying pruning methods; which data set did the best one use?",  # a preamble, then one question
         "How many times faster than SuperSlomo and DAIN is RIFE?",  # what is compared, not what is measured
+        "What is the speed-up of RIFE over DAIN, in which setting?",  # a circumstance, not a count or a kind
+        "What accuracy does the model reach, which is better than BERT?",  # a relative clause
+        "Which optimizer is used, Adam or SGD?",
     ],
 )
 def test_and_inside_names_titles_and_compounds_does_not_split(question: str) -> None:
