@@ -28,11 +28,16 @@ _LIST = re.compile(
     re.I,
 )
 _HOW = r"how (?:many|much|long|fast|large|big|small|accurate|quickly|often|far|high|low|tall|heavy|old)"
+_MODIFIER = r"(?!(?:with|of|on|in|for|that|which|whose|by|from|to|at|than|and|or)\b)[\w\-/']+"
 _NUMBER_Q = re.compile(
     rf"\b(?:by {_HOW}|{_HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b(?:\s+[\w\-/']+){{0,3}}?\s+"
+    rf"{METRIC}\b(?!-[a-z])|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{2,4}}?\s+"
     rf"{METRIC}\b(?!-[a-z])|to what (?:perplexity|accuracy|error|extent|value)|how many times)",
     re.I,
 )
+"""A number question: a count or amount ("how many"), or a metric after "what"/"which" and at most three words, or
+after "what is the" and at most four modifiers ("What is the exact ImageNet top-1 accuracy of X?"), none of them a
+preposition ("What is the model with the best accuracy?" asks for a model)."""
 # "What AP50 does CSPNet score ...?", "Which SDR does it obtain ...?": a metric named by its acronym, then a verb of
 # scoring; the acronym is what is measured
 _ACRONYM_METRIC = re.compile(
@@ -191,6 +196,9 @@ def _measure(question: str) -> tuple[tuple[str, ...], str]:
             words, following[k + 1] = [], ""
             continue
         if not clean:
+            continue
+        if len(words) >= 3 and METRIC_TOKEN.match(clean):  # "exact ImageNet top-1 accuracy": the head noun ends it
+            words = [*words[1:], word]
             continue
         if clean in _AUX or clean in STOPWORDS or len(words) >= 3 or (words and is_name(word.strip("?,."))):
             break  # "the PSNR NeMF achieves": PSNR, not NeMF

@@ -499,6 +499,9 @@ def test_a_preamble_is_context_and_its_names_are_not_asked() -> None:
         ("passage quality static pruning percent", "number"),
         ("speech synthesis with transformers papers", "description"),
         ("attention models for speech synthesis", "description"),
+        ("Tell me the exact ImageNet top-1 accuracy of the best HaloNet model.", "number"),  # modifiers before it
+        ("What is the reported final test BLEU of the model?", "number"),
+        ("What is the model with the best accuracy?", "name"),  # a preposition: the metric is not what is asked
     ],
 )
 def test_imperatives_and_keyword_queries_are_read_as_the_question_they_stand_for(question: str, asks: str) -> None:
@@ -511,6 +514,8 @@ def test_what_a_rephrased_number_question_measures() -> None:
     assert "layer" in analyze("What is the number of layers in BERT?").measure
     assert "gpu" in analyze("What is the minimum number of GPUs?").measure
     assert analyze("Wave-U-Net singing voice SDR dB").measure == ("db", "sdr")
+    exact = analyze("what is the exact imagenet top-1 accuracy of the best halonet")  # the head noun, not "exact"
+    assert exact.measure_phrase == analyze("what is the imagenet top-1 accuracy of halonet").measure_phrase
     assert analyze("MADNet online adaptation frames per second").measure == ("fps", "frame")  # a rate's initials
     assert measured_quantities(("fps", "frame"), "MADNet runs at 40 FPS while adapting.", 4) == ["40 FPS"]
 
