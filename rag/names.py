@@ -9,6 +9,7 @@ import re
 from rag.acronyms import AcronymMap
 from rag.corpus.records import normalize
 from rag.normalise import initials_in, variant_in
+from rag.quantities import METRIC_TOKEN
 from rag.question import Question
 from rag.support import STOPWORDS
 from rag.words import is_common
@@ -183,6 +184,8 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
             continue  # "SOTA", "GCNs" for "which datasets": spelled out as something else
         if names_a_method(name) and not heads & {"architecture", "solver"}:
             continue  # "Reinforcement Learning" names no data set
+        if METRIC_TOKEN.match(name):
+            continue  # "mIoU", "BLEU", "top-1": a measure, not a thing of any asked kind
         out.append(name)
     return out
 

@@ -12,7 +12,7 @@ from rag.evaluation.datasets import GoldResolver
 from rag.generation.context import Source
 from rag.generation.extractive import ExtractiveAnswerer
 from rag.index.embedders import HashEmbedder
-from rag.names import kind_heads, named_kind, new_names
+from rag.names import kind_heads, named_kind, names_of_kind, new_names
 from rag.query import analyze
 from rag.question import Question
 from rag.sufficiency import SufficiencyChecker
@@ -95,6 +95,12 @@ def test_an_acronym_the_corpus_spells_out_as_another_kind_of_thing_does_not_name
     # for a question asking for architectures the same acronym is an answer
     assert judge("Which architectures reach good results on such data?", [sentence]) == ("answered", "")
     assert "network" in kind_heads("architectures") and "benchmark" in kind_heads("data sets")
+
+
+def test_a_metric_names_no_dataset() -> None:
+    question = analyze("On which datasets were the attention networks compared?")
+    assert names_of_kind(question, "These networks are compared by the mIoU of SOTA networks.", MAP) == []
+    assert names_of_kind(question, "They are compared by mIoU on Cityscapes.", MAP) == ["Cityscapes"]
 
 
 def test_an_acronym_a_compound_word_spells_is_the_question_s_own_words_not_a_dataset() -> None:
