@@ -117,6 +117,13 @@ class Answerer:
         asked = as_question(question)
         return [h for h in hits if self.sufficiency.about(asked, h.paper)]
 
+    def naming(self, asked: Question, sources: list[Source]) -> list[Source]:
+        """The sources the extractive answerer quotes from: the top retrieved paper alone when it alone names all
+        that the question names (rag.sufficiency), else all of them."""
+        top = max(range(len(sources)), key=lambda i: sources[i].hit.score, default=0)
+        alone = asked.names and self.sufficiency.sole_namer(asked, [s.hit.paper for s in sources]) == top
+        return [sources[top]] if alone else sources
+
     def _record_answer(self, asked: Question, field: Field, hits: list[Hit]) -> Answer | None:
         """A question about a paper's record (authors, year, venue, code link), answered from the record of the
         first retrieved paper the rest of the question is about; None when no retrieved paper is."""
@@ -246,7 +253,7 @@ class Answerer:
             if notice:  # info, not warning: the notice reaches the user on the Answer (once, not twice in the CLI)
                 log.info("%s", notice)
             drafted = bool(raw)
-            raw = self.extractive.answer(asked, sources)
+            raw = self.extractive.answer(asked, self.naming(asked, sources))
             if not drafted:  # after a model's draft, the final answer replaces it
                 yield raw
         backend, model = (self.kind, llm.model) if llm else ("extractive", self.extractive.model)

@@ -231,6 +231,18 @@ class SufficiencyChecker(WordCoverage):
             return False
         return self.coverage(question, text)[0] >= self.partial_coverage
 
+    def sole_namer(self, question: Question, papers: Sequence[Paper]) -> int | None:
+        """The position of the one paper of several whose title and abstract hold every name the question names
+        (under any of their names), None when none or more than one does: a sentence from a paper that does not name
+        what the question names is about something else, and the name checks hold it back."""
+        acronyms = self._acronyms()
+        names = self._names(question, acronyms)
+        if not names or len(papers) < 2:
+            return None
+        texts = (acronyms.expand(f"{p.title}. {p.abstract}") for p in papers)
+        holding = [i for i, text in enumerate(texts) if all(named_in(n, text) for n in names)]
+        return holding[0] if len(holding) == 1 else None
+
     def topic(self, question: Question) -> str:
         """The question's subject in its own words, for an abstention ("speech synthesis with transformers")."""
         return " ".join(question_words(question.core).values())

@@ -14,8 +14,9 @@ from rag.answering import Answerer
 from rag.citations import UNSUPPORTED
 from rag.followup import standalone
 from rag.fusion import best_per_paper, convex, diversify, fuse, mmr, rrf
-from rag.generation.context import NONCE_CHARS, pack_sources
+from rag.generation.context import NONCE_CHARS, Source, pack_sources
 from rag.index.embedders import HashEmbedder
+from rag.query import analyze
 from rag.tokens import count_tokens
 from tests.fakes import ScriptedChat, fake_assistant, write_jsonl
 
@@ -312,3 +313,26 @@ def test_condensing_falls_back_to_the_heuristic_when_the_llm_is_unreachable(tmp_
         "How many bits does it keep?", HISTORY
     )
     assert len(chat.requests) == 1  # it did try the LLM first
+
+
+# --- the paper the question names ------------------------------------------------------------------
+def source(number: int, pid: str, abstract: str, score: float) -> Source:
+    paper = Paper(id=pid, title=pid, abstract=abstract)
+    return Source(number=number, hit=Hit(paper=paper, score=score, passage=abstract), text=abstract)
+
+
+def test_the_top_paper_alone_answers_when_it_alone_names_what_the_question_names(tmp_path: Path) -> None:
+    answerer = Answerer(Settings(data_dir=tmp_path), HashEmbedder(), "extractive")
+    asked = analyze("DAGNN evaluation dataset types")
+    dagnn = source(1, "deeper", "We propose DAGNN and test it on citation, co-authorship and co-purchase graphs.", 0.46)
+    other = source(2, "airway", "We propose two types of node connectivity for evaluation datasets of airways.", 0.40)
+    assert answerer.naming(asked, [dagnn, other]) == [dagnn]
+    # the answer quotes the named paper, not the sentence closest to the question's words
+    assert "[1]" in answerer.extractive.answer(asked, answerer.naming(asked, [dagnn, other]))
+    # a top paper that does not hold the name, or a second paper that holds it too: every source stays
+    lower = source(1, "deeper", dagnn.text, 0.3)
+    assert answerer.naming(asked, [lower, other]) == [lower, other]
+    both = source(2, "survey", "DAGNN and GCN are compared on evaluation datasets of many types.", 0.40)
+    assert answerer.naming(asked, [dagnn, both]) == [dagnn, both]
+    # a question naming nothing keeps every source
+    assert answerer.naming(analyze("which dataset types were used"), [dagnn, other]) == [dagnn, other]
