@@ -24,12 +24,18 @@ _NAME = re.compile(
 )
 
 
+HEADLINE_WORDS = 5
+"""Words after the first, four in five of them capitalised (small words too), that make a text headline case, where
+capitalisation says nothing about names."""
+
+
 def names_in(question: str) -> list[str]:
     """The specific names in a question, as written: acronyms, mixed case, letters with digits, and capitalised words
     (not the first) that are not ordinary words, with the rest of their title-case run ("Audio Spectrogram
     Transformer"). Capitalisation alone makes no name: "The Principles of Deep Learning Theory" names nothing."""
     tokens: list[tuple[int, str, bool]] = []  # (position, token, capitalised)
     named: set[int] = set()
+    part_caps: set[int] = set()  # names only by the capitals opening their hyphenated parts ("Meta-Analysis")
     for i, m in enumerate(_NAME.finditer(question)):
         token = _DESCRIPTIVE_SUFFIX.sub("", re.sub(r"'s$", "", m.group(0))).strip("'")
         token = _LOWER_TAIL.sub("", token)  # "LLM-generated" names LLM
@@ -40,9 +46,16 @@ def names_in(question: str) -> list[str]:
         mixed = any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)
         capital = i > 0 and token[:1].isupper() and token.lower() not in STOPWORDS
         tokens.append((i, token, capital))
-        if acronym or mixed or (capital and not is_common(token)):
+        if acronym or mixed:
             named.add(i)
+            if not mixed and not any(c.isupper() for part in token.split("-") for c in part[1:]):
+                part_caps.add(i)
     capitalised = {i for i, _, capital in tokens if capital}
+    inner = [token for i, token, _ in tokens if i > 0]
+    if len(inner) >= HEADLINE_WORDS and sum(t[:1].isupper() for t in inner) >= 0.8 * len(inner):
+        capitalised = set()  # "What Hazard Ratio Was Linked To Higher TMAO?": headline case, no word is a name by it
+        named -= part_caps
+    named |= {i for i, token, _ in tokens if i in capitalised and not is_common(token)}
     for i in sorted(named & capitalised):  # the ordinary words of a name's title-case run are part of it
         for step in (-1, 1):
             j = i + step

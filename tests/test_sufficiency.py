@@ -408,6 +408,11 @@ def test_a_measure_phrase_leaves_out_a_rate_denominator_and_answers_to_its_initi
     q = analyze("What word error rate does the recogniser get on LibriSpeech?")
     assert "wer" in q.measure
     assert measured_quantities(q.measure, "It reaches 2.1% WER on the clean test set.", 8) == ["2.1%"]
+    hazard = analyze("What hazard ratio for cardiovascular events was linked to higher TMAO?")  # two words: HR
+    stated = "TMAO raised the risk of CVEs (HR = 1.23, 95% CI 1.07-1.42)."
+    assert measured_quantities(hazard.measure, stated, 4)[0] == "1.23"
+    assert "or" not in analyze("What odds ratio was found?").measure  # initials that make a word: not a measure
+    assert analyze("How many training examples are needed?").measure == ("exampl", "train")  # counted, no initials
 
 
 def test_a_share_in_words_answers_a_what_fraction_question() -> None:
@@ -518,6 +523,14 @@ def test_what_a_rephrased_number_question_measures() -> None:
     assert exact.measure_phrase == analyze("what is the imagenet top-1 accuracy of halonet").measure_phrase
     assert analyze("MADNet online adaptation frames per second").measure == ("fps", "frame")  # a rate's initials
     assert measured_quantities(("fps", "frame"), "MADNet runs at 40 FPS while adapting.", 4) == ["40 FPS"]
+
+
+def test_a_headline_case_question_names_only_what_is_written_as_a_name() -> None:
+    headline = "What Hazard Ratio For Cardiovascular Events Was Linked To Higher Circulating TMAO In Older Cohorts?"
+    assert names_in(headline) == ["TMAO"]
+    assert names_in("What Is The Effect Of SARS-CoV-2 On N-Oxide Levels In A Meta-Analysis?") == ["SARS-CoV-2"]
+    # a question in sentence case keeps its title-case names
+    assert names_in("What F1 does the Audio Spectrogram Transformer reach?") == ["Audio", "Spectrogram", "Transformer"]
 
 
 def test_capitalisation_alone_makes_no_name() -> None:
