@@ -208,11 +208,17 @@ def _measure(question: str) -> tuple[tuple[str, ...], str]:
 
 def _measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
     """The measured thing's stems (any of them names it in a sentence), its initials when it has three words or more
-    ("word error rate" ~ WER), and the phrase; a rate's denominator is left out ("examples per class")."""
+    ("word error rate" ~ WER) or two long ones that do not make a small word ("hazard ratio" ~ HR), and the phrase;
+    a rate's denominator is left out ("examples per class")."""
     phrase = " ".join(w.strip("?,.") for w in words).strip()
     head = re.split(r"\s+per\b", compounds(phrase), maxsplit=1)[0]
     stems = {t for t in terms(head) - _GENERIC_MEASURE if not t.isdigit()}
     initials = "".join(w[0] for w in head.split()).lower() if len(head.split()) >= 3 else ""
+    pair = head.lower().split()
+    if len(pair) == 2 and all(w.isalpha() and len(w) >= 4 for w in pair) and not pair[1].endswith("s"):
+        # a measure in two words ("hazard ratio" ~ HR), not things counted ("training examples")
+        initials = "".join(w[0] for w in pair)
+        initials = "" if initials in STOPWORDS else initials  # not "odds ratio" ~ "or"
     rate = phrase.lower().split()
     if len(rate) == 3 and rate[1] == "per":  # "frames per second" ~ FPS, "queries per second" ~ QPS
         stems.add("".join(w[0] for w in rate))
