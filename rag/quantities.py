@@ -236,6 +236,8 @@ def _carried(
     other measure, quantity or clause break lies between ("the top-1 accuracy on ImageNet-1k of MobileNetV3 and
     ResNet50-D can be improved from 75.2% to 79%": 75.2% and what follows it in the same run)."""
     last = max(marks)
+    while last + 1 < len(tokens) and METRIC_WORD.fullmatch(text[slice(*tokens[last + 1])].strip(",.;:")):
+        last += 1  # "top-1 accuracy", "BLEU score": the measure's own head word is no other measure
     after = [(q, i) for q, i in found if i > last]
     if not after or after[0][1] - last <= window or after[0][1] - last > 3 * window:
         return []

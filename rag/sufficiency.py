@@ -43,13 +43,14 @@ from rag.corpus.records import normalize
 from rag.coverage import WordCoverage, question_words
 from rag.index.terms import CorpusTerms
 from rag.names import named_in, names_of_kind
-from rag.normalise import number_forms, numerals, spelled_out, spelled_settings
+from rag.normalise import nearest, number_forms, numerals, spelled_out, spelled_settings
 from rag.quantities import has_time, measured_quantities, quantities
 from rag.query import target_in
 from rag.question import Question
 from rag.support import SentenceEmbeddings, restates_question
 from rag.types import Paper
 from rag.verdict import Signals, VerdictModel
+from rag.words import terms
 
 log = logging.getLogger(__name__)
 Status = Literal["answered", "partial", "abstained"]
@@ -314,15 +315,28 @@ class SufficiencyChecker(WordCoverage):
             found = [q for q in found if normalize(q) not in asked]
             return [q for q in found if not q[0].isdigit() or _number_forms(q) & source_numbers]
 
+        measure = self._spelled_measure(question.measure, sentences)
         for sentence in sentences:
             if question.duration:
                 found = [q for q in quantities(sentence) if normalize(q) not in asked]
                 if has_time(sentence) and (stated(found) or not found):
                     return True
                 continue
-            if stated(measured_quantities(question.measure, sentence, self.measure_window)):
+            if stated(measured_quantities(measure, sentence, self.measure_window)):
                 return True
         return False
+
+    def _spelled_measure(self, measure: tuple[str, ...], sentences: Sequence[str]) -> tuple[str, ...]:
+        """The measure's stems, a typo no indexed abstract holds read as the sentences' word one edit away ("how
+        many pasages" measures passages)."""
+        vocabulary: set[str] | None = None
+        out = []
+        for stem in measure:
+            if len(stem) >= 4 and stem.isalpha() and self._corpus_count(stem) == 0:
+                vocabulary = terms(" ".join(sentences)) if vocabulary is None else vocabulary
+                stem = stem if stem in vocabulary else nearest(stem, vocabulary, 1) or stem
+            out.append(stem)
+        return tuple(out)
 
 
 def _naming(

@@ -319,6 +319,8 @@ def test_a_quantity_after_its_measure_counts_across_a_long_subject_but_not_a_cou
         "can be significantly improved from 75.2% to 79% and 79.1% to 83%, respectively."
     )
     assert "83%" in measured_quantities(q.measure, long_subject, 8)
+    # the measure named by its first word alone ("what top-1 does ResNet50-D get"): its head word is no other measure
+    assert "83%" in measured_quantities(analyze("what top-1 does resnet50-d get").measure, long_subject, 8)
     other = "We report the accuracy on several large benchmarks and train the whole model with only 8 GPUs."
     assert measured_quantities(("accuraci",), other, 8) == []
     broken = "We report the top-1 accuracy on ImageNet-1k for all of the models; training takes about 90 in total."
@@ -356,3 +358,14 @@ def test_each_part_asking_for_a_named_thing_gets_a_sentence_naming_one() -> None
     )
     assert [p.kind for p in q.parts] == ["", "benchmarks"]
     assert "Flickr30k" in extractive(q, paper, per_paper=2, second_sentence=0.0)
+
+
+def test_a_typo_in_what_a_number_question_counts_is_read_as_the_sentence_s_word() -> None:
+    paper = Paper(id="p", title="Static pruning", abstract="Our best methods can prune >25% of passages in a corpus.")
+    checker = SufficiencyChecker(Terms({"passag": 30}), partial_coverage=0.0, abstain_coverage=0.0)
+    typo = analyze("how many pasages can the quality estimators prune")
+    assert typo.measure == ("pasag",)
+    assert checker.check(typo, [paper.abstract], [paper]).status == "answered"
+    # a measure the index holds is not respelled: the sentence counts something else
+    other = analyze("how many queries can the quality estimators prune")
+    assert checker.check(other, [paper.abstract], [paper]).status == "partial"
