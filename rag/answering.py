@@ -118,8 +118,8 @@ class Answerer:
         return [h for h in hits if self.sufficiency.about(asked, h.paper)]
 
     def naming(self, asked: Question, sources: list[Source]) -> list[Source]:
-        """The sources the extractive answerer quotes from: the top retrieved paper alone when it alone names all
-        that the question names (rag.sufficiency), else all of them."""
+        """The sources the extractive answerer quotes from: the top retrieved paper alone when it holds more of what
+        the question names than any other source (rag.sufficiency's `sole_namer`), else all of them."""
         top = max(range(len(sources)), key=lambda i: sources[i].hit.score, default=0)
         alone = asked.names and self.sufficiency.sole_namer(asked, [s.hit.paper for s in sources]) == top
         return [sources[top]] if alone else sources

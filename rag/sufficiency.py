@@ -32,6 +32,7 @@ The rules, in order:
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -233,16 +234,20 @@ class SufficiencyChecker(WordCoverage):
         return self.coverage(question, text)[0] >= self.partial_coverage
 
     def sole_namer(self, question: Question, papers: Sequence[Paper]) -> int | None:
-        """The position of the one paper of several whose title and abstract hold every name the question names
-        (under any of their names), None when none or more than one does: a sentence from a paper that does not name
-        what the question names is about something else, and the name checks hold it back."""
+        """The position of the one paper of several whose title and abstract hold more of the question's names
+        (under any of their names) than any other, each name weighted by its rarity in the index (IDF: HaloNet counts
+        for more than ImageNet); None when no paper holds one or two hold as much. A sentence from a paper that does
+        not name what the question names is about something else, and the name checks hold it back."""
         acronyms = self._acronyms()
         names = self._names(question, acronyms)
         if not names or len(papers) < 2:
             return None
-        texts = (acronyms.expand(f"{p.title}. {p.abstract}") for p in papers)
-        holding = [i for i, text in enumerate(texts) if all(named_in(n, text) for n in names)]
-        return holding[0] if len(holding) == 1 else None
+        total = self.corpus.size if self.corpus is not None else 0
+        weight = {n: math.log(1 + total / (1 + (self._corpus_count(n) or 0))) if total else 1.0 for n in names}
+        texts = [acronyms.expand(f"{p.title}. {p.abstract}") for p in papers]
+        held = [sum(w for n, w in weight.items() if named_in(n, text)) for text in texts]
+        best = max(range(len(papers)), key=lambda i: held[i])
+        return best if held[best] > 0 and held.count(held[best]) == 1 else None
 
     def topic(self, question: Question) -> str:
         """The question's subject in its own words, for an abstention ("speech synthesis with transformers")."""

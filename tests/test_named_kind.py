@@ -369,3 +369,15 @@ def test_a_typo_in_what_a_number_question_counts_is_read_as_the_sentence_s_word(
     # a measure the index holds is not respelled: the sentence counts something else
     other = analyze("how many queries can the quality estimators prune")
     assert checker.check(other, [paper.abstract], [paper]).status == "partial"
+
+
+def test_the_paper_holding_the_question_s_rarest_names_is_the_one_it_asks_about() -> None:
+    terms = Terms({"imagenet": 200, "top-1": 150, "halonet": 1})
+    checker = SufficiencyChecker(terms)
+    question = analyze("Tell me the ImageNet top-1 accuracy of the best HaloNet model.")
+    halonet = Paper(id="h", title="HaloNets", abstract="HaloNets reach strong accuracy on ImageNet.")
+    other = Paper(id="e", title="EfficientNet", abstract="EfficientNet-B7 reaches 84.3% top-1 accuracy on ImageNet.")
+    assert checker.sole_namer(question, [halonet, other]) == 0  # two names each: HaloNet is the rare one
+    assert checker.sole_namer(question, [other, halonet]) == 1
+    assert checker.sole_namer(question, [other, other]) is None  # a tie
+    assert checker.sole_namer(analyze("what accuracy do they reach"), [halonet, other]) is None  # no names
