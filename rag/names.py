@@ -25,8 +25,23 @@ _NAME = re.compile(
 
 
 HEADLINE_WORDS = 5
-"""Words after the first, four in five of them capitalised (small words too), that make a text headline case, where
-capitalisation says nothing about names."""
+"""Words after the first, four in five of them capitalised, with two or more small words of which two in three are
+capitalised too ("Was Linked To The"), that make a text headline case, where capitalisation says nothing about names
+(a list of names, "Llama, Mistral and Qwen", keeps its small words in lower case)."""
+
+
+def _headline(text: str) -> bool:
+    """Whether a text is written in headline case ("What Hazard Ratio Was Linked To Higher TMAO?")."""
+    words = re.findall(r"[A-Za-z][\w\-']*", text)[1:]
+    small = [w for w in words if w.lower() in STOPWORDS]
+    capitalised = sum(w[0].isupper() for w in words)
+    small_capitalised = sum(w[0].isupper() for w in small)
+    return (
+        len(words) >= HEADLINE_WORDS
+        and capitalised >= 0.8 * len(words)
+        and len(small) >= 2
+        and small_capitalised >= 2 / 3 * len(small)
+    )
 
 
 def names_in(question: str) -> list[str]:
@@ -48,11 +63,11 @@ def names_in(question: str) -> list[str]:
         tokens.append((i, token, capital))
         if acronym or mixed:
             named.add(i)
-            if not mixed and not any(c.isupper() for part in token.split("-") for c in part[1:]):
-                part_caps.add(i)
+            parts = token.split("-")
+            if not mixed and all(len(p) > 1 and not any(c.isupper() for c in p[1:]) for p in parts):
+                part_caps.add(i)  # "Meta-Analysis", not "U-Net"
     capitalised = {i for i, _, capital in tokens if capital}
-    inner = [token for i, token, _ in tokens if i > 0]
-    if len(inner) >= HEADLINE_WORDS and sum(t[:1].isupper() for t in inner) >= 0.8 * len(inner):
+    if _headline(question):
         capitalised = set()  # "What Hazard Ratio Was Linked To Higher TMAO?": headline case, no word is a name by it
         named -= part_caps
     named |= {i for i, token, _ in tokens if i in capitalised and not is_common(token)}
@@ -193,14 +208,21 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
         long_forms = [normalize(a) for a in acronyms.aliases(name)]
         if f" {key.rstrip('s')} " in asked or any(f" {a} " in asked for a in long_forms):
             continue  # "GNNs" for a question about graph neural networks
-        if long_forms and not any(a.split()[-1].rstrip("s") in heads for a in long_forms if a.split()):
-            continue  # "SOTA", "GCNs" for "which datasets": spelled out as something else
+        ends = [a.split()[-1] for a in long_forms if a.split()]
+        if ends and not any(e.rstrip("s") in heads for e in ends) and all(is_common(e) for e in ends):
+            continue  # "SOTA", "GCNs" for "which datasets": spelled out as another thing (not "Penn Treebank")
         if names_a_method(name) and not heads & {"architecture", "solver"}:
             continue  # "Reinforcement Learning" names no data set
-        if METRIC_TOKEN.match(name):
-            continue  # "mIoU", "BLEU", "top-1": a measure, not a thing of any asked kind
+        if METRIC_TOKEN.match(name) and not _called(sentence, name, heads):
+            continue  # "mIoU", "BLEU", "top-1": a measure, not a thing of any asked kind (unless "the POWER dataset")
         out.append(name)
     return out
+
+
+def _called(sentence: str, name: str, heads: frozenset[str]) -> bool:
+    """Whether a sentence calls `name` a thing of the asked kind: the word after it is one of `heads`."""
+    after = re.search(rf"(?<![\w-]){re.escape(name)}\s+([A-Za-z\-]+)", sentence)
+    return after is not None and kind_heads(after.group(1)) == heads
 
 
 # a quoted phrase, or two or more capitalised words in a row not opening the sentence

@@ -85,6 +85,7 @@ _OPENS_QUESTION = re.compile(
     r"were|can|could|has|have|had|will|would|should|name|list|give|tell)\b",
     re.I,
 )
+_OPENS_WH = re.compile(rf"^(?:(?:in|on|for|at|by|from|to|into|with|against|across|under)\s+)?{_WH}\b", re.I)
 _DANGLING = re.compile(r"\b(?:between|of|and|or|to|the|a|an|both|either|whether|than|on|for|in|at|with)$", re.I)
 
 
@@ -156,21 +157,30 @@ def _trailing_fragment(text: str, spans: list[tuple[int, int]]) -> list[Part]:
 
 
 def _askable_fragment(fragment: str) -> bool:
-    """A verbless question that asks for a count or amount ("how many heads") or for named things of a kind, or a
-    measure ("on which datasets", "what latency"), not for a circumstance ("in which setting")."""
+    """A verbless question that asks for a count or amount ("how many heads"), for named things of a kind ("on which
+    datasets", "which benchmarks") or for a measure on something ("on which benchmark's accuracy"), not for a
+    circumstance ("in which setting") nor a bare measure that may restate the first question ("how fast is it, what
+    latency?")."""
     if not _FRAGMENT.match(fragment):
         return False
     head = fragment.split()[-1]
-    return bool(re.search(r"\bhow (?:many|much)\b", fragment, re.I) or _KIND.fullmatch(head) or _is_measure(head))
+    if re.search(r"\bhow (?:many|much)\b", fragment, re.I) or _KIND.fullmatch(head):
+        return True
+    return _is_measure(head) and not re.match(r"(?:what|which)\b", fragment, re.I)
+
+
+_INVERTED = re.compile(r"^(?:does|do|did|can|could|has|have|had|will|would|should)\s+(?!not\b)\w", re.I)
 
 
 def _with_verb(first: str, fragment: str) -> list[Part]:
-    """A question and a verbless one after it, the second given the first's verb; [] when the first is not a
-    question with a verb."""
+    """A wh-question and a verbless one after it: the second takes the first's verb and subject when the first
+    inverts them ("how many layers does it have, and how many heads?" -> "How many heads does it have?"), else it
+    stands alone ("which networks were compared, on which datasets?" -> "On which datasets?"); [] when the first
+    is not a wh-question with a verb."""
     verb = _VERB.search(first)
-    if not _OPENS_QUESTION.match(first) or verb is None or len(first.split()) < 3 or _DANGLING.search(first):
+    if not _OPENS_WH.match(first) or verb is None or len(first.split()) < 3 or _DANGLING.search(first):
         return []
-    second = f"{fragment} {first[verb.start() :]}"
+    second = f"{fragment} {first[verb.start() :]}" if _INVERTED.match(first[verb.start() :]) else fragment
     return [Part(first[0].upper() + first[1:] + "?"), Part(second[0].upper() + second[1:] + "?")]
 
 

@@ -151,6 +151,10 @@ def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence
         return True
     lowered = sentence.lower()
     for stem in measure:
+        if stem.isupper():  # initials in capitals ("HR") match only as written
+            if re.search(rf"\b{re.escape(stem)}s?\b", sentence):
+                return True
+            continue
         if stem in sentence_terms:
             return True
         for alias in _UNIT_SYNONYMS.get(stem, set()) | _unit_spellings(stem):
@@ -187,6 +191,10 @@ def _speaks_of(measure: tuple[str, ...], token: str) -> bool:
     token_terms = terms(token)
     lowered = token.lower()
     for stem in measure:
+        if stem.isupper():  # initials in capitals ("HR") match only as written
+            if token in (stem, f"{stem}s"):
+                return True
+            continue
         if stem in token_terms:
             return True
         for alias in _aliases(stem):

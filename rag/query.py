@@ -28,16 +28,26 @@ _LIST = re.compile(
     re.I,
 )
 _HOW = r"how (?:many|much|long|fast|large|big|small|accurate|quickly|often|far|high|low|tall|heavy|old)"
-_MODIFIER = r"(?!(?:with|of|on|in|for|that|which|whose|by|from|to|at|than|and|or)\b)[\w\-/']+"
+_MODIFIER = (
+    r"(?!(?:with|of|on|in|for|that|which|whose|by|from|to|at|than|and|or|between|behind|regarding|about|among|"
+    r"across|over|under|into|per|versus|vs|most|main|common|popular)\b)[\w\-/']+"
+)
+# what may follow the metric that ends the noun phrase ("... top-1 accuracy of X?"), not a noun it modifies ("the
+# noise reduction method")
+_PHRASE_END = (
+    r"(?=\s*(?:[?.,;:!]|$)|\s+(?:of|on|for|in|at|with|by|from|to|that|when|after|before|under|across|does|do|did|is|"
+    r"are|was|were|has|have|had|can|could|would|will|reported|reached|achieved|obtained|and|than)\b)"
+)
 _NUMBER_Q = re.compile(
     rf"\b(?:by {_HOW}|{_HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b(?:\s+[\w\-/']+){{0,3}}?\s+"
     rf"{METRIC}\b(?!-[a-z])|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{2,4}}?\s+"
-    rf"{METRIC}\b(?!-[a-z])|to what (?:perplexity|accuracy|error|extent|value)|how many times)",
+    rf"{METRIC}{_PHRASE_END}|to what (?:perplexity|accuracy|error|extent|value)|how many times)",
     re.I,
 )
 """A number question: a count or amount ("how many"), or a metric after "what"/"which" and at most three words, or
 after "what is the" and at most four modifiers ("What is the exact ImageNet top-1 accuracy of X?"), none of them a
-preposition ("What is the model with the best accuracy?" asks for a model)."""
+preposition ("What is the model with the best accuracy?" asks for a model), the metric ending its noun phrase ("What
+is the best noise reduction method?" asks for a method)."""
 # "What AP50 does CSPNet score ...?", "Which SDR does it obtain ...?": a metric named by its acronym, then a verb of
 # scoring; the acronym is what is measured
 _ACRONYM_METRIC = re.compile(
@@ -187,6 +197,7 @@ def _measure(question: str) -> tuple[tuple[str, ...], str]:
         words.pop(0)
     if any(w.lower() in _AUX for w in words):  # "What AP50 does CSPNet score": AP50, not CSPNet
         return _measure_of(words[: next(i for i, w in enumerate(words) if w.lower() in _AUX)])
+    words = words[-3:]  # "the exact ImageNet top-1 accuracy": the head noun and the two words before it
     following = question[m.end() :].split()
     if words and words[-1].lower() in _COUNT_HEAD and following[:1] == ["of"]:  # "the number of layers": layers
         words, following = [], following[1:]
@@ -208,8 +219,8 @@ def _measure(question: str) -> tuple[tuple[str, ...], str]:
 
 def _measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
     """The measured thing's stems (any of them names it in a sentence), its initials when it has three words or more
-    ("word error rate" ~ WER) or two long ones that do not make a small word ("hazard ratio" ~ HR), and the phrase;
-    a rate's denominator is left out ("examples per class")."""
+    ("word error rate" ~ WER) or two long ones, in capitals and matched as written ("hazard ratio" ~ HR), and the
+    phrase; a rate's denominator is left out ("examples per class")."""
     phrase = " ".join(w.strip("?,.") for w in words).strip()
     head = re.split(r"\s+per\b", compounds(phrase), maxsplit=1)[0]
     stems = {t for t in terms(head) - _GENERIC_MEASURE if not t.isdigit()}
@@ -217,8 +228,7 @@ def _measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
     pair = head.lower().split()
     if len(pair) == 2 and all(w.isalpha() and len(w) >= 4 for w in pair) and not pair[1].endswith("s"):
         # a measure in two words ("hazard ratio" ~ HR), not things counted ("training examples")
-        initials = "".join(w[0] for w in pair)
-        initials = "" if initials in STOPWORDS else initials  # not "odds ratio" ~ "or"
+        initials = "".join(w[0] for w in pair).upper()  # matched as written: "HR", not the "hr" of "24 hr"
     rate = phrase.lower().split()
     if len(rate) == 3 and rate[1] == "per":  # "frames per second" ~ FPS, "queries per second" ~ QPS
         stems.add("".join(w[0] for w in rate))

@@ -77,9 +77,14 @@ QA = Path(__file__).parents[1] / "rag" / "data" / "qa" / "multipart.jsonl"
                 "What F1 does the paper 'Bert and Ernie' report on NewsQA?",
             ],
         ),
-        (  # a verbless second question after a comma takes the first one's verb
+        (  # a verbless second question after a comma is a part; it takes the first one's verb and subject only
+            # where the first inverts them
             "Attention for segmentation: which attention networks were compared, on which datasets?",
-            ["Which attention networks were compared?", "On which datasets were compared?"],
+            ["Which attention networks were compared?", "On which datasets?"],
+        ),
+        (
+            "How many GPUs were used, and for how many hours?",
+            ["How many GPUs were used?", "For how many hours?"],
         ),
         (
             "How many layers does it have, and how many heads?",
@@ -110,6 +115,8 @@ def test_a_multi_part_question_splits_into_parts_each_askable_alone(question: st
         "What is the speed-up of RIFE over DAIN, in which setting?",  # a circumstance, not a count or a kind
         "What accuracy does the model reach, which is better than BERT?",  # a relative clause
         "Which optimizer is used, Adam or SGD?",
+        "How fast is inference, what latency?",  # a bare measure may restate the first question
+        "Is it trained on ImageNet, and which benchmarks?",  # no wh-question to lend its verb
     ],
 )
 def test_and_inside_names_titles_and_compounds_does_not_split(question: str) -> None:

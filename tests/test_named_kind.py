@@ -101,6 +101,15 @@ def test_a_metric_names_no_dataset() -> None:
     question = analyze("On which datasets were the attention networks compared?")
     assert names_of_kind(question, "These networks are compared by the mIoU of SOTA networks.", MAP) == []
     assert names_of_kind(question, "They are compared by mIoU on Cityscapes.", MAP) == ["Cityscapes"]
+    # a data set whose name is a metric word, where the sentence calls it one
+    assert names_of_kind(question, "We evaluate on the POWER dataset.", MAP) == ["POWER"]
+
+
+def test_an_acronym_whose_long_form_is_itself_a_name_still_names_a_dataset() -> None:
+    question = analyze("Which datasets were used?")
+    spelled = AcronymMap([("PTB", "Penn Treebank"), ("PTB", "preterm birth"), ("HSI", "hyperspectral image")])
+    assert names_of_kind(question, "Perplexity on PTB improves.", spelled) == ["PTB"]
+    assert names_of_kind(question, "We test HSI classification.", spelled) == []  # spelled out as ordinary words
 
 
 def test_an_acronym_a_compound_word_spells_is_the_question_s_own_words_not_a_dataset() -> None:

@@ -507,6 +507,9 @@ def test_a_preamble_is_context_and_its_names_are_not_asked() -> None:
         ("Tell me the exact ImageNet top-1 accuracy of the best HaloNet model.", "number"),  # modifiers before it
         ("What is the reported final test BLEU of the model?", "number"),
         ("What is the model with the best accuracy?", "name"),  # a preposition: the metric is not what is asked
+        ("What is the difference between precision and recall?", "name"),
+        ("What is the best noise reduction method?", "name"),  # the metric modifies the noun that ends the phrase
+        ("What are the three most common error types in ASR?", "name"),
     ],
 )
 def test_imperatives_and_keyword_queries_are_read_as_the_question_they_stand_for(question: str, asks: str) -> None:
@@ -528,9 +531,12 @@ def test_what_a_rephrased_number_question_measures() -> None:
 def test_a_headline_case_question_names_only_what_is_written_as_a_name() -> None:
     headline = "What Hazard Ratio For Cardiovascular Events Was Linked To Higher Circulating TMAO In Older Cohorts?"
     assert names_in(headline) == ["TMAO"]
-    assert names_in("What Is The Effect Of SARS-CoV-2 On N-Oxide Levels In A Meta-Analysis?") == ["SARS-CoV-2"]
-    # a question in sentence case keeps its title-case names
+    assert names_in("What Is The Effect Of SARS-CoV-2 On Cytokine Levels In A Meta-Analysis?") == ["SARS-CoV-2"]
+    assert names_in("How Does The U-Net Segment Images In The Wave-U-Net Paper?") == ["U-Net", "Wave-U-Net"]
+    # a question in sentence case keeps its title-case names, and so does a list of names
     assert names_in("What F1 does the Audio Spectrogram Transformer reach?") == ["Audio", "Spectrogram", "Transformer"]
+    assert names_in("Which is faster: Llama, Mistral, Gemma or Qwen?") == ["Llama", "Mistral", "Gemma", "Qwen"]
+    assert names_in("papers by Kaiming He, Ross Girshick, Piotr Dollar")[:2] == ["Kaiming", "Ross"]
 
 
 def test_capitalisation_alone_makes_no_name() -> None:
