@@ -227,42 +227,30 @@ def test_each_ingest_harvests_its_own_papers_and_the_map_survives_a_reopen(
     assert stored_map(data) == {"CNN": ["convolutional neural network"]}
 
 
-def test_an_index_made_before_acronyms_were_harvested_is_harvested_once(tmp_path: Path, harvested: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("abstract", "mark", "expected"),
+    [  # an index an older version left: no acronyms and no mark, or the first rules' mark (initials only: no HSI)
+        ("A convolutional neural network (CNN) labels images.", None, {"CNN": ["convolutional neural network"]}),
+        ("A hyperspectral image (HSI) classifier is proposed.", "1", {"HSI": ["hyperspectral image"]}),
+    ],
+)
+def test_an_index_harvested_before_or_by_older_rules_is_harvested_once(
+    tmp_path: Path, harvested: list[str], abstract: str, mark: str | None, expected: dict[str, list[str]]
+) -> None:
     data = tmp_path / "data"
-    file = write_jsonl(tmp_path / "a.jsonl", [paper("a", "A convolutional neural network (CNN) labels images.")])
+    file = write_jsonl(tmp_path / "a.jsonl", [paper("a", abstract)])
     a = fake_assistant(data, llm="extractive")
     a.ingest([file], progress=False)
     a.close()
-    manifest = Manifest(data / "manifest.sqlite3")  # as an older version left it: no acronyms, no mark
+    manifest = Manifest(data / "manifest.sqlite3")
     with manifest.transaction():
         manifest.db.execute("DELETE FROM acronyms")
-        manifest.set_meta(ingest_module.ACRONYMS_HARVESTED, None)
+        manifest.set_meta(ingest_module.ACRONYMS_HARVESTED, mark)
     manifest.close()
     harvested.clear()
     b = fake_assistant(data, llm="extractive")
     b.ingest([file], progress=False)  # nothing changed on disk
-    assert stored_map(data) == {"CNN": ["convolutional neural network"]} and len(harvested) == 1
-    harvested.clear()
-    b.ingest([file], progress=False)
-    b.close()
-    assert harvested == []
-
-
-def test_an_index_harvested_by_older_rules_is_harvested_again_once(tmp_path: Path, harvested: list[str]) -> None:
-    data = tmp_path / "data"
-    file = write_jsonl(tmp_path / "a.jsonl", [paper("a", "A hyperspectral image (HSI) classifier is proposed.")])
-    a = fake_assistant(data, llm="extractive")
-    a.ingest([file], progress=False)
-    a.close()
-    manifest = Manifest(data / "manifest.sqlite3")  # as the first rules left it: initials only, so no HSI
-    with manifest.transaction():
-        manifest.db.execute("DELETE FROM acronyms")
-        manifest.set_meta(ingest_module.ACRONYMS_HARVESTED, "1")
-    manifest.close()
-    harvested.clear()
-    b = fake_assistant(data, llm="extractive")
-    b.ingest([file], progress=False)  # nothing changed on disk
-    assert stored_map(data) == {"HSI": ["hyperspectral image"]} and len(harvested) == 1
+    assert stored_map(data) == expected and len(harvested) == 1
     harvested.clear()
     b.ingest([file], progress=False)
     b.close()

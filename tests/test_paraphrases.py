@@ -21,7 +21,7 @@ from rag.config import Settings
 pytestmark = pytest.mark.slow
 
 QA = Path(__file__).resolve().parents[1] / "rag" / "data" / "qa" / "paraphrase.jsonl"
-CONSISTENT_FLOOR = 0.60  # measured 0.657 (23 of 35 groups) on this split; the target, 0.95, is not reached
+CONSISTENT_FLOOR = 0.80  # measured 0.857 (30 of 35 groups) on this split; the target, 0.95, is not reached
 
 
 def groups(split: str) -> dict[str, list[str]]:
