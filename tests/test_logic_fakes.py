@@ -336,3 +336,20 @@ def test_the_top_paper_alone_answers_when_it_alone_names_what_the_question_names
     assert answerer.naming(asked, [dagnn, both]) == [dagnn, both]
     # a question naming nothing keeps every source
     assert answerer.naming(analyze("which dataset types were used"), [dagnn, other]) == [dagnn, other]
+
+
+def test_a_title_restating_the_question_is_capped_unless_its_abstract_is_the_closest(tmp_path: Path) -> None:
+    answerer = Answerer(Settings(data_dir=tmp_path), HashEmbedder(), "extractive")
+    question = "Are graph neural networks with random node initialization universal?"
+    title = "The Surprising Power of Graph Neural Networks with Random Node Initialization"
+    genuine = "We prove that graph neural networks with random node initialization are universal approximators."
+    other = source(2, "evolve", "Graph neural networks evolve over dynamic graphs.", 0.47)
+
+    def titled(abstract: str) -> Source:
+        paper = Paper(id="rni", title=title, abstract=abstract)
+        return Source(number=1, hit=Hit(paper=paper, score=0.81, passage=abstract), text=abstract)
+
+    # its abstract answers: the paper keeps the rank its retrieval gave it
+    assert answerer.extractive._trusted_scores(question, [titled(genuine), other])[1] == 0.81
+    # a copied title over an abstract about something else earns nothing: level with the best other paper
+    assert answerer.extractive._trusted_scores(question, [titled("It is slower."), other])[1] == 0.47

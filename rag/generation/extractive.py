@@ -245,14 +245,30 @@ class ExtractiveAnswerer:
             return ranked[:1]
         return sources
 
-    @staticmethod
-    def _trusted_scores(question: str, sources: list[Source]) -> dict[int, float]:
+    def _trusted_scores(self, question: str, sources: list[Source]) -> dict[int, float]:
         """Each source's retrieval score, where a title that restates the question counts for nothing: such a paper
-        ranks at most level with the best of the others (its title lifted its retrieval score, not its abstract)."""
+        ranks at most level with the best of the others (its title lifted its retrieval score, not its abstract),
+        unless one of its abstract's sentences is closer to the question than any other paper's sentence (the
+        abstract earns the rank: "Are GNNs with random node initialization universal?" for the paper titled so)."""
         copied = {s.number for s in sources if restates_question(question, s.hit.paper.title)}
+        if not copied:
+            return {s.number: s.hit.score for s in sources}
+        closest = self._closest_sentences(question, sources)
+        rival = max((closest[s.number] for s in sources if s.number not in copied), default=1.0)
         others = [s.hit.score for s in sources if s.number not in copied]
         cap = max(others, default=min((s.hit.score for s in sources), default=0.0))
-        return {s.number: min(s.hit.score, cap) if s.number in copied else s.hit.score for s in sources}
+        earned = {n for n in copied if closest[n] > rival}
+        return {s.number: min(s.hit.score, cap) if s.number in copied - earned else s.hit.score for s in sources}
+
+    def _closest_sentences(self, question: str, sources: list[Source]) -> dict[int, float]:
+        """Each source's best cosine between the question and one sentence of its passage (no title)."""
+        items = [(s.number, sent) for s in sources for sent in sentences_of(s.hit.passage or s.text)]
+        vectors = self.embeddings.embed([question] + [sent for _, sent in items]) if items else None
+        best = dict.fromkeys((s.number for s in sources), -1.0)
+        if vectors is not None:
+            for (number, _), cos in zip(items, vectors[1:] @ vectors[0], strict=True):
+                best[number] = max(best[number], float(cos))
+        return best
 
     def _clause(self, c: Candidate) -> Candidate:
         """The sentence cut to its first clause when it is long (for one-line-per-paper lists)."""
