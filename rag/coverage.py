@@ -28,6 +28,15 @@ class WordCoverage:
     def _corpus_count(self, name: str) -> int | None:
         return self.corpus.count(name) if self.corpus is not None else None
 
+    def _chunks(self) -> int:
+        """How many chunks the index holds (0 without term statistics)."""
+        return self.corpus.size if self.corpus is not None else 0
+
+    def _idf(self, word: str, total: int) -> float:
+        """A word's weight by its rarity among the index's `total` chunks (1.0 without term statistics)."""
+        count = self.corpus.count(word) if self.corpus is not None and total else None
+        return math.log(1 + total / (1 + count)) if count is not None else 1.0
+
     def coverage(self, question: Question, source_text: str) -> tuple[float, list[str]]:
         """IDF-weighted share of the question's words found in the sources, and the missing words as written. A
         question with a preamble is read both ways, whole and as its asking clause, and the better reading counts:
@@ -43,11 +52,8 @@ class WordCoverage:
         if not words:
             return 1.0, []
         present = terms(source_text)
-        total = self.corpus.size if self.corpus is not None else 0
-        weights: dict[str, float] = {}
-        for stem in words:
-            count = self.corpus.count(stem) if self.corpus is not None and total else None
-            weights[stem] = math.log(1 + total / (1 + count)) if count is not None else 1.0
+        total = self._chunks()
+        weights = {stem: self._idf(stem, total) for stem in words}
         covered = set(weights) & present
         covered |= self._misspelt({stem: words[stem] for stem in weights if stem not in covered}, source_text)
         covered |= self._paraphrased({stem: words[stem] for stem in weights if stem not in covered}, source_text)

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from rag.names import KINDS
+from rag.words import AUXILIARY, QWORD
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Part:
 MAX_PARTS = 4
 """Most parts a question is split into ("precision, recall, F1 and accuracy"); longer lists are not split."""
 
-_WH = r"(?:how|what|which|who|whom|where|when|why|whose)"
+_WH = QWORD
 _CLAUSE = re.compile(
     rf"(?:,\s*(?:and|but)\s+|;\s*(?:and\s+)?|\?\s+|\s+and\s+(?:also\s+)?)(?=(?:(?:in|on|for|at|by|from|to|into|with)\s+)?"
     rf"{_WH}\b)",
@@ -70,22 +71,21 @@ _ELLIPTIC = re.compile(
     re.I,
 )
 _ASKS = re.compile(  # a question of its own: its verb comes before its subject ("how long did training take")
-    rf"^(?:(?:in|on|for|at|by|from|to|into|with)\s+)?{_WH}\b(?:\s+\S+){{0,4}}?\s+(?:does|do|did|is|are|was|were|can|"
-    r"could|has|have|had|will|would|should)\b",
+    rf"^(?:(?:in|on|for|at|by|from|to|into|with)\s+)?{_WH}\b(?:\s+\S+){{0,4}}?\s+{AUXILIARY}\b",
     re.I,
 )
-_VERB = re.compile(r"\b(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should)\b.*$", re.I)
+_VERB = re.compile(rf"\b{AUXILIARY}\b.*$", re.I)
+_LEAD = r"(?:(?:in|on|for|at|by|from|to|into|with|against|across|under)\s+)?"  # "against how many baselines"
 _FRAGMENT = re.compile(  # a question without its verb: "how many speakers", "against how many baselines"
-    r"^(?:(?:in|on|for|at|by|from|to|into|with|against|across|under)\s+)?(?:how many|how much|what|which)"
-    r"(?:\s+(?!(?:does|do|did|is|are|was|were|can|could|has|have|had|will|would|should)\b)[\w\-']+){1,3}$",
+    rf"^{_LEAD}(?:how many|how much|what|which)(?:\s+(?!{AUXILIARY}\b)[\w\-']+){{1,3}}$",
     re.I,
 )
 _OPENS_QUESTION = re.compile(
-    rf"^(?:(?:in|on|for|at|by|from|to|into|with|against|across|under|besides)\s+)?(?:{_WH}|does|do|did|is|are|was|"
-    r"were|can|could|has|have|had|will|would|should|name|list|give|tell)\b",
+    rf"^(?:(?:in|on|for|at|by|from|to|into|with|against|across|under|besides)\s+)?(?:{_WH}|{AUXILIARY}|name|list|"
+    r"give|tell)\b",
     re.I,
 )
-_OPENS_WH = re.compile(rf"^(?:(?:in|on|for|at|by|from|to|into|with|against|across|under)\s+)?{_WH}\b", re.I)
+_OPENS_WH = re.compile(rf"^{_LEAD}{_WH}\b", re.I)
 _DANGLING = re.compile(r"\b(?:between|of|and|or|to|the|a|an|both|either|whether|than|on|for|in|at|with)$", re.I)
 
 

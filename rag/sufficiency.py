@@ -32,7 +32,6 @@ The rules, in order:
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -242,8 +241,8 @@ class SufficiencyChecker(WordCoverage):
         names = self._names(question, acronyms)
         if not names or len(papers) < 2:
             return None
-        total = self.corpus.size if self.corpus is not None else 0
-        weight = {n: math.log(1 + total / (1 + (self._corpus_count(n) or 0))) if total else 1.0 for n in names}
+        total = self._chunks()
+        weight = {n: self._idf(n, total) for n in names}
         texts = [acronyms.expand(f"{p.title}. {p.abstract}") for p in papers]
         held = [sum(w for n, w in weight.items() if named_in(n, text)) for text in texts]
         best = max(range(len(papers)), key=lambda i: held[i])
