@@ -201,6 +201,15 @@ class AcronymMap:
             out[written] = sorted(forms_of[key])
         return dict(sorted(out.items()))
 
+    def rivals(self, phrase: str) -> set[str]:
+        """The first words of the other long forms that end as `phrase` ends after its first word: "word" for
+        "character error rate", since "word error rate" is another measure."""
+        words = singular_phrase(normalize(phrase)).split()
+        if len(words) < 2:
+            return set()
+        tail = words[1:]
+        return {f.split()[0] for f in self.acronyms if f.split()[1:] == tail} - {words[0]}
+
     def aliases(self, name: str) -> set[str]:
         """Other names of `name` (normalised): its long forms when it is an acronym, its acronyms when it is a
         long form ("LSTMs" -> {"long short term memory"}; "Mean Average Precision" -> {"map"})."""

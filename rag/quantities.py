@@ -38,7 +38,7 @@ _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _ENUMERATION = re.compile(r"\(\d\)|(?<![\w.])\d\)")
 _TIME_UNIT = re.compile(
     r"\b(?:\d+\s*)?(?:ms|milliseconds?|seconds?|minutes?|hours?|h|days?|weeks?|months?|years?|GPU-(?:days?|hours?))\b"
-    r"|\d(?:ms|s|h)\b",
+    r"|\d(?:ms|s|h)\b|\d\s*(?:hrs?|mins?|wks?|yrs?)\b",
     re.I,
 )
 _UNIT_SYNONYMS = {
@@ -70,6 +70,7 @@ _PHYSICAL_UNITS = {
     "wavelength": _LENGTHS,
     "thick": _LENGTHS | {"layers", "monolayers", "unit-cells", "uc"},
     "length": _LENGTHS,
+    "distanc": _LENGTHS,
     "width": _LENGTHS,
     "height": _LENGTHS,
     "depth": _LENGTHS,
@@ -113,7 +114,9 @@ def has_time(sentence: str) -> bool:
 METRIC_TOKEN = re.compile(rf"^(?:{METRIC}|[A-Za-z][\w\-]*@\d+|top-?\d+)$", re.I)
 
 
-_UNIT_ABBREVIATIONS = frozenset("db fps hz khz mhz ghz ms gb mb tb kb kbps mbps gflops tflops flops".split())
+_UNIT_ABBREVIATIONS = frozenset(
+    "db fps hz khz mhz ghz thz ms gb mb tb kb kbps mbps gflops tflops flops mev kev gev tev gpa mpa kpa".split()
+)
 
 
 _UNIT_NAMES = frozenset({"decibels", "degrees", "deg"})
@@ -145,6 +148,10 @@ def tail_word(word: str) -> bool:
 METRIC_WORD = re.compile(rf"\b{METRIC}\b", re.I)
 
 
+_RATIO = frozenset({"%", "x", "times", "fold", "percent"})
+_SHARE = frozenset(terms("percentage share fraction proportion portion"))  # stems: "proport"
+
+
 def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence: str) -> bool:
     """Whether a sentence speaks of what the question measures (a stem, or a unit written another way)."""
     if not measure:
@@ -157,7 +164,8 @@ def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence
             continue
         if stem in sentence_terms:
             return True
-        for alias in _UNIT_SYNONYMS.get(stem, set()) | _unit_spellings(stem):
+        shares = _unit_spellings("percent") if stem in _SHARE else set()  # "what proportion": "14.7%"
+        for alias in _UNIT_SYNONYMS.get(stem, set()) | _unit_spellings(stem) | shares:
             if alias in sentence_terms or (not alias.isalpha() and alias in lowered):
                 return True
             if alias in ("x", "times") and re.search(r"\d\s*(?:x|×|times)\b", lowered):
@@ -165,14 +173,12 @@ def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence
     return False
 
 
-_RATIO = frozenset({"%", "x", "times", "fold", "percent"})
-_SHARE = frozenset({"percentag", "share", "fraction", "proportion", "portion"})
-
-
 def _aliases(stem: str) -> frozenset[str] | set[str]:
     """Other ways a sentence names a measure; a comparative ("bigger", "higher") is stated as a ratio."""
     if stem in _UNIT_SYNONYMS:
         return _UNIT_SYNONYMS[stem] | _unit_spellings(stem)
+    if stem in _SHARE:  # "what proportion": "in 14.7% of tumours"
+        return _unit_spellings("percent")
     return _RATIO if re.fullmatch(r"[a-z]{3,}er", stem) else _unit_spellings(stem)
 
 
@@ -208,9 +214,29 @@ def _speaks_of(measure: tuple[str, ...], token: str) -> bool:
 _PERCENT_SCORES = frozenset({"accuraci", "precis", "recal", "f1", "top-1", "top-5", "success"})
 
 
-def measured_quantities(measure: tuple[str, ...], sentence: str, window: int) -> list[str]:
+def other_measure(modifier: str, word: str, rivals: frozenset[str] | set[str] = frozenset()) -> bool:
+    """Whether `word`, written right before the measure where the question writes `modifier`, makes it another
+    measure: a rival (a long form's first word: "word" error rate for "character" error rate), or the modifier
+    with other digits ("top-5" accuracy for "top-1")."""
+    word, modifier = word.strip(".,;:()[]\"'").lower(), modifier.lower()
+    if not word or word == modifier:
+        return False
+    if word in rivals:
+        return True
+    return any(c.isdigit() for c in modifier) and re.sub(r"\d+", "#", word) == re.sub(r"\d+", "#", modifier)
+
+
+def measured_quantities(
+    measure: tuple[str, ...],
+    sentence: str,
+    window: int,
+    modifier: str = "",
+    rivals: frozenset[str] | set[str] = frozenset(),
+) -> list[str]:
     """The sentence's quantities that lie within `window` words of a word naming what is measured ("a BLEU score
     of 34.8": 34.8 for BLEU; "cuts computation by 20% ... in terms of AP50": not 20% for AP50 at a small window).
+    A run of measure words right after another measure's modifier (`other_measure`: "word error rate" when the
+    question's `modifier` is "character") names another measure, unless the sentence also writes the question's.
     With no measure every quantity counts."""
     text = compounds(_ENUMERATION.sub(lambda m: " " * len(m.group(0)), sentence))
     tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
@@ -218,11 +244,14 @@ def measured_quantities(measure: tuple[str, ...], sentence: str, window: int) ->
     if not measure:
         return [q for q, _ in found]
     marks = [i for i, (a, b) in enumerate(tokens) if _speaks_of(measure, text[a:b])]
+    if modifier and not re.search(rf"(?<![\w-]){re.escape(modifier)}(?![\w-])", text, re.I):
+        marks = _own_runs(marks, tokens, text, modifier, rivals)
     if not marks and set(measure) & _PERCENT_SCORES and not METRIC_WORD.search(text):
         # "This baseline achieved 88.53% on 10-Split-CIFAR-100": a bare percentage is the score when the sentence
         # names no other measure
         return [q for q, _ in found if q.endswith("%")]
-    if set(measure) & _SHARE:  # "what fraction": a share in words states itself
+    if set(measure) & _SHARE:  # "what fraction": a share in words states itself; "reduced by 45%" is a change
+        found = [f for f in found if not re.search(r"\bby\s*$", text[: f[1]])]
         found, shares = [f for f in found if " out of " not in f[0]], [q for q, _ in found if " out of " in q]
     else:
         shares = []
@@ -235,6 +264,21 @@ def measured_quantities(measure: tuple[str, ...], sentence: str, window: int) ->
     at = [(q, position(start)) for q, start in found]
     near = [q for q, i in at if min(abs(i - mark) for mark in marks) <= window]
     return shares + near + _carried(marks, at, tokens, text, window)
+
+
+def _own_runs(
+    marks: list[int], tokens: list[tuple[int, int]], text: str, modifier: str, rivals: frozenset[str] | set[str]
+) -> list[int]:
+    """The marks, less each run of them that another measure's modifier opens (`other_measure`)."""
+    kept: list[int] = []
+    start = -1
+    for i in marks:
+        if i - 1 not in marks:  # a run begins
+            start = i
+        before = text[slice(*tokens[start - 1])] if start > 0 else ""
+        if not other_measure(modifier, before, rivals):
+            kept.append(i)
+    return kept
 
 
 def _carried(

@@ -149,8 +149,9 @@ class SufficiencyChecker(WordCoverage):
         asked_numbers |= {n: {n} for n in spelled_settings(question.asked)}  # "at three milliseconds"
         unstated = tuple(n for n, forms in asked_numbers.items() if not forms & stated)  # "at 128 x 128": 256 only
         named = [n for n in names if n not in missing]
-        quantity_missing = question.wants_number and not self._states_quantity(
-            question, _naming(named, sentences, by_claim, acronyms), stated
+        quantity_missing = question.wants_number and (
+            self.measure_unspoken(question, source_text)  # "hazard ratio" asked, only odds ratios written
+            or not self._states_quantity(question, _naming(named, sentences, by_claim, acronyms), stated)
         )
         kind_unnamed = question.kind if question.kind and not self._names_one(question, sentences, acronyms) else ""
         parts_missing: tuple[str, ...] = ()
@@ -320,13 +321,16 @@ class SufficiencyChecker(WordCoverage):
             return [q for q in found if not q[0].isdigit() or _number_forms(q) & source_numbers]
 
         measure = self._spelled_measure(question.measure, sentences)
+        phrase = question.measure_phrase.split()
+        modifier = phrase[0] if len(phrase) > 1 else ""  # "character" error rate: not the "word" error rate
+        rivals = self._acronyms().rivals(question.measure_phrase) if modifier else set()
         for sentence in sentences:
             if question.duration:
                 found = [q for q in quantities(sentence) if normalize(q) not in asked]
                 if has_time(sentence) and (stated(found) or not found):
                     return True
                 continue
-            if stated(measured_quantities(measure, sentence, self.measure_window)):
+            if stated(measured_quantities(measure, sentence, self.measure_window, modifier, rivals)):
                 return True
         return False
 

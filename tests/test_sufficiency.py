@@ -7,6 +7,7 @@ import zlib
 import numpy as np
 import pytest
 
+from rag.acronyms import AcronymMap
 from rag.coverage import MAX_VOCABULARY
 from rag.generation.context import Source
 from rag.generation.extractive import ExtractiveAnswerer, holds_fact
@@ -15,7 +16,7 @@ from rag.names import name_in, names_in
 from rag.quantities import measured_quantities, quantities
 from rag.query import analyze
 from rag.sufficiency import SufficiencyChecker
-from rag.support import SentenceEmbeddings
+from rag.support import SentenceEmbeddings, sentences_of
 from rag.types import Hit, Paper
 from rag.words import terms
 
@@ -592,3 +593,123 @@ def test_an_abbreviation_of_an_indexed_word_is_not_an_unknown_name() -> None:
     assert verdict.status == "partial" and "params" not in verdict.signals.names_unknown
     unknown = SufficiencyChecker(FakeTerms({"lstm": 30}), partial_coverage=0.0, abstain_coverage=0.0)
     assert unknown.check(analyze("how many params does the lstm have"), sentence, [SEQ2SEQ]).status == "abstained"
+
+
+USC = Paper(
+    id="usc",
+    title="An Open-Source Uzbek Speech Corpus",
+    abstract="We present an Uzbek speech corpus. Specifically, 18.1% and 17.4% word error rates were achieved on the "
+    "validation and test sets, respectively. The best model reaches 93.1% top-5 accuracy on the intent task.",
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "status"),
+    [
+        ("What character error rate did the Uzbek speech recognizer reach?", "partial"),  # a word error rate only
+        ("What word error rate did the Uzbek speech recognizer reach?", "answered"),
+        ("What top-1 accuracy does the best Uzbek model reach on the intent task?", "partial"),  # top-5 only
+        ("What top-5 accuracy does the best Uzbek model reach on the intent task?", "answered"),
+    ],
+)
+def test_another_measure_of_the_same_name_does_not_answer(question: str, status: str) -> None:
+    """A sibling measure (word vs character error rate, top-5 vs top-1 accuracy) states another quantity."""
+    assert checker().check(analyze(question), sentences_of(USC.abstract), [USC]).status == status
+
+
+def test_a_rival_measure_is_known_from_the_corpus_acronyms() -> None:
+    """For a two-word measure the rivals come from the harvested long forms ("validation error" beside "test
+    error"); an adjective before the measure ("a low test error") is no rival, and stating both answers."""
+    rivals = AcronymMap([("VE", "validation error"), ("TE", "test error")]).rivals("test error")
+    assert rivals == {"validation"}
+    assert measured_quantities(("test", "error"), "It reaches a validation error of 3.1%.", 6, "test", rivals) == []
+    assert measured_quantities(("error",), "It reaches a low error of 3.1%.", 6, "test", rivals) == ["3.1%"]
+    both = "It reaches a validation error of 3.1% and a test error of 3.4%."
+    assert measured_quantities(("test", "error"), both, 6, "test", rivals) == ["3.1%", "3.4%"]
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [  # no named metric: a degree word or a clause before the measure is no rival measure
+        (
+            "Give me the minimum training acceleration DisWOT reports for its student architecture search.",
+            "DisWOT improves the model in the distillation stage with at least 180times training acceleration.",
+        ),
+        (
+            "Tell me how much CSPNet reduces computation on ImageNet while keeping accuracy.",
+            "CSPNet, in our experiments, reduces computations by 20% with equivalent accuracy on ImageNet.",
+        ),
+        (
+            "What mean word error rate did the Uzbek speech recognizer reach?",
+            "The Uzbek speech recognizer reached a word error rate of 17.4% on the test set.",
+        ),
+    ],
+)
+def test_only_a_named_rival_metric_makes_a_quantity_another_measures(question: str, sentence: str) -> None:
+    paper = Paper(id="x", title="A paper", abstract=sentence)
+    assert checker().check(analyze(question), [sentence], [paper]).status == "answered"
+
+
+VENTILATION = Paper(
+    id="v",
+    title="Hospital volume and the outcomes of mechanical ventilation",
+    abstract="Death was less likely in the highest-volume hospitals (adjusted odds ratio, 0.66; 95 percent "
+    "confidence interval, 0.52 to 0.83). Patients were followed for one year after ventilation with a test "
+    "error of 3.1%.",
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "common", "status"),
+    [
+        ("What hazard ratio for death was reported for the highest-volume hospitals?", {}, "partial"),
+        ("What adjusted odds ratio for death was reported for the highest-volume hospitals?", {}, "answered"),
+        ("What odss ratio for death was reported for the highest-volume hospitals?", {}, "answered"),  # a typo
+        # a word common in the index sets no metric apart ("test"), a word the abstract writes does
+        ("What validation error did the ventilation outcome model reach?", {"validation": 40}, "answered"),
+        ("What validation error did the ventilation outcome model reach?", {}, "partial"),
+        ("How much lower was mortality in high-volume hospitals, as an odds ratio?", {}, "answered"),
+    ],
+)
+def test_a_named_metric_the_abstract_never_writes_is_not_stated(question: str, common: dict, status: str) -> None:
+    """An odds ratio does not state a hazard ratio: a metric's distinctive words must be in the cited abstract."""
+    terms_ = FakeTerms({"ventilat": 30, "hospital": 40, "mortal": 30, **common})
+    verdict = SufficiencyChecker(terms_).check(analyze(question), sentences_of(VENTILATION.abstract), [VENTILATION])
+    assert verdict.status == status, verdict
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        (  # the quantity carries its own unit, further than the window from the measure
+            "What was the median distance between the RFID reader and the device when incidents occurred?",
+            "The median distance between the RFID reader and the medical device in all EMI incidents was 30 cm "
+            "(range, 0.1-600 cm).",
+        ),
+        (  # "hr" is a time unit
+            "How long could the repair half-life of the Cas9-induced breaks get?",
+            "The repair half-life of the Cas9-induced breaks was as long as 10 hr at some loci.",
+        ),
+        (  # a percentage states a proportion
+            "What proportion of primary tumours carried KRAS mutations?",
+            "KRAS mutations were found in 14.7% of primary tumours.",
+        ),
+    ],
+)
+def test_a_quantity_written_with_its_unit_or_as_a_percentage_states_the_measure(question: str, sentence: str) -> None:
+    paper = Paper(id="x", title="A study", abstract=sentence)
+    assert checker().check(analyze(question), [sentence], [paper]).status == "answered"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [  # a named metric written as its symbol or another form of its word is spoken of
+        ("What glass transition temperature does the polymer have?", "The polymer has a Tg of 105 °C."),
+        ("What open-circuit voltage does the perovskite cell reach?", "The perovskite cell reaches a Voc of 1.18 V."),
+        ("What success rate does the grasping robot reach?", "The grasping robot succeeds in 85% of its trials."),
+    ],
+)
+def test_a_named_metric_written_as_its_symbol_is_spoken_of(question: str, sentence: str) -> None:
+    paper = Paper(id="x", title="A study", abstract=sentence)
+    checker_ = SufficiencyChecker(FakeTerms({}), partial_coverage=0.0, abstain_coverage=0.0)
+    assert not checker_.measure_unspoken(analyze(question), paper.abstract.lower())
