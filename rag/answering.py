@@ -25,6 +25,7 @@ from rag.generation.prompts import NO_ANSWER, load_prompt
 from rag.index.embedders import Embedder
 from rag.index.terms import CorpusTerms
 from rag.metadata import WORDS, Field, asks_metadata, stated, without_field_words
+from rag.names import with_written_names
 from rag.query import as_question, is_list_question
 from rag.question import Question
 from rag.sufficiency import Status, SufficiencyChecker, Verdict
@@ -224,6 +225,7 @@ class Answerer:
         elif (field := asks_metadata(question)) is not None and (record := self._record_answer(asked, field, hits)):
             yield record.model_copy(update={"timings": {"retrieve_s": retrieve_s}})
             return
+        asked = with_written_names(asked, [f"{h.paper.title}. {h.passage}" for h in hits])  # "halonet": HaloNet
         started = time.perf_counter()
         notice, llm, raw = None, None, ""
         usage: dict[str, int] = {}

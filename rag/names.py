@@ -5,11 +5,14 @@ acronym's expansion)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import replace
 
 from rag.acronyms import AcronymMap
+from rag.chemistry import ELEMENTS, is_material_name
 from rag.corpus.records import normalize
 from rag.normalise import initials_in, variant_in
-from rag.quantities import METRIC_TOKEN
+from rag.quantities import METRIC_TOKEN, unit_word
 from rag.question import Question
 from rag.support import STOPWORDS
 from rag.words import is_common
@@ -97,7 +100,7 @@ def is_name(token: str) -> bool:
 KINDS = (
     r"(?:data ?sets?|datasets?|databases?|benchmarks?|corpus|corpora|solvers?|librar(?:y|ies)|toolkits?|simulators?|"
     r"baselines?|architectures?|backbones?|languages?|games?|environments?|optimi[sz]ers?|materials?|substrates?|"
-    r"compounds?)"
+    r"compounds?|cell ?lines?)"
 )
 _KIND_Q = re.compile(
     rf"^(?:on |in |from |against |of )?(?:which|what)\s+(?:(?:is|are|was|were)\s+)?(?:(?:of )?(?:the|that|this)\s+)?"
@@ -116,6 +119,7 @@ _KIND_GROUPS = (
     frozenset("solver library toolkit simulator framework package engine".split()),
     frozenset("architecture backbone network model baseline optimizer optimiser transformer encoder net".split()),
     frozenset("material substrate compound element crystal alloy".split()),
+    frozenset("cellline line cell".split()),
     frozenset({"language"}),
     frozenset({"game"}),
     frozenset({"environment"}),
@@ -213,10 +217,42 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
             continue  # "SOTA", "GCNs" for "which datasets": spelled out as another thing (not "Penn Treebank")
         if names_a_method(name) and not heads & {"architecture", "solver"}:
             continue  # "Reinforcement Learning" names no data set
+        if unit_word(name):
+            continue  # "THz", "GHz": a unit names nothing of any kind
         if METRIC_TOKEN.match(name) and not _called(sentence, name, heads):
             continue  # "mIoU", "BLEU", "top-1": a measure, not a thing of any asked kind (unless "the POWER dataset")
         out.append(name)
+    if "cell" in heads:  # a cell line is named where a sentence calls it one: "COS-7 and HeLa cells", "the line U2OS"
+        out = [n for n in out if _called_a_cell_line(n, sentence)]
+    if heads & {"material", "substrate", "compound"}:  # not a capitalised word ("Ising"); an element in any case
+        out = [n for n in out if is_material_name(n) or not _capitalised_word(n)]
+        out += [w for w in _ELEMENT_WORD.findall(sentence) if w.lower() in ELEMENTS and f" {w.lower()} " not in asked]
     return out
+
+
+_ELEMENT_WORD = re.compile(r"\b([A-Za-z]+)\b(?!-|\s+(?:to|standard)\b)")  # not "lead to", "gold standard"
+
+
+def _capitalised_word(name: str) -> bool:
+    """Whether a name is only capitalised words ("Ising", "Kondo-Heisenberg"): no digits, no inner capitals."""
+    return all(p.isalpha() and p[:1].isupper() and p[1:].islower() for p in name.split("-") if p)
+
+
+_CELL_LABEL = (
+    r"(?:(?:,|\s+and|\s+or)\s+[\w\-/]+){0,3}"  # other names listed with it
+    r"(?:\s+(?!(?:from|of|in|on|at|and|or|the|a|an|with|to|by|for|into|than)\b)(?:[a-z\-]+|[A-Z]{1,3})){0,3}"
+    r"\s+(?:cells?|cell\s+lines?|lines?|macrophages|fibroblasts|monocytes|oocytes)\b"  # "MCF-7 breast cancer cells"
+)
+
+
+def _called_a_cell_line(name: str, sentence: str) -> bool:
+    """Whether a sentence calls `name` a cell line: "cells" or "cell line" follows it, maybe after other names
+    ("COS-7 and HeLa cells"), or "cell line" comes just before it."""
+    if re.search(rf"(?<![\w-]){re.escape(name)}{_CELL_LABEL}", sentence):
+        return True
+    mentions = re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", sentence)
+    before = (r"\bcell\s+lines?\b(?:\s+[\w\-]+){0,2},?\s*$", r"\b(?:cells|lines?)\s*\(\s*$")  # "... cells (HEK293)"
+    return any(re.search(b, sentence[: m.start()]) for m in mentions for b in before)
 
 
 def _called(sentence: str, name: str, heads: frozenset[str]) -> bool:
@@ -260,3 +296,36 @@ def _expanded(name: str, normalized_text: str) -> bool:
         return False
     words = r"\s+".join(rf"{c}[a-z0-9]*" for c in letters.lower())
     return re.search(rf"\b{words}\b", normalized_text) is not None
+
+
+def with_written_names(question: Question, texts: Sequence[str]) -> Question:
+    """The question with the words it writes in lower case that the retrieved `texts` mostly write as names
+    ("halonet": HaloNet, "lstm": LSTM) added to its names, as the texts write them: the index, not the question's
+    capitals, knows what is a name. A common word ("clip", "map" for mAP) stays a word; so does one the texts
+    mostly write in lower case."""
+    have = {normalize(n) for n in question.names}
+    found: list[str] = []
+    for word in dict.fromkeys(re.findall(r"(?<![\w\-])[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?![\w\-])", question.text)):
+        letters = word.replace("-", "")
+        if len(letters) < 3 or word in STOPWORDS or word in have or is_common(word):
+            continue
+        if unit_word(word) or METRIC_TOKEN.match(word):  # "mev", "rmsd": a unit or a measure, not a named thing
+            continue
+        pattern = re.compile(rf"(?<![\w\-]){re.escape(word)}(?![\w\-])", re.I)
+        forms = [m.group(0) for text in texts for m in pattern.finditer(text)]
+        named = [f for f in forms if _written_as_name(f)]
+        if named and len(named) * 2 > len(forms):
+            found.append(max(dict.fromkeys(named), key=named.count))  # the most usual spelling, first on ties
+    parts = tuple(with_written_names(p, texts) for p in question.parts)
+    if not found and parts == question.parts:
+        return question
+    return replace(question, names=question.names + tuple(found), parts=parts)
+
+
+def _written_as_name(token: str) -> bool:
+    """Whether a word is written as only a name is: a capital inside a part (HaloNet, EvolveGCN), a part in
+    capitals (LSTM), or letters with digits; not a title's "Cross-Modal"."""
+    parts = [p for p in token.split("-") if p]
+    return any(any(c.isupper() for c in p[1:]) for p in parts) or (
+        any(c.isdigit() for c in token) and any(c.isalpha() for c in token)
+    )

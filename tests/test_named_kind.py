@@ -12,7 +12,7 @@ from rag.evaluation.datasets import GoldResolver
 from rag.generation.context import Source
 from rag.generation.extractive import ExtractiveAnswerer
 from rag.index.embedders import HashEmbedder
-from rag.names import kind_heads, named_kind, names_of_kind, new_names
+from rag.names import kind_heads, named_kind, names_of_kind, new_names, with_written_names
 from rag.query import analyze
 from rag.question import Question
 from rag.sufficiency import SufficiencyChecker
@@ -390,3 +390,130 @@ def test_the_paper_holding_the_question_s_rarest_names_is_the_one_it_asks_about(
     assert checker.sole_namer(question, [other, halonet]) == 1
     assert checker.sole_namer(question, [other, other]) is None  # a tie
     assert checker.sole_namer(analyze("what accuracy do they reach"), [halonet, other]) is None  # no names
+
+
+JUNCTIONS = Paper(
+    id="j",
+    title="Planar Josephson Junctions for Sensors and Electronics",
+    abstract="Planar junctions are fabricated without overlap at the edge of two superconducting films. The planar "
+    "geometry improves impedance matching for terahertz (THz) devices. Signatures of Abelian and Ising anyons "
+    "are discussed.",
+)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "named"),
+    [
+        ("The planar geometry improves impedance matching for terahertz (THz) devices.", False),  # a unit
+        ("Signatures of Abelian and Ising anyons are discussed.", False),  # capitalised, not a material
+        ("The junctions are made of NbN films on sapphire.", True),  # a formula
+        ("The junctions are made of niobium films.", True),  # an element, in lower case
+        ("The bilayer (La,Pr)3Ni2O7 films are grown on SrLaAlO4.", True),
+    ],
+)
+def test_a_material_is_named_by_a_formula_or_an_element_not_by_capitals_or_units(sentence: str, named: bool) -> None:
+    question = analyze("From which superconducting material are the planar Josephson junctions fabricated?")
+    assert question.kind == "material"
+    assert bool(names_of_kind(question, sentence, AcronymMap())) is named
+
+
+def test_a_which_material_answer_without_a_material_is_partial() -> None:
+    question = "From which superconducting material are the planar Josephson junctions fabricated?"
+    sentences = sentences_of(JUNCTIONS.abstract)
+    assert judge(question, sentences, JUNCTIONS) == ("partial", "name the material")
+    named = Paper(id="n", title=JUNCTIONS.title, abstract=f"{JUNCTIONS.abstract} The junctions are made of NbN.")
+    assert judge(question, sentences_of(named.abstract), named)[0] == "answered"
+
+
+def test_a_unit_names_no_data_set() -> None:
+    question = analyze("Which datasets were used to evaluate the imaging model?")
+    assert names_of_kind(question, "Imaging runs at 2 THz and 30 GHz on the ImageNet data.", AcronymMap()) == [
+        "ImageNet"
+    ]
+
+
+# --- names the index writes as names, asked in lower case ----------------------------------------
+
+
+def test_a_lower_case_word_the_sources_write_as_a_name_is_a_name() -> None:
+    question = analyze("what top-1 accuracy does halonet get with an lstm on the imagenet clip cross-modal benchmark")
+    texts = [
+        "HaloNets reach 84.9% top-1 on ImageNet; HaloNet beats an LSTM and halonet-style models.",
+        "imagenet pretraining helps; we clip gradients. CLIP is strong.",
+        "Cross-Modal Fusion Benchmarks: a title in headline case.",
+    ]
+    names = with_written_names(question, texts).names
+    assert "HaloNet" in names and "LSTM" in names  # written as names (HaloNet twice, halonet-style is another word)
+    assert not {"ImageNet", "imagenet", "CLIP", "clip"} & set(names)  # as often lower case; a common word
+    assert "Cross-Modal" not in names  # a title's capitals
+    assert with_written_names(question, []) is question
+
+
+def test_a_casual_question_about_a_name_the_cited_paper_lacks_is_held_back(tmp_path: Path) -> None:
+    """End to end: "halonet" in lower case is the index's HaloNet; an answer from a paper that does not mention
+    it says so instead of answering."""
+    papers = [
+        {
+            "id": "h",
+            "title": "Scaling local self-attention",
+            "abstract": "HaloNet is a family of local self-attention models. HaloNets reach strong results on "
+            "ImageNet classification benchmarks.",
+        },
+        {
+            "id": "e",
+            "title": "Efficient convolutional networks",
+            "abstract": "We train efficient convolutional networks on ImageNet. They reach 84.1% top-1 accuracy "
+            "with 8 GPUs.",
+        },
+    ]
+    assistant = fake_assistant(tmp_path / "data")
+    assistant.ingest([write_jsonl(tmp_path / "papers.jsonl", papers)], progress=False)
+    answer = assistant.ask("what top-1 accuracy does halonet reach on imagenet")
+    assert answer.status == "partial" and answer.missing == "mention HaloNet", answer.text
+
+
+@pytest.mark.parametrize(
+    ("sentence", "named"),
+    [
+        ("ROMK1 was expressed in HEK293 cells.", ["HEK293"]),
+        ("COS-7 and HeLa cells were transfected.", ["COS-7", "HeLa"]),
+        ("ROMK1 was expressed in Sf9 insect cells.", ["Sf9"]),
+        ("The effect holds in cell lines such as MCF-7.", ["MCF-7"]),
+        ("We used RNA from human cells with IRK channels.", []),  # names, but no cell line
+        ("ROMK1 was expressed in MCF-7 breast cancer cells and Jurkat T cells.", ["MCF-7", "Jurkat"]),
+        ("ROMK1 was expressed in human embryonic kidney cells (HEK293).", ["HEK293"]),
+        ("ROMK1 carries a single N-glycosylation site (N117).", []),
+    ],
+)
+def test_a_cell_line_is_a_name_the_sentence_calls_a_cell_line(sentence: str, named: list[str]) -> None:
+    question = analyze("Which mammalian cell line was used to express the ROMK1 mutant?")
+    assert question.kind == "cell line"
+    assert names_of_kind(question, sentence, AcronymMap()) == named
+
+
+def test_a_strain_is_no_kind_of_named_thing() -> None:
+    """A strain may be a quantity ("which strain was applied to the VO2 film?": 1.5%), so it asks for no name."""
+    assert analyze("Which strain was applied to the VO2 film?").kind == ""
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [  # things of the asked kind that are no formula: acronyms, codes and mixed case still name them
+        ("Which compound was used to inhibit PI3K in macrophages?", "PI3K was inhibited with LY294002."),
+        ("Which material was used as the hole transport layer?", "Spiro-OMeTAD was used as the hole layer."),
+        ("Which material was used as the electrode?", "Ti3C2Tx MXene was used as the electrode."),
+        ("Which substrate were the graphene films grown on?", "The graphene films were grown on h-BN."),
+        ("Which material was used as the anode?", "Graphite was used as the anode."),
+        ("Which substrate does the kinase phosphorylate in neurons?", "The kinase phosphorylates Tau at Ser262."),
+    ],
+)
+def test_a_material_may_be_named_by_an_acronym_a_code_or_an_element(question: str, sentence: str) -> None:
+    assert names_of_kind(analyze(question), sentence, AcronymMap())
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["Defects in the electrodes lead to a drift of the sensor.", "The gold standard response was recorded."],
+)
+def test_an_element_word_used_otherwise_names_no_material(sentence: str) -> None:
+    assert names_of_kind(analyze("Which material are the sensor electrodes made of?"), sentence, AcronymMap()) == []
