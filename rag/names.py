@@ -286,7 +286,22 @@ def name_in(name: str, normalized_text: str) -> bool:
 def named_in(name: str, normalized_text: str) -> bool:
     """Whether a (normalised, acronym-expanded) text names `name`: as written, as an acronym's expansion (spelled
     out word by word), or written as one word or apart."""
-    return name_in(name, normalized_text) or variant_in(name, normalized_text) or initials_in(name, normalized_text)
+    return (
+        name_in(name, normalized_text)
+        or variant_in(name, normalized_text)
+        or initials_in(name, normalized_text)
+        or _camel_spelled(name, normalized_text)
+    )
+
+
+def _camel_spelled(name: str, normalized_text: str) -> bool:
+    """Whether a text spells out a CamelCase name word by word, each word starting with a part of it
+    ("AutoDiff" ~ "automatic differentiation", "BatchNorm" ~ "batch normalization")."""
+    parts = re.findall(r"[A-Z][a-z]+", name)
+    if len(parts) < 2 or "".join(parts) != name or any(len(p) < 3 for p in parts):
+        return False
+    pattern = r"\s+".join(rf"{p.lower()}[a-z]*" for p in parts)
+    return re.search(rf"\b{pattern}\b", normalized_text) is not None
 
 
 def _expanded(name: str, normalized_text: str) -> bool:

@@ -150,6 +150,7 @@ METRIC_WORD = re.compile(rf"\b{METRIC}\b", re.I)
 
 _RATIO = frozenset({"%", "x", "times", "fold", "percent"})
 _SHARE = frozenset(terms("percentage share fraction proportion portion"))  # stems: "proport"
+_CHANGE = frozenset(terms("percentage"))  # a percentage may be a change ("reduced by 20%"), a proportion is not
 
 
 def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence: str) -> bool:
@@ -251,7 +252,8 @@ def measured_quantities(
         # names no other measure
         return [q for q, _ in found if q.endswith("%")]
     if set(measure) & _SHARE:  # "what fraction": a share in words states itself; "reduced by 45%" is a change
-        found = [f for f in found if not re.search(r"\bby\s*$", text[: f[1]])]
+        if not set(measure) & _CHANGE:  # ... which "by what percentage" asks for
+            found = [f for f in found if not re.search(r"\bby\s*$", text[: f[1]])]
         found, shares = [f for f in found if " out of " not in f[0]], [q for q, _ in found if " out of " in q]
     else:
         shares = []

@@ -12,7 +12,7 @@ from rag.evaluation.datasets import GoldResolver
 from rag.generation.context import Source
 from rag.generation.extractive import ExtractiveAnswerer
 from rag.index.embedders import HashEmbedder
-from rag.names import kind_heads, named_kind, names_of_kind, new_names, with_written_names
+from rag.names import kind_heads, named_in, named_kind, names_of_kind, new_names, with_written_names
 from rag.query import analyze
 from rag.question import Question
 from rag.sufficiency import SufficiencyChecker
@@ -517,3 +517,16 @@ def test_a_material_may_be_named_by_an_acronym_a_code_or_an_element(question: st
 )
 def test_an_element_word_used_otherwise_names_no_material(sentence: str) -> None:
     assert names_of_kind(analyze("Which material are the sensor electrodes made of?"), sentence, AcronymMap()) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "named"),
+    [
+        ("AutoDiff", "we use automatic differentiation to compute the spectrum", True),
+        ("BatchNorm", "batch normalization layers follow each convolution", True),
+        ("HaloNet", "we train efficient networks with local attention", False),
+        ("EvolveGCN", "we evolve the gcn parameters", False),  # a part in capitals is no word's start
+    ],
+)
+def test_a_camel_case_name_is_named_by_the_words_it_shortens(name: str, text: str, named: bool) -> None:
+    assert named_in(name, text) is named

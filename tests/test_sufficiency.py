@@ -694,6 +694,10 @@ def test_a_named_metric_the_abstract_never_writes_is_not_stated(question: str, c
             "What proportion of primary tumours carried KRAS mutations?",
             "KRAS mutations were found in 14.7% of primary tumours.",
         ),
+        (  # and a change, when a percentage is asked
+            "By what percentage does CSPNet reduce computation on ImageNet?",
+            "CSPNet reduces computations by 20% with equivalent accuracy on ImageNet.",
+        ),
     ],
 )
 def test_a_quantity_written_with_its_unit_or_as_a_percentage_states_the_measure(question: str, sentence: str) -> None:
@@ -713,3 +717,10 @@ def test_a_named_metric_written_as_its_symbol_is_spoken_of(question: str, senten
     paper = Paper(id="x", title="A study", abstract=sentence)
     checker_ = SufficiencyChecker(FakeTerms({}), partial_coverage=0.0, abstain_coverage=0.0)
     assert not checker_.measure_unspoken(analyze(question), paper.abstract.lower())
+
+
+def test_a_change_by_a_percentage_is_no_proportion() -> None:
+    sentence = "Pembrolizumab reduced tumour volume by 45% in responding patients."
+    paper = Paper(id="x", title="A study", abstract=sentence)
+    verdict = checker().check(analyze("What proportion of patients responded to pembrolizumab?"), [sentence], [paper])
+    assert verdict.status == "partial"
