@@ -109,6 +109,7 @@ _KIND_Q = re.compile(
     r"(?=\s*[?,:;]|\s*$|\s+(?:do|does|did|is|are|was|were|has|have|had|can|could|would|will|should|get|gets|got|"
     r"used|of|in|on|for|from|that|which|to|by|with|and|or|they|it|its|their|the|this|these|he|she|we|called|named|"
     r"besides|beyond|other|apart)\b"
+    r"|\s+[a-z]+(?:s|ed)\s+(?:the|a|an|its|their|this|these)\b"  # "what material forms the islands"
     r"|\s+(?-i:[A-Z]))",  # "which data sets RLSAC is evaluated on"
     re.I,
 )

@@ -58,6 +58,8 @@ def judge(question: str, sentences: list[str], paper: Paper = RLSAC) -> tuple[st
         ("Which popular GNN architectures get generalization bounds?", "architectures"),
         ("What network structures does the chain graph view cover?", ""),  # the head is "structures"
         ("Which paper proposes RLSAC?", ""),
+        ("What magnetic material forms the islands in the Rashba proposal?", "material"),  # a verb follows
+        ("Which material properties are reported for the film?", ""),  # a noun follows: properties are asked
         ("Which residual networks are wider?", ""),  # networks and models are as often described as named
         ("How many datasets were used?", ""),  # a number question
     ],
