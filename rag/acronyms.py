@@ -157,6 +157,7 @@ class AcronymMap:
         self.longest = 0  # words in the longest long form
         self.first_words: set[str] = set()  # the words long forms start with
         self.written: dict[str, str] = {}  # "LSTM" -> "lstm": the acronyms as the abstracts write them
+        self._tails: dict[tuple[str, ...], set[str]] | None = None  # ("error", "rate") -> {"word", ...}, on demand
         for acronym, long_form in pairs:
             self.add(acronym, long_form)
 
@@ -169,6 +170,7 @@ class AcronymMap:
             self.longest = max(self.longest, len(f.split()))
             self.first_words.add(f.split()[0])
             self.written[singular_acronym(acronym.strip())] = a
+            self._tails = None
 
     def __len__(self) -> int:
         return len(self.long_forms)
@@ -207,8 +209,14 @@ class AcronymMap:
         words = singular_phrase(normalize(phrase)).split()
         if len(words) < 2:
             return set()
-        tail = words[1:]
-        return {f.split()[0] for f in self.acronyms if f.split()[1:] == tail} - {words[0]}
+        tails = self._tails
+        if tails is None:  # once per map, not once per question (44k long forms at 118k abstracts)
+            tails = {}
+            for form in self.acronyms:
+                first, *tail = form.split()
+                tails.setdefault(tuple(tail), set()).add(first)
+            self._tails = tails  # whole, for a thread reading it meanwhile
+        return tails.get(tuple(words[1:]), set()) - {words[0]}
 
     def aliases(self, name: str) -> set[str]:
         """Other names of `name` (normalised): its long forms when it is an acronym, its acronyms when it is a

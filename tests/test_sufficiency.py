@@ -620,8 +620,11 @@ def test_another_measure_of_the_same_name_does_not_answer(question: str, status:
 def test_a_rival_measure_is_known_from_the_corpus_acronyms() -> None:
     """For a two-word measure the rivals come from the harvested long forms ("validation error" beside "test
     error"); an adjective before the measure ("a low test error") is no rival, and stating both answers."""
-    rivals = AcronymMap([("VE", "validation error"), ("TE", "test error")]).rivals("test error")
+    acronyms = AcronymMap([("VE", "validation error"), ("TE", "test error")])
+    rivals = acronyms.rivals("test error")
     assert rivals == {"validation"}
+    acronyms.add("TRE", "training errors")  # a pair added later is a rival too (the tail index is made again)
+    assert acronyms.rivals("test error") == {"validation", "training"}
     assert measured_quantities(("test", "error"), "It reaches a validation error of 3.1%.", 6, "test", rivals) == []
     assert measured_quantities(("error",), "It reaches a low error of 3.1%.", 6, "test", rivals) == ["3.1%"]
     both = "It reaches a validation error of 3.1% and a test error of 3.4%."
