@@ -319,6 +319,19 @@ def with_written_names(question: Question, texts: Sequence[str]) -> Question:
     ("halonet": HaloNet, "lstm": LSTM) added to its names, as the texts write them: the index, not the question's
     capitals, knows what is a name. A common word ("clip", "map" for mAP) stays a word; so does one the texts
     mostly write in lower case."""
+    return _with_written_names(question, _forms_of(texts))
+
+
+def _forms_of(texts: Sequence[str]) -> dict[str, list[str]]:
+    """Each word of the texts (a run of letters, digits and hyphens), lower-cased, with the ways they write it."""
+    forms: dict[str, list[str]] = {}
+    for text in texts:
+        for token in re.findall(r"[\w\-]+", text):
+            forms.setdefault(token.lower(), []).append(token)
+    return forms
+
+
+def _with_written_names(question: Question, written: dict[str, list[str]]) -> Question:
     have = {normalize(n) for n in question.names}
     found: list[str] = []
     for word in dict.fromkeys(re.findall(r"(?<![\w\-])[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?![\w\-])", question.text)):
@@ -327,12 +340,11 @@ def with_written_names(question: Question, texts: Sequence[str]) -> Question:
             continue
         if unit_word(word) or METRIC_TOKEN.match(word):  # "mev", "rmsd": a unit or a measure, not a named thing
             continue
-        pattern = re.compile(rf"(?<![\w\-]){re.escape(word)}(?![\w\-])", re.I)
-        forms = [m.group(0) for text in texts for m in pattern.finditer(text)]
+        forms = written.get(word, [])
         named = [f for f in forms if _written_as_name(f)]
         if named and len(named) * 2 > len(forms):
             found.append(max(dict.fromkeys(named), key=named.count))  # the most usual spelling, first on ties
-    parts = tuple(with_written_names(p, texts) for p in question.parts)
+    parts = tuple(_with_written_names(p, written) for p in question.parts)
     if not found and parts == question.parts:
         return question
     return replace(question, names=question.names + tuple(found), parts=parts)
