@@ -649,8 +649,12 @@ def test_a_rival_measure_is_known_from_the_corpus_acronyms() -> None:
     ],
 )
 def test_only_a_named_rival_metric_makes_a_quantity_another_measures(question: str, sentence: str) -> None:
-    paper = Paper(id="x", title="A paper", abstract=sentence)
-    assert checker().check(analyze(question), [sentence], [paper]).status == "answered"
+    assert one_sentence_status(question, sentence) == "answered"
+
+
+def one_sentence_status(question: str, sentence: str) -> str:
+    """The verdict on a one-sentence answer quoting a paper whose abstract is that sentence."""
+    return checker().check(analyze(question), [sentence], [Paper(id="x", title="A study", abstract=sentence)]).status
 
 
 VENTILATION = Paper(
@@ -704,8 +708,7 @@ def test_a_named_metric_the_abstract_never_writes_is_not_stated(question: str, c
     ],
 )
 def test_a_quantity_written_with_its_unit_or_as_a_percentage_states_the_measure(question: str, sentence: str) -> None:
-    paper = Paper(id="x", title="A study", abstract=sentence)
-    assert checker().check(analyze(question), [sentence], [paper]).status == "answered"
+    assert one_sentence_status(question, sentence) == "answered"
 
 
 @pytest.mark.parametrize(
@@ -717,13 +720,10 @@ def test_a_quantity_written_with_its_unit_or_as_a_percentage_states_the_measure(
     ],
 )
 def test_a_named_metric_written_as_its_symbol_is_spoken_of(question: str, sentence: str) -> None:
-    paper = Paper(id="x", title="A study", abstract=sentence)
     checker_ = SufficiencyChecker(FakeTerms({}), partial_coverage=0.0, abstain_coverage=0.0)
-    assert not checker_.measure_unspoken(analyze(question), paper.abstract.lower())
+    assert not checker_.measure_unspoken(analyze(question), sentence.lower())
 
 
 def test_a_change_by_a_percentage_is_no_proportion() -> None:
     sentence = "Pembrolizumab reduced tumour volume by 45% in responding patients."
-    paper = Paper(id="x", title="A study", abstract=sentence)
-    verdict = checker().check(analyze("What proportion of patients responded to pembrolizumab?"), [sentence], [paper])
-    assert verdict.status == "partial"
+    assert one_sentence_status("What proportion of patients responded to pembrolizumab?", sentence) == "partial"
