@@ -100,8 +100,17 @@ def is_name(token: str) -> bool:
 KINDS = (
     r"(?:data ?sets?|datasets?|databases?|benchmarks?|corpus|corpora|solvers?|librar(?:y|ies)|toolkits?|simulators?|"
     r"baselines?|architectures?|backbones?|languages?|games?|environments?|optimi[sz]ers?|materials?|substrates?|"
-    r"compounds?|cell ?lines?)"
+    r"compounds?|cell ?lines?|collections?)"
 )
+
+
+KIND_WORDS = frozenset(
+    "dataset datasets database databases benchmark benchmarks corpus corpora solver solvers library libraries "
+    "toolkit toolkits simulator simulators baseline baselines architecture architectures backbone backbones "
+    "language languages environment environments optimizer optimizers optimiser optimisers material materials "
+    "substrate substrates compound compounds collection collections".split()
+)
+"""The words of `KINDS` written out (a typo of one is fixed before a question is typed)."""
 _KIND_Q = re.compile(
     rf"^(?:on |in |from |against |of )?(?:which|what)\s+(?:(?:is|are|was|were)\s+)?(?:(?:of )?(?:the|that|this)\s+)?"
     r"(?:names? of (?:the |that |this )?)?"
@@ -110,6 +119,7 @@ _KIND_Q = re.compile(
     r"used|of|in|on|for|from|that|which|to|by|with|and|or|they|it|its|their|the|this|these|he|she|we|called|named|"
     r"besides|beyond|other|apart)\b"
     r"|\s+[a-z]+(?:s|ed)\s+(?:the|a|an|its|their|this|these)\b"  # "what material forms the islands"
+    r"|\s+[a-z]+ed\s+(?:in|on|by|for|with|from|at|during|across|under|using)\b"  # "the two optimizers compared in"
     r"|\s+(?-i:[A-Z]))",  # "which data sets RLSAC is evaluated on"
     re.I,
 )
@@ -118,7 +128,9 @@ _KIND_Q = re.compile(
 _KIND_GROUPS = (
     frozenset("dataset set benchmark corpus corpora challenge database collection suite".split()),
     frozenset("solver library toolkit simulator framework package engine".split()),
-    frozenset("architecture backbone network model baseline optimizer optimiser transformer encoder net".split()),
+    frozenset(
+        "architecture backbone network model baseline optimizer optimiser transformer encoder net perceptron".split()
+    ),
     frozenset("material substrate compound element crystal alloy".split()),
     frozenset("cellline line cell".split()),
     frozenset({"language"}),
@@ -146,10 +158,15 @@ _METHOD_HEADS = frozenset(
 
 
 def names_a_method(name: str) -> bool:
-    """Whether a multi-word name ends in a word for a method ("Graph Neural Networks", "Reinforcement Learning"):
-    it does not name a data set, a corpus or a material."""
+    """Whether a multi-word name ends in a word for a method or a task ("Graph Neural Networks", "Reinforcement
+    Learning", "Sharpness-Aware Minimization", "Question Answering"): it does not name a data set, a corpus or a
+    material."""
     words = name.lower().replace("-", " ").split()
-    return len(words) > 1 and (words[-1] in _METHOD_HEADS or words[-1].rstrip("s") in _METHOD_HEADS)
+    if len(words) < 2:
+        return False
+    last = words[-1]
+    process = last.endswith(("ization", "isation")) or (last.endswith(("ation", "ing")) and is_common(last))
+    return last in _METHOD_HEADS or last.rstrip("s") in _METHOD_HEADS or process
 
 
 def named_kind(question: str) -> str:
@@ -208,16 +225,19 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
     aliases = (normalize(a) for n in question.names for a in acronyms.aliases(n))
     asked = f" {normalize(question.text)} {' '.join(aliases)} "
     out = []
-    for name in new_names(question.text, sentence, question.kind):
+    found = new_names(question.text, sentence, question.kind)
+    method_words = {w for n in found if names_a_method(n) for w in re.split(r"[ \-]", n)}
+    for name in found:
         key = normalize(name)
         long_forms = [normalize(a) for a in acronyms.aliases(name)]
         if f" {key.rstrip('s')} " in asked or any(f" {a} " in asked for a in long_forms):
             continue  # "GNNs" for a question about graph neural networks
         ends = [a.split()[-1] for a in long_forms if a.split()]
-        if ends and not any(e.rstrip("s") in heads for e in ends) and all(is_common(e) for e in ends):
-            continue  # "SOTA", "GCNs" for "which datasets": spelled out as another thing (not "Penn Treebank")
-        if names_a_method(name) and not heads & {"architecture", "solver"}:
-            continue  # "Reinforcement Learning" names no data set
+        other = ends and not any(e.rstrip("s") in heads for e in ends)
+        if other and (all(is_common(e) for e in ends) or any(_another_kind(e, heads) for e in ends)):
+            continue  # "SOTA", "GCNs", "MLP" for "which datasets": spelled out as another thing (not "Penn Treebank")
+        if (names_a_method(name) or name in method_words) and not heads & {"architecture", "solver"}:
+            continue  # "Reinforcement Learning", or "Minimization" of "Sharpness-Aware Minimization", names no data set
         if unit_word(name):
             continue  # "THz", "GHz": a unit names nothing of any kind
         if METRIC_TOKEN.match(name) and not _called(sentence, name, heads):
@@ -232,6 +252,12 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
 
 
 _ELEMENT_WORD = re.compile(r"\b([A-Za-z]+)\b(?!-|\s+(?:to|standard)\b)")  # not "lead to", "gold standard"
+
+
+def _another_kind(word: str, heads: frozenset[str]) -> bool:
+    """Whether a head noun names a kind of thing other than `heads` ("perceptrons" for "datasets")."""
+    found = kind_heads(word)
+    return found != heads and any(found == g for g in _KIND_GROUPS)
 
 
 def _capitalised_word(name: str) -> bool:

@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 
 from rag.corpus.records import normalize
-from rag.names import KINDS, is_name, name_in, named_kind, names_in
+from rag.names import KIND_WORDS, KINDS, is_name, name_in, named_kind, names_in
 from rag.normalise import nearest
 from rag.parts import split as split_parts
 from rag.quantities import METRIC, METRIC_TOKEN, METRIC_WORD, quantities, tail_word, unit_tail, unit_word
@@ -39,12 +39,15 @@ _PHRASE_END = (
     r"are|was|were|has|have|had|can|could|would|will|reported|reached|achieved|obtained|and|than)\b)"
 )
 _NUMBER_Q = re.compile(
-    rf"\b(?:by {_HOW}|{_HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b(?:\s+[\w\-/']+){{0,3}}?\s+"
-    rf"{METRIC}\b(?!-[a-z])|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{2,4}}?\s+"
+    rf"\b(?:by {_HOW}|{_HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b"
+    rf"(?!\s+(?!{METRIC}\b|(?:is|was|has|does)\b)[a-z]+s\s+(?:the|a|an|its|their|this|these)\b)"  # "what controls the"
+    rf"(?:\s+[\w\-/']+){{0,3}}?\s+{METRIC}\b(?!-[a-z])"
+    rf"|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{2,4}}?\s+"
     rf"{METRIC}{_PHRASE_END}|to what (?:perplexity|accuracy|error|extent|value)|how many times)",
     re.I,
 )
-"""A number question: a count or amount ("how many"), or a metric after "what"/"which" and at most three words, or
+"""A number question: a count or amount ("how many"), or a metric after "what"/"which" and at most three words (not
+after a verb and its article: "what controls the error decay" asks for a cause), or
 after "what is the" and at most four modifiers ("What is the exact ImageNet top-1 accuracy of X?"), none of them a
 preposition ("What is the model with the best accuracy?" asks for a model), the metric ending its noun phrase ("What
 is the best noise reduction method?" asks for a method)."""
@@ -66,6 +69,7 @@ _AUX = frozenset(
     "do does did is are was were be been has have had can could will would should the a an its their".split()
 )
 _COPULA = frozenset({"is", "are", "was", "were", "the", "a", "an"})
+_VERB_BE = frozenset({"is", "are", "was", "were"})
 _GENERIC_MEASURE = frozenset(
     "mani much long fast larg big small tall mean number per top test relat singl averag total real world sub score "
     "result perform valu figur minimum maximum highest lowest peak median".split()
@@ -101,18 +105,20 @@ def is_list_question(question: str) -> bool:
 
 
 _METRIC_WORDS = tuple(sorted({w for w in re.findall(r"[a-z]+", METRIC.replace("?", "")) if len(w) >= 6}))
+_TYPING_WORDS = tuple(sorted({*_METRIC_WORDS, *(w for w in KIND_WORDS if len(w) >= 6)}))
 
 
 def _fixed_metric_typos(text: str) -> str:
-    """One-edit typos of the metric words that type a question fixed ("acuracy" -> "accuracy"), so that a tired
-    person's question is read as the careful one; a word the vocabulary knows is left alone."""
+    """One-edit typos of the metric and kind words that type a question fixed ("acuracy" -> "accuracy", "datsets"
+    -> "datasets"), so that a tired person's question is read as the careful one; a word the vocabulary knows is
+    left alone."""
 
     def fix(m: re.Match[str]) -> str:
         word = m.group(0)
         lowered = word.lower()
-        if len(lowered) < 6 or lowered in _METRIC_WORDS or is_common(lowered):
+        if len(lowered) < 6 or lowered in _TYPING_WORDS or is_common(lowered):
             return word
-        return nearest(lowered, _METRIC_WORDS, 1) or word
+        return nearest(lowered, _TYPING_WORDS, 1) or word
 
     return re.sub(r"[A-Za-z]+", fix, text)
 
@@ -193,12 +199,14 @@ def _measure(question: str) -> tuple[tuple[str, ...], str]:
         return ("age",), "age"
     cue = _CUE.match(m.group(0))
     words = m.group(0)[cue.end() if cue else 0 :].split()
+    following = question[m.end() :].split()
+    if not words and _HOW_BIG.fullmatch(m.group(0)) and following[:1] and following[0].lower() in _VERB_BE:
+        return _measure_of(_noun_phrase(following[1:])[-3:])  # "how big was the accuracy gap": accuracy gap
     while words and words[0].lower() in _COPULA:  # "what is the word error rate of X": word error rate
         words.pop(0)
     if any(w.lower() in _AUX for w in words):  # "What AP50 does CSPNet score": AP50, not CSPNet
         return _measure_of(words[: next(i for i, w in enumerate(words) if w.lower() in _AUX)])
     words = words[-3:]  # "the exact ImageNet top-1 accuracy": the head noun and the two words before it
-    following = question[m.end() :].split()
     if words and words[-1].lower() in _COUNT_HEAD and following[:1] == ["of"]:  # "the number of layers": layers
         words, following = [], following[1:]
     for k, word in enumerate(following):
@@ -215,6 +223,25 @@ def _measure(question: str) -> tuple[tuple[str, ...], str]:
             break  # "the PSNR NeMF achieves": PSNR, not NeMF
         words.append(word)
     return _measure_of(words)
+
+
+_PARTICIPLE = re.compile(r"[a-z]{3,}ed|taken|given|shown|seen|done|made|found|grown|known")
+_HOW_BIG = re.compile(r"(?:by )?how (?:big|large|small|much|high|low|wide|great)", re.I)
+
+
+def _noun_phrase(words: list[str]) -> list[str]:
+    """The noun phrase a question's words open with, without its article, up to a function word or a verb."""
+    if words and words[0].lower() in ("the", "its", "their", "this", "that", "a", "an"):
+        words = words[1:]
+    out: list[str] = []
+    for word in words:
+        clean = word.lower().strip("?,.")
+        if not clean or clean in STOPWORDS or clean in _AUX or _PARTICIPLE.fullmatch(clean):
+            break  # "how small are the winning tickets compared to ...": winning tickets
+        out.append(word)
+        if word.endswith(("?", ",", ".")):
+            break
+    return out
 
 
 def _measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:

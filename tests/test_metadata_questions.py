@@ -45,6 +45,8 @@ def assistant(tmp_path: Path) -> Assistant:
         ("who are the authors of the graphpoolnet paper", "authors"),
         ("Is the WaveFlowNet code available anywhere?", "code"),
         ("Where can I find the implementation of GraphPoolNet?", "code"),
+        ("graphpoolnet toolbox link", "code"),  # a keyword query
+        ("What does the GraphPoolNet toolbox contain?", None),
         ("Which conference was GraphPoolNet published at?", "venue"),
         ("When was WaveFlowNet published?", "year"),
         ("What do the authors of WaveFlowNet propose?", None),  # about findings, not the record

@@ -74,9 +74,22 @@ def method_name(abstract: str, question: str) -> str | None:
     return None
 
 
+_FINDING = re.compile(
+    r"\b(?:prove[sd]?|show(?:s|ed|n)?|demonstrat(?:e|es|ed)|find|finds|found|establish(?:es|ed)?|conclude[sd]?|"
+    r"indicate[sd]?|reveal(?:s|ed)?|confirm(?:s|ed)?|suggest(?:s|ed)?)\s+that\b|\bresults? (?:show|indicate|suggest)",
+    re.I,
+)
+FINDING_WEIGHT = 0.2
+"""What a yes/no question's answer gains from a sentence stating a finding ("we prove that these models are
+universal"): the finding says yes or no, the sentences around it set the scene."""
+
+
 def answer_bonus(question: Question, sentence: str, fact_weight: float = 0.2) -> float:
-    """A prior for sentences that carry answers: contributions, and the asked kind of fact."""
+    """A prior for sentences that carry answers: contributions, the asked kind of fact, and for a yes/no question a
+    stated finding."""
     bonus = 0.08 if _CONTRIBUTION.search(sentence) else 0.0
+    if question.asks == "yesno" and _FINDING.search(sentence):
+        bonus += FINDING_WEIGHT
     if holds_fact(question, sentence):
         bonus += fact_weight if question.wants_number else 0.06
     elif question.wants_number and quantities(sentence):
@@ -182,6 +195,7 @@ class ExtractiveAnswerer:
                 chosen += [c for c in extra if not asked.wants_number or quantities(c.sentence)]
             chosen += self._part_sentences(asked, ranked, chosen)
             chosen += self._naming_sentence(asked, ranked, chosen)
+            chosen += self._asking_sentence(asked, ranked, chosen)
         limit = self.max_papers if listing else 2  # a singular question takes a second paper only on a near-tie
         threshold = self.other_paper if listing else 0.97
         seen = {best.source.number}
@@ -236,6 +250,23 @@ class ExtractiveAnswerer:
             if found is not None:
                 out.append(found)
         return out
+
+    @staticmethod
+    def _asking_sentence(asked: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
+        """The best paper's sentence holding the most of what the question asks beyond the paper's title (its words
+        not in the title: "controller" in "Auto-GNN architecture search controller type"), when it holds more of
+        them than every chosen sentence: the sentence closest to the whole question may only restate the topic."""
+        paper = chosen[0].source
+        asking = content_words(keyword_query(asked.text)) - content_words(paper.hit.paper.title)
+        if not asking:
+            return []
+
+        def held(c: Candidate) -> int:
+            return len(asking & content_words(c.sentence))
+
+        same = [c for c in ranked if c.source.number == paper.number]
+        best = max(same, key=held)
+        return [best] if held(best) > max(held(c) for c in chosen) else []
 
     def _anchored(self, question: str, sources: list[Source]) -> list[Source]:
         """Only the top retrieved paper when it leads the runner-up by `anchor_margin`, else every source."""

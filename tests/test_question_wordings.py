@@ -1,0 +1,136 @@
+"""A which-question asks for the same kind of named thing however it is worded (a typo in the kind word, a participle
+after it, "collections"), a verb before a metric word asks for a cause, not a number, and a method's name or an
+acronym spelled out as a network names no data set. Cases from a fresh paraphrase set
+(rag/data/qa/paraphrase_dev2.jsonl) whose wordings got different verdicts."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.acronyms import AcronymMap
+from rag.generation.extractive import answer_bonus
+from rag.names import names_a_method, names_of_kind
+from rag.query import analyze
+from rag.sufficiency import SufficiencyChecker
+from rag.types import Paper
+from tests.fakes import TermCounts
+from tests.test_named_kind import extractive
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("which datsets does the compositional scene survey benchmark on", "datasets"),  # a typo of the kind word
+        ("what network architecure did the outliers paper train in its experiments", "architecture"),
+        ("Name the network architecture trained in the experiments of the outliers paper", "architecture"),
+        ("Name the two optimizers compared in the case study of the outliers paper.", "optimizers"),
+        ("which benchmark collections does the neural ranking survey compare the models on", "collections"),
+        ("Which material properties are reported for the film?", ""),  # a noun follows: properties are asked
+        ("Which residual networks are wider?", ""),
+    ],
+)
+def test_every_wording_reads_the_kind_of_named_thing(question: str, kind: str) -> None:
+    assert analyze(question).kind == kind
+
+
+def test_a_typo_is_fixed_only_in_a_kind_word_the_vocabulary_does_not_know() -> None:
+    assert analyze("which datsets were used").kind == "datasets"
+    assert analyze("which maternal factors were studied").kind == ""  # an English word one edit from "material"
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("in the wide cnn paper what controls the error decay when the target depends on few inputs", "description"),
+        ("what limits the accuracy of the model", "name"),
+        ("What is the error rate of X?", "number"),  # "is" is no verb of cause
+        ("what parameters the model has", "number"),  # a metric word, not a verb
+        ("What fraction of the images are labelled?", "number"),
+    ],
+)
+def test_a_verb_and_its_article_before_a_metric_word_ask_for_a_cause(question: str, asks: str) -> None:
+    assert analyze(question).asks == asks
+
+
+def test_a_method_or_task_name_and_its_words_name_no_data_set() -> None:
+    question = analyze("which image dataset were the experiments run on")
+    sentence = "We also highlight connections to grokking, simplicity bias, and Sharpness-Aware Minimization."
+    assert names_of_kind(question, sentence, AcronymMap()) == []
+    assert names_a_method("Sharpness-Aware Minimization") and names_a_method("Visual Question Answering")
+    assert not names_a_method("Penn Treebank") and not names_a_method("Beijing")
+    assert names_of_kind(question, "The experiments run on CIFAR-10 with Sharpness-Aware Minimization.", AcronymMap())
+    # for a question asking for a method, the same name answers
+    method = analyze("Which optimizer does the case study use?")
+    assert names_of_kind(method, "The case study uses Sharpness-Aware Minimization.", AcronymMap())
+
+
+def test_an_acronym_spelled_out_as_a_network_names_no_data_set() -> None:
+    acronyms = AcronymMap(
+        [("MLP", "multi layer perceptrons"), ("CNN", "convolutional neural networks"), ("PTB", "Penn Treebank")]
+    )
+    question = analyze("Which dataset does the image and text matching paper evaluate on?")
+    sentence = "We combine convolutional neural networks (CNN) and multi layer perceptrons (MLP) on PTB."
+    assert names_of_kind(question, sentence, acronyms) == ["PTB"]
+    paper = Paper(id="m", title="Matching", abstract=sentence.replace(" on PTB", ""))
+    terms = TermCounts({w: 5 for w in "dataset image text matching paper evaluate".split()}, acronyms)
+    checker = SufficiencyChecker(terms, partial_coverage=0.0, abstain_coverage=0.0)
+    verdict = checker.check(question, [paper.abstract], [paper])
+    assert (verdict.status, verdict.missing) == ("partial", "name the dataset")
+    assert checker.check(question, [sentence], [paper]).status == "answered"
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [
+        ("how big was the adam vs sgd acuracy gap in the case study", "sgd accuracy gap"),
+        ("How small are the winning tickets compared to the full network?", "winning tickets"),
+        ("How large is the feature vector taken from OverFeat?", "feature vector"),
+        ("How large is the inference speed-up of the code generator?", "inference speed-up"),
+    ],
+)
+def test_how_big_is_the_thing_measures_the_thing(question: str, phrase: str) -> None:
+    assert analyze(question).measure_phrase == phrase
+
+
+def test_a_how_big_question_is_answered_only_by_a_quantity_of_what_it_measures() -> None:
+    question = analyze("how big was the accuracy gap between adam and sgd in the case study")
+    paper = Paper(
+        id="o",
+        title="Outliers",
+        abstract="We study a two-layer linear network. A case study compares Adam and SGD on outliers.",
+    )
+    terms = TermCounts({w: 5 for w in "accuracy gap adam sgd case study".split()})
+    checker = SufficiencyChecker(terms, partial_coverage=0.0, abstain_coverage=0.0)
+    assert checker.check(question, [paper.abstract], [paper]).status == "partial"
+    stated = "In the case study Adam beats SGD with an accuracy gap of 3 points."
+    reported = Paper(id="r", title="Outliers", abstract=f"{paper.abstract} {stated}")
+    assert checker.check(question, [stated], [reported]).status == "answered"
+
+
+def test_a_yes_no_answer_quotes_the_sentence_stating_the_finding() -> None:
+    question = analyze("Are graph neural networks with random node initialization universal?")
+    finding = "In this work, we analyze GNNs with RNI, and prove that these models are universal."
+    unstated = finding.replace("prove that", "study whether")
+    assert answer_bonus(question, finding) - answer_bonus(question, unstated) > 0.1
+    assert answer_bonus(analyze("Which models are universal?"), finding) < answer_bonus(question, finding)
+    paper = Paper(
+        id="g",
+        title="The Surprising Power of Graph Neural Networks with Random Node Initialization",
+        abstract="Graph neural networks are effective models for representation learning on relational data. "
+        f"{finding} These networks are enhanced with random node initialization.",
+    )
+    answer = extractive(question, paper)
+    assert "prove that these models are universal" in answer
+    assert answer.index("prove that") < answer.index("are enhanced")  # the sentences keep the abstract's order
+
+
+def test_an_answer_holds_the_sentence_with_what_the_question_asks_beyond_the_title() -> None:
+    paper = Paper(
+        id="a",
+        title="Auto-GNN: Neural Architecture Search of Graph Neural Networks",
+        abstract="Neural architecture search has shown its potential in discovering effective deep architectures. "
+        "Graph neural network architecture search is hard. "
+        "A reinforcement learning based controller is designed to greedily validate architectures via small steps.",
+    )
+    answer = extractive("Auto-GNN architecture search controller type", paper)
+    assert "reinforcement learning based controller" in answer
