@@ -30,7 +30,7 @@ _ASKS: tuple[tuple[Field, re.Pattern[str]], ...] = (
             r"\b(?:code|source code|implementation|github|repository|repo)\b.{0,40}?"
             r"\b(?:available|released|public|open[- ]?sourced?|link|url|online|find|download|anywhere)\b"
             r"|\b(?:link|url) (?:to|of|for) (?:the |its |their )?(?:code|repo|repository|implementation)\b"
-            r"|\b(?:toolbox|toolkit|software|project) (?:link|url|homepage)\b"  # a keyword query: "survey toolbox link"
+            r"|\b(?:toolbox|toolkit|software|project) (?:link|url|homepage)s?(?=\s*(?:[?.!]|$)|\s+(?:for|of|to)\b)"
             r"|\bwhere (?:can i|could i|do i|to) (?:find|get|download) (?:the |its |their )?(?:code|implementation)\b",
             re.I,
         ),

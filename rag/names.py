@@ -100,7 +100,7 @@ def is_name(token: str) -> bool:
 KINDS = (
     r"(?:data ?sets?|datasets?|databases?|benchmarks?|corpus|corpora|solvers?|librar(?:y|ies)|toolkits?|simulators?|"
     r"baselines?|architectures?|backbones?|languages?|games?|environments?|optimi[sz]ers?|materials?|substrates?|"
-    r"compounds?|cell ?lines?|collections?)"
+    r"compounds?|cell ?lines?|collections?(?!\s+of\b))"
 )
 
 
@@ -114,7 +114,7 @@ KIND_WORDS = frozenset(
 _KIND_Q = re.compile(
     rf"^(?:on |in |from |against |of )?(?:which|what)\s+(?:(?:is|are|was|were)\s+)?(?:(?:of )?(?:the|that|this)\s+)?"
     r"(?:names? of (?:the |that |this )?)?"
-    rf"(?:(?!of\b)[\w\-]+\s+){{0,5}}?(?P<kind>{KINDS})"
+    rf"(?P<before>(?:(?!of\b)[\w\-]+\s+){{0,5}}?)(?P<kind>{KINDS})"
     r"(?=\s*[?,:;]|\s*$|\s+(?:do|does|did|is|are|was|were|has|have|had|can|could|would|will|should|get|gets|got|"
     r"used|of|in|on|for|from|that|which|to|by|with|and|or|they|it|its|their|the|this|these|he|she|we|called|named|"
     r"besides|beyond|other|apart)\b"
@@ -159,13 +159,13 @@ _METHOD_HEADS = frozenset(
 
 def names_a_method(name: str) -> bool:
     """Whether a multi-word name ends in a word for a method or a task ("Graph Neural Networks", "Reinforcement
-    Learning", "Sharpness-Aware Minimization", "Question Answering"): it does not name a data set, a corpus or a
-    material."""
+    Learning", "Sharpness-Aware Minimization", "Image Classification"): it does not name a data set, a corpus or a
+    material ("Something-Something" and "Bank Marketing" do)."""
     words = name.lower().replace("-", " ").split()
     if len(words) < 2:
         return False
     last = words[-1]
-    process = last.endswith(("ization", "isation")) or (last.endswith(("ation", "ing")) and is_common(last))
+    process = last.endswith(("ization", "isation")) or (last.endswith("ation") and is_common(last))
     return last in _METHOD_HEADS or last.rstrip("s") in _METHOD_HEADS or process
 
 
@@ -173,7 +173,12 @@ def named_kind(question: str) -> str:
     """The kind of named thing a which-question asks for ("Which real-world graph datasets did they use?" ->
     "datasets"), as written; "" when it asks for something else (a reason, a property, a paper)."""
     m = _KIND_Q.match(question.strip())
-    return m.group("kind") if m else ""
+    if not m or _QUALIFIED.search(m.group("before")):
+        return ""  # "Which model trained on the benchmark released in 2021 ...": a model is asked, not a benchmark
+    return m.group("kind")
+
+
+_QUALIFIED = re.compile(r"\b[a-z]{3,}ed\s+(?:on|in|at|by|for|from|with|to|under|using)\b", re.I)
 
 
 def new_names(question: str, sentence: str, kind: str = "") -> list[str]:

@@ -105,7 +105,8 @@ def is_list_question(question: str) -> bool:
 
 
 _METRIC_WORDS = tuple(sorted({w for w in re.findall(r"[a-z]+", METRIC.replace("?", "")) if len(w) >= 6}))
-_TYPING_WORDS = tuple(sorted({*_METRIC_WORDS, *(w for w in KIND_WORDS if len(w) >= 6)}))
+_KIND_TYPING = tuple(sorted(w for w in KIND_WORDS if len(w) >= 7))
+_TYPING_WORDS = tuple(sorted({*_METRIC_WORDS, *_KIND_TYPING}))
 
 
 def _fixed_metric_typos(text: str) -> str:
@@ -118,9 +119,18 @@ def _fixed_metric_typos(text: str) -> str:
         lowered = word.lower()
         if len(lowered) < 6 or lowered in _TYPING_WORDS or is_common(lowered):
             return word
-        return nearest(lowered, _TYPING_WORDS, 1) or word
+        fixed = nearest(lowered, _TYPING_WORDS, 1)
+        if fixed is None or (fixed in _KIND_TYPING and _inflected(lowered, fixed)):
+            return word  # "optimized", "solves": a verb's form, not a typo of "optimizer"
+        return fixed
 
     return re.sub(r"[A-Za-z]+", fix, text)
+
+
+def _inflected(word: str, kind: str) -> bool:
+    """Whether a word differs from a kind word only in its last two letters ("optimized" / "optimizer")."""
+    stem = kind[:-2]
+    return word.startswith(stem) and len(word) - len(stem) <= 3
 
 
 def canonical(text: str) -> str:
@@ -149,16 +159,23 @@ _COUNT_HEAD = frozenset({"count", "number", "amount", "size", "total"})
 _NAME_HEAD = frozenset({"name", "names", "title", "titles", "list", "which"})
 
 
+def keyword_only(text: str) -> bool:
+    """Whether a question is a keyword query ("Auto-GNN architecture search controller type"): no question word,
+    auxiliary or imperative opens it."""
+    plain = plain_text(text).strip().rstrip("?.!")
+    if not 2 <= len(plain.split()) <= 10 or ASKS_ITSELF.match(plain) or OPENER.match(plain) or _YESNO.match(plain):
+        return False
+    return not re.search(rf"\b(?:{QWORD}|{AUXILIARY}|whether)\b", plain, re.I)
+
+
 def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
     """How a bare keyword query asks, when `text` is one (a few words, no question word, no verb of asking):
     ending in a measure ("ResNet-RS parameter count", "X Fon word error rate", "NeMF PSNR") it asks for a number;
     ending in "names" it asks for a name. None for a sentence or a question."""
+    if not keyword_only(text):
+        return None
     plain = plain_text(text).strip().rstrip("?.!")
     words = plain.split()
-    if not 2 <= len(words) <= 10 or ASKS_ITSELF.match(plain) or OPENER.match(plain) or _YESNO.match(plain):
-        return None
-    if re.search(rf"\b(?:{QWORD}|{AUXILIARY}|whether)\b", plain, re.I):
-        return None
     last = words[-1].strip(",;:")
     if last.lower() in _NAME_HEAD or keyword_kind(plain):
         return "name", (), ""
@@ -201,7 +218,9 @@ def _measure(question: str) -> tuple[tuple[str, ...], str]:
     words = m.group(0)[cue.end() if cue else 0 :].split()
     following = question[m.end() :].split()
     if not words and _HOW_BIG.fullmatch(m.group(0)) and following[:1] and following[0].lower() in _VERB_BE:
-        return _measure_of(_noun_phrase(following[1:])[-3:])  # "how big was the accuracy gap": accuracy gap
+        phrase = _noun_phrase(following[1:])[-3:]  # "how big was the accuracy gap": accuracy gap
+        named = [w for w in phrase if METRIC_TOKEN.fullmatch(w.lower()) and w.lower() not in _CHANGE_NOUNS]
+        return _measure_of(phrase) if named else ((), "")  # not "the improvement", "the dataset", "the tumors"
     while words and words[0].lower() in _COPULA:  # "what is the word error rate of X": word error rate
         words.pop(0)
     if any(w.lower() in _AUX for w in words):  # "What AP50 does CSPNet score": AP50, not CSPNet
@@ -225,6 +244,10 @@ def _measure(question: str) -> tuple[tuple[str, ...], str]:
     return _measure_of(words)
 
 
+_CHANGE_NOUNS = frozenset(
+    "improvement improvements gain gains reduction drop increase decrease effect benefit advantage overhead "
+    "difference change".split()
+)
 _PARTICIPLE = re.compile(r"[a-z]{3,}ed|taken|given|shown|seen|done|made|found|grown|known")
 _HOW_BIG = re.compile(r"(?:by )?how (?:big|large|small|much|high|low|wide|great)", re.I)
 

@@ -47,6 +47,7 @@ def assistant(tmp_path: Path) -> Assistant:
         ("Where can I find the implementation of GraphPoolNet?", "code"),
         ("graphpoolnet toolbox link", "code"),  # a keyword query
         ("What does the GraphPoolNet toolbox contain?", None),
+        ("How well does the software link prediction module perform on FB15k-237?", None),
         ("Which conference was GraphPoolNet published at?", "venue"),
         ("When was WaveFlowNet published?", "year"),
         ("What do the authors of WaveFlowNet propose?", None),  # about findings, not the record

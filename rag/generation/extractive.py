@@ -18,7 +18,7 @@ from rag.generation.context import Source
 from rag.generation.prompts import NO_ANSWER
 from rag.names import names_of_kind
 from rag.quantities import has_time, measure_matches, quantities
-from rag.query import as_question, asks_several_facts, is_list_question, target_in
+from rag.query import as_question, asks_several_facts, is_list_question, keyword_only, target_in
 from rag.question import Question
 from rag.retrieval import keyword_query
 from rag.support import SentenceEmbeddings, content_words, overlap, restates_question, sentences_of
@@ -84,11 +84,26 @@ FINDING_WEIGHT = 0.2
 universal"): the finding says yes or no, the sentences around it set the scene."""
 
 
+_PRIOR_WORK = re.compile(
+    r"\b(?:prior|previous|earlier|recent|past|other|many|several|some)\s+(?:\w+\s+){0,2}?"
+    r"(?:works?|stud(?:y|ies)|trials?|reports?|research|literature|papers?|experiments?)\b"
+    r"|\b(?:it|this) (?:has|had) (?:been|also been)\b|\bhave been (?:shown|suggested|reported)\b",
+    re.I,
+)
+
+
+def states_finding(sentence: str) -> bool:
+    """Whether a sentence states its paper's finding ("we prove that ...", "results show ..."), not prior work's
+    ("Recent reports have suggested that ...")."""
+    m = _FINDING.search(sentence)
+    return m is not None and not _PRIOR_WORK.search(sentence[: m.start()])
+
+
 def answer_bonus(question: Question, sentence: str, fact_weight: float = 0.2) -> float:
     """A prior for sentences that carry answers: contributions, the asked kind of fact, and for a yes/no question a
     stated finding."""
     bonus = 0.08 if _CONTRIBUTION.search(sentence) else 0.0
-    if question.asks == "yesno" and _FINDING.search(sentence):
+    if question.asks == "yesno" and states_finding(sentence):
         bonus += FINDING_WEIGHT
     if holds_fact(question, sentence):
         bonus += fact_weight if question.wants_number else 0.06
@@ -195,7 +210,8 @@ class ExtractiveAnswerer:
                 chosen += [c for c in extra if not asked.wants_number or quantities(c.sentence)]
             chosen += self._part_sentences(asked, ranked, chosen)
             chosen += self._naming_sentence(asked, ranked, chosen)
-            chosen += self._asking_sentence(asked, ranked, chosen)
+            if keyword_only(question):  # a keyword query has no wording the closest sentence could echo
+                chosen += self._asking_sentence(asked, ranked, chosen)
         limit = self.max_papers if listing else 2  # a singular question takes a second paper only on a near-tie
         threshold = self.other_paper if listing else 0.97
         seen = {best.source.number}
