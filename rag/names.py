@@ -100,7 +100,10 @@ def is_name(token: str) -> bool:
 KINDS = (
     r"(?:data ?sets?|datasets?|databases?|benchmarks?|corpus|corpora|solvers?|librar(?:y|ies)|toolkits?|simulators?|"
     r"baselines?|architectures?|backbones?|languages?|games?|environments?|optimi[sz]ers?|materials?|substrates?|"
-    r"compounds?|cell ?lines?|collections?(?!\s+of\b))"
+    r"compounds?|cell ?lines?|collections?(?!\s+of\b)|"
+    # biomedical things an abstract names by a symbol (Oct4, miR-21, ChemR23, Ser-109), rarely by a plain word
+    r"genes?|residues?|ligands?|receptors?|kinases?|transcription factors?|mirnas?|micro-?rnas?|opsins?|subunits?|"
+    r"alleles?|genotypes?|isoforms?|cytokines?)"
 )
 
 
@@ -235,8 +238,8 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
     for name in found:
         key = normalize(name)
         long_forms = [normalize(a) for a in acronyms.aliases(name)]
-        if f" {key.rstrip('s')} " in asked or any(f" {a} " in asked for a in long_forms):
-            continue  # "GNNs" for a question about graph neural networks
+        if f" {key.rstrip('s')} " in asked or any(f" {a} " in asked or f" {a}s " in asked for a in long_forms):
+            continue  # "GNNs" for a question about graph neural networks, "microRNAs" for one about miRNAs
         ends = [a.split()[-1] for a in long_forms if a.split()]
         other = ends and not any(e.rstrip("s") in heads for e in ends)
         if other and (all(is_common(e) for e in ends) or any(_another_kind(e, heads) for e in ends)):
@@ -245,6 +248,8 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
             continue  # "Reinforcement Learning", or "Minimization" of "Sharpness-Aware Minimization", names no data set
         if unit_word(name):
             continue  # "THz", "GHz": a unit names nothing of any kind
+        if kind_heads(name) == heads or key.rstrip("s") == normalize(question.kind).replace(" ", "").rstrip("s"):
+            continue  # "microRNAs" for "which mirnas": the kind itself, not one of its names
         if METRIC_TOKEN.match(name) and not _called(sentence, name, heads):
             continue  # "mIoU", "BLEU", "top-1": a measure, not a thing of any asked kind (unless "the POWER dataset")
         out.append(name)

@@ -156,3 +156,27 @@ def test_an_answer_holds_the_sentence_with_what_the_question_asks_beyond_the_tit
     )
     timed = extractive("How long does the convnet that regresses 6-DOF camera pose take per frame?", posenet)
     assert "5ms per frame" in timed and "trains a convolutional network" not in timed
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which Dsn1 residues does Aurora B phosphorylate?", "residues"),
+        ("which receptor does resolvin e1 signal through", "receptor"),
+        ("which transcription factors does the review name as inducing ips cells", "transcription factors"),
+        ("What genes were upregulated in the tumours?", "genes"),
+        ("Which gene expression changes were seen?", ""),  # a noun follows: changes are asked
+    ],
+)
+def test_a_biomedical_thing_named_by_a_symbol_is_a_kind(question: str, kind: str) -> None:
+    assert analyze(question).kind == kind
+
+
+def test_the_kind_itself_or_its_other_spelling_names_none_of_its_kind() -> None:
+    question = analyze("which specific mirnas are given as examples in the review")
+    acronyms = AcronymMap([("miRNAs", "microRNAs")])
+    assert names_of_kind(question, "MicroRNAs (miRNAs) help to confer robustness.", acronyms) == []
+    assert names_of_kind(question, "For example, miR-7 and let-7 confer robustness.", acronyms) == ["miR-7", "let-7"]
+    receptor = analyze("Which receptor does resolvin E1 signal through?")
+    assert names_of_kind(receptor, "Resolvin E1 dampens inflammation in the lung.", AcronymMap()) == []
+    assert names_of_kind(receptor, "Resolvin E1 signals through ChemR23 on leukocytes.", AcronymMap()) == ["ChemR23"]
