@@ -180,3 +180,17 @@ def test_the_kind_itself_or_its_other_spelling_names_none_of_its_kind() -> None:
     receptor = analyze("Which receptor does resolvin E1 signal through?")
     assert names_of_kind(receptor, "Resolvin E1 dampens inflammation in the lung.", AcronymMap()) == []
     assert names_of_kind(receptor, "Resolvin E1 signals through ChemR23 on leukocytes.", AcronymMap()) == ["ChemR23"]
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("What plasma norepinephrine concentrations were measured in pregnant women?", "number"),
+        ("What were the CD4 counts of the patients?", "number"),
+        ("What response rates did the trial report?", "number"),
+        ("Which factors contribute to the decline?", "name"),  # a plural that as often asks for things
+        ("Which errors does the parser make most often?", "name"),
+    ],
+)
+def test_a_plural_measure_still_asks_for_a_number(question: str, asks: str) -> None:
+    assert analyze(question).asks == asks
