@@ -177,6 +177,8 @@ def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence
         for alias in _UNIT_SYNONYMS.get(stem, set()) | _unit_spellings(stem) | shares:
             if alias in sentence_terms or (not alias.isalpha() and alias in lowered):
                 return True
+            if not alias.isdigit() and re.search(rf"\d{re.escape(alias)}\b", lowered):
+                return True  # a unit written onto its number: "WEL (2.5-20μM)", "5ms"
             if alias in ("x", "times") and re.search(r"\d\s*(?:x|×|times)\b", lowered):
                 return True
     return False
@@ -217,6 +219,8 @@ def _speaks_of(measure: tuple[str, ...], token: str) -> bool:
                 return True
             if alias in ("x", "times", "fold") and re.fullmatch(r"(?:\d[\d.,]*-?)?(?:x|×|times|fold)", lowered):
                 return True
+            if not alias.isdigit() and re.fullmatch(rf"[\d.,\-–]*\d{re.escape(alias)}", lowered):
+                return True  # a unit written onto its number: "2.5-20μM", "5ms"
     return False
 
 

@@ -226,6 +226,8 @@ def _measure(question: str) -> tuple[tuple[str, ...], str]:
     if any(w.lower() in _AUX for w in words):  # "What AP50 does CSPNet score": AP50, not CSPNet
         return _measure_of(words[: next(i for i, w in enumerate(words) if w.lower() in _AUX)])
     words = words[-3:]  # "the exact ImageNet top-1 accuracy": the head noun and the two words before it
+    while words and words[0].lower() in STOPWORDS:  # "range of wedelolactone concentrations": not "of"
+        words.pop(0)
     if words and words[-1].lower() in _COUNT_HEAD and following[:1] == ["of"]:  # "the number of layers": layers
         words, following = [], following[1:]
     for k, word in enumerate(following):

@@ -10,6 +10,7 @@ import pytest
 from rag.acronyms import AcronymMap
 from rag.generation.extractive import answer_bonus
 from rag.names import names_a_method, names_of_kind
+from rag.quantities import measured_quantities
 from rag.query import analyze
 from rag.sufficiency import SufficiencyChecker
 from rag.types import Paper
@@ -194,3 +195,11 @@ def test_the_kind_itself_or_its_other_spelling_names_none_of_its_kind() -> None:
 )
 def test_a_plural_measure_still_asks_for_a_number(question: str, asks: str) -> None:
     assert analyze(question).asks == asks
+
+
+def test_a_unit_written_onto_its_number_states_the_measure() -> None:
+    question = analyze("What range of wedelolactone concentrations was used as pretreatment?")
+    assert question.measure_phrase == "wedelolactone concentrations"  # not "of wedelolactone concentrations"
+    sentence = "The pretreatment WEL (2.5-20μM) protected the cells."
+    assert measured_quantities(question.measure, sentence, 8) == ["2.5-20"]
+    assert measured_quantities(question.measure, "WEL (2.5-20 days) protected the cells.", 8) == []
