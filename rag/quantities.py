@@ -111,14 +111,6 @@ def has_time(sentence: str) -> bool:
     )
 
 
-METRIC_PLURAL = (
-    r"(?:concentrations|rates|doses|dosages|accuracies|scores|ratios|temperatures|pressures|sizes|counts|durations|"
-    r"energies|thicknesses|lengths|widths|heights|depths|diameters|masses|densities|velocities|frequencies|"
-    r"wavelengths|latencies|speed-?ups|lifetimes|yields|efficiencies|mobilities|percentages|proportions|fractions|"
-    r"amounts|incidences|prevalences|mortalities|half-lives|resistances|voltages|gaps|band ?gaps|energy gaps)"
-)
-"""Plurals of measures that still ask for numbers ("What plasma concentrations were measured?"); not "factors",
-"errors" or "times", which as often ask for things ("Which factors contribute ...?")."""
 METRIC_TOKEN = re.compile(rf"^(?:{METRIC}|[A-Za-z][\w\-]*@\d+|top-?\d+)$", re.I)
 
 

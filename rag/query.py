@@ -17,7 +17,7 @@ from rag.corpus.records import normalize
 from rag.names import KIND_WORDS, KINDS, is_name, name_in, named_kind, names_in
 from rag.normalise import nearest
 from rag.parts import split as split_parts
-from rag.quantities import METRIC, METRIC_PLURAL, METRIC_TOKEN, METRIC_WORD, quantities, tail_word, unit_tail, unit_word
+from rag.quantities import METRIC, METRIC_TOKEN, METRIC_WORD, quantities, tail_word, unit_tail, unit_word
 from rag.question import Asks, Question
 from rag.support import STOPWORDS, content_words
 from rag.words import ASKS_ITSELF, AUXILIARY, OPENER, QWORD, asked_clause, compounds, is_common, plain_text, terms
@@ -41,9 +41,9 @@ _PHRASE_END = (
 _NUMBER_Q = re.compile(
     rf"\b(?:by {_HOW}|{_HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b"
     rf"(?!\s+(?!{METRIC}\b|(?:is|was|has|does)\b)[a-z]+s\s+(?:the|a|an|its|their|this|these)\b)"  # "what controls the"
-    rf"(?:\s+[\w\-/']+){{0,3}}?\s+(?:{METRIC}|{METRIC_PLURAL})\b(?!-[a-z])"
+    rf"(?:\s+[\w\-/']+){{0,3}}?\s+{METRIC}\b(?!-[a-z])"
     rf"|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{2,4}}?\s+"
-    rf"(?:{METRIC}|{METRIC_PLURAL}){_PHRASE_END}|to what (?:perplexity|accuracy|error|extent|value)|how many times)",
+    rf"{METRIC}{_PHRASE_END}|to what (?:perplexity|accuracy|error|extent|value)|how many times)",
     re.I,
 )
 """A number question: a count or amount ("how many"), or a metric after "what"/"which" and at most three words (not
