@@ -122,7 +122,6 @@ _KIND_Q = re.compile(
     r"used|of|in|on|for|from|that|which|to|by|with|and|or|they|it|its|their|the|this|these|he|she|we|called|named|"
     r"besides|beyond|other|apart)\b"
     r"|\s+[a-z]+(?:s|ed)\s+(?:the|a|an|its|their|this|these)\b"  # "what material forms the islands"
-    r"|\s+[a-z]+ed\s+(?:in|on|by|for|with|from|at|during|across|under|using)\b"  # "the two optimizers compared in"
     r"|\s+(?-i:[A-Z]))",  # "which data sets RLSAC is evaluated on"
     re.I,
 )
