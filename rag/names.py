@@ -113,7 +113,8 @@ KIND_WORDS = frozenset(
     "language languages environment environments optimizer optimizers optimiser optimisers material materials "
     "substrate substrates compound compounds collection collections".split()
 )
-"""The words of `KINDS` written out (a typo of one is fixed before a question is typed)."""
+"""The general kind words of `KINDS` written out, whose one-edit typos are fixed before a question is typed
+("datsets"); not the biomedical ones."""
 _KIND_Q = re.compile(
     rf"^(?:on |in |from |against |of )?(?:which|what)\s+(?:(?:is|are|was|were)\s+)?(?:(?:of )?(?:the|that|this)\s+)?"
     r"(?:names? of (?:the |that |this )?)?"

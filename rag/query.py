@@ -69,7 +69,7 @@ _AUX = frozenset(
     "do does did is are was were be been has have had can could will would should the a an its their".split()
 )
 _COPULA = frozenset({"is", "are", "was", "were", "the", "a", "an"})
-_VERB_BE = frozenset({"is", "are", "was", "were"})
+_VERB_BE = _COPULA - {"the", "a", "an"}
 _GENERIC_MEASURE = frozenset(
     "mani much long fast larg big small tall mean number per top test relat singl averag total real world sub score "
     "result perform valu figur minimum maximum highest lowest peak median".split()
@@ -109,7 +109,7 @@ _KIND_TYPING = tuple(sorted(w for w in KIND_WORDS if len(w) >= 7))
 _TYPING_WORDS = tuple(sorted({*_METRIC_WORDS, *_KIND_TYPING}))
 
 
-def _fixed_metric_typos(text: str) -> str:
+def _fixed_typing_typos(text: str) -> str:
     """One-edit typos of the metric and kind words that type a question fixed ("acuracy" -> "accuracy", "datsets"
     -> "datasets"), so that a tired person's question is read as the careful one; a word the vocabulary knows is
     left alone."""
@@ -134,10 +134,11 @@ def _inflected(word: str, kind: str) -> bool:
 
 
 def canonical(text: str) -> str:
-    """A question in its plain form, for typing: contractions spelled out, one-edit typos of metric words fixed, an
+    """A question in its plain form, for typing: contractions spelled out, one-edit typos of metric and kind words
+    fixed, an
     imperative read as the question it stands for ("Tell me the PSNR of X" -> "what is the PSNR of X", "List the
     datasets ..." -> "which datasets ...", "Tell me how many ..." -> "how many ...")."""
-    text = _fixed_metric_typos(plain_text(text).strip())
+    text = _fixed_typing_typos(plain_text(text).strip())
     m = OPENER.match(text)
     if not m:
         return text

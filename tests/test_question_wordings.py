@@ -29,6 +29,7 @@ from tests.test_named_kind import extractive
         ("Which method solves the routing problem?", ""),
         ("Which loss is optimized in the second stage?", ""),
         ("Which model trained on the benchmark released in 2021 performs best?", ""),  # a model is asked
+        ("Which model trained on the datasets did best?", ""),  # the kind word qualifies the model
         ("Which collections of neurons encode reward prediction errors?", ""),
         ("which in the wild expresion datasets did fdrl test on", "datasets"),
         ("Which residual networks are wider?", ""),
