@@ -8,7 +8,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 
-from rag.corpus.records import normalize
+from rag.corpus.records import normalize, spell_greek
 
 # --- acronyms -------------------------------------------------------------------------------
 
@@ -246,9 +246,9 @@ class AcronymMap:
         return out
 
     def expand(self, text: str) -> str:
-        """The normalised text followed by the other names of what it mentions: a text saying "LSTMs" also says
-        "long short term memory", one saying "mean average precision" also says "map"."""
-        normalized_text = normalize(text)
+        """The normalised text (Greek letters spelled out) followed by the other names of what it mentions: a text
+        saying "LSTMs" also says "long short term memory", one saying "mean average precision" also says "map"."""
+        normalized_text = normalize(spell_greek(text))
         extra: dict[str, None] = {}
         if self.written:
             for token in dict.fromkeys(TOKEN.findall(text)):

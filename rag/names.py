@@ -11,7 +11,7 @@ from dataclasses import replace
 from rag.acronyms import AcronymMap
 from rag.chemistry import ELEMENTS, is_material_name
 from rag.corpus.records import normalize
-from rag.normalise import initials_in, variant_in
+from rag.normalise import initials_in, prefix_spelled, variant_in
 from rag.quantities import METRIC_TOKEN, unit_word
 from rag.question import Question
 from rag.support import STOPWORDS
@@ -147,6 +147,7 @@ def kind_heads(kind: str) -> frozenset[str]:
     ...): an acronym spelled out as another kind of thing ("graph convolutional networks" for "datasets") does not
     name what was asked."""
     head = kind.lower().replace(" ", "")  # "data sets" -> "datasets"
+    head = re.sub(r"^micro-?rna", "mirna", head)  # "microRNAs" and "miRNAs" are one kind
     if head.endswith("ies"):
         head = head[:-3] + "y"
     elif head.endswith("s") and not head.endswith(("us", "ss")):  # "corpus" stays
@@ -328,6 +329,7 @@ def named_in(name: str, normalized_text: str) -> bool:
         or variant_in(name, normalized_text)
         or initials_in(name, normalized_text)
         or _camel_spelled(name, normalized_text)
+        or bool(prefix_spelled(name, normalized_text.split()))  # "mtDNA" asked, "mitochondrial DNA" written
     )
 
 

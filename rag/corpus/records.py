@@ -39,6 +39,23 @@ def normalize(text: str) -> str:
     return _NON_WORD.sub(" ", text.lower()).strip()
 
 
+_GREEK = dict(
+    zip(
+        "αβγδεζηθικλμνξοπρσςτυφχψωΓΔΘΛΞΠΣΦΨΩ",
+        "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma sigma tau "
+        "upsilon phi chi psi omega gamma delta theta lambda xi pi sigma phi psi omega".split(),
+        strict=True,
+    )
+)
+_GREEK_SPELLED = str.maketrans({letter: f" {name} " for letter, name in _GREEK.items()})
+
+
+def spell_greek(text: str) -> str:
+    """The text with Greek letters written as their names, for matching ("IFNγ" ~ "IFN-gamma", "α-MnTe" ~
+    "alpha-MnTe"): `normalize` drops them."""
+    return text if text.isascii() else text.translate(_GREEK_SPELLED)
+
+
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x9f\ud800-\udfff]")
 
 
