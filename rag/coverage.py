@@ -80,6 +80,8 @@ class WordCoverage:
                 continue
             if unit_of(word) is not None or unit_of(stem) is not None or numerals(word) != word or ordinary(word):
                 continue  # "milliseconds", "twenty", "acuracy": a unit, a number or an ordinary word, not a name
+            if re.search(rf"\d{re.escape(word)}(?![a-z])", source_text, re.I):
+                continue  # a unit the sources write onto its number ("kbps" asked, "3kbps" written)
             if vocabulary is None:
                 vocabulary = set(_SOURCE_WORD.findall(source_text.lower()))
             if any(v.startswith(stem) for v in vocabulary) or self._abbreviates(stem):

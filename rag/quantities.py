@@ -115,7 +115,9 @@ METRIC_TOKEN = re.compile(rf"^(?:{METRIC}|[A-Za-z][\w\-]*@\d+|top-?\d+)$", re.I)
 
 
 _UNIT_ABBREVIATIONS = frozenset(
-    "db fps hz khz mhz ghz thz ms gb mb tb kb kbps mbps gflops tflops flops mev kev gev tev gpa mpa kpa".split()
+    "db fps hz khz mhz ghz thz ms gb mb tb kb kbps mbps gflops tflops flops mev kev gev tev gpa mpa kpa "
+    # doses, concentrations, lengths and masses of the life sciences and chemistry
+    "nm μm um mm ml mg μg ug ng pg mg/kg μg/kg mg/ml μg/ml ng/ml pg/ml mmol/l μmol/l mmhg kda".split()
 )
 
 

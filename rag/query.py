@@ -183,6 +183,9 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
     if last.lower() in _COUNT_HEAD and len(words) >= 2:
         measure, phrase = _measure_of([words[-2]])
         return ("number", measure, phrase) if measure else None
+    if len(words) >= 4 and words[-2].lower() == "of" and words[-3].lower() in _COUNT_HEAD:  # "... number of layers"
+        measure, phrase = _measure_of([last])
+        return ("number", measure, phrase) if measure else None
     if unit_word(last) or (len(words) >= 3 and words[-2].lower() == "per"):  # "... SDR dB", "... frames per second"
         start = len(words) - 1
         while start > 0 and len(words) - start < 4 and unit_tail(words[start - 1], words[start]):
@@ -311,12 +314,24 @@ def _part_measure(part: Question) -> Question:
     return replace(part, measure=measure, measure_phrase=phrase)
 
 
+_SETTING = re.compile(
+    r"\s*(?:in|for|on|within|from|at|across|under|with|among|during|after|before|using|besides|beyond|"
+    r"regarding|concerning|about|as for|according to|compared (?:to|with)|as (?:reported|described|shown) in)\s"
+    r"(?![^,;]*\b(?:i|i'm|i've|my|we|we're|our|me|us)\b)[^;:?!.]*,\s*$",  # the reader's own context is not
+    re.I,
+)
+"""A leading phrase that sets the scene of the question ("In the PLATO substudy, ...", "For the DSen2 network,
+..."): part of what is asked, unlike a reader's preamble ("For my thesis ...")."""
+
+
 def _analyze_one(text: str) -> Question:
     """One question's type, names, numbers and measure, whatever its wording: an imperative ("Tell me the BLEU of
     X"), a contraction, a preamble before the question proper, or a bare keyword query ("X parameter count") is
     read as the plain question it stands for."""
     asked = asked_clause(text)
-    topic = text[: len(text) - len(asked)].rstrip().endswith(":")  # "RLSAC: which datasets ...?" is about RLSAC
+    lead = text[: len(text) - len(asked)]
+    # "RLSAC: which datasets ...?" and "In the PLATO substudy, how many ...?" are about RLSAC and PLATO
+    topic = lead.rstrip().endswith(":") or _SETTING.match(lead) is not None
     names = tuple(names_in(text if topic else asked))
     numbers = tuple(quantities(asked))
     focus = frozenset(content_words(text))

@@ -44,7 +44,7 @@ from rag.coverage import WordCoverage, question_words
 from rag.index.terms import CorpusTerms
 from rag.names import named_in, names_of_kind
 from rag.normalise import nearest, number_forms, numerals, spelled_out, spelled_settings
-from rag.quantities import has_time, measured_quantities, quantities
+from rag.quantities import has_time, measured_quantities, quantities, unit_word
 from rag.query import target_in
 from rag.question import Question
 from rag.support import SentenceEmbeddings, restates_question
@@ -395,8 +395,13 @@ def _number_phrase(question: Question) -> str:
     comparative = re.search(r"\bhow (?:much|many times) (\w+er)\b", question.asked, re.I)
     if comparative:
         return f"say how much {comparative.group(1).lower()}"
-    if re.search(r"\bhow many\b", question.asked, re.I) and phrase:
+    if re.search(r"\b(?:how many|number of)\b", question.asked, re.I) and phrase:
         return f"give the number of {phrase}"
+    words = phrase.split()
+    if words and all(unit_word(w) for w in words):  # "exosome size range nm": the unit alone
+        return f"give the figure in {phrase}"
+    if len(words) > 1 and unit_word(words[-1]) and words[-2].lower() != "per":  # "rapamycin dose nM"
+        return f"report the {' '.join(words[:-1])} in {words[-1]}"
     if phrase:
         return f"report the {phrase}"
     return "give the figure asked for"

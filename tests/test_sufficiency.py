@@ -118,6 +118,21 @@ def test_quantity_question_without_the_measured_number_is_partial_and_says_what_
     assert verdict.reasons == ("no-quantity",)
 
 
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("LSTM translator English to French number of layers", "give the number of layers"),
+        ("LSTM translator English to French delay range ms", "give the figure in ms"),  # the unit alone
+        ("LSTM translator English to French decoding latency ms", "report the latency in ms"),
+        ("LSTM translator English to French frames per second", "report the frames per second"),
+    ],
+)
+def test_a_keyword_query_for_a_figure_the_answer_lacks_says_which_figure(question: str, missing: str) -> None:
+    sentence = "On the WMT'14 English to French translation task the LSTM achieves a BLEU score of 34.8."
+    verdict = checker().check(analyze(question), [sentence], [SEQ2SEQ])
+    assert verdict.status == "partial" and verdict.missing == missing
+
+
 def test_a_number_the_sources_do_not_hold_does_not_count() -> None:
     q = analyze("What BLEU score does the LSTM reach?")
     invented = "The LSTM reaches a BLEU score of 41.2."
@@ -503,6 +518,9 @@ def test_a_preamble_is_context_and_its_names_are_not_asked() -> None:
         ("Wave-U-Net singing voice SDR dB", "number"),  # ending in a unit
         ("MADNet online adaptation frames per second", "number"),
         ("passage quality static pruning percent", "number"),
+        ("yeast aging model replicative lifespan number of generations", "number"),  # ending in "number of X"
+        ("angiomyolipoma cells rapamycin dose nM", "number"),  # a concentration's unit
+        ("number of layers", "description"),  # no topic before it: too short to be a keyword query's tail
         ("speech synthesis with transformers papers", "description"),
         ("attention models for speech synthesis", "description"),
         ("Tell me the exact ImageNet top-1 accuracy of the best HaloNet model.", "number"),  # modifiers before it
@@ -523,6 +541,8 @@ def test_what_a_rephrased_number_question_measures() -> None:
     assert "layer" in analyze("What is the number of layers in BERT?").measure
     assert "gpu" in analyze("What is the minimum number of GPUs?").measure
     assert analyze("Wave-U-Net singing voice SDR dB").measure == ("db", "sdr")
+    assert analyze("yeast aging model replicative lifespan number of generations").measure == ("generat",)
+    assert analyze("angiomyolipoma cells rapamycin dose nM").measure_phrase == "dose nM"
     exact = analyze("what is the exact imagenet top-1 accuracy of the best halonet")  # the head noun, not "exact"
     assert exact.measure_phrase == analyze("what is the imagenet top-1 accuracy of halonet").measure_phrase
     assert analyze("MADNet online adaptation frames per second").measure == ("fps", "frame")  # a rate's initials
