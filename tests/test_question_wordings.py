@@ -176,6 +176,9 @@ def test_the_kind_itself_or_its_other_spelling_names_none_of_its_kind() -> None:
     question = analyze("which specific mirnas are given as examples in the review")
     acronyms = AcronymMap([("miRNAs", "microRNAs")])
     assert names_of_kind(question, "MicroRNAs (miRNAs) help to confer robustness.", acronyms) == []
+    # the other spelling is the kind itself even where the index defines neither
+    assert names_of_kind(question, "MicroRNAs help to confer robustness.", AcronymMap()) == []
+    assert names_of_kind(analyze("Which microRNAs are given as examples?"), "miRNAs confer it.", AcronymMap()) == []
     assert names_of_kind(question, "For example, miR-7 and let-7 confer robustness.", acronyms) == ["miR-7", "let-7"]
     receptor = analyze("Which receptor does resolvin E1 signal through?")
     assert names_of_kind(receptor, "Resolvin E1 dampens inflammation in the lung.", AcronymMap()) == []
@@ -188,3 +191,29 @@ def test_a_unit_written_onto_its_number_states_the_measure() -> None:
     sentence = "The pretreatment WEL (2.5-20μM) protected the cells."
     assert measured_quantities(question.measure, sentence, 8) == ["2.5-20"]
     assert measured_quantities(question.measure, "WEL (2.5-20 days) protected the cells.", 8) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("In the PLATO substudy, how many patients had pre-existing diabetes?", ("PLATO",)),
+        ("For the DSen2 network, how many spectral bands does Sentinel-2 have?", ("DSen2", "Sentinel-2")),
+        ("According to the ACCORD trial, what was the rate of stroke?", ("ACCORD",)),
+        ("Regarding the SPRINT trial, what blood pressure target was used?", ("SPRINT",)),
+        ("Besides the insect Sf9 cells, which mammalian cell line was used?", ("Sf9",)),
+        # the reader's own context names nothing that must be answered
+        ("For my thesis on ResNet, what accuracy does ViT reach?", ("ViT",)),
+        ("I'm reading about ResNet; what accuracy does ViT reach?", ("ViT",)),
+    ],
+)
+def test_a_leading_phrase_that_sets_the_scene_keeps_its_names(question: str, names: tuple[str, ...]) -> None:
+    assert analyze(question).names == names
+
+
+def test_a_question_about_a_study_no_abstract_names_is_held_back() -> None:
+    registry = Paper(id="g", title="GRACE registry", abstract="The study comprised 7638 women with ACS in GRACE.")
+    checker = SufficiencyChecker(TermCounts({"grace": 3, "acs": 5, "women": 9}), partial_coverage=0.5)
+    asked = analyze("In the PLATO substudy, how many women with ACS were studied?")
+    assert checker.check(asked, [registry.abstract], [registry]).status == "abstained"
+    asked = analyze("In the GRACE registry, how many women with ACS were studied?")
+    assert checker.check(asked, [registry.abstract], [registry]).status == "answered"
