@@ -10,8 +10,8 @@ from dataclasses import replace
 
 from rag.acronyms import AcronymMap
 from rag.chemistry import ELEMENTS, is_material_name
-from rag.corpus.records import normalize
-from rag.normalise import initials_in, prefix_spelled, variant_in
+from rag.corpus.records import normalize, spell_greek
+from rag.normalise import initials_in, variant_in
 from rag.quantities import METRIC_TOKEN, unit_word
 from rag.question import Question
 from rag.support import STOPWORDS
@@ -115,15 +115,23 @@ KIND_WORDS = frozenset(
 )
 """The general kind words of `KINDS` written out, whose one-edit typos are fixed before a question is typed
 ("datsets"); not the biomedical ones."""
-_KIND_Q = re.compile(
+_KIND_HEAD = (
     rf"^(?:on |in |from |against |of )?(?:which|what)\s+(?:(?:is|are|was|were)\s+)?(?:(?:of )?(?:the|that|this)\s+)?"
     r"(?:names? of (?:the |that |this )?)?"
     rf"(?P<before>(?:(?!of\b)[\w\-]+\s+){{0,5}}?)(?P<kind>{KINDS})"
-    r"(?=\s*[?,:;]|\s*$|\s+(?:do|does|did|is|are|was|were|has|have|had|can|could|would|will|should|get|gets|got|"
-    r"used|of|in|on|for|from|that|which|to|by|with|and|or|they|it|its|their|the|this|these|he|she|we|called|named|"
+)
+_KIND_Q = re.compile(
+    _KIND_HEAD + r"(?=\s*[?,:;]|\s*$|\s+(?:do|does|did|is|are|was|were|has|have|had|can|could|would|will|should|"
+    r"get|gets|got|used|of|in|on|for|from|that|which|to|by|with|and|or|they|it|its|their|the|this|these|he|she|we|called|named|"
     r"besides|beyond|other|apart)\b"
     r"|\s+[a-z]+(?:s|ed)\s+(?:the|a|an|its|their|this|these)\b"  # "what material forms the islands"
     r"|\s+(?-i:[A-Z]))",  # "which data sets RLSAC is evaluated on"
+    re.I,
+)
+
+
+_IMPERATIVE_KIND = re.compile(
+    _KIND_HEAD + r"(?=\s+[a-z]{3,}ed\s+(?:in|on|at|by|for|from|with|to|under|using|across)\b)",
     re.I,
 )
 
@@ -173,10 +181,11 @@ def names_a_method(name: str) -> bool:
     return last in _METHOD_HEADS or last.rstrip("s") in _METHOD_HEADS or process
 
 
-def named_kind(question: str) -> str:
+def named_kind(question: str, imperative: bool = False) -> str:
     """The kind of named thing a which-question asks for ("Which real-world graph datasets did they use?" ->
-    "datasets"), as written; "" when it asks for something else (a reason, a property, a paper)."""
-    m = _KIND_Q.match(question.strip())
+    "datasets"), as written; "" when it asks for something else (a reason, a property, a paper). The object of an
+    imperative ("Name the architecture trained in ...") is what is asked, whatever participle follows it."""
+    m = _KIND_Q.match(question.strip()) or (_IMPERATIVE_KIND.match(question.strip()) if imperative else None)
     if not m or _QUALIFIED.search(m.group("before")):
         return ""  # "Which model trained on the benchmark released in 2021 ...": a model is asked, not a benchmark
     return m.group("kind")
@@ -323,13 +332,13 @@ def name_in(name: str, normalized_text: str) -> bool:
 
 def named_in(name: str, normalized_text: str) -> bool:
     """Whether a (normalised, acronym-expanded) text names `name`: as written, as an acronym's expansion (spelled
-    out word by word), or written as one word or apart."""
+    out word by word), or written as one word or apart; a Greek letter in it as the text spells it ("IFN-γ")."""
+    name = spell_greek(name)
     return (
         name_in(name, normalized_text)
         or variant_in(name, normalized_text)
         or initials_in(name, normalized_text)
         or _camel_spelled(name, normalized_text)
-        or bool(prefix_spelled(name, normalized_text.split()))  # "mtDNA" asked, "mitochondrial DNA" written
     )
 
 

@@ -196,34 +196,6 @@ def _initial_letters(token: str) -> str | None:
     return letters.lower() if letters.isalpha() and 2 <= len(letters) <= MAX_INITIALS else None
 
 
-_PREFIXED = re.compile(r"([a-z]{1,3})([A-Z]{2,5})s?")
-
-
-def prefix_spelled(token: str, words: list[str]) -> str:
-    """The words a prefixed acronym shortens in a normalised text's `words`: the acronym after a word whose
-    letters hold the prefix in order, first letter first ("mtDNA" ~ "mitochondrial dna", "mRNA" ~ "messenger
-    rna", "cDNA" ~ "complementary dna"), or after words whose initials spell it ("siRNA" ~ "small interfering
-    rna"); "" when none does."""
-    m = _PREFIXED.fullmatch(token)
-    if not m:
-        return ""
-    prefix, core = m.group(1), m.group(2).lower()
-    for i, word in enumerate(words):
-        if i == 0 or word.rstrip("s") != core:
-            continue
-        before = words[max(0, i - len(prefix)) : i]
-        if before[-1][0] == prefix[0] and _in_order(prefix, before[-1]):
-            return f"{before[-1]} {word}"
-        if len(before) == len(prefix) > 1 and "".join(w[0] for w in before) == prefix:
-            return " ".join([*before, word])
-    return ""
-
-
-def _in_order(letters: str, word: str) -> bool:
-    it = iter(word)
-    return all(c in it for c in letters)
-
-
 def initials_in(name: str, normalized_text: str) -> bool:
     """Whether a text spells out an acronym-like name word by word ('mAP' ~ 'mean average precision', 'LSTMs' ~
     'long short term memory'); a minor word may stand between ('BoW' ~ 'bag of words')."""
@@ -237,14 +209,12 @@ def initials_in(name: str, normalized_text: str) -> bool:
 
 def spelled_out(question: str, text: str) -> list[str]:
     """The phrases of a question whose words' initials spell an acronym the text uses ("mean average precision"
-    when the text says mAP, "recurrent neural networks" when it says RNNs), and those a prefixed acronym of the
-    text shortens ("mitochondrial DNA" when it says mtDNA, `prefix_spelled`), normalised."""
-    tokens = TOKEN.findall(text)
-    acronyms = {letters for token in tokens if (letters := _initial_letters(token))}
-    words = normalize(question).split()
-    out = [spelled for token in tokens if (spelled := prefix_spelled(token, words))]
+    when the text says mAP, "recurrent neural networks" when it says RNNs), normalised."""
+    acronyms = {letters for token in TOKEN.findall(text) if (letters := _initial_letters(token))}
     if not acronyms:
-        return out
+        return []
+    words = normalize(question).split()
+    out = []
     for i, first in enumerate(words):
         if first in MINOR_WORDS:
             continue

@@ -115,9 +115,13 @@ METRIC_TOKEN = re.compile(rf"^(?:{METRIC}|[A-Za-z][\w\-]*@\d+|top-?\d+)$", re.I)
 
 
 _UNIT_ABBREVIATIONS = frozenset(
-    "db fps hz khz mhz ghz thz ms gb mb tb kb kbps mbps gflops tflops flops mev kev gev tev gpa mpa kpa "
-    # doses, concentrations, lengths and masses of the life sciences and chemistry
-    "nm μm um mm ml mg μg ug ng pg mg/kg μg/kg mg/ml μg/ml ng/ml pg/ml mmol/l μmol/l mmhg kda".split()
+    "db fps hz khz mhz ghz thz ms gb mb tb kb kbps mbps gflops tflops flops mev kev gev tev gpa mpa kpa".split()
+)
+_CASED_UNITS = frozenset(
+    # doses, concentrations, lengths and masses of the life sciences, written in their own case: "MG", "Mg" and
+    # "MM" name things (myasthenia gravis, magnesium, multiple myeloma); "mg", "mM" are units
+    "nM μM µM uM mM pM nm μm µm mm mg μg µg ug ng pg ml mL μl µl μL µL mg/kg μg/kg µg/kg mg/ml mg/mL μg/ml µg/ml "
+    "μg/mL µg/mL ng/ml ng/mL pg/ml pg/mL mmol/l mmol/L μmol/l µmol/l μmol/L µmol/L mmHg kDa".split()
 )
 
 
@@ -126,7 +130,10 @@ _UNIT_NAMES = frozenset({"decibels", "degrees", "deg"})
 
 def unit_word(word: str) -> bool:
     """Whether a word is a unit (not a one-letter one, which may be anything): "dB", "seconds", "percent"."""
-    word = word.strip(",;:").lower()
+    word = word.strip(",;:")
+    if word in _CASED_UNITS:
+        return True
+    word = word.lower()
     return len(word) > 1 and (word in _UNIT_ABBREVIATIONS or unit_of(word) is not None or word in _UNIT_NAMES)
 
 

@@ -183,7 +183,7 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
     if last.lower() in _COUNT_HEAD and len(words) >= 2:
         measure, phrase = _measure_of([words[-2]])
         return ("number", measure, phrase) if measure else None
-    if len(words) >= 4 and words[-2].lower() == "of" and words[-3].lower() in _COUNT_HEAD:  # "... number of layers"
+    if _counted_thing(words):  # "Candida aging model replicative lifespan number of generations"
         measure, phrase = _measure_of([last])
         return ("number", measure, phrase) if measure else None
     if unit_word(last) or (len(words) >= 3 and words[-2].lower() == "per"):  # "... SDR dB", "... frames per second"
@@ -198,6 +198,16 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
             start -= 1
         return "number", *_measure_of(words[start:])
     return None
+
+
+def _counted_thing(words: list[str]) -> bool:
+    """Whether a keyword query ends in "number of X" after its topic's words: a count is asked. Not where the phrase
+    is the topic itself ("estimating the number of clusters", "methods to choose number of topics")."""
+    if len(words) < 4 or [w.lower() for w in words[-3:-1]] != ["number", "of"]:
+        return False
+    before = [w.lower() for w in words[:-3]]
+    topic = before[-1]
+    return not (topic in STOPWORDS or topic.endswith(("ing", "ed")) or {"of", "to", "for"} & set(before))
 
 
 def keyword_kind(text: str) -> str:
@@ -314,14 +324,16 @@ def _part_measure(part: Question) -> Question:
     return replace(part, measure=measure, measure_phrase=phrase)
 
 
+_READER = r"(?-i:I|I'm|I've|I'd|[Mm]y|[Ww]e|[Ww]e're|[Oo]ur|[Mm]e|us|[Yy]ou|[Yy]our)"
 _SETTING = re.compile(
-    r"\s*(?:in|for|on|within|from|at|across|under|with|among|during|after|before|using|besides|beyond|"
-    r"regarding|concerning|about|as for|according to|compared (?:to|with)|as (?:reported|described|shown) in)\s"
-    r"(?![^,;]*\b(?:i|i'm|i've|my|we|we're|our|me|us)\b)[^;:?!.]*,\s*$",  # the reader's own context is not
+    r"\s*(?:in|on|for|among|besides|regarding|concerning|about|according to|as (?:reported|described|shown) in)\s+"
+    r"(?!(?:a|an|the (?:era|age|rise|wake|light|context|course|absence|presence|aftermath|spirit|interest|hope|case))"
+    r"\b)"  # "For a literature review on BERT, ...", "In the era of ChatGPT, ...": the reader's setting
+    rf"(?![^,;]*\b{_READER}\b)[^;:?!.]*,\s*$",
     re.I,
 )
 """A leading phrase that sets the scene of the question ("In the PLATO substudy, ...", "For the DSen2 network,
-..."): part of what is asked, unlike a reader's preamble ("For my thesis ...")."""
+..."): part of what is asked, unlike the reader's own context ("For my thesis ...", "In a previous chat ...")."""
 
 
 def _analyze_one(text: str) -> Question:
@@ -331,7 +343,8 @@ def _analyze_one(text: str) -> Question:
     asked = asked_clause(text)
     lead = text[: len(text) - len(asked)]
     # "RLSAC: which datasets ...?" and "In the PLATO substudy, how many ...?" are about RLSAC and PLATO
-    topic = lead.rstrip().endswith(":") or _SETTING.match(lead) is not None
+    setting = _SETTING.match(lead) is not None and not re.search(rf"\b{_READER}\b", asked)  # "how can I ...?"
+    topic = lead.rstrip().endswith(":") or setting
     names = tuple(names_in(text if topic else asked))
     numbers = tuple(quantities(asked))
     focus = frozenset(content_words(text))
@@ -342,12 +355,16 @@ def _analyze_one(text: str) -> Question:
         return Question(
             text, asks, names, numbers, measure, phrase, bool(_DURATION.search(asked)), focus, asked, kind=kind
         )
-    question_obj = _typed(canonical(asked), names, numbers, focus)
+    imperative = OPENER.match(plain_text(asked)) is not None
+    question_obj = _typed(canonical(asked), names, numbers, focus, imperative)
     return replace(question_obj, text=text, asked=asked)
 
 
-def _typed(text: str, names: tuple[str, ...], numbers: tuple[str, ...], focus: frozenset[str]) -> Question:
-    """The question type of a plain question (one that opens with its question word or auxiliary)."""
+def _typed(
+    text: str, names: tuple[str, ...], numbers: tuple[str, ...], focus: frozenset[str], imperative: bool = False
+) -> Question:
+    """The question type of a plain question (one that opens with its question word or auxiliary; `imperative`:
+    made from an imperative, "Name the ...")."""
     if is_list_question(text):
         return Question(text, "list", names, numbers, focus=focus)
     if _NUMBER_Q.search(text):
@@ -360,7 +377,7 @@ def _typed(text: str, names: tuple[str, ...], numbers: tuple[str, ...], focus: f
     if _YESNO.match(text):
         return Question(text, "yesno", names, numbers, focus=focus)
     if _NAME_Q.match(text):
-        return Question(text, "name", names, numbers, focus=focus, kind=named_kind(text))
+        return Question(text, "name", names, numbers, focus=focus, kind=named_kind(text, imperative))
     return Question(text, "description", names, numbers, focus=focus)
 
 

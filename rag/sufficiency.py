@@ -395,7 +395,8 @@ def _number_phrase(question: Question) -> str:
     comparative = re.search(r"\bhow (?:much|many times) (\w+er)\b", question.asked, re.I)
     if comparative:
         return f"say how much {comparative.group(1).lower()}"
-    if re.search(r"\b(?:how many|number of)\b", question.asked, re.I) and phrase:
+    counted = phrase and re.search(rf"\bnumber of {re.escape(phrase)}\b", question.asked, re.I)
+    if phrase and (counted or re.search(r"\bhow many\b", question.asked, re.I)):
         return f"give the number of {phrase}"
     words = phrase.split()
     if words and all(unit_word(w) for w in words):  # "exosome size range nm": the unit alone

@@ -33,6 +33,10 @@ from tests.test_named_kind import extractive
         ("Which collections of neurons encode reward prediction errors?", ""),
         ("which in the wild expresion datasets did fdrl test on", "datasets"),
         ("Which residual networks are wider?", ""),
+        # the object of an imperative is what is asked, whatever participle follows it
+        ("Name the network architecture trained in the experiments of the paper.", "architecture"),
+        ("Name the two optimizers compared in the case study.", "optimizers"),
+        ("Name the model trained on the benchmark released in 2021.", ""),
     ],
 )
 def test_every_wording_reads_the_kind_of_named_thing(question: str, kind: str) -> None:
@@ -204,6 +208,13 @@ def test_a_unit_written_onto_its_number_states_the_measure() -> None:
         # the reader's own context names nothing that must be answered
         ("For my thesis on ResNet, what accuracy does ViT reach?", ("ViT",)),
         ("I'm reading about ResNet; what accuracy does ViT reach?", ("ViT",)),
+        ("For a literature review on BERT, which papers study knowledge distillation?", ()),
+        ("Regarding your previous answer about BERT, what accuracy does ViT reach?", ("ViT",)),
+        ("In PyTorch, how can I reproduce HaloNet?", ("HaloNet",)),
+        ("Using PyTorch, how do I reproduce HaloNet?", ("HaloNet",)),
+        ("In a previous chat with GPT-4, how many layers does LLaMA have?", ("LLaMA",)),
+        ("In the era of ChatGPT, which benchmarks are saturated?", ()),
+        ("With the rise of LLMs like GPT-4, which benchmarks are saturated?", ()),
     ],
 )
 def test_a_leading_phrase_that_sets_the_scene_keeps_its_names(question: str, names: tuple[str, ...]) -> None:

@@ -41,19 +41,23 @@ def normalize(text: str) -> str:
 
 _GREEK = dict(
     zip(
-        "αβγδεζηθικλμνξοπρσςτυφχψωΓΔΘΛΞΠΣΦΨΩ",
-        "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma sigma tau "
+        "αβγδεζηθικλνξοπρσςτυφχψωΓΔΘΛΞΠΣΦΨΩ",
+        "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda nu xi omicron pi rho sigma sigma tau "
         "upsilon phi chi psi omega gamma delta theta lambda xi pi sigma phi psi omega".split(),
         strict=True,
     )
-)
-_GREEK_SPELLED = str.maketrans({letter: f" {name} " for letter, name in _GREEK.items()})
+)  # not mu: "μm", "µM" are micro-units far more often than names
+_GREEK_LETTER = "".join(_GREEK)
+_ATTACHED_GREEK = re.compile(rf"(?<=[A-Za-z0-9\-])[{_GREEK_LETTER}]|[{_GREEK_LETTER}](?=[A-Za-z0-9\-])")
 
 
 def spell_greek(text: str) -> str:
-    """The text with Greek letters written as their names, for matching ("IFNγ" ~ "IFN-gamma", "α-MnTe" ~
-    "alpha-MnTe"): `normalize` drops them."""
-    return text if text.isascii() else text.translate(_GREEK_SPELLED)
+    """The text with each Greek letter that is part of a name written as the letter's name, for matching ("IFNγ"
+    ~ "IFN-gamma", "α-MnTe" ~ "alpha-MnTe", "NF-κB"); `normalize` drops them. A letter standing alone is a symbol
+    ("Spearman ρ = 0.41"), not part of a name."""
+    if text.isascii():
+        return text
+    return _ATTACHED_GREEK.sub(lambda m: f" {_GREEK[m.group(0)]} ", text)
 
 
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x9f\ud800-\udfff]")
