@@ -202,6 +202,8 @@ def test_a_greek_letter_matches_its_spelled_name() -> None:
     assert not named_in("IFN-beta", text) and not named_in("IFN-β", text)  # the asked letter, not any letter
     film = Paper(id="f", title="Stripes", abstract="STM maps of cleaved α-MnTe show incommensurate stripes.")
     assert verdict("In STM maps of cleaved alpha-MnTe, what stripes appear?", film)[0] == "answered"
+    latex = Paper(id="l", title="Stripes", abstract="STM maps of cleaved altermagnetic $α$-MnTe show stripes.")
+    assert verdict("In STM maps of cleaved alpha-MnTe, what stripes appear?", latex)[0] == "answered"
 
 
 def test_a_greek_letter_standing_alone_or_meaning_micro_spells_no_name() -> None:

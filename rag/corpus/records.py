@@ -48,7 +48,10 @@ _GREEK = dict(
     )
 )  # not mu: "μm", "µM" are micro-units far more often than names
 _GREEK_LETTER = "".join(_GREEK)
-_ATTACHED_GREEK = re.compile(rf"(?<=[A-Za-z0-9\-])[{_GREEK_LETTER}]|[{_GREEK_LETTER}](?=[A-Za-z0-9\-])")
+_ATTACHED_GREEK = re.compile(  # "$α$-MnTe": a LaTeX math sign between the letter and its name attaches it
+    rf"(?<=[A-Za-z0-9\-])\$?[{_GREEK_LETTER}]|(?<=[A-Za-z0-9\-]\$)[{_GREEK_LETTER}]|"
+    rf"[{_GREEK_LETTER}](?=\$?[A-Za-z0-9\-])"
+)
 
 
 def spell_greek(text: str) -> str:
@@ -57,7 +60,7 @@ def spell_greek(text: str) -> str:
     ("Spearman ρ = 0.41"), not part of a name."""
     if text.isascii():
         return text
-    return _ATTACHED_GREEK.sub(lambda m: f" {_GREEK[m.group(0)]} ", text)
+    return _ATTACHED_GREEK.sub(lambda m: f" {_GREEK[m.group(0)[-1]]} ", text)
 
 
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x9f\ud800-\udfff]")
