@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from rag.acronyms import AcronymMap
 from rag.chemistry import ELEMENTS, is_material_name
-from rag.corpus.records import normalize, spell_greek
+from rag.corpus.records import normalize
 from rag.normalise import initials_in, variant_in
 from rag.quantities import METRIC_TOKEN, unit_word
 from rag.question import Question
@@ -332,8 +332,7 @@ def name_in(name: str, normalized_text: str) -> bool:
 
 def named_in(name: str, normalized_text: str) -> bool:
     """Whether a (normalised, acronym-expanded) text names `name`: as written, as an acronym's expansion (spelled
-    out word by word), or written as one word or apart; a Greek letter in it as the text spells it ("IFN-γ")."""
-    name = spell_greek(name)
+    out word by word), or written as one word or apart."""
     return (
         name_in(name, normalized_text)
         or variant_in(name, normalized_text)

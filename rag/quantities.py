@@ -128,6 +128,12 @@ _CASED_UNITS = frozenset(
 _UNIT_NAMES = frozenset({"decibels", "degrees", "deg"})
 
 
+def life_science_unit(word: str) -> bool:
+    """Whether a word is a dose, concentration, length or mass unit of the life sciences ("nM", "mg/kg", "ml"),
+    which abstracts also write as names in other case ("MG", "MM")."""
+    return word.strip(",;:") in _CASED_UNITS
+
+
 def unit_word(word: str) -> bool:
     """Whether a word is a unit (not a one-letter one, which may be anything): "dB", "seconds", "percent"."""
     word = word.strip(",;:")

@@ -17,7 +17,16 @@ from rag.corpus.records import normalize
 from rag.names import KIND_WORDS, KINDS, is_name, name_in, named_kind, names_in
 from rag.normalise import nearest
 from rag.parts import split as split_parts
-from rag.quantities import METRIC, METRIC_TOKEN, METRIC_WORD, quantities, tail_word, unit_tail, unit_word
+from rag.quantities import (
+    METRIC,
+    METRIC_TOKEN,
+    METRIC_WORD,
+    life_science_unit,
+    quantities,
+    tail_word,
+    unit_tail,
+    unit_word,
+)
 from rag.question import Asks, Question
 from rag.support import STOPWORDS, content_words
 from rag.words import ASKS_ITSELF, AUXILIARY, OPENER, QWORD, asked_clause, compounds, is_common, plain_text, terms
@@ -183,10 +192,7 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
     if last.lower() in _COUNT_HEAD and len(words) >= 2:
         measure, phrase = _measure_of([words[-2]])
         return ("number", measure, phrase) if measure else None
-    if _counted_thing(words):  # "Candida aging model replicative lifespan number of generations"
-        measure, phrase = _measure_of([last])
-        return ("number", measure, phrase) if measure else None
-    if unit_word(last) or (len(words) >= 3 and words[-2].lower() == "per"):  # "... SDR dB", "... frames per second"
+    if _asks_in_unit(words):  # "... SDR dB", "... frames per second", "... rapamycin dose nM"
         start = len(words) - 1
         while start > 0 and len(words) - start < 4 and unit_tail(words[start - 1], words[start]):
             start -= 1
@@ -200,14 +206,16 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
     return None
 
 
-def _counted_thing(words: list[str]) -> bool:
-    """Whether a keyword query ends in "number of X" after its topic's words: a count is asked. Not where the phrase
-    is the topic itself ("estimating the number of clusters", "methods to choose number of topics")."""
-    if len(words) < 4 or [w.lower() for w in words[-3:-1]] != ["number", "of"]:
+def _asks_in_unit(words: list[str]) -> bool:
+    """Whether a keyword query ends in the unit of the figure it asks for. Not after a number ("semaglutide weekly
+    2.4 mg" sets the dose), and a life-science unit only after a measure word ("rapamycin dose nM"; "healthcare ml",
+    "refractory mm" end in names)."""
+    last = words[-1].strip(",;:")
+    if len(words) >= 3 and words[-2].lower() == "per":
+        return True
+    if not unit_word(last) or re.fullmatch(r"[\d.,]+", words[-2]):
         return False
-    before = [w.lower() for w in words[:-3]]
-    topic = before[-1]
-    return not (topic in STOPWORDS or topic.endswith(("ing", "ed")) or {"of", "to", "for"} & set(before))
+    return not life_science_unit(last) or any(METRIC_TOKEN.match(w.strip(",;:")) for w in words[-4:-1])
 
 
 def keyword_kind(text: str) -> str:
@@ -324,16 +332,16 @@ def _part_measure(part: Question) -> Question:
     return replace(part, measure=measure, measure_phrase=phrase)
 
 
-_READER = r"(?-i:I|I'm|I've|I'd|[Mm]y|[Ww]e|[Ww]e're|[Oo]ur|[Mm]e|us|[Yy]ou|[Yy]our)"
+_READER = r"(?-i:I'm|I've|I'd|I|[Mm]y|[Ww]e|[Ww]e're|[Oo]ur|[Mm]e|us|[Yy]ou|[Yy]our)"
 _SETTING = re.compile(
-    r"\s*(?:in|on|for|among|besides|regarding|concerning|about|according to|as (?:reported|described|shown) in)\s+"
-    r"(?!(?:a|an|the (?:era|age|rise|wake|light|context|course|absence|presence|aftermath|spirit|interest|hope|case))"
-    r"\b)"  # "For a literature review on BERT, ...", "In the era of ChatGPT, ...": the reader's setting
-    rf"(?![^,;]*\b{_READER}\b)[^;:?!.]*,\s*$",
+    r"\s*(?:in|on|for|among|according to|as (?:reported|described|shown) in)\s+the\s+"
+    rf"(?![^,;]*\b{_READER}\b)[^;:?!.,]*?\b(?:sub)?(?:study|trial|survey|cohort|analysis|registry|experiments?|"
+    r"dataset|benchmark|model|network|method|framework)\s*,\s*$",
     re.I,
 )
-"""A leading phrase that sets the scene of the question ("In the PLATO substudy, ...", "For the DSen2 network,
-..."): part of what is asked, unlike the reader's own context ("For my thesis ...", "In a previous chat ...")."""
+"""A leading phrase naming the study or system the question is about ("In the PLATO substudy, ...", "For the DSen2
+network, ..."): part of what is asked. Not the reader's own setting ("In PyTorch, ...", "In the era of ChatGPT,
+...", "For my thesis on ResNet, ...")."""
 
 
 def _analyze_one(text: str) -> Question:

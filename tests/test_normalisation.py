@@ -199,7 +199,7 @@ def test_a_greek_letter_matches_its_spelled_name() -> None:
     text = AcronymMap().expand("IFNγ protects against EAE; cleaved α-MnTe shows stripes; TNF-α rises.")
     assert "ifn gamma" in text and "alpha mnte" in text and "tnf alpha" in text
     assert named_in("IFN-gamma", text) and named_in("alpha-MnTe", text) and named_in("IFN-γ", text)
-    assert not named_in("IFN-beta", text) and not named_in("IFN-β", text)  # the asked letter, not any letter
+    assert not named_in("IFN-beta", text) and named_in("TNF-α", "tnf α drives sepsis")  # as normalize reads it
     film = Paper(id="f", title="Stripes", abstract="STM maps of cleaved α-MnTe show incommensurate stripes.")
     assert verdict("In STM maps of cleaved alpha-MnTe, what stripes appear?", film)[0] == "answered"
     latex = Paper(id="l", title="Stripes", abstract="STM maps of cleaved altermagnetic $α$-MnTe show stripes.")

@@ -203,18 +203,18 @@ def test_a_unit_written_onto_its_number_states_the_measure() -> None:
         ("In the PLATO substudy, how many patients had pre-existing diabetes?", ("PLATO",)),
         ("For the DSen2 network, how many spectral bands does Sentinel-2 have?", ("DSen2", "Sentinel-2")),
         ("According to the ACCORD trial, what was the rate of stroke?", ("ACCORD",)),
-        ("Regarding the SPRINT trial, what blood pressure target was used?", ("SPRINT",)),
-        ("Besides the insect Sf9 cells, which mammalian cell line was used?", ("Sf9",)),
-        # the reader's own context names nothing that must be answered
+        # the reader's own setting names nothing that must be answered
         ("For my thesis on ResNet, what accuracy does ViT reach?", ("ViT",)),
         ("I'm reading about ResNet; what accuracy does ViT reach?", ("ViT",)),
         ("For a literature review on BERT, which papers study knowledge distillation?", ()),
         ("Regarding your previous answer about BERT, what accuracy does ViT reach?", ("ViT",)),
-        ("In PyTorch, how can I reproduce HaloNet?", ("HaloNet",)),
-        ("Using PyTorch, how do I reproduce HaloNet?", ("HaloNet",)),
+        ("In PyTorch, how should label smoothing be implemented?", ()),
+        ("In TensorFlow, which optimizer works best for transformers?", ()),
+        ("On Kaggle, which gradient boosting libraries win tabular competitions?", ()),
         ("In a previous chat with GPT-4, how many layers does LLaMA have?", ("LLaMA",)),
         ("In the era of ChatGPT, which benchmarks are saturated?", ()),
-        ("With the rise of LLMs like GPT-4, which benchmarks are saturated?", ()),
+        ("In the NeurIPS paper, what does the model reach?", ()),  # a venue the abstract need not name
+        ("In the model I trained on ImageNet, which layer overfits?", ()),
     ],
 )
 def test_a_leading_phrase_that_sets_the_scene_keeps_its_names(question: str, names: tuple[str, ...]) -> None:
