@@ -12,7 +12,7 @@ import re
 from rag.corpus.records import normalize
 from rag.index.terms import CorpusTerms
 from rag.normalise import nearest, numerals, unit_of
-from rag.quantities import METRIC_WORD, unit_word
+from rag.quantities import METRIC_WORD, onto_number, unit_word
 from rag.question import Question
 from rag.support import STOPWORDS, SentenceEmbeddings
 from rag.words import is_common, ordinary, terms, without_opener
@@ -80,7 +80,7 @@ class WordCoverage:
                 continue
             if unit_of(word) is not None or unit_of(stem) is not None or numerals(word) != word or ordinary(word):
                 continue  # "milliseconds", "twenty", "acuracy": a unit, a number or an ordinary word, not a name
-            if re.search(rf"\d{re.escape(word)}(?![a-z])", source_text, re.I):
+            if onto_number(word, source_text):
                 continue  # a unit the sources write onto its number ("kbps" asked, "3kbps" written)
             if vocabulary is None:
                 vocabulary = set(_SOURCE_WORD.findall(source_text.lower()))

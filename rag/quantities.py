@@ -128,6 +128,11 @@ _CASED_UNITS = frozenset(
 _UNIT_NAMES = frozenset({"decibels", "degrees", "deg"})
 
 
+def onto_number(unit: str, text: str) -> bool:
+    """Whether a text writes a unit onto a number, with no space ("2.5-20μM", "3kbps")."""
+    return re.search(rf"\d{re.escape(unit)}\b", text, re.I) is not None
+
+
 def life_science_unit(word: str) -> bool:
     """Whether a word is a dose, concentration, length or mass unit of the life sciences ("nM", "mg/kg", "ml"),
     which abstracts also write as names in other case ("MG", "MM")."""
@@ -136,10 +141,9 @@ def life_science_unit(word: str) -> bool:
 
 def unit_word(word: str) -> bool:
     """Whether a word is a unit (not a one-letter one, which may be anything): "dB", "seconds", "percent"."""
-    word = word.strip(",;:")
-    if word in _CASED_UNITS:
+    if life_science_unit(word):
         return True
-    word = word.lower()
+    word = word.strip(",;:").lower()
     return len(word) > 1 and (word in _UNIT_ABBREVIATIONS or unit_of(word) is not None or word in _UNIT_NAMES)
 
 
@@ -184,8 +188,8 @@ def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence
         for alias in _UNIT_SYNONYMS.get(stem, set()) | _unit_spellings(stem) | shares:
             if alias in sentence_terms or (not alias.isalpha() and alias in lowered):
                 return True
-            if not alias.isdigit() and re.search(rf"\d{re.escape(alias)}\b", lowered):
-                return True  # a unit written onto its number: "WEL (2.5-20μM)", "5ms"
+            if not alias.isdigit() and onto_number(alias, lowered):
+                return True  # "WEL (2.5-20μM)", "5ms"
             if alias in ("x", "times") and re.search(r"\d\s*(?:x|×|times)\b", lowered):
                 return True
     return False

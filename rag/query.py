@@ -144,9 +144,8 @@ def _inflected(word: str, kind: str) -> bool:
 
 def canonical(text: str) -> str:
     """A question in its plain form, for typing: contractions spelled out, one-edit typos of metric and kind words
-    fixed, an
-    imperative read as the question it stands for ("Tell me the PSNR of X" -> "what is the PSNR of X", "List the
-    datasets ..." -> "which datasets ...", "Tell me how many ..." -> "how many ...")."""
+    fixed, an imperative read as the question it stands for ("Tell me the PSNR of X" -> "what is the PSNR of X",
+    "List the datasets ..." -> "which datasets ...", "Tell me how many ..." -> "how many ...")."""
     text = _fixed_typing_typos(plain_text(text).strip())
     m = OPENER.match(text)
     if not m:
@@ -333,6 +332,7 @@ def _part_measure(part: Question) -> Question:
 
 
 _READER = r"(?-i:I'm|I've|I'd|I|[Mm]y|[Ww]e|[Ww]e're|[Oo]ur|[Mm]e|us|[Yy]ou|[Yy]our)"
+_READER_WORD = re.compile(rf"\b{_READER}\b")
 _SETTING = re.compile(
     r"\s*(?:in|on|for|among|according to|as (?:reported|described|shown) in)\s+the\s+"
     rf"(?![^,;]*\b{_READER}\b)[^;:?!.,]*?\b(?:sub)?(?:study|trial|survey|cohort|analysis|registry|experiments?|"
@@ -351,7 +351,7 @@ def _analyze_one(text: str) -> Question:
     asked = asked_clause(text)
     lead = text[: len(text) - len(asked)]
     # "RLSAC: which datasets ...?" and "In the PLATO substudy, how many ...?" are about RLSAC and PLATO
-    setting = _SETTING.match(lead) is not None and not re.search(rf"\b{_READER}\b", asked)  # "how can I ...?"
+    setting = _SETTING.match(lead) is not None and not _READER_WORD.search(asked)  # "how can I ...?"
     topic = lead.rstrip().endswith(":") or setting
     names = tuple(names_in(text if topic else asked))
     numbers = tuple(quantities(asked))

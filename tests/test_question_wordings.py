@@ -10,10 +10,11 @@ import pytest
 from rag.acronyms import AcronymMap
 from rag.generation.extractive import answer_bonus
 from rag.names import names_a_method, names_of_kind
-from rag.quantities import measured_quantities
+from rag.quantities import measure_matches, measured_quantities
 from rag.query import analyze
 from rag.sufficiency import SufficiencyChecker
 from rag.types import Paper
+from rag.words import terms
 from tests.fakes import TermCounts
 from tests.test_named_kind import extractive
 
@@ -195,6 +196,10 @@ def test_a_unit_written_onto_its_number_states_the_measure() -> None:
     sentence = "The pretreatment WEL (2.5-20μM) protected the cells."
     assert measured_quantities(question.measure, sentence, 8) == ["2.5-20"]
     assert measured_quantities(question.measure, "WEL (2.5-20 days) protected the cells.", 8) == []
+    # the sentence-level check reads the same unit written onto its number
+    concentration = ("concentr",)
+    assert measure_matches(concentration, terms(sentence), sentence)
+    assert not measure_matches(concentration, terms("WEL (2.5-20 days) helped."), "WEL (2.5-20 days) helped.")
 
 
 @pytest.mark.parametrize(
