@@ -11,6 +11,7 @@ import pytest
 import rag.index.ingest as ingest_module
 from rag import Assistant
 from rag.acronyms import AcronymMap, harvest
+from rag.corpus.records import spell_greek
 from rag.index.bm25 import BM25Index
 from rag.index.manifest import Manifest
 from rag.index.terms import CorpusTerms
@@ -328,3 +329,20 @@ def test_a_question_naming_the_expansion_is_answered_from_an_abstract_that_has_t
 def test_a_name_no_abstract_holds_under_any_name_still_abstains(assistant: Assistant) -> None:
     answer = assistant.ask("How many layers does the Gated Recurrent Unit translator for Basque news stack?")
     assert answer.status != "answered"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\ud800 lone surrogate IFNγ",  # what a broken client may send
+        "ﬁnetuning Aβ\u0301 with ϵ and 𝛼-helix",  # ligature, combining mark, symbol forms
+        "\u200bα\u200b-MnTe zero-width",
+        "ααααα" * 400,
+        "$$$α$$$" * 200,
+    ],
+)
+def test_odd_unicode_in_a_question_or_an_abstract_is_read_without_failing(text: str) -> None:
+    assert isinstance(AcronymMap().expand(text), str)
+    asked = analyze(f"In the {text[:300]} study, which datasets were used?")
+    assert asked.asks == "name"
+    assert spell_greek("Spearman ρ = 0.41 at 10 μm") == "Spearman ρ = 0.41 at 10 μm"
