@@ -11,6 +11,7 @@ import pytest
 import rag.index.ingest as ingest_module
 from rag import Assistant
 from rag.acronyms import AcronymMap, harvest
+from rag.chemistry import isotopes
 from rag.corpus.records import spell_greek
 from rag.index.bm25 import BM25Index
 from rag.index.manifest import Manifest
@@ -210,6 +211,36 @@ def test_a_greek_letter_matches_its_spelled_name() -> None:
 def test_a_greek_letter_standing_alone_or_meaning_micro_spells_no_name() -> None:
     text = AcronymMap().expand("Stiffness fell (Spearman ρ = 0.41, φ = 0.9) at 10 μm and 5 µM.")
     assert not named_in("Rho", text) and not named_in("PHI", text) and not named_in("MU-MIMO", text)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("cold 87Rb atoms", [("Rb", 87)]),
+        ("cold ⁸⁷Rb atoms", [("Rb", 87)]),  # as ingest writes ${}^{87}$Rb
+        ("the D2 line of ${}^{87}$Rb", [("Rb", 87)]),
+        ("Rb-87 and Cs133 clocks", [("Rb", 87), ("Cs", 133)]),
+        ("rubidium-87, helium 3 and 13C NMR", [("Rb", 87), ("He", 3), ("C", 13)]),
+        ("rb87 cold atoms, RB-87", [("Rb", 87)]),
+        # counts, units and formulas are no isotopes
+        ("a 7B model beats LLaMA-13B on 40K images", []),
+        ("30S ribosomes at 48V and 100W, 4K video, 5G, C60, H2, Ti-6Al-4V, 3D", []),
+    ],
+)
+def test_an_isotope_is_read_however_it_is_written(text: str, found: list[tuple[str, int]]) -> None:
+    assert isotopes(text) == found
+
+
+def test_an_isotope_in_the_question_matches_its_other_spelling_in_the_abstract() -> None:
+    text = AcronymMap().expand("The D2 line of ⁸⁷Rb atoms has a magic frequency.")
+    assert all(named_in(n, text) for n in ("rubidium-87", "Rb-87", "rb87", "87Rb"))
+    assert not named_in("rubidium-85", text) and not named_in("Rb-85", text)
+    atoms = Paper(id="a", title="Magic frequency", abstract="Scattering from ⁸⁷Rb atoms vanishes at 185 MHz.")
+    terms = Terms({"87rb": 1, "scattering": 9}, AcronymMap())  # the index holds "87rb", never "rb87"
+    assert verdict("At what frequency does scattering from rubidium-87 atoms vanish?", atoms, terms)[0] == "answered"
+    assert verdict("at what frequency does scattering from rb87 atoms vanish", atoms, terms)[0] == "answered"
+    assert SufficiencyChecker(terms).unknown_names(analyze("Does rb87 scatter?")) == []
+    assert verdict("At what frequency does scattering from Rb-85 atoms vanish?", atoms, terms)[0] != "answered"
 
 
 # --- the map is harvested at ingest, kept with the index, updated per ingest ----------------------
