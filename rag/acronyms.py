@@ -8,7 +8,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 
-from rag.chemistry import isotope_forms, isotopes
+from rag.chemistry import isotope_forms, isotope_tokens, isotopes
 from rag.corpus.records import normalize, spell_greek
 
 # --- acronyms -------------------------------------------------------------------------------
@@ -222,12 +222,12 @@ class AcronymMap:
     def aliases(self, name: str) -> set[str]:
         """Other names of `name` (normalised): its long forms when it is an acronym, its acronyms when it is a
         long form ("LSTMs" -> {"long short term memory"}; "Mean Average Precision" -> {"map"}); an isotope's other
-        spellings ("Rb-87" -> {"87rb", "rb87", "rubidium 87"})."""
+        spellings in one word ("Rb-87" -> {"87rb", "rb87", "⁸⁷rb"})."""
         key = normalize(name)
         out = set(self.long_forms.get(key, ()))
         if key.endswith("s") and len(key) > 2:  # LSTMs
             out |= self.long_forms.get(key[:-1], set())
-        out |= {f for symbol, mass in isotopes(name) for f in isotope_forms(symbol, mass)} - {key}  # Rb-87 ~ 87rb
+        out |= {f for symbol, mass in isotopes(name) for f in isotope_tokens(symbol, mass)} - {key}  # Rb-87 ~ 87rb
         return out | self.acronyms.get(singular_phrase(key), set())
 
     def spans(self, normalized_text: str) -> list[tuple[int, int, str]]:

@@ -69,38 +69,54 @@ _NUMBER = {symbol: z for z, symbol in enumerate(_ORDER, start=1)}
 _NAME_OF = dict(zip(_ORDER, _NAMES, strict=True))
 _SYMBOL_OF = {name: symbol for symbol, name in _NAME_OF.items()} | {"aluminum": "Al", "sulphur": "S", "cesium": "Cs"}
 _ELEMENT_NAME = "|".join(sorted(_SYMBOL_OF, key=len, reverse=True))
-_ISOTOPE = re.compile(
-    r"(?<![\w.\-])(?P<m1>\d{1,3})(?P<s1>(?!(?-i:[BKSVW])(?![a-z]))[A-Z][a-z]?)(?![a-z\d])"  # 87Rb, 13C, ^{87}Rb
-    r"|(?<![\w\-])(?P<s2>[A-Z][a-z]?)-(?P<m2>\d{1,3})(?![\w.])"  # Rb-87, C-14
-    r"|(?<![\w\-])(?P<s3>[A-Z][a-z])(?P<m3>\d{2,3})(?![\w.])"  # Rb87, Cs133 (a one-letter symbol glued is a formula)
-    rf"|\b(?P<name>{_ELEMENT_NAME})[\s\-](?P<m4>\d{{1,3}})(?![\w.])",  # rubidium-87, carbon 14
-    re.I,
+_SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_END = r"(?![\w\-]|[.,]\d)"  # a sentence may end after it: "atoms of Rb-87."
+_MARKED = re.compile(  # a mass written as a superscript is an isotope's, whatever the symbol
+    rf"(?:\$?(?:\{{\}})?\^\{{?(?P<a>\d{{1,3}})\}}?\$?|<sup>(?P<b>\d{{1,3}})</sup>|(?P<c>[{_SUPERSCRIPT}]{{1,3}}))"
+    r"(?P<m>m?)\s?(?P<s>[A-Z][a-z]?)(?![a-z])"
 )
-_MARKS = re.compile(r"\$|\^|[{}]|</?sup>")
-_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+_PLAIN = re.compile(
+    # 87Rb, 13C, 18F-FDG, 99mTc; not the symbols that more often follow a count ("7B", "40K", "30S", "48V", "100W"),
+    # nor a polytype ("2H-MoS2")
+    r"(?<![\w.\-])(?P<m1>\d{1,3})(?P<t1>m?)(?P<s1>(?![BKSVW](?![a-z]))[A-Z][a-z]?)(?![a-z\d])(?<!H(?=-[A-Z]))"
+    rf"|(?<![\w\-])(?P<s2>[A-Z][a-z]?|[a-z]{{1,2}})[-–](?P<m2>\d{{1,3}})(?P<t2>m?){_END}"  # Rb-87, c-14, Tc-99m
+    rf"|(?<![\w\-])(?P<s3>[A-Z][a-z]|[a-z]{{2}})(?P<m3>\d{{2,3}})(?P<t3>m?){_END}"  # Rb87, rb87 (not CD80)
+    rf"|\b(?i:(?P<name>{_ELEMENT_NAME}))[-–](?P<m4>\d{{1,3}})(?P<t4>m?){_END}",  # rubidium-87, technetium-99m
+)
 
 
-def isotopes(text: str) -> list[tuple[str, int]]:
-    """The isotopes a text names, as (element symbol, mass number), however written: "87Rb", "⁸⁷Rb", "$^{87}$Rb",
-    "Rb-87", "Rb87", "rubidium-87" all give ("Rb", 87). A mass number must fit the element (from its atomic number
-    to three times it plus ten), so "4K" (kelvin) and "5G" are no isotopes; nor, written mass first, are the symbols
-    that more often follow a count ("7B" parameters, "40K" images, "30S" ribosomes, "48V", "100W")."""
-    out: dict[tuple[str, int], None] = {}
-    text = text if text.isascii() else text.translate(_SUPERSCRIPTS)  # "⁸⁷Rb", as ingest writes $^{87}$Rb
-    for m in _ISOTOPE.finditer(_MARKS.sub("", text) if "^" in text or "<sup" in text else text):
+def isotopes(text: str) -> list[tuple[str, str]]:
+    """The isotopes a text names, as (element symbol, mass number with an "m" for a metastable one), however
+    written: "87Rb", "⁸⁷Rb", "⁸⁷ Rb", "$^{87}$Rb", "Rb-87", "Rb87", "rb87", "rubidium-87" all give ("Rb", "87"),
+    "99mTc" and "Tc-99m" give ("Tc", "99m"). A mass number must fit the element (from its atomic number to three
+    times it plus ten; hydrogen's up to 3), and symbols are read in their own case, so "CD80", "95th", "40mg", "3h",
+    "7b" and "4K" are no isotopes; nor are "7B", "40K", "30S", "48V", "100W" unless the mass is a superscript."""
+    out: dict[tuple[str, str], None] = {}
+    for m in _MARKED.finditer(text):
+        digits = m.group("a") or m.group("b") or m.group("c").translate(str.maketrans(_SUPERSCRIPT, "0123456789"))
+        _add(out, m.group("s"), digits, m.group("m"))
+    for m in _PLAIN.finditer(text):
         if m.group("name"):
-            symbol, mass = _SYMBOL_OF[m.group("name").lower()], m.group("m4")
-        else:
-            symbol, mass = next((m.group(f"s{i}"), m.group(f"m{i}")) for i in (1, 2, 3) if m.group(f"s{i}"))
-            if symbol[0].islower() or (symbol[1:] and symbol[1:].isupper()):
-                symbol = symbol[0].upper() + symbol[1:].lower()  # "rb87", "RB-87" as a tired person types
-        z = _NUMBER.get(symbol)
-        if z is not None and z <= int(mass) <= 3 * z + 10:
-            out[(symbol, int(mass))] = None
+            _add(out, _SYMBOL_OF[m.group("name").lower()], m.group("m4"), m.group("t4"))
+            continue
+        i = next(i for i in (1, 2, 3) if m.group(f"s{i}"))
+        _add(out, m.group(f"s{i}").capitalize(), m.group(f"m{i}"), m.group(f"t{i}"))  # "rb87" as typed
     return list(out)
 
 
-def isotope_forms(symbol: str, mass: int) -> list[str]:
-    """An isotope's normalised spellings: "87rb", "rb87", "rb 87", "rubidium 87"."""
+def _add(out: dict[tuple[str, str], None], symbol: str, mass: str, metastable: str) -> None:
+    z = _NUMBER.get(symbol)
+    if z is not None and z <= int(mass) <= (3 if z == 1 else 3 * z + 10):
+        out[(symbol, f"{int(mass)}{metastable}")] = None
+
+
+def isotope_forms(symbol: str, mass: str) -> list[str]:
+    """An isotope's normalised spellings, for matching a text: "87rb", "rb87", "rb 87", "rubidium 87"."""
     s = symbol.lower()
     return [f"{mass}{s}", f"{s}{mass}", f"{s} {mass}", f"{_NAME_OF[symbol]} {mass}"]
+
+
+def isotope_tokens(symbol: str, mass: str) -> list[str]:
+    """An isotope's spellings as one word, as an index counts them: "87rb", "rb87", "⁸⁷rb"."""
+    s = symbol.lower()
+    return [f"{mass}{s}", f"{s}{mass}", mass.translate(str.maketrans("0123456789", _SUPERSCRIPT)) + s]
