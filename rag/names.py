@@ -8,8 +8,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from rag.acronyms import AcronymMap
-from rag.chemistry import ELEMENTS, is_material_name
 from rag.corpus.records import normalize
 from rag.normalise import initials_in, variant_in
 from rag.quantities import METRIC_TOKEN, unit_word
@@ -136,7 +134,7 @@ _IMPERATIVE_KIND = re.compile(
 )
 
 
-_KIND_GROUPS = (
+KIND_GROUPS = (
     frozenset("dataset set benchmark corpus corpora challenge database collection suite".split()),
     frozenset("solver library toolkit simulator framework package engine".split()),
     frozenset(
@@ -160,7 +158,7 @@ def kind_heads(kind: str) -> frozenset[str]:
         head = head[:-3] + "y"
     elif head.endswith("s") and not head.endswith(("us", "ss")):  # "corpus" stays
         head = head[:-1]
-    return next((g for g in _KIND_GROUPS if head in g), frozenset({head}))
+    return next((g for g in KIND_GROUPS if head in g), frozenset({head}))
 
 
 _METHOD_HEADS = frozenset(
@@ -233,79 +231,6 @@ def _labelled(sentence: str, start: int, end: int, heads: frozenset[str]) -> boo
     after = re.findall(r"[A-Za-z\-]+", sentence[end:])[:1]
     before = re.findall(r"[A-Za-z\-]+", sentence[:start])[-2:]
     return any(kind_heads(w) == heads for w in after + before)
-
-
-def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> list[str]:
-    """The names a sentence gives of the kind a which-question asks for (a data set, a solver, ...): names other
-    than the question's and than their acronyms or long forms, and not an acronym the map spells out as another
-    kind of thing ("GCNs" or "FDN", a network, for "which datasets")."""
-    heads = kind_heads(question.kind)
-    aliases = (normalize(a) for n in question.names for a in acronyms.aliases(n))
-    asked = f" {normalize(question.text)} {' '.join(aliases)} "
-    out = []
-    found = new_names(question.text, sentence, question.kind)
-    method_words = {w for n in found if names_a_method(n) for w in re.split(r"[ \-]", n)}
-    for name in found:
-        key = normalize(name)
-        long_forms = [normalize(a) for a in acronyms.aliases(name)]
-        if f" {key.rstrip('s')} " in asked or any(f" {a} " in asked or f" {a}s " in asked for a in long_forms):
-            continue  # "GNNs" for a question about graph neural networks, "microRNAs" for one about miRNAs
-        ends = [a.split()[-1] for a in long_forms if a.split()]
-        other = ends and not any(e.rstrip("s") in heads for e in ends)
-        if other and (all(is_common(e) for e in ends) or any(_another_kind(e, heads) for e in ends)):
-            continue  # "SOTA", "GCNs", "MLP" for "which datasets": spelled out as another thing (not "Penn Treebank")
-        if (names_a_method(name) or name in method_words) and not heads & {"architecture", "solver"}:
-            continue  # "Reinforcement Learning", or "Minimization" of "Sharpness-Aware Minimization", names no data set
-        if unit_word(name):
-            continue  # "THz", "GHz": a unit names nothing of any kind
-        if kind_heads(name) == heads or key.rstrip("s") == normalize(question.kind).replace(" ", "").rstrip("s"):
-            continue  # "microRNAs" for "which mirnas": the kind itself, not one of its names
-        if METRIC_TOKEN.match(name) and not _called(sentence, name, heads):
-            continue  # "mIoU", "BLEU", "top-1": a measure, not a thing of any asked kind (unless "the POWER dataset")
-        out.append(name)
-    if "cell" in heads:  # a cell line is named where a sentence calls it one: "COS-7 and HeLa cells", "the line U2OS"
-        out = [n for n in out if _called_a_cell_line(n, sentence)]
-    if heads & {"material", "substrate", "compound"}:  # not a capitalised word ("Ising"); an element in any case
-        out = [n for n in out if is_material_name(n) or not _capitalised_word(n)]
-        out += [w for w in _ELEMENT_WORD.findall(sentence) if w.lower() in ELEMENTS and f" {w.lower()} " not in asked]
-    return out
-
-
-_ELEMENT_WORD = re.compile(r"\b([A-Za-z]+)\b(?!-|\s+(?:to|standard)\b)")  # not "lead to", "gold standard"
-
-
-def _another_kind(word: str, heads: frozenset[str]) -> bool:
-    """Whether a head noun names a kind of thing other than `heads` ("perceptrons" for "datasets")."""
-    found = kind_heads(word)
-    return found != heads and any(found == g for g in _KIND_GROUPS)
-
-
-def _capitalised_word(name: str) -> bool:
-    """Whether a name is only capitalised words ("Ising", "Kondo-Heisenberg"): no digits, no inner capitals."""
-    return all(p.isalpha() and p[:1].isupper() and p[1:].islower() for p in name.split("-") if p)
-
-
-_CELL_LABEL = (
-    r"(?:(?:,|\s+and|\s+or)\s+[\w\-/]+){0,3}"  # other names listed with it
-    r"(?:\s+(?!(?:from|of|in|on|at|and|or|the|a|an|with|to|by|for|into|than)\b)(?:[a-z\-]+|[A-Z]{1,3})){0,3}"
-    r"\s+(?:cells?|cell\s+lines?|lines?|macrophages|fibroblasts|monocytes|oocytes)\b"  # "MCF-7 breast cancer cells"
-)
-
-
-def _called_a_cell_line(name: str, sentence: str) -> bool:
-    """Whether a sentence calls `name` a cell line: "cells" or "cell line" follows it, maybe after other names
-    ("COS-7 and HeLa cells"), or "cell line" comes just before it."""
-    if re.search(rf"(?<![\w-]){re.escape(name)}{_CELL_LABEL}", sentence):
-        return True
-    mentions = re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", sentence)
-    before = (r"\bcell\s+lines?\b(?:\s+[\w\-]+){0,2},?\s*$", r"\b(?:cells|lines?)\s*\(\s*$")  # "... cells (HEK293)"
-    return any(re.search(b, sentence[: m.start()]) for m in mentions for b in before)
-
-
-def _called(sentence: str, name: str, heads: frozenset[str]) -> bool:
-    """Whether a sentence calls `name` a thing of the asked kind: the word after it is one of `heads`."""
-    after = re.search(rf"(?<![\w-]){re.escape(name)}\s+([A-Za-z\-]+)", sentence)
-    return after is not None and kind_heads(after.group(1)) == heads
 
 
 # a quoted phrase, or two or more capitalised words in a row not opening the sentence

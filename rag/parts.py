@@ -19,8 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.names import KINDS
-from rag.words import AUXILIARY, QWORD
+from rag.corpus.records import normalize
+from rag.names import KINDS, name_in, names_in
+from rag.question import Question
+from rag.words import AUXILIARY, QWORD, terms
 
 
 @dataclass(frozen=True)
@@ -249,3 +251,25 @@ def _strong(phrase: str) -> bool:
     """Whether every word of a target is a strong name (an acronym, a digit, inner capitals): CIFAR-10, ImageNet."""
     words = phrase.split()
     return len(words) <= 3 and all(_STRONG_NAME.match(w) for w in words)
+
+
+_SECOND_PART = re.compile(r"\b(?:and|or)\s+(?:\w+\s+)?(?:how|what|which|where|who|when|why)\b", re.I)
+
+
+def asks_several_facts(question: str | Question) -> bool:
+    """Whether the question asks a second thing ("How many topics ..., and into which parts ...?")."""
+    if isinstance(question, Question):
+        return bool(question.parts) or bool(_SECOND_PART.search(question.text))
+    return bool(_SECOND_PART.search(question))
+
+
+def target_in(target: str, text: str) -> bool:
+    """Whether a text speaks of a part's target ("on CIFAR-100", "for sleep stage classification"): each of its
+    names (an acronym's expansion counts) and its other content words occur in the text."""
+    bare = re.sub(r"^\W*(?:on|for|in|at|across|under|with)\s+(?:the|a|an)?\s*", "", target, flags=re.I)
+    names = names_in(f"x {bare}")
+    normalized = normalize(text)
+    if not all(name_in(n, normalized) for n in names):
+        return False
+    named = {t for n in names for t in terms(n)}
+    return terms(bare) - named <= terms(text)

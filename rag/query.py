@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.corpus.records import normalize
-from rag.names import KIND_WORDS, KINDS, is_name, name_in, named_kind, names_in
+from rag.names import KIND_WORDS, KINDS, is_name, named_kind, names_in
 from rag.normalise import nearest
 from rag.parts import split as split_parts
 from rag.quantities import (
@@ -52,7 +51,9 @@ _NUMBER_Q = re.compile(
     rf"(?!\s+(?!{METRIC}\b|(?:is|was|has|does)\b)[a-z]+s\s+(?:the|a|an|its|their|this|these)\b)"  # "what controls the"
     rf"(?:\s+[\w\-/']+){{0,3}}?\s+{METRIC}\b(?!-[a-z])"
     rf"|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{2,4}}?\s+"
-    rf"{METRIC}{_PHRASE_END}|to what (?:perplexity|accuracy|error|extent|value)|how many times)",
+    rf"{METRIC}{_PHRASE_END}|to what (?:perplexity|accuracy|error|extent|value)|how many times"
+    r"|(?:what|which)\s+(?:(?!(?:type|kind|sort|form)\b)[\w\-]+\s+){0,2}?thresholds?"  # "what threshold do ... reach"
+    r"(?=\s+(?:do|does|did|is|are|was|were|can|could|would)\b))",
     re.I,
 )
 """A number question: a count or amount ("how many"), or a metric after "what"/"which" and at most three words (not
@@ -60,6 +61,32 @@ after a verb and its article: "what controls the error decay" asks for a cause),
 after "what is the" and at most four modifiers ("What is the exact ImageNet top-1 accuracy of X?"), none of them a
 preposition ("What is the model with the best accuracy?" asks for a model), the metric ending its noun phrase ("What
 is the best noise reduction method?" asks for a method)."""
+_WH = re.compile(r"\bwhich\b", re.I)
+_RELATIVE = re.compile(  # a noun and its preposition before "which": "the scheme in which", "the layer after which"
+    r"(?<![\w\-])(?!(?:and|or|but|then)\b)[\w\-]+\s+(?:in|on|at|for|by|with|from|under|during|across|through|over|"
+    r"within|after|via|below|above|among|between|against)\s+$",
+    re.I,
+)
+
+
+def _number_cue(text: str) -> re.Match[str] | None:
+    """Where a question asks for a quantity (`_NUMBER_Q`); not in a relative clause, whose "which" follows a noun
+    and its preposition ("the scheme in which precision improves", "the dataset on which accuracy improves" ask for
+    no precision or accuracy; "For the 7B model, at what learning rate ...?" and "Grown on sapphire at what
+    temperature?" do ask)."""
+    start = 0
+    while m := _NUMBER_Q.search(text, start):
+        cue = m.group(0)[:5].lower()
+        inner = _WH.search(m.group(0), 5) if cue in ("which", "what ") else None
+        if inner is not None:  # "which dataset on which accuracy": the metric is the inner clause's
+            start = m.start() + inner.start()
+        elif cue == "which" and _RELATIVE.search(text, 0, m.start()):
+            start = m.end()
+        else:
+            return m
+    return None
+
+
 # "What AP50 does CSPNet score ...?", "Which SDR does it obtain ...?": a metric named by its acronym, then a verb of
 # scoring; the acronym is what is measured
 _ACRONYM_METRIC = re.compile(
@@ -84,28 +111,6 @@ _GENERIC_MEASURE = frozenset(
     "result perform valu figur minimum maximum highest lowest peak median".split()
 )
 _DURATION = re.compile(r"\bhow long\b|\b(?:training|inference|run(?:ning)?) time\b|\bhow quickly\b", re.I)
-
-
-_SECOND_PART = re.compile(r"\b(?:and|or)\s+(?:\w+\s+)?(?:how|what|which|where|who|when|why)\b", re.I)
-
-
-def asks_several_facts(question: str | Question) -> bool:
-    """Whether the question asks a second thing ("How many topics ..., and into which parts ...?")."""
-    if isinstance(question, Question):
-        return bool(question.parts) or bool(_SECOND_PART.search(question.text))
-    return bool(_SECOND_PART.search(question))
-
-
-def target_in(target: str, text: str) -> bool:
-    """Whether a text speaks of a part's target ("on CIFAR-100", "for sleep stage classification"): each of its
-    names (an acronym's expansion counts) and its other content words occur in the text."""
-    bare = re.sub(r"^\W*(?:on|for|in|at|across|under|with)\s+(?:the|a|an)?\s*", "", target, flags=re.I)
-    names = names_in(f"x {bare}")
-    normalized = normalize(text)
-    if not all(name_in(n, normalized) for n in names):
-        return False
-    named = {t for n in names for t in terms(n)}
-    return terms(bare) - named <= terms(text)
 
 
 def is_list_question(question: str) -> bool:
@@ -230,7 +235,7 @@ def keyword_kind(text: str) -> str:
 
 def _measure(question: str) -> tuple[tuple[str, ...], str]:
     """What a number question measures: the words after its cue, up to the verb ('How many GPUs were ...' -> GPUs)."""
-    m = _NUMBER_Q.search(question)
+    m = _number_cue(question)
     if not m:
         return (), ""
     if re.fullmatch(r"(?:by )?how old", m.group(0), re.I):  # an age, stated in years or months
@@ -375,7 +380,7 @@ def _typed(
     made from an imperative, "Name the ...")."""
     if is_list_question(text):
         return Question(text, "list", names, numbers, focus=focus)
-    if _NUMBER_Q.search(text):
+    if _number_cue(text):
         measure, phrase = _measure(text)
         return Question(text, "number", names, numbers, measure, phrase, bool(_DURATION.search(text)), focus)
     metric = _ACRONYM_METRIC.match(text)

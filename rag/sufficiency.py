@@ -42,10 +42,11 @@ from rag.config import Settings
 from rag.corpus.records import normalize
 from rag.coverage import WordCoverage, question_words
 from rag.index.terms import CorpusTerms
-from rag.names import named_in, names_of_kind
+from rag.kinds import names_of_kind
+from rag.names import named_in
 from rag.normalise import nearest, number_forms, numerals, spelled_out, spelled_settings
+from rag.parts import target_in
 from rag.quantities import has_time, measured_quantities, quantities, unit_word
-from rag.query import target_in
 from rag.question import Question
 from rag.support import SentenceEmbeddings, restates_question
 from rag.types import Paper

@@ -12,7 +12,8 @@ from rag.evaluation.datasets import GoldResolver
 from rag.generation.context import Source
 from rag.generation.extractive import ExtractiveAnswerer
 from rag.index.embedders import HashEmbedder
-from rag.names import kind_heads, named_in, named_kind, names_of_kind, new_names, with_written_names
+from rag.kinds import names_of_kind
+from rag.names import kind_heads, named_in, named_kind, new_names, with_written_names
 from rag.query import analyze
 from rag.question import Question
 from rag.sufficiency import SufficiencyChecker

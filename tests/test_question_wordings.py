@@ -9,7 +9,8 @@ import pytest
 
 from rag.acronyms import AcronymMap
 from rag.generation.extractive import answer_bonus
-from rag.names import names_a_method, names_of_kind
+from rag.kinds import names_of_kind
+from rag.names import names_a_method
 from rag.quantities import measure_matches, measured_quantities
 from rag.query import analyze
 from rag.sufficiency import SufficiencyChecker
@@ -61,6 +62,34 @@ def test_a_typo_is_fixed_only_in_a_kind_word_the_vocabulary_does_not_know() -> N
 )
 def test_a_verb_and_its_article_before_a_metric_word_ask_for_a_cause(question: str, asks: str) -> None:
     assert analyze(question).asks == asks
+
+
+@pytest.mark.parametrize(
+    ("question", "asks", "phrase"),
+    [
+        # a relative clause's "which" after a noun and its preposition asks for nothing
+        ("Name the model used to illustrate the scheme in which precision improves as the gap grows.", "name", ""),
+        ("Name the dataset on which accuracy improves the most.", "name", ""),
+        ("Which is the layer after which the accuracy drops?", "name", ""),
+        # a question's own cue still asks, after a leading preposition or a conjunction
+        ("On which substrate, and with what thickness, was the film grown?", "number", "thickness"),
+        ("In which year, and by what margin, did it win?", "number", "margin"),
+        ("For GPT-3, what accuracy does the probe reach?", "number", "accuracy"),
+        ("In the regime of strong coupling, at what temperature does the gap close?", "number", "temperature"),
+        ("Grown on sapphire at what temperature?", "number", "temperature"),
+        ("And, at what dose did toxicity occur?", "number", "dose"),
+        # a threshold something reaches is a quantity; a threshold decoder, theorem or type is a thing
+        ("what threshold do tile codes reach under circuit-level noise", "number", "threshold"),
+        ("What threshold decoder do they use?", "name", ""),
+        ("What type of threshold is used?", "name", ""),
+        ("otsu threshold", "description", ""),
+    ],
+)
+def test_a_relative_clause_asks_nothing_and_a_threshold_reached_is_a_quantity(
+    question: str, asks: str, phrase: str
+) -> None:
+    asked = analyze(question)
+    assert (asked.asks, asked.measure_phrase) == (asks, phrase)
 
 
 def test_a_method_or_task_name_and_its_words_name_no_data_set() -> None:

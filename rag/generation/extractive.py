@@ -16,9 +16,10 @@ from rag.acronyms import AcronymMap, harvest
 from rag.config import Settings
 from rag.generation.context import Source
 from rag.generation.prompts import NO_ANSWER
-from rag.names import names_of_kind
+from rag.kinds import names_of_kind
+from rag.parts import asks_several_facts, target_in
 from rag.quantities import has_time, measure_matches, quantities
-from rag.query import as_question, asks_several_facts, is_list_question, keyword_only, target_in
+from rag.query import as_question, is_list_question, keyword_only
 from rag.question import Question
 from rag.retrieval import keyword_query
 from rag.support import SentenceEmbeddings, content_words, overlap, restates_question, sentences_of
