@@ -70,6 +70,8 @@ _NAME_OF = dict(zip(_ORDER, _NAMES, strict=True))
 _SYMBOL_OF = {name: symbol for symbol, name in _NAME_OF.items()} | {"aluminum": "Al", "sulphur": "S", "cesium": "Cs"}
 _ELEMENT_NAME = "|".join(sorted(_SYMBOL_OF, key=len, reverse=True))
 _SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_FROM_SUPERSCRIPT = str.maketrans(_SUPERSCRIPT, "0123456789")
+_TO_SUPERSCRIPT = str.maketrans("0123456789", _SUPERSCRIPT)
 _END = r"(?![\w\-]|[.,]\d)"  # a sentence may end after it: "atoms of Rb-87."
 _MARKED = re.compile(  # a mass written as a superscript is an isotope's, whatever the symbol
     rf"(?:\$?(?:\{{\}})?\^\{{?(?P<a>\d{{1,3}})\}}?\$?|<sup>(?P<b>\d{{1,3}})</sup>|(?P<c>[{_SUPERSCRIPT}]{{1,3}}))"
@@ -78,7 +80,7 @@ _MARKED = re.compile(  # a mass written as a superscript is an isotope's, whatev
 _PLAIN = re.compile(
     # 87Rb, 13C, 18F-FDG, 99mTc; not the symbols that more often follow a count ("7B", "40K", "30S", "48V", "100W"),
     # nor a polytype ("2H-MoS2")
-    r"(?<![\w.\-])(?P<m1>\d{1,3})(?P<t1>m?)(?P<s1>(?![BKSVW](?![a-z]))[A-Z][a-z]?)(?![a-z\d])(?<!H(?=-[A-Z]))"
+    r"(?<![\w.\-])(?P<m1>\d{1,3})(?P<t1>m?)(?P<s1>(?![BKSVW](?![a-z]))[A-Z][a-z]?)(?![a-z\d])(?!(?<=H)-[A-Z])"
     rf"|(?<![\w\-])(?P<s2>[A-Z][a-z]?|[a-z]{{1,2}})[-–](?P<m2>\d{{1,3}})(?P<t2>m?){_END}"  # Rb-87, c-14, Tc-99m
     rf"|(?<![\w\-])(?P<s3>[A-Z][a-z]|[a-z]{{2}})(?P<m3>\d{{2,3}})(?P<t3>m?){_END}"  # Rb87, rb87 (not CD80)
     rf"|\b(?i:(?P<name>{_ELEMENT_NAME}))[-–](?P<m4>\d{{1,3}})(?P<t4>m?){_END}",  # rubidium-87, technetium-99m
@@ -93,7 +95,7 @@ def isotopes(text: str) -> list[tuple[str, str]]:
     "7b" and "4K" are no isotopes; nor are "7B", "40K", "30S", "48V", "100W" unless the mass is a superscript."""
     out: dict[tuple[str, str], None] = {}
     for m in _MARKED.finditer(text):
-        digits = m.group("a") or m.group("b") or m.group("c").translate(str.maketrans(_SUPERSCRIPT, "0123456789"))
+        digits = m.group("a") or m.group("b") or m.group("c").translate(_FROM_SUPERSCRIPT)
         _add(out, m.group("s"), digits, m.group("m"))
     for m in _PLAIN.finditer(text):
         if m.group("name"):
@@ -119,4 +121,4 @@ def isotope_forms(symbol: str, mass: str) -> list[str]:
 def isotope_tokens(symbol: str, mass: str) -> list[str]:
     """An isotope's spellings as one word, as an index counts them: "87rb", "rb87", "⁸⁷rb"."""
     s = symbol.lower()
-    return [f"{mass}{s}", f"{s}{mass}", mass.translate(str.maketrans("0123456789", _SUPERSCRIPT)) + s]
+    return [f"{mass}{s}", f"{s}{mass}", mass.translate(_TO_SUPERSCRIPT) + s]

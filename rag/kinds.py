@@ -1,6 +1,6 @@
 """Whether a sentence names a thing of the kind a which-question asks for ("Which datasets ...?": ImageNet, not
-GCNs, mIoU or a STIRAP-like protocol): the names it gives beyond the question's, typed by the acronym map, by the
-nouns a text puts after them, by chemistry for materials and by a cell-line label for cell lines."""
+GCNs or mIoU): the names it gives beyond the question's, typed by the acronym map's long forms, by chemistry for
+materials, by a cell-line label for cell lines and by the kind's noun after a metric word ("the POWER dataset")."""
 
 from __future__ import annotations
 
