@@ -68,7 +68,6 @@ _NAMES = (
 _NUMBER = {symbol: z for z, symbol in enumerate(_ORDER, start=1)}
 _NAME_OF = dict(zip(_ORDER, _NAMES, strict=True))
 _SYMBOL_OF = {name: symbol for symbol, name in _NAME_OF.items()} | {"aluminum": "Al", "sulphur": "S", "cesium": "Cs"}
-_ELEMENT_NAME = "|".join(sorted(_SYMBOL_OF, key=len, reverse=True))
 _SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _FROM_SUPERSCRIPT = str.maketrans(_SUPERSCRIPT, "0123456789")
 _TO_SUPERSCRIPT = str.maketrans("0123456789", _SUPERSCRIPT)
@@ -83,7 +82,7 @@ _PLAIN = re.compile(
     r"(?<![\w.\-])(?P<m1>\d{1,3})(?P<t1>m?)(?P<s1>(?![BKSVW](?![a-z]))[A-Z][a-z]?)(?![a-z\d])(?!(?<=H)-[A-Z])"
     rf"|(?<![\w\-])(?P<s2>[A-Z][a-z]?|[a-z]{{1,2}})[-–](?P<m2>\d{{1,3}})(?P<t2>m?){_END}"  # Rb-87, c-14, Tc-99m
     rf"|(?<![\w\-])(?P<s3>[A-Z][a-z]|[a-z]{{2}})(?P<m3>\d{{2,3}})(?P<t3>m?){_END}"  # Rb87, rb87 (not CD80)
-    rf"|\b(?i:(?P<name>{_ELEMENT_NAME}))[-–](?P<m4>\d{{1,3}})(?P<t4>m?){_END}",  # rubidium-87, technetium-99m
+    rf"|\b(?P<name>[A-Za-z]{{3,13}})[-–](?P<m4>\d{{1,3}})(?P<t4>m?){_END}",  # rubidium-87, technetium-99m
 )
 
 
@@ -98,8 +97,9 @@ def isotopes(text: str) -> list[tuple[str, str]]:
         digits = m.group("a") or m.group("b") or m.group("c").translate(_FROM_SUPERSCRIPT)
         _add(out, m.group("s"), digits, m.group("m"))
     for m in _PLAIN.finditer(text):
-        if m.group("name"):
-            _add(out, _SYMBOL_OF[m.group("name").lower()], m.group("m4"), m.group("t4"))
+        if m.group("name"):  # an element's name, or another word before a number ("ResNet-50")
+            if (symbol := _SYMBOL_OF.get(m.group("name").lower())) is not None:
+                _add(out, symbol, m.group("m4"), m.group("t4"))
             continue
         i = next(i for i in (1, 2, 3) if m.group(f"s{i}"))
         _add(out, m.group(f"s{i}").capitalize(), m.group(f"m{i}"), m.group(f"t{i}"))  # "rb87" as typed
