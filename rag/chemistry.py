@@ -6,22 +6,25 @@ from __future__ import annotations
 
 import re
 
-_SYMBOLS = frozenset(
-    """H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se Br Kr Rb Sr Y Zr
-    Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt
-    Au Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am Cm Bk Cf Es Fm Md No Lr""".split()
-)
+_ORDER = (  # the elements' symbols by atomic number
+    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se Br Kr Rb Sr Y Zr Nb "
+    "Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au "
+    "Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu Am Cm Bk Cf Es Fm Md No Lr"
+).split()
+_NAMES = (  # their names, up to plutonium
+    "hydrogen helium lithium beryllium boron carbon nitrogen oxygen fluorine neon sodium magnesium aluminium silicon "
+    "phosphorus sulfur chlorine argon potassium calcium scandium titanium vanadium chromium manganese iron cobalt "
+    "nickel copper zinc gallium germanium arsenic selenium bromine krypton rubidium strontium yttrium zirconium "
+    "niobium molybdenum technetium ruthenium rhodium palladium silver cadmium indium tin antimony tellurium iodine "
+    "xenon caesium barium lanthanum cerium praseodymium neodymium promethium samarium europium gadolinium terbium "
+    "dysprosium holmium erbium thulium ytterbium lutetium hafnium tantalum tungsten rhenium osmium iridium platinum "
+    "gold mercury thallium lead bismuth polonium astatine radon francium radium actinium thorium protactinium uranium "
+    "neptunium plutonium"
+).split()
+_SYMBOLS = frozenset(_ORDER)
+_SPELLINGS = {"aluminum": "Al", "sulphur": "S", "cesium": "Cs"}
 
-ELEMENTS = frozenset(
-    """hydrogen helium lithium beryllium boron carbon nitrogen oxygen fluorine neon sodium magnesium aluminum
-    aluminium silicon phosphorus sulfur sulphur chlorine argon potassium calcium scandium titanium vanadium chromium
-    manganese iron cobalt nickel copper zinc gallium germanium arsenic selenium bromine krypton rubidium strontium
-    yttrium zirconium niobium molybdenum technetium ruthenium rhodium palladium silver cadmium indium tin antimony
-    tellurium iodine xenon cesium caesium barium lanthanum cerium praseodymium neodymium promethium samarium europium
-    gadolinium terbium dysprosium holmium erbium thulium ytterbium lutetium hafnium tantalum tungsten rhenium osmium
-    iridium platinum gold mercury thallium lead bismuth polonium astatine radon francium radium actinium thorium
-    protactinium uranium neptunium plutonium graphene graphite diamond""".split()
-)
+ELEMENTS = frozenset(_NAMES) | frozenset(_SPELLINGS) | {"graphene", "graphite", "diamond"}
 """The elements' names (and carbon's common forms), the materials a text names in lower case."""
 
 # a formula's pieces: an element symbol with an optional count ("O7", "Ni2", "O7-δ", "Fe1.5"), a bracketed group
@@ -50,24 +53,9 @@ def is_material_name(name: str) -> bool:
     return is_formula(name) or name.lower() in ELEMENTS
 
 
-_ORDER = (
-    "H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge As Se Br Kr Rb Sr Y Zr Nb "
-    "Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au "
-    "Hg Tl Pb Bi Po At Rn Fr Ra Ac Th Pa U Np Pu"
-).split()
-_NAMES = (
-    "hydrogen helium lithium beryllium boron carbon nitrogen oxygen fluorine neon sodium magnesium aluminium silicon "
-    "phosphorus sulfur chlorine argon potassium calcium scandium titanium vanadium chromium manganese iron cobalt "
-    "nickel copper zinc gallium germanium arsenic selenium bromine krypton rubidium strontium yttrium zirconium "
-    "niobium molybdenum technetium ruthenium rhodium palladium silver cadmium indium tin antimony tellurium iodine "
-    "xenon caesium barium lanthanum cerium praseodymium neodymium promethium samarium europium gadolinium terbium "
-    "dysprosium holmium erbium thulium ytterbium lutetium hafnium tantalum tungsten rhenium osmium iridium platinum "
-    "gold mercury thallium lead bismuth polonium astatine radon francium radium actinium thorium protactinium uranium "
-    "neptunium plutonium"
-).split()
-_NUMBER = {symbol: z for z, symbol in enumerate(_ORDER, start=1)}
-_NAME_OF = dict(zip(_ORDER, _NAMES, strict=True))
-_SYMBOL_OF = {name: symbol for symbol, name in _NAME_OF.items()} | {"aluminum": "Al", "sulphur": "S", "cesium": "Cs"}
+_NUMBER = {symbol: z for z, symbol in enumerate(_ORDER[: len(_NAMES)], start=1)}  # isotopes up to plutonium's
+_NAME_OF = dict(zip(_ORDER[: len(_NAMES)], _NAMES, strict=True))
+_SYMBOL_OF = {name: symbol for symbol, name in _NAME_OF.items()} | _SPELLINGS
 _SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _FROM_SUPERSCRIPT = str.maketrans(_SUPERSCRIPT, "0123456789")
 _TO_SUPERSCRIPT = str.maketrans("0123456789", _SUPERSCRIPT)

@@ -233,11 +233,9 @@ def keyword_kind(text: str) -> str:
     return words[-1] if re.fullmatch(KINDS, words[-1], re.I) else ""
 
 
-def _measure(question: str) -> tuple[tuple[str, ...], str]:
-    """What a number question measures: the words after its cue, up to the verb ('How many GPUs were ...' -> GPUs)."""
-    m = _number_cue(question)
-    if not m:
-        return (), ""
+def _measure(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str]:
+    """What a number question measures: the words after its cue `m` (`_number_cue`), up to the verb ('How many GPUs
+    were ...' -> GPUs)."""
     if re.fullmatch(r"(?:by )?how old", m.group(0), re.I):  # an age, stated in years or months
         return ("age",), "age"
     cue = _CUE.match(m.group(0))
@@ -380,8 +378,8 @@ def _typed(
     made from an imperative, "Name the ...")."""
     if is_list_question(text):
         return Question(text, "list", names, numbers, focus=focus)
-    if _number_cue(text):
-        measure, phrase = _measure(text)
+    if cue := _number_cue(text):
+        measure, phrase = _measure(text, cue)
         return Question(text, "number", names, numbers, measure, phrase, bool(_DURATION.search(text)), focus)
     metric = _ACRONYM_METRIC.match(text)
     if metric:
