@@ -368,6 +368,25 @@ def test_a_name_no_abstract_holds_under_any_name_still_abstains(assistant: Assis
     assert answer.status != "answered"
 
 
+def test_an_isotope_asked_in_another_spelling_is_answered_end_to_end(tmp_path: Path) -> None:
+    """The real ingest (which writes ${}^{87}$Rb as ⁸⁷Rb), BM25 index and checks: "rb87" and "rubidium-87" find the
+    abstract's isotope, and one no abstract holds under any spelling is still held back."""
+    atoms = paper("rb", "Scattering from cold ${}^{87}$Rb atoms into the cavity vanishes at 185 MHz.", "Magic cavity")
+    assistant = fake_assistant(tmp_path / "data", llm="extractive", abstain_threshold=0.0)
+    try:
+        assistant.ingest([write_jsonl(tmp_path / "atoms.jsonl", [atoms, *CORPUS])], progress=False)
+        for question in (
+            "At what frequency does scattering from rubidium-87 atoms into the cavity vanish?",
+            "at what frequency does scattering from rb87 atoms into the cavity vanish",
+        ):
+            answer = assistant.ask(question)
+            assert answer.status == "answered" and "185 MHz" in answer.text, (question, answer.status, answer.missing)
+        held = assistant.ask("At what frequency does scattering from rb85 atoms into the cavity vanish?")
+        assert held.status != "answered" and "rb85" in (held.missing or held.text).lower()
+    finally:
+        assistant.close()
+
+
 @pytest.mark.parametrize(
     "text",
     [
