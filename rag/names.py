@@ -153,12 +153,21 @@ def kind_heads(kind: str) -> frozenset[str]:
     ...): an acronym spelled out as another kind of thing ("graph convolutional networks" for "datasets") does not
     name what was asked."""
     head = kind.lower().replace(" ", "")  # "data sets" -> "datasets"
-    head = re.sub(r"^micro-?rna", "mirna", head)  # "microRNAs" and "miRNAs" are one kind
-    if head.endswith("ies"):
-        head = head[:-3] + "y"
-    elif head.endswith("s") and not head.endswith(("us", "ss")):  # "corpus" stays
-        head = head[:-1]
+    head = singular(re.sub(r"^micro-?rna", "mirna", head))  # "microRNAs" and "miRNAs" are one kind
     return next((g for g in KIND_GROUPS if head in g), frozenset({head}))
+
+
+def singular(word: str) -> str:
+    """A noun in lower case and singular, roughly ("libraries" -> library, "approaches" -> approach; "corpus",
+    "basis" and "series" stay)."""
+    word = word.lower()
+    if word.endswith(("series", "species")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes")):  # "approaches", "losses", "boxes"
+        return word[:-2]
+    return word[:-1] if word.endswith("s") and not word.endswith(("us", "ss", "is")) else word
 
 
 _METHOD_HEADS = frozenset(
