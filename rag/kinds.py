@@ -4,7 +4,11 @@ materials, by a cell-line label for cell lines and by the kind's noun after a me
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
 
 from rag.acronyms import AcronymMap
 from rag.chemistry import ELEMENTS, is_material_name
@@ -13,6 +17,50 @@ from rag.names import KIND_GROUPS, kind_heads, names_a_method, new_names
 from rag.quantities import METRIC_TOKEN, unit_word
 from rag.question import Question
 from rag.words import is_common
+
+
+def unnamed_kind(question: Question, sentences: Sequence[str], acronyms: AcronymMap) -> str:
+    """The kind of thing a which-question asks for ("Which solver ...?") when no claim names one (`names_of_kind`),
+    else "". Claims come without the paper titles they name (rag.citations), so a title restated before a sentence
+    names nothing."""
+    if not question.kind or any(names_of_kind(question, s, acronyms) for s in sentences):
+        return ""
+    return question.kind
+
+
+def typed_otherwise(name: str, heads: frozenset[str]) -> bool:
+    """Whether the abstracts of many papers call `name` things of other kinds: "Frank-Wolfe" a method or an
+    algorithm, not a solver (`heads`); "SGD" an algorithm or an optimizer, hardly ever a data set. Mined from an arXiv
+    export (eval/mine_name_kinds.py), names as written ("BLOOM" the model is not "Bloom" the filter). Not known, so
+    not ruled out: a name seen fewer than five times, and any name for a kind the table holds fewer than two nouns of
+    (a cell line, a gene, an optimizer) or a material (the abstracts call "hBN" a layer, a substrate, ...)."""
+    names, nouns = _lexicon()
+    if len(heads & nouns) < 2 or "material" in heads:
+        return False
+    counts = names.get(name) or (names.get(name[:-1]) if name.endswith("s") else None) or {}
+    total = sum(counts.values())
+    return total >= 5 and sum(c for h, c in counts.items() if h in heads) < 0.1 * total
+
+
+@cache
+def _lexicon() -> tuple[dict[str, dict[str, int]], frozenset[str]]:
+    return read_name_kinds(Path(__file__).parent / "data" / "name_kinds.json")
+
+
+def read_name_kinds(path: Path) -> tuple[dict[str, dict[str, int]], frozenset[str]]:
+    """A mined table (eval/mine_name_kinds.py): each name with how often abstracts call it each kind of thing, and
+    those kind nouns. Empty when the file is missing or unreadable, so that no name is ruled out by it; an entry
+    that is not a name's counts is left out."""
+    try:
+        found = json.loads(path.read_text("utf-8"))
+        names = {
+            str(name): {str(h): c for h, c in counts.items() if isinstance(c, int)}
+            for name, counts in found["names"].items()
+            if isinstance(counts, dict)
+        }
+        return names, frozenset(str(h) for h in found["heads"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}, frozenset()
 
 
 def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> list[str]:
@@ -34,7 +82,7 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
         other = ends and not any(e.rstrip("s") in heads for e in ends)
         if other and (all(is_common(e) for e in ends) or any(_another_kind(e, heads) for e in ends)):
             continue  # "SOTA", "GCNs", "MLP" for "which datasets": spelled out as another thing (not "Penn Treebank")
-        if (names_a_method(name) or name in method_words) and not heads & {"architecture", "solver"}:
+        if (names_a_method(name) or name in method_words) and not heads & {"architecture", "solver", "optimizer"}:
             continue  # "Reinforcement Learning", or "Minimization" of "Sharpness-Aware Minimization", names no data set
         if unit_word(name):
             continue  # "THz", "GHz": a unit names nothing of any kind
@@ -42,6 +90,8 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
             continue  # "microRNAs" for "which mirnas": the kind itself, not one of its names
         if METRIC_TOKEN.match(name) and not _called(sentence, name, heads):
             continue  # "mIoU", "BLEU", "top-1": a measure, not a thing of any asked kind (unless "the POWER dataset")
+        if typed_otherwise(name, heads) and not _called(sentence, name, heads):
+            continue  # "the Frank-Wolfe algorithm" for "which solver", "SGD" for "which data set"
         out.append(name)
     if "cell" in heads:  # a cell line is named where a sentence calls it one: "COS-7 and HeLa cells", "the line U2OS"
         out = [n for n in out if _called_a_cell_line(n, sentence)]
@@ -83,6 +133,11 @@ def _called_a_cell_line(name: str, sentence: str) -> bool:
 
 
 def _called(sentence: str, name: str, heads: frozenset[str]) -> bool:
-    """Whether a sentence calls `name` a thing of the asked kind: the word after it is one of `heads`."""
-    after = re.search(rf"(?<![\w-]){re.escape(name)}\s+([A-Za-z\-]+)", sentence)
-    return after is not None and kind_heads(after.group(1)) == heads
+    """Whether a sentence calls `name` a thing of the asked kind: the word just after it ("the SCS solver") or
+    just before it ("the solver SCS") is one of `heads`."""
+    for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", sentence):
+        after = re.match(r"\s+([A-Za-z\-]+)", sentence[m.end() :])
+        before = re.search(r"([A-Za-z\-]+)\s+$", sentence[: m.start()])
+        if any(w is not None and kind_heads(w.group(1)) == heads for w in (after, before)):
+            return True
+    return False

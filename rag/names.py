@@ -135,11 +135,10 @@ _IMPERATIVE_KIND = re.compile(
 
 
 KIND_GROUPS = (
-    frozenset("dataset set benchmark corpus corpora challenge database collection suite".split()),
-    frozenset("solver library toolkit simulator framework package engine".split()),
-    frozenset(
-        "architecture backbone network model baseline optimizer optimiser transformer encoder net perceptron".split()
-    ),
+    frozenset("dataset set benchmark corpus corpora challenge database collection suite data cohort archive".split()),
+    frozenset("solver library toolkit simulator framework package engine software code".split()),
+    frozenset("architecture backbone network model baseline transformer encoder net perceptron".split()),
+    frozenset("optimizer optimiser".split()),
     frozenset("material substrate compound element crystal alloy".split()),
     frozenset("cellline line cell".split()),
     frozenset({"language"}),

@@ -42,7 +42,7 @@ from rag.config import Settings
 from rag.corpus.records import normalize
 from rag.coverage import WordCoverage, question_words
 from rag.index.terms import CorpusTerms
-from rag.kinds import names_of_kind
+from rag.kinds import unnamed_kind
 from rag.names import named_in
 from rag.normalise import nearest, number_forms, numerals, spelled_out, spelled_settings
 from rag.parts import target_in
@@ -154,7 +154,7 @@ class SufficiencyChecker(WordCoverage):
             self.measure_unspoken(question, source_text)  # "hazard ratio" asked, only odds ratios written
             or not self._states_quantity(question, _naming(named, sentences, by_claim, acronyms), stated)
         )
-        kind_unnamed = question.kind if question.kind and not self._names_one(question, sentences, acronyms) else ""
+        kind_unnamed = unnamed_kind(question, sentences, acronyms)
         parts_missing: tuple[str, ...] = ()
         if question.parts:  # each part gets its sentence: the parts' checks replace the whole question's quantity
             lacks = [self._part_lacks(p, sentences, stated, source_text, acronyms) for p in question.parts]
@@ -286,12 +286,6 @@ class SufficiencyChecker(WordCoverage):
         out = [n for n in question.names if not set(normalize(n).split()) <= inside]
         return out + [" ".join(words[a:b]) for a, b, _ in spans if any(w[:1].isupper() for w in words[a:b])]
 
-    @staticmethod
-    def _names_one(question: Question, sentences: Sequence[str], acronyms: AcronymMap) -> bool:
-        """Whether a claim names something of the asked kind the question does not (`names_of_kind`). Claims come
-        without the paper titles they name (rag.citations), so a title restated before a sentence names nothing."""
-        return any(names_of_kind(question, sentence, acronyms) for sentence in sentences)
-
     def _part_lacks(
         self, part: Question, sentences: Sequence[str], stated: set[str], source_text: str, acronyms: AcronymMap
     ) -> str:
@@ -308,7 +302,7 @@ class SufficiencyChecker(WordCoverage):
             return f"{_number_phrase(part)} {part.target}".strip()
         if part.target and not targeted:
             return "mention " + re.sub(r"^(?:on|for|in|at|across|under|with)\s+", "", part.target)
-        if part.kind and not self._names_one(part, targeted, acronyms):
+        if part.kind and unnamed_kind(part, targeted, acronyms):
             return f"name the {part.kind}"
         return ""
 

@@ -1,0 +1,133 @@
+"""What kind of thing a name is, mined from many abstracts (eval/mine_name_kinds.py): a sentence naming only things
+that papers call something else ("the Frank-Wolfe algorithm") does not answer "which solver ...?"."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from rag.acronyms import AcronymMap
+from rag.kinds import names_of_kind, read_name_kinds, typed_otherwise, unnamed_kind
+from rag.names import kind_heads
+from rag.query import analyze
+from rag.sufficiency import SufficiencyChecker
+from rag.types import Paper
+from tests.fakes import TermCounts
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLVER = kind_heads("solver")
+DATASET = kind_heads("datasets")
+NO_MAP = AcronymMap([])
+
+
+def _miner() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("mine_name_kinds", ROOT / "eval" / "mine_name_kinds.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("name", "heads", "otherwise"),
+    [
+        ("Frank-Wolfe", SOLVER, True),  # a method or an algorithm in the abstracts, never a solver
+        ("ImageNet", SOLVER, True),  # a data set
+        ("Gurobi", SOLVER, False),  # "the Gurobi solver"
+        ("ImageNet", DATASET, False),
+        ("CIFAR-10", DATASET, False),
+        ("Adam", kind_heads("optimizer"), False),
+        ("SGD", DATASET, True),  # an algorithm or an optimizer; once or twice a "data set" by a parse slip
+        ("MATLAB", SOLVER, False),  # "MATLAB code": software
+        ("Zorblax-9", SOLVER, False),  # no abstract calls it anything: not known, so not ruled out
+        ("ImageNet", kind_heads("cell lines"), False),  # the table knows too few nouns of cell lines to judge
+        ("ImageNet", kind_heads("materials"), False),  # nor materials ("hBN" is a layer, a substrate, ...)
+        ("Bloom", kind_heads("models"), True),  # "Bloom filter"; names are read as written
+        ("BLOOM", kind_heads("models"), False),
+    ],
+)
+def test_a_name_is_of_another_kind_only_when_many_abstracts_call_it_so(
+    name: str, heads: frozenset[str], otherwise: bool
+) -> None:
+    assert typed_otherwise(name, heads) is otherwise
+
+
+def test_a_prior_method_named_in_a_relevant_sentence_does_not_answer_which_solver() -> None:
+    question = analyze("Which solver was used for the conic optimization of the key rates?")
+    prior = "The problem has hitherto been tackled using the Frank-Wolfe algorithm, which is unstable."
+    used = "We solve the conic program with Gurobi and report key rates for several protocols."
+    assert question.kind == "solver"
+    assert names_of_kind(question, prior, NO_MAP) == []
+    assert unnamed_kind(question, [prior], NO_MAP) == "solver"
+    assert names_of_kind(question, used, NO_MAP) == ["Gurobi"]
+    assert unnamed_kind(question, [prior, used], NO_MAP) == ""
+    # the sentence's own label wins over the abstracts' usual one
+    assert names_of_kind(question, "We run the Frank-Wolfe solver of our toolbox.", NO_MAP) == ["Frank-Wolfe"]
+    assert names_of_kind(question, "We compare with the solver Frank-Wolfe.", NO_MAP) == ["Frank-Wolfe"]
+
+
+def test_the_verdict_on_an_answer_naming_only_another_kind_of_thing_says_what_is_missing() -> None:
+    paper = Paper(
+        id="q",
+        title="Finite-size key rates from conic optimization",
+        abstract="Computing finite-size key rates for conic optimization has hitherto been tackled using the "
+        "Frank-Wolfe algorithm. We introduce a non-symmetric conic optimization method for key rates.",
+    )
+    checker = SufficiencyChecker(TermCounts({"frank-wolfe": 2}, NO_MAP), partial_coverage=0.0, abstain_coverage=0.0)
+    question = analyze("Which solver was used for the conic optimization of the key rates?")
+    verdict = checker.check(question, [paper.abstract.split(". ")[0]], [paper])
+    assert (verdict.status, verdict.missing) == ("partial", "name the solver")
+
+
+def test_the_shipped_table_was_mined_from_many_abstracts_and_knows_kind_nouns() -> None:
+    found = json.loads((ROOT / "rag" / "data" / "name_kinds.json").read_text(encoding="utf-8"))
+    assert {"dataset", "solver", "algorithm", "optimizer"} <= set(found["heads"])
+    assert not {"and", "achieve", "paper"} & set(found["heads"])
+    assert found["names"]["Frank-Wolfe"]["method"] >= 2
+    assert len(found["names"]) > 5000
+
+
+def test_the_miner_reads_kinds_from_the_noun_after_a_name_and_from_lists() -> None:
+    miner = _miner()
+    texts = [
+        "We train with the PPO algorithm. It beats solvers such as Gurobi and CPLEX. Tools (e.g. Gurobi solver) help.",
+        "The GPT-3.5 model and the ViT-B/16 backbone help. The solver SCIP wins. Solvers such as HiGHS fail.",
+        "Gurobi and other solvers fail. We use the solver Gurobi and the RRT algorithm.",
+        "The A2C algorithm and the DQN algorithm help. The SAT solver and the MIP solver run. And PPO achieves more.",
+        "The BERT model and the Swin-T backbone run.",
+    ]
+    found = miner.mine(texts, min_names=2, min_named=0.0, min_det=0.0, max_of=1.0, min_count=1)
+    assert {"algorithm", "solver"} <= set(found["heads"])
+    assert "achieve" not in found["heads"]  # a verb follows a name, but no determiner comes before it
+    assert found["names"]["Gurobi"]["solver"] == 4  # "such as", "and other", "the solver Gurobi", "e.g. Gurobi solver"
+    assert found["names"]["GPT-3.5"] == {"model": 1} and found["names"]["ViT-B/16"] == {"backbone": 1}
+    assert found["names"]["SCIP"] == {"solver": 1} and found["names"]["HiGHS"] == {"solver": 1}
+    assert found["names"]["CPLEX"] == {"solver": 1}
+    assert found["names"]["PPO"] == {"algorithm": 1}
+    assert "And" not in found["names"]  # a capital opening a sentence names nothing: "And PPO"
+
+
+def test_an_optimizer_is_not_an_architecture_nor_an_architecture_an_optimizer() -> None:
+    sentence = "We train the network with SGD and study the loss spikes caused by outliers."
+    architecture = analyze("Name the network architecture trained in the experiments on outliers.")
+    optimizer = analyze("Which optimizer was the network trained with in the experiments on outliers?")
+    assert architecture.kind and optimizer.kind
+    assert names_of_kind(architecture, sentence, NO_MAP) == []
+    assert names_of_kind(optimizer, sentence, NO_MAP) == ["SGD"]
+    assert kind_heads("optimizers") != kind_heads("architectures")
+
+
+def test_a_missing_or_damaged_table_rules_out_no_name(tmp_path: Path) -> None:
+    assert read_name_kinds(tmp_path / "absent.json") == ({}, frozenset())
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"heads": ["solver"], "names": {"Gurobi": {"solver": 3', encoding="utf-8")
+    assert read_name_kinds(broken) == ({}, frozenset())
+    odd = tmp_path / "odd.json"
+    odd.write_text('{"heads": ["solver"], "names": {"Gurobi": {"solver": 3, "x": "6"}, "SCIP": [1]}}', "utf-8")
+    assert read_name_kinds(odd) == ({"Gurobi": {"solver": 3}}, frozenset({"solver"}))
