@@ -234,8 +234,7 @@ def keyword_kind(text: str) -> str:
 
 
 def _measure(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str]:
-    """What a number question measures: the words after its cue `m` (`_number_cue`), up to the verb ('How many GPUs
-    were ...' -> GPUs)."""
+    """What a number question measures: the words after its cue `m` (`_number_cue`) up to the verb ("How many GPUs")."""
     if re.fullmatch(r"(?:by )?how old", m.group(0), re.I):  # an age, stated in years or months
         return ("age",), "age"
     cue = _CUE.match(m.group(0))
@@ -264,12 +263,26 @@ def _measure(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str]:
         if len(words) >= 3 and METRIC_TOKEN.match(clean):  # "exact ImageNet top-1 accuracy": the head noun ends it
             words = [*words[1:], word]
             continue
-        if clean in _AUX or clean in STOPWORDS or len(words) >= 3 or (words and is_name(word.strip("?,."))):
-            break  # "the PSNR NeMF achieves": PSNR, not NeMF
+        if clean == "in" and words and all(w.lower() in _COMPARATIVE for w in words):
+            words = []  # "how far ahead in (the) accuracy is X": accuracy
+            if following[k + 1 : k + 2] and following[k + 1].lower() in ("the", "its", "their"):
+                following[k + 1] = ""
+            continue
+        # a name inside the noun phrase ("chest CT scans were"), not its subject ("the PSNR NeMF achieves")
+        inside = following[k + 2 : k + 3] and following[k + 2].lower() in _AUX and _NOUN.fullmatch(following[k + 1])
+        if (
+            clean in _AUX
+            or clean in STOPWORDS
+            or len(words) >= 3
+            or (words and is_name(word.strip("?,.")) and not inside)
+        ):
+            break
         words.append(word)
     return _measure_of(words)
 
 
+_COMPARATIVE = frozenset("ahead behind better worse higher lower faster slower larger smaller bigger more less".split())
+_NOUN = re.compile(r"(?!(?:the|a|an|of|in|on|for|and|or|to|by|with)\b)[a-z][a-z\-]+")  # a lower-case word, no particle
 _CHANGE_NOUNS = frozenset(
     "improvement improvements gain gains reduction drop increase decrease effect benefit advantage overhead "
     "difference change".split()

@@ -131,10 +131,27 @@ def test_an_acronym_spelled_out_as_a_network_names_no_data_set() -> None:
         ("How large is the improvement over BERT?", ""),
         ("How much was the drop in accuracy without attention?", ""),
         ("How large were the tumors?", ""),
+        # a comparison's measure after "in", and a name inside the counted noun phrase
+        ("how far ahead in accuracy is the plain prototypical network?", "accuracy"),
+        ("How much better in the BLEU score is X than Y?", "BLEU score"),
+        ("How much faster is X than Y?", "faster"),
+        ("On how many chest CT scans was the segmentation tested?", "chest CT scans"),
+        ("how many brain MRI volumes were segmented", "brain MRI volumes"),
+        ("What PSNR NeMF achieves on Vimeo?", "PSNR"),  # the name is the subject, not part of the measure
     ],
 )
 def test_how_big_is_the_thing_measures_the_thing(question: str, phrase: str) -> None:
     assert analyze(question).measure_phrase == phrase
+
+
+def test_a_comparison_in_a_metric_is_answered_by_the_metric_s_gain() -> None:
+    question = analyze("After 600 Omniglot classes, how far ahead in accuracy is the prototypical network?")
+    gain = "A prototypical network increases the accuracy by over 22% after learning 600 Omniglot classes."
+    paper = Paper(id="f", title="Federated learning", abstract=f"A prototypical network outperforms others. {gain}")
+    terms = TermCounts({w: 5 for w in "omniglot classes prototypical network accuracy".split()})
+    checker = SufficiencyChecker(terms, partial_coverage=0.0, abstain_coverage=0.0)
+    assert checker.check(question, [gain], [paper]).status == "answered"
+    assert checker.check(question, ["A prototypical network outperforms others."], [paper]).status == "partial"
 
 
 def test_a_how_big_question_is_answered_only_by_a_quantity_of_what_it_measures() -> None:
