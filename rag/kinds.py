@@ -1,6 +1,7 @@
 """Whether a sentence names a thing of the kind a which-question asks for ("Which datasets ...?": ImageNet, not
 GCNs or mIoU): the names it gives beyond the question's, typed by the acronym map's long forms, by chemistry for
-materials, by a cell-line label for cell lines and by the kind's noun after a metric word ("the POWER dataset")."""
+materials, by a cell-line label for cell lines, by the kind's noun next to a name ("the POWER dataset") and by what
+many abstracts call a name (`rag/data/name_kinds.json`: "Frank-Wolfe" is a method, not a solver)."""
 
 from __future__ import annotations
 

@@ -302,7 +302,7 @@ class SufficiencyChecker(WordCoverage):
             return f"{_number_phrase(part)} {part.target}".strip()
         if part.target and not targeted:
             return "mention " + re.sub(r"^(?:on|for|in|at|across|under|with)\s+", "", part.target)
-        if part.kind and unnamed_kind(part, targeted, acronyms):
+        if unnamed_kind(part, targeted, acronyms):
             return f"name the {part.kind}"
         return ""
 
