@@ -98,7 +98,7 @@ def is_name(token: str) -> bool:
 KINDS = (
     r"(?:data ?sets?|datasets?|databases?|benchmarks?|corpus|corpora|solvers?|librar(?:y|ies)|toolkits?|simulators?|"
     r"baselines?|architectures?|backbones?|languages?|games?|environments?|optimi[sz]ers?|materials?|substrates?|"
-    r"compounds?|cell ?lines?|collections?(?!\s+of\b)|"
+    r"compounds?|cell ?lines?|collections?(?!\s+of\b)|software(?:\s+packages?)?|packages?|"
     # biomedical things an abstract names by a symbol (Oct4, miR-21, ChemR23, Ser-109), rarely by a plain word
     r"genes?|residues?|ligands?|receptors?|kinases?|transcription factors?|mirnas?|micro-?rnas?|opsins?|subunits?|"
     r"alleles?|genotypes?|isoforms?|cytokines?)"
@@ -136,7 +136,7 @@ _IMPERATIVE_KIND = re.compile(
 
 KIND_GROUPS = (
     frozenset("dataset set benchmark corpus corpora challenge database collection suite data cohort archive".split()),
-    frozenset("solver library toolkit simulator framework package engine software code".split()),
+    frozenset("solver library toolkit simulator framework package engine software softwarepackage code".split()),
     frozenset("architecture backbone network model baseline transformer encoder net perceptron".split()),
     frozenset("optimizer optimiser".split()),
     frozenset("material substrate compound element crystal alloy".split()),

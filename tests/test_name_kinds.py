@@ -12,11 +12,15 @@ from types import ModuleType
 import pytest
 
 from rag.acronyms import AcronymMap
+from rag.generation.context import Source
+from rag.generation.extractive import ExtractiveAnswerer
+from rag.index.embedders import HashEmbedder
 from rag.kinds import names_of_kind, read_name_kinds, typed_otherwise, unnamed_kind
 from rag.names import kind_heads
 from rag.query import analyze
 from rag.sufficiency import SufficiencyChecker
-from rag.types import Paper
+from rag.support import SentenceEmbeddings
+from rag.types import Hit, Paper
 from tests.fakes import TermCounts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,3 +135,19 @@ def test_a_missing_or_damaged_table_rules_out_no_name(tmp_path: Path) -> None:
     odd = tmp_path / "odd.json"
     odd.write_text('{"heads": ["solver"], "names": {"Gurobi": {"solver": 3, "x": "6"}, "SCIP": [1]}}', "utf-8")
     assert read_name_kinds(odd) == ({"Gurobi": {"solver": 3}}, frozenset({"solver"}))
+
+
+def test_software_is_a_kind_of_named_thing_and_its_answer_keeps_the_sentence_naming_it() -> None:
+    question = analyze("Tell me which software was used for the logical-qubit resource estimates of the algorithms.")
+    assert question.kind == "software"
+    assert analyze("Which software package implemented the solver?").kind == "software package"
+    assert kind_heads("software package") == kind_heads("software") == SOLVER
+    abstract = (
+        "Photodynamic therapy needs better photosensitizers. In this work, we show how fault-tolerant quantum "
+        "algorithms can identify photosensitizer candidates. We estimate logical-qubit counts for the algorithms. "
+        "Our resource estimates, obtained with PennyLane, suggest that 180 logical qubits suffice."
+    )
+    paper = Paper(id="p", title="Quantum algorithms for photosensitizers", abstract=abstract)
+    source = Source(number=1, hit=Hit(paper=paper, score=0.9, passage=abstract), text=abstract)
+    answer = ExtractiveAnswerer(SentenceEmbeddings(HashEmbedder(64))).answer(question, [source])
+    assert "PennyLane" in answer
