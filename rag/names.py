@@ -59,7 +59,7 @@ def names_in(question: str) -> list[str]:
         if len(letters) <= 2:
             continue
         acronym = sum(c.isupper() for c in letters) >= 2
-        mixed = any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)
+        mixed = (any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)) or "_" in letters.strip("_")
         capital = i > 0 and token[:1].isupper() and token.lower() not in STOPWORDS
         tokens.append((i, token, capital))
         if acronym or mixed:
@@ -86,10 +86,11 @@ def names_in(question: str) -> list[str]:
 
 
 def is_name(token: str) -> bool:
-    """Whether a token is written as a name: an acronym, mixed case, or letters with digits."""
+    """Whether a token is written as a name: an acronym, mixed case, letters with digits, or an identifier
+    ("ibm_torino")."""
     letters = token.replace("-", "")
     return sum(c.isupper() for c in letters) >= 2 or (
-        any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)
+        (any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)) or "_" in letters.strip("_")
     )
 
 
@@ -99,6 +100,8 @@ KINDS = (
     r"(?:data ?sets?|datasets?|databases?|benchmarks?|corpus|corpora|solvers?|librar(?:y|ies)|toolkits?|simulators?|"
     r"baselines?|architectures?|backbones?|languages?|games?|environments?|optimi[sz]ers?|materials?|substrates?|"
     r"compounds?|cell ?lines?|collections?(?!\s+of\b)|software(?:\s+packages?)?|packages?|"
+    # hardware an abstract names ("ibm_torino", "Sycamore", "A100")
+    r"quantum (?:computers?|processors?|hardware|devices?|chips?)|processors?|chips?|gpus?|tpus?|annealers?|"
     # biomedical things an abstract names by a symbol (Oct4, miR-21, ChemR23, Ser-109), rarely by a plain word
     r"genes?|residues?|ligands?|receptors?|kinases?|transcription factors?|mirnas?|micro-?rnas?|opsins?|subunits?|"
     r"alleles?|genotypes?|isoforms?|cytokines?)"
@@ -116,7 +119,7 @@ KIND_WORDS = frozenset(
 _KIND_HEAD = (
     rf"^(?:on |in |from |against |of )?(?:which|what)\s+(?:(?:is|are|was|were)\s+)?(?:(?:of )?(?:the|that|this)\s+)?"
     r"(?:names? of (?:the |that |this )?)?"
-    rf"(?P<before>(?:(?!of\b)[\w\-]+\s+){{0,5}}?)(?P<kind>{KINDS})"
+    rf"(?P<before>(?:(?!(?:of|for)\s)[\w\-]+\s+){{0,5}}?)(?P<kind>{KINDS})"
 )
 _KIND_Q = re.compile(
     _KIND_HEAD + r"(?=\s*[?,:;]|\s*$|\s+(?:do|does|did|is|are|was|were|has|have|had|can|could|would|will|should|"
@@ -139,6 +142,9 @@ KIND_GROUPS = (
     frozenset("solver library toolkit simulator framework package engine software softwarepackage code".split()),
     frozenset("architecture backbone network model baseline transformer encoder net perceptron".split()),
     frozenset("optimizer optimiser".split()),
+    frozenset(
+        "processor chip gpu tpu annealer hardware device computer platform quantumcomputer quantumprocessor".split()
+    ),
     frozenset("material substrate compound element crystal alloy".split()),
     frozenset("cellline line cell".split()),
     frozenset({"language"}),

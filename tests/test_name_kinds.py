@@ -151,3 +151,27 @@ def test_software_is_a_kind_of_named_thing_and_its_answer_keeps_the_sentence_nam
     source = Source(number=1, hit=Hit(paper=paper, score=0.9, passage=abstract), text=abstract)
     answer = ExtractiveAnswerer(SentenceEmbeddings(HashEmbedder(64))).answer(question, [source])
     assert "PennyLane" in answer
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which quantum processor, by name, was used for the 72-qubit run?", "quantum processor"),
+        ("what superconducting chip did they run the vqe on", "chip"),
+        ("Which GPU was PIGEON benchmarked on?", "GPU"),
+        ("which quantum computer were the wavepackets evolved on", "quantum computer"),
+        # the kind inside a "for" phrase is not what is asked: a benchmark suite is
+        ("Name the benchmark suite for pre-fault-tolerant quantum devices that combines Clifford circuits.", ""),
+    ],
+)
+def test_hardware_is_a_kind_of_named_thing(question: str, kind: str) -> None:
+    assert analyze(question).kind == kind
+
+
+def test_a_processor_is_named_by_an_identifier_and_a_relevant_sentence_without_one_names_none() -> None:
+    question = analyze("Which IBM processor was used for the real-time measurement of the two-plaquette model?")
+    named = "We run the two-plaquette model on the 156-qubit ibm_fez processor."
+    unnamed = "Using 72 superconducting qubits, we observe the two-plaquette dynamics on a quantum processor."
+    assert names_of_kind(question, named, NO_MAP) == ["ibm_fez"]
+    assert unnamed_kind(question, [unnamed], NO_MAP) == "processor"
+    assert unnamed_kind(question, [named], NO_MAP) == ""
