@@ -59,7 +59,9 @@ def names_in(question: str) -> list[str]:
         if len(letters) <= 2:
             continue
         acronym = sum(c.isupper() for c in letters) >= 2
-        mixed = (any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)) or "_" in letters.strip("_")
+        mixed = (any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)) or _IDENTIFIER.fullmatch(
+            letters
+        )
         capital = i > 0 and token[:1].isupper() and token.lower() not in STOPWORDS
         tokens.append((i, token, capital))
         if acronym or mixed:
@@ -85,12 +87,16 @@ def names_in(question: str) -> list[str]:
     return out
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z]{2,}(?:_[A-Za-z0-9]{2,})+")  # "ibm_torino", not a subscript "T_c" or "x_1"
+
+
 def is_name(token: str) -> bool:
     """Whether a token is written as a name: an acronym, mixed case, letters with digits, or an identifier
     ("ibm_torino")."""
     letters = token.replace("-", "")
     return sum(c.isupper() for c in letters) >= 2 or (
-        (any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)) or "_" in letters.strip("_")
+        (any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters))
+        or bool(_IDENTIFIER.fullmatch(letters))
     )
 
 
