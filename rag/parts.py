@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from rag.corpus.records import normalize
 from rag.names import KINDS, name_in, names_in
+from rag.quantities import COMPARATIVES
 from rag.question import Question
 from rag.words import AUXILIARY, QWORD, terms
 
@@ -49,7 +50,6 @@ _MEASURE_WORDS = frozenset(
     "latency size count bitrate resolution energy power memory top-1 top-5 sparsity gain improvement reduction "
     "parameters params flops fps time duration cost sdr si-sdr ndcg mrr ap ap50 ap75 rtf loss".split()
 )
-_COMPARATIVE = re.compile(r"^(?:faster|slower|smaller|larger|bigger|cheaper|higher|lower|better|quicker|fewer)$", re.I)
 _MEASURE_CUE = re.compile(
     r"^(?P<cue>.*?\b(?:what|which|how many|how much|by how much)\s+)(?P<list>.+?)\s+"
     r"(?P<rest>(?:does|do|did|is|are|was|were|can|could|would|will|has|have|had)\b.*)$",
@@ -191,7 +191,7 @@ def _is_measure(word: str) -> bool:
     # an acronym (BLEU, mAP, mIoU, AP50, F1), not a CamelCase name (SuperSlomo, ImageNet)
     return (
         word.lower() in _MEASURE_WORDS
-        or bool(_COMPARATIVE.match(word))
+        or word.lower() in COMPARATIVES
         or bool(re.fullmatch(r"[a-z]?[A-Z]{2,6}(?:@?\d+)?|[a-z][A-Z][a-z]?[A-Z]|[A-Z]\d|top-\d+", word))
     )
 

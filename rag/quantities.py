@@ -9,6 +9,12 @@ from rag.normalise import UNITS, unit_of
 from rag.support import STOPWORDS
 from rag.words import compounds, terms
 
+COMPARATIVES = frozenset(
+    "faster slower smaller larger bigger cheaper higher lower better worse quicker fewer more less ahead behind".split()
+)
+"""Comparative words: a measure in their own right ("faster and smaller"), or before the measure they compare ("how
+far ahead in accuracy")."""
+
 METRIC = (
     r"(?:number|percentage|share|fraction|proportion|portion|amount|accuracy|error|score|f1|f-score|bleu|rouge|perplexity|"
     r"map|miou|auc|roc-auc|psnr|ssim|wer|cer|der|mos|dice|precision|recall|rate|speed-?up|throughput|latency|"

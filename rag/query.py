@@ -17,6 +17,7 @@ from rag.names import KIND_WORDS, KINDS, is_name, named_kind, names_in
 from rag.normalise import nearest
 from rag.parts import split as split_parts
 from rag.quantities import (
+    COMPARATIVES,
     METRIC,
     METRIC_TOKEN,
     METRIC_WORD,
@@ -263,7 +264,7 @@ def _measure(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str]:
         if len(words) >= 3 and METRIC_TOKEN.match(clean):  # "exact ImageNet top-1 accuracy": the head noun ends it
             words = [*words[1:], word]
             continue
-        if clean == "in" and words and all(w.lower() in _COMPARATIVE for w in words):
+        if clean == "in" and words and all(w.lower() in COMPARATIVES for w in words):
             words = []  # "how far ahead in (the) accuracy is X": accuracy
             if following[k + 1 : k + 2] and following[k + 1].lower() in ("the", "its", "their"):
                 following[k + 1] = ""
@@ -281,7 +282,6 @@ def _measure(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str]:
     return _measure_of(words)
 
 
-_COMPARATIVE = frozenset("ahead behind better worse higher lower faster slower larger smaller bigger more less".split())
 _NOUN = re.compile(r"(?!(?:the|a|an|of|in|on|for|and|or|to|by|with)\b)[a-z][a-z\-]+")  # a lower-case word, no particle
 _CHANGE_NOUNS = frozenset(
     "improvement improvements gain gains reduction drop increase decrease effect benefit advantage overhead "
