@@ -175,3 +175,12 @@ def test_a_processor_is_named_by_an_identifier_and_a_relevant_sentence_without_o
     assert names_of_kind(question, named, NO_MAP) == ["ibm_fez"]
     assert unnamed_kind(question, [unnamed], NO_MAP) == "processor"
     assert unnamed_kind(question, [named], NO_MAP) == ""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="kind_heads joins a multi-word kind into one word ('quantumhardware') and finds "
+    "no group; reading its last word instead also types multi-word names in sentences, not yet measured",
+)
+def test_a_multi_word_hardware_kind_is_of_the_hardware_group() -> None:
+    assert kind_heads("quantum hardware") == kind_heads("processor")
