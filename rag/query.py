@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.names import KIND_WORDS, KINDS, is_name, named_kind, names_in
+from rag.measures import COUNT_HEAD, HOW, measure_after, measure_of
+from rag.names import KIND_WORDS, KINDS, named_kind, names_in
 from rag.normalise import nearest
 from rag.parts import split as split_parts
 from rag.quantities import (
-    COMPARATIVES,
     METRIC,
     METRIC_TOKEN,
     METRIC_WORD,
@@ -28,15 +28,14 @@ from rag.quantities import (
     unit_word,
 )
 from rag.question import Asks, Question
-from rag.support import STOPWORDS, content_words
-from rag.words import ASKS_ITSELF, AUXILIARY, OPENER, QWORD, asked_clause, compounds, is_common, plain_text, terms
+from rag.support import content_words
+from rag.words import ASKS_ITSELF, AUXILIARY, OPENER, QWORD, asked_clause, is_common, plain_text
 
 _LIST = re.compile(
     r"\b(?:which|what|list|name|any|all|several|other)\b.{0,30}\b(?:papers|works|studies|articles|methods|approaches)\b"
     r"|\bpapers (?:that|which|on|about)\b",
     re.I,
 )
-_HOW = r"how (?:many|much|long|fast|large|big|small|accurate|quickly|often|far|high|low|tall|heavy|old)"
 _MODIFIER = (
     r"(?!(?:with|of|on|in|for|that|which|whose|by|from|to|at|than|and|or|between|behind|regarding|about|among|"
     r"across|over|under|into|per|versus|vs|most|main|common|popular)\b)[\w\-/']+"
@@ -48,7 +47,7 @@ _PHRASE_END = (
     r"are|was|were|has|have|had|can|could|would|will|reported|reached|achieved|obtained|and|than)\b)"
 )
 _NUMBER_Q = re.compile(
-    rf"\b(?:by {_HOW}|{_HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b"
+    rf"\b(?:by {HOW}|{HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b"
     rf"(?!\s+(?!{METRIC}\b|(?:is|was|has|does)\b)[a-z]+s\s+(?:the|a|an|its|their|this|these)\b)"  # "what controls the"
     rf"(?:\s+[\w\-/']+){{0,3}}?\s+{METRIC}\b(?!-[a-z])"
     rf"|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{2,4}}?\s+"
@@ -95,21 +94,11 @@ _ACRONYM_METRIC = re.compile(
     r"(?:does|do|did|is|was|are|were|can|could|would)\b(?=.*\b(?:obtain|achieve|reach|score|attain|get|report|"
     r"yield|record)(?:s|ed)?\b)"
 )
-_CUE = re.compile(rf"\b(?:by )?(?:{_HOW}|what|which|to what)\b", re.I)
 _YESNO = re.compile(
     r"^(?:is|are|was|were|does|do|did|can|could|has|have|had|will|would|should)\b(?!.*\b(?:which|what|how)\b)", re.I
 )
 _NAME_Q = re.compile(
     r"^(?:which|what|who|on which|in which|from which|against which|besides \w+, (?:on )?which)\b", re.I
-)
-_AUX = frozenset(
-    "do does did is are was were be been has have had can could will would should the a an its their".split()
-)
-_COPULA = frozenset({"is", "are", "was", "were", "the", "a", "an"})
-_VERB_BE = _COPULA - {"the", "a", "an"}
-_GENERIC_MEASURE = frozenset(
-    "mani much long fast larg big small tall mean number per top test relat singl averag total real world sub score "
-    "result perform valu figur minimum maximum highest lowest peak median".split()
 )
 _DURATION = re.compile(r"\bhow long\b|\b(?:training|inference|run(?:ning)?) time\b|\bhow quickly\b", re.I)
 
@@ -170,7 +159,6 @@ def canonical(text: str) -> str:
     return "what is " + rest
 
 
-_COUNT_HEAD = frozenset({"count", "number", "amount", "size", "total"})
 _NAME_HEAD = frozenset({"name", "names", "title", "titles", "list", "which"})
 
 
@@ -194,20 +182,20 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
     last = words[-1].strip(",;:")
     if last.lower() in _NAME_HEAD or keyword_kind(plain):
         return "name", (), ""
-    if last.lower() in _COUNT_HEAD and len(words) >= 2:
-        measure, phrase = _measure_of([words[-2]])
+    if last.lower() in COUNT_HEAD and len(words) >= 2:
+        measure, phrase = measure_of([words[-2]])
         return ("number", measure, phrase) if measure else None
     if _asks_in_unit(words):  # "... SDR dB", "... frames per second", "... rapamycin dose nM"
         start = len(words) - 1
         while start > 0 and len(words) - start < 4 and unit_tail(words[start - 1], words[start]):
             start -= 1
-        return "number", *_measure_of(words[start:])
+        return "number", *measure_of(words[start:])
     tail = [w for w in words[-3:] if METRIC_TOKEN.match(w.strip(",;:")) or w.lower() in ("error", "rate", "score")]
     if METRIC_TOKEN.match(last) and tail:
         start = len(words) - 1
         while start > 0 and len(words) - start < 3 and tail_word(words[start - 1]):
             start -= 1
-        return "number", *_measure_of(words[start:])
+        return "number", *measure_of(words[start:])
     return None
 
 
@@ -234,96 +222,6 @@ def keyword_kind(text: str) -> str:
     return words[-1] if re.fullmatch(KINDS, words[-1], re.I) else ""
 
 
-def _measure(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str]:
-    """What a number question measures: the words after its cue `m` (`_number_cue`) up to the verb ("How many GPUs")."""
-    if re.fullmatch(r"(?:by )?how old", m.group(0), re.I):  # an age, stated in years or months
-        return ("age",), "age"
-    cue = _CUE.match(m.group(0))
-    words = m.group(0)[cue.end() if cue else 0 :].split()
-    following = question[m.end() :].split()
-    if not words and _HOW_BIG.fullmatch(m.group(0)) and following[:1] and following[0].lower() in _VERB_BE:
-        phrase = _noun_phrase(following[1:])[-3:]  # "how big was the accuracy gap": accuracy gap
-        named = [w for w in phrase if METRIC_TOKEN.fullmatch(w.lower()) and w.lower() not in _CHANGE_NOUNS]
-        return _measure_of(phrase) if named else ((), "")  # not "the improvement", "the dataset", "the tumors"
-    while words and words[0].lower() in _COPULA:  # "what is the word error rate of X": word error rate
-        words.pop(0)
-    if any(w.lower() in _AUX for w in words):  # "What AP50 does CSPNet score": AP50, not CSPNet
-        return _measure_of(words[: next(i for i, w in enumerate(words) if w.lower() in _AUX)])
-    words = words[-3:]  # "the exact ImageNet top-1 accuracy": the head noun and the two words before it
-    while words and words[0].lower() in STOPWORDS:  # "range of wedelolactone concentrations": not "of"
-        words.pop(0)
-    if words and words[-1].lower() in _COUNT_HEAD and following[:1] == ["of"]:  # "the number of layers": layers
-        words, following = [], following[1:]
-    for k, word in enumerate(following):
-        clean = word.lower().strip("?,.")
-        if clean in _COUNT_HEAD and following[k + 1 : k + 2] == ["of"]:  # "the minimum number of GPUs": GPUs
-            words, following[k + 1] = [], ""
-            continue
-        if not clean:
-            continue
-        if len(words) >= 3 and METRIC_TOKEN.match(clean):  # "exact ImageNet top-1 accuracy": the head noun ends it
-            words = [*words[1:], word]
-            continue
-        if clean == "in" and words and all(w.lower() in COMPARATIVES for w in words):
-            words = []  # "how far ahead in (the) accuracy is X": accuracy
-            if following[k + 1 : k + 2] and following[k + 1].lower() in ("the", "its", "their"):
-                following[k + 1] = ""
-            continue
-        # a name inside the noun phrase ("chest CT scans were"), not its subject ("the PSNR NeMF achieves")
-        inside = following[k + 2 : k + 3] and following[k + 2].lower() in _AUX and _NOUN.fullmatch(following[k + 1])
-        if (
-            clean in _AUX
-            or clean in STOPWORDS
-            or len(words) >= 3
-            or (words and is_name(word.strip("?,.")) and not inside)
-        ):
-            break
-        words.append(word)
-    return _measure_of(words)
-
-
-_NOUN = re.compile(r"(?!(?:the|a|an|of|in|on|for|and|or|to|by|with)\b)[a-z][a-z\-]+")  # a lower-case word, no particle
-_CHANGE_NOUNS = frozenset(
-    "improvement improvements gain gains reduction drop increase decrease effect benefit advantage overhead "
-    "difference change".split()
-)
-_PARTICIPLE = re.compile(r"[a-z]{3,}ed|taken|given|shown|seen|done|made|found|grown|known")
-_HOW_BIG = re.compile(r"(?:by )?how (?:big|large|small|much|high|low|wide|great)", re.I)
-
-
-def _noun_phrase(words: list[str]) -> list[str]:
-    """The noun phrase a question's words open with, without its article, up to a function word or a verb."""
-    if words and words[0].lower() in ("the", "its", "their", "this", "that", "a", "an"):
-        words = words[1:]
-    out: list[str] = []
-    for word in words:
-        clean = word.lower().strip("?,.")
-        if not clean or clean in STOPWORDS or clean in _AUX or _PARTICIPLE.fullmatch(clean):
-            break  # "how small are the winning tickets compared to ...": winning tickets
-        out.append(word)
-        if word.endswith(("?", ",", ".")):
-            break
-    return out
-
-
-def _measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
-    """The measured thing's stems (any of them names it in a sentence), its initials when it has three words or more
-    ("word error rate" ~ WER) or two long ones, in capitals and matched as written ("hazard ratio" ~ HR), and the
-    phrase; a rate's denominator is left out ("examples per class")."""
-    phrase = " ".join(w.strip("?,.") for w in words).strip()
-    head = re.split(r"\s+per\b", compounds(phrase), maxsplit=1)[0]
-    stems = {t for t in terms(head) - _GENERIC_MEASURE if not t.isdigit()}
-    initials = "".join(w[0] for w in head.split()).lower() if len(head.split()) >= 3 else ""
-    pair = head.lower().split()
-    if len(pair) == 2 and all(w.isalpha() and len(w) >= 4 for w in pair) and not pair[1].endswith("s"):
-        # a measure in two words ("hazard ratio" ~ HR), not things counted ("training examples")
-        initials = "".join(w[0] for w in pair).upper()  # matched as written: "HR", not the "hr" of "24 hr"
-    rate = phrase.lower().split()
-    if len(rate) == 3 and rate[1] == "per":  # "frames per second" ~ FPS, "queries per second" ~ QPS
-        stems.add("".join(w[0] for w in rate))
-    return tuple(sorted(stems | ({initials} if initials.isalpha() else set()))), phrase
-
-
 def analyze(question: str) -> Question:
     """Read what a question asks for (number, name, list, yes/no, description), what it names and, for a
     multi-part question, its parts ("What accuracy and latency ...?": one part for each), whatever its wording."""
@@ -343,7 +241,7 @@ def _part_measure(part: Question) -> Question:
     words = [m.group(0) for m in METRIC_WORD.finditer(part.text)]
     if not words:
         return part
-    measure, phrase = _measure_of(words[-1:])
+    measure, phrase = measure_of(words[-1:])
     return replace(part, measure=measure, measure_phrase=phrase)
 
 
@@ -392,11 +290,11 @@ def _typed(
     if is_list_question(text):
         return Question(text, "list", names, numbers, focus=focus)
     if cue := _number_cue(text):
-        measure, phrase = _measure(text, cue)
+        measure, phrase = measure_after(text, cue)
         return Question(text, "number", names, numbers, measure, phrase, bool(_DURATION.search(text)), focus)
     metric = _ACRONYM_METRIC.match(text)
     if metric:
-        measure, phrase = _measure_of([metric.group("metric")])
+        measure, phrase = measure_of([metric.group("metric")])
         return Question(text, "number", names, numbers, measure, phrase, False, focus)
     if _YESNO.match(text):
         return Question(text, "yesno", names, numbers, focus=focus)

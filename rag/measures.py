@@ -1,0 +1,115 @@
+"""What a number question measures ("How many GPUs ...": GPUs; "how big was the accuracy gap": accuracy gap): the
+words after its cue, as stems an answer sentence must hold near its figure."""
+
+from __future__ import annotations
+
+import re
+
+from rag.names import is_name
+from rag.quantities import COMPARATIVES, METRIC_TOKEN
+from rag.support import STOPWORDS
+from rag.words import compounds, terms
+
+HOW = r"how (?:many|much|long|fast|large|big|small|accurate|quickly|often|far|high|low|tall|heavy|old)"
+_CUE = re.compile(rf"\b(?:by )?(?:{HOW}|what|which|to what)\b", re.I)
+COUNT_HEAD = frozenset({"count", "number", "amount", "size", "total"})
+_AUX = frozenset(
+    "do does did is are was were be been has have had can could will would should the a an its their".split()
+)
+_COPULA = frozenset({"is", "are", "was", "were", "the", "a", "an"})
+_VERB_BE = _COPULA - {"the", "a", "an"}
+_GENERIC_MEASURE = frozenset(
+    "mani much long fast larg big small tall mean number per top test relat singl averag total real world sub score "
+    "result perform valu figur minimum maximum highest lowest peak median".split()
+)
+
+
+def measure_after(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str]:
+    """What a number question measures: the words after its cue `m` (`rag.query._number_cue`) up to the verb
+    ("How many GPUs")."""
+    if re.fullmatch(r"(?:by )?how old", m.group(0), re.I):  # an age, stated in years or months
+        return ("age",), "age"
+    cue = _CUE.match(m.group(0))
+    words = m.group(0)[cue.end() if cue else 0 :].split()
+    following = question[m.end() :].split()
+    if not words and _HOW_BIG.fullmatch(m.group(0)) and following[:1] and following[0].lower() in _VERB_BE:
+        phrase = _noun_phrase(following[1:])[-3:]  # "how big was the accuracy gap": accuracy gap
+        named = [w for w in phrase if METRIC_TOKEN.fullmatch(w.lower()) and w.lower() not in _CHANGE_NOUNS]
+        return measure_of(phrase) if named else ((), "")  # not "the improvement", "the dataset", "the tumors"
+    while words and words[0].lower() in _COPULA:  # "what is the word error rate of X": word error rate
+        words.pop(0)
+    if any(w.lower() in _AUX for w in words):  # "What AP50 does CSPNet score": AP50, not CSPNet
+        return measure_of(words[: next(i for i, w in enumerate(words) if w.lower() in _AUX)])
+    words = words[-3:]  # "the exact ImageNet top-1 accuracy": the head noun and the two words before it
+    while words and words[0].lower() in STOPWORDS:  # "range of wedelolactone concentrations": not "of"
+        words.pop(0)
+    if words and words[-1].lower() in COUNT_HEAD and following[:1] == ["of"]:  # "the number of layers": layers
+        words, following = [], following[1:]
+    for k, word in enumerate(following):
+        clean = word.lower().strip("?,.")
+        if clean in COUNT_HEAD and following[k + 1 : k + 2] == ["of"]:  # "the minimum number of GPUs": GPUs
+            words, following[k + 1] = [], ""
+            continue
+        if not clean:
+            continue
+        if len(words) >= 3 and METRIC_TOKEN.match(clean):  # "exact ImageNet top-1 accuracy": the head noun ends it
+            words = [*words[1:], word]
+            continue
+        if clean == "in" and words and all(w.lower() in COMPARATIVES for w in words):
+            words = []  # "how far ahead in (the) accuracy is X": accuracy
+            if following[k + 1 : k + 2] and following[k + 1].lower() in ("the", "its", "their"):
+                following[k + 1] = ""
+            continue
+        # a name inside the noun phrase ("chest CT scans were"), not its subject ("the PSNR NeMF achieves")
+        inside = following[k + 2 : k + 3] and following[k + 2].lower() in _AUX and _NOUN.fullmatch(following[k + 1])
+        if (
+            clean in _AUX
+            or clean in STOPWORDS
+            or len(words) >= 3
+            or (words and is_name(word.strip("?,.")) and not inside)
+        ):
+            break
+        words.append(word)
+    return measure_of(words)
+
+
+_NOUN = re.compile(r"(?!(?:the|a|an|of|in|on|for|and|or|to|by|with)\b)[a-z][a-z\-]+")  # a lower-case word, no particle
+_CHANGE_NOUNS = frozenset(
+    "improvement improvements gain gains reduction drop increase decrease effect benefit advantage overhead "
+    "difference change".split()
+)
+_PARTICIPLE = re.compile(r"[a-z]{3,}ed|taken|given|shown|seen|done|made|found|grown|known")
+_HOW_BIG = re.compile(r"(?:by )?how (?:big|large|small|much|high|low|wide|great)", re.I)
+
+
+def _noun_phrase(words: list[str]) -> list[str]:
+    """The noun phrase a question's words open with, without its article, up to a function word or a verb."""
+    if words and words[0].lower() in ("the", "its", "their", "this", "that", "a", "an"):
+        words = words[1:]
+    out: list[str] = []
+    for word in words:
+        clean = word.lower().strip("?,.")
+        if not clean or clean in STOPWORDS or clean in _AUX or _PARTICIPLE.fullmatch(clean):
+            break  # "how small are the winning tickets compared to ...": winning tickets
+        out.append(word)
+        if word.endswith(("?", ",", ".")):
+            break
+    return out
+
+
+def measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
+    """The measured thing's stems (any of them names it in a sentence), its initials when it has three words or more
+    ("word error rate" ~ WER) or two long ones, in capitals and matched as written ("hazard ratio" ~ HR), and the
+    phrase; a rate's denominator is left out ("examples per class")."""
+    phrase = " ".join(w.strip("?,.") for w in words).strip()
+    head = re.split(r"\s+per\b", compounds(phrase), maxsplit=1)[0]
+    stems = {t for t in terms(head) - _GENERIC_MEASURE if not t.isdigit()}
+    initials = "".join(w[0] for w in head.split()).lower() if len(head.split()) >= 3 else ""
+    pair = head.lower().split()
+    if len(pair) == 2 and all(w.isalpha() and len(w) >= 4 for w in pair) and not pair[1].endswith("s"):
+        # a measure in two words ("hazard ratio" ~ HR), not things counted ("training examples")
+        initials = "".join(w[0] for w in pair).upper()  # matched as written: "HR", not the "hr" of "24 hr"
+    rate = phrase.lower().split()
+    if len(rate) == 3 and rate[1] == "per":  # "frames per second" ~ FPS, "queries per second" ~ QPS
+        stems.add("".join(w[0] for w in rate))
+    return tuple(sorted(stems | ({initials} if initials.isalpha() else set()))), phrase
