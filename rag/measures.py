@@ -36,6 +36,8 @@ def measure_after(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str
         phrase = _noun_phrase(following[1:])[-3:]  # "how big was the accuracy gap": accuracy gap
         named = [w for w in phrase if METRIC_TOKEN.fullmatch(w.lower()) and w.lower() not in _CHANGE_NOUNS]
         return measure_of(phrase) if named else ((), "")  # not "the improvement", "the dataset", "the tumors"
+    if not words and _HOW_MUCH.fullmatch(m.group(0)) and (changed := _how_much(following)):
+        return changed  # "by how much did Adam's test accuracy beat SGD's": test accuracy
     while words and words[0].lower() in _COPULA:  # "what is the word error rate of X": word error rate
         words.pop(0)
     if any(w.lower() in _AUX for w in words):  # "What AP50 does CSPNet score": AP50, not CSPNet
@@ -80,6 +82,61 @@ _CHANGE_NOUNS = frozenset(
 )
 _PARTICIPLE = re.compile(r"[a-z]{3,}ed|taken|given|shown|seen|done|made|found|grown|known")
 _HOW_BIG = re.compile(r"(?:by )?how (?:big|large|small|much|high|low|wide|great)", re.I)
+
+
+_HOW_MUCH = re.compile(r"(?:by )?how much", re.I)
+_DO = frozenset({"do", "does", "did", "can", "could", "will", "would", "should"})
+_CHANGE_BASES = (
+    "increase decrease reduce improve raise lower cut boost shorten lengthen drop rise fall beat exceed outperform "
+    "surpass speed accelerate shrink grow change decline slow compress save lift enhance extend widen narrow gain "
+    "lose shift trim lessen halve double expand go"
+).split()
+_CHANGE_BASE = frozenset(_CHANGE_BASES)
+_CHANGED = frozenset(
+    {b + ("d" if b.endswith("e") else "ed") for b in _CHANGE_BASES}
+    | set("dropped rose risen fell fallen grown shrunk lost gone sped cut beaten slowed".split())
+)
+
+
+def _how_much(following: list[str]) -> tuple[tuple[str, ...], str] | None:
+    """The measure of "(by) how much <comparative> is <metric phrase>" ("how much higher is the F1 of BERT": F1) or
+    of "(by) how much <aux> <subject> <verb of change> <object>": the metric after the object ("beat Swin in top-1
+    accuracy"), the object ("did annealing increase the crystallite size"), else the subject ("did the Néel
+    temperature drop", "did Adam's test accuracy beat SGD's"), each only where it holds a metric word. The verb is
+    a base form after do/does/did and a participle after is/was ("did the reduced model lower latency": lower). None
+    when neither reading holds."""
+    words = list(following)
+    while words and words[0].lower() in COMPARATIVES | {"further"}:  # "how much further did ... lower ..."
+        words = words[1:]
+    if len(words) < len(following) and words[:1] and words[0].lower() in _VERB_BE:
+        phrase = _noun_phrase(words[1:])[-3:]
+        return measure_of(phrase) if _metric(phrase) else None
+    if not words or words[0].lower() not in _AUX - {"the", "a", "an", "its", "their"}:
+        return None
+    forms = _CHANGE_BASE if words[0].lower() in _DO else _CHANGED
+    verb = next((i for i, w in enumerate(words[1:], 1) if w.lower().strip("?,.") in forms), None)
+    if verb is None:
+        return None
+    subject, rest = words[1:verb], words[verb + 1 :]
+    if rest[:1] and rest[0].lower().strip("?,.") in ("up", "down"):  # "speed up", "go down"
+        rest = rest[1:]
+    phrase = _noun_phrase(rest)[-3:]
+    after = rest[len(phrase) :]
+    metric = _noun_phrase(after[1:])[-3:] if phrase and after[:1] == ["in"] else []
+    if _metric(metric):
+        return measure_of(metric)
+    compared = phrase and phrase[-1].strip("?,.").endswith(("'s", "’s"))  # "exceed the baseline's": a comparison
+    if _metric(phrase) and not compared:
+        return measure_of(phrase)
+    owner = max((i + 1 for i, w in enumerate(subject) if w.endswith(("'s", "’s"))), default=0)
+    phrase = _noun_phrase(subject[owner:])[-3:]  # "Adam's test accuracy": test accuracy
+    return measure_of(phrase) if _metric(phrase) else None
+
+
+def _metric(phrase: list[str]) -> bool:
+    """Whether a noun phrase holds a metric word (`METRIC_TOKEN`: "accuracy", "temperature", "mortality"), which an
+    answer stating the figure repeats; not a process ("TGF-beta1 release", "mel-spectrogram generation")."""
+    return any(METRIC_TOKEN.fullmatch(w.lower().strip("?,.")) for w in phrase)
 
 
 def _noun_phrase(words: list[str]) -> list[str]:

@@ -144,6 +144,44 @@ def test_how_big_is_the_thing_measures_the_thing(question: str, phrase: str) -> 
     assert analyze(question).measure_phrase == phrase
 
 
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [
+        # "(by) how much" with a verb of change measures its object, the metric after a named object, or a metric
+        # subject; not a possessive compared with ("the baseline's") nor a participle before the verb
+        ("By how much does annealing increase the average crystallite size in NbRe films?", "average crystallite size"),
+        ("how much did it raise tgf-beta1 release from pbmcs", ""),  # a process, not a metric
+        ("By how much does the CNN beat Swin in ImageNet-1k top-1 accuracy?", "ImageNet-1k top-1 accuracy"),
+        ("by how much did Adam's test accuracy beat SGD's?", "test accuracy"),
+        ("By how much does the new model's accuracy exceed the baseline's?", "accuracy"),
+        ("how much did the Neel temperature of the film drop in a magnetic field?", "Neel temperature"),
+        ("How much did perplexity go down after pruning?", "perplexity"),
+        (
+            "how much further did telmisartan lower systolic blood pressure than ramipril alone?",
+            "systolic blood pressure",
+        ),
+        ("how much did the reduced model lower latency?", "latency"),
+        ("how much higher is the F1 of BERT than that of ELMo?", "F1"),
+        ("How much did ResNet improve?", ""),
+        ("How much faster is the new sampler than DDPM?", "faster"),
+    ],
+)
+def test_how_much_a_thing_changed_measures_the_changed_quantity(question: str, phrase: str) -> None:
+    assert analyze(question).measure_phrase == phrase
+
+
+def test_how_much_a_metric_changed_is_answered_only_by_a_figure_of_that_metric() -> None:
+    question = analyze("By how much did Adam's test accuracy beat SGD's in the case study?")
+    case = "A case study compares Adam and SGD, with 12 random seeds."
+    paper = Paper(id="o", title="Outliers", abstract=f"We study outliers. {case}")
+    terms = TermCounts({w: 5 for w in "test accuracy adam sgd case study".split()})
+    checker = SufficiencyChecker(terms, partial_coverage=0.0, abstain_coverage=0.0)
+    assert checker.check(question, [case], [paper]).status == "partial"
+    stated = "In the case study, Adam's test accuracy exceeds SGD's by 3%."
+    reported = Paper(id="r", title="Outliers", abstract=f"We study outliers. {stated}")
+    assert checker.check(question, [stated], [reported]).status == "answered"
+
+
 def test_a_comparison_in_a_metric_is_answered_by_the_metric_s_gain() -> None:
     question = analyze("After 600 Omniglot classes, how far ahead in accuracy is the prototypical network?")
     gain = "A prototypical network increases the accuracy by over 22% after learning 600 Omniglot classes."
