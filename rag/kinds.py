@@ -14,7 +14,7 @@ from pathlib import Path
 from rag.acronyms import AcronymMap
 from rag.chemistry import ELEMENTS, is_material_name
 from rag.corpus.records import normalize
-from rag.names import KIND_GROUPS, kind_heads, names_a_method, new_names
+from rag.names import KIND_GROUPS, kind_heads, names_a_method, new_names, singular
 from rag.quantities import METRIC_TOKEN, unit_word
 from rag.question import Question
 from rag.words import is_common
@@ -73,7 +73,11 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
     asked = f" {normalize(question.text)} {' '.join(aliases)} "
     out = []
     found = new_names(question.text, sentence, question.kind)
-    method_words = {w for n in found if names_a_method(n) for w in re.split(r"[ \-]", n)}
+    # methods and tasks ("Sharpness-Aware Minimization", "Reinforcement Learning"), and their words, name no data
+    # set and no architecture ("Graph Neural Networks" does); a solver, an optimizer or a baseline may be any method
+    methods = [n for n in found if names_a_method(n) and singular(re.split(r"[ \-]", n.lower())[-1]) not in heads]
+    method_words = {w for n in methods for w in re.split(r"[ \-]", n)}
+    any_method = heads & {"solver", "optimizer"} or singular(question.kind.lower()) == "baseline"
     for name in found:
         key = normalize(name)
         long_forms = [normalize(a) for a in acronyms.aliases(name)]
@@ -83,8 +87,8 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
         other = ends and not any(e.rstrip("s") in heads for e in ends)
         if other and (all(is_common(e) for e in ends) or any(_another_kind(e, heads) for e in ends)):
             continue  # "SOTA", "GCNs", "MLP" for "which datasets": spelled out as another thing (not "Penn Treebank")
-        if (names_a_method(name) or name in method_words) and not heads & {"architecture", "solver", "optimizer"}:
-            continue  # "Reinforcement Learning", or "Minimization" of "Sharpness-Aware Minimization", names no data set
+        if (name in methods or name in method_words) and not any_method:
+            continue
         if unit_word(name):
             continue  # "THz", "GHz": a unit names nothing of any kind
         if kind_heads(name) == heads or key.rstrip("s") == normalize(question.kind).replace(" ", "").rstrip("s"):

@@ -76,6 +76,16 @@ def test_a_prior_method_named_in_a_relevant_sentence_does_not_answer_which_solve
     assert names_of_kind(question, "We compare with the solver Frank-Wolfe.", NO_MAP) == ["Frank-Wolfe"]
 
 
+def test_a_method_or_task_names_no_architecture_but_may_be_an_optimizer_or_a_baseline() -> None:
+    sentence = "We relate it to grokking, simplicity bias and Sharpness-Aware Minimization."
+    assert names_of_kind(analyze("Name the network architecture trained in the experiments."), sentence, NO_MAP) == []
+    assert "Sharpness-Aware Minimization" in names_of_kind(analyze("Which optimizer was used?"), sentence, NO_MAP)
+    assert "Sharpness-Aware Minimization" in names_of_kind(analyze("Which baselines were compared?"), sentence, NO_MAP)
+    trained = "We train a ResNet-50 and Graph Neural Networks with Reinforcement Learning."
+    found = names_of_kind(analyze("Which architecture did they train?"), trained, NO_MAP)
+    assert "ResNet-50" in found and "Reinforcement Learning" not in found
+
+
 def test_the_verdict_on_an_answer_naming_only_another_kind_of_thing_says_what_is_missing() -> None:
     paper = Paper(
         id="q",
