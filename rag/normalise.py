@@ -207,6 +207,15 @@ def initials_in(name: str, normalized_text: str) -> bool:
     return re.search(rf"\b{words}\b", normalized_text) is not None
 
 
+_PREFIXED = re.compile(r"(?<![A-Za-z0-9])[a-z]{1,3}([A-Z]{3,})s?(?![A-Za-z0-9])")
+
+
+def prefixed_acronyms(text: str) -> list[str]:
+    """The acronyms a text writes after a lower-case prefix ("mtDNA", "siRNA", "qPCR", "mBERT"), normalised: each
+    names a kind of the acronym's thing (mitochondrial DNA is DNA), so the text mentions the acronym too."""
+    return sorted({m.group(1).lower() for m in _PREFIXED.finditer(text)})
+
+
 def spelled_out(question: str, text: str) -> list[str]:
     """The phrases of a question whose words' initials spell an acronym the text uses ("mean average precision"
     when the text says mAP, "recurrent neural networks" when it says RNNs), normalised."""

@@ -44,7 +44,7 @@ from rag.coverage import WordCoverage, question_words
 from rag.index.terms import CorpusTerms
 from rag.kinds import unnamed_kind
 from rag.names import named_in
-from rag.normalise import nearest, number_forms, numerals, spelled_out, spelled_settings
+from rag.normalise import nearest, number_forms, numerals, prefixed_acronyms, spelled_out, spelled_settings
 from rag.parts import target_in
 from rag.quantities import has_time, measured_quantities, quantities, unit_word
 from rag.question import Question
@@ -141,6 +141,7 @@ class SufficiencyChecker(WordCoverage):
         # the sources' text, followed by the other names of what it names ("lstm" ... "long short term memory")
         source_text = acronyms.expand(raw)
         spelled = spelled_out(question.asked, raw)  # "mean average precision" asked, "mAP" written
+        spelled += prefixed_acronyms(raw)  # "mitochondrial DNA" asked, "mtDNA" written
         source_text += " . " + " . ".join(spelled) if spelled else ""
         names = self._names(question, acronyms)
         missing = tuple(n for n in names if not named_in(n, source_text))

@@ -21,6 +21,7 @@ from rag.normalise import (
     initials_in,
     number_forms,
     numerals,
+    prefixed_acronyms,
     spelled_out,
     spelled_settings,
     unit_of,
@@ -170,6 +171,19 @@ def test_an_expansion_in_the_question_is_covered_by_the_acronym_in_the_abstract(
 def test_an_acronym_in_the_question_is_covered_by_the_expansion_in_the_abstract() -> None:
     assert verdict("Which tagger uses LSTMs?", TAGGER) == ("answered", "")
     assert verdict("Which tagger uses LSTMs?", TAGGER, Terms({}, AcronymMap()))[0] != "answered"
+
+
+def test_an_acronym_written_after_a_lower_case_prefix_mentions_the_acronym() -> None:
+    assert prefixed_acronyms("Loss of mtDNA, siRNAs, qPCR and scRNA-seq; an organ, a GAN, iOS, mAP.") == [
+        "dna",
+        "pcr",
+        "rna",
+    ]
+    yeast = Paper(id="y", title="Yeast", abstract="In yeast, loss of mtDNA leads to nuclear genome instability.")
+    question = "In yeast that lose their mitochondrial DNA, does nuclear genome instability follow?"
+    assert verdict(question, yeast)[1] != "mention DNA"
+    unrelated = Paper(id="u", title="Yeast", abstract="In yeast, loss of respiration leads to genome instability.")
+    assert verdict(question, unrelated)[1] == "mention DNA"
 
 
 def test_the_index_wide_absent_name_rule_considers_the_other_name_first() -> None:
