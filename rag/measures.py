@@ -86,6 +86,7 @@ _HOW_BIG = re.compile(r"(?:by )?how (?:big|large|small|much|high|low|wide|great)
 
 _HOW_MUCH = re.compile(r"(?:by )?how much", re.I)
 _DO = frozenset({"do", "does", "did", "can", "could", "will", "would", "should"})
+_DET = frozenset({"the", "a", "an", "its", "their", "this", "these", "that", "our"})
 _CHANGE_BASES = (
     "increase decrease reduce improve raise lower cut boost shorten lengthen drop rise fall beat exceed outperform "
     "surpass speed accelerate shrink grow change decline slow compress save lift enhance extend widen narrow gain "
@@ -101,10 +102,10 @@ _CHANGED = frozenset(
 def _how_much(following: list[str]) -> tuple[tuple[str, ...], str] | None:
     """The measure of "(by) how much <comparative> is <metric phrase>" ("how much higher is the F1 of BERT": F1) or
     of "(by) how much <aux> <subject> <verb of change> <object>": the metric after the object ("beat Swin in top-1
-    accuracy"), the object ("did annealing increase the crystallite size"), else the subject ("did the Néel
-    temperature drop", "did Adam's test accuracy beat SGD's"), each only where it holds a metric word. The verb is
-    a base form after do/does/did and a participle after is/was ("did the reduced model lower latency": lower). None
-    when neither reading holds."""
+    accuracy"), the object ("did annealing increase the crystallite size"), else, with no object or a compared one,
+    the subject ("did the Néel temperature drop", "did Adam's test accuracy beat SGD's"), each only where it holds a
+    metric word. The verb is the last base form after do/does/did, or participle after is/was, that follows no
+    article ("did the reduced model lower latency": lower). None when neither reading holds."""
     words = list(following)
     while words and words[0].lower() in COMPARATIVES | {"further"}:  # "how much further did ... lower ..."
         words = words[1:]
@@ -114,9 +115,12 @@ def _how_much(following: list[str]) -> tuple[tuple[str, ...], str] | None:
     if not words or words[0].lower() not in _AUX - {"the", "a", "an", "its", "their"}:
         return None
     forms = _CHANGE_BASE if words[0].lower() in _DO else _CHANGED
-    verb = next((i for i, w in enumerate(words[1:], 1) if w.lower().strip("?,.") in forms), None)
-    if verb is None:
+    verbs = [  # the last one: "did the dose increase change the response rate", not "a lower temperature"
+        i for i, w in enumerate(words[1:], 1) if w.lower().strip("?,.") in forms and words[i - 1].lower() not in _DET
+    ]
+    if not verbs:
         return None
+    verb = verbs[-1]
     subject, rest = words[1:verb], words[verb + 1 :]
     if rest[:1] and rest[0].lower().strip("?,.") in ("up", "down"):  # "speed up", "go down"
         rest = rest[1:]
@@ -128,6 +132,8 @@ def _how_much(following: list[str]) -> tuple[tuple[str, ...], str] | None:
     compared = phrase and phrase[-1].strip("?,.").endswith(("'s", "’s"))  # "exceed the baseline's": a comparison
     if _metric(phrase) and not compared:
         return measure_of(phrase)
+    if phrase and not compared:  # "did temperature scaling lower the ECE": the object, not the subject's words
+        return None
     owner = max((i + 1 for i, w in enumerate(subject) if w.endswith(("'s", "’s"))), default=0)
     phrase = _noun_phrase(subject[owner:])[-3:]  # "Adam's test accuracy": test accuracy
     return measure_of(phrase) if _metric(phrase) else None

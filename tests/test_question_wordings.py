@@ -163,6 +163,10 @@ def test_how_big_is_the_thing_measures_the_thing(question: str, phrase: str) -> 
         ("how much did the reduced model lower latency?", "latency"),
         ("how much higher is the F1 of BERT than that of ELMo?", "F1"),
         ("How much did ResNet improve?", ""),
+        # the object, when there is one, not a metric word of the subject; the last verb, not an adjective
+        ("how much did temperature scaling lower the ece", ""),
+        ("How much did the dose increase change the response rate?", "response rate"),
+        ("How much did a lower temperature improve the yield?", "yield"),
         ("How much faster is the new sampler than DDPM?", "faster"),
     ],
 )
