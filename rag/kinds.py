@@ -14,7 +14,7 @@ from pathlib import Path
 from rag.acronyms import AcronymMap
 from rag.chemistry import ELEMENTS, is_material_name
 from rag.corpus.records import normalize
-from rag.names import KIND_GROUPS, kind_heads, names_a_method, new_names, singular
+from rag.names import KIND_GROUPS, kind_heads, names_a_method, names_a_process, new_names, singular
 from rag.quantities import METRIC_TOKEN, unit_word
 from rag.question import Question
 from rag.words import is_common
@@ -73,11 +73,13 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
     asked = f" {normalize(question.text)} {' '.join(aliases)} "
     out = []
     found = new_names(question.text, sentence, question.kind)
-    # methods and tasks ("Sharpness-Aware Minimization", "Reinforcement Learning"), and their words, name no data
-    # set and no architecture ("Graph Neural Networks" does); a solver, an optimizer or a baseline may be any method
-    methods = [n for n in found if names_a_method(n) and singular(re.split(r"[ \-]", n.lower())[-1]) not in heads]
+    # methods and tasks ("Reinforcement Learning"), and their words, name no data set; a process ("Sharpness-Aware
+    # Minimization") names no architecture either; a solver, an optimizer or a baseline may be any method
+    if heads & {"solver", "optimizer"} or singular(question.kind.lower()) == "baseline":
+        methods = []
+    else:
+        methods = [n for n in found if names_a_process(n) or ("architecture" not in heads and names_a_method(n))]
     method_words = {w for n in methods for w in re.split(r"[ \-]", n)}
-    any_method = heads & {"solver", "optimizer"} or singular(question.kind.lower()) == "baseline"
     for name in found:
         key = normalize(name)
         long_forms = [normalize(a) for a in acronyms.aliases(name)]
@@ -87,7 +89,7 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
         other = ends and not any(e.rstrip("s") in heads for e in ends)
         if other and (all(is_common(e) for e in ends) or any(_another_kind(e, heads) for e in ends)):
             continue  # "SOTA", "GCNs", "MLP" for "which datasets": spelled out as another thing (not "Penn Treebank")
-        if (name in methods or name in method_words) and not any_method:
+        if name in methods or name in method_words:
             continue
         if unit_word(name):
             continue  # "THz", "GHz": a unit names nothing of any kind

@@ -195,8 +195,15 @@ def names_a_method(name: str) -> bool:
     if len(words) < 2:
         return False
     last = words[-1]
-    process = last.endswith(("ization", "isation")) or (last.endswith("ation") and is_common(last))
-    return last in _METHOD_HEADS or last.rstrip("s") in _METHOD_HEADS or process
+    return last in _METHOD_HEADS or last.rstrip("s") in _METHOD_HEADS or names_a_process(name)
+
+
+def names_a_process(name: str) -> bool:
+    """Whether a multi-word name ends in a word for a process ("Sharpness-Aware Minimization", "Image
+    Classification"): it names no architecture either ("Linear Attention", "Deep Residual Learning" may)."""
+    words = name.lower().replace("-", " ").split()
+    last = words[-1] if len(words) >= 2 else ""
+    return last.endswith(("ization", "isation")) or (last.endswith("ation") and is_common(last))
 
 
 def named_kind(question: str, imperative: bool = False) -> str:

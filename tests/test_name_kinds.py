@@ -16,7 +16,7 @@ from rag.generation.context import Source
 from rag.generation.extractive import ExtractiveAnswerer
 from rag.index.embedders import HashEmbedder
 from rag.kinds import names_of_kind, read_name_kinds, typed_otherwise, unnamed_kind
-from rag.names import kind_heads
+from rag.names import kind_heads, names_a_process
 from rag.query import analyze
 from rag.sufficiency import SufficiencyChecker
 from rag.support import SentenceEmbeddings
@@ -76,14 +76,18 @@ def test_a_prior_method_named_in_a_relevant_sentence_does_not_answer_which_solve
     assert names_of_kind(question, "We compare with the solver Frank-Wolfe.", NO_MAP) == ["Frank-Wolfe"]
 
 
-def test_a_method_or_task_names_no_architecture_but_may_be_an_optimizer_or_a_baseline() -> None:
+def test_a_process_names_no_architecture_but_may_be_an_optimizer_or_a_baseline() -> None:
     sentence = "We relate it to grokking, simplicity bias and Sharpness-Aware Minimization."
     assert names_of_kind(analyze("Name the network architecture trained in the experiments."), sentence, NO_MAP) == []
     assert "Sharpness-Aware Minimization" in names_of_kind(analyze("Which optimizer was used?"), sentence, NO_MAP)
     assert "Sharpness-Aware Minimization" in names_of_kind(analyze("Which baselines were compared?"), sentence, NO_MAP)
-    trained = "We train a ResNet-50 and Graph Neural Networks with Reinforcement Learning."
+    # an architecture may be named like a method ("Deep Residual Learning", "Linear Attention"), not like a process
+    assert not names_a_process("Deep Residual Learning") and not names_a_process("Linear Attention")
+    assert names_a_process("Image Classification") and names_a_process("Layer-Wise Normalization")
+    trained = "We train GPT-2 with MoE-Routing Learning and Layer-Wise Normalization."
     found = names_of_kind(analyze("Which architecture did they train?"), trained, NO_MAP)
-    assert "ResNet-50" in found and "Reinforcement Learning" not in found
+    assert "GPT-2" in found and "MoE-Routing" in found and "Layer-Wise Normalization" not in found
+    assert "Layer-Wise Normalization" not in names_of_kind(analyze("Which datasets did they use?"), trained, NO_MAP)
 
 
 def test_the_verdict_on_an_answer_naming_only_another_kind_of_thing_says_what_is_missing() -> None:
