@@ -207,13 +207,24 @@ def initials_in(name: str, normalized_text: str) -> bool:
     return re.search(rf"\b{words}\b", normalized_text) is not None
 
 
-_PREFIXED = re.compile(r"(?<![A-Za-z0-9])[a-z]{1,3}([A-Z]{3,})s?(?![A-Za-z0-9])")
+_PREFIXED = re.compile(r"(?<![A-Za-z0-9])([a-z]{1,4})([A-Z]{3,})s?(?![A-Za-z0-9])")
 
 
-def prefixed_acronyms(text: str) -> list[str]:
-    """The acronyms a text writes after a lower-case prefix ("mtDNA", "siRNA", "qPCR", "mBERT"), normalised: each
-    names a kind of the acronym's thing (mitochondrial DNA is DNA), so the text mentions the acronym too."""
-    return sorted({m.group(1).lower() for m in _PREFIXED.finditer(text)})
+def prefixed_acronyms(question: str, text: str) -> list[str]:
+    """The question's "<words> <ACRONYM>" phrases ("mitochondrial DNA", "small interfering RNA") that a text writes
+    as one prefixed acronym ("mtDNA", "siRNA"), normalised: the prefix's letters come in order from the one or two
+    words before the acronym, the first opening them. Not "tACS" for an ACS the question names alone, nor "cAMP"
+    for "does AMP ...", nor "vLLM" for "which LLM"."""
+    out = set()
+    for m in _PREFIXED.finditer(text):
+        prefix, acronym = m.group(1), m.group(2)
+        spelled = re.compile("[a-z-]*".join(re.escape(c) for c in prefix))
+        for before in re.finditer(rf"(?:([A-Za-z\-]+)\s+)?([A-Za-z\-]+)\s+{acronym}s?\b", question):
+            for words in ([before.group(2)], [before.group(1), before.group(2)]):
+                if all(words) and spelled.match("".join(words).lower()):
+                    out.add(normalize(f"{' '.join(words)} {acronym}"))
+                    break
+    return sorted(out)
 
 
 def spelled_out(question: str, text: str) -> list[str]:

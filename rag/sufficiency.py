@@ -141,7 +141,7 @@ class SufficiencyChecker(WordCoverage):
         # the sources' text, followed by the other names of what it names ("lstm" ... "long short term memory")
         source_text = acronyms.expand(raw)
         spelled = spelled_out(question.asked, raw)  # "mean average precision" asked, "mAP" written
-        spelled += prefixed_acronyms(raw)  # "mitochondrial DNA" asked, "mtDNA" written
+        spelled += prefixed_acronyms(question.asked, raw)  # "mitochondrial DNA" asked, "mtDNA" written
         source_text += " . " + " . ".join(spelled) if spelled else ""
         names = self._names(question, acronyms)
         missing = tuple(n for n in names if not named_in(n, source_text))
