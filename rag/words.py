@@ -52,9 +52,29 @@ def ordinary(word: str) -> bool:
     """Whether a lower-case word is an ordinary word, a form of one ("tutoring": tutor) or a typo of one ("acuracy",
     "famly": one edit, two for words longer than six letters), rather than a name such as "criteo" or "psnr"."""
     lowered = word.lower()
-    if is_common(lowered) or any(is_common(stem) for stem in content_words(lowered)):
+    if _common_form(lowered) or _compound(lowered):
         return True
     return nearest(lowered, common_list(), typo_edits(lowered)) is not None
+
+
+def _common_form(word: str) -> bool:
+    return is_common(word) or any(is_common(stem) for stem in content_words(word))
+
+
+_PREFIXES = frozenset(
+    "re pre post de un non mis co sub super inter intra multi semi anti auto hyper over under out fine self".split()
+)
+_DERIVED = re.compile(r"[a-z]{3,}(?:ing|ed|er|ers|ion|ions)")
+
+
+def _compound(word: str) -> bool:
+    """Whether a word joins a prefix to an ordinary word in a derived form of four letters or more ("overwriting",
+    "finetuning", "underfitting", "misclassified", "autoencoder"); not a name such as "catboost", "superglue" or
+    "deepspeed"."""
+    return any(
+        word[:i] in _PREFIXES and _DERIVED.fullmatch(word[i:]) is not None and _common_form(word[i:])
+        for i in range(2, len(word) - 3)
+    )
 
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'"})

@@ -607,6 +607,18 @@ def test_a_name_written_in_lower_case_that_no_abstract_holds_is_unknown_as_when_
         assert strict.check(analyze(question), sentence, [SEQ2SEQ]).status == "answered", question
 
 
+def test_an_ordinary_compound_no_abstract_holds_is_no_unknown_name() -> None:
+    """ "overwriting" joins "over" to "writing": an ordinary word in another form, not a name the index lacks."""
+    corpus = FakeTerms({"bottleneck": 4, "forget": 9, "task": 40, "key": 20, "valu": 30, "discret": 5})
+    checker = SufficiencyChecker(corpus, partial_coverage=0.0, abstain_coverage=0.0)
+    paper = Paper(id="k", title="Bottleneck", abstract="A discrete key-value bottleneck stops a new task forgetting.")
+    for word in ("overwriting", "finetuning", "underfitting"):
+        question = analyze(f"how does the discrete key-value bottleneck stop a new task from {word} the old one")
+        assert checker.check(question, [paper.abstract], [paper]).status != "abstained", word
+    unknown = analyze("how does the discrete key-value bottleneck do on criteo")
+    assert checker.check(unknown, [paper.abstract], [paper]).status == "abstained"
+
+
 class PrefixTerms(FakeTerms):
     """A fake term index that also knows its vocabulary's prefixes."""
 
