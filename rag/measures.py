@@ -34,7 +34,7 @@ def measure_after(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str
     following = question[m.end() :].split()
     if not words and _HOW_BIG.fullmatch(m.group(0)) and following[:1] and following[0].lower() in _VERB_BE:
         phrase = _noun_phrase(following[1:])[-3:]  # "how big was the accuracy gap": accuracy gap
-        named = [w for w in phrase if METRIC_TOKEN.fullmatch(w.lower()) and w.lower() not in _CHANGE_NOUNS]
+        named = [w for w in phrase if METRIC_TOKEN.fullmatch(w.lower()) and w.lower() not in CHANGE_NOUNS]
         return measure_of(phrase) if named else ((), "")  # not "the improvement", "the dataset", "the tumors"
     if not words and _HOW_MUCH.fullmatch(m.group(0)) and (changed := _how_much(following)):
         return changed  # "by how much did Adam's test accuracy beat SGD's": test accuracy
@@ -76,7 +76,7 @@ def measure_after(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str
 
 
 _NOUN = re.compile(r"(?!(?:the|a|an|of|in|on|for|and|or|to|by|with)\b)[a-z][a-z\-]+")  # a lower-case word, no particle
-_CHANGE_NOUNS = frozenset(
+CHANGE_NOUNS = frozenset(
     "improvement improvements gain gains reduction drop increase decrease effect benefit advantage overhead "
     "difference change".split()
 )

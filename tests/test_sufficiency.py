@@ -532,6 +532,9 @@ def test_a_preamble_is_context_and_its_names_are_not_asked() -> None:
         ("thymectomy outcomes ocular mg", "description"),
         ("semaglutide obesity weekly 2.4 mg", "description"),  # a number before the unit: a setting, not asked
         ("exosome classification review size range nm", "number"),
+        ("opposing signals Adam SGD accuracy gap", "number"),  # a metric's change or gap
+        ("knowledge distillation translation BLEU drop", "number"),
+        ("compositional scene reconstruction advantages", "description"),  # no metric before it
         ("speech synthesis with transformers papers", "description"),
         ("attention models for speech synthesis", "description"),
         ("Tell me the exact ImageNet top-1 accuracy of the best HaloNet model.", "number"),  # modifiers before it
