@@ -69,7 +69,7 @@ _DERIVED = re.compile(r"[a-z]{3,}(?:ing|ed|er|ers|ion|ions)")
 
 def _compound(word: str) -> bool:
     """Whether a word joins a prefix to an ordinary word in a derived form of four letters or more ("overwriting",
-    "finetuning", "underfitting", "misclassified", "autoencoder"); not a name such as "catboost", "superglue" or
+    "finetuning", "underfitting", "misclassified"); not a name such as "catboost", "superglue" or
     "deepspeed"."""
     return any(
         word[:i] in _PREFIXES and _DERIVED.fullmatch(word[i:]) is not None and _common_form(word[i:])
