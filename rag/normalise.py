@@ -207,23 +207,32 @@ def initials_in(name: str, normalized_text: str) -> bool:
     return re.search(rf"\b{words}\b", normalized_text) is not None
 
 
+_FUNCTION_WORDS = frozenset(
+    "the a an this that these those its their our of in on at for to by with from and or not no does do did is are "
+    "was were be been has have had can could will would should how what which who whose".split()
+)
 _PREFIXED = re.compile(r"(?<![A-Za-z0-9])([a-z]{1,4})([A-Z]{3,})s?(?![A-Za-z0-9])")
 
 
 def prefixed_acronyms(question: str, text: str) -> list[str]:
     """The question's "<words> <ACRONYM>" phrases ("mitochondrial DNA", "small interfering RNA") that a text writes
-    as one prefixed acronym ("mtDNA", "siRNA"), normalised: the prefix's letters come in order from the one or two
-    words before the acronym, the first opening them. Not "tACS" for an ACS the question names alone, nor "cAMP"
-    for "does AMP ...", nor "vLLM" for "which LLM"."""
+    as one prefixed acronym ("mtDNA", "siRNA"), normalised: a prefix of two letters or more, spelled in order by the
+    word before the acronym or the initials of the two words before it, neither a function word. Not "tACS" for an
+    ACS the question names alone, nor "tRNA" for "the RNA", nor "mtDNA" for "metformin damage DNA"."""
     out = set()
     for m in _PREFIXED.finditer(text):
         prefix, acronym = m.group(1), m.group(2)
+        if len(prefix) < 2:
+            continue  # "tRNA", "cDNA", "mBERT": one letter spells "the", "total", "cell-free" as well
         spelled = re.compile("[a-z-]*".join(re.escape(c) for c in prefix))
         for before in re.finditer(rf"(?:([A-Za-z\-]+)\s+)?([A-Za-z\-]+)\s+{acronym}s?\b", question):
-            for words in ([before.group(2)], [before.group(1), before.group(2)]):
-                if all(words) and spelled.match("".join(words).lower()):
-                    out.add(normalize(f"{' '.join(words)} {acronym}"))
-                    break
+            one, two = before.group(2).lower(), (before.group(1) or "").lower()
+            if one in _FUNCTION_WORDS:
+                continue
+            if spelled.match(one):  # "mitochondrial DNA", "single-cell RNA"
+                out.add(normalize(f"{one} {acronym}"))
+            elif two and two not in _FUNCTION_WORDS and len(prefix) == 2 and two[0] + one[0] == prefix:
+                out.add(normalize(f"{two} {one} {acronym}"))  # "small interfering RNA": the words' initials
     return sorted(out)
 
 

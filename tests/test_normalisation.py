@@ -174,14 +174,22 @@ def test_an_acronym_in_the_question_is_covered_by_the_expansion_in_the_abstract(
 
 
 def test_an_acronym_written_after_a_lower_case_prefix_mentions_the_acronym() -> None:
-    text = "Loss of mtDNA, siRNAs, qPCR and scRNA-seq; tACS, cAMP, vLLM, an organ, a GAN, iOS, mAP."
-    assert prefixed_acronyms("Do cells that lose mitochondrial DNA, measured by quantitative PCR, die?", text) == [
-        "mitochondrial dna",
-        "quantitative pcr",
-    ]
+    text = "Loss of mtDNA, siRNAs, qPCR, scRNA-seq; tACS, tRNA, cAMP, vLLM, an organ, a GAN, iOS, mAP."
+    assert prefixed_acronyms("Do cells that lose mitochondrial DNA die?", text) == ["mitochondrial dna"]
     assert prefixed_acronyms("Which single-cell RNA atlas?", text) == ["single cell rna"]
-    # another thing whose spelling ends in the acronym: the prefix spells none of the question's words
-    for question in ("How many ACS patients?", "What does AMP do?", "Which LLM serves it?", "Which GAN is used?"):
+    assert prefixed_acronyms("Which small interfering RNAs were used?", text) == ["small interfering rna"]
+    # another thing whose spelling ends in the acronym: the prefix spells none of the question's words, or a
+    # function word, or is one letter ("the RNA", "total RNA" and "transfer RNA" all fit "tRNA")
+    for question in (
+        "How many ACS patients?",
+        "How effective is the ACS treatment?",
+        "How are modifications in the RNA detected?",
+        "Does metformin damage DNA?",
+        "What does AMP do?",
+        "Which LLM serves it?",
+        "Which GAN is used?",
+        "by quantitative PCR",
+    ):
         assert prefixed_acronyms(question, text) == [], question
     yeast = Paper(id="y", title="Yeast", abstract="In yeast, loss of mtDNA leads to nuclear genome instability.")
     question = "In yeast that lose their mitochondrial DNA, does nuclear genome instability follow?"
