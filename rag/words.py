@@ -64,11 +64,11 @@ def _common_form(word: str) -> bool:
 _PREFIXES = frozenset(
     "re pre post de un non mis co sub super inter intra multi semi anti auto hyper over under out fine self".split()
 )
-_DERIVED = re.compile(r"[a-z]{3,}(?:ing|ed|er|ers|ion|ions)")
+_DERIVED = re.compile(r"[a-z]{3,}(?:ing|ed|ion|ions)")  # not "-er": "autoformer", "superpointer" are names
 
 
 def _compound(word: str) -> bool:
-    """Whether a word joins a prefix to an ordinary word in a derived form of four letters or more ("overwriting",
+    """Whether a word joins a prefix to an ordinary word in an -ing, -ed or -ion form ("overwriting",
     "finetuning", "underfitting", "misclassified"); not a name such as "catboost", "superglue" or
     "deepspeed"."""
     return any(
