@@ -87,6 +87,7 @@ _HOW_BIG = re.compile(r"(?:by )?how (?:big|large|small|much|high|low|wide|great)
 _HOW_MUCH = re.compile(r"(?:by )?how much", re.I)
 _DO = frozenset({"do", "does", "did", "can", "could", "will", "would", "should"})
 _DET = frozenset({"the", "a", "an", "its", "their", "this", "these", "that", "our"})
+_CLAUSE_END = frozenset("if when whenever after while because once as compared relative versus vs than".split())
 _CHANGE_BASES = (
     "increase decrease reduce improve raise lower cut boost shorten lengthen drop rise fall beat exceed outperform "
     "surpass speed accelerate shrink grow change decline slow compress save lift enhance extend widen narrow gain "
@@ -114,6 +115,8 @@ def _how_much(following: list[str]) -> tuple[tuple[str, ...], str] | None:
         return measure_of(phrase) if _metric(phrase) else None
     if not words or words[0].lower() not in _AUX - {"the", "a", "an", "its", "their"}:
         return None
+    cut = next((i for i, w in enumerate(words) if w.lower().strip("?,.") in _CLAUSE_END), len(words))
+    words = words[:cut]  # "does accuracy drop if we reduce the batch size": not the if-clause's verb
     forms = _CHANGE_BASE if words[0].lower() in _DO else _CHANGED
     verbs = [  # the last one: "did the dose increase change the response rate", not "a lower temperature"
         i for i, w in enumerate(words[1:], 1) if w.lower().strip("?,.") in forms and words[i - 1].lower() not in _DET
@@ -124,8 +127,10 @@ def _how_much(following: list[str]) -> tuple[tuple[str, ...], str] | None:
     subject, rest = words[1:verb], words[verb + 1 :]
     if rest[:1] and rest[0].lower().strip("?,.") in ("up", "down"):  # "speed up", "go down"
         rest = rest[1:]
-    phrase = _noun_phrase(rest)[-3:]
+    phrase = _noun_phrase(rest)
     after = rest[len(phrase) :]
+    owner = max((i + 1 for i, w in enumerate(phrase[:-1]) if w.endswith(("'s", "’s"))), default=0)
+    phrase = phrase[owner:][-3:]  # "improve the network's accuracy": accuracy
     metric = _noun_phrase(after[1:])[-3:] if phrase and after[:1] == ["in"] else []
     if _metric(metric):
         return measure_of(metric)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.measures import CHANGE_NOUNS, COUNT_HEAD, HOW, measure_after, measure_of
+from rag.measures import COUNT_HEAD, HOW, measure_after, measure_of
 from rag.names import KIND_WORDS, KINDS, named_kind, names_in
 from rag.normalise import nearest
 from rag.parts import split as split_parts
@@ -162,6 +162,9 @@ def canonical(text: str) -> str:
 _NAME_HEAD = frozenset({"name", "names", "title", "titles", "list", "which"})
 
 
+_FIGURE_CHANGES = frozenset("gap drop gain gains improvement reduction increase decrease".split())  # not "effect"
+
+
 def keyword_only(text: str) -> bool:
     """Whether a question is a keyword query ("Auto-GNN architecture search controller type"): no question word,
     auxiliary or imperative opens it."""
@@ -190,7 +193,7 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
         while start > 0 and len(words) - start < 4 and unit_tail(words[start - 1], words[start]):
             start -= 1
         return "number", *measure_of(words[start:])
-    if len(words) >= 3 and last.lower() in CHANGE_NOUNS | {"gap"} and METRIC_TOKEN.match(words[-2]):
+    if len(words) >= 3 and last.lower() in _FIGURE_CHANGES and METRIC_TOKEN.match(words[-2]):
         return "number", *measure_of(words[-2:-1])  # "X Adam SGD accuracy gap", "X BLEU improvement"
     tail = [w for w in words[-3:] if METRIC_TOKEN.match(w.strip(",;:")) or w.lower() in ("error", "rate", "score")]
     if METRIC_TOKEN.match(last) and tail:

@@ -168,6 +168,10 @@ def test_how_big_is_the_thing_measures_the_thing(question: str, phrase: str) -> 
         ("How much did the dose increase change the response rate?", "response rate"),
         ("How much did a lower temperature improve the yield?", "yield"),
         ("How much faster is the new sampler than DDPM?", "faster"),
+        # an owner of the object, and a subordinate clause's verb, are not the measure
+        ("How much does BN improve the network's accuracy?", "accuracy"),
+        ("How much does accuracy drop if we reduce the batch size?", "accuracy"),
+        ("by how much does it reduce the word error rate relative to the baseline?", "word error rate"),
     ],
 )
 def test_how_much_a_thing_changed_measures_the_changed_quantity(question: str, phrase: str) -> None:
