@@ -16,6 +16,7 @@ COUNT_HEAD = frozenset({"count", "number", "amount", "size", "total"})
 _AUX = frozenset(
     "do does did is are was were be been has have had can could will would should the a an its their".split()
 )
+_AUX_VERBS = _AUX - {"the", "a", "an", "its", "their"}
 _COPULA = frozenset({"is", "are", "was", "were", "the", "a", "an"})
 _VERB_BE = _COPULA - {"the", "a", "an"}
 _GENERIC_MEASURE = frozenset(
@@ -113,7 +114,7 @@ def _how_much(following: list[str]) -> tuple[tuple[str, ...], str] | None:
     if len(words) < len(following) and words[:1] and words[0].lower() in _VERB_BE:
         phrase = _noun_phrase(words[1:])[-3:]
         return measure_of(phrase) if _metric(phrase) else None
-    if not words or words[0].lower() not in _AUX - {"the", "a", "an", "its", "their"}:
+    if not words or words[0].lower() not in _AUX_VERBS:
         return None
     cut = next((i for i, w in enumerate(words) if w.lower().strip("?,.") in _CLAUSE_END), len(words))
     words = words[:cut]  # "does accuracy drop if we reduce the batch size": not the if-clause's verb
@@ -129,19 +130,26 @@ def _how_much(following: list[str]) -> tuple[tuple[str, ...], str] | None:
         rest = rest[1:]
     phrase = _noun_phrase(rest)
     after = rest[len(phrase) :]
-    owner = max((i + 1 for i, w in enumerate(phrase[:-1]) if w.endswith(("'s", "’s"))), default=0)
-    phrase = phrase[owner:][-3:]  # "improve the network's accuracy": accuracy
+    phrase = phrase[_owned(phrase[:-1]) :][-3:]  # "improve the network's accuracy": accuracy
     metric = _noun_phrase(after[1:])[-3:] if phrase and after[:1] == ["in"] else []
     if _metric(metric):
         return measure_of(metric)
-    compared = phrase and phrase[-1].strip("?,.").endswith(("'s", "’s"))  # "exceed the baseline's": a comparison
+    compared = phrase and _possessive(phrase[-1].strip("?,."))  # "exceed the baseline's": a comparison
     if _metric(phrase) and not compared:
         return measure_of(phrase)
     if phrase and not compared:  # "did temperature scaling lower the ECE": the object, not the subject's words
         return None
-    owner = max((i + 1 for i, w in enumerate(subject) if w.endswith(("'s", "’s"))), default=0)
-    phrase = _noun_phrase(subject[owner:])[-3:]  # "Adam's test accuracy": test accuracy
+    phrase = _noun_phrase(subject[_owned(subject) :])[-3:]  # "Adam's test accuracy": test accuracy
     return measure_of(phrase) if _metric(phrase) else None
+
+
+def _possessive(word: str) -> bool:
+    return word.endswith(("'s", "’s"))
+
+
+def _owned(words: list[str]) -> int:
+    """Where the words after the last possessive start ("Adam's test accuracy": 1); 0 with none."""
+    return max((i + 1 for i, w in enumerate(words) if _possessive(w)), default=0)
 
 
 def _metric(phrase: list[str]) -> bool:

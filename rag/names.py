@@ -59,9 +59,7 @@ def names_in(question: str) -> list[str]:
         if len(letters) <= 2:
             continue
         acronym = sum(c.isupper() for c in letters) >= 2
-        mixed = (any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)) or _IDENTIFIER.fullmatch(
-            letters
-        )
+        mixed = _mixed(letters)
         capital = i > 0 and token[:1].isupper() and token.lower() not in STOPWORDS
         tokens.append((i, token, capital))
         if acronym or mixed:
@@ -94,9 +92,13 @@ def is_name(token: str) -> bool:
     """Whether a token is written as a name: an acronym, mixed case, letters with digits, or an identifier
     ("ibm_torino")."""
     letters = token.replace("-", "")
-    return sum(c.isupper() for c in letters) >= 2 or (
-        (any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters))
-        or bool(_IDENTIFIER.fullmatch(letters))
+    return sum(c.isupper() for c in letters) >= 2 or _mixed(letters)
+
+
+def _mixed(letters: str) -> bool:
+    """Letters with digits ("A100", "GPT4"), or an identifier ("ibm_torino")."""
+    return (any(c.isdigit() for c in letters) and any(c.isalpha() for c in letters)) or bool(
+        _IDENTIFIER.fullmatch(letters)
     )
 
 
