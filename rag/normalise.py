@@ -219,14 +219,21 @@ def prefixed_acronyms(question: str, text: str) -> list[str]:
     as one prefixed acronym ("mtDNA", "siRNA"), normalised: a prefix of two letters or more, spelled in order by the
     word before the acronym or the initials of the two words before it, neither a function word. Not "tACS" for an
     ACS the question names alone, nor "tRNA" for "the RNA", nor "mtDNA" for "metformin damage DNA"."""
+    words = question.split()
+    tails = [re.search(r"[A-Za-z\-]+$", w) for w in words]  # a word's letters up to the space after it
     out = set()
-    for m in _PREFIXED.finditer(text):
-        prefix, acronym = m.group(1), m.group(2)
+    for prefix, acronym in {(m.group(1), m.group(2)) for m in _PREFIXED.finditer(text)}:
         if len(prefix) < 2:
             continue  # "tRNA", "cDNA", "mBERT": one letter spells "the", "total", "cell-free" as well
         spelled = re.compile("[a-z-]*".join(re.escape(c) for c in prefix))
-        for before in re.finditer(rf"(?:([A-Za-z\-]+)\s+)?([A-Za-z\-]+)\s+{acronym}s?\b", question):
-            one, two = before.group(2).lower(), (before.group(1) or "").lower()
+        at = re.compile(rf"{acronym}s?\b")
+        for i in range(1, len(words)):
+            tail = tails[i - 1]
+            if tail is None or not at.match(words[i]):
+                continue
+            one = tail.group().lower()
+            before = tails[i - 2] if i >= 2 and tail.start() == 0 else None  # the word before a whole word
+            two = before.group().lower() if before else ""
             if one in _FUNCTION_WORDS:
                 continue
             if spelled.match(one):  # "mitochondrial DNA", "single-cell RNA"

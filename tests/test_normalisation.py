@@ -198,6 +198,14 @@ def test_an_acronym_written_after_a_lower_case_prefix_mentions_the_acronym() -> 
     assert verdict(question, unrelated)[1] == "mention DNA"
 
 
+@pytest.mark.timeout(20)  # linear in the question: a regex over it per acronym took minutes on this input
+def test_a_question_at_the_length_cap_against_many_prefixed_acronyms_is_read_in_one_pass() -> None:
+    acronyms = [a + b + c for a in "ABCDEFGHIJ" for b in "KLMNOPQRST" for c in "UVWXYZ"]  # 600 distinct
+    text = " ".join(f"mt{a}" for a in acronyms)
+    assert prefixed_acronyms("a" * 2000, text) == []
+    assert prefixed_acronyms("x" * 1990 + " mitochondrial AKU", text) == ["mitochondrial aku"]
+
+
 def test_the_index_wide_absent_name_rule_considers_the_other_name_first() -> None:
     checker = SufficiencyChecker(Terms({"long": 4, "short": 4, "term": 4, "memory": 4}, MAP))
     assert checker.unknown_names(analyze("How deep are the LSTMs in the tagger?")) == []
