@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from rag.corpus.siunitx import quantities_written
+
 _GREEK = {
     name: chr(code)
     for name, code in {
@@ -164,6 +166,7 @@ def unwrap_latex(text: str) -> str:
     if "\\" not in text and "$" not in text:
         return text
     macros = "\\" in text
+    text = quantities_written(text) if macros else text  # "\\qty{0.17}{\\electronvolt}": "0.17 eV"
     for escaped, placeholder in _ESCAPED.items():
         text = text.replace(escaped, placeholder)
     text = text.replace("\\%", "%").replace("\\&", "&").replace("\\#", "#")
