@@ -12,7 +12,7 @@ from rag.words import compounds, terms
 
 HOW = r"how (?:many|much|long|fast|large|big|small|accurate|quickly|often|far|high|low|tall|heavy|old)"
 _CUE = re.compile(rf"\b(?:by )?(?:{HOW}|what|which|to what)\b", re.I)
-COUNT_HEAD = frozenset({"count", "number", "amount", "size", "total"})
+COUNT_HEAD = frozenset({"count", "number", "amount", "size", "total", "value", "values"})
 _AUX = frozenset(
     "do does did is are was were be been has have had can could will would should the a an its their".split()
 )
@@ -47,7 +47,8 @@ def measure_after(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str
     while words and words[0].lower() in STOPWORDS:  # "range of wedelolactone concentrations": not "of"
         words.pop(0)
     if words and words[-1].lower() in COUNT_HEAD and following[:1] == ["of"]:  # "the number of layers": layers
-        words, following = [], following[1:]
+        value = words[-1].lower() in ("value", "values") and following[1:2] in (["the"], ["a"], ["an"])
+        words, following = [], following[2 if value else 1 :]  # "the value of the Fano factor": Fano factor
     for k, word in enumerate(following):
         clean = word.lower().strip("?,.")
         if clean in COUNT_HEAD and following[k + 1 : k + 2] == ["of"]:  # "the minimum number of GPUs": GPUs
@@ -67,7 +68,7 @@ def measure_after(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str
         inside = following[k + 2 : k + 3] and following[k + 2].lower() in _AUX and _NOUN.fullmatch(following[k + 1])
         if (
             clean in _AUX
-            or clean in STOPWORDS
+            or (clean in STOPWORDS and not (words and clean in _HEAD_NOUNS))  # "large language models": LLM
             or len(words) >= 3
             or (words and is_name(word.strip("?,.")) and not inside)
         ):
@@ -76,6 +77,7 @@ def measure_after(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str
     return measure_of(words)
 
 
+_HEAD_NOUNS = frozenset("model models method methods approach approaches".split())  # nouns among STOPWORDS
 _NOUN = re.compile(r"(?!(?:the|a|an|of|in|on|for|and|or|to|by|with)\b)[a-z][a-z\-]+")  # a lower-case word, no particle
 CHANGE_NOUNS = frozenset(
     "improvement improvements gain gains reduction drop increase decrease effect benefit advantage overhead "
@@ -155,7 +157,9 @@ def _owned(words: list[str]) -> int:
 def _metric(phrase: list[str]) -> bool:
     """Whether a noun phrase holds a metric word (`METRIC_TOKEN`: "accuracy", "temperature", "mortality"), which an
     answer stating the figure repeats; not a process ("TGF-beta1 release", "mel-spectrogram generation")."""
-    return any(METRIC_TOKEN.fullmatch(w.lower().strip("?,.")) for w in phrase)
+    words = [w.lower().strip("?,.") for w in phrase]
+    pairs = (" ".join(words[i : i + 2]) for i in range(len(words) - 1))  # "band gap", "odds ratio"
+    return any(METRIC_TOKEN.fullmatch(w) for w in [*words, *pairs])
 
 
 def _noun_phrase(words: list[str]) -> list[str]:

@@ -1,0 +1,107 @@
+"""Number questions in the words of the physical sciences: "the value of X" and "what X did they measure" ask for a
+quantity; a measure named by two words is found written as one ("bandgap") and one written as two; a count of
+"large language models" is answered by "25 LLMs"; and an abstract's siunitx markup (`\\qty{0.17}{\\electronvolt}`)
+reads as the number and unit it stands for. Cases from a number set over condensed-matter abstracts
+(rag/data/qa/numbers_cm.jsonl, dev split)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.corpus.latex import unwrap_latex
+from rag.corpus.siunitx import unit
+from rag.quantities import measure_matches, quantities
+from rag.query import analyze
+from rag.sufficiency import SufficiencyChecker
+from rag.types import Paper
+from rag.words import terms
+from tests.fakes import TermCounts
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [
+        ("What is the value of the Fano factor that the zeroth Landau level converges to?", "Fano factor"),
+        ("What is the value of the B/G (Pugh) ratio computed with DFT for N2CaNa?", "B/G (Pugh) ratio"),
+        ("what values of the coupling constant were used", "coupling constant"),
+        ("What hardness did they measure for the HfN/HfAlN superlattice coatings?", "hardness"),
+        ("What bulk modulus was measured for the hydrated potassium zinc iodate?", "bulk modulus"),
+        ("What interfacial thermal conductance did they measure at the interface?", "interfacial thermal conductance"),
+    ],
+)
+def test_the_value_of_a_thing_or_what_was_measured_asks_for_a_number(question: str, phrase: str) -> None:
+    q = analyze(question)
+    assert q.asks == "number" and q.measure_phrase == phrase
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What variables were measured in the cohort?",  # a plural: the things measured are asked
+        "Which structures were measured by cryo-EM?",
+        "What outcomes did they measure?",
+        "What value does the method add for clinicians?",  # worth, not a quantity
+    ],
+)
+def test_things_measured_are_not_a_number(question: str) -> None:
+    assert analyze(question).asks != "number"
+
+
+def test_a_count_of_things_named_with_a_generic_noun_keeps_the_noun_and_its_initials() -> None:
+    q = analyze("How many large language models were evaluated in the materials-knowledge study?")
+    assert q.measure_phrase == "large language models" and "llm" in q.measure
+    sentence = "Evaluating 25 LLMs across four materials science tasks, we find gaps."
+    paper = Paper(id="m", title="Probing materials knowledge in LLMs", abstract=sentence)
+    checker = SufficiencyChecker(TermCounts({w: 5 for w in "large language models evaluated".split()}))
+    assert checker.check(q, [sentence], [paper]).status == "answered"
+
+
+def test_a_comparison_of_a_two_word_measure_measures_it() -> None:
+    q = analyze("How much larger is the band gap of the ZnSe2 monolayer than that of the pyrite phase?")
+    assert q.measure_phrase == "band gap"
+
+
+@pytest.mark.parametrize(
+    ("measure", "sentence", "found"),
+    [
+        (("band", "gap"), "a semiconducting bandgap larger by a factor of two", True),  # asked apart, written as one
+        (("bandgap",), "a band gap of 2 eV", True),  # asked as one, written apart
+        (("band", "gap"), "a bandwidth of 3 GHz", False),  # one of the words, not both
+        (("frame", "rate"), "a frameworks rate of 30", False),
+    ],
+)
+def test_a_two_word_measure_is_found_written_as_one_word(measure: tuple[str, ...], sentence: str, found: bool) -> None:
+    if found:
+        assert measure_matches(measure, terms(sentence), sentence)
+    else:
+        assert not measure_matches(measure, terms("unrelated words only"), sentence)
+
+
+@pytest.mark.parametrize(
+    ("latex", "text"),
+    [
+        (r"an error of approximately \qty{0.17}{\electronvolt}", "an error of approximately 0.17 eV"),
+        (r"a dataset of \num{747} emitters", "a dataset of 747 emitters"),
+        (r"a cost reduction of over \qty{99}{\percent}", "a cost reduction of over 99%"),
+        (r"an angle range of \qtyrange{50}{90}{\degree}", "an angle range of 50-90°"),
+        (r"\SI{3.5}{\milli\second} and \SI[per-mode=symbol]{2}{\metre\per\second}", "3.5 ms and 2 m/s"),
+        (r"over \qty{1}{\square\centi\metre} at \qty{10}{\kelvin\per\minute}", "over 1 cm² at 10 K/min"),
+        (r"from \numrange{1}{5} and \ang{45}, in \si{\giga\hertz}", "from 1-5 and 45°, in GHz"),
+        (r"a \qty{5}{mm} gap", "a 5 mm gap"),  # a unit written out stays
+    ],
+)
+def test_siunitx_quantities_read_as_their_number_and_unit(latex: str, text: str) -> None:
+    assert unwrap_latex(latex) == text
+
+
+def test_a_siunitx_quantity_is_a_quantity_a_number_question_finds() -> None:
+    sentence = unwrap_latex(r"Validation reveals a mean absolute error of approximately \qty{0.17}{\electronvolt}.")
+    assert "0.17 eV" in quantities(sentence) or "0.17" in " ".join(quantities(sentence))
+    q = analyze("What mean absolute error against the experimental gaps was reported?")
+    paper = Paper(id="x", title="xTB benchmark", abstract=sentence)
+    checker = SufficiencyChecker(TermCounts({w: 5 for w in "mean absolute error experimental gaps".split()}))
+    assert checker.check(q, [sentence], [paper]).status == "answered"
+
+
+def test_an_authors_own_unit_macro_keeps_its_name() -> None:
+    assert unit(r"\micro\myunit") == "μmyunit" and unit(r"\kilo\gram") == "kg"
