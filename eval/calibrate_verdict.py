@@ -2,6 +2,13 @@
 
     python eval/calibrate_verdict.py [--data-dir DIR] [--model rag/data/verdict.json]
                                      [--out eval/results/calibration_verdict]
+    python eval/calibrate_verdict.py --predictions SET=PREDICTIONS.jsonl ... [--model ...] [--out ...]
+
+With `--predictions`, the signals come from answer-bench predictions (`eval/bench_answers.py`,
+`eval/bench_scifact_answers.py`, each over its own index), one file per QA set: the dev splits of every set given
+are fitted (a set with no test split, such as `scifact_dev2`, is all dev; a set written only to be held out, such
+as `paraphrase_physics`, is all test: name those with `--held-out`), and every other split is reported. The report
+then also gives a leave-one-set-out estimate on the dev splits: each dev set judged by a model fitted on the others.
 
 Every question is asked once through the public API with the offline default (extractive answerer, MiniLM) and the
 rule verdict, and the sufficiency signals of its answer are recorded (they do not depend on the verdict). A logistic
@@ -62,6 +69,53 @@ def record(assistant: Assistant, sets: list[tuple[str, str]]) -> list[dict[str, 
                 }
             )
     return rows
+
+
+def from_predictions(pairs: list[str], held_out: set[str]) -> list[dict[str, Any]]:
+    """Rows from bench predictions ("set=path"): the split from the QA set, the rule status and the signals."""
+    rows = []
+    for pair in pairs:
+        name, _, path = pair.partition("=")
+        split_of = splits_of(name)
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            p = json.loads(line)
+            split = "test" if name in held_out else split_of.get(p["id"], "all")
+            rows.append(
+                {
+                    "set": name,
+                    "split": split,
+                    "id": p["id"],
+                    "answerable": p["answerable"],
+                    "rules": p["status"],
+                    "signals": p.get("signals"),
+                    "fit": split not in ("test", "rt3"),
+                }
+            )
+    return rows
+
+
+def leave_one_set_out(dev: list[dict[str, Any]]) -> list[str]:
+    """Each dev set judged by a model fitted (with its cut) on the other dev sets: refused and held back, rules vs
+    model, summed over the sets."""
+    counts = {"rules": [0, 0], "model": [0, 0]}
+    answerable = sum(r["answerable"] for r in dev)
+    for name in sorted({r["set"] for r in dev}):
+        model = fit([r for r in dev if r["set"] != name])
+        for r in (r for r in dev if r["set"] == name):
+            for label, m in (("rules", None), ("model", model)):
+                counts[label][0 if r["answerable"] else 1] += held_back(r, m)
+    unanswerable = len(dev) - answerable
+    return [
+        "| leave one dev set out | refused | held back |",
+        "|---|---|---|",
+        *(
+            f"| {label} | {c[0]}/{answerable} = {c[0] / max(answerable, 1):.3f} | "
+            f"{c[1]}/{unanswerable} = {c[1] / max(unanswerable, 1):.3f} |"
+            for label, c in counts.items()
+        ),
+    ]
 
 
 def fit(rows: list[dict[str, Any]]) -> VerdictModel:
@@ -136,8 +190,12 @@ def main() -> None:
     ap.add_argument("--model", type=Path, default=MODEL_PATH)
     ap.add_argument("--out", type=Path, default=ROOT / "eval" / "results" / "calibration_verdict")
     ap.add_argument("--signals", type=Path, default=None, help="refit from a recorded <out>.jsonl (no asking)")
+    ap.add_argument("--predictions", nargs="+", default=None, help="SET=PREDICTIONS.jsonl from the answer benches")
+    ap.add_argument("--held-out", nargs="*", default=[], help="sets written only to be held out (all test)")
     args = ap.parse_args()
-    if args.signals:
+    if args.predictions:
+        rows = from_predictions(args.predictions, set(args.held_out))
+    elif args.signals:
         rows = [json.loads(line) for line in args.signals.read_text().splitlines() if line.strip()]
     else:
         with tempfile.TemporaryDirectory() as tmp:
@@ -147,14 +205,15 @@ def main() -> None:
             rows = record(assistant, FIT + REPORT)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.with_suffix(".jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    dev = [r for r in rows if (r["set"], r["split"]) in FIT]
+    dev = [r for r in rows if r.get("fit", (r["set"], r["split"]) in FIT)]
     model = fit(dev)
+    fitted_on = sorted({f"{r['set']}:{r['split']}" for r in dev})
     args.model.write_text(json.dumps(model.to_json(), indent=2) + "\n")
     lines = [
         "# One calibrated verdict",
         "",
         f"`python eval/calibrate_verdict.py`: a logistic regression over the sufficiency signals, fitted on the dev "
-        f"splits ({', '.join(f'{n}:{s}' for n, s in FIT)}; {len(dev)} questions, "
+        f"splits ({', '.join(fitted_on)}; {len(dev)} questions, "
         f"{sum(r['signals'] is not None for r in dev)} reached the judge), reported on the others. Offline default "
         "(extractive answerer, MiniLM). Refused = answerable questions abstained or partial; held back = "
         "unanswerable questions abstained or partial. Rules = the earlier chain of thresholds (`RAG_VERDICT=rules`).",
@@ -171,6 +230,7 @@ def main() -> None:
         f"| (intercept) | | | {model.intercept:+.3f} |",
         "",
         *table(rows, model),
+        *(["", *leave_one_set_out(dev)] if args.predictions else []),
     ]
     args.out.with_suffix(".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

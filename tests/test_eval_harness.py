@@ -18,6 +18,7 @@ from rag.evaluation.datasets import load_beir
 from rag.evaluation.judge import Judge, parse_verdict
 from rag.evaluation.metrics import mean, mrr_at_k, ndcg_at_k
 from rag.evaluation.runner import load_config, presets, run_eval
+from rag.verdict import FEATURES
 
 
 def test_presets_and_config_files(tmp_path: Path) -> None:
@@ -70,6 +71,8 @@ def test_eval_writes_the_four_outputs_with_numbers(bundled_dir: Path, tmp_path: 
             assert p["citation_recall"] == len(cited & set(p["gold"])) / len(p["gold"])
             assert p["key_facts"] == key_fact_score(p["answer"], p["must_include"])
         assert any(p["key_facts"] == 1.0 for p in answerable)  # not all zeros
+        judged = [p for p in answerable if p["signals"]]  # the verdict's inputs, to refit it from the predictions
+        assert judged and all(set(FEATURES) <= p["signals"].keys() for p in judged)
         assert mine["b81"]["abstained"] and mine["b82"]["abstained"] and a["abstention_recall"] == 1.0
         assert a["faithfulness"] is None and a["judge"].startswith("not measured")  # no judge configured
     assert metrics["hybrid"]["qa"]["retrieval"]["recall@5"] == 1.0

@@ -96,6 +96,7 @@ def evaluate_answers(
                 "correctness": judged.correctness if judged else None,
                 "judge_unparsed": judged.unparsed if judged else 0,
                 "judge_verdicts": judged.records() if judged else [],
+                "signals": answer.signals,  # the verdict's inputs, to refit it without asking again
             }
         )
     return aggregate(predictions), predictions
