@@ -47,8 +47,7 @@ def measure_after(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str
     while words and words[0].lower() in STOPWORDS:  # "range of wedelolactone concentrations": not "of"
         words.pop(0)
     if words and words[-1].lower() in COUNT_HEAD and following[:1] == ["of"]:  # "the number of layers": layers
-        value = words[-1].lower() in ("value", "values") and following[1:2] in (["the"], ["a"], ["an"])
-        words, following = [], following[2 if value else 1 :]  # "the value of the Fano factor": Fano factor
+        words, following = [], _after_of(words[-1], following)
     for k, word in enumerate(following):
         clean = word.lower().strip("?,.")
         if clean in COUNT_HEAD and following[k + 1 : k + 2] == ["of"]:  # "the minimum number of GPUs": GPUs
@@ -64,19 +63,43 @@ def measure_after(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str
             if following[k + 1 : k + 2] and following[k + 1].lower() in ("the", "its", "their"):
                 following[k + 1] = ""
             continue
-        # a name inside the noun phrase ("chest CT scans were"), not its subject ("the PSNR NeMF achieves")
-        inside = following[k + 2 : k + 3] and following[k + 2].lower() in _AUX and _NOUN.fullmatch(following[k + 1])
-        if (
-            clean in _AUX
-            or (clean in STOPWORDS and not (words and clean in _HEAD_NOUNS))  # "large language models": LLM
-            or len(words) >= 3
-            or (words and is_name(word.strip("?,.")) and not inside)
-        ):
+        if _ends_measure(words, word, following[k + 1 : k + 3]):
             break
         words.append(word)
     return measure_of(words)
 
 
+def _after_of(head: str, following: list[str]) -> list[str]:
+    """The words after "<count> of" ("the number of layers": layers), and after "value of the" ("the value of the
+    Fano factor": Fano factor)."""
+    value = head.lower() in ("value", "values") and following[1:2] in (["the"], ["a"], ["an"])
+    return following[2 if value else 1 :]
+
+
+def _ends_measure(words: list[str], word: str, after: list[str]) -> bool:
+    """Whether `word` ends the measure's noun phrase `words` (at most three words), given the two words `after` it:
+    an auxiliary, a function word, a name after the phrase's first word, a participle before a preposition."""
+    clean = word.lower().strip("?,.")
+    # a name inside the noun phrase ("chest CT scans were"), not its subject ("the PSNR NeMF achieves")
+    inside = after[1:2] and after[1].lower() in _AUX and _NOUN.fullmatch(after[0])
+    return bool(
+        clean in _AUX
+        or (clean in STOPWORDS and not (words and clean in _HEAD_NOUNS))  # "large language models": LLM
+        or len(words) >= 3
+        or (words and is_name(word.strip("?,.")) and not inside)
+        or (words and _PARTICIPLE.fullmatch(clean) and _ends_phrase(after[:1]))
+        or (words and words[-1].lower().strip("?,.") in _HEAD_NOUNS)  # "what accuracy models achieve": not "achieve"
+    )
+
+
+def _ends_phrase(after: list[str]) -> bool:
+    """Whether a participle ends the measure's noun phrase: a preposition or the question's end follows ("the
+    band gap obtained from DFT"), not a noun it modifies ("maximum tolerated dose") or "to" ("number needed to
+    treat")."""
+    return not after or after[0].lower().strip("?,.") in _AFTER_PARTICIPLE or after[0][-1:] in "?,."
+
+
+_AFTER_PARTICIPLE = frozenset("from by at in on for with under using via during over across within after".split())
 _HEAD_NOUNS = frozenset("model models method methods approach approaches".split())  # nouns among STOPWORDS
 _NOUN = re.compile(r"(?!(?:the|a|an|of|in|on|for|and|or|to|by|with)\b)[a-z][a-z\-]+")  # a lower-case word, no particle
 CHANGE_NOUNS = frozenset(

@@ -52,11 +52,9 @@ _NUMBER_Q = re.compile(
     rf"(?:\s+[\w\-/']+){{0,3}}?\s+{METRIC}\b(?!-[a-z])"
     rf"|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{2,4}}?\s+"
     rf"{METRIC}{_PHRASE_END}|to what (?:perplexity|accuracy|error|extent|value)|how many times"
-    # "the value of the Pugh ratio"
+    # "the value of the Pugh ratio"; not its worth ("the value of procalcitonin in predicting sepsis")
     r"|(?:what|which)\s+(?:(?:is|are|was|were)\s+(?:the|its|their)\s+)?values?(?=\s+of\b)"
-    # a measured amount: "what hardness did they measure" (not "what variables were measured": a plural names things)
-    r"|what(?:\s+(?!(?:is|are|was|were|do|does|did)\b)[\w\-/()']+){0,3}\s+(?!(?:is|are|was|were|do|does|did)\b)[\w\-]+"
-    r"(?<=\w)(?<![^siu]s)(?=\s+(?:do|does|did|is|are|was|were|has|have|had)\s+(?:[\w\-]+\s+){0,3}?measured?\b)"
+    r"(?![^?;]*\b(?:in|for)\s+[a-z]+ing\b)"
     r"|(?:what|which)\s+(?:(?!(?:type|kind|sort|form)\b)[\w\-]+\s+){0,2}?thresholds?"  # "what threshold do ... reach"
     r"(?=\s+(?:do|does|did|is|are|was|were|can|could|would)\b))",
     re.I,

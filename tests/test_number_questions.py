@@ -1,8 +1,8 @@
-"""Number questions in the words of the physical sciences: "the value of X" and "what X did they measure" ask for a
-quantity; a measure named by two words is found written as one ("bandgap") and one written as two; a count of
-"large language models" is answered by "25 LLMs"; and an abstract's siunitx markup (`\\qty{0.17}{\\electronvolt}`)
-reads as the number and unit it stands for. Cases from a number set over condensed-matter abstracts
-(rag/data/qa/numbers_cm.jsonl, dev split)."""
+"""Number questions in the words of the physical sciences: "the value of X" asks for a quantity of X; a measure
+named by two words is found written as one ("bandgap") and one written as two; a count of "large language models"
+is answered by "25 LLMs"; and an abstract's siunitx markup (`\\qty{0.17}{\\electronvolt}`) reads as the number
+and unit it stands for. Cases from a number set over condensed-matter abstracts (rag/data/qa/numbers_cm.jsonl,
+dev split), and from helper-38's attack on the first version."""
 
 from __future__ import annotations
 
@@ -24,12 +24,13 @@ from tests.fakes import TermCounts
         ("What is the value of the Fano factor that the zeroth Landau level converges to?", "Fano factor"),
         ("What is the value of the B/G (Pugh) ratio computed with DFT for N2CaNa?", "B/G (Pugh) ratio"),
         ("what values of the coupling constant were used", "coupling constant"),
-        ("What hardness did they measure for the HfN/HfAlN superlattice coatings?", "hardness"),
-        ("What bulk modulus was measured for the hydrated potassium zinc iodate?", "bulk modulus"),
-        ("What interfacial thermal conductance did they measure at the interface?", "interfacial thermal conductance"),
+        ("What is the value of the band gap obtained from DFT?", "band gap"),  # not the participle after it
+        ("What is the value of g2(0) measured at room temperature?", "g2(0)"),
+        ("What is the value of the maximum tolerated dose in the trial?", "maximum tolerated dose"),  # an adjective
+        ("What is the value of the number needed to treat?", "number needed"),
     ],
 )
-def test_the_value_of_a_thing_or_what_was_measured_asks_for_a_number(question: str, phrase: str) -> None:
+def test_the_value_of_a_thing_asks_for_a_number(question: str, phrase: str) -> None:
     q = analyze(question)
     assert q.asks == "number" and q.measure_phrase == phrase
 
@@ -41,9 +42,14 @@ def test_the_value_of_a_thing_or_what_was_measured_asks_for_a_number(question: s
         "Which structures were measured by cryo-EM?",
         "What outcomes did they measure?",
         "What value does the method add for clinicians?",  # worth, not a quantity
+        "What is the value of procalcitonin in predicting sepsis?",
+        "What is the value of synthetic data for training object detectors?",
+        "What scale was used to measure depression severity?",  # the means of measuring is asked
+        "What happens when the qubit is measured?",
+        "In what way was engagement measured?",
     ],
 )
-def test_things_measured_are_not_a_number(question: str) -> None:
+def test_worth_or_things_measured_are_not_a_number(question: str) -> None:
     assert analyze(question).asks != "number"
 
 
@@ -54,6 +60,17 @@ def test_a_count_of_things_named_with_a_generic_noun_keeps_the_noun_and_its_init
     paper = Paper(id="m", title="Probing materials knowledge in LLMs", abstract=sentence)
     checker = SufficiencyChecker(TermCounts({w: 5 for w in "large language models evaluated".split()}))
     assert checker.check(q, [sentence], [paper]).status == "answered"
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [
+        ("What accuracy models achieve on ImageNet?", "accuracy models"),  # not the verb after the noun
+        ("How many tokens models see during pretraining?", "tokens models"),
+    ],
+)
+def test_a_generic_noun_ends_the_measure(question: str, phrase: str) -> None:
+    assert analyze(question).measure_phrase == phrase
 
 
 def test_a_comparison_of_a_two_word_measure_measures_it() -> None:
@@ -67,7 +84,9 @@ def test_a_comparison_of_a_two_word_measure_measures_it() -> None:
         (("band", "gap"), "a semiconducting bandgap larger by a factor of two", True),  # asked apart, written as one
         (("bandgap",), "a band gap of 2 eV", True),  # asked as one, written apart
         (("band", "gap"), "a bandwidth of 3 GHz", False),  # one of the words, not both
-        (("frame", "rate"), "a frameworks rate of 30", False),
+        (("bandgap",), "on sites B and B' at 350 K", False),  # not one-letter words run together
+        (("formin",), "they form in 5 s", False),  # nor a short word
+        (("re", "solut"), "a resolution of 5 nm", False),  # nor a longer word holding both
     ],
 )
 def test_a_two_word_measure_is_found_written_as_one_word(measure: tuple[str, ...], sentence: str, found: bool) -> None:
@@ -83,10 +102,16 @@ def test_a_two_word_measure_is_found_written_as_one_word(measure: tuple[str, ...
         (r"an error of approximately \qty{0.17}{\electronvolt}", "an error of approximately 0.17 eV"),
         (r"a dataset of \num{747} emitters", "a dataset of 747 emitters"),
         (r"a cost reduction of over \qty{99}{\percent}", "a cost reduction of over 99%"),
-        (r"an angle range of \qtyrange{50}{90}{\degree}", "an angle range of 50-90°"),
+        (r"an angle range of \qtyrange{50}{90}{\degree}", "an angle range of 50–90°"),
+        (r"from \SIrange{-5}{5}{\degree}", "from -5 to 5°"),  # a negative bound: not "-5-5"
+        (r"a yield of $\SI{25.9}{\percent}$ at $T = \SI{5}{\kelvin}$", "a yield of 25.9% at T = 5 K"),  # in math
+        (r"\SI{5}{\mu m}, \SI{3}{\AA}, \SI{50}{\Omega}, \SI{5}{^\circ C}", "5 μm, 3 Å, 50 Ω, 5 °C"),  # symbols
+        (r"\SI{1.2e-3}{\ohm} and \num{1.0(3)e5}", "1.2×10⁻³ Ω and 1.0(3)×10⁵"),
+        (r"\unit[500]{nm} and \si[per-mode=symbol]{\metre\per\second}", "500 nm and m/s"),
+        (r"\qty{2}{\metre\tothe{3}}, see \SI{}{}", "2 m^3, see SI"),  # "\SI{}{}": no number, left as it was
         (r"\SI{3.5}{\milli\second} and \SI[per-mode=symbol]{2}{\metre\per\second}", "3.5 ms and 2 m/s"),
         (r"over \qty{1}{\square\centi\metre} at \qty{10}{\kelvin\per\minute}", "over 1 cm² at 10 K/min"),
-        (r"from \numrange{1}{5} and \ang{45}, in \si{\giga\hertz}", "from 1-5 and 45°, in GHz"),
+        (r"from \numrange{1}{5} and \ang{45}, in \si{\giga\hertz}", "from 1–5 and 45°, in GHz"),
         (r"a \qty{5}{mm} gap", "a 5 mm gap"),  # a unit written out stays
     ],
 )
@@ -105,3 +130,9 @@ def test_a_siunitx_quantity_is_a_quantity_a_number_question_finds() -> None:
 
 def test_an_authors_own_unit_macro_keeps_its_name() -> None:
     assert unit(r"\micro\myunit") == "μmyunit" and unit(r"\kilo\gram") == "kg"
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("markup", ["\\qty[" * 20000, "\\qty{1}{" * 20000, "\\SI" + " " * 100000 + "x"])
+def test_markup_left_open_is_read_in_linear_time(markup: str) -> None:
+    assert unwrap_latex(markup)  # was 17 s for the first

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rag.corpus.siunitx import quantities_written
+from rag.corpus.siunitx import MACRO, quantities_written
 
 _GREEK = {
     name: chr(code)
@@ -161,12 +161,20 @@ def _math(m: re.Match[str]) -> str:
     return _plain(body, math=True)
 
 
+def _siunitx_math(body: str) -> str:
+    """A `$...$` span holding siunitx quantities: written out, and still math only where the rest is."""
+    body = quantities_written(body, _SYMBOLS)
+    return f"${body}$" if _MATHY.search(body) else body
+
+
 def unwrap_latex(text: str) -> str:
     """`text` with its LaTeX markup replaced by the characters it stands for (see the module docstring)."""
     if "\\" not in text and "$" not in text:
         return text
     macros = "\\" in text
-    text = quantities_written(text) if macros else text  # "\\qty{0.17}{\\electronvolt}": "0.17 eV"
+    if macros and MACRO.search(text):  # "\\qty{0.17}{\\electronvolt}": "0.17 eV"; "$\\SI{25.9}{\\percent}$": "25.9%"
+        text = _MATH.sub(lambda m: _siunitx_math(m.group(1)) if MACRO.search(m.group(1)) else m.group(0), text)
+        text = quantities_written(text, _SYMBOLS)
     for escaped, placeholder in _ESCAPED.items():
         text = text.replace(escaped, placeholder)
     text = text.replace("\\%", "%").replace("\\&", "&").replace("\\#", "#")

@@ -6,6 +6,7 @@ question found them. Run before the rest of `rag.corpus.latex`."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 _PREFIXES = {
     "yocto": "y", "zepto": "z", "atto": "a", "femto": "f", "pico": "p", "nano": "n", "micro": "μ", "milli": "m",
@@ -22,21 +23,28 @@ _UNITS = {
     "steradian": "sr", "candela": "cd", "becquerel": "Bq", "gray": "Gy", "sievert": "Sv", "lux": "lx",
     "weber": "Wb", "byte": "B", "bit": "bit", "astronomicalunit": "au", "parsec": "pc", "lightyear": "ly",
 }  # fmt: skip
-_ARG = r"\{([^{}]*)\}"
-_OPTIONS = r"(?:\[[^\]]*\])?"
-_RANGE = re.compile(rf"\\(?:qtyrange|SIrange)\s*{_OPTIONS}\s*{_ARG}\s*{_ARG}\s*{_ARG}")
-_NUMRANGE = re.compile(rf"\\numrange\s*{_OPTIONS}\s*{_ARG}\s*{_ARG}")
-_QUANTITY = re.compile(rf"\\(?:qty|SI)\s*{_OPTIONS}\s*{_ARG}\s*{_ARG}")
-_NUMBER = re.compile(rf"\\num\s*{_OPTIONS}\s*{_ARG}")
-_UNIT_ONLY = re.compile(rf"\\(?:si|unit)\s*{_OPTIONS}\s*{_ARG}")
-_ANGLE = re.compile(rf"\\ang\s*{_OPTIONS}\s*{_ARG}")
+# bounded, so that markup left open ("\qty[" a thousand times) is not read to the end of the text each time
+_NUMBER_ARG = r"\{([^{}]{1,100})\}"  # not "\SI{}{}", an author's "Supplementary Information"
+_UNIT_ARG = r"\{((?:[^{}]|\{[^{}]{0,20}\}){0,200})\}"  # one level of braces inside: "\metre\tothe{3}"
+_OPTIONS = r"\s*(?:\[([^\][]{0,200})\]\s*)?"
+_RANGE = re.compile(rf"\\(?:qtyrange|SIrange){_OPTIONS}{_NUMBER_ARG}\s*{_NUMBER_ARG}\s*{_UNIT_ARG}")
+_NUMRANGE = re.compile(rf"\\numrange{_OPTIONS}{_NUMBER_ARG}\s*{_NUMBER_ARG}")
+_QUANTITY = re.compile(rf"\\(?:qty|SI){_OPTIONS}{_NUMBER_ARG}\s*{_UNIT_ARG}")
+_NUMBER = re.compile(rf"\\num{_OPTIONS}{_NUMBER_ARG}")
+_UNIT_ONLY = re.compile(rf"\\(?:si|unit){_OPTIONS}{_UNIT_ARG}")  # the units package: "\unit[500]{nm}"
+_ANGLE = re.compile(rf"\\ang{_OPTIONS}{_NUMBER_ARG}")
+MACRO = re.compile(r"\\(?:qty|SI|num|si|unit|qtyrange|SIrange|numrange|ang)\b")
+"""Whether a text holds a siunitx macro (a `$...$` span holding one is rewritten before it is read as math)."""
+_EXPONENT = re.compile(r"^([-+]?[\d.,]+(?:\(\d+\))?)\s*[eE]\s*([-+]?)(\d+)$")
+_SUPERSCRIPT = dict(zip("0123456789+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", strict=True))
 _POWER = {"squared": "²", "cubed": "³"}
 _TOKEN = re.compile(r"\\([A-Za-z]+)(?:\s*\{([^{}]*)\})?|([^\\]+)")
 
 
-def unit(body: str) -> str:
+def unit(body: str, symbols: Mapping[str, str] | None = None) -> str:
     """A siunitx unit argument as written text: `\\milli\\second` "ms", `\\metre\\per\\second` "m/s",
-    `\\square\\metre` "m²"; a literal unit ("mm", "K/min") stays as it is."""
+    `\\square\\metre` "m²"; a literal unit ("mm", "K/min") stays as it is; another macro is read from `symbols`
+    (`\\mu m` "μm", `\\Omega` "Ω"), else keeps its name."""
     out, prefix, pending = "", "", ""
     for m in _TOKEN.finditer(body):
         name, argument, literal = m.groups()
@@ -55,24 +63,42 @@ def unit(body: str) -> str:
         elif name in _UNITS:
             out += prefix + _UNITS[name] + pending
             prefix, pending = "", ""
-        else:  # an author's own unit macro keeps its name
-            out += prefix + name + pending
+        else:  # a symbol ("\\mu", "\\AA"), or an author's own unit macro, which keeps its name
+            out += prefix + (symbols or {}).get(name, name) + pending
             prefix, pending = "", ""
-    return out
+    return out.replace("^°", "°").replace("^∘", "°")
+
+
+def _number(written: str) -> str:
+    """A siunitx number as prose: "1.2e-3" -> "1.2×10⁻³"."""
+    written = written.strip()
+    if m := _EXPONENT.match(written):
+        return f"{m.group(1)}×10" + "".join(_SUPERSCRIPT[c] for c in m.group(2) + m.group(3))
+    return written
+
+
+def _range(low: str, high: str) -> str:
+    low, high = _number(low), _number(high)
+    return f"{low} to {high}" if low.startswith("-") or high.startswith("-") else f"{low}–{high}"
 
 
 def _spaced(number: str, written: str) -> str:
-    return f"{number.strip()}{written}" if written in ("%", "°", "′", "″") else f"{number.strip()} {written}"
+    return f"{number}{written}" if written in ("%", "°", "′", "″") else f"{number} {written}".rstrip()
 
 
-def quantities_written(text: str) -> str:
+def quantities_written(text: str, symbols: Mapping[str, str] | None = None) -> str:
     """`text` with its siunitx quantities, numbers, ranges, angles and units written out (see the module
-    docstring); other LaTeX is left for `rag.corpus.latex`."""
+    docstring; `symbols`: LaTeX symbol macros a unit may use); other LaTeX is left for `rag.corpus.latex`."""
     if "\\" not in text:
         return text
-    text = _RANGE.sub(lambda m: _spaced(f"{m.group(1).strip()}-{m.group(2).strip()}", unit(m.group(3))), text)
-    text = _NUMRANGE.sub(lambda m: f"{m.group(1).strip()}-{m.group(2).strip()}", text)
-    text = _QUANTITY.sub(lambda m: _spaced(m.group(1), unit(m.group(2))), text)
-    text = _NUMBER.sub(lambda m: m.group(1).strip(), text)
-    text = _ANGLE.sub(lambda m: m.group(1).strip() + "°", text)
-    return _UNIT_ONLY.sub(lambda m: unit(m.group(1)), text)
+    text = _RANGE.sub(lambda m: _spaced(_range(m.group(2), m.group(3)), unit(m.group(4), symbols)), text)
+    text = _NUMRANGE.sub(lambda m: _range(m.group(2), m.group(3)), text)
+    text = _QUANTITY.sub(lambda m: _spaced(_number(m.group(2)), unit(m.group(3), symbols)), text)
+    text = _NUMBER.sub(lambda m: _number(m.group(2)), text)
+    text = _ANGLE.sub(lambda m: m.group(2).strip() + "°", text)
+    return _UNIT_ONLY.sub(lambda m: _spaced(_count(m.group(1)), unit(m.group(2), symbols)).strip(), text)
+
+
+def _count(option: str | None) -> str:
+    """The number the units package writes as `\\unit[500]{nm}`'s option; siunitx options are settings."""
+    return _number(option) if option and re.fullmatch(r"\s*[-+]?[\d.,]+(?:\s*[eE][-+]?\d+)?\s*", option) else ""
