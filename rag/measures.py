@@ -12,7 +12,7 @@ from rag.words import compounds, terms
 
 HOW = r"how (?:many|much|long|fast|large|big|small|accurate|quickly|often|far|high|low|tall|heavy|old)"
 _CUE = re.compile(rf"\b(?:by )?(?:{HOW}|what|which|to what)\b", re.I)
-COUNT_HEAD = frozenset({"count", "number", "amount", "size", "total", "value", "values"})
+COUNT_HEAD = frozenset({"count", "number", "amount", "size", "total"})
 _AUX = frozenset(
     "do does did is are was were be been has have had can could will would should the a an its their".split()
 )
@@ -47,7 +47,7 @@ def measure_after(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str
     while words and words[0].lower() in STOPWORDS:  # "range of wedelolactone concentrations": not "of"
         words.pop(0)
     if words and words[-1].lower() in COUNT_HEAD and following[:1] == ["of"]:  # "the number of layers": layers
-        words, following = [], _after_of(words[-1], following)
+        words, following = [], following[1:]
     for k, word in enumerate(following):
         clean = word.lower().strip("?,.")
         if clean in COUNT_HEAD and following[k + 1 : k + 2] == ["of"]:  # "the minimum number of GPUs": GPUs
@@ -67,13 +67,6 @@ def measure_after(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str
             break
         words.append(word)
     return measure_of(words)
-
-
-def _after_of(head: str, following: list[str]) -> list[str]:
-    """The words after "<count> of" ("the number of layers": layers), and after "value of the" ("the value of the
-    Fano factor": Fano factor)."""
-    value = head.lower() in ("value", "values") and following[1:2] in (["the"], ["a"], ["an"])
-    return following[2 if value else 1 :]
 
 
 def _ends_measure(words: list[str], word: str, after: list[str]) -> bool:

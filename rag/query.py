@@ -52,9 +52,6 @@ _NUMBER_Q = re.compile(
     rf"(?:\s+[\w\-/']+){{0,3}}?\s+{METRIC}\b(?!-[a-z])"
     rf"|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{2,4}}?\s+"
     rf"{METRIC}{_PHRASE_END}|to what (?:perplexity|accuracy|error|extent|value)|how many times"
-    # "the value of the Pugh ratio"; not its worth ("the value of procalcitonin in predicting sepsis")
-    r"|(?:what|which)\s+(?:(?:is|are|was|were)\s+(?:the|its|their)\s+)?values?(?=\s+of\b)"
-    r"(?![^?;]*\b(?:in|for)\s+[a-z]+ing\b)"
     r"|(?:what|which)\s+(?:(?!(?:type|kind|sort|form)\b)[\w\-]+\s+){0,2}?thresholds?"  # "what threshold do ... reach"
     r"(?=\s+(?:do|does|did|is|are|was|were|can|could|would)\b))",
     re.I,
