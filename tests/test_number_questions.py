@@ -87,6 +87,7 @@ def test_a_two_word_measure_is_found_written_as_one_word(measure: tuple[str, ...
         (r"\SI{1.2e-3}{\ohm} and \num{1.0(3)e5}", "1.2×10⁻³ Ω and 1.0(3)×10⁵"),
         (r"\unit[500]{nm} and \si[per-mode=symbol]{\metre\per\second}", "500 nm and m/s"),
         (r"\qty{2}{\metre\tothe{3}}, see \SI{}{}", "2 m^3, see SI"),  # "\SI{}{}": no number, left as it was
+        (r"costs \$a_1 for \qty{3}{\metre} and \$2 more", "costs $a_1 for 3 m and $2 more"),  # escaped: no math
         (r"\SI{3.5}{\milli\second} and \SI[per-mode=symbol]{2}{\metre\per\second}", "3.5 ms and 2 m/s"),
         (r"over \qty{1}{\square\centi\metre} at \qty{10}{\kelvin\per\minute}", "over 1 cm² at 10 K/min"),
         (r"from \numrange{1}{5} and \ang{45}, in \si{\giga\hertz}", "from 1–5 and 45°, in GHz"),

@@ -172,11 +172,11 @@ def unwrap_latex(text: str) -> str:
     if "\\" not in text and "$" not in text:
         return text
     macros = "\\" in text
+    for escaped, placeholder in _ESCAPED.items():
+        text = text.replace(escaped, placeholder)
     if macros and MACRO.search(text):  # "\\qty{0.17}{\\electronvolt}": "0.17 eV"; "$\\SI{25.9}{\\percent}$": "25.9%"
         text = _MATH.sub(lambda m: _siunitx_math(m.group(1)) if MACRO.search(m.group(1)) else m.group(0), text)
         text = quantities_written(text, _SYMBOLS)
-    for escaped, placeholder in _ESCAPED.items():
-        text = text.replace(escaped, placeholder)
     text = text.replace("\\%", "%").replace("\\&", "&").replace("\\#", "#")
     if "$" in text:
         text = _MATH.sub(_math, text)

@@ -1,5 +1,5 @@
 """The `siunitx` quantities of an abstract's LaTeX written out: `\\qty{0.17}{\\electronvolt}` reads "0.17 eV",
-`\\num{747}` "747", `\\qtyrange{50}{90}{\\degree}` "50-90 °", `\\SI{3.5}{\\milli\\second}` "3.5 ms". arXiv keeps
+`\\num{747}` "747", `\\qtyrange{50}{90}{\\degree}` "50–90°", `\\SI{3.5}{\\milli\\second}` "3.5 ms". arXiv keeps
 the authors' markup; without this, the number and its unit ran together ("qty0.17electronvolt") and no number
 question found them. Run before the rest of `rag.corpus.latex`."""
 
