@@ -208,11 +208,15 @@ def main() -> None:
     dev = [r for r in rows if r.get("fit", (r["set"], r["split"]) in FIT)]
     model = fit(dev)
     fitted_on = sorted({f"{r['set']}:{r['split']}" for r in dev})
+    command = "`python eval/calibrate_verdict.py`"
+    if args.predictions:  # the figures come from the benches' predictions, each set over its own index
+        held = " ".join(args.held_out)
+        command = f"`python eval/calibrate_verdict.py --held-out {held} --predictions <set>=<predictions> ...`"
     args.model.write_text(json.dumps(model.to_json(), indent=2) + "\n")
     lines = [
         "# One calibrated verdict",
         "",
-        f"`python eval/calibrate_verdict.py`: a logistic regression over the sufficiency signals, fitted on the dev "
+        f"{command}: a logistic regression over the sufficiency signals, fitted on the dev "
         f"splits ({', '.join(fitted_on)}; {len(dev)} questions, "
         f"{sum(r['signals'] is not None for r in dev)} reached the judge), reported on the others. Offline default "
         "(extractive answerer, MiniLM). Refused = answerable questions abstained or partial; held back = "

@@ -224,3 +224,33 @@ def test_scifact_runner_reads_a_gzipped_corpus_like_a_plain_one(tmp_path: Path) 
     from_gzip = bench.write_subset(packed, ids, tmp_path / "b" / "subset.jsonl").read_text()
     assert from_gzip == from_plain
     assert [json.loads(line)["id"] for line in from_gzip.splitlines()] == ids
+
+
+def test_the_verdict_refit_reads_bench_predictions_and_judges_each_dev_set_by_the_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag.verdict import FEATURES, VerdictModel
+
+    cv = _load("calibrate_verdict")
+    signals = dict.fromkeys(FEATURES, 0.0)
+    red, physics = tmp_path / "redteam.jsonl", tmp_path / "physics.jsonl"
+    red.write_text(
+        "".join(
+            json.dumps({"id": i, "answerable": a, "status": s, "signals": signals}) + "\n"
+            for i, a, s in [("rt2-001", True, "answered"), ("rt2-002", False, "partial"), ("rt3-001", True, "answered")]
+        )
+    )
+    physics.write_text(json.dumps({"id": "ph-001-imperative", "answerable": True, "status": "partial"}) + "\n")
+    rows = cv.from_predictions([f"redteam={red}", f"paraphrase_physics={physics}"], {"paraphrase_physics"})
+    assert [(r["split"], r["fit"]) for r in rows] == [("rt2", True), ("rt2", True), ("rt3", False), ("test", False)]
+    assert rows[3]["signals"] is None and rows[3]["rules"] == "partial"  # decided before the judge: no signals
+    # each dev set judged by a model fitted on the others: here one that holds everything back
+    refusing = VerdictModel(
+        tuple(0.0 for _ in FEATURES), tuple(1.0 for _ in FEATURES), tuple(0.0 for _ in FEATURES), 0.0, 0.9
+    )
+    fitted: list[set[str]] = []
+    monkeypatch.setattr(cv, "fit", lambda dev: fitted.append({r["id"] for r in dev}) or refusing)
+    dev = [r | {"set": s} for r, s in zip(rows[:2], ["a", "b"], strict=True)]
+    table = "\n".join(cv.leave_one_set_out(dev))
+    assert fitted == [{"rt2-002"}, {"rt2-001"}]  # set "a" judged by a fit on "b", and the reverse
+    assert "| rules | 0/1 = 0.000 | 1/1 = 1.000 |" in table and "| model | 1/1 = 1.000 | 1/1 = 1.000 |" in table
