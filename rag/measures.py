@@ -71,7 +71,7 @@ def measure_after(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str
 
 def _ends_measure(words: list[str], word: str, after: list[str]) -> bool:
     """Whether `word` ends the measure's noun phrase `words` (at most three words), given the two words `after` it:
-    an auxiliary, a function word, a name after the phrase's first word, a participle before a preposition."""
+    an auxiliary, a function word, a name after the phrase's first word, any word after a generic head noun."""
     clean = word.lower().strip("?,.")
     # a name inside the noun phrase ("chest CT scans were"), not its subject ("the PSNR NeMF achieves")
     inside = after[1:2] and after[1].lower() in _AUX and _NOUN.fullmatch(after[0])
@@ -80,19 +80,10 @@ def _ends_measure(words: list[str], word: str, after: list[str]) -> bool:
         or (clean in STOPWORDS and not (words and clean in _HEAD_NOUNS))  # "large language models": LLM
         or len(words) >= 3
         or (words and is_name(word.strip("?,.")) and not inside)
-        or (words and _PARTICIPLE.fullmatch(clean) and _ends_phrase(after[:1]))
         or (words and words[-1].lower().strip("?,.") in _HEAD_NOUNS)  # "what accuracy models achieve": not "achieve"
     )
 
 
-def _ends_phrase(after: list[str]) -> bool:
-    """Whether a participle ends the measure's noun phrase: a preposition or the question's end follows ("the
-    band gap obtained from DFT"), not a noun it modifies ("maximum tolerated dose") or "to" ("number needed to
-    treat")."""
-    return not after or after[0].lower().strip("?,.") in _AFTER_PARTICIPLE or after[0][-1:] in "?,."
-
-
-_AFTER_PARTICIPLE = frozenset("from by at in on for with under using via during over across within after".split())
 _HEAD_NOUNS = frozenset("model models method methods approach approaches".split())  # nouns among STOPWORDS
 _NOUN = re.compile(r"(?!(?:the|a|an|of|in|on|for|and|or|to|by|with)\b)[a-z][a-z\-]+")  # a lower-case word, no particle
 CHANGE_NOUNS = frozenset(

@@ -3,7 +3,6 @@ words a question asks about, and whether a quantity stands near the measure aske
 
 from __future__ import annotations
 
-import itertools
 import re
 
 from rag.normalise import UNITS, unit_of
@@ -179,12 +178,6 @@ _SHARE = frozenset(terms("percentage share fraction proportion portion"))  # ste
 _CHANGE = frozenset(terms("percentage"))  # a percentage may be a change ("reduced by 20%"), a proportion is not
 
 
-def _joined(text: str) -> set[str]:
-    """Each two neighbouring words of a text written as one ("band gap" -> "bandgap")."""
-    words = re.findall(r"[a-z]+", text)
-    return {a + b for a, b in itertools.pairwise(words) if len(a) >= 3 and len(b) >= 3}  # not "B and" for "band"
-
-
 def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence: str) -> bool:
     """Whether a sentence speaks of what the question measures (a stem, or a unit written another way)."""
     if not measure:
@@ -195,8 +188,8 @@ def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence
             if re.search(rf"\b{re.escape(stem)}s?\b", sentence):
                 return True
             continue
-        if stem in sentence_terms or (len(stem) >= 6 and stem.isalpha() and stem in _joined(lowered)):
-            return True  # "bandgap" asked, "band gap" written
+        if stem in sentence_terms:
+            return True
         shares = _unit_spellings("percent") if stem in _SHARE else set()  # "what proportion": "14.7%"
         for alias in _UNIT_SYNONYMS.get(stem, set()) | _unit_spellings(stem) | shares:
             if alias in sentence_terms or (not alias.isalpha() and alias in lowered):
@@ -205,8 +198,7 @@ def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence
                 return True  # "WEL (2.5-20μM)", "5ms"
             if alias in ("x", "times") and re.search(r"\d\s*(?:x|×|times)\b", lowered):
                 return True
-    words = [stem for stem in measure if len(stem) >= 3 and stem.isalpha() and stem.islower()]
-    return any(re.search(rf"\b{a}{b}s?\b", lowered) for a in words for b in words if a != b)  # "bandgap": band gap
+    return False
 
 
 def _aliases(stem: str) -> frozenset[str] | set[str]:

@@ -1,9 +1,8 @@
-"""Number questions in the words of the physical sciences: a measure ends before a participle that qualifies it
-("the Néel temperature predicted by DFT"); a measure named by two words is found written as one ("bandgap") and one
-written as two; a count of "large language models" is answered by "25 LLMs"; and an abstract's siunitx markup
-(`\\qty{0.17}{\\electronvolt}`) reads as the number and unit it stands for. Cases from a number set over
-condensed-matter abstracts (rag/data/qa/numbers_cm.jsonl, dev split), and from helper-38's attack on the first
-version."""
+"""Number questions in the words of the physical sciences: a count of "large language models" keeps its noun and
+is answered by "25 LLMs"; a comparison of a two-word metric measures it ("how much larger is the band gap"); and an
+abstract's siunitx markup (`\\qty{0.17}{\\electronvolt}`) reads as the number and unit it stands for. Cases from a
+number set over condensed-matter abstracts (rag/data/qa/numbers_cm.jsonl, dev split), and from two attacks
+(helper-38, helper-39) on earlier versions."""
 
 from __future__ import annotations
 
@@ -11,23 +10,22 @@ import pytest
 
 from rag.corpus.latex import unwrap_latex
 from rag.corpus.siunitx import unit
-from rag.quantities import measure_matches, quantities
+from rag.quantities import quantities
 from rag.query import analyze
 from rag.sufficiency import SufficiencyChecker
 from rag.types import Paper
-from rag.words import terms
 from tests.fakes import TermCounts
 
 
 @pytest.mark.parametrize(
     ("question", "phrase"),
     [
-        ("What is the Néel temperature predicted by DFT for the film?", "Néel temperature"),  # not the participle
-        ("What is the maximum tolerated dose of the drug?", "maximum tolerated dose"),  # a participle as adjective
-        ("How many images labeled by experts does the set hold?", "images"),
+        ("What is the maximum tolerated dose?", "maximum tolerated dose"),  # a participle inside the measure
+        ("What is the mean squared error?", "mean squared error"),
+        ("What was the maximum speed?", "maximum speed"),
     ],
 )
-def test_a_measure_stops_at_a_participle_before_a_preposition(question: str, phrase: str) -> None:
+def test_a_participle_or_a_word_in_ed_stays_in_the_measure(question: str, phrase: str) -> None:
     assert analyze(question).measure_phrase == phrase
 
 
@@ -57,24 +55,6 @@ def test_a_comparison_of_a_two_word_measure_measures_it() -> None:
 
 
 @pytest.mark.parametrize(
-    ("measure", "sentence", "found"),
-    [
-        (("band", "gap"), "a semiconducting bandgap larger by a factor of two", True),  # asked apart, written as one
-        (("bandgap",), "a band gap of 2 eV", True),  # asked as one, written apart
-        (("band", "gap"), "a bandwidth of 3 GHz", False),  # one of the words, not both
-        (("bandgap",), "on sites B and B' at 350 K", False),  # not one-letter words run together
-        (("formin",), "they form in 5 s", False),  # nor a short word
-        (("re", "solut"), "a resolution of 5 nm", False),  # nor a longer word holding both
-    ],
-)
-def test_a_two_word_measure_is_found_written_as_one_word(measure: tuple[str, ...], sentence: str, found: bool) -> None:
-    if found:
-        assert measure_matches(measure, terms(sentence), sentence)
-    else:
-        assert not measure_matches(measure, terms("unrelated words only"), sentence)
-
-
-@pytest.mark.parametrize(
     ("latex", "text"),
     [
         (r"an error of approximately \qty{0.17}{\electronvolt}", "an error of approximately 0.17 eV"),
@@ -84,6 +64,9 @@ def test_a_two_word_measure_is_found_written_as_one_word(measure: tuple[str, ...
         (r"from \SIrange{-5}{5}{\degree}", "from -5 to 5°"),  # a negative bound: not "-5-5"
         (r"a yield of $\SI{25.9}{\percent}$ at $T = \SI{5}{\kelvin}$", "a yield of 25.9% at T = 5 K"),  # in math
         (r"\SI{5}{\mu m}, \SI{3}{\AA}, \SI{50}{\Omega}, \SI{5}{^\circ C}", "5 μm, 3 Å, 50 Ω, 5 °C"),  # symbols
+        (r"\SI{2}{mg\,kg^{-1}} and \SI{5}{\micro m}", "2 mg kg^-1 and 5 μm"),  # a thin space; a prefix on a letter
+        (r"\SI{3}{\metre\second}, \SI{5}{\mathrm{\mu m}}", "3 m s, 5 μm"),  # a product is not "ms"; a wrapper
+        (r"\SI{5}{\text{cells}\per\micro\litre}", "5 cells/μL"),
         (r"\SI{1.2e-3}{\ohm} and \num{1.0(3)e5}", "1.2×10⁻³ Ω and 1.0(3)×10⁵"),
         (r"\unit[500]{nm} and \si[per-mode=symbol]{\metre\per\second}", "500 nm and m/s"),
         (r"\qty{2}{\metre\tothe{3}}, see \SI{}{}", "2 m^3, see SI"),  # "\SI{}{}": no number, left as it was

@@ -38,22 +38,33 @@ MACRO = re.compile(r"\\(?:qty|SI|num|si|unit|qtyrange|SIrange|numrange|ang)\b")
 _EXPONENT = re.compile(r"^([-+]?[\d.,]+(?:\(\d+\))?)\s*[eE]\s*([-+]?)(\d+)$")
 _SUPERSCRIPT = dict(zip("0123456789+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", strict=True))
 _POWER = {"squared": "²", "cubed": "³"}
-_TOKEN = re.compile(r"\\([A-Za-z]+)(?:\s*\{([^{}]*)\})?|([^\\]+)")
+_PREFIX_SYMBOLS = frozenset({"μ", "µ"})
+_TOKEN = re.compile(r"\\([A-Za-z]+)(?:\s*\{([^{}]*)\})?|\\[,;:! ]|([^\\]+)")  # "\\," a thin space
 
 
 def unit(body: str, symbols: Mapping[str, str] | None = None) -> str:
     """A siunitx unit argument as written text: `\\milli\\second` "ms", `\\metre\\per\\second` "m/s",
-    `\\square\\metre` "m²"; a literal unit ("mm", "K/min") stays as it is; another macro is read from `symbols`
-    (`\\mu m` "μm", `\\Omega` "Ω"), else keeps its name."""
+    `\\square\\metre` "m²", `\\metre\\second` "m s" (a product, not milliseconds); a literal unit ("mm",
+    "mg\\,kg^{-1}") stays as it is; another macro is read from `symbols` (`\\mu m` "μm", `\\Omega` "Ω"), a
+    wrapper by its argument (`\\mathrm{\\mu m}` "μm"), else keeps its name."""
     out, prefix, pending = "", "", ""
+
+    def add(text: str) -> str:  # a unit after another is a product: "m s"
+        nonlocal prefix, pending
+        joined = f"{out} " if out and out[-1] not in "/ " else out
+        text, prefix, pending = joined + prefix + text + pending, "", ""
+        return text
+
     for m in _TOKEN.finditer(body):
         name, argument, literal = m.groups()
-        if literal is not None:
-            out += literal.strip()
+        if name is None and literal is None:  # "\\,": a space
+            out += " " if out and not out.endswith(" ") else ""
+        elif literal is not None:
+            out = add(literal.strip()) if literal.strip() else out
         elif name in _PREFIXES:
             prefix += _PREFIXES[name]
         elif name == "per":
-            out += "/"
+            out = out.rstrip() + "/"
         elif name in ("square", "cubic"):
             pending = "²" if name == "square" else "³"
         elif name in _POWER:
@@ -61,12 +72,16 @@ def unit(body: str, symbols: Mapping[str, str] | None = None) -> str:
         elif name == "tothe" and argument is not None:
             out += "^" + argument
         elif name in _UNITS:
-            out += prefix + _UNITS[name] + pending
-            prefix, pending = "", ""
+            out = add(_UNITS[name])
+        elif argument is not None:  # a wrapper ("\\mathrm{...}", "\\text{cells}", "\\si{...}")
+            out = add(unit(argument, symbols))
         else:  # a symbol ("\\mu", "\\AA"), or an author's own unit macro, which keeps its name
-            out += prefix + (symbols or {}).get(name, name) + pending
-            prefix, pending = "", ""
-    return out.replace("^°", "°").replace("^∘", "°")
+            symbol = (symbols or {}).get(name, name)
+            if symbol in _PREFIX_SYMBOLS and not prefix:  # "\\mu m": a prefix before a literal unit
+                prefix = symbol
+            else:
+                out = add(symbol)
+    return re.sub(r"°\s+([CF])\b", r"°\1", re.sub(r"\^\s*[°∘]", "°", out)).strip()  # "^\\circ C": °C
 
 
 def _number(written: str) -> str:
