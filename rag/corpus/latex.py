@@ -163,7 +163,7 @@ def _math(m: re.Match[str]) -> str:
 
 def _siunitx_math(body: str) -> str:
     """A `$...$` span holding siunitx quantities: written out, and still math only where the rest is."""
-    body = quantities_written(body, _SYMBOLS)
+    body = quantities_written(body, _SYMBOLS, _SUPERSCRIPT)
     return f"${body}$" if _MATHY.search(body) else body
 
 
@@ -176,7 +176,7 @@ def unwrap_latex(text: str) -> str:
         text = text.replace(escaped, placeholder)
     if macros and MACRO.search(text):  # "\\qty{0.17}{\\electronvolt}": "0.17 eV"; "$\\SI{25.9}{\\percent}$": "25.9%"
         text = _MATH.sub(lambda m: _siunitx_math(m.group(1)) if MACRO.search(m.group(1)) else m.group(0), text)
-        text = quantities_written(text, _SYMBOLS)
+        text = quantities_written(text, _SYMBOLS, _SUPERSCRIPT)
     text = text.replace("\\%", "%").replace("\\&", "&").replace("\\#", "#")
     if "$" in text:
         text = _MATH.sub(_math, text)

@@ -36,7 +36,6 @@ _ANGLE = re.compile(rf"\\ang{_OPTIONS}{_NUMBER_ARG}")
 MACRO = re.compile(r"\\(?:qty|SI|num|si|unit|qtyrange|SIrange|numrange|ang)\b")
 """Whether a text holds a siunitx macro (a `$...$` span holding one is rewritten before it is read as math)."""
 _EXPONENT = re.compile(r"^([-+]?[\d.,]+(?:\(\d+\))?)\s*[eE]\s*([-+]?)(\d+)$")
-_SUPERSCRIPT = dict(zip("0123456789+-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", strict=True))
 _POWER = {"squared": "²", "cubed": "³"}
 _PREFIX_SYMBOLS = frozenset({"μ", "µ"})
 _TOKEN = re.compile(r"\\([A-Za-z]+)(?:\s*\{([^{}]*)\})?|\\[,;:! ]|([^\\]+)")  # "\\," a thin space
@@ -84,16 +83,19 @@ def unit(body: str, symbols: Mapping[str, str] | None = None) -> str:
     return re.sub(r"°\s+([CF])\b", r"°\1", re.sub(r"\^\s*[°∘]", "°", out)).strip()  # "^\\circ C": °C
 
 
-def _number(written: str) -> str:
-    """A siunitx number as prose: "1.2e-3" -> "1.2×10⁻³"."""
+def _number(written: str, superscripts: Mapping[str, str] | None = None) -> str:
+    """A siunitx number as prose: "1.2e-3" -> "1.2×10⁻³" (the exponent in `superscripts`, else "×10^-3")."""
     written = written.strip()
     if m := _EXPONENT.match(written):
-        return f"{m.group(1)}×10" + "".join(_SUPERSCRIPT[c] for c in m.group(2) + m.group(3))
+        power = m.group(2) + m.group(3)
+        if superscripts and all(c in superscripts for c in power):
+            return f"{m.group(1)}×10" + "".join(superscripts[c] for c in power)
+        return f"{m.group(1)}×10^{power}"
     return written
 
 
-def _range(low: str, high: str) -> str:
-    low, high = _number(low), _number(high)
+def _range(low: str, high: str, superscripts: Mapping[str, str] | None) -> str:
+    low, high = _number(low, superscripts), _number(high, superscripts)
     return f"{low} to {high}" if low.startswith("-") or high.startswith("-") else f"{low}–{high}"
 
 
@@ -101,15 +103,19 @@ def _spaced(number: str, written: str) -> str:
     return f"{number}{written}" if written in ("%", "°", "′", "″") else f"{number} {written}".rstrip()
 
 
-def quantities_written(text: str, symbols: Mapping[str, str] | None = None) -> str:
+def quantities_written(
+    text: str, symbols: Mapping[str, str] | None = None, superscripts: Mapping[str, str] | None = None
+) -> str:
     """`text` with its siunitx quantities, numbers, ranges, angles and units written out (see the module
-    docstring; `symbols`: LaTeX symbol macros a unit may use); other LaTeX is left for `rag.corpus.latex`."""
+    docstring); other LaTeX is left for `rag.corpus.latex`, which passes its tables: `symbols`, the symbol macros a
+    unit may use, and `superscripts`, the characters an exponent is written in."""
     if "\\" not in text:
         return text
-    text = _RANGE.sub(lambda m: _spaced(_range(m.group(2), m.group(3)), unit(m.group(4), symbols)), text)
-    text = _NUMRANGE.sub(lambda m: _range(m.group(2), m.group(3)), text)
-    text = _QUANTITY.sub(lambda m: _spaced(_number(m.group(2)), unit(m.group(3), symbols)), text)
-    text = _NUMBER.sub(lambda m: _number(m.group(2)), text)
+    sup = superscripts
+    text = _RANGE.sub(lambda m: _spaced(_range(m.group(2), m.group(3), sup), unit(m.group(4), symbols)), text)
+    text = _NUMRANGE.sub(lambda m: _range(m.group(2), m.group(3), sup), text)
+    text = _QUANTITY.sub(lambda m: _spaced(_number(m.group(2), sup), unit(m.group(3), symbols)), text)
+    text = _NUMBER.sub(lambda m: _number(m.group(2), sup), text)
     text = _ANGLE.sub(lambda m: m.group(2).strip() + "°", text)
     return _UNIT_ONLY.sub(lambda m: _spaced(_count(m.group(1)), unit(m.group(2), symbols)).strip(), text)
 
