@@ -222,7 +222,9 @@ class Answerer:
                 return
             relevance = self.relevance(question, relevant) if relevant != hits else relevance
             hits = relevant
-        elif (field := asks_metadata(question)) is not None and (record := self._record_answer(asked, field, hits)):
+        elif (field := asks_metadata(asked.asked or question)) is not None and (
+            record := self._record_answer(asked, field, hits)
+        ):
             yield record.model_copy(update={"timings": {"retrieve_s": retrieve_s}})
             return
         asked = with_written_names(asked, [f"{h.paper.title}. {h.passage}" for h in hits])  # "halonet": HaloNet

@@ -83,3 +83,17 @@ def test_fields_the_record_lacks_are_named_not_guessed(assistant: Assistant) -> 
         assert answer.status == "partial", question
         assert answer.missing == f"give the {field}" and answer.citations[0].paper.id == "graphpool-y"
         assert "improves molecular property prediction" not in answer.text  # no abstract sentence as the answer
+
+
+def test_a_preamble_that_mentions_code_does_not_make_a_record_question(assistant: Assistant) -> None:
+    # the reader's context ("an implementation") is not what is asked: the question proper asks for a name
+    question = (
+        "I need a GPU-capable implementation, open-source if possible. Which pooling method learns pooling "
+        "functions for molecular graph property prediction?"
+    )
+    answer = assistant.ask(question)
+    assert answer.missing != "give the code link" and answer.citations[0].paper.id == "graphpool-y"
+    assert "GraphPoolNet" in answer.text
+    # a question proper that asks for the code still does, after a preamble
+    code = assistant.ask("I want to reproduce GraphPoolNet molecular graph pooling; is its code available anywhere?")
+    assert code.status == "partial" and code.missing == "give the code link"
