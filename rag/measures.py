@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from rag.names import is_name
-from rag.quantities import COMPARATIVES, METRIC_TOKEN
+from rag.quantities import COMPARATIVES, METRIC_TOKEN, unit_word
 from rag.support import STOPWORDS
 from rag.words import compounds, terms
 
@@ -200,3 +200,45 @@ def measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
     if len(rate) == 3 and rate[1] == "per":  # "frames per second" ~ FPS, "queries per second" ~ QPS
         stems.add("".join(w[0] for w in rate))
     return tuple(sorted(stems | ({initials} if initials.isalpha() else set()))), phrase
+
+
+def naming_stems(measure: tuple[str, ...], phrase: str) -> tuple[str, ...]:
+    """The stems of `measure` that name it in a sentence: its head noun's, its initials, and a modifier's that is a
+    symbol, an acronym or a measure of its own ("T2 coherence time", "BLEU score", "error rate"). A plain word that
+    only modifies the head names another thing ("cable length": not the cable's "quality factor of 1.7e6"), unless
+    the head counts it or is a change in it ("parameter count", "accuracy gain")."""
+    words = re.split(r"\s+per\b", compounds(phrase), maxsplit=1)[0].split()
+    if len(words) < 2:
+        return measure
+    head = words[-1].lower()
+    if head in COUNT_HEAD or head in CHANGE_NOUNS or head.rstrip("s") in COUNT_HEAD | CHANGE_NOUNS:
+        return measure
+    plain = [w for w in words[:-1] if w.isalpha() and w.islower() and not METRIC_TOKEN.fullmatch(w)]
+    drop = {t for w in plain for t in terms(w)} - terms(words[-1])
+    return tuple(s for s in measure if s not in drop) or measure
+
+
+_COUNT_CUE = re.compile(r"\bhow many\b(?!\s+(?:times|fold)\b)|\bnumber of\b", re.I)
+_A_COUNT = re.compile(
+    r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?\s?[kKMBGT]|\d+|(?!(?:single|double|half|twice)$)[a-z]+(?: out of [a-z\d]+)?",
+    re.I,
+)
+
+
+def counted(
+    question: str, phrase: str, found: list[str], sentence: str = "", measure: tuple[str, ...] = ()
+) -> list[str]:
+    """The quantities of `found` that may state a count, when `question` asks one ("how many atoms", "the number of
+    patients"): whole numbers, with a scale ("7B") or in words, and a share of the things counted (">25% of
+    passages", the `measure`'s stems, in `sentence`); not another share, a figure in a unit ("91.9%" is no number
+    of atoms) or a multiplier ("double excitations"). All of them for a question that counts a unit ("how many
+    hours") or counts nothing."""
+    if not _COUNT_CUE.search(question) or any(unit_word(w) for w in phrase.split()):
+        return found
+    return [q for q in found if _A_COUNT.fullmatch(q.strip()) or _share_of(q, sentence, measure)]
+
+
+def _share_of(quantity: str, sentence: str, measure: tuple[str, ...]) -> bool:
+    """Whether `sentence` writes `quantity` as a share of what is measured ("25% of passages")."""
+    after = rf"{re.escape(quantity)}\s+of\s+(?:the\s+|all\s+|our\s+|these\s+)?([\w\-]+)"
+    return any(terms(m.group(1)) & set(measure) for m in re.finditer(after, sentence))
