@@ -24,7 +24,7 @@ from rag.generation.extractive import ExtractiveAnswerer
 from rag.generation.prompts import NO_ANSWER, load_prompt
 from rag.index.embedders import Embedder
 from rag.index.terms import CorpusTerms
-from rag.metadata import WORDS, Field, asks_metadata, stated, without_field_words
+from rag.metadata import WORDS, Field, record_field, stated, without_field_words
 from rag.names import with_written_names
 from rag.query import as_question, is_list_question
 from rag.question import Question
@@ -222,7 +222,7 @@ class Answerer:
                 return
             relevance = self.relevance(question, relevant) if relevant != hits else relevance
             hits = relevant
-        elif (field := asks_metadata(asked.asked or question)) is not None and (
+        elif (field := record_field(question, asked.asked)) is not None and (
             record := self._record_answer(asked, field, hits)
         ):
             yield record.model_copy(update={"timings": {"retrieve_s": retrieve_s}})

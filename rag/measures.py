@@ -202,43 +202,26 @@ def measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
     return tuple(sorted(stems | ({initials} if initials.isalpha() else set()))), phrase
 
 
-def naming_stems(measure: tuple[str, ...], phrase: str) -> tuple[str, ...]:
-    """The stems of `measure` that name it in a sentence: its head noun's, its initials, and a modifier's that is a
-    symbol, an acronym or a measure of its own ("T2 coherence time", "BLEU score", "error rate"). A plain word that
-    only modifies the head names another thing ("cable length": not the cable's "quality factor of 1.7e6"), unless
-    the head counts it or is a change in it ("parameter count", "accuracy gain")."""
-    words = re.split(r"\s+per\b", compounds(phrase), maxsplit=1)[0].split()
-    if len(words) < 2:
-        return measure
-    head = words[-1].lower()
-    if head in COUNT_HEAD or head in CHANGE_NOUNS or head.rstrip("s") in COUNT_HEAD | CHANGE_NOUNS:
-        return measure
-    plain = [w for w in words[:-1] if w.isalpha() and w.islower() and not METRIC_TOKEN.fullmatch(w)]
-    drop = {t for w in plain for t in terms(w)} - terms(words[-1])
-    return tuple(s for s in measure if s not in drop) or measure
-
-
-_COUNT_CUE = re.compile(r"\bhow many\b(?!\s+(?:times|fold)\b)|\bnumber of\b", re.I)
-_A_COUNT = re.compile(
-    r"\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?\s?[kKMBGT]|\d+|(?!(?:single|double|half|twice)$)[a-z]+(?: out of [a-z\d]+)?",
-    re.I,
+_NOT_A_COUNT = re.compile(  # a share, a figure in a unit (not a scale: "7B", "1.2M"), a multiplier
+    r"\d[^A-Za-z%]*(?:%|ms|s|h|min|kHz|MHz|GHz|Hz|nJ|mJ|J|mW|W|nm|mm|cm|m|km|GB|MB|TB|dB|fps|kbps|Mbps)"
+    r"|(?i:double|half|twice)"
 )
+_SHARE_OF = re.compile(r"(\d[\d.,]*\s?%)\s+of\s+(?:the\s+|all\s+|our\s+|these\s+)?([\w\-]+)")
+_PER_ITEM = re.compile(r"\b(?:average|mean|median|per)\b", re.I)
 
 
 def counted(
     question: str, phrase: str, found: list[str], sentence: str = "", measure: tuple[str, ...] = ()
 ) -> list[str]:
-    """The quantities of `found` that may state a count, when `question` asks one ("how many atoms", "the number of
-    patients"): whole numbers, with a scale ("7B") or in words, and a share of the things counted (">25% of
-    passages", the `measure`'s stems, in `sentence`); not another share, a figure in a unit ("91.9%" is no number
-    of atoms) or a multiplier ("double excitations"). All of them for a question that counts a unit ("how many
-    hours") or counts nothing."""
-    if not _COUNT_CUE.search(question) or any(unit_word(w) for w in phrase.split()):
+    """The quantities of `found` that may state a count, when the question asks how many of what it measures
+    ("how many atoms", "the number of patients"): not a share ("91.9%" is no number of atoms) unless of the things
+    counted (">25% of passages", the `measure`'s stems, in `sentence`), not a figure in a unit, not a multiplier
+    ("double excitations"). All of them for any other question, for a count of a unit ("how many hours") and for
+    an average ("the mean number of lesions per patient")."""
+    counts = (
+        re.search(rf"\b(?:how many|number of)\s+(?:the\s+)?{re.escape(phrase)}\b", question, re.I) if phrase else None
+    )
+    if counts is None or any(unit_word(w) for w in phrase.split()) or _PER_ITEM.search(question):
         return found
-    return [q for q in found if _A_COUNT.fullmatch(q.strip()) or _share_of(q, sentence, measure)]
-
-
-def _share_of(quantity: str, sentence: str, measure: tuple[str, ...]) -> bool:
-    """Whether `sentence` writes `quantity` as a share of what is measured ("25% of passages")."""
-    after = rf"{re.escape(quantity)}\s+of\s+(?:the\s+|all\s+|our\s+|these\s+)?([\w\-]+)"
-    return any(terms(m.group(1)) & set(measure) for m in re.finditer(after, sentence))
+    shares = {m.group(1) for m in _SHARE_OF.finditer(sentence) if terms(m.group(2)) & set(measure)}
+    return [q for q in found if not _NOT_A_COUNT.fullmatch(q.strip()) or q in shares]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from rag.support import sentences_of
+from rag.support import content_words, sentences_of
 from rag.types import Paper
 
 Field = Literal["authors", "year", "venue", "code"]
@@ -69,6 +69,16 @@ def asks_metadata(question: str) -> Field | None:
         if pattern.search(question):
             return field
     return None
+
+
+def record_field(text: str, clause: str) -> Field | None:
+    """The record field a question asks for, read from its question proper (`clause`, without the reader's
+    preamble: "I need an implementation. Which package ...?" asks for a name); from the whole `text` when the
+    clause says too little on its own ("The GraphPoolNet code is what I need. Is there a link?")."""
+    field = asks_metadata(clause or text)
+    if field is None and len(content_words(clause)) <= 2:
+        field = asks_metadata(text)
+    return field
 
 
 def stated(field: Field, paper: Paper) -> str | None:

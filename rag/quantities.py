@@ -26,7 +26,7 @@ METRIC = (
     r"width|height|depth|diameter|radius|mass|density|concentration|dose|dosage|voltage|current density|resistance|"
     r"resistivity|conductivity|magnetization|susceptibility|velocity|angle|lifetime|half-life|yield|efficiency|"
     r"ratio|fluence|bandwidth|mobility|doping level|volume|cost|capacity|amplitude|coefficient|field strength|"
-    r"critical field|critical current|transition temperature|onset|fidelity|infidelity|uncertainty|instability|"
+    r"critical field|critical current|transition temperature|onset|"
     # clinical and biological ones
     r"prevalence|incidence|odds ratio|hazard ratio|relative risk|mortality|survival|age|molecular weight|"
     r"molecular mass|body weight|half-maximal|ic50|ec50|kd|sensitivity|specificity)"
@@ -37,7 +37,7 @@ _QUANTITY = re.compile(
     rf"\b{_SMALL} out of {_SMALL}\b"  # a share in words: "three out of four"
     rf"|(?<![A-Za-z\-_/.\d])\d+(?:[.,]\d+)*(?:\s*(?:-|–|--|to)\s*\d+(?:[.,]\d+)*)?(?:\s?{_UNIT})?(?![A-Za-z\d])"
     r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|seven|eigh|nine)teen|"
-    r"(?:twen|thir|for|fif|six|seven|eigh|nine)ty|hundred|thousand|million|billion|"
+    r"(?:twen|thir|for|fif|six|seven|eigh|nine)ty|hundred|thousand|million|billion|trillion|"
     r"single|dozens?|half|twice|double)\b",
     re.I,
 )

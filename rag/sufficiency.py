@@ -43,7 +43,7 @@ from rag.corpus.records import normalize
 from rag.coverage import WordCoverage, question_words
 from rag.index.terms import CorpusTerms
 from rag.kinds import unnamed_kind
-from rag.measures import counted, naming_stems
+from rag.measures import counted
 from rag.names import named_in
 from rag.normalise import nearest, number_forms, numerals, prefixed_acronyms, spelled_out, spelled_settings
 from rag.parts import target_in
@@ -317,7 +317,7 @@ class SufficiencyChecker(WordCoverage):
             found = [q for q in found if normalize(q) not in asked]
             return [q for q in found if not q[0].isdigit() or _number_forms(q) & source_numbers]
 
-        measure = self._spelled_measure(naming_stems(question.measure, question.measure_phrase), sentences)
+        measure = self._spelled_measure(question.measure, sentences)
         phrase = question.measure_phrase.split()
         modifier = phrase[0] if len(phrase) > 1 else ""  # "character" error rate: not the "word" error rate
         rivals = self._acronyms().rivals(question.measure_phrase) if modifier else set()

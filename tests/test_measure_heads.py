@@ -1,14 +1,14 @@
-"""What a number question measures, read more closely: the head of its measure names it, not a plain word before
-the head ("what cable length": the cable's quality factor is no length); a count is a whole number, not a share
-("how many atoms": 91.9% is none); a measure may end at the participle that reports it ("the T2 time measured on");
-uncertainty and fidelity are measures; number words from thirteen to ninety are quantities. Cases in the manner of
-a quantum-physics paraphrase set's dev split (helper-41)."""
+"""What a number question measures, read more closely: a count is not stated by a share or a figure in a unit
+("how many atoms": 91.9% is none), unless a share of the things counted; a measure may end at the participle
+that reports it ("the T2 time measured on"); number words from thirteen to ninety, and "trillion", are
+quantities. Cases in the manner of a quantum-physics paraphrase set's dev split (helper-41), and from an attack
+on a first version (helper-42)."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.measures import counted, measure_of, naming_stems
+from rag.measures import counted
 from rag.quantities import quantities
 from rag.query import analyze
 from rag.sufficiency import SufficiencyChecker
@@ -22,31 +22,6 @@ def _status(question: str, sentence: str) -> str:
     return SufficiencyChecker(TermCounts(words)).check(analyze(question), [sentence], [paper]).status
 
 
-@pytest.mark.parametrize(
-    ("phrase", "kept", "dropped"),
-    [
-        ("cable length", {"length"}, {"cabl"}),  # a plain modifier names the cable, not its length
-        ("coherence time", {"time"}, {"coher"}),
-        ("T2 coherence time", {"t2", "time"}, {"coher"}),  # a symbol names the measure on its own
-        ("BLEU score", {"bleu"}, set()),  # so does an acronym
-        ("error rate", {"error", "rate"}, set()),  # and a measure of its own
-        ("parameter count", {"paramet", "count"}, set()),  # a count names what it counts
-        ("accuracy gain", {"accuraci", "gain"}, set()),  # a change names what changes
-        ("latency", {"latenc"}, set()),
-    ],
-)
-def test_the_head_of_a_measure_names_it(phrase: str, kept: set[str], dropped: set[str]) -> None:
-    measure, read = measure_of(phrase.split())
-    stems = set(naming_stems(measure, read))
-    assert kept <= stems and not dropped & stems
-
-
-def test_a_figure_next_to_a_modifier_is_not_the_measure() -> None:
-    question = "What cable length did the modular interconnect use?"
-    assert _status(question, "The interconnect uses a coaxial cable with a quality factor of 1.7e6.") == "partial"
-    assert _status(question, "The interconnect uses a coaxial cable length of 2 m.") == "answered"
-
-
 def test_a_count_is_not_stated_by_a_share() -> None:
     question = "How many atoms are in the optimized ensemble?"
     assert _status(question, "Optimizing the atomic ensemble raises the probability from 77% to 91.9%.") == "partial"
@@ -54,32 +29,48 @@ def test_a_count_is_not_stated_by_a_share() -> None:
     assert _status(question, "The optimized ensemble holds eighteen atoms.") == "answered"
 
 
+def test_a_count_is_a_whole_number_a_scale_or_a_share_of_what_is_counted() -> None:
+    found = ["77%", "20–30%", "2.5 ms", "12 h", "double", "12", "1,200", "7B", "1.2M", "eighteen", "4-8", "2.3"]
+    counts = ["12", "1,200", "7B", "1.2M", "eighteen", "4-8", "2.3"]
+    assert counted("How many qubits are used?", "qubits", found) == counts
+    sentence = "Burnout was reported by 38.5% of respondents, and 20–30% of clinics closed."
+    assert counted("How many respondents reported burnout?", "respondents", ["38.5%"], sentence, ("respond",)) == [
+        "38.5%"
+    ]
+    assert counted("How many clinics reported burnout?", "clinics", ["38.5%"], sentence, ("clinic",)) == []
+
+
 @pytest.mark.parametrize(
-    ("found", "counts"),
+    ("question", "phrase"),
     [
-        (
-            ["77%", "2.5 ms", "double", "12", "1,200", "7B", "eighteen", "three out of four"],
-            ["12", "1,200", "7B", "eighteen", "three out of four"],
-        ),
+        ("How many hours did training take?", "hours"),  # a count of a unit
+        ("What accuracy does it reach with a small number of labels?", "accuracy"),  # the count is not what is asked
+        ("I have a limited number of GPUs. What speedup does it give?", "speedup"),
+        ("What is the mean number of lesions per patient?", "lesions"),  # an average
+        ("How many times faster is it?", ""),
     ],
 )
-def test_a_count_is_a_whole_number(found: list[str], counts: list[str]) -> None:
-    assert counted("How many qubits are used?", "qubits", found) == counts
-    assert counted("How many hours did training take?", "hours", found) == found  # a count of a unit
-    assert counted("How many times faster is it?", "", found) == found  # a multiplier
-    assert counted("What accuracy does it reach?", "accuracy", found) == found  # no count
+def test_other_questions_keep_every_quantity(question: str, phrase: str) -> None:
+    found = ["77%", "2.5 ms", "double", "12", "3.2x"]
+    assert counted(question, phrase, found) == found
+
+
+@pytest.mark.timeout(20)
+def test_a_repeated_share_is_read_in_linear_time() -> None:
+    sentence = "atoms hold 91.9% of mass " * 4000  # 100 kB
+    found = ["91.9%"] * 4000
+    assert counted("How many atoms are held?", "atoms", found, sentence, ("atom",)) == []  # a first version: 90 s
 
 
 @pytest.mark.parametrize(
     "question",
     [
         "Give the T2 coherence time measured on the 35-qubit device.",
-        "What is the dephasing time observed in the second sample?",
-        "Tell me the systematic uncertainty of the optical clock.",
-        "What is the two-qubit gate fidelity of the processor?",
+        "What is the dephasing time estimated for the second sample?",
+        "Tell me the coherence time of the qubit predicted by the model.",
     ],
 )
-def test_a_measure_reported_by_a_participle_or_a_measure_of_the_sciences_asks_a_number(question: str) -> None:
+def test_a_measure_reported_by_a_participle_asks_a_number(question: str) -> None:
     assert analyze(question).asks == "number"
 
 
@@ -89,3 +80,15 @@ def test_number_words_to_ninety_are_quantities() -> None:
         "forty",
         "fifteen",
     ]
+    assert "trillion" in quantities("trained on 1.4 trillion tokens")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the key transcription factor found to regulate Treg differentiation?",  # a factor that is found
+        "What is the strongest risk factor observed for readmission?",
+    ],
+)
+def test_a_factor_found_or_observed_is_a_name(question: str) -> None:
+    assert analyze(question).asks != "number"

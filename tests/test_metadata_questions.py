@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant
-from rag.metadata import asks_metadata, without_field_words
+from rag.metadata import asks_metadata, record_field, without_field_words
 from tests.fakes import fake_assistant, write_jsonl
 
 PAPERS = [
@@ -97,3 +97,9 @@ def test_a_preamble_that_mentions_code_does_not_make_a_record_question(assistant
     # a question proper that asks for the code still does, after a preamble
     code = assistant.ask("I want to reproduce GraphPoolNet molecular graph pooling; is its code available anywhere?")
     assert code.status == "partial" and code.missing == "give the code link"
+
+
+def test_a_question_proper_that_says_too_little_is_read_with_its_preamble(assistant: Assistant) -> None:
+    answer = assistant.ask("The GraphPoolNet molecular graph pooling code is what I need. Is there a link?")
+    assert answer.status == "partial" and answer.missing == "give the code link"
+    assert record_field("I need WaveFlowNet's publication year. Do you know it?", "Do you know it?") == "year"
