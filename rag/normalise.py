@@ -262,3 +262,25 @@ def spelled_out(question: str, text: str) -> list[str]:
             if initials in acronyms or "".join(w[0] for w in phrase) in acronyms:
                 out.append(" ".join(phrase))
     return out
+
+
+def rounds_to(asked: str, stated: Iterable[str]) -> bool:
+    """Whether a number the question gives in round figures is one of `stated` written more precisely ("97%"
+    asked, "97.20%" written; "3.1" asked, "3.14" written): rounded to the asked number's decimals it is the
+    asked number. Not for a one-digit whole number, which any figure may round to."""
+    try:
+        value = Decimal(asked)
+    except InvalidOperation:
+        return False
+    places = -value.as_tuple().exponent if isinstance(value.as_tuple().exponent, int) else 0
+    if places <= 0 and abs(value) < 10:
+        return False
+    step = Decimal(1).scaleb(-max(places, 0))
+    for text in stated:
+        try:
+            number = Decimal(text)
+            if number != value and number.quantize(step) == value:
+                return True
+        except InvalidOperation:  # not a number, or too long to round
+            continue
+    return False

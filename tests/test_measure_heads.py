@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from rag.measures import counted
+from rag.normalise import rounds_to
 from rag.quantities import quantities
 from rag.query import analyze
 from rag.sufficiency import SufficiencyChecker
@@ -92,3 +93,23 @@ def test_number_words_to_ninety_are_quantities() -> None:
 )
 def test_a_factor_found_or_observed_is_a_name(question: str) -> None:
     assert analyze(question).asks != "number"
+
+
+def test_a_number_asked_in_round_figures_is_found_written_precisely() -> None:
+    question = "Which photodiode was calibrated to about 97% detection efficiency?"
+    assert _status(question, "We calibrate the photodiode to a detection efficiency of (97.20 + 0.37)%.") == "answered"
+    assert _status(question, "We calibrate the photodiode to a detection efficiency of 95.10%.") == "partial"
+
+
+@pytest.mark.parametrize(
+    ("asked", "stated", "found"),
+    [
+        ("97", {"97.20"}, True),
+        ("3.1", {"3.14"}, True),
+        ("3.1", {"3.16"}, False),
+        ("4", {"4.4"}, False),  # a one-digit whole number: any figure may round to it
+        ("12", {"1" * 60}, False),  # too long to round: no error
+    ],
+)
+def test_rounding(asked: str, stated: set[str], found: bool) -> None:
+    assert rounds_to(asked, stated) is found
