@@ -222,7 +222,7 @@ class Answerer:
                 return
             relevance = self.relevance(question, relevant) if relevant != hits else relevance
             hits = relevant
-        elif (field := record_field(question, asked.asked)) is not None and (
+        elif (field := record_field(question, asked.asked, asked.asks)) is not None and (
             record := self._record_answer(asked, field, hits)
         ):
             yield record.model_copy(update={"timings": {"retrieve_s": retrieve_s}})

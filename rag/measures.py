@@ -206,7 +206,9 @@ _NOT_A_COUNT = re.compile(  # a share, a figure in a unit (not a scale: "7B", "1
     r"\d[^A-Za-z%]*(?:%|ms|s|h|min|kHz|MHz|GHz|Hz|nJ|mJ|J|mW|W|nm|mm|cm|m|km|GB|MB|TB|dB|fps|kbps|Mbps)"
     r"|(?i:double|half|twice)"
 )
-_SHARE_OF = re.compile(r"(\d[\d.,]*\s?%)\s+of\s+(?:the\s+|all\s+|our\s+|these\s+)?([\w\-]+)")
+_SHARE_OF = re.compile(
+    r"(?<![\d.,])(\d[\d.,]{0,30}\s?%)\s+of\s+((?:[\w\-]+\s+){0,2}[\w\-]+)"
+)  # "of the treated patients"
 _PER_ITEM = re.compile(r"\b(?:average|mean|median|per)\b", re.I)
 
 
@@ -215,9 +217,9 @@ def counted(
 ) -> list[str]:
     """The quantities of `found` that may state a count, when the question asks how many of what it measures
     ("how many atoms", "the number of patients"): not a share ("91.9%" is no number of atoms) unless of the things
-    counted (">25% of passages", the `measure`'s stems, in `sentence`), not a figure in a unit, not a multiplier
-    ("double excitations"). All of them for any other question, for a count of a unit ("how many hours") and for
-    an average ("the mean number of lesions per patient")."""
+    counted (">25% of passages", "91.9% of randomized subjects": the `measure`'s stems, in `sentence`), not a
+    figure in a unit, not a multiplier ("double excitations"). All of them for any other question, for a count of
+    a unit ("how many hours") and for an average ("the mean number of lesions per patient")."""
     counts = (
         re.search(rf"\b(?:how many|number of)\s+(?:the\s+)?{re.escape(phrase)}\b", question, re.I) if phrase else None
     )

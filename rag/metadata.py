@@ -71,12 +71,13 @@ def asks_metadata(question: str) -> Field | None:
     return None
 
 
-def record_field(text: str, clause: str) -> Field | None:
+def record_field(text: str, clause: str, asks: str = "") -> Field | None:
     """The record field a question asks for, read from its question proper (`clause`, without the reader's
     preamble: "I need an implementation. Which package ...?" asks for a name); from the whole `text` when the
-    clause says too little on its own ("The GraphPoolNet code is what I need. Is there a link?")."""
+    clause asks no name, number or list (`asks`: "... I could not find the code. Do the authors provide a GitHub
+    repository?") or says too little on its own ("The GraphPoolNet code is what I need. Is there a link?")."""
     field = asks_metadata(clause or text)
-    if field is None and len(content_words(clause)) <= 2:
+    if field is None and (asks not in ("name", "number", "list") or len(content_words(clause)) <= 2):
         field = asks_metadata(text)
     return field
 

@@ -264,15 +264,29 @@ def spelled_out(question: str, text: str) -> list[str]:
     return out
 
 
-def rounds_to(asked: str, stated: Iterable[str]) -> bool:
+_HEDGED = re.compile(
+    r"(?:\b(?:about|around|approximately|approx\.?|roughly|nearly|almost)\s+|[~≈]\s*)(\d[\d.,]{0,30})", re.I
+)
+
+
+def hedged_numbers(text: str) -> set[str]:
+    """The numbers a question gives in round figures, by its own word ("about 97%", "~3.1 dB"): digits only."""
+    return {m.group(1).rstrip(".,").replace(",", "") for m in _HEDGED.finditer(text)}
+
+
+def rounds_to(asked: str, stated: Iterable[str], question: str | None = None) -> bool:
     """Whether a number the question gives in round figures is one of `stated` written more precisely ("97%"
     asked, "97.20%" written; "3.1" asked, "3.14" written): rounded to the asked number's decimals it is the
-    asked number. Not for a one-digit whole number, which any figure may round to."""
+    asked number. Not for a one-digit whole number, which any figure may round to; with the `question`'s text,
+    only for a number it says is round ("about 97%": not "the 30-day mortality", which 29.8% is not)."""
+    if question is not None and asked not in hedged_numbers(question):
+        return False
     try:
         value = Decimal(asked)
     except InvalidOperation:
         return False
-    places = -value.as_tuple().exponent if isinstance(value.as_tuple().exponent, int) else 0
+    exponent = value.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) else 0
     if places <= 0 and abs(value) < 10:
         return False
     step = Decimal(1).scaleb(-max(places, 0))

@@ -44,8 +44,8 @@ _MODIFIER = (
 # noise reduction method")
 _PHRASE_END = (
     r"(?=\s*(?:[?.,;:!]|$)|\s+(?:of|on|for|in|at|with|by|from|to|that|when|after|before|under|across|does|do|did|is|"
-    r"are|was|were|has|have|had|can|could|would|will|reported|reached|achieved|obtained|measured|estimated|"
-    r"determined|predicted|calculated|computed|extracted|attained|recorded|and|than)\b)"
+    r"are|was|were|has|have|had|can|could|would|will|reported|reached|achieved|obtained|measured|recorded|"
+    r"and|than)\b)"
 )
 _NUMBER_Q = re.compile(
     rf"\b(?:by {HOW}|{HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b"

@@ -151,7 +151,7 @@ class SufficiencyChecker(WordCoverage):
         asked_numbers = {_number_of(n): _number_forms(n) for n in question.numbers if n[0].isdigit()}
         asked_numbers |= {n: {n} for n in spelled_settings(question.asked)}  # "at three milliseconds"
         unstated = tuple(  # "at 128 x 128": 256 only; "about 97%": 97.20% written
-            n for n, forms in asked_numbers.items() if not forms & stated and not rounds_to(n, stated)
+            n for n, forms in asked_numbers.items() if not forms & stated and not rounds_to(n, stated, question.asked)
         )
         named = [n for n in names if n not in missing]
         quantity_missing = question.wants_number and (

@@ -34,7 +34,7 @@ def test_a_count_is_a_whole_number_a_scale_or_a_share_of_what_is_counted() -> No
     found = ["77%", "20–30%", "2.5 ms", "12 h", "double", "12", "1,200", "7B", "1.2M", "eighteen", "4-8", "2.3"]
     counts = ["12", "1,200", "7B", "1.2M", "eighteen", "4-8", "2.3"]
     assert counted("How many qubits are used?", "qubits", found) == counts
-    sentence = "Burnout was reported by 38.5% of respondents, and 20–30% of clinics closed."
+    sentence = "Burnout was reported by 38.5% of surveyed respondents, and 20–30% of clinics closed."
     assert counted("How many respondents reported burnout?", "respondents", ["38.5%"], sentence, ("respond",)) == [
         "38.5%"
     ]
@@ -58,8 +58,8 @@ def test_other_questions_keep_every_quantity(question: str, phrase: str) -> None
 
 @pytest.mark.timeout(20)
 def test_a_repeated_share_is_read_in_linear_time() -> None:
-    sentence = "atoms hold 91.9% of mass " * 4000  # 100 kB
-    found = ["91.9%"] * 4000
+    sentence = "atoms hold 91.9% of the total mass; " * 3000  # 100 kB
+    found = ["91.9%"] * 3000
     assert counted("How many atoms are held?", "atoms", found, sentence, ("atom",)) == []  # a first version: 90 s
 
 
@@ -67,8 +67,7 @@ def test_a_repeated_share_is_read_in_linear_time() -> None:
     "question",
     [
         "Give the T2 coherence time measured on the 35-qubit device.",
-        "What is the dephasing time estimated for the second sample?",
-        "Tell me the coherence time of the qubit predicted by the model.",
+        "What is the sea surface temperature recorded at the buoy?",
     ],
 )
 def test_a_measure_reported_by_a_participle_asks_a_number(question: str) -> None:
@@ -89,6 +88,8 @@ def test_number_words_to_ninety_are_quantities() -> None:
     [
         "What is the key transcription factor found to regulate Treg differentiation?",  # a factor that is found
         "What is the strongest risk factor observed for readmission?",
+        "What is the major risk factor determined by the multivariate regression?",
+        "What is the key transcription factor predicted to bind the promoter?",
     ],
 )
 def test_a_factor_found_or_observed_is_a_name(question: str) -> None:
@@ -99,6 +100,10 @@ def test_a_number_asked_in_round_figures_is_found_written_precisely() -> None:
     question = "Which photodiode was calibrated to about 97% detection efficiency?"
     assert _status(question, "We calibrate the photodiode to a detection efficiency of (97.20 + 0.37)%.") == "answered"
     assert _status(question, "We calibrate the photodiode to a detection efficiency of 95.10%.") == "partial"
+    # a number the question does not say is round identifies what it asks about: the 90-day figure is no 30-day one
+    assert _status("What is the 30-day mortality after surgery?", "The 90-day mortality after surgery was 29.8%.") == (
+        "partial"
+    )
 
 
 @pytest.mark.parametrize(
@@ -113,3 +118,5 @@ def test_a_number_asked_in_round_figures_is_found_written_precisely() -> None:
 )
 def test_rounding(asked: str, stated: set[str], found: bool) -> None:
     assert rounds_to(asked, stated) is found
+    assert rounds_to(asked, stated, f"What reached about {asked}%?") is found
+    assert rounds_to(asked, stated, f"What reached {asked}%?") is False

@@ -103,3 +103,7 @@ def test_a_question_proper_that_says_too_little_is_read_with_its_preamble(assist
     answer = assistant.ask("The GraphPoolNet molecular graph pooling code is what I need. Is there a link?")
     assert answer.status == "partial" and answer.missing == "give the code link"
     assert record_field("I need WaveFlowNet's publication year. Do you know it?", "Do you know it?") == "year"
+    # a yes/no question proper is read with its preamble too
+    preamble = "I could not find the GraphPoolNet code anywhere. Do the authors provide a repository for it?"
+    assert record_field(preamble, "Do the authors provide a repository for it?", "yesno") == "code"
+    assert record_field(preamble, "Do the authors provide a repository for it?", "name") is None
