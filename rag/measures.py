@@ -209,6 +209,7 @@ _NOT_A_COUNT = re.compile(  # a share, a figure in a unit (not a scale: "7B", "1
 _SHARE_OF = re.compile(
     r"(?<![\d.,])(\d[\d.,]{0,30}\s?%)\s+of\s+((?:[\w\-]+\s+){0,2}[\w\-]+)"
 )  # "of the treated patients"
+_FEWER_OR_MORE = frozenset("fewer more less additional extra".split())
 _PER_ITEM = re.compile(r"\b(?:average|mean|median|per)\b", re.I)
 
 
@@ -219,11 +220,14 @@ def counted(
     ("how many atoms", "the number of patients"): not a share ("91.9%" is no number of atoms) unless of the things
     counted (">25% of passages", "91.9% of randomized subjects": the `measure`'s stems, in `sentence`), not a
     figure in a unit, not a multiplier ("double excitations"). All of them for any other question, for a count of
-    a unit ("how many hours") and for an average ("the mean number of lesions per patient")."""
+    a unit ("how many hours"), for a difference ("how many fewer parameters": "40% fewer") and for an average
+    ("the mean number of lesions per patient")."""
     counts = (
         re.search(rf"\b(?:how many|number of)\s+(?:the\s+)?{re.escape(phrase)}\b", question, re.I) if phrase else None
     )
-    if counts is None or any(unit_word(w) for w in phrase.split()) or _PER_ITEM.search(question):
+    words = phrase.lower().split()
+    difference = bool(words) and words[0] in _FEWER_OR_MORE  # "how many fewer parameters": "40% fewer"
+    if counts is None or difference or any(unit_word(w) for w in words) or _PER_ITEM.search(question):
         return found
     shares = {m.group(1) for m in _SHARE_OF.finditer(sentence) if terms(m.group(2)) & set(measure)}
     return [q for q in found if not _NOT_A_COUNT.fullmatch(q.strip()) or q in shares]

@@ -48,6 +48,7 @@ def test_a_count_is_a_whole_number_a_scale_or_a_share_of_what_is_counted() -> No
         ("What accuracy does it reach with a small number of labels?", "accuracy"),  # the count is not what is asked
         ("I have a limited number of GPUs. What speedup does it give?", "speedup"),
         ("What is the mean number of lesions per patient?", "lesions"),  # an average
+        ("How many fewer parameters does the pruned model have?", "fewer parameters"),  # a difference: "40% fewer"
         ("How many times faster is it?", ""),
     ],
 )
