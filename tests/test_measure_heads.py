@@ -1,8 +1,9 @@
 """What a number question measures, read more closely: a count is not stated by a share or a figure in a unit
 ("how many atoms": 91.9% is none), unless a share of the things counted; a measure may end at the participle
 that reports it ("the T2 time measured on"); number words from thirteen to ninety, and "trillion", are
-quantities. Cases in the manner of a quantum-physics paraphrase set's dev split (helper-41), and from an attack
-on a first version (helper-42)."""
+quantities; a number asked in round figures ("about 97%") is found written precisely. Cases in the manner of a
+quantum-physics paraphrase set's dev split (helper-41), and from attacks on earlier versions (helper-42,
+helper-43)."""
 
 from __future__ import annotations
 
