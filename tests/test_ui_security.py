@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -429,11 +430,17 @@ def test_asks_keep_answering_while_uploads_ingest(open_chat: tuple[str, Path, Pa
     mid = tmp_path / "mid.jsonl"
     mid.write_text("".join(_paper_line(i, "pangolin") for i in range(100)))
     done: list[str] = []
+    # one client per worker thread: a gradio_client Client reads all its jobs' updates from one stream and, under
+    # load, loses a job submitted from another thread as that stream closes (CancelledError on the client side)
+    own = threading.local()
+    free = list(clients)
 
     def ask(i: int) -> str:
+        if not hasattr(own, "client"):
+            own.client = free.pop()
         if i == 8:  # an upload ingesting in the middle
-            done.append(clients[0].predict([handle_file(mid)], api_name="/ingest_files"))
-        return clients[i % 4].predict(question, api_name="/ask")
+            done.append(own.client.predict([handle_file(mid)], api_name="/ingest_files"))
+        return own.client.predict(question, api_name="/ask")
 
     with ThreadPoolExecutor(4) as pool:
         replies = list(pool.map(ask, range(20)))
