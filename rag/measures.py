@@ -212,21 +212,19 @@ _FEWER_OR_MORE = frozenset("fewer more less additional extra".split())
 _PER_ITEM = re.compile(r"\b(?:average|mean|median|per)\b", re.I)
 
 
-def counted(
-    question: str, phrase: str, found: list[str], sentence: str = "", measure: tuple[str, ...] = ()
-) -> list[str]:
-    """The quantities of `found` that may state a count, when the question asks how many of what it measures
-    ("how many atoms", "the number of patients"): not a share ("91.9%" is no number of atoms) unless of the things
-    counted (">25% of passages", "91.9% of randomized subjects": the `measure`'s stems, in `sentence`), not a
-    figure in a unit, not a multiplier ("double excitations"). All of them for any other question, for a count of
-    a unit ("how many hours"), for a difference ("how many fewer parameters": "40% fewer") and for an average
+def asks_count(question: str, phrase: str) -> bool:
+    """Whether a question asks how many of what it measures ("how many atoms", "the number of patients"): not a
+    count of a unit ("how many hours"), a difference ("how many fewer parameters": "40% fewer") or an average
     ("the mean number of lesions per patient")."""
-    counts = (
-        re.search(rf"\b(?:how many|number of)\s+(?:the\s+)?{re.escape(phrase)}\b", question, re.I) if phrase else None
-    )
     words = phrase.lower().split()
-    difference = bool(words) and words[0] in _FEWER_OR_MORE  # "how many fewer parameters": "40% fewer"
-    if counts is None or difference or any(unit_word(w) for w in words) or _PER_ITEM.search(question):
-        return found
+    if not words or words[0] in _FEWER_OR_MORE or any(unit_word(w) for w in words) or _PER_ITEM.search(question):
+        return False
+    return re.search(rf"\b(?:how many|number of)\s+(?:the\s+)?{re.escape(phrase)}\b", question, re.I) is not None
+
+
+def counts_in(found: list[str], sentence: str, measure: tuple[str, ...]) -> list[str]:
+    """The quantities of `found` that may state a count (`asks_count`): not a share ("91.9%" is no number of
+    atoms) unless of the things counted (">25% of passages", "91.9% of randomized subjects": the `measure`'s
+    stems, in `sentence`), not a figure in a unit, not a multiplier ("double excitations")."""
     shares = {m.group(1) for m in _SHARE_OF.finditer(sentence) if terms(m.group(2)) & set(measure)}
     return [q for q in found if not _NOT_A_COUNT.fullmatch(q.strip()) or q in shares]

@@ -43,7 +43,7 @@ from rag.corpus.records import normalize
 from rag.coverage import WordCoverage, question_words
 from rag.index.terms import CorpusTerms
 from rag.kinds import unnamed_kind
-from rag.measures import counted
+from rag.measures import asks_count, counts_in
 from rag.names import named_in
 from rag.normalise import nearest, number_forms, numerals, prefixed_acronyms, rounds_to, spelled_out, spelled_settings
 from rag.parts import target_in
@@ -323,6 +323,7 @@ class SufficiencyChecker(WordCoverage):
         phrase = question.measure_phrase.split()
         modifier = phrase[0] if len(phrase) > 1 else ""  # "character" error rate: not the "word" error rate
         rivals = self._acronyms().rivals(question.measure_phrase) if modifier else set()
+        counting = asks_count(question.text, question.measure_phrase)  # once: the sentences only change what counts
         for sentence in sentences:
             if question.duration:
                 found = [q for q in quantities(sentence) if normalize(q) not in asked]
@@ -330,7 +331,7 @@ class SufficiencyChecker(WordCoverage):
                     return True
                 continue
             found = measured_quantities(measure, sentence, self.measure_window, modifier, rivals)
-            if stated(counted(question.text, question.measure_phrase, found, sentence, measure)):
+            if stated(counts_in(found, sentence, measure) if counting else found):
                 return True
         return False
 
