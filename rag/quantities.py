@@ -4,6 +4,7 @@ words a question asks about, and whether a quantity stands near the measure aske
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 
 from rag.normalise import UNITS, unit_of
 from rag.support import STOPWORDS
@@ -274,6 +275,7 @@ def measured_quantities(
     found = [(q.group(0), q.start()) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
     if not measure:
         return [q for q, _ in found]
+    found = [(q, start) for q, start in found if not _classifier(q, text, start + len(q), measure)]
     marks = [i for i, (a, b) in enumerate(tokens) if _speaks_of(measure, text[a:b])]
     if modifier and not re.search(rf"(?<![\w-]){re.escape(modifier)}(?![\w-])", text, re.I):
         marks = _own_runs(marks, tokens, text, modifier, rivals)
@@ -290,12 +292,35 @@ def measured_quantities(
     if not marks:
         return shares
 
-    def position(offset: int) -> int:
-        return next((i for i, (a, b) in enumerate(tokens) if a <= offset < b), len(tokens))
+    starts = [a for a, _ in tokens]
+
+    def position(offset: int) -> int:  # the token holding `offset` (tokens are sorted and apart)
+        i = bisect_right(starts, offset) - 1
+        return i if i >= 0 and offset < tokens[i][1] else len(tokens)
+
+    def distance(i: int) -> int:  # to the nearest mark (marks are sorted)
+        k = bisect_left(marks, i)
+        return min(abs(i - marks[j]) for j in (k - 1, k) if 0 <= j < len(marks))
 
     at = [(q, position(start)) for q, start in found]
-    near = [q for q, i in at if min(abs(i - mark) for mark in marks) <= window]
+    near = [q for q, i in at if distance(i) <= window]
     return shares + near + _carried(marks, at, tokens, text, window)
+
+
+_JOINED = re.compile(r"-([A-Za-z]+)")
+
+
+def _classifier(quantity: str, text: str, end: int, measure: tuple[str, ...]) -> bool:
+    """Whether a number word ends at `end` joined to a noun other than the measure ("single-photon interference",
+    "two-qubit gates", "double-blind"): it sorts that noun, it gives no figure for the measure ("a three-layer
+    network" still says how many layers; "twenty-one patients", "ten-fold", "six-week", "four-bit" are figures)."""
+    joined = _JOINED.match(text, end)
+    if not quantity.isalpha() or joined is None:
+        return False
+    word = joined.group(1)
+    if word.lower() in ("one", "fold", "times") or _QUANTITY.fullmatch(word) or _TIME_UNIT.fullmatch(word):
+        return False
+    return not unit_word(word) and not re.fullmatch(_UNIT, word) and not _speaks_of(measure, word)
 
 
 def _own_runs(
@@ -303,9 +328,9 @@ def _own_runs(
 ) -> list[int]:
     """The marks, less each run of them that another measure's modifier opens (`other_measure`)."""
     kept: list[int] = []
-    start = -1
+    start, marked = -1, set(marks)
     for i in marks:
-        if i - 1 not in marks:  # a run begins
+        if i - 1 not in marked:  # a run begins
             start = i
         before = text[slice(*tokens[start - 1])] if start > 0 else ""
         if not other_measure(modifier, before, rivals):

@@ -1,0 +1,128 @@
+"""A measure asked in the plural ("what plasma concentrations were measured?") asks a number, as in the singular. A
+measure named by a symbol ("what T1 did the qubit have?") is a number question, and the symbol is one word
+however an abstract writes its index ("T₁", "T_1"); a number word joined to another noun ("single-photon
+interference", "two-qubit gates") gives no figure for the measure asked. Cases in the manner of a quantum-physics
+paraphrase set's dev split (helper-41), and from an attack on the first version (helper-44)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.measures import measure_of
+from rag.quantities import measured_quantities
+from rag.query import analyze
+from rag.sufficiency import SufficiencyChecker
+from rag.support import content_words
+from rag.types import Paper
+from tests.fakes import TermCounts
+
+
+def _status(question: str, sentence: str) -> str:
+    paper = Paper(id="p", title="A study", abstract=sentence)
+    words = {w.strip(".,?").lower(): 5 for w in f"{question} {sentence}".split()}
+    return SufficiencyChecker(TermCounts(words)).check(analyze(question), [sentence], [paper]).status
+
+
+@pytest.mark.parametrize("written", ["T1", "T₁", "T_1", "T_{1}", "T$_1$", "t1"])
+def test_a_symbol_and_its_index_are_one_word_however_written(written: str) -> None:
+    assert content_words(f"the qubit {written} time") == {"qubit", "t1", "time"}
+
+
+@pytest.mark.parametrize(
+    ("question", "symbol"),
+    [
+        ("what t1 did the transmon have when driven by the pulse generator at 3 k", "t1"),
+        ("In the 35-qubit validation where the median T1 was 84 microseconds, what T2 was measured?", "t2"),
+        ("Give the qubit T1 measured when the transmon was driven at the 3 K stage.", "t1"),
+        ("What is the T1 of the fluxonium qubit?", "t1"),
+        ("What R2 does the regression model achieve?", "r2"),
+        ("What is the R0 of the outbreak?", "r0"),
+        ("What T₁ did the qubit have?", "t1"),  # the symbol written with its subscript
+        ("what T_1 was measured?", "t1"),
+    ],
+)
+def test_a_measure_named_by_a_symbol_asks_a_number(question: str, symbol: str) -> None:
+    asked = analyze(question)
+    assert asked.asks == "number" and asked.measure == (symbol,)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which T5 did they use?",  # a model named like a symbol, and no verb of measuring
+        "Which T5 model did they fine-tune?",
+        "What is the T5 model used for?",
+        "Which T5 variant has the most parameters?",
+        # a gene, model, brain area or object named like a symbol, its role asked (helper-44)
+        "What is the role of p53 in apoptosis?",
+        "What is the function of p21?",
+        "What are the limitations of S4?",
+        "What is the performance of T5 on GLUE?",
+        "What is the role of V1 in visual perception?",
+        "What was the effect of D3 on fracture risk?",
+        # a family named by a symbol, a verb later in the question or in another clause
+        "Which T5 variants did they report results for?",
+        "Which p53 mutations were reported?",
+        "Which E3 ligases are reported to ubiquitinate p53?",
+        "Which H2 antagonists were given to patients who had ulcers?",
+    ],
+)
+def test_a_model_named_like_a_symbol_is_asked_by_name(question: str) -> None:
+    assert analyze(question).asks != "number"
+
+
+def test_a_symbol_asked_is_found_in_its_subscript_form_or_missed() -> None:
+    question = "What T1 did the transmon have?"
+    assert _status(question, "The transmon reached a T₁ of 84 μs.") == "answered"
+    assert _status(question, "We directly compare the qubit lifetime T₁ and coherence time under both setups.") == (
+        "partial"
+    )
+    assert _status("what T2 was measured?", "The transmon reached a median T₁ of 84 μs.") == "partial"
+
+
+def test_a_number_word_joined_to_another_noun_is_no_figure_of_the_measure() -> None:
+    rate, _ = measure_of(["secret", "key", "rate"])
+    sentence = "TF-QKD exploits single-photon interference to achieve secret key rates scaling as square-root."
+    assert measured_quantities(rate, sentence, 8) == []
+    layers, _ = measure_of(["layers"])
+    assert measured_quantities(layers, "We train a three-layer network.", 8) == ["three"]  # says how many layers
+    gpus, _ = measure_of(["GPUs"])
+    assert measured_quantities(gpus, "It trains on a single-GPU machine.", 8) == ["single"]
+    assert measured_quantities(rate, "The secret key rate reaches 2 Mbps.", 8) == ["2 Mbps"]
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [  # a number word joined to a number, "fold", a time or a unit is a figure (helper-44)
+        ("How many patients were enrolled?", "Twenty-one patients were enrolled in the trial."),
+        ("How much did the sensitivity improve?", "We report a ten-fold improvement in sensitivity."),
+        ("What was the treatment period?", "Patients received a six-week treatment period."),
+        ("What precision are the weights quantized to?", "Weights are quantized to four-bit precision."),
+    ],
+)
+def test_a_number_word_joined_to_a_number_a_multiplier_or_a_unit_is_a_figure(question: str, sentence: str) -> None:
+    assert _status(question, sentence) == "answered"
+
+
+@pytest.mark.timeout(30)
+def test_a_long_run_of_measures_and_numbers_is_read_in_near_linear_time() -> None:
+    t1, _ = measure_of(["T1"])
+    assert len(measured_quantities(t1, "t_{1} " * 16000, 8)) == 16000  # a first version: 39 s
+    patients, _ = measure_of(["patients"])
+    assert len(measured_quantities(patients, "patients 1 " * 8000, 8)) == 8000  # before: 12 s
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("What plasma norepinephrine concentrations were measured in pregnant women?", "number"),
+        ("Which emission wavelengths were the optimized designs given for?", "number"),
+        ("What were the CD4 counts of the tuberculosis patients?", "number"),
+        ("What error rates does the decoder reach?", "number"),
+        ("What factors drive burnout among residents?", "name"),  # a plural that asks for kinds
+        ("What errors does the parser make most often?", "name"),
+        ("What improvements does the new scheduler bring?", "name"),
+    ],
+)
+def test_a_measure_asked_in_the_plural_asks_a_number(question: str, asks: str) -> None:
+    assert analyze(question).asks == asks
