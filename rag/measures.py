@@ -184,10 +184,31 @@ def _noun_phrase(words: list[str]) -> list[str]:
     return out
 
 
+PLURAL_METRIC = (
+    r"(?:rates|scores|ratios|concentrations|temperatures|pressures|wavelengths|frequencies|thicknesses|lengths|"
+    r"widths|heights|depths|diameters|masses|densities|doses|dosages|voltages|resistances|velocities|lifetimes|"
+    r"yields|efficiencies|bandwidths|mobilities|volumes|capacities|amplitudes|coefficients|accuracies|latencies|"
+    r"distances|sizes|counts|percentages|fractions|proportions|amounts|exponents|energies|ages|sensitivities|"
+    r"specificities|resolutions|durations|speed-?ups|incidences)"
+)
+"""Measures in the plural ("what hazard ratios were found"); not those whose plural mostly asks for kinds ("what
+factors", "what errors", "what dimensions", "what improvements")."""
+
+
+def _singular(word: str) -> str:
+    """A plural measure in the singular ("ratios" -> "ratio", "frequencies" -> "frequency"); other words as they are."""
+    if not re.fullmatch(PLURAL_METRIC, word, re.I):
+        return word
+    if word.lower().endswith("ies"):
+        return word[:-3] + "y"
+    return word[:-2] if word.lower().endswith("sses") else word[:-1]
+
+
 def measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
     """The measured thing's stems (any of them names it in a sentence), its initials when it has three words or more
     ("word error rate" ~ WER) or two long ones, in capitals and matched as written ("hazard ratio" ~ HR), and the
     phrase; a rate's denominator is left out ("examples per class")."""
+    words = [*words[:-1], _singular(words[-1].strip("?,."))] if words else words  # "hazard ratios" ~ HR
     phrase = " ".join(w.strip("?,.") for w in words).strip()
     head = re.split(r"\s+per\b", compounds(phrase), maxsplit=1)[0]
     stems = {t for t in terms(head) - _GENERIC_MEASURE if not t.isdigit()}

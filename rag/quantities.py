@@ -307,7 +307,7 @@ def measured_quantities(
     return shares + near + _carried(marks, at, tokens, text, window)
 
 
-_JOINED = re.compile(r"-([A-Za-z]+)")
+_JOINED = re.compile(r"-([A-Za-z]+(?:-[A-Za-z]+)*)")  # "two-qubit", "two-hidden-layer"
 
 
 def _classifier(quantity: str, text: str, end: int, measure: tuple[str, ...]) -> bool:
@@ -317,10 +317,15 @@ def _classifier(quantity: str, text: str, end: int, measure: tuple[str, ...]) ->
     joined = _JOINED.match(text, end)
     if not quantity.isalpha() or joined is None:
         return False
-    word = joined.group(1)
+    return not any(_figure_or_measure(word, measure) for word in joined.group(1).split("-"))
+
+
+def _figure_or_measure(word: str, measure: tuple[str, ...]) -> bool:
+    """Whether a word joined to a number word makes a figure of it ("twenty-one", "ten-fold", "six-week", "four-bit")
+    or names the measure ("three-layer" for layers)."""
     if word.lower() in ("one", "fold", "times") or _QUANTITY.fullmatch(word) or _TIME_UNIT.fullmatch(word):
-        return False
-    return not unit_word(word) and not re.fullmatch(_UNIT, word) and not _speaks_of(measure, word)
+        return True
+    return unit_word(word) or bool(re.fullmatch(_UNIT, word)) or _speaks_of(measure, word)
 
 
 def _own_runs(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.measures import COUNT_HEAD, HOW, measure_after, measure_of
+from rag.measures import COUNT_HEAD, HOW, PLURAL_METRIC, measure_after, measure_of
 from rag.names import KIND_WORDS, KINDS, named_kind, names_in
 from rag.normalise import nearest
 from rag.parts import split as split_parts
@@ -47,21 +47,20 @@ _PHRASE_END = (
     r"are|was|were|has|have|had|can|could|would|will|reported|reached|achieved|obtained|measured|recorded|"
     r"and|than)\b)"
 )
-# measures asked in the plural ("what plasma concentrations were measured"); not those whose plural asks for kinds
-# ("what factors", "what errors", "what dimensions", "what improvements")
-_PLURAL_METRIC = (
-    r"(?:rates|scores|ratios|concentrations|temperatures|pressures|wavelengths|frequencies|thicknesses|lengths|"
-    r"widths|heights|depths|diameters|radii|masses|densities|doses|dosages|voltages|resistances|velocities|lifetimes|"
-    r"yields|efficiencies|bandwidths|mobilities|volumes|capacities|amplitudes|coefficients|accuracies|latencies|"
-    r"distances|sizes|counts|percentages|fractions|proportions|amounts|exponents|energies|ages|sensitivities|"
-    r"specificities|resolutions|durations|speed-?ups|incidences|odds ratios|hazard ratios|relative risks)"
+# measures asked in the plural, then a verb of finding a figure in their clause ("what plasma concentrations were
+# measured", "what hazard ratios were found"); not a verb ("Which method yields the best results?") or a plural that
+# asks for kinds ("Which scores are used", "What model sizes were compared": helper-45)
+_PLURAL_ASKED = (
+    rf"(?:what|which)(?:\s+[\w\-/']+){{0,3}}?\s+{PLURAL_METRIC}(?=\s+(?:were|are|was|is|did|do|does)\b"
+    r"(?:\s+[\w\-]+){0,5}?\s+(?:measured|reported|recorded|obtained|achieved|reached|found|observed|attained|"
+    r"get|reach|achieve|obtain|attain|record|report|measure)\b)"
 )
 _NUMBER_Q = re.compile(
     rf"\b(?:by {HOW}|{HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b"
     rf"(?!\s+(?!{METRIC}\b|(?:is|was|has|does)\b)[a-z]+s\s+(?:the|a|an|its|their|this|these)\b)"  # "what controls the"
-    rf"(?:\s+[\w\-/']+){{0,3}}?\s+(?:{METRIC}|{_PLURAL_METRIC})\b(?!-[a-z])"
+    rf"(?:\s+[\w\-/']+){{0,3}}?\s+{METRIC}\b(?!-[a-z])"
     rf"|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{2,4}}?\s+"
-    rf"(?:{METRIC}|{_PLURAL_METRIC}){_PHRASE_END}|to what (?:perplexity|accuracy|error|extent|value)|how many times"
+    rf"{METRIC}{_PHRASE_END}|{_PLURAL_ASKED}|to what (?:perplexity|accuracy|error|extent|value)|how many times"
     r"|(?:what|which)\s+(?:(?!(?:type|kind|sort|form)\b)[\w\-]+\s+){0,2}?thresholds?"  # "what threshold do ... reach"
     r"(?=\s+(?:do|does|did|is|are|was|were|can|could|would)\b))",
     re.I,
@@ -104,16 +103,16 @@ _ACRONYM_METRIC = re.compile(
     r"(?:does|do|did|is|was|are|were|can|could|would)\b(?=.*\b(?:obtain|achieve|reach|score|attain|get|report|"
     r"yield|record)(?:s|ed)?\b)"
 )
-# "What T1 did the qubit have?", "what T2 was measured?", "What is the qubit T1 of ...?": a measure named by a symbol,
-# one letter and its index, then an auxiliary and, within its clause, a verb of measuring or having, or ending a noun
-# phrase of no preposition; "Which T5 did they use?", "Which p53 mutations were reported?", "What is the role of p53?"
-# ask for names or descriptions (helper-44)
+# "What T1 did the qubit have?", "what T2 was measured?", "What is the qubit T1 measured when ...?": a measure named by
+# a symbol, one letter and its index, then an auxiliary and, within its clause, a verb of measuring or having, or a
+# participle of measuring; "Which T5 did they use?", "Which p53 mutations were reported?", "What is the role of p53?",
+# "What is the L1 of the participants?" ask for names or descriptions (helper-44, helper-45)
 _SYMBOL_METRIC = re.compile(
     r"^(?:what|which)\s+(?:(?:is|was|are|were)\s+(?:the|its|their)\s+"
-    r"(?:(?!(?:of|in|on|at|for|with|between|from|to|by|and|or)\b)[\w\-]+\s+){0,2}?)?(?P<metric>[a-z](?:\d{1,2}|[₀-₉]{1,2}|_\{?\d{1,2}\}?)\*?)"
+    r"(?:(?!(?:of|in|on|at|for|with|between|from|to|by|and|or)\b)[\w\-]+\s+){0,2}?)?(?P<metric>[a-z](?:\d{1,2}|[₀-₉]{1,2}|[²³]|[_^]\{?\d{1,2}\}?)\*?)"
     r"(?:\s+(?:does|do|did|is|was|are|were|can|could|would)\b(?=(?:\s+[\w\-]+){0,5}?\s+"
     r"(?:(?:obtain|achieve|reach|attain|get|report|yield|record|measure|show|exhibit)(?:s|d|ed)?|have|has|had)\b)"
-    r"|(?=\s*(?:[?.,;:!]|$)|\s+(?:of|on|in|at|for|when|measured|reported|recorded|achieved|obtained)\b))",
+    r"|(?=\s+(?:measured|reported|recorded|achieved|obtained|when)\b))",
     re.I,
 )
 _YESNO = re.compile(
@@ -217,8 +216,6 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
         return "number", *measure_of(words[start:])
     if len(words) >= 3 and last.lower() in _FIGURE_CHANGES and METRIC_TOKEN.match(words[-2]):
         return "number", *measure_of(words[-2:-1])  # "X Adam SGD accuracy gap", "X BLEU improvement"
-    if last.lower() in ("threshold", "thresholds"):  # "tile codes circuit-level noise threshold"
-        return "number", *measure_of([last])
     tail = [w for w in words[-3:] if METRIC_TOKEN.match(w.strip(",;:")) or w.lower() in ("error", "rate", "score")]
     if METRIC_TOKEN.match(last) and tail:
         start = len(words) - 1

@@ -534,8 +534,6 @@ def test_a_preamble_is_context_and_its_names_are_not_asked() -> None:
         ("exosome classification review size range nm", "number"),
         ("opposing signals Adam SGD accuracy gap", "number"),  # a metric's change or gap
         ("knowledge distillation translation BLEU drop", "number"),
-        ("tile codes circuit-level noise threshold", "number"),  # a threshold is a figure
-        ("thresholding methods image segmentation", "description"),
         ("compositional scene reconstruction advantages", "description"),  # no metric before it
         ("perovskite solar cell temperature effect", "description"),  # an effect is described, not a figure
         ("transformer learning rate change", "description"),
