@@ -22,7 +22,7 @@ def terms(text: str) -> set[str]:
     """Stemmed content words of `text`, hyphenated words also split into their parts."""
     text = compounds(text)
     words = content_words(text)
-    words |= content_words(" ".join(w.replace("-", " ") for w in re.findall(r"\w+(?:-\w+)+", text)))
+    words |= content_words(" ".join(w.replace("-", " ") for w in re.findall(r"\b\w+(?:-\w+)+", text)))
     return words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3}  # GPUs ~ GPU
 
 
