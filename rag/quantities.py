@@ -275,7 +275,6 @@ def measured_quantities(
     found = [(q.group(0), q.start()) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
     if not measure:
         return [q for q, _ in found]
-    found = [(q, start) for q, start in found if not _classifier(q, text, start + len(q), measure)]
     marks = [i for i, (a, b) in enumerate(tokens) if _speaks_of(measure, text[a:b])]
     if modifier and not re.search(rf"(?<![\w-]){re.escape(modifier)}(?![\w-])", text, re.I):
         marks = _own_runs(marks, tokens, text, modifier, rivals)
@@ -305,27 +304,6 @@ def measured_quantities(
     at = [(q, position(start)) for q, start in found]
     near = [q for q, i in at if distance(i) <= window]
     return shares + near + _carried(marks, at, tokens, text, window)
-
-
-_JOINED = re.compile(r"-([A-Za-z]+(?:-[A-Za-z]+)*)")  # "two-qubit", "two-hidden-layer"
-
-
-def _classifier(quantity: str, text: str, end: int, measure: tuple[str, ...]) -> bool:
-    """Whether a number word ends at `end` joined to a noun other than the measure ("single-photon interference",
-    "two-qubit gates", "double-blind"): it sorts that noun, it gives no figure for the measure ("a three-layer
-    network" still says how many layers; "twenty-one patients", "ten-fold", "six-week", "four-bit" are figures)."""
-    joined = _JOINED.match(text, end)
-    if not quantity.isalpha() or joined is None:
-        return False
-    return not any(_figure_or_measure(word, measure) for word in joined.group(1).split("-"))
-
-
-def _figure_or_measure(word: str, measure: tuple[str, ...]) -> bool:
-    """Whether a word joined to a number word makes a figure of it ("twenty-one", "ten-fold", "six-week", "four-bit")
-    or names the measure ("three-layer" for layers)."""
-    if word.lower() in ("one", "fold", "times") or _QUANTITY.fullmatch(word) or _TIME_UNIT.fullmatch(word):
-        return True
-    return unit_word(word) or bool(re.fullmatch(_UNIT, word)) or _speaks_of(measure, word)
 
 
 def _own_runs(
