@@ -109,7 +109,8 @@ _ACRONYM_METRIC = re.compile(
 # "What is the L1 of the participants?" ask for names or descriptions (helper-44, helper-45)
 _SYMBOL_METRIC = re.compile(
     r"^(?:what|which)\s+(?:(?:is|was|are|were)\s+(?:the|its|their)\s+"
-    r"(?:(?!(?:of|in|on|at|for|with|between|from|to|by|and|or)\b)[\w\-]+\s+){0,2}?)?(?P<metric>[a-z](?:\d{1,2}|[₀-₉]{1,2}|[²³]|[_^]\{?\d{1,2}\}?)\*?)"
+    r"(?:(?!(?:of|in|on|at|for|with|between|from|to|by|and|or)\b)[\w\-]+\s+){0,2}?)?"
+    r"(?P<metric>[a-z](?:\d{1,2}|[₀-₉]{1,2}|[²³]|[_^]\{?\d{1,2}\}?)\*?)"  # T1, T₁, R², T_1, T_{1}, T2*
     r"(?:\s+(?:does|do|did|is|was|are|were|can|could|would)\b(?=(?:\s+[\w\-]+){0,5}?\s+"
     r"(?:(?:obtain|achieve|reach|attain|get|report|yield|record|measure|show|exhibit)(?:s|d|ed)?|have|has|had)\b)"
     r"|(?=\s+(?:measured|reported|recorded|achieved|obtained|when)\b))",

@@ -49,7 +49,7 @@ from rag.normalise import nearest, number_forms, numerals, prefixed_acronyms, ro
 from rag.parts import target_in
 from rag.quantities import has_time, measured_quantities, quantities, unit_word
 from rag.question import Question
-from rag.support import SentenceEmbeddings, restates_question
+from rag.support import SCRIPT_DIGITS, SentenceEmbeddings, restates_question
 from rag.types import Paper
 from rag.verdict import Signals, VerdictModel
 from rag.words import terms
@@ -147,7 +147,7 @@ class SufficiencyChecker(WordCoverage):
         names = self._names(question, acronyms)
         missing = tuple(n for n in names if not named_in(n, source_text))
         unknown = tuple(n for n in missing if self._unknown(n, acronyms)) + self._rare(question, source_text)
-        stated = _stated_numbers(raw.translate(_SCRIPT_DIGITS))  # the numbers stated, in every spelling ("La₃Ni₂O₇")
+        stated = _stated_numbers(raw.translate(SCRIPT_DIGITS))  # the numbers stated, in every spelling ("La₃Ni₂O₇")
         asked_numbers = {_number_of(n): _number_forms(n) for n in question.numbers if n[0].isdigit()}
         asked_numbers |= {n: {n} for n in spelled_settings(question.asked)}  # "at three milliseconds"
         unstated = tuple(  # "at 128 x 128": 256 only; "about 97%": 97.20% written
@@ -363,7 +363,6 @@ def _naming(
 
 
 _NO_ACRONYMS = AcronymMap()
-_SCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹", "01234567890123456789")
 
 
 def _number_forms(quantity: str) -> set[str]:

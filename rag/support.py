@@ -17,7 +17,8 @@ from rag.corpus.records import split_sentences
 from rag.index.embedders import Embedder
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9\-]*")
-_SCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹", "01234567890123456789")
+SCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹", "01234567890123456789")
+"""Subscript and superscript digits to plain ones ("T₁" -> "T1", "R²" -> "R2", "La₃Ni₂O₇" -> "La3Ni2O7")."""
 _SCRIPTED = re.compile(r"(?<=[a-z])\$?[_^]\{?(\d{1,2})\}?\$?(?![\w}])")  # "t_1", "t_{1}", "t$_1$", "r^2"
 STOPWORDS = frozenset(
     (
@@ -43,7 +44,7 @@ def _stemmer():
 def content_words(text: str) -> set[str]:
     """Stemmed content words (stopwords removed); a symbol with an index or power digit is one word, however
     written ("T₁", "T_1", "T_{1}" and "T1" are "t1"; "R²", "R^2" and "R2" are "r2")."""
-    text = _SCRIPTED.sub(r"\1", text.lower().translate(_SCRIPT_DIGITS))
+    text = _SCRIPTED.sub(r"\1", text.lower().translate(SCRIPT_DIGITS))
     words = [w.strip("-") for w in _WORD.findall(text)]
     words = [w for w in words if w and w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
     return set(_stemmer().stemWords(words))
