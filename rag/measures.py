@@ -195,20 +195,19 @@ PLURAL_METRIC = (
 factors", "what errors", "what dimensions", "what improvements")."""
 
 
-def _singular(word: str) -> str:
-    """A plural measure in the singular ("ratios" -> "ratio", "frequencies" -> "frequency"); other words as they are."""
-    if not re.fullmatch(PLURAL_METRIC, word, re.I):
-        return word
-    if word.lower().endswith("ies"):
-        return word[:-3] + "y"
-    return word[:-2] if word.lower().endswith("sses") else word[:-1]
+def in_singular(phrase: str) -> tuple[tuple[str, ...], str]:
+    """`measure_of` a measure asked in the plural, its last word in the singular ("hazard ratios" ~ "hazard ratio",
+    HR; "frequencies" ~ "frequency"); things counted keep their plural ("how many MRI volumes")."""
+    *words, last = phrase.split() or [""]
+    if re.fullmatch(PLURAL_METRIC, last, re.I):
+        last = last[:-3] + "y" if last.lower().endswith("ies") else last[:-2] if last.endswith("sses") else last[:-1]
+    return measure_of([*words, last] if last else words)
 
 
 def measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
     """The measured thing's stems (any of them names it in a sentence), its initials when it has three words or more
     ("word error rate" ~ WER) or two long ones, in capitals and matched as written ("hazard ratio" ~ HR), and the
     phrase; a rate's denominator is left out ("examples per class")."""
-    words = [*words[:-1], _singular(words[-1].strip("?,."))] if words else words  # "hazard ratios" ~ HR
     phrase = " ".join(w.strip("?,.") for w in words).strip()
     head = re.split(r"\s+per\b", compounds(phrase), maxsplit=1)[0]
     stems = {t for t in terms(head) - _GENERIC_MEASURE if not t.isdigit()}

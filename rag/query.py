@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.measures import COUNT_HEAD, HOW, PLURAL_METRIC, measure_after, measure_of
+from rag.measures import COUNT_HEAD, HOW, PLURAL_METRIC, in_singular, measure_after, measure_of
 from rag.names import KIND_WORDS, KINDS, named_kind, names_in
 from rag.normalise import nearest
 from rag.parts import split as split_parts
@@ -318,6 +318,8 @@ def _typed(
         return Question(text, "list", names, numbers, focus=focus)
     if cue := _number_cue(text):
         measure, phrase = measure_after(text, cue)
+        if re.search(rf"\b{PLURAL_METRIC}$", cue.group(0), re.I):  # "what hazard ratios were found": hazard ratio, HR
+            measure, phrase = in_singular(phrase)
         return Question(text, "number", names, numbers, measure, phrase, bool(_DURATION.search(text)), focus)
     metric = _ACRONYM_METRIC.match(text) or _SYMBOL_METRIC.match(text)
     if metric:
