@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from rag.names import is_name
+from rag.names import is_name, singular
 from rag.quantities import COMPARATIVES, METRIC_TOKEN, unit_word
 from rag.support import STOPWORDS
 from rag.words import compounds, terms
@@ -200,7 +200,8 @@ def in_singular(phrase: str) -> tuple[tuple[str, ...], str]:
     HR; "frequencies" ~ "frequency"); things counted keep their plural ("how many MRI volumes")."""
     *words, last = phrase.split() or [""]
     if re.fullmatch(PLURAL_METRIC, last, re.I):
-        last = last[:-3] + "y" if last.lower().endswith("ies") else last[:-2] if last.endswith("sses") else last[:-1]
+        one = singular(last)  # in lower case: the word keeps its own ("Frequencies" -> "Frequency")
+        last = last[: len(one)] if last.lower().startswith(one) else last[: len(one) - 1] + one[-1]
     return measure_of([*words, last] if last else words)
 
 
