@@ -47,13 +47,14 @@ _PHRASE_END = (
     r"are|was|were|has|have|had|can|could|would|will|reported|reached|achieved|obtained|measured|recorded|"
     r"and|than)\b)"
 )
+_FIGURE_VERB = r"(?:obtain|achieve|reach|attain|get|report|record|measure)"
+"""Verbs of finding a figure, in their base form (a question asks for what they find)."""
 # measures asked in the plural, then a verb of finding a figure in their clause ("what plasma concentrations were
 # measured", "what hazard ratios were found"); not a verb ("Which method yields the best results?") or a plural that
 # asks for kinds ("Which scores are used", "What model sizes were compared": helper-45)
 _PLURAL_ASKED = (
     rf"(?:what|which)(?:\s+[\w\-/']+){{0,3}}?\s+{PLURAL_METRIC}(?=\s+(?:were|are|was|is|did|do|does)\b"
-    r"(?:\s+[\w\-]+){0,5}?\s+(?:measured|reported|recorded|obtained|achieved|reached|found|observed|attained|"
-    r"get|reach|achieve|obtain|attain|record|report|measure)\b)"
+    rf"(?:\s+[\w\-]+){{0,5}}?\s+(?:{_FIGURE_VERB}(?:d|ed)?|found|observed)\b)"
 )
 _NUMBER_Q = re.compile(
     rf"\b(?:by {HOW}|{HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b"
@@ -112,7 +113,7 @@ _SYMBOL_METRIC = re.compile(
     r"(?:(?!(?:of|in|on|at|for|with|between|from|to|by|and|or)\b)[\w\-]+\s+){0,2}?)?"
     r"(?P<metric>[a-z](?:\d{1,2}|[₀-₉]{1,2}|[²³]|[_^]\{?\d{1,2}\}?)\*?)"  # T1, T₁, R², T_1, T_{1}, T2*
     r"(?:\s+(?:does|do|did|is|was|are|were|can|could|would)\b(?=(?:\s+[\w\-]+){0,5}?\s+"
-    r"(?:(?:obtain|achieve|reach|attain|get|report|yield|record|measure|show|exhibit)(?:s|d|ed)?|have|has|had)\b)"
+    rf"(?:(?:{_FIGURE_VERB}|yield|show|exhibit)(?:s|d|ed)?|have|has|had)\b)"
     r"|(?=\s+(?:measured|reported|recorded|achieved|obtained|when)\b))",
     re.I,
 )
