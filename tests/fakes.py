@@ -14,6 +14,9 @@ from rag.errors import BackendUnavailableError
 from rag.generation.chat import ChatBackend, Message
 from rag.index.embedders import HashEmbedder
 from rag.index.store import VectorStore
+from rag.query import analyze
+from rag.sufficiency import SufficiencyChecker
+from rag.types import Paper
 
 
 class ScriptedChat(ChatBackend):
@@ -69,3 +72,11 @@ class TermCounts:
 
     def count(self, text: str) -> int:
         return max((n for w, n in self.known.items() if w in text.lower().split()), default=0)
+
+
+def sentence_status(question: str, sentence: str) -> str:
+    """The sufficiency status of an answer that is one paper's one-sentence abstract, every word of the question and
+    the sentence known to the index (`TermCounts`)."""
+    paper = Paper(id="p", title="A study", abstract=sentence)
+    words = {w.strip(".,?").lower(): 5 for w in f"{question} {sentence}".split()}
+    return SufficiencyChecker(TermCounts(words)).check(analyze(question), [sentence], [paper]).status

@@ -13,15 +13,7 @@ from rag.measures import asks_count, counts_in
 from rag.normalise import rounds_to
 from rag.quantities import quantities
 from rag.query import analyze
-from rag.sufficiency import SufficiencyChecker
-from rag.types import Paper
-from tests.fakes import TermCounts
-
-
-def _status(question: str, sentence: str) -> str:
-    paper = Paper(id="p", title="A study", abstract=sentence)
-    words = {w.strip(".,?").lower(): 5 for w in f"{question} {sentence}".split()}
-    return SufficiencyChecker(TermCounts(words)).check(analyze(question), [sentence], [paper]).status
+from tests.fakes import sentence_status as _status
 
 
 def test_a_count_is_not_stated_by_a_share() -> None:

@@ -9,20 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from rag.measures import measure_of
+from rag.measures import in_singular, measure_of
 from rag.quantities import measured_quantities
 from rag.query import analyze
-from rag.sufficiency import SufficiencyChecker
 from rag.support import content_words
-from rag.types import Paper
 from rag.words import terms
-from tests.fakes import TermCounts
-
-
-def _status(question: str, sentence: str) -> str:
-    paper = Paper(id="p", title="A study", abstract=sentence)
-    words = {w.strip(".,?").lower(): 5 for w in f"{question} {sentence}".split()}
-    return SufficiencyChecker(TermCounts(words)).check(analyze(question), [sentence], [paper]).status
+from tests.fakes import sentence_status as _status
 
 
 @pytest.mark.parametrize("written", ["T1", "T₁", "T_1", "T_{1}", "T$_1$", "t1"])
@@ -130,6 +122,8 @@ def test_a_measure_asked_in_the_plural_asks_a_number(question: str, asks: str) -
 
 def test_a_plural_measure_keeps_its_abbreviation() -> None:
     assert "HR" in analyze("What hazard ratios were found for death?").measure
+    assert in_singular("Plasma Frequencies")[1] == "Plasma Frequency"  # in the singular, in its own case
+    assert in_singular("MASSES")[1] == "MASS"
     assert _status("What hazard ratios were found for death?", "Treatment lowered death (HR 0.72).") == "answered"
 
 
