@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from rag.names import is_name, singular
+from rag.names import METHOD_HEADS, is_name, singular
 from rag.quantities import COMPARATIVES, METRIC_TOKEN, unit_word
 from rag.support import STOPWORDS
 from rag.words import compounds, terms
@@ -203,6 +203,21 @@ def in_singular(phrase: str) -> tuple[tuple[str, ...], str]:
         one = singular(last)  # in lower case: the word keeps its own ("Frequencies" -> "Frequency")
         last = last[: len(one)] if last.lower().startswith(one) else last[: len(one) - 1] + one[-1]
     return measure_of([*words, last] if last else words)
+
+
+_NAMED_THINGS = METHOD_HEADS | frozenset(
+    "technique scheme strategy code function functional metric measure criterion protocol format law procedure policy "
+    "pipeline schedule operator estimator sampler solver dataset benchmark library toolkit simulator package software "
+    "backbone encoder decoder optimizer material substrate compound".split()
+)
+
+
+def modifies_a_thing(phrase: str) -> bool:
+    """Whether a measure phrase ends in the noun of a method or of another named thing that its metric word only
+    modifies ("error correction code", "distance metric", "dimensionality reduction technique", "time series model"):
+    the question asks which one, not a figure."""
+    words = phrase.split()
+    return len(words) >= 2 and singular(words[-1].strip("?,.;:")) in _NAMED_THINGS
 
 
 def measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:

@@ -183,10 +183,11 @@ def singular(word: str) -> str:
     return word[:-1] if word.endswith("s") and not word.endswith(("us", "ss", "is")) else word
 
 
-_METHOD_HEADS = frozenset(
+METHOD_HEADS = frozenset(
     "learning network model method algorithm framework approach module mechanism architecture transformer attention "
     "regression classifier optimization optimisation estimation inference analysis theory process".split()
 )
+"""Head nouns of a method's name ("Graph Attention Network", "Expectation Maximization"), in the singular."""
 
 
 def names_a_method(name: str) -> bool:
@@ -197,7 +198,7 @@ def names_a_method(name: str) -> bool:
     if len(words) < 2:
         return False
     last = words[-1]
-    return last in _METHOD_HEADS or last.rstrip("s") in _METHOD_HEADS or names_a_process(name)
+    return last in METHOD_HEADS or last.rstrip("s") in METHOD_HEADS or names_a_process(name)
 
 
 def names_a_process(name: str) -> bool:

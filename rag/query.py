@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.measures import COUNT_HEAD, HOW, PLURAL_METRIC, in_singular, measure_after, measure_of
+from rag.measures import COUNT_HEAD, HOW, PLURAL_METRIC, in_singular, measure_after, measure_of, modifies_a_thing
 from rag.names import KIND_WORDS, KINDS, named_kind, names_in
 from rag.normalise import nearest
 from rag.parts import split as split_parts
@@ -317,8 +317,8 @@ def _typed(
     made from an imperative, "Name the ...")."""
     if is_list_question(text):
         return Question(text, "list", names, numbers, focus=focus)
-    if cue := _number_cue(text):
-        measure, phrase = measure_after(text, cue)
+    if (cue := _number_cue(text)) and not _asks_which_thing(text, cue, (found := measure_after(text, cue))[1]):
+        measure, phrase = found
         if re.search(rf"\b{PLURAL_METRIC}$", cue.group(0), re.I):  # "what hazard ratios were found": hazard ratio, HR
             measure, phrase = in_singular(phrase)
         return Question(text, "number", names, numbers, measure, phrase, bool(_DURATION.search(text)), focus)
@@ -331,6 +331,24 @@ def _typed(
     if _NAME_Q.match(text):
         return Question(text, "name", names, numbers, focus=focus, kind=named_kind(text, imperative))
     return Question(text, "description", names, numbers, focus=focus)
+
+
+_RELATIVE_OPENER = r"(?:to|they|we|it|the|this|these|its|their|that|which|performs?|works?|gives?|yields?)"
+"""What may follow the asked thing: a relative clause ("the code they used"), "to" ("which metric to use"), or a verb
+of which the thing is the subject ("Which noise reduction method performs best?")."""
+
+
+def _asks_which_thing(text: str, cue: re.Match[str], phrase: str) -> bool:
+    """Whether a what- or which-question's metric word only modifies the thing it asks for, the subject of its verb
+    ("What error correction code did they use?", "Which distance metric is used?"): a name or a description, not a
+    number. Not a noun before the question's own verb ("What accuracy models achieve ...?"); a how-question counts
+    even such things ("How many error correction codes ...?")."""
+    if not re.match(r"(?:what|which)\b", cue.group(0), re.I) or not modifies_a_thing(phrase):
+        return False
+    return (
+        re.search(rf"{re.escape(phrase)}(?:\s+(?:{AUXILIARY}|{_RELATIVE_OPENER})\b|\s*[?.,;:!]|\s*$)", text, re.I)
+        is not None
+    )
 
 
 def as_question(question: str | Question) -> Question:
