@@ -82,6 +82,5 @@ def test_a_named_thing_is_answered_without_a_figure() -> None:
         "partial"
     )
     assert _status("What gate fidelity was achieved?", "The two-qubit gate reached a fidelity of 99.5%.") == "answered"
-    assert _status("What gate fidelity was achieved?", "We demonstrate a fast controlled-phase gate on fluxonium qubits.") == (
-        "partial"
-    )
+    unstated = "We demonstrate a fast controlled-phase gate on fluxonium qubits."
+    assert _status("What gate fidelity was achieved?", unstated) == "partial"
