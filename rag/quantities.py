@@ -30,7 +30,7 @@ METRIC = (
     r"critical field|critical current|transition temperature|onset|"
     # clinical and biological ones
     r"prevalence|incidence|odds ratio|hazard ratio|relative risk|mortality|survival|age|molecular weight|"
-    r"molecular mass|body weight|half-maximal|ic50|ec50|kd|sensitivity|specificity)"
+    r"molecular mass|body weight|half-maximal|ic50|ec50|kd|sensitivity|specificity|p-value|p value)"
 )
 _UNIT = r"(?:%|x|×|times|k|K|M|B|G|T|ms|s|h|kbps|Mbps|kHz|MHz|GHz|nJ|mJ|mW|W|mm|cm|m|km|GB|MB|TB|bit|bits|fps|dB)"
 _SMALL = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"

@@ -32,7 +32,8 @@ from rag.support import content_words
 from rag.words import ASKS_ITSELF, AUXILIARY, OPENER, QWORD, asked_clause, is_common, plain_text
 
 _LIST = re.compile(
-    r"\b(?:which|what|list|name|any|all|several|other)\b.{0,30}\b(?:papers|works|studies|articles|methods|approaches)\b"
+    r"\b(?:which|what|list|name|any|all|several|other)\b.{0,30}\b(?:papers|works(?!\s+(?:best|better|well|worse|"
+    r"poorly|equally|only|when|if|because)\b)|studies|articles|methods|approaches)\b"
     r"|\bpapers (?:that|which|on|about)\b",
     re.I,
 )
@@ -118,7 +119,10 @@ _SYMBOL_METRIC = re.compile(
     re.I,
 )
 _YESNO = re.compile(
-    r"^(?:is|are|was|were|does|do|did|can|could|has|have|had|will|would|should)\b(?!.*\b(?:which|what|how)\b)", re.I
+    r"^(?!(?:can|could|would|will) you\s+(?:please\s+)?(?:summari[sz]e|describe|explain|compare|outline|clarify|"
+    r"elaborate|discuss|characteri[sz]e|walk me through|help me understand)\b)"  # a request to the assistant
+    r"(?:is|are|was|were|does|do|did|can|could|has|have|had|will|would|should)\b(?!.*\b(?:which|what|how)\b)",
+    re.I,
 )
 _NAME_Q = re.compile(
     r"^(?:which|what|who|on which|in which|from which|against which|besides \w+, (?:on )?which)\b", re.I
@@ -208,6 +212,10 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
     last = words[-1].strip(",;:")
     if last.lower() in _NAME_HEAD or keyword_kind(plain):
         return "name", (), ""
+    lead = re.match(rf"(?:the\s+)?(?:number|count|amount|{METRIC})\s+(?:of|on|for|in)\s+(\S+)", plain, re.I)
+    if lead and len(words) >= 4:  # "number of layers in the encoder", "accuracy on imagenet of resnet-50"
+        counted = lead.group(1) if lead.group(0).split()[-3].lower() in COUNT_HEAD else ""
+        return "number", *measure_of([counted] if counted else lead.group(0).split()[:-2])
     if last.lower() in COUNT_HEAD and len(words) >= 2:
         measure, phrase = measure_of([words[-2]])
         return ("number", measure, phrase) if measure else None

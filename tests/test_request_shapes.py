@@ -1,0 +1,64 @@
+"""Question shapes read as what they ask, whatever field they come from: a kind noun after the question's verb is its
+object, not what is asked ("Which cell types express the receptor?"); "works" before "best" is a verb, not papers;
+"Can you summarise ...?" is a request, not a yes/no question; a keyword query that opens with a count or a measure
+("number of layers in the encoder", "accuracy on imagenet of resnet-50") asks a number; a p-value is a measure."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.query import analyze
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which cell types express the receptor?", ""),  # the receptor is the verb's object
+        ("Which proteins bind the substrate in vitro?", ""),
+        ("Which cell lines express the receptor?", "cell lines"),
+        ("Which of the datasets did they use?", "datasets"),
+        ("What is the dataset used for evaluation?", "dataset"),
+    ],
+)
+def test_the_asked_kind_is_in_the_noun_phrase_after_the_question_word(question: str, kind: str) -> None:
+    assert analyze(question).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("Which sampling strategy works best?", "name"),
+        ("What works better, Adam or SGD?", "name"),
+        ("Which works study graph pooling?", "list"),  # papers
+        ("List other works on graph pooling.", "list"),
+        ("Can you summarise the main finding?", "description"),
+        ("Could you explain why the method works?", "description"),
+        ("Would you please describe the training setup?", "description"),
+        ("Can you use BERT for this task?", "yesno"),  # not a request to the assistant
+        ("Could the method scale to larger graphs?", "yesno"),
+    ],
+)
+def test_verbs_and_requests_are_read_as_such(question: str, asks: str) -> None:
+    assert analyze(question).asks == asks
+
+
+@pytest.mark.parametrize(
+    ("query", "phrase"),
+    [
+        ("number of layers in the encoder?", "layers"),
+        ("the number of patients in the trial", "patients"),
+        ("count of GPUs used by GShard", "GPUs"),
+        ("accuracy on imagenet of resnet-50 in the paper", "accuracy"),
+        ("give me the p-value for the primary outcome", "p-value"),
+    ],
+)
+def test_a_keyword_query_opening_with_a_count_or_measure_asks_a_number(query: str, phrase: str) -> None:
+    asked = analyze(query)
+    assert asked.asks == "number" and asked.measure_phrase == phrase
+
+
+@pytest.mark.parametrize(
+    "query", ["graph pooling survey", "attention on graphs for molecules", "energy landscape of proteins"]
+)
+def test_other_keyword_queries_ask_no_number(query: str) -> None:
+    assert analyze(query).asks != "number"
