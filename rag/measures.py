@@ -208,7 +208,8 @@ def in_singular(phrase: str) -> tuple[tuple[str, ...], str]:
 _NAMED_THINGS = METHOD_HEADS | frozenset(
     "technique scheme strategy code function functional metric measure criterion protocol format law procedure policy "
     "pipeline schedule operator estimator sampler solver dataset benchmark library toolkit simulator package software "
-    "backbone encoder decoder optimizer material substrate compound".split()
+    "backbone encoder decoder optimizer material substrate compound supply source device instrument equipment detector "
+    "sensor tool system platform machine hardware".split()
 )
 
 

@@ -33,6 +33,8 @@ from tests.fakes import sentence_status as _status
         "What error correction codes were reported?",  # the plural
         "Which fidelity measure do they use?",
         "What accuracy measure did they report?",
+        "Which power supply was used?",  # equipment
+        "What energy detector did the experiment use?",
     ],
 )
 def test_a_metric_word_modifying_a_named_thing_asks_no_number(question: str) -> None:

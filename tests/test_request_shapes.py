@@ -36,6 +36,8 @@ def test_the_asked_kind_is_in_the_noun_phrase_after_the_question_word(question: 
         ("Would you please describe the training setup?", "description"),
         ("Can you use BERT for this task?", "yesno"),  # not a request to the assistant
         ("Could the method scale to larger graphs?", "yesno"),
+        ("What happens to the error rate at low temperature?", "name"),  # a verb and its object: no figure asked
+        ("What controls the error decay?", "name"),
     ],
 )
 def test_verbs_and_requests_are_read_as_such(question: str, asks: str) -> None:
