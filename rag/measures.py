@@ -209,16 +209,23 @@ _NAMED_THINGS = METHOD_HEADS | frozenset(
     "technique scheme strategy code function functional metric measure criterion protocol format law procedure policy "
     "pipeline schedule operator estimator sampler solver dataset benchmark library toolkit simulator package software "
     "backbone encoder decoder optimizer material substrate compound supply source device instrument equipment detector "
-    "sensor tool system platform machine hardware".split()
+    "sensor tool system platform machine hardware correction adjustment criteria".split()
 )
+_MAGNITUDES = frozenset("size length depth width height resolution dimension".split())
+"""Metric words that ask how big the thing after them is ("What size model ...?", "What depth network ...?")."""
 
 
 def modifies_a_thing(phrase: str) -> bool:
     """Whether a measure phrase ends in the noun of a method or of another named thing that its metric word only
-    modifies ("error correction code", "distance metric", "dimensionality reduction technique", "time series model"):
-    the question asks which one, not a figure."""
-    words = phrase.split()
-    return len(words) >= 2 and singular(words[-1].strip("?,.;:")) in _NAMED_THINGS
+    modifies ("error correction code", "distance metric", "dimensionality reduction technique", "time series model"),
+    or holds it before the question's verb ("distance metric gives"): the question asks which one, not a figure. Not
+    after a word asking its magnitude ("size model", "depth network": helper-47)."""
+    words = [w.strip("?,.;:").lower() for w in phrase.split()]
+    if len(words) < 2 or words[0] in _MAGNITUDES:
+        return False
+    return singular(words[-1]) in _NAMED_THINGS or (
+        len(words) >= 3 and words[-1].endswith("s") and singular(words[-2]) in _NAMED_THINGS
+    )
 
 
 def measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:

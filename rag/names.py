@@ -214,18 +214,26 @@ def named_kind(question: str, imperative: bool = False) -> str:
     "datasets"), as written; "" when it asks for something else (a reason, a property, a paper). The object of an
     imperative ("Name the architecture trained in ...") is what is asked, whatever participle follows it."""
     m = _KIND_Q.match(question.strip()) or (_IMPERATIVE_KIND.match(question.strip()) if imperative else None)
-    if not m or _QUALIFIED.search(m.group("before")) or _DETERMINER.search(m.group("before")):
+    if not m or _QUALIFIED.search(m.group("before")) or _verb_and_object(m.group("before")):
         return ""  # "Which model trained on the benchmark released in 2021 ...": a model is asked, not a benchmark
     return m.group("kind")
 
 
 # a verb and its object's determiner ("Which cell types express the receptor?"), not a preposition's ("Which in the
 # wild expression datasets ...?")
-_DETERMINER = re.compile(
-    r"\b(?!(?:in|on|of|at|for|from|with|by|to|into|over|under|across|and|or)\s)[a-z]+\s+"
-    r"(?:the|a|an|its|their|this|these|those|our)\s",
-    re.I,
-)
+_DETERMINER = re.compile(r"\b(?P<verb>[a-z]+)\s+(?:the|a|an|its|their|this|these|those|our)\s", re.I)
+
+
+def _verb_and_object(before: str) -> bool:
+    """Whether the words before a kind noun end a verb and open its object ("express the"), not a preposition, a
+    quantifier or an auxiliary ("in the wild", "all the", "among the", "are the": helper-47)."""
+    return any(
+        m.group("verb").lower() not in STOPWORDS and m.group("verb").lower() not in _NOT_VERBS
+        for m in _DETERMINER.finditer(before)
+    )
+
+
+_NOT_VERBS = frozenset("among amongst exactly off only just".split())
 _QUALIFIED = re.compile(r"\b[a-z]{3,}ed\s+(?:on|in|at|by|for|from|with|to|under|using)\b", re.I)
 
 

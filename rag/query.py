@@ -33,7 +33,7 @@ from rag.words import ASKS_ITSELF, AUXILIARY, OPENER, QWORD, asked_clause, is_co
 
 _LIST = re.compile(
     r"\b(?:which|what|list|name|any|all|several|other)\b.{0,30}\b(?:papers|works(?!\s+(?:best|better|well|worse|"
-    r"poorly|equally|only|when|if|because)\b)|studies|articles|methods|approaches)\b"
+    r"poorly|equally|great|reliably|nicely)\b)|studies|articles|methods|approaches)\b"
     r"|\bpapers (?:that|which|on|about)\b",
     re.I,
 )
@@ -120,8 +120,9 @@ _SYMBOL_METRIC = re.compile(
     re.I,
 )
 _YESNO = re.compile(
-    r"^(?!(?:can|could|would|will) you\s+(?:please\s+)?(?:summari[sz]e|describe|explain|compare|outline|clarify|"
-    r"elaborate|discuss|characteri[sz]e|walk me through|help me understand)\b)"  # a request to the assistant
+    r"^(?!(?:can|could|would|will) (?:you|u)\s+(?:(?:please|briefly|also|kindly|quickly|just)\s+)*"
+    r"(?:summari[sz]e|describe|explain|compare|outline|clarify|elaborate|discuss|characteri[sz]e|break down|go over|"
+    r"walk me through|help me understand)\b|would you mind\b)"  # a request to the assistant
     r"(?:is|are|was|were|does|do|did|can|could|has|have|had|will|would|should)\b(?!.*\b(?:which|what|how)\b)",
     re.I,
 )
@@ -213,10 +214,9 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
     last = words[-1].strip(",;:")
     if last.lower() in _NAME_HEAD or keyword_kind(plain):
         return "name", (), ""
-    lead = re.match(rf"(?:the\s+)?(?:number|count|amount|{METRIC})\s+(?:of|on|for|in)\s+(\S+)", plain, re.I)
-    if lead and len(words) >= 4:  # "number of layers in the encoder", "accuracy on imagenet of resnet-50"
-        counted = lead.group(1) if lead.group(0).split()[-3].lower() in COUNT_HEAD else ""
-        return "number", *measure_of([counted] if counted else lead.group(0).split()[:-2])
+    lead = _COUNT_LEAD.match(plain)
+    if lead and len(words) >= 4:  # "number of layers in the encoder", "total number of parameters in GPT-3"
+        return "number", *measure_of(lead.group("counted").split())
     if last.lower() in COUNT_HEAD and len(words) >= 2:
         measure, phrase = measure_of([words[-2]])
         return ("number", measure, phrase) if measure else None
@@ -234,6 +234,15 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
             start -= 1
         return "number", *measure_of(words[start:])
     return None
+
+
+_COUNT_LEAD = re.compile(
+    r"(?:the\s+)?(?:(?:total|average|mean|median)\s+)?(?:number|count)\s+of\s+"
+    r"(?P<counted>(?:(?!(?:in|of|on|for|at|per|from|by|with|across|during|used|needed|required)\b)[\w\-]+\s*){1,3})",
+    re.I,
+)
+"""A keyword query that opens with a count: what it counts ("number of attention heads in BERT": attention heads);
+not a measure ("reduction of CO2 on copper", "time of flight mass spectrometry" are topics: helper-47)."""
 
 
 def _asks_in_unit(words: list[str]) -> bool:
@@ -342,7 +351,10 @@ def _typed(
     return Question(text, "description", names, numbers, focus=focus)
 
 
-_RELATIVE_OPENER = r"(?:to|they|we|it|the|this|these|its|their|that|which|performs?|works?|gives?|yields?)"
+_RELATIVE_OPENER = (
+    r"(?:to|they|we|it|the|this|these|its|their|that|which|performs?|works?|gives?|yields?|used|employed|applied|"
+    r"adopted|chosen|selected|proposed|for)"
+)
 """What may follow the asked thing: a relative clause ("the code they used"), "to" ("which metric to use"), or a verb
 of which the thing is the subject ("Which noise reduction method performs best?")."""
 

@@ -1,8 +1,8 @@
 """A metric word that only modifies the thing a what- or which-question asks for ("What error correction code ...?",
 "Which distance metric ...?", "What dimensionality reduction technique ...?") does not make it a number question:
 it asks which code, metric or technique, and an abstract that names one answers it without a figure. Where the
-metric word heads its phrase, or a how-question counts the things, the question still asks a number. A fidelity and
-an instability are measures, as an accuracy is."""
+metric word heads its phrase, or a how-question counts the things, the question still asks a number. A fidelity is a
+measure, as an accuracy is; an instability is mostly a phenomenon (helper-47)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,11 @@ from tests.fakes import sentence_status as _status
         "Which fidelity measure do they use?",
         "What accuracy measure did they report?",
         "Which power supply was used?",  # equipment
+        "What is the distance metric used?",  # a participle after the thing (helper-47)
+        "Name the dimensionality reduction technique used.",
+        "Which distance metric gives the best accuracy?",  # the phrase runs into the verb
+        "What distance metric for clustering?",
+        "What instability drives the pattern formation?",  # a phenomenon, not a measure
         "What energy detector did the experiment use?",
     ],
 )
@@ -52,7 +57,8 @@ def test_a_metric_word_modifying_a_named_thing_asks_no_number(question: str) -> 
         ("How many error correction codes were compared?", "error correction codes"),  # counted
         ("What gate fidelity was achieved?", "gate fidelity"),  # a measure of the physical sciences
         ("What fidelity did the two-qubit gate reach?", "fidelity"),
-        ("What is the instability of the clock at one second?", "instability"),
+        ("What size model did they train?", "size model"),  # a magnitude of the thing (helper-47)
+        ("What depth network did they use?", "depth network"),
     ],
 )
 def test_a_metric_heading_its_phrase_still_asks_a_number(question: str, phrase: str) -> None:

@@ -1,7 +1,9 @@
 """Question shapes read as what they ask, whatever field they come from: a kind noun after the question's verb is its
 object, not what is asked ("Which cell types express the receptor?"); "works" before "best" is a verb, not papers;
-"Can you summarise ...?" is a request, not a yes/no question; a keyword query that opens with a count or a measure
-("number of layers in the encoder", "accuracy on imagenet of resnet-50") asks a number; a p-value is a measure."""
+"Can you summarise ...?" is a request, not a yes/no question; a keyword query that opens with a count ("number of
+layers in the encoder") asks a number of what it counts, while one opening with a measure names a topic ("reduction
+of CO2 on copper catalysts"); a p-value is a measure. Cases from an attack on the first version
+(helper-47)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,11 @@ from rag.query import analyze
         ("Which proteins bind the substrate in vitro?", ""),
         ("Which cell lines express the receptor?", "cell lines"),
         ("Which of the datasets did they use?", "datasets"),
+        ("What are all the datasets used?", "datasets"),  # a quantifier, an auxiliary, a preposition (helper-47)
+        ("Which among the datasets is the largest?", "datasets"),
+        ("What exactly are the datasets used?", "datasets"),
+        ("Which off the shelf optimizers did they compare?", "optimizers"),
+        ("Which in the wild expression datasets did they test on?", "datasets"),
         ("What is the dataset used for evaluation?", "dataset"),
     ],
 )
@@ -34,6 +41,10 @@ def test_the_asked_kind_is_in_the_noun_phrase_after_the_question_word(question: 
         ("Can you summarise the main finding?", "description"),
         ("Could you explain why the method works?", "description"),
         ("Would you please describe the training setup?", "description"),
+        ("Could you briefly describe the training setup?", "description"),  # helper-47
+        ("Can u summarize the paper", "description"),
+        ("Would you mind explaining the ablation?", "description"),
+        ("Which works only use synthetic data?", "list"),
         ("Can you use BERT for this task?", "yesno"),  # not a request to the assistant
         ("Could the method scale to larger graphs?", "yesno"),
         ("What happens to the error rate at low temperature?", "name"),  # a verb and its object: no figure asked
@@ -50,7 +61,9 @@ def test_verbs_and_requests_are_read_as_such(question: str, asks: str) -> None:
         ("number of layers in the encoder?", "layers"),
         ("the number of patients in the trial", "patients"),
         ("count of GPUs used by GShard", "GPUs"),
-        ("accuracy on imagenet of resnet-50 in the paper", "accuracy"),
+        ("number of attention heads in BERT", "attention heads"),  # what is counted, whole (helper-47)
+        ("total number of parameters in GPT-3", "parameters"),
+        ("average number of tokens per document in C4", "tokens"),
         ("give me the p-value for the primary outcome", "p-value"),
     ],
 )
