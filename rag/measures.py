@@ -209,7 +209,8 @@ _NAMED_THINGS = METHOD_HEADS | frozenset(
     "technique scheme strategy code function functional metric measure criterion protocol format law procedure policy "
     "pipeline schedule operator estimator sampler solver dataset benchmark library toolkit simulator package software "
     "backbone encoder decoder optimizer material substrate compound supply source device instrument equipment detector "
-    "sensor tool system platform machine hardware correction adjustment criteria".split()
+    "sensor tool system platform machine hardware correction adjustment criteria scheduler approximation objective "
+    "regularizer".split()
 )
 _MAGNITUDES = frozenset("size length depth width height resolution dimension".split())
 """Metric words that ask how big the thing after them is ("What size model ...?", "What depth network ...?")."""

@@ -39,6 +39,10 @@ from tests.fakes import sentence_status as _status
         "Which distance metric gives the best accuracy?",  # the phrase runs into the verb
         "What distance metric for clustering?",
         "What instability drives the pattern formation?",  # a phenomenon, not a measure
+        "What error correction code protects the qubits?",  # the thing is the verb's subject
+        "Which power allocation scheme maximizes the sum rate?",
+        "What learning rate scheduler did they use?",
+        "What mean field approximation is used?",
         "What energy detector did the experiment use?",
     ],
 )
