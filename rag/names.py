@@ -222,6 +222,7 @@ def named_kind(question: str, imperative: bool = False) -> str:
 # a verb and its object's determiner ("Which cell types express the receptor?"), not a preposition's ("Which in the
 # wild expression datasets ...?")
 _DETERMINER = re.compile(r"\b(?P<verb>[a-z]+)\s+(?:the|a|an|its|their|this|these|those|our)\s", re.I)
+_NOT_VERBS = frozenset("among amongst exactly off only just".split())  # before a determiner, not among STOPWORDS
 
 
 def _verb_and_object(before: str) -> bool:
@@ -233,7 +234,6 @@ def _verb_and_object(before: str) -> bool:
     )
 
 
-_NOT_VERBS = frozenset("among amongst exactly off only just".split())
 _QUALIFIED = re.compile(r"\b[a-z]{3,}ed\s+(?:on|in|at|by|for|from|with|to|under|using)\b", re.I)
 
 

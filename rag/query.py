@@ -355,8 +355,9 @@ _RELATIVE_OPENER = (
     r"(?:to|they|we|it|the|this|these|its|their|that|which|performs?|works?|gives?|yields?|used|employed|applied|"
     r"adopted|chosen|selected|proposed|for|[a-z]{3,}s\s+(?:the|a|an|its|their))"
 )
-"""What may follow the asked thing: a relative clause ("the code they used"), "to" ("which metric to use"), or a verb
-of which the thing is the subject ("Which noise reduction method performs best?")."""
+"""What may follow the asked thing: a relative clause ("the code they used"), "to" ("which metric to use"), a
+participle ("the distance metric used"), "for" ("What distance metric for clustering?"), or a verb of which the thing
+is the subject ("Which noise reduction method performs best?", "What error correction code protects the qubits?")."""
 
 
 def _asks_which_thing(text: str, cue: re.Match[str], phrase: str) -> bool:
