@@ -104,7 +104,7 @@ def _number_cue(text: str) -> re.Match[str] | None:
 _ACRONYM_METRIC = re.compile(
     r"^(?:[Ww]hat|[Ww]hich)\s+(?P<metric>[A-Z][A-Za-z]*[A-Z][\w@.\-]*|[A-Z]{2,}\w*)\s+(?:\w+\s+){0,2}?"
     r"(?:does|do|did|is|was|are|were|can|could|would)\b(?=.*\b(?:obtain|achieve|reach|score|attain|get|report|"
-    r"yield|record)(?:s|ed)?\b)"
+    r"yield|record)(?:s|d|ed)?\b)"
 )
 # "What T1 did the qubit have?", "what T2 was measured?", "What is the qubit T1 measured when ...?": a measure named by
 # a symbol, one letter and its index, then an auxiliary and, within its clause, a verb of measuring or having, or a

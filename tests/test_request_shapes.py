@@ -2,7 +2,8 @@
 object, not what is asked ("Which cell types express the receptor?"); "works" before "best" is a verb, not papers;
 "Can you summarise ...?" is a request, not a yes/no question; a keyword query that opens with a count ("number of
 layers in the encoder") asks a number of what it counts, while one opening with a measure names a topic ("reduction
-of CO2 on copper catalysts"); a p-value is a measure. Cases from an attack on the first version
+of CO2 on copper catalysts"); a p-value is a measure; a metric named by its acronym is asked after "achieved" as
+after "achieves". Cases from an attack on the first version
 (helper-47)."""
 
 from __future__ import annotations
@@ -77,3 +78,16 @@ def test_a_keyword_query_opening_with_a_count_or_measure_asks_a_number(query: st
 )
 def test_other_keyword_queries_ask_no_number(query: str) -> None:
     assert analyze(query).asks != "number"
+
+
+@pytest.mark.parametrize(
+    ("question", "metric"),
+    [
+        ("What AP50 was achieved by the detector?", "ap50"),  # "achieved", not only "achieves"
+        ("Which SDR is achieved on MUSDB?", "sdr"),
+        ("What AP50 does CSPNet score on COCO?", "ap50"),
+    ],
+)
+def test_a_metric_named_by_its_acronym_with_a_verb_of_scoring_asks_a_number(question: str, metric: str) -> None:
+    asked = analyze(question)
+    assert asked.asks == "number" and asked.measure == (metric,)
