@@ -31,10 +31,20 @@ from rag.question import Asks, Question
 from rag.support import content_words
 from rag.words import ASKS_ITSELF, AUXILIARY, OPENER, QWORD, asked_clause, is_common, plain_text
 
+# "works" are papers after a word that makes it a noun ("which works", "prior works"), not a verb ("Which loss works
+# for imbalanced data?", "Which sampling strategy works best?")
+_WORKS = (
+    "(?:"
+    + "|".join(
+        rf"(?<={w} )"
+        for w in "which what other prior related recent previous existing earlier several many some any all these "
+        "those the key seminal".split()
+    )
+    + r")works(?!\s+(?:best|better|well|worse|poorly|equally|great|reliably|nicely)\b)"
+)
 _LIST = re.compile(
-    r"\b(?:which|what|list|name|any|all|several|other)\b.{0,30}\b(?:papers|works(?!\s+(?:best|better|well|worse|"
-    r"poorly|equally|great|reliably|nicely)\b)|studies|articles|methods|approaches)\b"
-    r"|\bpapers (?:that|which|on|about)\b",
+    rf"\b(?:which|what|list|name|any|all|several|other)\b.{{0,30}}\b(?:papers|{_WORKS}|studies|articles|methods|"
+    r"approaches)\b|\bpapers (?:that|which|on|about)\b",
     re.I,
 )
 _MODIFIER = (

@@ -46,6 +46,9 @@ def test_the_asked_kind_is_in_the_noun_phrase_after_the_question_word(question: 
         ("Can u summarize the paper", "description"),
         ("Would you mind explaining the ablation?", "description"),
         ("Which works only use synthetic data?", "list"),
+        ("Which loss works for imbalanced data?", "name"),  # a noun before "works": a verb (helper-47)
+        ("Which method works in low data regimes?", "name"),
+        ("What existing works use contrastive learning?", "list"),
         ("Can you use BERT for this task?", "yesno"),  # not a request to the assistant
         ("Could the method scale to larger graphs?", "yesno"),
         ("What happens to the error rate at low temperature?", "name"),  # a verb and its object: no figure asked
