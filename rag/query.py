@@ -345,7 +345,9 @@ def _typed(
     made from an imperative, "Name the ...")."""
     if is_list_question(text):
         return Question(text, "list", names, numbers, focus=focus)
-    if (cue := _number_cue(text)) and not _asks_which_thing(text, cue, (found := measure_after(text, cue))[1]):
+    cue = _number_cue(text)
+    found = measure_after(text, cue) if cue else None
+    if cue and found and not _asks_which_thing(text, cue, found[1]):
         measure, phrase = found
         if re.search(rf"\b{PLURAL_METRIC}$", cue.group(0), re.I):  # "what hazard ratios were found": hazard ratio, HR
             measure, phrase = in_singular(phrase)
