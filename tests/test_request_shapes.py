@@ -94,3 +94,21 @@ def test_other_keyword_queries_ask_no_number(query: str) -> None:
 def test_a_metric_named_by_its_acronym_with_a_verb_of_scoring_asks_a_number(question: str, metric: str) -> None:
     asked = analyze(question)
     assert asked.asks == "number" and asked.measure == (metric,)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which " + "works " * 330 + "?",
+        "number of " * 200 + "layers",
+        "Can you please " * 130 + "summarise the paper?",
+        "Which cell types " + "express the " * 160 + "receptor?",
+        "What " + "error correction " * 120 + "code did they use?",
+        "What " + "x " * 990 + "metric is used?",
+    ],
+)
+def test_hostile_questions_of_these_shapes_are_read_in_one_pass(question: str) -> None:
+    # 2,000-character questions built on the new patterns (helper-47's probes, all under 0.05 s): a pattern that
+    # backtracks catastrophically would hit the suite's per-test timeout
+    assert len(question) <= 2_100
+    assert analyze(question).asks in ("number", "name", "list", "yesno", "description")
