@@ -8,6 +8,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -320,6 +321,8 @@ class Assistant:
             if part
         )
         asked = analyze(standalone)  # the one analysis of this question: it travels with the request
+        if standalone != question:
+            asked = replace(asked, own_words=question)
         for item in answerer.stream(asked, hits, retrieve_s=retrieve_s, deadline=deadline, scope=scope or None):
             if isinstance(item, Answer):
                 item = item.model_copy(

@@ -49,6 +49,9 @@ class Question:
     kind: str = ""
     """For a which-question asking for things that have names ("Which datasets ...", "What solver ..."): that kind
     of thing as the question words it ("datasets"); an answer must name one. "" otherwise."""
+    own_words: str = ""
+    """For a follow-up rewritten into `text` (the paper or topic it refers to put in): the follow-up as asked
+    ("what about uncertainty?"). "" for a question asked as is."""
 
     @property
     def wants_number(self) -> bool:

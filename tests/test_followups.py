@@ -5,14 +5,21 @@ shows the rewritten question."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from rag import Assistant
 from rag.answering import Answerer
 from rag.config import Settings
 from rag.followup import needs_context, referent, standalone
+from rag.generation.context import Source
+from rag.generation.extractive import ExtractiveAnswerer
 from rag.index.embedders import HashEmbedder
+from rag.query import analyze
+from rag.support import SentenceEmbeddings
+from rag.types import Hit, Paper
 from tests.fakes import ScriptedChat
 
 FOLLOWUPS = Path(__file__).resolve().parents[1] / "rag" / "data" / "qa" / "followups.jsonl"
@@ -158,3 +165,50 @@ def test_a_huge_title_in_a_client_history_does_not_blow_the_question_cap() -> No
     for question in ("Is its code out anywhere?", "what about it", "And the second one?"):
         rewritten = standalone(question, history)
         assert rewritten != question and len(rewritten) <= len(question) + 2 * MAX_REFERENT_CHARS + 10
+
+
+TWINS = Paper(
+    id="twins",
+    title="Simple Twin Networks for Label-Free Representation Learning",
+    abstract=(
+        "Simple twin networks have become a common structure for label-free representation learning. "
+        "We report that simple twin networks learn meaningful representations without negative pairs. "
+        "What keeps the solutions from collapsing is a stop-gradient operation. "
+        "We hope this simple baseline motivates people to rethink twin architectures."
+    ),
+)
+
+
+def test_a_rewritten_follow_up_is_answered_by_the_sentence_its_own_words_ask_for() -> None:
+    """The rewrite puts the paper's title into the question ("what keeps it from collapsing?"): every sentence of
+    that paper is about the title, so the follow-up's own words pick the answering sentence, not the title's."""
+    answerer = ExtractiveAnswerer(SentenceEmbeddings(HashEmbedder()), second_sentence=2.0)  # the best sentence only
+    own = "Then what keeps it from collapsing?"
+    rewritten = f"Then what keeps {TWINS.title} from collapsing?"
+    source = [Source(1, Hit(paper=TWINS, score=1.0, passage=TWINS.abstract), TWINS.abstract)]
+    assert "stop-gradient" in answerer.answer(replace(analyze(rewritten), own_words=own), source)
+    assert "stop-gradient" not in answerer.answer(analyze(rewritten), source)  # the title's words alone pick the lead
+    # own words that ask nothing ("And the second one?") leave the rewrite to pick the sentence
+    assert answerer.answer(replace(analyze(rewritten), own_words="And the second one?"), source) == answerer.answer(
+        analyze(rewritten), source
+    )
+
+
+@pytest.mark.slow  # the bundled corpus indexed once per session (hash vectors: seconds)
+def test_a_follow_up_through_the_assistant_cites_the_sentence_it_asks_for(hash_bundled_dir: Path) -> None:
+    assistant = Assistant(Settings(data_dir=hash_bundled_dir, embed="hash", llm="extractive", abstain_threshold=0))
+    history = [
+        {"role": "user", "content": "Do siamese networks need negative pairs for representation learning?"},
+        {
+            "role": "assistant",
+            "content": "No: simple Siamese networks learn meaningful representations without negative sample pairs, "
+            "large batches or momentum encoders [1].\n\nReferences:\n[1] Exploring Simple Siamese Representation "
+            "Learning",
+        },
+    ]
+    answer = assistant.ask("Then what keeps it from collapsing?", history=history)
+    assistant.close()
+    title = "Exploring Simple Siamese Representation Learning"
+    assert answer.standalone_question and title in answer.standalone_question
+    assert answer.citations[0].paper.title == title
+    assert "stop-gradient" in answer.text

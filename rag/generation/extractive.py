@@ -166,11 +166,19 @@ class ExtractiveAnswerer:
         asked = as_question(question)
         question = asked.text
         qwords = content_words(keyword_query(question))
+        own = content_words(keyword_query(asked.own_words)) if asked.own_words else set()
         trusted = self._trusted_scores(question, sources)
         top = max(trusted.values()) or 1.0
         items = [(s, sent, i) for s in sources for i, sent in enumerate(sentences_of(s.hit.passage or s.text))]
-        vectors = self.embeddings.embed([question] + [sent for _, sent, _ in items])
-        cos = vectors[1:] @ vectors[0] if vectors is not None else np.zeros(len(items))
+        head = [question, asked.own_words] if own else [question]
+        vectors = self.embeddings.embed(head + [sent for _, sent, _ in items])
+        cos = vectors[len(head) :] @ vectors[0] if vectors is not None else np.zeros(len(items))
+        if own and vectors is not None:
+            # a rewritten follow-up's own words ("what keeps it from collapsing?") pick its paper's answering
+            # sentence, which the title the rewrite put in cannot (every sentence of that paper is about it); the
+            # rewrite still counts in the meaning, which keeps its paper's sentences ahead of other papers'
+            cos = (cos + vectors[len(head) :] @ vectors[1]) / 2
+            qwords = own
         out = []
         for (source, sent, pos), c in zip(items, cos, strict=True):
             lexical = overlap(qwords, content_words(sent)) if qwords else 0.0
