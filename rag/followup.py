@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.acronyms import harvest
 from rag.support import content_words
 from rag.types import Answer
 
@@ -135,8 +136,17 @@ def referent(history: Sequence[dict[str, str]], question: str = "") -> str:
     """What a follow-up refers to. With "the second one": the name beside the answer's second citation. Else, most
     specific first: a reference-list or quoted title in the answers since the conversation's last self-contained
     question, the name the last answer leads with, that question's topic."""
-    head, topic = _referent(history, question)
+    head, topic = _resolved(history, question)
     return head or topic
+
+
+def _resolved(history: Sequence[dict[str, str]], question: str) -> tuple[str, str]:
+    """`_referent`, with an acronym the conversation spells out put with its long form ("NAT" -> "Noise As Targets
+    (NAT)"): the rewrite then finds an abstract that uses either."""
+    head, topic = _referent(history, question)
+    said = "\n".join(t.get("content", "") for t in history)
+    long_form = next((long for short, long in harvest(said) if short == head), "") if head else ""
+    return (f"{long_form} ({head})" if long_form else head), topic
 
 
 def _referent(history: Sequence[dict[str, str]], question: str) -> tuple[str, str]:
@@ -216,7 +226,7 @@ def standalone(question: str, history: Sequence[dict[str, str]]) -> str:
     resolved to what it refers to."""
     if not history or not needs_context(question):
         return question
-    head, topic = (_shortened(part) for part in _referent(history, question))
+    head, topic = (_shortened(part) for part in _resolved(history, question))
     if not head and not topic:
         return question
     text = question.strip()

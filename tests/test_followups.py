@@ -88,9 +88,10 @@ def test_an_ordinal_follows_the_citation_order_of_a_list_answer() -> None:
             "Neural Networks (SN-Net) stitch pretrained models together [2].",
         },
     ]
-    assert referent(listing, "How does the second one adapt at runtime?") == "SN-Net"
-    assert referent(listing, "And the first one?") == "CACP"
-    assert standalone("How does the second one adapt at runtime?", listing) == "How does SN-Net adapt at runtime?"
+    assert referent(listing, "How does the second one adapt at runtime?") == "Stitchable Neural Networks (SN-Net)"
+    assert referent(listing, "And the first one?") == "Conditional Automated Channel Pruning (CACP)"
+    rewritten = standalone("How does the second one adapt at runtime?", listing)
+    assert rewritten == "How does Stitchable Neural Networks (SN-Net) adapt at runtime?"
 
 
 def test_a_reference_list_or_quoted_title_is_preferred_to_a_name_mentioned_in_passing() -> None:
@@ -106,6 +107,22 @@ def test_a_reference_list_or_quoted_title_is_preferred_to_a_name_mentioned_in_pa
     assert referent(quoted, "On which tasks?") == "Quantization and Training for Integer-Arithmetic-Only Inference"
     listed = [SPEECH[0], {"role": "assistant", "content": "It does [1].\n\nReferences:\n[1] Neural Speech Synthesis"}]
     assert referent(listed, "Is its code out?") == "Neural Speech Synthesis"
+
+
+def test_an_acronym_the_conversation_spells_out_is_resolved_with_its_long_form() -> None:
+    """An abstract may use the long form alone, or write the acronym only once: the rewrite carries both."""
+    history = [
+        {"role": "user", "content": "self-supervised ways to learn image features without labels?"},
+        {
+            "role": "assistant",
+            "content": "One approach predicts image rotations [1]; another, Noise As Targets (NAT), aligns the deep "
+            "features to fixed target representations [2].",
+        },
+    ]
+    rewritten = standalone("How does the second one scale to big datasets?", history)
+    assert rewritten == "How does Noise As Targets (NAT) scale to big datasets?"
+    assert referent(history, "And the second one?") == "Noise As Targets (NAT)"
+    assert referent(SPEECH, "Is its code out?") == "TransformerTTS"  # a name spelled out nowhere stays as it is
 
 
 def test_without_a_name_the_topic_of_the_last_self_contained_question_is_used() -> None:
@@ -181,17 +198,23 @@ TWINS = Paper(
 
 def test_a_rewritten_follow_up_is_answered_by_the_sentence_its_own_words_ask_for() -> None:
     """The rewrite puts the paper's title into the question ("what keeps it from collapsing?"): every sentence of
-    that paper is about the title, so the follow-up's own words pick the answering sentence, not the title's."""
+    that paper is about the title, so the follow-up's own words pick the answering sentence, not the title's; so
+    do the words around a title a question quotes."""
     answerer = ExtractiveAnswerer(SentenceEmbeddings(HashEmbedder()), second_sentence=2.0)  # the best sentence only
-    own = "Then what keeps it from collapsing?"
-    rewritten = f"Then what keeps {TWINS.title} from collapsing?"
     source = [Source(1, Hit(paper=TWINS, score=1.0, passage=TWINS.abstract), TWINS.abstract)]
-    assert "stop-gradient" in answerer.answer(replace(analyze(rewritten), own_words=own), source)
-    assert "stop-gradient" not in answerer.answer(analyze(rewritten), source)  # the title's words alone pick the lead
-    # own words that ask nothing ("And the second one?") leave the rewrite to pick the sentence
-    assert answerer.answer(replace(analyze(rewritten), own_words="And the second one?"), source) == answerer.answer(
-        analyze(rewritten), source
+    # a rewrite with the paper's topic: its words pull to the sentence that restates them, the follow-up's do not
+    rewritten = analyze(
+        "Then what keeps the simple twin networks of label-free representation learning from collapsing?"
     )
+    assert "stop-gradient" not in answerer.answer(rewritten, source)
+    assert "stop-gradient" in answerer.answer(
+        replace(rewritten, own_words="Then what keeps it from collapsing?"), source
+    )
+    quoted = analyze(f"Then what keeps {TWINS.title} from collapsing?")
+    assert "stop-gradient" in answerer.answer(quoted, source)  # the title quoted: the rest of the question asks
+    # own words that ask nothing ("And the second one?") leave the rewrite to pick the sentence
+    nothing = replace(rewritten, own_words="And the second one?")
+    assert answerer.answer(nothing, source) == answerer.answer(rewritten, source)
 
 
 @pytest.mark.slow  # the bundled corpus indexed once per session (hash vectors: seconds)

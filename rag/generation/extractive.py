@@ -123,6 +123,19 @@ class Candidate:
     position: int
 
 
+def without_title(question: str, sources: list[Source]) -> str:
+    """A question that quotes a source's title ("What keeps Exploring Simple Siamese Representation Learning from
+    collapsing?"), with the title put as "the paper"; "" when it quotes none. The title names the paper; the rest
+    asks what the answering sentence must say."""
+    text = " ".join(question.split())
+    for source in sources:
+        title = " ".join(source.hit.paper.title.split())
+        at = text.lower().find(title.lower()) if len(title.split()) >= 3 else -1
+        if at >= 0:
+            return f"{text[:at]}the paper{text[at + len(title) :]}"
+    return ""
+
+
 class ExtractiveAnswerer:
     """Composes a cited answer from source sentences."""
 
@@ -166,17 +179,18 @@ class ExtractiveAnswerer:
         asked = as_question(question)
         question = asked.text
         qwords = content_words(keyword_query(question))
-        own = content_words(keyword_query(asked.own_words)) if asked.own_words else set()
+        own_words = asked.own_words or without_title(question, sources)
+        own = content_words(keyword_query(own_words)) if own_words else set()
         trusted = self._trusted_scores(question, sources)
         top = max(trusted.values()) or 1.0
         items = [(s, sent, i) for s in sources for i, sent in enumerate(sentences_of(s.hit.passage or s.text))]
-        head = [question, asked.own_words] if own else [question]
+        head = [question, own_words] if own else [question]
         vectors = self.embeddings.embed(head + [sent for _, sent, _ in items])
         cos = vectors[len(head) :] @ vectors[0] if vectors is not None else np.zeros(len(items))
         if own and vectors is not None:
-            # a rewritten follow-up's own words ("what keeps it from collapsing?") pick its paper's answering
-            # sentence, which the title the rewrite put in cannot (every sentence of that paper is about it); the
-            # rewrite still counts in the meaning, which keeps its paper's sentences ahead of other papers'
+            # a rewritten follow-up's own words ("what keeps it from collapsing?"), or the words around a title the
+            # question quotes, pick the paper's answering sentence; the title or topic cannot (every sentence of that
+            # paper is about it). The whole question still counts in the meaning: its paper's sentences stay ahead
             cos = (cos + vectors[len(head) :] @ vectors[1]) / 2
             qwords = own
         out = []
