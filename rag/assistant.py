@@ -19,6 +19,7 @@ from rag.config import Settings
 from rag.corpus.load import bundled_corpus_dir
 from rag.corpus.stream import ReadLimits
 from rag.errors import ConfigError, IndexMismatchError, InputError
+from rag.followup import own_question
 from rag.generation.backends import check_settings
 from rag.generation.chat import ChatBackend
 from rag.generation.extractive import is_list_question
@@ -321,8 +322,7 @@ class Assistant:
             if part
         )
         asked = analyze(standalone)  # the one analysis of this question: it travels with the request
-        if standalone != question:
-            asked = replace(asked, own_words=question)
+        asked = replace(asked, own_words=own_question(question)) if standalone != question else asked
         for item in answerer.stream(asked, hits, retrieve_s=retrieve_s, deadline=deadline, scope=scope or None):
             if isinstance(item, Answer):
                 item = item.model_copy(

@@ -140,6 +140,15 @@ def referent(history: Sequence[dict[str, str]], question: str = "") -> str:
     return head or topic
 
 
+def own_question(question: str) -> str:
+    """A follow-up as asked when its words ask something ("what keeps it from collapsing?"), "" when they only point
+    back ("And the second one?", "What about it?"): then its rewrite alone says what is asked."""
+    return question if content_words(question) - _POINTING else ""
+
+
+_POINTING = content_words(" ".join([*_ORDINAL, *_GENERIC]))
+
+
 def _resolved(history: Sequence[dict[str, str]], question: str) -> tuple[str, str]:
     """`_referent`, with an acronym the conversation spells out put with its long form ("NAT" -> "Noise As Targets
     (NAT)"): the rewrite then finds an abstract that uses either."""

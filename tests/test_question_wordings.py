@@ -225,7 +225,7 @@ def test_a_yes_no_answer_quotes_the_sentence_stating_the_finding() -> None:
     assert answer_bonus(question, prior) == answer_bonus(question, prior.replace("suggested that", "asked whether"))
     paper = Paper(
         id="g",
-        title="The Surprising Power of Graph Neural Networks with Random Node Initialization",
+        title="On Expressive Power Beyond the Weisfeiler-Leman Test",
         abstract="Graph neural networks are effective models for representation learning on relational data. "
         f"{finding} These networks are enhanced with random node initialization.",
     )

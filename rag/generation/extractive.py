@@ -124,15 +124,22 @@ class Candidate:
 
 
 def without_title(question: str, sources: list[Source]) -> str:
-    """A question that quotes a source's title ("What keeps Exploring Simple Siamese Representation Learning from
-    collapsing?"), with the title put as "the paper"; "" when it quotes none. The title names the paper; the rest
-    asks what the answering sentence must say."""
+    """The words of a question that ask, without those that name the paper: a title it quotes put as "the paper"
+    ("What keeps Exploring Simple Siamese Representation Learning from collapsing?"), else the words of the top
+    source's title left out when it uses two or more ("what was the RNN sequence transduction paper evaluated on");
+    "" when neither leaves a question. Every sentence of a paper is about its title's words: they pick none of them."""
     text = " ".join(question.split())
     for source in sources:
         title = " ".join(source.hit.paper.title.split())
         at = text.lower().find(title.lower()) if len(title.split()) >= 3 else -1
         if at >= 0:
             return f"{text[:at]}the paper{text[at + len(title) :]}"
+    if not sources:
+        return ""
+    title_words = content_words(sources[0].hit.paper.title)
+    kept = [w for w in text.split() if not content_words(w) & title_words]
+    if len(text.split()) - len(kept) >= 2 and content_words(" ".join(kept)):
+        return " ".join(kept)
     return ""
 
 
