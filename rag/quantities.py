@@ -36,7 +36,7 @@ _UNIT = r"(?:%|x|×|times|k|K|M|B|G|T|ms|s|h|kbps|Mbps|kHz|MHz|GHz|nJ|mJ|mW|W|mm
 _SMALL = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 _QUANTITY = re.compile(
     rf"\b{_SMALL} out of {_SMALL}\b"  # a share in words: "three out of four"
-    rf"|(?<![A-Za-z\-_/.\d])\d+(?:[.,]\d+)*(?:\s*(?:-|–|--|to)\s*\d+(?:[.,]\d+)*)?(?:\s?{_UNIT})?(?![A-Za-z\d])"
+    rf"|(?<![\w\-/.])(?<!\w\()\d+(?:[.,]\d+)*(?:\s*(?:-|–|--|to)\s*\d+(?:[.,]\d+)*)?(?:\s?{_UNIT})?(?![A-Za-z\d])"
     r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|seven|eigh|nine)teen|"
     r"(?:twen|thir|for|fif|six|seven|eigh|nine)ty|hundred|thousand|million|billion|trillion|"
     r"single|dozens?|half|twice|double)\b",

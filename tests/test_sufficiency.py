@@ -99,6 +99,9 @@ def test_names_are_acronyms_mixed_tokens_and_inner_capitals_not_the_first_word()
 def test_quantities_skip_years_list_markers_and_digits_inside_names() -> None:
     text = "In 2015 we trained (1) a 3D ResNet-50 on CIFAR-10 to 34.8 BLEU with 1.2M tracks, 19ms and 47.1%."
     assert quantities(text) == ["34.8", "1.2M", "19ms", "47.1%"]
+    # names with a Greek letter or a bracketed index: a grain boundary, a crystal facet, a subunit (numbers_cm dev)
+    sample = "A Σ5(210) grain boundary under tensile (+4%) strain, a Cu(111) surface at 4 K and an α2 subunit."
+    assert quantities(sample) == ["4%", "4 K"]
 
 
 # --- sufficiency rules ----------------------------------------------------------------------
