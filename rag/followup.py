@@ -151,11 +151,14 @@ _POINTING = content_words(" ".join([*_ORDINAL, *_GENERIC]))
 
 def _resolved(history: Sequence[dict[str, str]], question: str) -> tuple[str, str]:
     """`_referent`, with an acronym the conversation spells out put with its long form ("NAT" -> "Noise As Targets
-    (NAT)"): the rewrite then finds an abstract that uses either."""
+    (NAT)"): the rewrite then finds an abstract that uses either. The latest turn that spells it out says what it
+    means now (an acronym may stand for another thing earlier in the conversation)."""
     head, topic = _referent(history, question)
-    said = "\n".join(t.get("content", "") for t in history)
-    long_form = next((long for short, long in harvest(said) if short == head), "") if head else ""
-    return (f"{long_form} ({head})" if long_form else head), topic
+    for turn in reversed(history) if head else ():
+        long_forms = sorted(long for short, long in harvest(turn.get("content", "")) if short == head)
+        if long_forms:
+            return f"{long_forms[0]} ({head})", topic
+    return head, topic
 
 
 def _referent(history: Sequence[dict[str, str]], question: str) -> tuple[str, str]:

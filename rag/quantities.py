@@ -34,9 +34,12 @@ METRIC = (
 )
 _UNIT = r"(?:%|x|×|times|k|K|M|B|G|T|ms|s|h|kbps|Mbps|kHz|MHz|GHz|nJ|mJ|mW|W|mm|cm|m|km|GB|MB|TB|bit|bits|fps|dB)"
 _SMALL = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+# a number inside a name is none: after a letter of any script ("ResNet-50", "Σ5"), or a bare integer in brackets
+# after a word ("Cu(111)", "Σ5(210)"; not "LLaMA2(90B)", "Cifar10-DVS(82.40%)")
 _QUANTITY = re.compile(
     rf"\b{_SMALL} out of {_SMALL}\b"  # a share in words: "three out of four"
-    rf"|(?<![\w\-/.])(?<!\w\()\d+(?:[.,]\d+)*(?:\s*(?:-|–|--|to)\s*\d+(?:[.,]\d+)*)?(?:\s?{_UNIT})?(?![A-Za-z\d])"
+    r"|(?<![\w\-/.])(?!(?<=\w\()\d+\))"
+    rf"\d+(?:[.,]\d+)*(?:\s*(?:-|–|--|to)\s*\d+(?:[.,]\d+)*)?(?:\s?{_UNIT})?(?![A-Za-z\d])"
     r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|seven|eigh|nine)teen|"
     r"(?:twen|thir|for|fif|six|seven|eigh|nine)ty|hundred|thousand|million|billion|trillion|"
     r"single|dozens?|half|twice|double)\b",

@@ -51,7 +51,8 @@ class Question:
     of thing as the question words it ("datasets"); an answer must name one. "" otherwise."""
     own_words: str = ""
     """For a follow-up rewritten into `text` (the paper or topic it refers to put in): the follow-up as asked
-    ("what about uncertainty?"). "" for a question asked as is."""
+    ("what about uncertainty?"). "" for a question asked as is, or a follow-up that only points back ("And the
+    second one?")."""
 
     @property
     def wants_number(self) -> bool:

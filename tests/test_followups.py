@@ -123,6 +123,12 @@ def test_an_acronym_the_conversation_spells_out_is_resolved_with_its_long_form()
     assert rewritten == "How does Noise As Targets (NAT) scale to big datasets?"
     assert referent(history, "And the second one?") == "Noise As Targets (NAT)"
     assert referent(SPEECH, "Is its code out?") == "TransformerTTS"  # a name spelled out nowhere stays as it is
+    # an acronym that stood for another thing earlier in the conversation: the latest turn's meaning (helper-49)
+    earlier = [
+        {"role": "user", "content": "What is non-autoregressive translation (NAT)?"},
+        {"role": "assistant", "content": "Non-Autoregressive Translation (NAT) generates all tokens in parallel [1]."},
+    ]
+    assert standalone("How does the second one scale to big datasets?", earlier + history) == rewritten
 
 
 def test_without_a_name_the_topic_of_the_last_self_contained_question_is_used() -> None:
@@ -217,7 +223,20 @@ def test_a_rewritten_follow_up_is_answered_by_the_sentence_its_own_words_ask_for
         "Then what keeps the simple twin networks of label-free representation learning from collapsing?",
     ):
         assert "stop-gradient" in answerer.answer(analyze(question), source)
-    assert without_title("What keeps twin models from collapsing?", source) == ""  # one title word: kept
+    assert without_title("What keeps twin models from collapsing?", TWINS) == ""  # one title word: kept
+    # the title is cut where it stands even when lower-casing changes the length of what comes before it
+    assert without_title(f"İİ what keeps {TWINS.title.upper()} from collapsing?", TWINS) == (
+        "İİ what keeps the paper from collapsing?"
+    )
+
+
+def test_only_the_answered_papers_own_title_is_taken_out_of_the_question() -> None:
+    """A title of a lower-ranked paper quoted in the question ("the main results of End-To-End Memory Networks"
+    while another paper ranks first) is no title of the top paper: nothing is taken out (helper-49)."""
+    other = Paper(id="o", title="Memory Networks for Question Answering", abstract="Our main result is a new memory.")
+    question = f"What are the main results of {other.title}?"
+    assert without_title(question, TWINS) == ""
+    assert without_title(question, other) == "What are the main results of the paper?"
 
 
 @pytest.mark.slow  # the bundled corpus indexed once per session (hash vectors: seconds)

@@ -102,6 +102,11 @@ def test_quantities_skip_years_list_markers_and_digits_inside_names() -> None:
     # names with a Greek letter or a bracketed index: a grain boundary, a crystal facet, a subunit (numbers_cm dev)
     sample = "A Σ5(210) grain boundary under tensile (+4%) strain, a Cu(111) surface at 4 K and an α2 subunit."
     assert quantities(sample) == ["4%", "4 K"]
+    # a figure in brackets after a name stays one (helper-49)
+    figures = (
+        "Cifar10-DVS(82.40%), LLaMA2(90B), a dataset(10,000 samples), 3x(5x) faster and MIKU-EmoBench(131.2 hours)"
+    )
+    assert quantities(figures) == ["82.40%", "90B", "10,000", "3x", "5x", "131.2"]
 
 
 # --- sufficiency rules ----------------------------------------------------------------------

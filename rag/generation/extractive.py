@@ -23,6 +23,7 @@ from rag.query import as_question, is_list_question, keyword_only
 from rag.question import Question
 from rag.retrieval import keyword_query
 from rag.support import SentenceEmbeddings, content_words, overlap, restates_question, sentences_of
+from rag.types import Paper
 from rag.words import terms
 
 _CONTRIBUTION = re.compile(r"\b(?:we|our|this (?:paper|work|article|thesis|study)|here)\b", re.I)
@@ -123,20 +124,17 @@ class Candidate:
     position: int
 
 
-def without_title(question: str, sources: list[Source]) -> str:
-    """The words of a question that ask, without those that name the paper: a title it quotes put as "the paper"
-    ("What keeps Exploring Simple Siamese Representation Learning from collapsing?"), else the words of the top
-    source's title left out when it uses two or more ("what was the RNN sequence transduction paper evaluated on");
-    "" when neither leaves a question. Every sentence of a paper is about its title's words: they pick none of them."""
+def without_title(question: str, paper: Paper) -> str:
+    """The words of a question that ask about `paper`, without those that name it: its title, if quoted, put as "the
+    paper" ("What keeps Exploring Simple Siamese Representation Learning from collapsing?"), else its title's words
+    left out when the question uses two or more ("what was the RNN sequence transduction paper evaluated on"); ""
+    when neither leaves a question. Every sentence of the paper is about its title's words: they pick none of them."""
     text = " ".join(question.split())
-    for source in sources:
-        title = " ".join(source.hit.paper.title.split())
-        at = text.lower().find(title.lower()) if len(title.split()) >= 3 else -1
-        if at >= 0:
-            return f"{text[:at]}the paper{text[at + len(title) :]}"
-    if not sources:
-        return ""
-    title_words = content_words(sources[0].hit.paper.title)
+    title = " ".join(paper.title.split())
+    quoted = re.search(re.escape(title), text, re.I) if len(title.split()) >= 3 else None
+    if quoted:
+        return f"{text[: quoted.start()]}the paper{text[quoted.end() :]}"
+    title_words = content_words(title)
     kept = [w for w in text.split() if not content_words(w) & title_words]
     if len(text.split()) - len(kept) >= 2 and content_words(" ".join(kept)):
         return " ".join(kept)
@@ -186,7 +184,11 @@ class ExtractiveAnswerer:
         asked = as_question(question)
         question = asked.text
         qwords = content_words(keyword_query(question))
-        own_words = asked.own_words or without_title(question, sources)
+        # the top paper's sentences are picked by what the question asks of it: a rewritten follow-up's own words
+        # ("what keeps it from collapsing?"), or the question's words besides the paper's title or title words; the
+        # title or topic cannot (every sentence of that paper is about it). Its meaning counts the whole question too
+        focus = sources[0]
+        own_words = asked.own_words or without_title(question, focus.hit.paper)
         own = content_words(keyword_query(own_words)) if own_words else set()
         trusted = self._trusted_scores(question, sources)
         top = max(trusted.values()) or 1.0
@@ -195,14 +197,12 @@ class ExtractiveAnswerer:
         vectors = self.embeddings.embed(head + [sent for _, sent, _ in items])
         cos = vectors[len(head) :] @ vectors[0] if vectors is not None else np.zeros(len(items))
         if own and vectors is not None:
-            # a rewritten follow-up's own words ("what keeps it from collapsing?"), or the words around a title the
-            # question quotes, pick the paper's answering sentence; the title or topic cannot (every sentence of that
-            # paper is about it). The whole question still counts in the meaning: its paper's sentences stay ahead
-            cos = (cos + vectors[len(head) :] @ vectors[1]) / 2
-            qwords = own
+            mine = np.array([source is focus for source, _, _ in items])
+            cos = np.where(mine, (cos + vectors[len(head) :] @ vectors[1]) / 2, cos)
         out = []
         for (source, sent, pos), c in zip(items, cos, strict=True):
-            lexical = overlap(qwords, content_words(sent)) if qwords else 0.0
+            words = own if own and source is focus else qwords
+            lexical = overlap(words, content_words(sent)) if words else 0.0
             prior = max(trusted[source.number], 0.0) / top
             score = (
                 float(c)
