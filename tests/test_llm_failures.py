@@ -174,8 +174,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _hung(self, body: dict) -> None:
         """Accepts and reads the request, never answers; notes when the client closes the connection."""
+        readable = select.poll()  # not select.select: a busy test process may hold descriptors above 1023
+        readable.register(self.connection, select.POLLIN)
         while not self.server.stop.wait(0.02):
-            if select.select([self.connection], [], [], 0)[0]:
+            if readable.poll(0):
                 try:
                     gone = not self.connection.recv(1, socket.MSG_PEEK)
                 except OSError:
