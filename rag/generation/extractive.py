@@ -129,6 +129,8 @@ def without_title(question: str, paper: Paper) -> str:
     paper" ("What keeps Exploring Simple Siamese Representation Learning from collapsing?"), else its title's words
     left out when the question uses two or more ("what was the RNN sequence transduction paper evaluated on"); ""
     when neither leaves a question. Every sentence of the paper is about its title's words: they pick none of them."""
+    if paper.title_derived:
+        return ""  # an untitled paper's "title" is its abstract's first words
     text = " ".join(question.split())
     title = " ".join(paper.title.split())
     quoted = re.search(re.escape(title), text, re.I) if len(title.split()) >= 3 else None
@@ -184,11 +186,10 @@ class ExtractiveAnswerer:
         asked = as_question(question)
         question = asked.text
         qwords = content_words(keyword_query(question))
-        # the top paper's sentences are picked by what the question asks of it: a rewritten follow-up's own words
-        # ("what keeps it from collapsing?"), or the question's words besides the paper's title or title words; the
-        # title or topic cannot (every sentence of that paper is about it). Its meaning counts the whole question too
-        focus = sources[0]
-        own_words = asked.own_words or without_title(question, focus.hit.paper)
+        # what the question asks of the top paper picks the sentences: a rewritten follow-up's own words ("what keeps
+        # it from collapsing?"), or the question's words besides that paper's title or title words; the title or
+        # topic cannot (every sentence of that paper is about it). The meaning counts the whole question too
+        own_words = asked.own_words or without_title(question, sources[0].hit.paper)
         own = content_words(keyword_query(own_words)) if own_words else set()
         trusted = self._trusted_scores(question, sources)
         top = max(trusted.values()) or 1.0
@@ -197,12 +198,11 @@ class ExtractiveAnswerer:
         vectors = self.embeddings.embed(head + [sent for _, sent, _ in items])
         cos = vectors[len(head) :] @ vectors[0] if vectors is not None else np.zeros(len(items))
         if own and vectors is not None:
-            mine = np.array([source is focus for source, _, _ in items])
-            cos = np.where(mine, (cos + vectors[len(head) :] @ vectors[1]) / 2, cos)
+            cos = (cos + vectors[len(head) :] @ vectors[1]) / 2
+            qwords = own
         out = []
         for (source, sent, pos), c in zip(items, cos, strict=True):
-            words = own if own and source is focus else qwords
-            lexical = overlap(words, content_words(sent)) if words else 0.0
+            lexical = overlap(qwords, content_words(sent)) if qwords else 0.0
             prior = max(trusted[source.number], 0.0) / top
             score = (
                 float(c)
