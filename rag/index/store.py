@@ -6,6 +6,7 @@ a model.
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import sqlite3
@@ -91,11 +92,15 @@ class VectorStore:
         """See what other processes wrote since this store was opened. An embedded Chroma client caches its
         segments per process (it would miss, or fail on, vectors another process added), so it is opened anew; a
         server's collection is looked up again (another process may have re-created it). Calls already under way
-        finish on the old client."""
+        finish on the old client. An old embedded client is freed once no call uses it: its Chroma bindings sit in
+        reference cycles that hold about five open files each, and a process refreshing for every batch another one
+        writes (a server beside `rag ingest`) would run out of descriptors before the collector got to them."""
         with self._mu, self._errors():
             if self._path is not None:
                 self.client = _persistent_client(self._path)
             self.collection = self._open_collection()
+        if self._path is not None:
+            gc.collect()
 
     @classmethod
     def in_memory(cls, settings: Settings) -> VectorStore:
