@@ -98,9 +98,6 @@ class Assistant:
     def _embedder_name(self) -> str:
         return self.__dict__["embedder"].name if "embedder" in self.__dict__ else embedder_name(self.settings)
 
-    def _get_embedder(self) -> Embedder:
-        return self.embedder
-
     def _get_bm25(self) -> BM25Index:
         """The current BM25 index; reloaded when another process (or an ingest) saved a newer one."""
         current = BM25Index.current_generation(self.settings.bm25_dir)
@@ -114,7 +111,7 @@ class Assistant:
         """Hybrid dense + BM25 retrieval over the index."""
         s = self.settings
         config = RetrievalConfig(s.fusion, s.dense_weight, s.fusion_depth, s.rrf_k, s.mmr_lambda)
-        return Retriever(self.manifest, self.store, self._get_bm25, self._get_embedder, config)
+        return Retriever(self.manifest, self.store, self._get_bm25, lambda: self.embedder, config)
 
     def follow_writer(self) -> None:
         """See what another process committed since the last call: a re-created manifest is re-opened, and the
@@ -176,7 +173,7 @@ class Assistant:
             self.manifest,
             self.store,
             Chunker(self.settings.chunk_size, self.settings.chunk_overlap, self.settings.embed_title),
-            self._get_embedder,
+            lambda: self.embedder,
             self.settings.bm25_dir,
             bm25_k1=self.settings.bm25_k1,
             bm25_b=self.settings.bm25_b,
@@ -393,8 +390,10 @@ class Assistant:
         return AssistantQueryEngine(self, k=k, year=year, sources=sources, backend=backend)
 
     def close(self) -> None:
-        """Release the manifest database."""
+        """Release the manifest database and an embedded vector store's files (used again, it opens them anew)."""
         self.manifest.close()
+        if "store" in self.__dict__ and self.store.close():
+            self.__dict__.pop("store"), self.__dict__.pop("retriever", None)
 
 
 def query_options(options: QueryOptions | None = None, **keywords: Any) -> QueryOptions:

@@ -25,3 +25,25 @@ def test_refreshing_the_store_again_and_again_keeps_the_open_files_bounded(tmp_p
         assert assistant.search("zq0x7", k=1, mode="dense")[0].paper.id == "p0-7"  # each new client reads it all
     assert len(os.listdir(FDS)) <= before + 10  # it was about five more per refresh: 200 more here
     assistant.close()
+
+
+@pytest.mark.skipif(not FDS.is_dir(), reason="counts this process's open descriptors in /proc")
+def test_closing_an_assistant_releases_its_vector_store_files(tmp_path: Path) -> None:
+    data = tmp_path / "index"
+    first = Assistant(Settings(data_dir=data, embed="hash", llm="extractive"))
+    first.ingest(write_files(tmp_path / "files", files=1, per_file=20), progress=False)
+    first.close()
+    before = len(os.listdir(FDS))
+    for _ in range(20):  # a script or a test opening the same index again and again
+        assistant = Assistant(Settings(data_dir=data, embed="hash", llm="extractive"))
+        assert assistant.search("zq0x7", k=1, mode="dense")[0].paper.id == "p0-7"
+        assistant.close()
+    assert len(os.listdir(FDS)) <= before + 10  # it was about four more per cycle (37 -> 122): the client left open
+
+
+def test_a_closed_assistant_opens_its_store_again_when_used(tmp_path: Path) -> None:
+    assistant = Assistant(Settings(data_dir=tmp_path / "index", embed="hash", llm="extractive"))
+    assistant.ingest(write_files(tmp_path / "files", files=1, per_file=5), progress=False)
+    assistant.close()
+    assistant.manifest = type(assistant.manifest)(assistant.settings.manifest_path)
+    assert assistant.search("zq0x3", k=1, mode="dense")[0].paper.id == "p0-3"

@@ -102,6 +102,15 @@ class VectorStore:
         if self._path is not None:
             gc.collect()
 
+    def close(self) -> bool:
+        """Release an embedded store's files now (True); a server's or an injected client is left to its owner."""
+        if self._path is None:
+            return False
+        with self._mu:
+            del self.client, self.collection
+        gc.collect()
+        return True
+
     @classmethod
     def in_memory(cls, settings: Settings) -> VectorStore:
         """A store on an in-memory Chroma (nothing written to disk): for tests and throwaway indexes."""
@@ -241,9 +250,11 @@ def _persistent_client(path: Path) -> Any:
     from chromadb.config import Settings as ChromaSettings
 
     SharedSystemClient._identifier_to_system.pop(str(path), None)
-    return chromadb.PersistentClient(
+    client = chromadb.PersistentClient(
         path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True)
     )
+    SharedSystemClient._identifier_to_system.pop(str(path), None)  # the client alone holds its system: freed with it
+    return client
 
 
 @contextmanager
