@@ -198,3 +198,35 @@ def test_a_reader_beside_a_writer_killed_mid_batch_stays_consistent_and_follows_
         assert found(reader, word, "dense") == found(fresh, word, "dense"), word
     fresh.close()
     reader.close()
+
+
+PAPERS = 8000
+
+
+@pytest.mark.slow  # a real `rag ingest` of 8,000 papers beside a reader searching all along
+def test_a_reader_searching_while_another_process_ingests_leaves_the_vector_index_files_whole(tmp_path: Path) -> None:
+    # Chroma rewrites its HNSW files when a process loads them for a query or drops its client: a reader's rewrite
+    # racing the writer's once grew link_lists.bin to 58 GB beside `rag serve`, and filled the disk
+    files = write_files(tmp_path / "files", files=2, per_file=PAPERS)
+    data = tmp_path / "data"
+    ingest_elsewhere(data, [write_files(tmp_path / "small", files=1, per_file=50)[0]])
+    reader = Assistant(Settings(data_dir=data, embed="hash", llm="extractive"))
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", "ingest", str(files[1])],
+        env={**os.environ, "RAG_DATA_DIR": str(data), "RAG_EMBED": "hash"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    searches = 0
+    while writer.poll() is None or searches < 3:  # a new client each time the writer commits a batch
+        assert reader.search("study zq0x5", k=5, mode="dense")
+        searches += 1
+    assert writer.wait() == 0, writer.stderr.read() if writer.stderr else ""
+    index_files = list((data / "chroma").glob("*/*.bin"))
+    assert index_files and all(f.stat().st_blocks * 512 < 100_000_000 for f in index_files)  # ~14 MB in all
+    fresh = Assistant(Settings(data_dir=data, embed="hash", llm="extractive"))
+    assert fresh.stats().vectors == reader.stats().vectors == PAPERS + 50
+    assert found(fresh, "zq0x5", "hybrid")[0] == found(reader, "zq0x5", "hybrid")[0] == "p0-5"
+    fresh.close()
+    reader.close()

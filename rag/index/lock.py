@@ -1,7 +1,8 @@
 """One writer per data dir: an exclusive lock file that holds the writer's process id.
 
 Readers (search, ask, stats) never take it; a second writer waits for the first, saying so, and
-gives up with a one-line error after `timeout` seconds.
+gives up with a one-line error after `timeout` seconds. And one process at a time in an embedded
+vector store's files (`StoreLock`), readers included: Chroma rewrites them on reads too.
 """
 
 from __future__ import annotations
@@ -103,3 +104,50 @@ class WriterLock:
             return None
         finally:
             os.close(fd)
+
+
+class StoreLock:
+    """`with StoreLock(path, timeout):` around every call into an embedded Chroma store, in every process. Chroma
+    writes its vector index files (HNSW) whenever a process loads them for a query, adds to them or drops its client:
+    a reader's rewrite racing a writer's corrupts them (an index file grew to 58 GB beside `rag serve`). Re-entrant
+    within a process: its threads share one client, and Chroma orders their calls itself."""
+
+    def __init__(self, path: Path, timeout: float = 300.0, poll: float = 0.01) -> None:
+        self.path = path
+        self.timeout = timeout
+        self.poll = poll
+        self._fd: int | None = None
+        self._depth = 0
+        self._mu = threading.Lock()
+
+    def __enter__(self) -> StoreLock:
+        with self._mu:
+            if self._depth == 0:
+                self._fd = self._acquire()
+            self._depth += 1
+        return self
+
+    def _acquire(self) -> int:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    raise IndexBusyError(
+                        f"the vector store beside {self.path} stayed busy in another process for {self.timeout:g} s"
+                        " (RAG_STORE_WRITE_TIMEOUT); try again"
+                    ) from None
+                time.sleep(self.poll)
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        with self._mu:
+            self._depth -= 1
+            if self._depth == 0 and self._fd is not None:
+                fd, self._fd = self._fd, None
+                os.close(fd)  # closing releases the lock

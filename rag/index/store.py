@@ -6,13 +6,15 @@ a model.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 import re
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,6 +25,7 @@ from pydantic import SecretStr
 
 from rag.config import Settings
 from rag.errors import BackendUnavailableError, ConfigError, RagError
+from rag.index.lock import StoreLock
 from rag.types import Chunk, Paper
 
 log = logging.getLogger(__name__)
@@ -72,6 +75,11 @@ class VectorStore:
         self._path = settings.chroma_dir if client is None and not server else None
         self._name = settings.collection
         self._mu = threading.Lock()
+        self._files: AbstractContextManager[Any] = nullcontext()
+        if self._path is not None:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            self._files = StoreLock(settings.data_dir / "chroma.lock", settings.store_write_timeout)
+            _EMBEDDED.add(self)
         with self._errors():
             if client is not None:
                 self.client = client
@@ -82,8 +90,11 @@ class VectorStore:
                 self.client = _persistent_client(settings.chroma_dir)
             self.collection = self._open_collection()
 
-    def _errors(self) -> AbstractContextManager[None]:
-        return _store_errors(self._server, self._token, self._path)
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """A call into Chroma: one process at a time in an embedded store's files, failures as one line."""
+        with self._files, _store_errors(self._server, self._token, self._path):
+            yield
 
     def _open_collection(self) -> Any:
         return self.client.get_or_create_collection(self._name, embedding_function=None, metadata=dict(_HNSW))
@@ -99,16 +110,16 @@ class VectorStore:
             if self._path is not None:
                 self.client = _persistent_client(self._path)
             self.collection = self._open_collection()
-        if self._path is not None:
-            gc.collect()
+            if self._path is not None:
+                gc.collect()  # a dropped client writes its index files: under the lock too
 
     def close(self) -> bool:
         """Release an embedded store's files now (True); a server's or an injected client is left to its owner."""
         if self._path is None:
             return False
-        with self._mu:
-            del self.client, self.collection
-        gc.collect()
+        with self._mu, self._files:
+            self.__dict__.pop("client", None), self.__dict__.pop("collection", None)
+            gc.collect()  # a dropped client writes its index files: under the lock
         return True
 
     @classmethod
@@ -218,6 +229,17 @@ class VectorStore:
         """Drop the collection and start an empty one."""
         self.client.delete_collection(self._name)
         self.collection = self._open_collection()
+
+
+_EMBEDDED: weakref.WeakSet[VectorStore] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_embedded() -> None:
+    """At exit, embedded stores let go of their index files under the lock, not during the interpreter's teardown."""
+    for store in list(_EMBEDDED):
+        with suppress(Exception):
+            store.close()
 
 
 def _http_client(url: str, token: SecretStr | None) -> Any:
