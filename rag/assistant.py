@@ -29,7 +29,7 @@ from rag.index.embedders import Embedder, embedder_name, make_embedder
 from rag.index.ingest import Ingestor
 from rag.index.lock import WriterLock
 from rag.index.manifest import Manifest
-from rag.index.space import DiskSpace
+from rag.index.space import DiskSpace, bytes_used
 from rag.index.store import VectorStore
 from rag.query import analyze
 from rag.retrieval import Mode, RetrievalConfig, Retriever
@@ -207,7 +207,6 @@ class Assistant:
     def stats(self) -> IndexStats:
         """Papers, chunks, sources, embedding model and index size."""
         self.follow_writer()
-        size = sum(f.stat().st_size for f in self.settings.data_dir.rglob("*") if f.is_file())
         return IndexStats(
             papers=self.manifest.count_papers(),
             chunks=self.manifest.count_chunks(),
@@ -215,7 +214,7 @@ class Assistant:
             bm25_entries=len(self._get_bm25().ids),
             sources=self.manifest.sources(),
             embedding_model=self.manifest.get_meta("embed_model"),
-            index_bytes=size,
+            index_bytes=bytes_used(self.settings.data_dir),
             data_dir=str(self.settings.data_dir),
             years=self.manifest.years(),
         )
@@ -235,7 +234,7 @@ class Assistant:
         `mode` picks hybrid, dense or bm25 (default: `search_mode`); `year=(from, to)` and `sources` (file paths or
         names) filter in both retrievers; `mmr` diversifies the list (for "which papers ..." questions).
         """
-        check_query(query, self.settings)
+        check_query(query, self.settings, k)
         self.follow_writer()
         self._check_model()
         if not query.strip():
@@ -299,7 +298,7 @@ class Assistant:
         """
         opts = query_options(options, history=history, k=k, year=year, sources=sources, backend=backend, model=model)
         history, k, year, sources = opts.history, opts.k, opts.year, opts.sources
-        check_question(question, self.settings)  # the one door of the UI, the API, MCP and the CLI
+        check_question(question, self.settings, k)  # the one door of the UI, the API, MCP and the CLI
         check_history(history, self.settings)
         self._check_model()
         answerer = self.answerer(opts.backend, opts.model)

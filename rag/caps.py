@@ -18,14 +18,17 @@ def check_length(text: str, limit: int, what: str, setting: str) -> None:
         raise InputError(f"{what} is {len(text):,} characters long; the limit is {limit:,} ({setting})")
 
 
-def check_question(question: str, settings: Settings) -> None:
-    """A question (every door's): at most `max_question_chars`."""
+def check_question(question: str, settings: Settings, k: object = None) -> None:
+    """A question (every door's): at most `max_question_chars`; and the papers it may be answered from (`check_k`)."""
     check_length(question, settings.max_question_chars, "the question", "RAG_MAX_QUESTION_CHARS")
+    check_k(k, "ask")
 
 
-def check_query(query: str, settings: Settings) -> None:
-    """A search query (and the standalone question a follow-up is condensed into): at most `max_question_chars`."""
+def check_query(query: str, settings: Settings, k: object = None) -> None:
+    """A search query (and the standalone question a follow-up is condensed into): at most `max_question_chars`;
+    and the papers asked for (`check_k`)."""
     check_length(query, settings.max_question_chars, "the search query", "RAG_MAX_QUESTION_CHARS")
+    check_k(k, "search")
 
 
 def check_history(history: Sequence[Any] | None, settings: Settings) -> None:
@@ -47,3 +50,16 @@ def check_history(history: Sequence[Any] | None, settings: Settings) -> None:
             check_length(content, settings.max_question_chars, f"history turn {i} (user)", "RAG_MAX_QUESTION_CHARS")
         else:
             check_length(content, settings.max_turn_chars, f"history turn {i} (assistant)", "RAG_MAX_TURN_CHARS")
+
+
+MAX_K = {"search": 100, "ask": 50}
+"""The most papers a search returns and an answer is given (REST's own caps); Python API and CLI callers too."""
+
+
+def check_k(k: object, door: str) -> None:
+    """A requested number of papers (`door`: "search" or "ask"): None (the setting's default) or a whole number from
+    1 to `MAX_K[door]`; 0, negative and fractional counts are refused, not read as the default or as "all"."""
+    if k is None:
+        return
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K[door]:
+        raise InputError(f"k must be a whole number from 1 to {MAX_K[door]}, not {k!r}")

@@ -167,7 +167,7 @@ class Settings(BaseSettings):
         description="Longest question or search query accepted (every door alike; also each earlier question in a "
         "chat history and a condensed follow-up), in characters.",
     )
-    answer_k: int = Field(default=5, ge=1, description="Papers retrieved and offered to the answerer.")
+    answer_k: int = Field(default=5, ge=1, le=50, description="Papers retrieved and offered to the answerer.")
     abstain_threshold: float = Field(
         default=0.2,
         description="Abstain when the best passage's cosine similarity to the question is below this "
@@ -288,7 +288,7 @@ class Settings(BaseSettings):
     )
 
     # --- retrieval (defaults tuned on SciFact train; see README) ---------------------------
-    top_k: int = Field(default=10, ge=1, description="Papers returned by search.")
+    top_k: int = Field(default=10, ge=1, le=100, description="Papers returned by search.")
     search_mode: Literal["hybrid", "dense", "bm25"] = Field(
         default="hybrid", description="Retrieval used for answers (and the default of search)."
     )

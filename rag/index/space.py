@@ -9,8 +9,10 @@ what to do; the batch that failed is rolled back, so nothing indexed is lost.
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import sqlite3
+from contextlib import suppress
 from pathlib import Path
 
 from rag.errors import BackendUnavailableError, DiskFullError, RagError
@@ -82,3 +84,14 @@ class DiskSpace:
             return True
         unexplained = isinstance(exc, BackendUnavailableError) or not isinstance(exc, RagError)
         return isinstance(exc, Exception) and unexplained and self.low(NEARLY_FULL_MB)
+
+
+def bytes_used(folder: Path) -> int:
+    """The bytes of the files under `folder`. Another process may remove files meanwhile (a Chroma journal, a
+    replaced BM25 generation): those count nothing, and the walk goes on."""
+    total = 0
+    for root, _, names in os.walk(folder):  # a folder removed during the walk is skipped
+        for name in names:
+            with suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total

@@ -1,0 +1,47 @@
+"""How many papers a caller asks for: 0, negative, fractional or oversized counts are one-line refusals through the
+Python API and the CLI as through REST (helper-50: `search(k=-1)` returned 99 hits, 30 of them scored zero;
+`k=0` silently meant the default)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag import Assistant, Settings
+from rag.cli import app
+from rag.errors import InputError
+from tests.test_crash_safety import write_files
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    root = tmp_path_factory.mktemp("k")
+    a = Assistant(Settings(data_dir=root / "index", embed="hash", llm="extractive"))
+    a.ingest(write_files(root / "files", files=1, per_file=30), progress=False)
+    return a
+
+
+@pytest.mark.parametrize("k", [0, -1, -250, 101, 2.5, True, "5"])
+def test_a_search_for_no_or_too_many_papers_is_refused_in_one_line(assistant: Assistant, k: object) -> None:
+    with pytest.raises(InputError, match="k must be a whole number from 1 to 100") as refused:
+        assistant.search("study zq0x3", k=k)  # type: ignore[arg-type]
+    assert "\n" not in str(refused.value)
+
+
+def test_an_answer_from_no_or_too_many_papers_is_refused(assistant: Assistant) -> None:
+    for k in (0, -1, 51):
+        with pytest.raises(InputError, match="from 1 to 50"):
+            assistant.ask("What is reported for zq0x3?", k=k)
+
+
+def test_counts_in_range_still_work(assistant: Assistant) -> None:
+    assert len(assistant.search("study zq0x3", k=1)) == 1
+    assert len(assistant.search("study zq0x3", k=100)) == 30  # all there are
+    assert assistant.ask("What is reported for zq0x3?", k=50).status in ("answered", "partial", "abstained")
+
+
+def test_the_cli_refuses_a_negative_count(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["search", "study", "-k", "-1"], env={"RAG_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 2 and "greater than or equal to 1" in result.output
