@@ -41,9 +41,15 @@ def test_closing_an_assistant_releases_its_vector_store_files(tmp_path: Path) ->
     assert len(os.listdir(FDS)) <= before + 10  # it was about four more per cycle (37 -> 122): the client left open
 
 
-def test_a_closed_assistant_opens_its_store_again_when_used(tmp_path: Path) -> None:
+def test_a_closed_assistant_opens_its_files_again_when_used(tmp_path: Path) -> None:
+    # helper-50: every read after close() raised sqlite3.ProgrammingError ("Cannot operate on a closed database")
     assistant = Assistant(Settings(data_dir=tmp_path / "index", embed="hash", llm="extractive"))
     assistant.ingest(write_files(tmp_path / "files", files=1, per_file=5), progress=False)
     assistant.close()
-    assistant.manifest = type(assistant.manifest)(assistant.settings.manifest_path)
     assert assistant.search("zq0x3", k=1, mode="dense")[0].paper.id == "p0-3"
+    assistant.close()
+    assistant.close()  # twice is harmless
+    assert assistant.stats().papers == 5 and not assistant.is_empty()
+    assert assistant.paper("p0-3") is not None
+    assert assistant.ask("What is reported for zq0x3?").citations
+    assistant.close()

@@ -27,22 +27,33 @@ class Database:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=60)
         self._mu = threading.RLock()
         self._depth = 0
+        self._db: sqlite3.Connection | None = None
         with self._mu:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("SELECT 1")
         self._file_id = _file_id(path)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection; opened again when the database is used after `close()`."""
+        with self._mu:
+            if self._db is None:
+                self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=60)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+            return self._db
 
     def replaced(self) -> bool:
         """Whether the database file was removed or replaced since it was opened (another process re-indexed)."""
         return _file_id(self.path) != self._file_id
 
     def close(self) -> None:
-        """Close the database."""
+        """Close the database (a later use opens it again)."""
         with self._mu:
-            self.db.close()
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def _q(self, sql: str, args: Iterable[object] = ()) -> list[tuple]:
         with self._mu:
