@@ -232,7 +232,7 @@ class _CommitFails:
 
 def test_a_failed_commit_is_rolled_back_and_the_manifest_stays_usable(tmp_path: Path) -> None:
     manifest = Manifest(tmp_path / "m.sqlite3")
-    manifest.db = _CommitFails(manifest.db)  # type: ignore[assignment]
+    manifest._db = _CommitFails(manifest.db)  # type: ignore[assignment]
     with pytest.raises(sqlite3.OperationalError, match="disk is full"):
         manifest.set_meta("k", "lost")
     assert manifest.get_meta("k") is None
