@@ -10,6 +10,8 @@ nothing here prints; logs go to stderr.
 
 from __future__ import annotations
 
+import json
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, ValidationError
@@ -122,6 +124,15 @@ def build_server(assistant: Assistant):  # -> mcp.server.MCPServer (imported laz
     server = MCPServer(name="rag-abstracts", version=rag.__version__, instructions=INSTRUCTIONS, log_level="WARNING")
     read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
+    def text(value: str, what: str) -> str:
+        """A client's text, refused in one line when it is not valid Unicode (JSON's "\\ud800" escapes an unpaired
+        surrogate): a reply echoing it could not be written, and the client waited forever (helper-50)."""
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ToolError(f"the {what} is not valid text: an unpaired surrogate at character {exc.start}") from None
+        return value
+
     @server.tool(annotations=read_only)
     def search_papers(
         query: str, k: int = 10, year_from: int | None = None, year_to: int | None = None
@@ -130,7 +141,7 @@ def build_server(assistant: Assistant):  # -> mcp.server.MCPServer (imported laz
         published within a year range."""
         years = (year_from or 0, year_to or 9999) if year_from or year_to else None
         try:
-            return SearchResults.of(assistant.search(query, max(1, min(k, 50)), year=years))
+            return SearchResults.of(assistant.search(text(query, "query"), max(1, min(k, 50)), year=years))
         except RagError as exc:
             raise ToolError(str(exc)) from None
 
@@ -139,7 +150,8 @@ def build_server(assistant: Assistant):  # -> mcp.server.MCPServer (imported laz
         """Answer a question from the indexed abstracts: a short answer whose every claim cites a paper as [n],
         checked against that paper's text, with the cited papers and supporting quotes."""
         try:
-            return CitedAnswer.of(assistant.ask(question, QueryOptions(k=max(1, min(k, 20)) if k else None)))
+            options = QueryOptions(k=max(1, min(k, 20)) if k else None)
+            return CitedAnswer.of(assistant.ask(text(question, "question"), options))
         except RagError as exc:
             raise ToolError(str(exc)) from None
 
@@ -148,11 +160,21 @@ def build_server(assistant: Assistant):  # -> mcp.server.MCPServer (imported laz
 
 def invalid_request_reply(item: SessionMessage | Exception) -> Any:  # -> mcp_types.JSONRPCError | None
     """The JSON-RPC "Invalid Request" error for a message that has an id but is neither a request (no string
-    `method`) nor a response; None for anything else. The SDK drops such a message without a word, and a client
-    waiting on that id would wait forever."""
-    from mcp_types import INVALID_REQUEST, ErrorData, JSONRPCError
+    `method`) nor a response, and the JSON-RPC "Parse error" for a request strict JSON cannot read but whose id is
+    readable (an escaped unpaired surrogate); None for anything else. The SDK drops such a message without a word,
+    and a client waiting on that id would wait forever."""
+    from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError
 
     if not isinstance(item, ValidationError):
+        return None
+    unreadable = next((e["input"] for e in item.errors() if e.get("type") == "json_invalid"), None)
+    if isinstance(unreadable, str):  # strict JSON refuses an escaped unpaired surrogate ("\ud800"); Python's reads it
+        with suppress(ValueError):
+            message = json.loads(unreadable)
+            ident = message.get("id") if isinstance(message, dict) else None
+            if "method" in message and not isinstance(ident, bool) and isinstance(ident, int | str):
+                text = "parse error: the message holds an unpaired surrogate escape, which is not valid text"
+                return JSONRPCError(jsonrpc="2.0", id=ident, error=ErrorData(code=PARSE_ERROR, message=text))
         return None
     message = next((e["input"] for e in item.errors() if isinstance(e.get("input"), dict)), None)
     if message is None or "result" in message or "error" in message:

@@ -186,3 +186,33 @@ def test_rag_mcp_answers_a_request_without_a_method(index_dir: Path, tmp_path: P
     replies = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     assert [r.get("id") for r in replies] == [1, 7], done.stderr[-2000:]
     assert replies[1]["error"]["code"] == -32600
+
+
+SURROGATE_CALL = (
+    '{"jsonrpc":"2.0","id":%d,"method":"tools/call",'
+    '"params":{"name":"search_papers","arguments":{"query":"graph \\ud800 neural"}}}'
+)
+
+
+def test_a_request_with_an_unpaired_surrogate_gets_a_parse_error_for_its_id() -> None:
+    """A JavaScript client cutting a string inside an emoji sends "\\ud800": strict JSON refuses the line, and the
+    SDK dropped it without a reply (helper-50: the client waited forever)."""
+    import mcp_types
+
+    from rag.mcp import invalid_request_reply
+
+    error = invalid_request_reply(_parse(SURROGATE_CALL % 4))
+    assert isinstance(error, mcp_types.JSONRPCError) and error.id == 4
+    assert error.error.code == mcp_types.PARSE_ERROR and "surrogate" in error.error.message
+    assert invalid_request_reply(_parse('{"jsonrpc": "2.0", "id": 5, "method": ')) is None  # no id to answer
+
+
+def test_a_tool_given_an_unpaired_surrogate_in_process_says_so_in_one_line(hash_bundled_dir: Path) -> None:
+    from rag.mcp import build_server
+
+    async def call() -> Any:
+        async with Client(build_server(Assistant(hash_settings(hash_bundled_dir)))) as client:
+            return await client.call_tool("search_papers", {"query": "graph \ud800 neural"})
+
+    result = asyncio.run(call())
+    assert result.is_error and "unpaired surrogate" in result.content[0].text
