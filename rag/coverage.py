@@ -15,7 +15,7 @@ from rag.normalise import nearest, numerals, unit_of
 from rag.quantities import METRIC_WORD, onto_number, unit_word
 from rag.question import Question
 from rag.support import STOPWORDS, SentenceEmbeddings
-from rag.words import is_common, ordinary, terms, without_opener
+from rag.words import is_common, joined_pairs, ordinary, terms, without_opener
 
 
 class WordCoverage:
@@ -56,6 +56,9 @@ class WordCoverage:
         total = self._chunks()
         weights = {stem: self._idf(stem, total) for stem in words}
         covered = set(weights) & present
+        for joined, first, second in joined_pairs(text):  # "band gap" asked, "bandgap" written
+            if terms(joined) & present:
+                covered |= (terms(first) | terms(second)) & set(weights)
         covered |= self._misspelt({stem: words[stem] for stem in weights if stem not in covered}, source_text)
         covered |= self._paraphrased({stem: words[stem] for stem in weights if stem not in covered}, source_text)
         weight = sum(weights.values())
@@ -203,7 +206,7 @@ def question_words(text: str) -> dict[str, str]:
     """The question's content stems mapped to the word as written (question words and verbs dropped)."""
     out: dict[str, str] = {}
     for word in re.findall(r"[A-Za-z0-9][\w\-]*", text):
-        for stem in terms(word):
+        for stem in terms(word, join=False):  # "short-term" is one word asked, not a third one, "shortterm"
             if stem not in _QUESTION_WORDS and not stem.isdigit():
                 out.setdefault(stem, word)
     return out

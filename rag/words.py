@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 
 from rag.normalise import nearest, typo_edits
-from rag.support import content_words
+from rag.support import STOPWORDS, content_words
 
 _DATA_SET = re.compile(r"\bdata[\s\-]+(set|base)(s?)\b", re.I)
 
@@ -18,12 +19,29 @@ def compounds(text: str) -> str:
     return _DATA_SET.sub(r"data\1\2", text)
 
 
-def terms(text: str) -> set[str]:
-    """Stemmed content words of `text`, hyphenated words also split into their parts."""
+def terms(text: str, *, join: bool = True) -> set[str]:
+    """Stemmed content words of `text`, hyphenated words also split into their parts, and (`join`) two words
+    written apart also as one ("band gap" and "band-gap" hold "bandgap", "pre-trained" holds "pretrained")."""
     text = compounds(text)
     words = content_words(text)
     words |= content_words(" ".join(w.replace("-", " ") for w in re.findall(r"\b\w+(?:-\w+)+", text)))
+    if join:
+        words |= content_words(" ".join(joined for joined, _, _ in joined_pairs(text)))
     return words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3}  # GPUs ~ GPU
+
+
+_TOKEN = re.compile(r"[A-Za-z]+|[^\sA-Za-z\-]")
+
+
+def joined_pairs(text: str) -> list[tuple[str, str, str]]:
+    """Each two neighbouring words of `text` (apart or hyphenated, three letters or more, no function word) as one
+    word and as the two: ("bandgap", "band", "gap"). Abstracts write a compound every way."""
+    tokens = [t.lower() for t in _TOKEN.findall(text)]
+    return [
+        (a + b, a, b)
+        for a, b in pairwise(tokens)
+        if len(a) >= 3 and len(b) >= 3 and a.isalpha() and b.isalpha() and STOPWORDS.isdisjoint((a, b))
+    ]
 
 
 @cache

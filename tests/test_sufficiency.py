@@ -433,7 +433,8 @@ def test_ratios_answer_comparatives_and_punctuation_or_spacing_do_not_hide_a_qua
 
 
 def test_a_measure_phrase_leaves_out_a_rate_denominator_and_answers_to_its_initials() -> None:
-    assert analyze("How many training examples per class are needed?").measure == ("exampl", "train")
+    per_class = analyze("How many training examples per class are needed?").measure
+    assert {"exampl", "train"} <= set(per_class) and not {"class", "per"} & set(per_class)
     q = analyze("What word error rate does the recogniser get on LibriSpeech?")
     assert "wer" in q.measure
     assert measured_quantities(q.measure, "It reaches 2.1% WER on the clean test set.", 8) == ["2.1%"]
@@ -441,7 +442,8 @@ def test_a_measure_phrase_leaves_out_a_rate_denominator_and_answers_to_its_initi
     stated = "TMAO raised the risk of CVEs (HR = 1.23, 95% CI 1.07-1.42)."
     assert measured_quantities(hazard.measure, stated, 4)[0] == "1.23"
     assert "or" not in analyze("What odds ratio was found?").measure  # initials that make a word: not a measure
-    assert analyze("How many training examples are needed?").measure == ("exampl", "train")  # counted, no initials
+    counted = analyze("How many training examples are needed?").measure  # counted, no initials
+    assert {"exampl", "train"} <= set(counted) and "te" not in counted and "TE" not in counted
 
 
 def test_a_share_in_words_answers_a_what_fraction_question() -> None:
