@@ -52,14 +52,11 @@ def check_history(history: Sequence[Any] | None, settings: Settings) -> None:
             check_length(content, settings.max_turn_chars, f"history turn {i} (assistant)", "RAG_MAX_TURN_CHARS")
 
 
-MAX_K = {"search": 100, "ask": 50}
-"""The most papers a search returns and an answer is given (REST's own caps); Python API and CLI callers too."""
-
-
 def check_k(k: object, door: str) -> None:
-    """A requested number of papers (`door`: "search" or "ask"): None (the setting's default) or a whole number from
-    1 to `MAX_K[door]`; 0, negative and fractional counts are refused, not read as the default or as "all"."""
+    """A requested number of papers (`door`: "search" or "ask", for the message): None (the setting's default) or a
+    whole number of 1 or more; 0, negative and fractional counts are refused, not read as the default or as "all".
+    No upper cap here: REST caps its own (100 and 50), local callers may ask for more."""
     if k is None:
         return
-    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K[door]:
-        raise InputError(f"k must be a whole number from 1 to {MAX_K[door]}, not {k!r}")
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+        raise InputError(f"k (papers to {door}) must be a whole number of 1 or more, not {k!r}")

@@ -134,7 +134,7 @@ def _stats(local: bool) -> IndexStats:
 @friendly
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
-    k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many papers.")] = 10,
+    k: Annotated[int, typer.Option("-k", min=1, help="How many papers.")] = 10,
     mode: Annotated[str, typer.Option(help="hybrid | dense | bm25")] = "hybrid",
     year: Annotated[str | None, typer.Option(help="Year or range, e.g. 2020-2023.")] = None,
     source: Annotated[list[str] | None, typer.Option(help="Only papers from this file (repeatable).")] = None,
@@ -176,7 +176,7 @@ def _search(
 @friendly
 def ask(
     question: Annotated[str, typer.Argument(help="A question about the indexed papers.")],
-    k: Annotated[int | None, typer.Option("-k", min=1, max=50, help="Papers given to the answerer.")] = None,
+    k: Annotated[int | None, typer.Option("-k", min=1, help="Papers given to the answerer.")] = None,
     year: Annotated[str | None, typer.Option(help="Year or range, e.g. 2020-2023.")] = None,
     source: Annotated[list[str] | None, typer.Option(help="Only papers from this file (repeatable).")] = None,
     backend: Annotated[str | None, typer.Option(help="openai | local | extractive (default: RAG_LLM).")] = None,

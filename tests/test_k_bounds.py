@@ -1,5 +1,5 @@
-"""How many papers a caller asks for: 0, negative, fractional or oversized counts are one-line refusals through the
-Python API and the CLI as through REST (helper-50: `search(k=-1)` returned 99 hits, 30 of them scored zero;
+"""How many papers a caller asks for: 0, negative or fractional counts are one-line refusals through the Python API
+and the CLI as through REST (helper-50: `search(k=-1)` returned 99 hits, 30 of them scored zero;
 `k=0` silently meant the default)."""
 
 from __future__ import annotations
@@ -23,23 +23,23 @@ def assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     return a
 
 
-@pytest.mark.parametrize("k", [0, -1, -250, 101, 2.5, True, "5"])
+@pytest.mark.parametrize("k", [0, -1, -250, 2.5, True, "5"])
 def test_a_search_for_no_or_too_many_papers_is_refused_in_one_line(assistant: Assistant, k: object) -> None:
-    with pytest.raises(InputError, match="k must be a whole number from 1 to 100") as refused:
+    with pytest.raises(InputError, match=r"k \(papers to search\) must be a whole number of 1 or more") as refused:
         assistant.search("study zq0x3", k=k)  # type: ignore[arg-type]
     assert "\n" not in str(refused.value)
 
 
 def test_an_answer_from_no_or_too_many_papers_is_refused(assistant: Assistant) -> None:
-    for k in (0, -1, 51):
-        with pytest.raises(InputError, match="from 1 to 50"):
+    for k in (0, -1):
+        with pytest.raises(InputError, match="of 1 or more"):
             assistant.ask("What is reported for zq0x3?", k=k)
 
 
 def test_counts_in_range_still_work(assistant: Assistant) -> None:
     assert len(assistant.search("study zq0x3", k=1)) == 1
-    assert len(assistant.search("study zq0x3", k=100)) == 30  # all there are
-    assert assistant.ask("What is reported for zq0x3?", k=50).status in ("answered", "partial", "abstained")
+    assert len(assistant.search("study zq0x3", k=500)) == 30  # all there are: no cap but REST's
+    assert assistant.ask("What is reported for zq0x3?", k=60).status in ("answered", "partial", "abstained")
 
 
 def test_the_cli_refuses_a_negative_count(tmp_path: Path) -> None:
