@@ -66,7 +66,7 @@ class Assistant:
         fakes here: `HashEmbedder`, `VectorStore.in_memory`, a scripted `ChatBackend`). `llm` is any llama-index
         LLM to answer with (the settings form: `RAG_LLM_CLASS` and `RAG_LLM_KWARGS`)."""
         base = settings or Settings()
-        self.settings = base.model_copy(update=overrides) if overrides else base
+        self.settings = base.updated(**overrides) if overrides else base
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.manifest = Manifest(self.settings.manifest_path)
         self._bm25: BM25Index | None = None

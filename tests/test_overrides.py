@@ -1,0 +1,39 @@
+"""`Assistant(**overrides)` checks each override as the environment's value would be (helper-50: `data_dir="..."`
+crashed with AttributeError, `top_k="5"` failed at search time, a misspelt name was silently ignored)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant, Settings
+from rag.errors import ConfigError
+
+
+def test_overrides_are_read_as_settings_are(tmp_path: Path) -> None:
+    assistant = Assistant(Settings(embed="hash", llm="extractive"), data_dir=str(tmp_path / "index"), top_k="3")
+    assert assistant.settings.data_dir == tmp_path / "index" and assistant.settings.top_k == 3
+    assert assistant.settings.embed == "hash"  # the rest kept from the given settings
+    assert assistant.is_empty()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"topk": 5}, "unknown setting topk"),
+        ({"top_k": "x"}, "setting top_k: Input should be a valid integer"),
+        ({"embed": "nonsense"}, "setting embed: Input should be 'local', 'openai' or 'hash'"),
+        ({"top_k": 0}, "setting top_k: Input should be greater than or equal to 1"),
+    ],
+)
+def test_a_bad_override_is_one_line_naming_the_setting(tmp_path: Path, overrides: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as refused:
+        Assistant(Settings(data_dir=tmp_path), **overrides)
+    assert "\n" not in str(refused.value)
+
+
+def test_a_bad_secret_is_never_echoed(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Assistant(Settings(data_dir=tmp_path), openai_api_key=12345678)
+    assert "12345678" not in str(refused.value)
