@@ -16,6 +16,7 @@ from rag import Assistant
 from rag.api import create_app
 from rag.api.uploads import upload_suffix
 from rag.errors import InputError
+from rag.index.lock import WriterLock
 from tests.fakes import fake_assistant
 
 TOKEN = "t0k3n-for-uploads"
@@ -121,3 +122,15 @@ def test_the_ui_keeps_gzipped_uploads_and_drops_ones_with_nothing_to_index(
     assert "junk.jsonl: not kept" in report and "x.gz: unsupported file type .gz" in report
     kept = [p.name for p in (assistant.settings.data_dir / "uploads").rglob("*") if p.is_file()]
     assert kept == ["papers.jsonl.gz"]
+
+
+def test_an_upload_while_another_writer_holds_the_index_is_refused_at_once(
+    api: TestClient, assistant: Assistant
+) -> None:
+    # helper-50: fifty uploads waiting for a CLI ingest's lock held every worker thread; /health took 17 s
+    with WriterLock(assistant.settings.data_dir):  # `rag ingest` in another process, as far as the lock tells
+        response = api.post("/ingest", files={"files": ("a.jsonl", PAPERS)})
+        assert response.status_code == 503 and "being updated by process" in response.json()["error"]
+        assert api.get("/health").status_code == 200
+    assert not list((assistant.settings.data_dir / "uploads").glob("*"))  # nothing stored for the refused one
+    assert api.post("/ingest", files={"files": ("a.jsonl", PAPERS)}).status_code == 200
