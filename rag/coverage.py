@@ -52,7 +52,7 @@ class WordCoverage:
         words = question_words(text)
         if not words:
             return 1.0, []
-        present = terms(source_text)
+        present = terms(source_text, join=True)
         total = self._chunks()
         weights = {stem: self._idf(stem, total) for stem in words}
         covered = set(weights) & present
@@ -206,7 +206,7 @@ def question_words(text: str) -> dict[str, str]:
     """The question's content stems mapped to the word as written (question words and verbs dropped)."""
     out: dict[str, str] = {}
     for word in re.findall(r"[A-Za-z0-9][\w\-]*", text):
-        for stem in terms(word, join=False):  # "short-term" is one word asked, not a third one, "shortterm"
+        for stem in terms(word):  # "short-term" is one word asked, not a third one, "shortterm"
             if stem not in _QUESTION_WORDS and not stem.isdigit():
                 out.setdefault(stem, word)
     return out

@@ -235,7 +235,7 @@ def measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
     phrase; a rate's denominator is left out ("examples per class")."""
     phrase = " ".join(w.strip("?,.") for w in words).strip()
     head = re.split(r"\s+per\b", compounds(phrase), maxsplit=1)[0]
-    stems = {t for t in terms(head) - _GENERIC_MEASURE if not t.isdigit()}
+    stems = {t for t in terms(head, join=True) - _GENERIC_MEASURE if not t.isdigit()}  # any one names it
     initials = "".join(w[0] for w in head.split()).lower() if len(head.split()) >= 3 else ""
     pair = head.lower().split()
     if len(pair) == 2 and all(w.isalpha() and len(w) >= 4 for w in pair) and not pair[1].endswith("s"):

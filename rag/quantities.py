@@ -203,7 +203,7 @@ def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence
                 return True  # "WEL (2.5-20μM)", "5ms"
             if alias in ("x", "times") and re.search(r"\d\s*(?:x|×|times)\b", lowered):
                 return True
-    return False
+    return bool(set(measure) & terms(sentence, join=True))  # "bandgap" asked, "band gap" written
 
 
 def _aliases(stem: str) -> frozenset[str] | set[str]:

@@ -19,9 +19,11 @@ def compounds(text: str) -> str:
     return _DATA_SET.sub(r"data\1\2", text)
 
 
-def terms(text: str, *, join: bool = True) -> set[str]:
-    """Stemmed content words of `text`, hyphenated words also split into their parts, and (`join`) two words
-    written apart also as one ("band gap" and "band-gap" hold "bandgap", "pre-trained" holds "pretrained")."""
+def terms(text: str, *, join: bool = False) -> set[str]:
+    """Stemmed content words of `text`, hyphenated words also split into their parts, and with `join` two words
+    written apart also as one ("band gap" and "band-gap" hold "bandgap", "pre-trained" holds "pretrained"): for
+    finding a word in a source, never for requiring every term of a phrase ("classification of sleep stages" holds
+    no "stageclassif")."""
     text = compounds(text)
     words = content_words(text)
     words |= content_words(" ".join(w.replace("-", " ") for w in re.findall(r"\b\w+(?:-\w+)+", text)))
