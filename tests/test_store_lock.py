@@ -62,3 +62,42 @@ def test_two_stores_of_one_process_exclude_each_other_but_its_threads_share_one(
             pass
     with second:  # all released
         pass
+
+
+def test_a_failed_wait_leaves_no_descriptor_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import fcntl
+    import os
+
+    def no_locks(fd: int, how: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")  # a file system without flock, or Ctrl-C while waiting
+
+    before = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    for _ in range(5):
+        with pytest.raises(OSError), StoreLock(tmp_path / "chroma.lock"):
+            pass
+    monkeypatch.undo()
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_closing_a_closed_store_does_not_wait_for_the_lock(tmp_path: Path) -> None:
+    from rag.config import Settings
+    from rag.index.store import VectorStore
+
+    store = VectorStore(Settings(data_dir=tmp_path, store_write_timeout=0.2))
+    assert store.close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path / "chroma.lock")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert store.close()  # at exit too: a store closed before never waits (it waited the whole timeout)
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.close()
+        holder.wait(timeout=60)

@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -108,9 +109,10 @@ class WriterLock:
 
 class StoreLock:
     """`with StoreLock(path, timeout):` around every call into an embedded Chroma store, in every process. Chroma
-    writes its vector index files (HNSW) whenever a process loads them for a query, adds to them or drops its client:
-    a reader's rewrite racing a writer's corrupts them (an index file grew to 58 GB beside `rag serve`). Re-entrant
-    within a process: its threads share one client, and Chroma orders their calls itself."""
+    writes its vector index files (HNSW) when a process loads them for a query or adds to them: a reader's rewrite
+    racing a writer's corrupts them (an index file grew to 58 GB beside `rag serve`). Re-entrant within a process:
+    its threads share one client, and Chroma orders their calls itself. Each call waits `timeout` seconds at most,
+    however many threads queue (`held(timeout)` for another limit)."""
 
     def __init__(self, path: Path, timeout: float = 300.0, poll: float = 0.01) -> None:
         self.path = path
@@ -121,31 +123,56 @@ class StoreLock:
         self._mu = threading.Lock()
 
     def __enter__(self) -> StoreLock:
-        with self._mu:
-            if self._depth == 0:
-                self._fd = self._acquire()
-            self._depth += 1
+        self._enter(self.timeout)
         return self
-
-    def _acquire(self) -> int:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return fd
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    raise IndexBusyError(
-                        f"the vector store beside {self.path} stayed busy in another process for {self.timeout:g} s"
-                        " (RAG_STORE_WRITE_TIMEOUT); try again"
-                    ) from None
-                time.sleep(self.poll)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._exit()
+
+    @contextlib.contextmanager
+    def held(self, timeout: float) -> Iterator[None]:
+        """The lock, waiting `timeout` seconds at most (a process about to exit waits briefly)."""
+        self._enter(timeout)
+        try:
+            yield
+        finally:
+            self._exit()
+
+    def _enter(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        if not self._mu.acquire(timeout=max(timeout, 0.001)):  # another thread of this process is waiting
+            raise self._busy(timeout)
+        try:
+            if self._depth == 0:
+                self._fd = self._acquire(deadline, timeout)
+            self._depth += 1
+        finally:
+            self._mu.release()
+
+    def _acquire(self, deadline: float, timeout: float) -> int:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return fd
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise self._busy(timeout) from None
+                    time.sleep(self.poll)
+        except BaseException:  # a timeout, Ctrl-C while waiting, a file system without locks: the file is closed
+            os.close(fd)
+            raise
+
+    def _busy(self, timeout: float) -> IndexBusyError:
+        return IndexBusyError(
+            f"the vector store beside {self.path} stayed busy in another process for {timeout:g} s"
+            " (RAG_STORE_WRITE_TIMEOUT); try again"
+        )
+
+    def _exit(self) -> None:
         with self._mu:
             self._depth -= 1
             if self._depth == 0 and self._fd is not None:

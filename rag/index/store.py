@@ -93,7 +93,7 @@ class VectorStore:
     @contextmanager
     def _errors(self) -> Iterator[None]:
         """A call into Chroma: one process at a time in an embedded store's files, failures as one line."""
-        with self._files, _store_errors(self._server, self._token, self._path):
+        with _store_errors(self._server, self._token, self._path), self._files:
             yield
 
     def _open_collection(self) -> Any:
@@ -113,13 +113,17 @@ class VectorStore:
             if self._path is not None:
                 gc.collect()  # a dropped client writes its index files: under the lock too
 
-    def close(self) -> bool:
-        """Release an embedded store's files now (True); a server's or an injected client is left to its owner."""
+    def close(self, wait: float | None = None) -> bool:
+        """Release an embedded store's files now (True), waiting `wait` seconds at most for the file lock (default
+        `RAG_STORE_WRITE_TIMEOUT`); a server's or an injected client is left to its owner."""
         if self._path is None:
             return False
-        with self._mu, self._files:
+        if "client" not in self.__dict__:
+            return True  # closed already
+        files = self._files if wait is None or not isinstance(self._files, StoreLock) else self._files.held(wait)
+        with self._mu, files:
             self.__dict__.pop("client", None), self.__dict__.pop("collection", None)
-            gc.collect()  # a dropped client writes its index files: under the lock
+            gc.collect()  # a dropped client may write its index files: under the lock
         return True
 
     @classmethod
@@ -238,8 +242,8 @@ _EMBEDDED: weakref.WeakSet[VectorStore] = weakref.WeakSet()
 def _close_embedded() -> None:
     """At exit, embedded stores let go of their index files under the lock, not during the interpreter's teardown."""
     for store in list(_EMBEDDED):
-        with suppress(Exception):
-            store.close()
+        with suppress(Exception):  # another process holding the lock for long: exit anyway
+            store.close(wait=2.0)
 
 
 def _http_client(url: str, token: SecretStr | None) -> Any:
