@@ -3,6 +3,7 @@ so an oversized input costs nothing; each refusal is one line naming the setting
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -58,5 +59,9 @@ def check_k(k: object, door: str) -> None:
     No upper cap here: REST caps its own (100 and 50), local callers may ask for more."""
     if k is None:
         return
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+    try:
+        whole = operator.index(k)  # type: ignore[arg-type]  # an int or numpy integer, no float
+    except TypeError:
+        whole = 0
+    if isinstance(k, bool) or whole < 1:
         raise InputError(f"k (papers to {door}) must be a whole number of 1 or more, not {k!r}")

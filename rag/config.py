@@ -324,11 +324,8 @@ class Settings(BaseSettings):
         try:
             return type(self).model_validate({**dict(self), **overrides})
         except ValidationError as exc:
-            first = exc.errors()[0]
-            name = str(first["loc"][0]) if first["loc"] else ""
-            secret = "SecretStr" in str(type(self).model_fields[name].annotation) if name in overrides else True
-            got = "" if secret else f" (got {first.get('input')!r})"  # a secret's value is never echoed
-            raise ConfigError(f"setting {name}: {first['msg']}{got}") from None
+            first = exc.errors()[0]  # the value is not echoed: a key may sit in any setting (RAG_LLM_KWARGS)
+            raise ConfigError(f"setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
     @property
     def chroma_dir(self) -> Path:

@@ -33,7 +33,10 @@ def test_a_bad_override_is_one_line_naming_the_setting(tmp_path: Path, overrides
     assert "\n" not in str(refused.value)
 
 
-def test_a_bad_secret_is_never_echoed(tmp_path: Path) -> None:
+def test_a_bad_value_is_never_echoed(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as refused:
         Assistant(Settings(data_dir=tmp_path), openai_api_key=12345678)
     assert "12345678" not in str(refused.value)
+    with pytest.raises(ConfigError) as refused:  # a key may sit in any setting (helper-51)
+        Assistant(Settings(data_dir=tmp_path), llm_kwargs='{"api_key": "sk-SECRET-123"}')
+    assert "SECRET" not in str(refused.value)
