@@ -56,7 +56,8 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds one vector-store write of an ingest batch may take; a write still running then stops "
         "the ingest with a one-line error (and releases the writer lock), leaving the batch for the next run to "
-        "repair.",
+        "repair. Also the longest any call waits while another process is in an embedded store's files "
+        "(data_dir/chroma.lock).",
     )
 
     # --- input caps (decompression and parse bombs) ----------------------------------------
