@@ -13,13 +13,40 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 
 from rag.errors import IndexBusyError
 
 log = logging.getLogger(__name__)
+
+
+def lock_file(
+    path: Path,
+    deadline: float,
+    poll: float,
+    busy: Callable[[], Exception],
+    waiting: Callable[[], None] | None = None,
+) -> int:
+    """An open descriptor of `path` holding an exclusive flock, tried every `poll` seconds until `deadline`
+    (`time.monotonic()`), calling `waiting` at each failed try; past the deadline `busy()` is raised. The file is
+    closed on any failure (a timeout, Ctrl-C while waiting, a file system without locks)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise busy() from None
+                if waiting is not None:
+                    waiting()
+                time.sleep(poll)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 class WriterLock:
@@ -40,6 +67,9 @@ class WriterLock:
         except OSError:
             return ""
 
+    def _who(self) -> str:
+        return self.holder() or "another process"
+
     def __enter__(self) -> WriterLock:
         deadline = time.monotonic() + self.timeout
         if not self._local.acquire(timeout=max(self.timeout, 0.001)):
@@ -53,23 +83,20 @@ class WriterLock:
 
     def _acquire_file(self, deadline: float) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         said = False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                holder = self.holder() or "another process"
-                if time.monotonic() >= deadline:
-                    os.close(fd)
-                    raise IndexBusyError(
-                        f"the index in {self.data_dir} is being updated by process {holder}; try again when it is done"
-                    ) from None
-                if not said:
-                    log.warning("waiting: the index in %s is being updated by process %s", self.data_dir, holder)
-                    said = True
-                time.sleep(self.poll)
+
+        def waiting() -> None:
+            nonlocal said
+            if not said:
+                log.warning("waiting: the index in %s is being updated by process %s", self.data_dir, self._who())
+                said = True
+
+        def busy() -> IndexBusyError:
+            return IndexBusyError(
+                f"the index in {self.data_dir} is being updated by process {self._who()}; try again when it is done"
+            )
+
+        fd = lock_file(self.path, deadline, self.poll, busy, waiting)
         self._fd = fd
         try:  # the pid only tells others who holds the lock: a full disk must not stop the writer here
             os.ftruncate(fd, 0)
@@ -146,25 +173,10 @@ class StoreLock:
             raise self._busy(timeout)
         try:
             if self._depth == 0:
-                self._fd = self._acquire(deadline, timeout)
+                self._fd = lock_file(self.path, deadline, self.poll, lambda: self._busy(timeout))
             self._depth += 1
         finally:
             self._mu.release()
-
-    def _acquire(self, deadline: float, timeout: float) -> int:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    return fd
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise self._busy(timeout) from None
-                    time.sleep(self.poll)
-        except BaseException:  # a timeout, Ctrl-C while waiting, a file system without locks: the file is closed
-            os.close(fd)
-            raise
 
     def _busy(self, timeout: float) -> IndexBusyError:
         return IndexBusyError(
