@@ -101,3 +101,13 @@ def test_closing_a_closed_store_does_not_wait_for_the_lock(tmp_path: Path) -> No
         holder.stdin.write("\n")
         holder.stdin.close()
         holder.wait(timeout=60)
+
+
+def test_a_holder_killed_with_sigkill_leaves_the_lock_free(tmp_path: Path) -> None:
+    path = tmp_path / "chroma.lock"
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
+    holder.kill()  # kill -9 in the middle of a store call: the kernel drops its flock with the process
+    holder.wait(timeout=60)
+    with StoreLock(path, timeout=30):
+        pass
