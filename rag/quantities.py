@@ -8,7 +8,7 @@ from bisect import bisect_left, bisect_right
 
 from rag.normalise import UNITS, unit_of
 from rag.support import STOPWORDS
-from rag.words import compounds, terms
+from rag.words import compounds, joined_terms, terms
 
 COMPARATIVES = frozenset(
     "faster slower smaller larger bigger cheaper higher lower better worse quicker fewer more less ahead behind".split()
@@ -203,7 +203,7 @@ def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence
                 return True  # "WEL (2.5-20μM)", "5ms"
             if alias in ("x", "times") and re.search(r"\d\s*(?:x|×|times)\b", lowered):
                 return True
-    return bool(set(measure) & terms(sentence, join=True))  # "bandgap" asked, "band gap" written
+    return bool(set(measure) & joined_terms(sentence))  # "bandgap" asked, "band gap" written
 
 
 def _aliases(stem: str) -> frozenset[str] | set[str]:

@@ -28,8 +28,14 @@ def terms(text: str, *, join: bool = False) -> set[str]:
     words = content_words(text)
     words |= content_words(" ".join(w.replace("-", " ") for w in re.findall(r"\b\w+(?:-\w+)+", text)))
     if join:
-        words |= content_words(" ".join(joined for joined, _, _ in joined_pairs(text)))
+        words |= joined_terms(text)
     return words | {w[:-1] for w in words if w.endswith("s") and len(w) > 3}  # GPUs ~ GPU
+
+
+def joined_terms(text: str) -> set[str]:
+    """The stems of `text`'s neighbouring words written as one (`joined_pairs`): what `terms(text, join=True)` adds."""
+    joined = content_words(" ".join(word for word, _, _ in joined_pairs(text)))
+    return joined | {w[:-1] for w in joined if w.endswith("s") and len(w) > 3}
 
 
 _TOKEN = re.compile(r"[A-Za-z]+|[^\sA-Za-z\-]")
