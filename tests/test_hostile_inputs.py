@@ -169,6 +169,22 @@ def test_a_bad_byte_or_nul_rejects_only_its_line(
     ingest(lab, [path], added=2, errors=[(path, where, message)])
 
 
+@pytest.mark.parametrize("hole", [4096, 20000], ids=["inside-the-head", "past-the-head"])
+def test_a_block_of_nul_bytes_rejects_only_its_line(lab: Lab, tmp_path: Path, hole: int) -> None:
+    """What a crash mid-write leaves (a run of zeros where a record was) costs that line, not the file."""
+    path = tmp_path / f"hole-{hole}.jsonl"
+    path.write_bytes(
+        record(f"ho-{hole}-1").encode() + b"\n" + b"\x00" * hole + b"\n" + record(f"ho-{hole}-3").encode() + b"\n"
+    )
+    ingest(lab, [path], added=2, errors=[(path, 2, "NUL byte")])
+
+
+def test_a_file_of_nul_bytes_only_is_binary(lab: Lab, tmp_path: Path) -> None:
+    path = tmp_path / "zeros.jsonl"
+    path.write_bytes(b"\x00" * 10000)
+    ingest(lab, [path], added=0, errors=[(path, None, "binary file")])
+
+
 def test_a_byte_order_mark_keeps_the_first_record(lab: Lab, tmp_path: Path) -> None:
     path = tmp_path / "bom.jsonl"
     path.write_bytes(b"\xef\xbb\xbf" + lines(record("bom-1"), record("bom-2")).encode())

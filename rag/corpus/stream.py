@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1a\x7f]")
+_NUL_RUN = re.compile(rb"\x00{8,}")
 DAMAGED = (gzip.BadGzipFile, EOFError, zlib.error)
 """What a gzip stream raises on corrupt or truncated data."""
 REST_NOT_READ = "the rest of the file is not read"
@@ -246,10 +247,13 @@ def encoding_of(head: bytes) -> str:
 def looks_binary(head: bytes) -> bool:
     """Whether the first bytes are not text: control bytes in 1 of 20, or undecodable in 1 of 3.
 
-    A few bad bytes in text (or a Latin-1 file) do not count: those are rejected line by line.
+    A few bad bytes in text (or a Latin-1 file) do not count: those are rejected line by line. Nor does a run of
+    NUL bytes beside text (what a crash leaves in a file being written): its lines are rejected, the others read.
     """
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False
+    if stripped := _NUL_RUN.sub(b"", head):  # a block of zeros (a crash's hole in a text file) is judged by the rest
+        head = stripped
     text = codecs.getincrementaldecoder("utf-8")("replace").decode(head, final=False)
     control = len(_CONTROL.findall(text))
     return control * 20 > len(text) or (control + text.count("\ufffd")) * 3 > len(text)
