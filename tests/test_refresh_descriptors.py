@@ -4,6 +4,7 @@ server beside `rag ingest`): each refresh must not leave the old Chroma client's
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -52,4 +53,31 @@ def test_a_closed_assistant_opens_its_files_again_when_used(tmp_path: Path) -> N
     assert assistant.stats().papers == 5 and not assistant.is_empty()
     assert assistant.paper("p0-3") is not None
     assert assistant.ask("What is reported for zq0x3?").citations
+    assistant.close()
+
+
+def test_a_search_in_another_thread_survives_the_assistant_being_closed(tmp_path: Path) -> None:
+    # helper-51: a search that began its store call after another thread's close() raised a raw AttributeError
+    assistant = Assistant(Settings(data_dir=tmp_path / "index", embed="hash", llm="extractive"))
+    assistant.ingest(write_files(tmp_path / "files", files=1, per_file=5), progress=False)
+    store = assistant.store
+    failures: list[BaseException] = []
+    closed = threading.Event()
+
+    def search() -> None:
+        try:
+            for _ in range(30):
+                assert store.count() == 5  # the old store object, as a search under way holds it
+                closed.wait()
+        except BaseException as exc:  # the test reports what the thread met
+            failures.append(exc)
+
+    worker = threading.Thread(target=search)
+    worker.start()
+    assistant.close()
+    closed.set()
+    worker.join()
+    assert failures == []
+    assert assistant.search("zq0x3", k=1, mode="dense")[0].paper.id == "p0-3"
+    store.close()
     assistant.close()

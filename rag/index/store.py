@@ -43,6 +43,7 @@ def _guarded(method: Callable[..., T]) -> Callable[..., T]:
     @wraps(method)
     def wrapper(self: VectorStore, *args: Any, **kwargs: Any) -> T:
         with self._errors():
+            self._reopen_if_closed()
             return method(self, *args, **kwargs)
 
     return wrapper
@@ -56,6 +57,7 @@ def _read(method: Callable[..., T]) -> Callable[..., T]:
     def wrapper(self: VectorStore, *args: Any, **kwargs: Any) -> T:
         try:
             with self._errors():
+                self._reopen_if_closed()
                 return method(self, *args, **kwargs)
         except BackendUnavailableError:
             log.info("a vector-store read failed; re-opening the store and trying once more", exc_info=True)
@@ -113,6 +115,15 @@ class VectorStore:
             if self._path is not None:
                 gc.collect()  # a dropped client writes its index files: under the lock too
 
+    def _reopen_if_closed(self) -> None:
+        """A store closed (`close`) and used again opens its files anew: a call another thread began after an
+        `Assistant.close()` gets its answer, not an AttributeError."""
+        if "collection" not in self.__dict__:
+            with self._mu:
+                if "collection" not in self.__dict__:
+                    self.client = _persistent_client(self._path) if self._path is not None else self.client
+                    self.collection = self._open_collection()
+
     def close(self, wait: float | None = None) -> bool:
         """Release an embedded store's files now (True), waiting `wait` seconds at most for the file lock (default
         `RAG_STORE_WRITE_TIMEOUT`); a server's or an injected client is left to its owner."""
@@ -134,11 +145,6 @@ class VectorStore:
 
         client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True))
         return cls(settings, client=client)
-
-    @property
-    def embedding_model(self) -> str | None:
-        """The embedding model recorded on the collection, if any."""
-        return (self.collection.metadata or {}).get("embed_model")
 
     @_guarded
     def record_model(self, name: str) -> None:
