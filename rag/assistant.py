@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import threading
 import time
 from collections import OrderedDict
@@ -17,19 +16,18 @@ from rag.answering import Answerer, offered_models, resolve_backend
 from rag.caps import check_history, check_query, check_question
 from rag.config import Settings
 from rag.corpus.load import bundled_corpus_dir
-from rag.corpus.stream import ReadLimits
 from rag.errors import ConfigError, IndexMismatchError, InputError
 from rag.followup import own_question
 from rag.generation.backends import check_settings
 from rag.generation.chat import ChatBackend
 from rag.generation.extractive import is_list_question
 from rag.index.bm25 import BM25Index
-from rag.index.chunking import Chunker
 from rag.index.embedders import Embedder, embedder_name, make_embedder
 from rag.index.ingest import Ingestor
 from rag.index.lock import WriterLock
-from rag.index.manifest import Manifest
-from rag.index.space import DiskSpace, bytes_used
+from rag.index.manifest import Manifest, collection_in
+from rag.index.rebuild import clear_leftovers, rebuild, wipe
+from rag.index.space import bytes_used
 from rag.index.store import VectorStore
 from rag.query import analyze
 from rag.retrieval import Mode, RetrievalConfig, Retriever
@@ -88,7 +86,7 @@ class Assistant:
     @cached_property
     def store(self) -> VectorStore:
         """The Chroma collection."""
-        return VectorStore(self.settings)
+        return VectorStore(self.settings, name_source=lambda: collection_in(self.settings.manifest_path))
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -149,39 +147,47 @@ class Assistant:
     ) -> IngestReport:
         """Index files and directories (default: the bundled corpus); unchanged files are skipped.
 
-        `prune` removes papers whose source files are gone; `reindex` wipes the index first
-        (needed after changing the embedding model).
+        `prune` removes papers whose source files are gone; `reindex` builds a new index from `paths` beside the
+        live one, which answers until the new one replaces it (needed after changing the embedding model).
         """
         with self._writer:
+            clear_leftovers(self.manifest, self.store)
+            found: list[str | Path] = list(paths) if paths is not None else [bundled_corpus_dir()]
             if reindex:
-                self._reset()
+                return self._rebuild(found, prune=prune, progress=progress)
             self._check_model()
             ingestor = self._ingestor()
             try:
-                return ingestor.ingest(
-                    list(paths) if paths is not None else [bundled_corpus_dir()], prune=prune, progress=progress
-                )
+                return ingestor.ingest(found, prune=prune, progress=progress)
             finally:
-                if ingestor.bm25 is not None:
-                    with self._bm25_mu:
-                        self._bm25 = ingestor.bm25
-                with self._follow_mu:  # this process's own writes: its store client has seen them
-                    self._store_generation = self.manifest.store_generation()
+                self._wrote(ingestor.bm25)
 
-    def _ingestor(self) -> Ingestor:
-        return Ingestor(
-            self.manifest,
-            self.store,
-            Chunker(self.settings.chunk_size, self.settings.chunk_overlap, self.settings.embed_title),
-            lambda: self.embedder,
-            self.settings.bm25_dir,
-            bm25_k1=self.settings.bm25_k1,
-            bm25_b=self.settings.bm25_b,
-            bm25_title_weight=self.settings.bm25_title_weight,
-            limits=ReadLimits.from_settings(self.settings),
-            space=DiskSpace(self.settings.data_dir, self.settings.min_free_mb),
-            store_write_timeout=self.settings.store_write_timeout,
+    def _rebuild(self, paths: list[str | Path], *, prune: bool, progress: bool) -> IngestReport:
+        """A new index built beside the live one, which answers until the new one takes its place."""
+
+        def build(manifest: Manifest, store: VectorStore, bm25_dir: Path) -> tuple[IngestReport, BM25Index | None]:
+            ingestor = self._ingestor((manifest, store, bm25_dir))
+            return ingestor.ingest(paths, prune=prune, progress=progress), ingestor.bm25
+
+        self.manifest, report, index = rebuild(
+            self.manifest, self.store, self.settings.bm25_dir, self.settings.collection, build
         )
+        self.__dict__.pop("retriever", None)
+        self._wrote(index)
+        return report
+
+    def _wrote(self, index: BM25Index | None) -> None:
+        """After this process's own writes: their BM25 index served, their store generation seen."""
+        if index is not None:
+            with self._bm25_mu:
+                self._bm25 = index
+        with self._follow_mu:  # this process's own writes: its store client has seen them
+            self._store_generation = self.manifest.store_generation()
+
+    def _ingestor(self, into: tuple[Manifest, VectorStore, Path] | None = None) -> Ingestor:
+        """An ingestor into the live index, or `into` another manifest, store and BM25 folder."""
+        manifest, store, bm25_dir = into or (self.manifest, self.store, self.settings.bm25_dir)
+        return Ingestor.configured(self.settings, manifest, store, lambda: self.embedder, bm25_dir)
 
     def reset(self) -> None:
         """Delete everything indexed."""
@@ -189,12 +195,7 @@ class Assistant:
             self._reset()
 
     def _reset(self) -> None:
-        self.store.reset(self.settings)
-        self.manifest.close()
-        for suffix in ("", "-wal", "-shm"):  # a stale write-ahead log must never meet the new database
-            Path(f"{self.settings.manifest_path}{suffix}").unlink(missing_ok=True)
-        shutil.rmtree(self.settings.bm25_dir, ignore_errors=True)
-        self.manifest = Manifest(self.settings.manifest_path)
+        self.manifest = wipe(self.manifest, self.store, self.settings)
         self._bm25 = None
         self._store_generation = self.manifest.store_generation()
         self.__dict__.pop("retriever", None)

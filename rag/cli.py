@@ -56,7 +56,7 @@ def ingest(
         typer.Argument(help="Files or directories (default: the bundled corpus)."),
     ] = None,
     prune: Annotated[bool, typer.Option(help="Remove papers whose source files are gone.")] = False,
-    reindex: Annotated[bool, typer.Option(help="Wipe the index first (after changing the embedding model).")] = False,
+    reindex: Annotated[bool, typer.Option(help="Build a new index beside the old one, then replace it.")] = False,
 ) -> None:
     """Index abstracts from listing-page dumps, JSONL, CSV or an arXiv metadata snapshot."""
     configure_threads("ingest")

@@ -36,6 +36,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from rag.acronyms import harvest
+from rag.config import Settings
 from rag.corpus.load import DEFAULT_LIMITS, expand_paths, file_digest, read_file
 from rag.corpus.records import RawPaper
 from rag.corpus.stream import ReadLimits
@@ -105,6 +106,31 @@ class Ingestor(LexicalUpkeep):
         self.bm25_k1, self.bm25_b, self.bm25_title_weight = bm25_k1, bm25_b, bm25_title_weight
         self.batch_papers = batch_papers
         self.bm25: BM25Index | None = None  # the index this ingest brought up to date, if it did
+
+    @classmethod
+    def configured(
+        cls,
+        settings: Settings,
+        manifest: Manifest,
+        store: VectorStore,
+        embedder: Callable[[], Embedder],
+        bm25_dir: Path,
+    ) -> Ingestor:
+        """An ingestor into `manifest`, `store` and `bm25_dir` with the chunking, BM25 parameters, read limits,
+        disk-space floor and store-write timeout of `settings`."""
+        return cls(
+            manifest,
+            store,
+            Chunker(settings.chunk_size, settings.chunk_overlap, settings.embed_title),
+            embedder,
+            bm25_dir,
+            bm25_k1=settings.bm25_k1,
+            bm25_b=settings.bm25_b,
+            bm25_title_weight=settings.bm25_title_weight,
+            limits=ReadLimits.from_settings(settings),
+            space=DiskSpace(settings.data_dir, settings.min_free_mb),
+            store_write_timeout=settings.store_write_timeout,
+        )
 
     def ingest(self, paths: Iterable[str | Path], *, prune: bool = False, progress: bool = True) -> IngestReport:
         """Ingest files and directories; returns what was added, updated, skipped and wrong.

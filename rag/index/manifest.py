@@ -12,7 +12,9 @@ in the same transaction as the papers, and cleared only after the BM25 index was
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +49,20 @@ CREATE TABLE IF NOT EXISTS lexical_pending(paper_id TEXT PRIMARY KEY);
 """
 BM25_DIRTY = "bm25_dirty"
 STORE_GENERATION = "store_generation"
+COLLECTION = "collection"
+"""The vector-store collection this manifest's chunks are in (absent: the configured `RAG_COLLECTION`); a re-index
+builds a new one beside the live one (`rag.index.rebuild`)."""
+
+
+def collection_in(path: Path) -> str | None:
+    """The collection the manifest at `path` names, read afresh from the file (None when it names none or cannot
+    be read): what a process that still holds an older manifest finds once another one re-indexed."""
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)) as db:
+            row = db.execute("SELECT value FROM meta WHERE key=?", (COLLECTION,)).fetchone()
+    except sqlite3.Error:
+        return None
+    return str(row[0]) if row and row[0] else None
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,16 @@ a model.
 from __future__ import annotations
 
 import atexit
+import copy
 import gc
 import logging
 import re
+import shutil
 import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
+from contextlib import AbstractContextManager, closing, contextmanager, nullcontext, suppress
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +36,7 @@ _SOURCE_KEY = re.compile(r"^s\d+$")
 _MAX_BATCH = 4000  # under Chroma's largest batch and SQLite's variable limit
 _HNSW = {"hnsw:space": "cosine", "hnsw:search_ef": 100}  # Chroma's default search_ef (10) loses recall at scale
 _TOKEN_CHARS = re.compile(r"[!-~]+")  # what Chroma's token auth client accepts
+_SEGMENT_DIR = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def _guarded(method: Callable[..., T]) -> Callable[..., T]:
@@ -71,11 +74,16 @@ def _read(method: Callable[..., T]) -> Callable[..., T]:
 class VectorStore:
     """Chunk vectors with the metadata the filters need (paper id, year)."""
 
-    def __init__(self, settings: Settings, client: Any = None) -> None:
+    def __init__(
+        self, settings: Settings, client: Any = None, *, name_source: Callable[[], str | None] | None = None
+    ) -> None:
+        """`name_source` gives the live collection's name when the store opens or is looked at afresh (None: the
+        configured one): a re-index moves the index to a new collection (`rag.index.rebuild`)."""
         server = settings.chroma_url if client is None else None
         self._server, self._token = server, settings.chroma_token
         self._path = settings.chroma_dir if client is None and not server else None
-        self._name = settings.collection
+        self._name_source = name_source
+        self._name = (name_source() if name_source else None) or settings.collection
         self._mu = threading.Lock()
         self._files: AbstractContextManager[Any] = nullcontext()
         if self._path is not None:
@@ -109,11 +117,60 @@ class VectorStore:
         reference cycles that hold about five open files each, and a process refreshing for every batch another one
         writes (a server beside `rag ingest`) would run out of descriptors before the collector got to them."""
         with self._mu, self._errors():
+            if self._name_source is not None:
+                self._name = self._name_source() or self._name
             if self._path is not None:
                 self.client = _persistent_client(self._path)
             self.collection = self._open_collection()
             if self._path is not None:
                 gc.collect()  # a dropped client writes its index files: under the lock too
+
+    @property
+    def name(self) -> str:
+        """The collection's name."""
+        return self._name
+
+    def sibling(self, name: str) -> VectorStore:
+        """A store on another collection of the same client, sharing this one's file lock (a re-index builds the
+        new index there while this one serves)."""
+        with self._errors():
+            self._reopen_if_closed()
+        twin = copy.copy(self)
+        twin._name, twin._name_source, twin._mu = name, None, threading.Lock()
+        with twin._errors():
+            twin.collection = twin._open_collection()
+        return twin
+
+    @_guarded
+    def use(self, name: str) -> None:
+        """Serve the collection `name` from now on (one a sibling built)."""
+        self._name = name
+        self.collection = self._open_collection()
+
+    @_guarded
+    def drop(self, name: str) -> None:
+        """Delete the collection `name`, if there is one (never the one this store serves)."""
+        from chromadb.errors import NotFoundError
+
+        if name != self._name:
+            with suppress(NotFoundError, ValueError):  # ValueError: older Chroma releases
+                self.client.delete_collection(name)
+            self.sweep()
+
+    def sweep(self) -> int:
+        """Remove the vector-index folders of collections an embedded store no longer has, which Chroma leaves
+        behind when a collection is deleted (chroma-core/chroma#5520: every re-index would leave the old index's
+        files); how many. Nothing for a server's store, or when Chroma's own table of segments cannot be read."""
+        if self._path is None:
+            return 0
+        with self._errors():
+            live = _segment_ids(self._path / "chroma.sqlite3")
+            if live is None:
+                return 0
+            gone = [d for d in self._path.iterdir() if _SEGMENT_DIR.match(d.name) and d.is_dir() and d.name not in live]
+            for folder in gone:
+                shutil.rmtree(folder, ignore_errors=True)
+        return len(gone)
 
     def _reopen_if_closed(self) -> None:
         """A store closed (`close`) and used again opens its files anew: a call another thread began after an
@@ -121,6 +178,7 @@ class VectorStore:
         if "collection" not in self.__dict__:
             with self._mu:
                 if "collection" not in self.__dict__:
+                    self._name = (self._name_source() if self._name_source else None) or self._name
                     self.client = _persistent_client(self._path) if self._path is not None else self.client
                     self.collection = self._open_collection()
 
@@ -236,12 +294,26 @@ class VectorStore:
 
     @_guarded
     def reset(self, settings: Settings) -> None:
-        """Drop the collection and start an empty one."""
-        self.client.delete_collection(self._name)
+        """Drop the collection and start an empty one, under the configured name."""
+        from chromadb.errors import NotFoundError
+
+        with suppress(NotFoundError, ValueError):
+            self.client.delete_collection(self._name)
+        self._name = settings.collection
         self.collection = self._open_collection()
+        self.sweep()
 
 
 _EMBEDDED: weakref.WeakSet[VectorStore] = weakref.WeakSet()
+
+
+def _segment_ids(database: Path) -> set[str] | None:
+    """The segment ids an embedded Chroma's database lists (None when it cannot be read)."""
+    try:
+        with closing(sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=10)) as db:
+            return {str(row[0]) for row in db.execute("SELECT id FROM segments")}
+    except sqlite3.Error:
+        return None
 
 
 @atexit.register
