@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from platformdirs import user_data_dir
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 from rag.errors import ConfigError
 
@@ -27,6 +28,21 @@ class Settings(BaseSettings):
         populate_by_name=True,
     )
 
+    def __init__(self, **values: Any) -> None:
+        """Settings from `values`, the environment and `.env`. A bad value is one `ConfigError` line naming its
+        variable (`RAG_TOP_K`), never echoing the value (a key may sit in any setting), not a traceback."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            name = ".".join(map(str, first["loc"]))
+            variable = name if name.upper().startswith(("RAG_", "OPENAI_")) else f"{name} (RAG_{name.upper()})"
+            raise ConfigError(f"setting {variable}: {first['msg']} (docs/configuration.md)") from None
+        except SettingsError as exc:  # a value that should be JSON and is not ("RAG_LLM_KWARGS={bad")
+            field = re.search(r'field "(\w+)"', str(exc))
+            variable = f"RAG_{field.group(1).upper()}" if field else "a setting"
+            raise ConfigError(f"{variable}: cannot be read ({str(exc).split(':')[0]})") from None
+
     # --- storage -------------------------------------------------------------------------
     data_dir: Path = Field(
         default_factory=_default_data_dir,
@@ -41,7 +57,12 @@ class Settings(BaseSettings):
         description="Token sent to the Chroma server as `Authorization: Bearer <token>` (Chroma's token auth "
         "client), for a server or reverse proxy that requires one; never logged.",
     )
-    collection: str = Field(default="abstracts", description="Chroma collection name.")
+    collection: str = Field(
+        default="abstracts",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,198}[A-Za-z0-9]$",
+        description="Chroma collection name: 3 to 200 letters, digits, dots, dashes or underscores, starting and "
+        "ending with a letter or digit (a re-index adds a suffix to it: Chroma takes 512 at most).",
+    )
     write_lock_timeout: float = Field(
         default=60.0, ge=0, description="Seconds a second writer waits for the one updating the index before giving up."
     )
@@ -322,11 +343,7 @@ class Settings(BaseSettings):
         unknown = sorted(set(overrides) - set(type(self).model_fields))
         if unknown:
             raise ConfigError(f"unknown setting {', '.join(unknown)} (docs/configuration.md lists them)")
-        try:
-            return type(self).model_validate({**dict(self), **overrides})
-        except ValidationError as exc:
-            first = exc.errors()[0]  # the value is not echoed: a key may sit in any setting (RAG_LLM_KWARGS)
-            raise ConfigError(f"setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        return type(self).model_validate({**dict(self), **overrides})  # a bad value: `__init__`'s one line
 
     @property
     def chroma_dir(self) -> Path:
