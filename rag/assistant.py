@@ -86,7 +86,8 @@ class Assistant:
     @cached_property
     def store(self) -> VectorStore:
         """The Chroma collection."""
-        return VectorStore(self.settings, name_source=lambda: collection_in(self.settings.manifest_path))
+        s = self.settings
+        return VectorStore(s, name_source=lambda: collection_in(s.manifest_path, s.collection))
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -151,7 +152,8 @@ class Assistant:
         live one, which answers until the new one replaces it (needed after changing the embedding model).
         """
         with self._writer:
-            clear_leftovers(self.manifest, self.store)
+            self.follow_writer()  # opened before another process re-indexed: not into the old files
+            clear_leftovers(self.manifest, self.store, self.settings.collection)
             found: list[str | Path] = list(paths) if paths is not None else [bundled_corpus_dir()]
             if reindex:
                 return self._rebuild(found, prune=prune, progress=progress)
@@ -192,6 +194,8 @@ class Assistant:
     def reset(self) -> None:
         """Delete everything indexed."""
         with self._writer:
+            self.follow_writer()
+            clear_leftovers(self.manifest, self.store, self.settings.collection, always=True)
             self._reset()
 
     def _reset(self) -> None:

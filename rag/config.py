@@ -331,6 +331,14 @@ class Settings(BaseSettings):
     bm25_b: float = Field(default=0.4, ge=0, le=1, description="BM25 length normalisation.")
     bm25_title_weight: int = Field(default=2, ge=0, description="How many times the title counts in BM25 text.")
 
+    @field_validator("collection")
+    @classmethod
+    def _chroma_name(cls, value: str) -> str:
+        """What Chroma refuses besides the pattern: two dots in a row, an IPv4 address."""
+        if ".." in value or re.fullmatch(r"\d+\.\d+\.\d+\.\d+", value):
+            raise ValueError("Chroma refuses two dots in a row and IPv4 addresses as collection names")
+        return value
+
     @field_validator("allowed_hosts", "allowed_models", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:

@@ -179,6 +179,28 @@ def test_a_block_of_nul_bytes_rejects_only_its_line(lab: Lab, tmp_path: Path, ho
     ingest(lab, [path], added=2, errors=[(path, 2, "NUL byte")])
 
 
+def test_an_archive_or_database_holding_text_is_still_binary(lab: Lab, tmp_path: Path) -> None:
+    # helper-52: with NUL runs set aside, a tar of JSONL files read as text (49 papers) and so did an SQLite file
+    import io
+    import sqlite3
+    import tarfile
+
+    inner = lines(*(record(f"tar-{i}") for i in range(5))).encode()
+    archive = tmp_path / "papers.tar.jsonl"
+    with tarfile.open(archive, "w") as tar:
+        info = tarfile.TarInfo("papers.jsonl")
+        info.size = len(inner)
+        tar.addfile(info, io.BytesIO(inner))
+    database = tmp_path / "papers.db.jsonl"
+    with sqlite3.connect(database) as db:
+        db.execute("PRAGMA page_size=512")
+        db.execute("CREATE TABLE t(x TEXT)")
+        db.executemany("INSERT INTO t VALUES (?)", [(record(f"db-{i}"),) for i in range(5)])
+    db.close()
+    for path in (archive, database):
+        ingest(lab, [path], added=0, errors=[(path, None, "binary file")])
+
+
 def test_a_file_of_nul_bytes_only_is_binary(lab: Lab, tmp_path: Path) -> None:
     path = tmp_path / "zeros.jsonl"
     path.write_bytes(b"\x00" * 10000)

@@ -48,6 +48,8 @@ def test_a_bad_value_is_never_echoed(tmp_path: Path) -> None:
     [
         ("RAG_TOP_K", "abc", "setting top_k (RAG_TOP_K): Input should be a valid integer"),
         ("RAG_COLLECTION", "bad name", "setting collection (RAG_COLLECTION): String should match pattern"),
+        ("RAG_COLLECTION", "a..b", "setting collection (RAG_COLLECTION): Value error, Chroma refuses two dots"),
+        ("RAG_COLLECTION", "10.0.0.1", "setting collection (RAG_COLLECTION): Value error, Chroma refuses two dots"),
         ("RAG_LLM_KWARGS", '{"api_key": "sk-secret-1234', "RAG_LLM_KWARGS: cannot be read"),
     ],
 )

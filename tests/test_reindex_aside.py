@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 
 from rag import Assistant, Settings
+from rag.errors import InputError
+from rag.index.bm25 import BM25Index
 from rag.index.embedders import HashEmbedder
 from rag.index.rebuild import RETIRED, staging_dir
 from tests.test_crash_safety import FailingEmbedder, counts, rag_ingest, write_files
@@ -138,3 +140,94 @@ def test_a_reindex_killed_midway_leaves_the_old_index_and_the_next_writer_clears
     assert len(collections(reader)) == 1
     reader.close()
     assert len(index_folders(data)) == 1
+
+
+def test_a_writer_opened_before_another_reindexed_writes_into_the_new_index(tmp_path: Path) -> None:
+    # helper-52: the late writer's papers went into the old, deleted manifest (20 papers, 40 vectors, no BM25 hits)
+    files = write_files(tmp_path / "files", files=3, per_file=20)
+    first = Assistant(settings(tmp_path / "data"))
+    first.ingest(files[:1], progress=False)
+    late = Assistant(settings(tmp_path / "data"))
+    first.ingest(files[1:2], reindex=True, progress=False)
+    late.ingest(files[2:], progress=False)
+    for a in (late, first):
+        s = a.stats()
+        assert (s.papers, s.vectors, s.bm25_entries) == (40, 40, 40)
+        assert top(a, "zq2x5", "bm25")[0] == "p2-5" and top(a, "zq1x5", "bm25")[0] == "p1-5"
+        # hashed bags of words: the dense hits are of the right file, not always the right paper
+        assert top(a, "zq2x5", "dense")[0].startswith("p2-") and top(a, "zq1x5", "dense")[0].startswith("p1-")
+    for a in (late, first):
+        a.close()
+
+
+def test_a_reader_that_followed_a_reindex_follows_a_reset_too(tmp_path: Path) -> None:
+    # helper-52: the reader kept the dropped collection's name, made it anew and saw no vectors from then on
+    files = write_files(tmp_path / "files", files=3, per_file=10)
+    writer = Assistant(settings(tmp_path / "data"))
+    writer.ingest(files[:1], progress=False)
+    reader = Assistant(settings(tmp_path / "data"))
+    writer.ingest(files[1:2], reindex=True, progress=False)
+    assert top(reader, "zq1x5", "dense")[0] == "p1-5"
+    writer.reset()
+    writer.ingest(files[2:], progress=False)
+    s = reader.stats()
+    assert (s.papers, s.vectors, s.bm25_entries) == (10, 10, 10)
+    assert all(pid.startswith("p2-") for pid in top(reader, "zq2x5", "dense"))
+    assert collections(writer) == {"abstracts"}
+    for a in (reader, writer):
+        a.close()
+
+
+def test_a_reindex_drops_collections_of_this_index_that_are_not_live(tmp_path: Path) -> None:
+    files = write_files(tmp_path / "files", files=1, per_file=5)
+    writer = Assistant(settings(tmp_path / "data"))
+    writer.ingest(files, reindex=True, progress=False)
+    for name in ("abstracts", "abstracts-0123456789abcdef", "other-index"):  # made anew by a reader, another index
+        writer.store.client.get_or_create_collection(name, embedding_function=None)
+    writer.ingest(files, reindex=True, progress=False)
+    assert collections(writer) == {writer.store.name, "other-index"}
+    writer.close()
+
+
+def test_a_reindex_that_reads_no_paper_leaves_the_index_as_it_was(tmp_path: Path) -> None:
+    # helper-52: `rag ingest part0.jsnol --reindex` (a typo) swapped in an empty index
+    files = write_files(tmp_path / "files", files=1, per_file=10)
+    writer = Assistant(settings(tmp_path / "data"))
+    writer.ingest(files, progress=False)
+    (tmp_path / "empty").mkdir()
+    for paths in ([tmp_path / "part0.jsnol"], [tmp_path / "empty"]):
+        with pytest.raises(InputError, match=r"the re-index read no paper.*the index is unchanged"):
+            writer.ingest(paths, reindex=True, progress=False)
+        s = writer.stats()
+        assert (s.papers, s.vectors, s.bm25_entries) == (10, 10, 10)
+    assert collections(writer) == {writer.store.name} and not staging_dir(tmp_path / "data").exists()
+    writer.close()
+
+
+def test_a_reindex_stopped_after_the_manifest_moved_has_its_bm25_index_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = write_files(tmp_path / "files", files=2, per_file=10)
+    writer = Assistant(settings(tmp_path / "data"))
+    writer.ingest(files[:1], progress=False)
+
+    publish = BM25Index.publish
+
+    def stop(self: BM25Index, folder: Path) -> None:
+        if folder == writer.settings.bm25_dir:  # the live folder, not the staging one
+            raise SystemExit("killed between the rename and publishing the BM25 index")
+        publish(self, folder)
+
+    monkeypatch.setattr(BM25Index, "publish", stop)
+    with pytest.raises(SystemExit):
+        writer.ingest(files[1:], reindex=True, progress=False)
+    monkeypatch.undo()
+    writer.close()
+    after = Assistant(settings(tmp_path / "data"))
+    assert all(pid.startswith("p1-") for pid in top(after, "zq1x5", "dense"))  # the new index is live
+    after.ingest(files[1:], progress=False)  # the next writer rebuilds BM25 from the new manifest
+    s = after.stats()
+    assert (s.papers, s.vectors, s.bm25_entries) == (10, 10, 10)
+    assert top(after, "zq1x5", "bm25")[0] == "p1-5"
+    assert len(collections(after)) == 1
+    after.close()

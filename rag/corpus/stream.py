@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1a\x7f]")
 _NUL_RUN = re.compile(rb"\x00{8,}")
+_CONTAINERS = (b"SQLite format 3\x00", b"PK\x03\x04", b"\x7fELF", b"\x89PNG", b"%PDF-")
 DAMAGED = (gzip.BadGzipFile, EOFError, zlib.error)
 """What a gzip stream raises on corrupt or truncated data."""
 REST_NOT_READ = "the rest of the file is not read"
@@ -252,6 +253,8 @@ def looks_binary(head: bytes) -> bool:
     """
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False
+    if head.startswith(_CONTAINERS) or head[257:262] == b"ustar":  # archives and databases may hold text
+        return True
     if stripped := _NUL_RUN.sub(b"", head):  # a block of zeros (a crash's hole in a text file) is judged by the rest
         head = stripped
     text = codecs.getincrementaldecoder("utf-8")("replace").decode(head, final=False)

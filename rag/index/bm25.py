@@ -264,10 +264,10 @@ class BM25Index:
         return keep
 
     # --- persistence -------------------------------------------------------------------------
-    def save(self, folder: Path, generation: str) -> None:
+    def save(self, folder: Path, generation: str, *, publish: bool = True) -> None:
         """Persist the index as a new generation: segments not saved yet, then the generation's own folder, then
-        `CURRENT` pointed at it (an atomic rename), so a reader never sees a half-written index; what no longer
-        belongs to the current generation is removed afterwards."""
+        (unless not `publish`: see `publish`) `CURRENT` pointed at it (an atomic rename), so a reader never sees a
+        half-written index; what no longer belongs to the current generation is removed afterwards."""
         folder.mkdir(parents=True, exist_ok=True)
         for seg in self.segments:
             if not (folder / seg.name).is_dir():
@@ -282,10 +282,17 @@ class BM25Index:
         np.savez(target / "dead.npz", **dead)
         (target / "acronyms.json").write_text(json.dumps(self.acronyms))
         (target / "generation.json").write_text(json.dumps(meta))
+        self.generation = generation
+        if publish:
+            self.publish(folder)
+
+    def publish(self, folder: Path) -> None:
+        """Point `CURRENT` in `folder` at this index's saved generation (readers load it from then on) and remove
+        what it no longer needs."""
+        generation, names = self.generation, [s.name for s in self.segments]
         pointer = folder / f"CURRENT.{os.getpid()}"
         pointer.write_text(generation)
         os.replace(pointer, folder / "CURRENT")
-        self.generation = generation
         keep = {generation, *names}
         for old in folder.iterdir():  # with what a killed writer left: partial segments, its pointer file
             if old.is_dir() and old.name not in keep:

@@ -54,15 +54,16 @@ COLLECTION = "collection"
 builds a new one beside the live one (`rag.index.rebuild`)."""
 
 
-def collection_in(path: Path) -> str | None:
-    """The collection the manifest at `path` names, read afresh from the file (None when it names none or cannot
-    be read): what a process that still holds an older manifest finds once another one re-indexed."""
+def collection_in(path: Path, default: str) -> str | None:
+    """The collection the manifest at `path` names, read afresh from the file: `default` when it names none (an
+    index never re-indexed, or reset), None when it cannot be read. What a process that still holds an older manifest
+    finds once another one re-indexed or reset the index."""
     try:
         with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)) as db:
             row = db.execute("SELECT value FROM meta WHERE key=?", (COLLECTION,)).fetchone()
     except sqlite3.Error:
         return None
-    return str(row[0]) if row and row[0] else None
+    return str(row[0]) if row and row[0] else default
 
 
 @dataclass(frozen=True)

@@ -1,26 +1,28 @@
 """Re-indexing beside the live index (`rag ingest --reindex`). The new index is built in a staging folder (its own
 manifest and BM25 index) and in a new vector-store collection while the old index goes on answering; then it takes
-the old one's place: the BM25 index as a new generation of the live folder, the manifest by an atomic rename (what
-readers in other processes follow: `Database.replaced`), the old collection dropped. A re-index that fails or is
-killed before the rename leaves the old index whole; what it left behind is cleared by the next writer
-(`clear_leftovers`)."""
+the old one's place: its BM25 generation is written into the live folder unpublished, the manifest replaces the live
+one by an atomic rename (the commit point, which readers in other processes follow: `Database.replaced`), the BM25
+generation is published, the old collection dropped. A re-index that fails, reads no paper, or is killed before the
+rename leaves the old index whole; one killed after it leaves the new index, its BM25 index marked for a rebuild.
+What either left behind is cleared by the next writer (`clear_leftovers`)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
-from typing import TypeVar
 
 from rag.config import Settings
+from rag.errors import InputError
 from rag.index.bm25 import BM25Index
-from rag.index.manifest import COLLECTION, Manifest, collection_in
+from rag.index.manifest import COLLECTION, Manifest
 from rag.index.store import VectorStore
+from rag.types import IngestReport
 
-R = TypeVar("R")
 RETIRED = "retired_collection"
 """The collection a re-index replaced, noted in the new manifest until it is dropped (a writer killed in between
 leaves it to the next one)."""
@@ -32,15 +34,19 @@ def staging_dir(data_dir: Path) -> Path:
     return data_dir / "reindex"
 
 
-def clear_leftovers(manifest: Manifest, store: VectorStore) -> None:
-    """Drop what a killed re-index left (its staging folder and collection, or the collection it replaced) and the
-    files of collections no longer in the store."""
+def clear_leftovers(manifest: Manifest, store: VectorStore, base_name: str, *, always: bool = False) -> None:
+    """Drop what a killed re-index left (its staging folder, its collection or the one it replaced), any other
+    collection of this index's name but the live one (a reader that still held a dropped name may have made it anew),
+    and the files of collections no longer in the store. Unless `always`, only when a re-index left a mark (the
+    store is not even asked otherwise: a plain ingest's first store call is its first batch)."""
     staging = staging_dir(manifest.path.parent)
-    if staging.exists():
-        name = collection_in(staging / manifest.path.name)
-        if name and name != store.name:
+    if not always and not staging.exists() and not manifest.get_meta(RETIRED):
+        return
+    shutil.rmtree(staging, ignore_errors=True)
+    ours = re.compile(rf"{re.escape(base_name)}(?:-[0-9a-f]{{8,}})?")
+    for name in store.collection_names():
+        if ours.fullmatch(name) and name != store.name:
             store.drop(name)
-        shutil.rmtree(staging, ignore_errors=True)
     retired = manifest.get_meta(RETIRED)
     if retired:
         store.drop(retired)
@@ -53,8 +59,8 @@ def rebuild(
     store: VectorStore,
     bm25_dir: Path,
     base_name: str,
-    build: Callable[[Manifest, VectorStore, Path], tuple[R, BM25Index | None]],
-) -> tuple[Manifest, R, BM25Index | None]:
+    build: Callable[[Manifest, VectorStore, Path], tuple[IngestReport, BM25Index | None]],
+) -> tuple[Manifest, IngestReport, BM25Index | None]:
     """Build a new index with `build(manifest, store, bm25_dir)` (an ingest into the staging ones, returning its
     result and the BM25 index it saved) and put it in place of `live` and `store`'s collection. Returns the new live
     manifest, `build`'s result and the BM25 index. Any failure of `build` removes what it built and is raised."""
@@ -66,6 +72,14 @@ def rebuild(
     new.set_meta(COLLECTION, name)  # first: the collection of a re-index killed from here on is found by it
     try:
         result, index = build(new, store.sibling(name), staging / "bm25")
+        if not new.count_papers():
+            raise InputError(f"the re-index read no paper{_first_error(result)}; the index is unchanged")
+        if index is not None:  # beside the live generations; readers load it once published
+            index.save(bm25_dir, f"g{time.time_ns()}", publish=False)
+        params = new.get_meta(BM25_PARAMS) if index is not None else None
+        with new.transaction():
+            new.set_meta(BM25_PARAMS, None)  # killed between the rename and the publishing: BM25 is rebuilt
+            new.set_meta(RETIRED, store.name)
         new.checkpoint()  # everything in the database file itself, which alone is moved
     except BaseException:
         new.close()
@@ -73,25 +87,27 @@ def rebuild(
             store.drop(name)
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    old = store.name
-    live.set_meta(BM25_PARAMS, None)  # killed before the manifest moves: its BM25 index is rebuilt, not trusted
-    if index is not None:
-        index.save(bm25_dir, f"g{time.time_ns()}")
-    else:
-        shutil.rmtree(bm25_dir, ignore_errors=True)
-    new.set_meta(RETIRED, old)
-    new.checkpoint()
     new.close()
     live.close()
     for suffix in ("-wal", "-shm"):  # the old database's log must never meet the new one
         Path(f"{live.path}{suffix}").unlink(missing_ok=True)
     os.replace(new.path, live.path)
     current = Manifest(live.path)
+    if index is not None:
+        index.publish(bm25_dir)
+    with current.transaction():
+        current.set_meta(BM25_PARAMS, params)
     store.use(name)
-    store.drop(old)
-    current.set_meta(RETIRED, None)
-    shutil.rmtree(staging, ignore_errors=True)
+    clear_leftovers(current, store, base_name, always=True)  # the old collection among them
     return current, result, index
+
+
+def _first_error(report: IngestReport) -> str:
+    """ " (N errors; the first: PATH: MESSAGE)" for an ingest report with errors, else ""."""
+    if not report.errors:
+        return ""
+    first = report.errors[0]
+    return f" ({len(report.errors)} errors; the first: {first.path}: {first.message})"
 
 
 def wipe(live: Manifest, store: VectorStore, settings: Settings) -> Manifest:

@@ -83,7 +83,7 @@ class VectorStore:
         self._server, self._token = server, settings.chroma_token
         self._path = settings.chroma_dir if client is None and not server else None
         self._name_source = name_source
-        self._name = (name_source() if name_source else None) or settings.collection
+        self._name = settings.collection
         self._mu = threading.Lock()
         self._files: AbstractContextManager[Any] = nullcontext()
         if self._path is not None:
@@ -98,6 +98,7 @@ class VectorStore:
             else:
                 settings.chroma_dir.mkdir(parents=True, exist_ok=True)
                 self.client = _persistent_client(settings.chroma_dir)
+            self._follow_name()  # under the lock: a re-index drops the old collection under it, after the rename
             self.collection = self._open_collection()
 
     @contextmanager
@@ -117,13 +118,17 @@ class VectorStore:
         reference cycles that hold about five open files each, and a process refreshing for every batch another one
         writes (a server beside `rag ingest`) would run out of descriptors before the collector got to them."""
         with self._mu, self._errors():
-            if self._name_source is not None:
-                self._name = self._name_source() or self._name
+            self._follow_name()
             if self._path is not None:
                 self.client = _persistent_client(self._path)
             self.collection = self._open_collection()
             if self._path is not None:
                 gc.collect()  # a dropped client writes its index files: under the lock too
+
+    def _follow_name(self) -> None:
+        """Take the live collection's name from `name_source`; kept when the source cannot tell."""
+        if self._name_source is not None:
+            self._name = self._name_source() or self._name
 
     @property
     def name(self) -> str:
@@ -146,6 +151,11 @@ class VectorStore:
         """Serve the collection `name` from now on (one a sibling built)."""
         self._name = name
         self.collection = self._open_collection()
+
+    @_guarded
+    def collection_names(self) -> list[str]:
+        """The names of every collection in the store (a server's holds other indexes' too)."""
+        return [getattr(c, "name", c) for c in self.client.list_collections()]  # names alone in older Chroma
 
     @_guarded
     def drop(self, name: str) -> None:
@@ -178,7 +188,7 @@ class VectorStore:
         if "collection" not in self.__dict__:
             with self._mu:
                 if "collection" not in self.__dict__:
-                    self._name = (self._name_source() if self._name_source else None) or self._name
+                    self._follow_name()
                     self.client = _persistent_client(self._path) if self._path is not None else self.client
                     self.collection = self._open_collection()
 
