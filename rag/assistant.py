@@ -196,13 +196,10 @@ class Assistant:
         with self._writer:
             self.follow_writer()
             clear_leftovers(self.manifest, self.store, self.settings.collection, always=True)
-            self._reset()
-
-    def _reset(self) -> None:
-        self.manifest = wipe(self.manifest, self.store, self.settings)
-        self._bm25 = None
-        self._store_generation = self.manifest.store_generation()
-        self.__dict__.pop("retriever", None)
+            self.manifest = wipe(self.manifest, self.store, self.settings)
+            self._bm25 = None
+            self._store_generation = self.manifest.store_generation()
+            self.__dict__.pop("retriever", None)
 
     def is_empty(self) -> bool:
         """Whether nothing has been indexed yet."""

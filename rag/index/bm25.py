@@ -266,8 +266,7 @@ class BM25Index:
     # --- persistence -------------------------------------------------------------------------
     def save(self, folder: Path, generation: str, *, publish: bool = True) -> None:
         """Persist the index as a new generation: segments not saved yet, then the generation's own folder, then
-        (unless not `publish`: see `publish`) `CURRENT` pointed at it (an atomic rename), so a reader never sees a
-        half-written index; what no longer belongs to the current generation is removed afterwards."""
+        (with `publish`) `CURRENT` pointed at it, so a reader never sees a half-written index (`publish`)."""
         folder.mkdir(parents=True, exist_ok=True)
         for seg in self.segments:
             if not (folder / seg.name).is_dir():
@@ -287,13 +286,12 @@ class BM25Index:
             self.publish(folder)
 
     def publish(self, folder: Path) -> None:
-        """Point `CURRENT` in `folder` at this index's saved generation (readers load it from then on) and remove
-        what it no longer needs."""
-        generation, names = self.generation, [s.name for s in self.segments]
+        """Point `CURRENT` in `folder` at this index's saved generation (an atomic rename: readers load it from then
+        on) and remove what it no longer needs."""
         pointer = folder / f"CURRENT.{os.getpid()}"
-        pointer.write_text(generation)
+        pointer.write_text(self.generation)
         os.replace(pointer, folder / "CURRENT")
-        keep = {generation, *names}
+        keep = {self.generation, *(s.name for s in self.segments)}
         for old in folder.iterdir():  # with what a killed writer left: partial segments, its pointer file
             if old.is_dir() and old.name not in keep:
                 shutil.rmtree(old, ignore_errors=True)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import sqlite3
-from contextlib import suppress
+from contextlib import closing, suppress
 from pathlib import Path
 
 from rag.errors import BackendUnavailableError, DiskFullError, RagError
@@ -95,3 +96,22 @@ def bytes_used(folder: Path) -> int:
             with suppress(OSError):
                 total += os.lstat(os.path.join(root, name)).st_size
     return total
+
+
+_SEGMENT_DIR = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def remove_orphan_segments(chroma_dir: Path) -> int:
+    """Remove the vector-index folders of an embedded Chroma that its database no longer lists: Chroma leaves a
+    deleted collection's folder behind (chroma-core/chroma#5520), so every re-index would leave the old index's
+    files. How many; none when Chroma's table of segments cannot be read. Call it holding the store's file lock."""
+    try:
+        database = (chroma_dir / "chroma.sqlite3").resolve().as_uri()
+        with closing(sqlite3.connect(f"{database}?mode=ro", uri=True, timeout=10)) as db:
+            live = {str(row[0]) for row in db.execute("SELECT id FROM segments")}
+    except sqlite3.Error:
+        return 0
+    gone = [d for d in chroma_dir.iterdir() if _SEGMENT_DIR.fullmatch(d.name) and d.is_dir() and d.name not in live]
+    for folder in gone:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(gone)

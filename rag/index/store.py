@@ -11,12 +11,11 @@ import copy
 import gc
 import logging
 import re
-import shutil
 import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, closing, contextmanager, nullcontext, suppress
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +27,7 @@ from pydantic import SecretStr
 from rag.config import Settings
 from rag.errors import BackendUnavailableError, ConfigError, RagError
 from rag.index.lock import StoreLock
+from rag.index.space import remove_orphan_segments
 from rag.types import Chunk, Paper
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,6 @@ _SOURCE_KEY = re.compile(r"^s\d+$")
 _MAX_BATCH = 4000  # under Chroma's largest batch and SQLite's variable limit
 _HNSW = {"hnsw:space": "cosine", "hnsw:search_ef": 100}  # Chroma's default search_ef (10) loses recall at scale
 _TOKEN_CHARS = re.compile(r"[!-~]+")  # what Chroma's token auth client accepts
-_SEGMENT_DIR = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
 def _guarded(method: Callable[..., T]) -> Callable[..., T]:
@@ -174,13 +173,7 @@ class VectorStore:
         if self._path is None:
             return 0
         with self._errors():
-            live = _segment_ids(self._path / "chroma.sqlite3")
-            if live is None:
-                return 0
-            gone = [d for d in self._path.iterdir() if _SEGMENT_DIR.match(d.name) and d.is_dir() and d.name not in live]
-            for folder in gone:
-                shutil.rmtree(folder, ignore_errors=True)
-        return len(gone)
+            return remove_orphan_segments(self._path)
 
     def _reopen_if_closed(self) -> None:
         """A store closed (`close`) and used again opens its files anew: a call another thread began after an
@@ -315,15 +308,6 @@ class VectorStore:
 
 
 _EMBEDDED: weakref.WeakSet[VectorStore] = weakref.WeakSet()
-
-
-def _segment_ids(database: Path) -> set[str] | None:
-    """The segment ids an embedded Chroma's database lists (None when it cannot be read)."""
-    try:
-        with closing(sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True, timeout=10)) as db:
-            return {str(row[0]) for row in db.execute("SELECT id FROM segments")}
-    except sqlite3.Error:
-        return None
 
 
 @atexit.register
