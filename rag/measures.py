@@ -21,7 +21,7 @@ _COPULA = frozenset({"is", "are", "was", "were", "the", "a", "an"})
 _VERB_BE = _COPULA - {"the", "a", "an"}
 _GENERIC_MEASURE = frozenset(
     "mani much long fast larg big small tall mean number per top test relat singl averag total real world sub score "
-    "result perform valu figur minimum maximum highest lowest peak median".split()
+    "result perform valu figur minimum maximum highest lowest peak median measur".split()
 )
 
 
@@ -46,8 +46,7 @@ def measure_after(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str
     words = words[-3:]  # "the exact ImageNet top-1 accuracy": the head noun and the two words before it
     while words and words[0].lower() in STOPWORDS:  # "range of wedelolactone concentrations": not "of"
         words.pop(0)
-    if words and words[-1].lower() in COUNT_HEAD and following[:1] == ["of"]:  # "the number of layers": layers
-        words, following = [], following[1:]
+    words, following = _past_head_of(words, following)
     for k, word in enumerate(following):
         clean = word.lower().strip("?,.")
         if clean in COUNT_HEAD and following[k + 1 : k + 2] == ["of"]:  # "the minimum number of GPUs": GPUs
@@ -69,6 +68,18 @@ def measure_after(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str
     return measure_of(words)
 
 
+def _past_head_of(words: list[str], following: list[str]) -> tuple[list[str], list[str]]:
+    """A count or a value of something measures what follows "of" ("the number of layers": layers, "the value of
+    the Fano factor": Fano factor): then no words yet, and the words after "of" (and a value's determiner)."""
+    head = words[-1].lower() if words else ""
+    if following[:1] != ["of"] or head not in COUNT_HEAD | _VALUE_HEAD:
+        return words, following
+    rest = following[1:]
+    if head in _VALUE_HEAD and rest[:1] and rest[0].lower() in _DET:
+        rest = rest[1:]
+    return [], rest
+
+
 def _ends_measure(words: list[str], word: str, after: list[str]) -> bool:
     """Whether `word` ends the measure's noun phrase `words` (at most three words), given the two words `after` it:
     an auxiliary, a function word, a name after the phrase's first word, any word after a generic head noun."""
@@ -84,6 +95,7 @@ def _ends_measure(words: list[str], word: str, after: list[str]) -> bool:
     )
 
 
+_VALUE_HEAD = frozenset({"value", "values", "level", "levels"})  # what is measured follows "of"
 _HEAD_NOUNS = frozenset("model models method methods approach approaches".split())  # nouns among STOPWORDS
 _NOUN = re.compile(r"(?!(?:the|a|an|of|in|on|for|and|or|to|by|with)\b)[a-z][a-z\-]+")  # a lower-case word, no particle
 CHANGE_NOUNS = frozenset(
@@ -189,7 +201,8 @@ PLURAL_METRIC = (
     r"widths|heights|depths|diameters|masses|densities|doses|dosages|voltages|resistances|velocities|lifetimes|"
     r"yields|efficiencies|bandwidths|mobilities|volumes|capacities|amplitudes|coefficients|accuracies|latencies|"
     r"distances|sizes|counts|percentages|fractions|proportions|amounts|exponents|energies|ages|sensitivities|"
-    r"specificities|resolutions|durations|speed-?ups|incidences)"
+    r"specificities|resolutions|durations|speed-?ups|incidences|values|levels|uncertainties|deviations|variances|"
+    r"correlations|strengths|shifts|splittings)"
 )
 """Measures in the plural ("what hazard ratios were found"); not those whose plural mostly asks for kinds ("what
 factors", "what errors", "what dimensions", "what improvements")."""

@@ -21,7 +21,9 @@ METRIC = (
     r"map|miou|auc|roc-auc|psnr|ssim|wer|cer|der|mos|dice|precision|recall|rate|speed-?up|throughput|latency|"
     r"auroc|auprc|ndcg|mrr|size|count|bitrate|resolution|distance|energy|power|mean|top-[15]|sparsity|gain|improvement|"
     r"reduction|factor|dimension|parameters|frames per second|fps|time|duration|minimum|maximum|lowest|highest|peak|"
-    r"median|fidelity|"
+    r"median|fidelity|value|level|uncertainty|linewidth|deviation|variance|rmse|mse|mae|snr|iou|fid|kappa|"
+    r"correlation|quality factor|q factor|strength|modulus|shift|splitting|contrast|visibility|purity|overhead|"
+    r"footprint|consumption|"
     # physical and other measured quantities of the sciences
     r"pressure|temperature|tc|wavelength|frequency|thickness|exponent|period|spin gap|band ?gap|energy gap|length|"
     r"width|height|depth|diameter|radius|mass|density|concentration|dose|dosage|voltage|current density|resistance|"
@@ -38,6 +40,7 @@ _SMALL = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve
 # after a word ("Cu(111)", "Σ5(210)"; not "LLaMA2(90B)", "Cifar10-DVS(82.40%)")
 _QUANTITY = re.compile(
     rf"\b{_SMALL} out of {_SMALL}\b"  # a share in words: "three out of four"
+    r"|(?:(?<=\d\^)|(?<=\^[({]))[-−]\d+(?:[./]\d+)?"  # a negative power: "P(m) ~ m^(-5/3)", "t^{-1/2}"
     r"|(?<![\w\-/.])(?!(?<=\w\()\d+\))"
     rf"\d+(?:[.,]\d+)*(?:\s*(?:-|–|--|to)\s*\d+(?:[.,]\d+)*)?(?:\s?{_UNIT})?(?![A-Za-z\d])"
     r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|seven|eigh|nine)teen|"
@@ -46,7 +49,7 @@ _QUANTITY = re.compile(
     re.I,
 )
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
-_ENUMERATION = re.compile(r"\(\d\)|(?<![\w.])\d\)")
+_ENUMERATION = re.compile(r"\(\d\)|(?<![\w./])\d\)")
 _TIME_UNIT = re.compile(
     r"\b(?:\d+\s*)?(?:ms|milliseconds?|seconds?|minutes?|hours?|h|days?|weeks?|months?|years?|GPU-(?:days?|hours?))\b"
     r"|\d(?:ms|s|h)\b|\d\s*(?:hrs?|mins?|wks?|yrs?)\b",

@@ -1,0 +1,78 @@
+"""Measured quantities the question typer did not know (an uncertainty, a linewidth, "the value of X"), and figures
+written as powers: a question asking for one is a number question, answered only by a sentence stating it."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.quantities import quantities
+from rag.query import analyze
+from rag.sufficiency import SufficiencyChecker
+from rag.types import Paper
+from tests.test_sufficiency import CORPUS
+
+CLOCK = Paper(
+    id="c1",
+    title="Autonomous multi-ion optical clock with integrated photonics",
+    abstract="We demonstrate an optical clock with a short-term frequency instability of 3.1e-14 using four ions. "
+    "All operations use light delivered by on-chip waveguides.",
+)
+AGGREGATION = Paper(
+    id="a1",
+    title="Edge effects in an aggregation model with input",
+    abstract="The single-site mass distribution crosses over from a bulk power law P(m) ~ m^(-4/3) to an edge "
+    "power law P(m) ~ m^(-5/3) near the boundaries.",
+)
+
+
+def checker() -> SufficiencyChecker:
+    return SufficiencyChecker(CORPUS, partial_coverage=0.0, abstain_coverage=0.0)
+
+
+@pytest.mark.parametrize(
+    ("question", "measured"),
+    [
+        ("What is the systematic uncertainty of the four-ion clock?", "uncertainti"),
+        ("Give the linewidth of the laser used for cooling.", "linewidth"),
+        ("what noise level does the amplifier reach", "level"),
+        ("What is the value of the Fano factor in the zeroth Landau level?", "fano"),
+        ("What is the value of the power-law exponent near the edges?", "expon"),
+        ("What bulk modulus did they determine for the iodate?", "modulus"),
+    ],
+)
+def test_a_question_for_a_measured_quantity_asks_for_a_number(question: str, measured: str) -> None:
+    asked = analyze(question)
+    assert asked.asks == "number" and measured in asked.measure
+    assert "valu" not in asked.measure and "measur" not in asked.measure
+
+
+def test_the_value_of_a_symbol_measured_somewhere_measures_the_symbol_not_the_participle() -> None:
+    asked = analyze("What is the value of g2(0) measured at room temperature for the quantum dots?")
+    assert asked.asks == "number" and "measur" not in asked.measure
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("an edge power law P(m) ~ m^(-5/3) near the boundaries", ["-5/3"]),
+        ("the correlation decays as t^{-1/2}", ["-1/2"]),
+        ("an error rate of 10^-3 per gate", ["10", "-3"]),
+        ("a rate in s^-1 units", []),  # a unit's power is no figure
+        ("steps (1) and 2) then", []),  # list markers
+    ],
+)
+def test_a_negative_power_is_a_stated_figure(text: str, found: list[str]) -> None:
+    assert quantities(text) == found
+
+
+def test_an_uncertainty_the_abstract_does_not_give_is_partial() -> None:
+    asked = analyze("What is the systematic uncertainty of the autonomous multi-ion optical clock?")
+    sentence = CLOCK.abstract.split(". ")[0] + "."
+    verdict = checker().check(asked, [sentence], [CLOCK])
+    assert verdict.status == "partial" and "uncertainty" in verdict.missing
+
+
+def test_an_exponent_written_as_a_power_answers_the_value_of_the_exponent() -> None:
+    asked = analyze("What is the value of the power-law exponent of the mass distribution near the edges?")
+    verdict = checker().check(asked, [AGGREGATION.abstract], [AGGREGATION])
+    assert verdict.status == "answered"
