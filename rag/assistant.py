@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rag.answering import Answerer, offered_models, resolve_backend
-from rag.caps import check_history, check_query, check_question
+from rag.caps import check_history, check_query, check_question, query_options
 from rag.config import Settings
 from rag.corpus.load import bundled_corpus_dir
 from rag.errors import ConfigError, IndexMismatchError, InputError
@@ -29,6 +29,7 @@ from rag.index.manifest import Manifest, collection_in
 from rag.index.rebuild import clear_leftovers, rebuild, wipe
 from rag.index.space import bytes_used
 from rag.index.store import VectorStore
+from rag.index.swaps import Swaps, retried_across_swaps
 from rag.query import analyze
 from rag.retrieval import Mode, RetrievalConfig, Retriever
 from rag.types import Answer, Hit, IndexStats, IngestReport, Paper, QueryOptions
@@ -80,6 +81,7 @@ class Assistant:
         self._writer = WriterLock(self.settings.data_dir, self.settings.write_lock_timeout)
         self._bm25_mu = threading.Lock()
         self._follow_mu = threading.Lock()
+        self.swaps = Swaps()  # this process's own resets and re-indexes, which a failed read waits out
         self._store_generation = self.manifest.store_generation()
 
     # --- components (built on first use) -------------------------------------------------
@@ -172,7 +174,7 @@ class Assistant:
             return ingestor.ingest(paths, prune=prune, progress=progress), ingestor.bm25
 
         self.manifest, report, index = rebuild(
-            self.manifest, self.store, self.settings.bm25_dir, self.settings.collection, build
+            self.manifest, self.store, self.settings.bm25_dir, self.settings.collection, build, self.swaps.swapping
         )
         self.__dict__.pop("retriever", None)
         self._wrote(index)
@@ -196,16 +198,19 @@ class Assistant:
         with self._writer:
             self.follow_writer()
             clear_leftovers(self.manifest, self.store, self.settings.collection, always=True)
-            self.manifest = wipe(self.manifest, self.store, self.settings)
-            self._bm25 = None
-            self._store_generation = self.manifest.store_generation()
-            self.__dict__.pop("retriever", None)
+            with self.swaps.swapping():
+                self.manifest = wipe(self.manifest, self.store, self.settings)
+                self._bm25 = None
+                self._store_generation = self.manifest.store_generation()
+                self.__dict__.pop("retriever", None)
 
+    @retried_across_swaps
     def is_empty(self) -> bool:
         """Whether nothing has been indexed yet."""
         self.follow_writer()
         return self.manifest.count_papers() == 0
 
+    @retried_across_swaps
     def stats(self) -> IndexStats:
         """Papers, chunks, sources, embedding model and index size."""
         self.follow_writer()
@@ -221,6 +226,7 @@ class Assistant:
             years=self.manifest.years(),
         )
 
+    @retried_across_swaps
     def search(
         self,
         query: str,
@@ -328,6 +334,7 @@ class Assistant:
                 )
             yield item
 
+    @retried_across_swaps
     def ask(
         self,
         question: str,
@@ -349,6 +356,7 @@ class Assistant:
         assert answer is not None
         return answer
 
+    @retried_across_swaps
     def paper(self, paper_id: str) -> Paper | None:
         """One indexed paper by id, or None."""
         self.follow_writer()
@@ -395,15 +403,3 @@ class Assistant:
         self.manifest.close()
         if "store" in self.__dict__ and self.store.close():
             self.__dict__.pop("store"), self.__dict__.pop("retriever", None)
-
-
-def query_options(options: QueryOptions | None = None, **keywords: Any) -> QueryOptions:
-    """One `QueryOptions` from either an object or keywords (None keywords are unset); both at once is refused."""
-    if options is not None and not isinstance(options, QueryOptions):  # e.g. a history passed positionally
-        raise ConfigError(f"options must be a QueryOptions, not {type(options).__name__}: pass the others by keyword")
-    given = {name: value for name, value in keywords.items() if value is not None}
-    if options is not None and given:
-        raise ConfigError(f"pass the options either as QueryOptions or as keywords, not both ({', '.join(given)})")
-    if options is not None:
-        return options
-    return QueryOptions(**given)

@@ -1,5 +1,6 @@
-"""Caps on the text a client sends (a question, a search query, a chat history): checked before any work is done,
-so an oversized input costs nothing; each refusal is one line naming the setting that sets the cap."""
+"""Caps on the text a client sends (a question, a search query, a chat history) and the options it sets: checked
+before any work is done, so an oversized input costs nothing; each refusal is one line naming the setting that sets
+the cap."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rag.config import Settings
-from rag.errors import InputError
+from rag.errors import ConfigError, InputError
+from rag.types import QueryOptions
 
 ROLES = ("user", "assistant")
 
@@ -65,3 +67,15 @@ def check_k(k: object, door: str) -> None:
         whole = 0
     if isinstance(k, bool) or whole < 1:
         raise InputError(f"k (papers to {door}) must be a whole number of 1 or more, not {k!r}")
+
+
+def query_options(options: QueryOptions | None = None, **keywords: Any) -> QueryOptions:
+    """One `QueryOptions` from either an object or keywords (None keywords are unset); both at once is refused."""
+    if options is not None and not isinstance(options, QueryOptions):  # e.g. a history passed positionally
+        raise ConfigError(f"options must be a QueryOptions, not {type(options).__name__}: pass the others by keyword")
+    given = {name: value for name, value in keywords.items() if value is not None}
+    if options is not None and given:
+        raise ConfigError(f"pass the options either as QueryOptions or as keywords, not both ({', '.join(given)})")
+    if options is not None:
+        return options
+    return QueryOptions(**given)

@@ -13,7 +13,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from contextlib import suppress
+from contextlib import AbstractContextManager, nullcontext, suppress
 from pathlib import Path
 
 from rag.config import Settings
@@ -60,10 +60,12 @@ def rebuild(
     bm25_dir: Path,
     base_name: str,
     build: Callable[[Manifest, VectorStore, Path], tuple[IngestReport, BM25Index | None]],
+    swapping: Callable[[], AbstractContextManager[object]] = nullcontext,
 ) -> tuple[Manifest, IngestReport, BM25Index | None]:
     """Build a new index with `build(manifest, store, bm25_dir)` (an ingest into the staging ones, returning its
     result and the BM25 index it saved) and put it in place of `live` and `store`'s collection. Returns the new live
-    manifest, `build`'s result and the BM25 index. Any failure of `build` removes what it built and is raised."""
+    manifest, `build`'s result and the BM25 index. Any failure of `build` removes what it built and is raised. The
+    manifest files are swapped inside `swapping()` (reads of this process that fail then are tried again after it)."""
     staging = staging_dir(live.path.parent)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
@@ -87,12 +89,13 @@ def rebuild(
             store.drop(name)
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    new.close()
-    live.close()
-    for suffix in ("-wal", "-shm"):  # the old database's log must never meet the new one
-        Path(f"{live.path}{suffix}").unlink(missing_ok=True)
-    os.replace(new.path, live.path)
-    current = Manifest(live.path)
+    with swapping():
+        new.close()
+        live.close()
+        for suffix in ("-wal", "-shm"):  # the old database's log must never meet the new one
+            Path(f"{live.path}{suffix}").unlink(missing_ok=True)
+        os.replace(new.path, live.path)
+        current = Manifest(live.path)
     if index is not None:
         index.publish(bm25_dir)
     with current.transaction():
