@@ -147,13 +147,15 @@ class Assistant:
         prune: bool = False,
         reindex: bool = False,
         progress: bool = True,
+        wait: bool = True,
     ) -> IngestReport:
         """Index files and directories (default: the bundled corpus); unchanged files are skipped.
 
         `prune` removes papers whose source files are gone; `reindex` builds a new index from `paths` beside the
-        live one, which answers until the new one replaces it (needed after changing the embedding model).
+        live one, which answers until the new one replaces it (needed after changing the embedding model). Another
+        writer at work is waited for (`RAG_WRITE_LOCK_TIMEOUT`), or with `wait=False` an `IndexBusyError` at once.
         """
-        with self._writer:
+        with self._writer if wait else WriterLock(self.settings.data_dir, 0):
             self.follow_writer()  # opened before another process re-indexed: not into the old files
             clear_leftovers(self.manifest, self.store, self.settings.collection)
             found: list[str | Path] = list(paths) if paths is not None else [bundled_corpus_dir()]

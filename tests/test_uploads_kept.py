@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,3 +135,24 @@ def test_an_upload_while_another_writer_holds_the_index_is_refused_at_once(
         assert api.get("/health").status_code == 200
     assert not list((assistant.settings.data_dir / "uploads").glob("*"))  # nothing stored for the refused one
     assert api.post("/ingest", files={"files": ("a.jsonl", PAPERS)}).status_code == 200
+
+
+def test_a_library_upload_while_another_writer_holds_the_index_is_refused_at_once(
+    assistant: Assistant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the UI's upload waited for the writer lock in its handler (up to RAG_WRITE_LOCK_TIMEOUT): now it says so at once
+    from rag.ui.app import build_app
+
+    caplog.set_level(logging.WARNING, logger="rag.index.lock")
+
+    cache = tmp_path / "gradio-cache"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(cache))
+    (cache / "a").mkdir(parents=True)
+    (cache / "a" / "a.jsonl").write_bytes(PAPERS)
+    ingest = next(f.fn for f in build_app(assistant).fns.values() if f.name == "ingest_files")
+    with WriterLock(assistant.settings.data_dir, timeout=600):  # a `rag ingest` elsewhere, for as long as it takes
+        report = ingest([str(cache / "a" / "a.jsonl")])
+    assert report.startswith("**Not ingested:**") and "being updated by process" in report
+    assert "waiting:" not in caplog.text  # the handler did not wait for the other writer
+    assert not list((assistant.settings.data_dir / "uploads").rglob("*.jsonl"))
+    assert "papers added" in ingest([str(cache / "a" / "a.jsonl")])

@@ -28,7 +28,6 @@ from rag.api.schemas import AskRequest, ErrorBody, Health, IngestResponse, Store
 from rag.api.uploads import UploadTooLarge, store_upload, upload_suffix
 from rag.assistant import Assistant
 from rag.errors import BackendUnavailableError, IndexBusyError, IndexMismatchError, InputError, RagError
-from rag.index.lock import WriterLock
 from rag.types import Answer, Hit, IndexStats, Paper, QueryOptions
 from rag.web_guard import WebGuard, allowed_hosts
 
@@ -238,9 +237,6 @@ def _ingest_route(router: APIRouter, assistant: Assistant) -> None:
         if settings.api_token is None:
             raise HTTPException(403, "POST /ingest is disabled: start the server with RAG_API_TOKEN set")
         suffixes = [upload_suffix(f.filename) for f in files]  # refuse a bad type before storing anything
-        holder = WriterLock(settings.data_dir).writer()  # an upload never waits in a worker thread for another writer:
-        if holder is not None:  # fifty of them once held every thread, /health included, for the whole ingest
-            raise IndexBusyError(f"the index is being updated by process {holder}; upload again when it is done")
         folder, stored = settings.data_dir / "uploads", []
         try:
             for upload, suffix in zip(files, suffixes, strict=True):
@@ -251,7 +247,9 @@ def _ingest_route(router: APIRouter, assistant: Assistant) -> None:
                 except InputError as exc:
                     raise InputError(exc.message, path=upload.filename or "upload") from None
                 stored.append(Stored(path.resolve(), created, upload.filename or "upload", size))
-            report = assistant.ingest([s.path for s in stored], progress=False)
+            # an upload never waits in a worker thread for another writer: fifty of them once held every thread,
+            # /health included, for the whole ingest
+            report = assistant.ingest([s.path for s in stored], progress=False, wait=False)
         finally:  # also when storing or indexing failed: what this request added and nothing uses goes again
             papers = {s.path: len(assistant.manifest.papers_of(str(s.path))) for s in stored}
             for s in stored:

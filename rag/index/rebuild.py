@@ -110,7 +110,8 @@ def _first_error(report: IngestReport) -> str:
     if not report.errors:
         return ""
     first = report.errors[0]
-    return f" ({len(report.errors)} errors; the first: {first.path}: {first.message})"
+    count = f"{len(report.errors)} error{'s' if len(report.errors) != 1 else ''}"
+    return f" ({count}; the first: {first.path}: {first.message})"
 
 
 def wipe(live: Manifest, store: VectorStore, settings: Settings) -> Manifest:

@@ -185,7 +185,7 @@ class Handlers:
             except UploadRefused as exc:
                 problems.append(str(exc))
         try:
-            report = self.assistant.ingest(kept, progress=True) if kept else None
+            report = self.assistant.ingest(kept, progress=True, wait=False) if kept else None
         except RagError as exc:  # e.g. another process is updating the index: say so, no traceback
             return "**Not ingested:** " + escape_markdown(str(exc))
         finally:  # an upload nothing could be indexed from is not kept
