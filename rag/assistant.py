@@ -130,6 +130,7 @@ class Assistant:
                     self.store.refresh()
                 self._store_generation = generation
 
+    @retried_across_swaps  # `stream`'s first read of the manifest (its search is retried on its own)
     def _check_model(self) -> None:
         built_with = self.manifest.get_meta("embed_model")
         configured = self._embedder_name()
@@ -157,7 +158,7 @@ class Assistant:
         """
         with self._writer if wait else WriterLock(self.settings.data_dir, 0):
             self.follow_writer()  # opened before another process re-indexed: not into the old files
-            clear_leftovers(self.manifest, self.store, self.settings.collection)
+            clear_leftovers(self.manifest, self.store)
             found: list[str | Path] = list(paths) if paths is not None else [bundled_corpus_dir()]
             if reindex:
                 return self._rebuild(found, prune=prune, progress=progress)
@@ -199,7 +200,7 @@ class Assistant:
         """Delete everything indexed."""
         with self._writer:
             self.follow_writer()
-            clear_leftovers(self.manifest, self.store, self.settings.collection, always=True)
+            clear_leftovers(self.manifest, self.store, always=True)
             with self.swaps.swapping():
                 self.manifest = wipe(self.manifest, self.store, self.settings)
                 self._bm25 = None
@@ -336,7 +337,6 @@ class Assistant:
                 )
             yield item
 
-    @retried_across_swaps
     def ask(
         self,
         question: str,

@@ -59,9 +59,9 @@ class Settings(BaseSettings):
     )
     collection: str = Field(
         default="abstracts",
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,198}[A-Za-z0-9]$",
-        description="Chroma collection name: 3 to 200 letters, digits, dots, dashes or underscores, starting and "
-        "ending with a letter or digit (a re-index adds a suffix to it: Chroma takes 512 at most).",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,44}[A-Za-z0-9]$",
+        description="Chroma collection name: 3 to 46 letters, digits, dots, dashes or underscores, starting and "
+        "ending with a letter or digit (a re-index adds 17 characters to it; a Chroma server may take 63 at most).",
     )
     write_lock_timeout: float = Field(
         default=60.0, ge=0, description="Seconds a second writer waits for the one updating the index before giving up."

@@ -178,14 +178,19 @@ def test_a_reader_that_followed_a_reindex_follows_a_reset_too(tmp_path: Path) ->
         a.close()
 
 
-def test_a_reindex_drops_collections_of_this_index_that_are_not_live(tmp_path: Path) -> None:
+def test_a_reindex_or_reset_leaves_other_indexes_collections_alone(tmp_path: Path) -> None:
+    # helper-53: dropping every "<RAG_COLLECTION>-<hex>" deleted another data dir's "abstracts-20240101" on a shared
+    # Chroma server; only the names this index made are dropped
     files = write_files(tmp_path / "files", files=1, per_file=5)
     writer = Assistant(settings(tmp_path / "data"))
-    writer.ingest(files, reindex=True, progress=False)
-    for name in ("abstracts", "abstracts-0123456789abcdef", "other-index"):  # made anew by a reader, another index
+    writer.ingest(files, progress=False)
+    others = {"abstracts-20240101", "abstracts-0123456789abcdef", "other-index"}
+    for name in others:
         writer.store.client.get_or_create_collection(name, embedding_function=None)
     writer.ingest(files, reindex=True, progress=False)
-    assert collections(writer) == {writer.store.name, "other-index"}
+    assert collections(writer) == {writer.store.name} | others
+    writer.reset()
+    assert collections(writer) == {"abstracts"} | others
     writer.close()
 
 
@@ -231,3 +236,30 @@ def test_a_reindex_stopped_after_the_manifest_moved_has_its_bm25_index_rebuilt(
     assert top(after, "zq1x5", "bm25")[0] == "p1-5"
     assert len(collections(after)) == 1
     after.close()
+
+
+def test_a_failure_after_the_manifest_moved_is_a_warning_not_a_failed_reindex(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # helper-53: a full disk while publishing the BM25 index raised a raw OSError although the new index was live
+    import errno
+
+    files = write_files(tmp_path / "files", files=2, per_file=10)
+    writer = Assistant(settings(tmp_path / "data"))
+    writer.ingest(files[:1], progress=False)
+    publish = BM25Index.publish
+
+    def full(self: BM25Index, folder: Path) -> None:
+        if folder == writer.settings.bm25_dir:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        publish(self, folder)
+
+    monkeypatch.setattr(BM25Index, "publish", full)
+    report = writer.ingest(files[1:], reindex=True, progress=False)
+    monkeypatch.undo()
+    assert report.papers_added == 10 and "could not be published" in caplog.text
+    assert all(pid.startswith("p1-") for pid in top(writer, "zq1x5", "dense"))
+    writer.ingest(files[1:], progress=False)  # the next ingest rebuilds the BM25 index
+    assert top(writer, "zq1x5", "bm25")[0] == "p1-5"
+    assert len(collections(writer)) == 1
+    writer.close()

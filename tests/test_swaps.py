@@ -86,3 +86,35 @@ def test_readers_in_other_threads_see_no_error_while_the_index_is_reset_and_rein
     assert errors == []
     assert assistant.stats().papers == 60
     assistant.close()
+
+
+def test_streamed_answers_in_other_threads_see_no_error_while_the_index_is_reset(tmp_path: Path) -> None:
+    # helper-53: `stream` (the CLI's, the UI's and the API's way to answer) read the manifest before its retried
+    # search: 335 raw "no such table: meta" in 15 resets
+    files = write_files(tmp_path / "files", files=1, per_file=60)
+    assistant = Assistant(Settings(data_dir=tmp_path / "data", embed="hash", llm="extractive"))
+    assistant.ingest(files, progress=False)
+    errors: list[str] = []
+    read, done = threading.Event(), threading.Event()
+
+    def asker() -> None:
+        while not done.is_set():
+            try:
+                list(assistant.stream("What is reported for zq0x5?"))
+            except Exception as exc:  # the test reports what the thread met
+                errors.append(f"{type(exc).__name__}: {exc}")
+            read.set()
+
+    threads = [threading.Thread(target=asker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for _ in range(6):
+        assert read.wait(timeout=60)
+        read.clear()
+        assistant.reset()
+        assistant.ingest(files, progress=False)
+    done.set()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assistant.close()

@@ -8,8 +8,8 @@ What either left behind is cleared by the next writer (`clear_leftovers`)."""
 
 from __future__ import annotations
 
+import logging
 import os
-import re
 import shutil
 import time
 from collections.abc import Callable
@@ -19,10 +19,12 @@ from pathlib import Path
 from rag.config import Settings
 from rag.errors import InputError
 from rag.index.bm25 import BM25Index
-from rag.index.manifest import COLLECTION, Manifest
+from rag.index.lexical import one_line
+from rag.index.manifest import COLLECTION, Manifest, collection_in
 from rag.index.store import VectorStore
 from rag.types import IngestReport
 
+log = logging.getLogger(__name__)
 RETIRED = "retired_collection"
 """The collection a re-index replaced, noted in the new manifest until it is dropped (a writer killed in between
 leaves it to the next one)."""
@@ -34,19 +36,18 @@ def staging_dir(data_dir: Path) -> Path:
     return data_dir / "reindex"
 
 
-def clear_leftovers(manifest: Manifest, store: VectorStore, base_name: str, *, always: bool = False) -> None:
-    """Drop what a killed re-index left (its staging folder, its collection or the one it replaced), any other
-    collection of this index's name but the live one (a reader that still held a dropped name may have made it anew),
-    and the files of collections no longer in the store. Unless `always`, only when a re-index left a mark (the
-    store is not even asked otherwise: a plain ingest's first store call is its first batch)."""
+def clear_leftovers(manifest: Manifest, store: VectorStore, *, always: bool = False) -> None:
+    """Drop what a killed re-index left (its staging folder and the collection its staging manifest names, or the
+    collection it replaced), by exact name only (a Chroma server may hold other indexes' collections), and the files
+    of collections no longer in the store. Unless `always`, only when a re-index left a mark (the store is not even
+    asked otherwise: a plain ingest's first store call is its first batch)."""
     staging = staging_dir(manifest.path.parent)
     if not always and not staging.exists() and not manifest.get_meta(RETIRED):
         return
-    shutil.rmtree(staging, ignore_errors=True)
-    ours = re.compile(rf"{re.escape(base_name)}(?:-[0-9a-f]{{8,}})?")
-    for name in store.collection_names():
-        if ours.fullmatch(name) and name != store.name:
-            store.drop(name)
+    if staging.exists():
+        if built := collection_in(staging / manifest.path.name, ""):
+            store.drop(built)  # never the live one
+        shutil.rmtree(staging, ignore_errors=True)
     retired = manifest.get_meta(RETIRED)
     if retired:
         store.drop(retired)
@@ -96,12 +97,22 @@ def rebuild(
             Path(f"{live.path}{suffix}").unlink(missing_ok=True)
         os.replace(new.path, live.path)
         current = Manifest(live.path)
-    if index is not None:
-        index.publish(bm25_dir)
-    with current.transaction():
-        current.set_meta(BM25_PARAMS, params)
-    store.use(name)
-    clear_leftovers(current, store, base_name, always=True)  # the old collection among them
+    try:  # the new index is in place: what is left is upkeep, and a failure of it is not the re-index's
+        if index is not None:
+            index.publish(bm25_dir)
+        with current.transaction():
+            current.set_meta(BM25_PARAMS, params)
+    except Exception as exc:
+        log.warning(
+            "the new index is in place, but its BM25 index could not be published (%s): keyword search "
+            "lags until the next `rag ingest` rebuilds it",
+            one_line(exc),
+        )
+    try:
+        store.use(name)
+        clear_leftovers(current, store, always=True)  # the old collection among them
+    except Exception as exc:
+        log.warning("the new index is in place; the old collection is dropped by the next writer (%s)", one_line(exc))
     return current, result, index
 
 
@@ -121,5 +132,9 @@ def wipe(live: Manifest, store: VectorStore, settings: Settings) -> Manifest:
     live.close()
     for suffix in ("", "-wal", "-shm"):  # a stale write-ahead log must never meet the new database
         Path(f"{live.path}{suffix}").unlink(missing_ok=True)
-    shutil.rmtree(settings.bm25_dir, ignore_errors=True)
+    folder = settings.bm25_dir
+    if folder.exists():  # moved away whole first: a reader loading it finds it gone, not half-deleted
+        os.replace(folder, folder.with_name(f"{folder.name}.removed-{time.time_ns()}"))
+    for gone in folder.parent.glob(f"{folder.name}.removed-*"):  # with what a killed reset left
+        shutil.rmtree(gone, ignore_errors=True)
     return Manifest(live.path)

@@ -152,11 +152,6 @@ class VectorStore:
         self.collection = self._open_collection()
 
     @_guarded
-    def collection_names(self) -> list[str]:
-        """The names of every collection in the store (a server's holds other indexes' too)."""
-        return [getattr(c, "name", c) for c in self.client.list_collections()]  # names alone in older Chroma
-
-    @_guarded
     def drop(self, name: str) -> None:
         """Delete the collection `name`, if there is one (never the one this store serves)."""
         from chromadb.errors import NotFoundError
