@@ -95,7 +95,7 @@ def _ends_measure(words: list[str], word: str, after: list[str]) -> bool:
     )
 
 
-_VALUE_HEAD = frozenset({"value", "values", "level", "levels"})  # what is measured follows "of"
+_VALUE_HEAD = frozenset({"value", "values"})  # what is measured follows "of"
 _HEAD_NOUNS = frozenset("model models method methods approach approaches".split())  # nouns among STOPWORDS
 _NOUN = re.compile(r"(?!(?:the|a|an|of|in|on|for|and|or|to|by|with)\b)[a-z][a-z\-]+")  # a lower-case word, no particle
 CHANGE_NOUNS = frozenset(
@@ -201,8 +201,7 @@ PLURAL_METRIC = (
     r"widths|heights|depths|diameters|masses|densities|doses|dosages|voltages|resistances|velocities|lifetimes|"
     r"yields|efficiencies|bandwidths|mobilities|volumes|capacities|amplitudes|coefficients|accuracies|latencies|"
     r"distances|sizes|counts|percentages|fractions|proportions|amounts|exponents|energies|ages|sensitivities|"
-    r"specificities|resolutions|durations|speed-?ups|incidences|values|levels|uncertainties|deviations|variances|"
-    r"correlations|strengths|shifts|splittings)"
+    r"specificities|resolutions|durations|speed-?ups|incidences|values|uncertainties|deviations|variances|splittings)"
 )
 """Measures in the plural ("what hazard ratios were found"); not those whose plural mostly asks for kinds ("what
 factors", "what errors", "what dimensions", "what improvements")."""

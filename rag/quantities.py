@@ -21,9 +21,7 @@ METRIC = (
     r"map|miou|auc|roc-auc|psnr|ssim|wer|cer|der|mos|dice|precision|recall|rate|speed-?up|throughput|latency|"
     r"auroc|auprc|ndcg|mrr|size|count|bitrate|resolution|distance|energy|power|mean|top-[15]|sparsity|gain|improvement|"
     r"reduction|factor|dimension|parameters|frames per second|fps|time|duration|minimum|maximum|lowest|highest|peak|"
-    r"median|fidelity|value|level|uncertainty|linewidth|deviation|variance|rmse|mse|mae|snr|iou|fid|kappa|"
-    r"correlation|quality factor|q factor|strength|modulus|shift|splitting|contrast|visibility|purity|overhead|"
-    r"footprint|consumption|"
+    r"median|fidelity|"
     # physical and other measured quantities of the sciences
     r"pressure|temperature|tc|wavelength|frequency|thickness|exponent|period|spin gap|band ?gap|energy gap|length|"
     r"width|height|depth|diameter|radius|mass|density|concentration|dose|dosage|voltage|current density|resistance|"
@@ -34,6 +32,13 @@ METRIC = (
     r"prevalence|incidence|odds ratio|hazard ratio|relative risk|mortality|survival|age|molecular weight|"
     r"molecular mass|body weight|half-maximal|ic50|ec50|kd|sensitivity|specificity|p-value|p value)"
 )
+NAMED_MEASURE = (
+    r"(?:value|uncertainty|linewidth|deviation|variance|rmse|mse|mae|snr|kappa|quality factor|q factor|modulus|"
+    r"splitting|purity|overhead|footprint|consumption)"
+)
+"""Measured quantities a question asks a figure of only as "what is the <measure> of/for/... X" ("What is the
+systematic uncertainty of the clock?"): after "what" or "which" elsewhere they name a kind of thing or a topic ("What
+type of uncertainty ...?", "Which SNR regime ...?", "What modulus of elasticity model ...?": helper-53)."""
 _UNIT = r"(?:%|x|×|times|k|K|M|B|G|T|ms|s|h|kbps|Mbps|kHz|MHz|GHz|nJ|mJ|mW|W|mm|cm|m|km|GB|MB|TB|bit|bits|fps|dB)"
 _SMALL = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
 # a number inside a name is none: after a letter of any script ("ResNet-50", "Σ5"), or a bare integer in brackets

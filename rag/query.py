@@ -21,6 +21,7 @@ from rag.quantities import (
     METRIC,
     METRIC_TOKEN,
     METRIC_WORD,
+    NAMED_MEASURE,
     life_science_unit,
     quantities,
     tail_word,
@@ -74,6 +75,7 @@ _NUMBER_Q = re.compile(
     rf"(?:\s+[\w\-/']+){{0,3}}?\s+{METRIC}\b(?!-[a-z])"
     rf"|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{2,4}}?\s+"
     rf"{METRIC}{_PHRASE_END}|{_PLURAL_ASKED}|to what (?:perplexity|accuracy|error|extent|value)|how many times"
+    rf"|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{0,4}}?\s+{NAMED_MEASURE}{_PHRASE_END}"
     r"|(?:what|which)\s+(?:(?!(?:type|kind|sort|form)\b)[\w\-]+\s+){0,2}?thresholds?"  # "what threshold do ... reach"
     r"(?=\s+(?:do|does|did|is|are|was|were|can|could|would)\b))",
     re.I,
@@ -147,7 +149,9 @@ def is_list_question(question: str) -> bool:
     return bool(_LIST.search(question))
 
 
-_METRIC_WORDS = tuple(sorted({w for w in re.findall(r"[a-z]+", METRIC.replace("?", "")) if len(w) >= 6}))
+_METRIC_WORDS = tuple(
+    sorted({w for w in re.findall(r"[a-z]+", (METRIC + NAMED_MEASURE).replace("?", "")) if len(w) >= 6})
+)
 _KIND_TYPING = tuple(sorted(w for w in KIND_WORDS if len(w) >= 7))
 _TYPING_WORDS = tuple(sorted({*_METRIC_WORDS, *_KIND_TYPING}))
 
@@ -347,7 +351,7 @@ def _typed(
         return Question(text, "list", names, numbers, focus=focus)
     cue = _number_cue(text)
     found = measure_after(text, cue) if cue else None
-    if cue and found and not _asks_which_thing(text, cue, found[1]):
+    if cue and found and not _asks_which_thing(text, cue, found[1]) and not _asks_worth(cue, found[1]):
         measure, phrase = found
         if re.search(rf"\b{PLURAL_METRIC}$", cue.group(0), re.I):  # "what hazard ratios were found": hazard ratio, HR
             measure, phrase = in_singular(phrase)
@@ -383,6 +387,15 @@ def _asks_which_thing(text: str, cue: re.Match[str], phrase: str) -> bool:
         re.search(rf"{re.escape(phrase)}(?:\s+(?:{AUXILIARY}|{_RELATIVE_OPENER})\b|\s*[?.,;:!]|\s*$)", text, re.I)
         is not None
     )
+
+
+_MEASURED = re.compile(rf"\b{METRIC}\b|[A-Za-z]{{1,2}}\d|\w_\w|\(\d+\)", re.I)
+
+
+def _asks_worth(cue: re.Match[str], phrase: str) -> bool:
+    """Whether "what is the value of X" asks what X is worth ("the value of pretraining for ..."), not its figure:
+    X names no measure and no symbol ("the Fano factor", "g2(0)", "P_c" do: helper-53)."""
+    return re.search(r"\bvalues?$", cue.group(0), re.I) is not None and not _MEASURED.search(phrase)
 
 
 def as_question(question: str | Question) -> Question:
