@@ -209,21 +209,25 @@ def test_a_reindex_that_reads_no_paper_leaves_the_index_as_it_was(tmp_path: Path
     writer.close()
 
 
+def failing_live_publish(monkeypatch: pytest.MonkeyPatch, live: Path, failure: BaseException) -> None:
+    """Publishing a BM25 generation into the live folder `live` raises `failure` (the staging one still works)."""
+    publish = BM25Index.publish
+
+    def failing(self: BM25Index, folder: Path) -> None:
+        if folder == live:
+            raise failure
+        publish(self, folder)
+
+    monkeypatch.setattr(BM25Index, "publish", failing)
+
+
 def test_a_reindex_stopped_after_the_manifest_moved_has_its_bm25_index_rebuilt(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = write_files(tmp_path / "files", files=2, per_file=10)
     writer = Assistant(settings(tmp_path / "data"))
     writer.ingest(files[:1], progress=False)
-
-    publish = BM25Index.publish
-
-    def stop(self: BM25Index, folder: Path) -> None:
-        if folder == writer.settings.bm25_dir:  # the live folder, not the staging one
-            raise SystemExit("killed between the rename and publishing the BM25 index")
-        publish(self, folder)
-
-    monkeypatch.setattr(BM25Index, "publish", stop)
+    failing_live_publish(monkeypatch, writer.settings.bm25_dir, SystemExit("killed between the rename and publishing"))
     with pytest.raises(SystemExit):
         writer.ingest(files[1:], reindex=True, progress=False)
     monkeypatch.undo()
@@ -247,14 +251,7 @@ def test_a_failure_after_the_manifest_moved_is_a_warning_not_a_failed_reindex(
     files = write_files(tmp_path / "files", files=2, per_file=10)
     writer = Assistant(settings(tmp_path / "data"))
     writer.ingest(files[:1], progress=False)
-    publish = BM25Index.publish
-
-    def full(self: BM25Index, folder: Path) -> None:
-        if folder == writer.settings.bm25_dir:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        publish(self, folder)
-
-    monkeypatch.setattr(BM25Index, "publish", full)
+    failing_live_publish(monkeypatch, writer.settings.bm25_dir, OSError(errno.ENOSPC, "No space left on device"))
     report = writer.ingest(files[1:], reindex=True, progress=False)
     monkeypatch.undo()
     assert report.papers_added == 10 and "could not be published" in caplog.text

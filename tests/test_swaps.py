@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -52,30 +53,31 @@ def test_a_read_begun_while_a_swap_was_under_way_is_tried_again() -> None:
     assert reader.read() == "read" and reader.calls == 2
 
 
-def test_readers_in_other_threads_see_no_error_while_the_index_is_reset_and_reindexed(tmp_path: Path) -> None:
+def errors_while_swapping(tmp_path: Path, read: Callable[[Assistant], object], reindex: bool) -> list[str]:
+    """What two threads calling `read` met while the main thread reset the index six times (every other time a
+    re-index instead, with `reindex`), each swap waiting for a read since the last one. The index holds 60 papers
+    after it."""
     files = write_files(tmp_path / "files", files=1, per_file=60)
     assistant = Assistant(Settings(data_dir=tmp_path / "data", embed="hash", llm="extractive"))
     assistant.ingest(files, progress=False)
     errors: list[str] = []
-    read = threading.Event()
-    done = threading.Event()
+    done, did_read = threading.Event(), threading.Event()
 
     def reader() -> None:
         while not done.is_set():
             try:
-                assistant.search("zq0x5", k=3)
-                assistant.stats()
+                read(assistant)
             except Exception as exc:  # the test reports what the thread met
                 errors.append(f"{type(exc).__name__}: {exc}")
-            read.set()
+            did_read.set()
 
     threads = [threading.Thread(target=reader) for _ in range(2)]
     for t in threads:
         t.start()
     for i in range(6):
-        assert read.wait(timeout=60)  # a read ran since the last swap
-        read.clear()
-        if i % 2:
+        assert did_read.wait(timeout=60)  # a read ran since the last swap
+        did_read.clear()
+        if reindex and i % 2:
             assistant.ingest(files, reindex=True, progress=False)
         else:
             assistant.reset()
@@ -83,38 +85,16 @@ def test_readers_in_other_threads_see_no_error_while_the_index_is_reset_and_rein
     done.set()
     for t in threads:
         t.join()
-    assert errors == []
     assert assistant.stats().papers == 60
     assistant.close()
+    return errors
+
+
+def test_readers_in_other_threads_see_no_error_while_the_index_is_reset_and_reindexed(tmp_path: Path) -> None:
+    assert errors_while_swapping(tmp_path, lambda a: (a.search("zq0x5", k=3), a.stats()), reindex=True) == []
 
 
 def test_streamed_answers_in_other_threads_see_no_error_while_the_index_is_reset(tmp_path: Path) -> None:
     # helper-53: `stream` (the CLI's, the UI's and the API's way to answer) read the manifest before its retried
     # search: 335 raw "no such table: meta" in 15 resets
-    files = write_files(tmp_path / "files", files=1, per_file=60)
-    assistant = Assistant(Settings(data_dir=tmp_path / "data", embed="hash", llm="extractive"))
-    assistant.ingest(files, progress=False)
-    errors: list[str] = []
-    read, done = threading.Event(), threading.Event()
-
-    def asker() -> None:
-        while not done.is_set():
-            try:
-                list(assistant.stream("What is reported for zq0x5?"))
-            except Exception as exc:  # the test reports what the thread met
-                errors.append(f"{type(exc).__name__}: {exc}")
-            read.set()
-
-    threads = [threading.Thread(target=asker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for _ in range(6):
-        assert read.wait(timeout=60)
-        read.clear()
-        assistant.reset()
-        assistant.ingest(files, progress=False)
-    done.set()
-    for t in threads:
-        t.join()
-    assert errors == []
-    assistant.close()
+    assert errors_while_swapping(tmp_path, lambda a: list(a.stream("What is reported for zq0x5?")), reindex=False) == []
