@@ -76,6 +76,8 @@ _NUMBER_Q = re.compile(
     rf"|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{2,4}}?\s+"
     rf"{METRIC}{_PHRASE_END}|{_PLURAL_ASKED}|to what (?:perplexity|accuracy|error|extent|value)|how many times"
     rf"|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{0,4}}?\s+{NAMED_MEASURE}{_PHRASE_END}"
+    rf"|(?:what|which)(?:\s+[\w\-]+){{0,2}}?\s+{NAMED_MEASURE}\s+(?:do|does|did|is|are|was|were|can|could)\b"
+    rf"(?=(?:\s+[\w\-]+){{0,5}}?\s+(?:{_FIGURE_VERB}(?:s|d|ed)?|found|observed)\b)"  # "what linewidth did they measure"
     r"|(?:what|which)\s+(?:(?!(?:type|kind|sort|form)\b)[\w\-]+\s+){0,2}?thresholds?"  # "what threshold do ... reach"
     r"(?=\s+(?:do|does|did|is|are|was|were|can|could|would)\b))",
     re.I,

@@ -38,6 +38,8 @@ def checker() -> SufficiencyChecker:
         ("What is the value of the power-law exponent near the edges?", "expon"),
         ("What is the bulk modulus of the hydrated iodate under compression?", "modulus"),
         ("what is the systematic uncertanity of the clock", "uncertainti"),  # a typo of the measure
+        ("what linewidth did they measure for the cooling laser", "linewidth"),
+        ("Which quality factor did the resonator reach?", "factor"),
     ],
 )
 def test_a_question_for_a_measured_quantity_asks_for_a_number(question: str, measured: str) -> None:
@@ -60,6 +62,8 @@ def test_a_question_for_a_measured_quantity_asks_for_a_number(question: str, mea
         "What shift in paradigm does the paper propose for protein design?",
         "What does the RMSE metric capture that MAE does not?",
         "What overhead camera setup records the experiments?",
+        "what linewidth did the transmon have",  # no verb of measuring: a linewidth may be a kind
+        "What overhead does the method introduce in practice?",
     ],
 )
 def test_a_question_naming_a_measure_without_asking_its_figure_asks_no_number(question: str) -> None:
