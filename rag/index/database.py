@@ -8,8 +8,14 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
+
+
+def read_only(path: Path) -> closing[sqlite3.Connection]:
+    """A read-only connection to the SQLite file at `path`, closed on leaving `with` (another process's file: it is
+    never created or written here)."""
+    return closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10))
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.index.database import Database
+from rag.index.database import Database, read_only
 from rag.types import Chunk, Paper
 
 _SCHEMA = """
@@ -59,7 +58,7 @@ def collection_in(path: Path, default: str) -> str | None:
     index never re-indexed, or reset), None when it cannot be read. What a process that still holds an older manifest
     finds once another one re-indexed or reset the index."""
     try:
-        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)) as db:
+        with read_only(path) as db:
             row = db.execute("SELECT value FROM meta WHERE key=?", (COLLECTION,)).fetchone()
     except sqlite3.Error:
         return None

@@ -93,8 +93,7 @@ def rebuild(
     with swapping():
         new.close()
         live.close()
-        for suffix in ("-wal", "-shm"):  # the old database's log must never meet the new one
-            Path(f"{live.path}{suffix}").unlink(missing_ok=True)
+        _remove(live.path, "-wal", "-shm")  # the old database's log must never meet the new one
         os.replace(new.path, live.path)
         current = Manifest(live.path)
     try:  # the new index is in place: what is left is upkeep, and a failure of it is not the re-index's
@@ -116,6 +115,12 @@ def rebuild(
     return current, result, index
 
 
+def _remove(database: Path, *suffixes: str) -> None:
+    """Remove an SQLite database's files: the database itself ("") and its "-wal" and "-shm" logs."""
+    for suffix in suffixes:
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+
+
 def _first_error(report: IngestReport) -> str:
     """ " (N errors; the first: PATH: MESSAGE)" for an ingest report with errors, else ""."""
     if not report.errors:
@@ -130,8 +135,7 @@ def wipe(live: Manifest, store: VectorStore, settings: Settings) -> Manifest:
     new, empty manifest."""
     store.reset(settings)
     live.close()
-    for suffix in ("", "-wal", "-shm"):  # a stale write-ahead log must never meet the new database
-        Path(f"{live.path}{suffix}").unlink(missing_ok=True)
+    _remove(live.path, "", "-wal", "-shm")  # a stale write-ahead log must never meet the new database
     folder = settings.bm25_dir
     if folder.exists():  # moved away whole first: a reader loading it finds it gone, not half-deleted
         os.replace(folder, folder.with_name(f"{folder.name}.removed-{time.time_ns()}"))

@@ -13,10 +13,11 @@ import os
 import re
 import shutil
 import sqlite3
-from contextlib import closing, suppress
+from contextlib import suppress
 from pathlib import Path
 
 from rag.errors import BackendUnavailableError, DiskFullError, RagError
+from rag.index.database import read_only
 
 MB = 1 << 20
 NEARLY_FULL_MB = 16.0
@@ -106,8 +107,7 @@ def remove_orphan_segments(chroma_dir: Path) -> int:
     deleted collection's folder behind (chroma-core/chroma#5520), so every re-index would leave the old index's
     files. How many; none when Chroma's table of segments cannot be read. Call it holding the store's file lock."""
     try:
-        database = (chroma_dir / "chroma.sqlite3").resolve().as_uri()
-        with closing(sqlite3.connect(f"{database}?mode=ro", uri=True, timeout=10)) as db:
+        with read_only(chroma_dir / "chroma.sqlite3") as db:
             live = {str(row[0]) for row in db.execute("SELECT id FROM segments")}
     except sqlite3.Error:
         return 0

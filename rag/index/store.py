@@ -154,12 +154,15 @@ class VectorStore:
     @_guarded
     def drop(self, name: str) -> None:
         """Delete the collection `name`, if there is one (never the one this store serves)."""
+        if name != self._name:
+            self._delete_collection(name)
+            self.sweep()
+
+    def _delete_collection(self, name: str) -> None:
         from chromadb.errors import NotFoundError
 
-        if name != self._name:
-            with suppress(NotFoundError, ValueError):  # ValueError: older Chroma releases
-                self.client.delete_collection(name)
-            self.sweep()
+        with suppress(NotFoundError, ValueError):  # gone already (ValueError: older Chroma releases)
+            self.client.delete_collection(name)
 
     def sweep(self) -> int:
         """Remove the vector-index folders of collections an embedded store no longer has, which Chroma leaves
@@ -293,10 +296,7 @@ class VectorStore:
     @_guarded
     def reset(self, settings: Settings) -> None:
         """Drop the collection and start an empty one, under the configured name."""
-        from chromadb.errors import NotFoundError
-
-        with suppress(NotFoundError, ValueError):
-            self.client.delete_collection(self._name)
+        self._delete_collection(self._name)
         self._name = settings.collection
         self.collection = self._open_collection()
         self.sweep()

@@ -1,7 +1,7 @@
 """Reads in one process beside a swap of its index by another thread (`Assistant.reset`, a re-index through the
 Python API): the manifest file is closed, removed or replaced for a moment, and a read that met that moment fails in
-SQLite ("no such table", "disk I/O error"). Such a read is tried once more after the swap is over, on the new index;
-a read that fails with no swap under way fails as it did."""
+SQLite ("no such table", "disk I/O error"). Such a read is tried again once the swap is over, on the new index (three
+tries in all); a read that fails with no swap under way fails as it did."""
 
 from __future__ import annotations
 
