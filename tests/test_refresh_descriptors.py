@@ -79,5 +79,6 @@ def test_a_search_in_another_thread_survives_the_assistant_being_closed(tmp_path
     worker.join()
     assert failures == []
     assert assistant.search("zq0x3", k=1, mode="dense")[0].paper.id == "p0-3"
+    assert store.embedding_model == assistant.stats().embedding_model == "hash:bow-384"  # read guarded, reopened
     store.close()
     assistant.close()

@@ -205,6 +205,12 @@ class VectorStore:
         client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False, allow_reset=True))
         return cls(settings, client=client)
 
+    @property
+    @_read
+    def embedding_model(self) -> str | None:
+        """The embedding model recorded on the collection, if any."""
+        return (self.collection.metadata or {}).get("embed_model")
+
     @_guarded
     def record_model(self, name: str) -> None:
         """Record which embedding model built this collection."""
