@@ -46,7 +46,7 @@ from rag.index.bounded import BoundedWrites
 from rag.index.chunking import Chunker
 from rag.index.embedders import Embedder
 from rag.index.lexical import LexicalUpkeep, one_line
-from rag.index.manifest import BM25_DIRTY, FileRecord, Manifest
+from rag.index.manifest import BM25_DIRTY, BM25_PARAMS, FileRecord, Manifest
 from rag.index.plan import Batch, BatchPlanner, Run
 from rag.index.space import DiskSpace
 from rag.index.store import VectorStore
@@ -185,7 +185,7 @@ class Ingestor(LexicalUpkeep):
 
     def _rebuild_if_needed(self) -> None:
         try:
-            if self.manifest.lexical_dirty() or self.manifest.get_meta("bm25_params") != self._bm25_params():
+            if self.manifest.lexical_dirty() or self.manifest.get_meta(BM25_PARAMS) != self._bm25_params():
                 self.sync_bm25()
         except Exception as exc:  # the dirty mark stays: the next ingest or search retries
             log.debug("updating the BM25 index failed", exc_info=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 from rag.acronyms import AcronymMap
 from rag.index.bm25 import FORMAT as BM25_FORMAT
 from rag.index.bm25 import BM25Index
-from rag.index.manifest import Manifest
+from rag.index.manifest import BM25_PARAMS, Manifest
 from rag.index.space import DiskSpace
 from rag.types import Paper
 
@@ -41,7 +41,7 @@ class LexicalUpkeep:
 
     def _current_bm25(self) -> BM25Index | None:
         """The saved index, when increments can start from it (built with today's parameters and format)."""
-        if self.manifest.get_meta("bm25_params") != self._bm25_params():
+        if self.manifest.get_meta(BM25_PARAMS) != self._bm25_params():
             return None
         try:
             index = BM25Index.load(self.bm25_dir)
@@ -117,7 +117,7 @@ class LexicalUpkeep:
         index.acronyms = AcronymMap(self.manifest.acronym_pairs()).to_json()
         index.save(self.bm25_dir, f"g{time.time_ns()}")
         with self.manifest.transaction():
-            self.manifest.set_meta("bm25_params", self._bm25_params())
+            self.manifest.set_meta(BM25_PARAMS, self._bm25_params())
             self.manifest.clear_lexical()
         self.bm25 = index
         return index

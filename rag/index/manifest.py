@@ -47,6 +47,8 @@ _LEXICAL = """
 CREATE TABLE IF NOT EXISTS lexical_pending(paper_id TEXT PRIMARY KEY);
 """
 BM25_DIRTY = "bm25_dirty"
+BM25_PARAMS = "bm25_params"
+"""The BM25 parameters the saved BM25 index was built with; without it the next ingest rebuilds it from the manifest."""
 STORE_GENERATION = "store_generation"
 COLLECTION = "collection"
 """The vector-store collection this manifest's chunks are in (absent: the configured `RAG_COLLECTION`); a re-index

@@ -20,7 +20,7 @@ from rag.config import Settings
 from rag.errors import InputError
 from rag.index.bm25 import BM25Index
 from rag.index.lexical import one_line
-from rag.index.manifest import COLLECTION, Manifest, collection_in
+from rag.index.manifest import BM25_PARAMS, COLLECTION, Manifest, collection_in
 from rag.index.store import VectorStore
 from rag.types import IngestReport
 
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 RETIRED = "retired_collection"
 """The collection a re-index replaced, noted in the new manifest until it is dropped (a writer killed in between
 leaves it to the next one)."""
-BM25_PARAMS = "bm25_params"  # without it the next ingest rebuilds the BM25 index from the manifest
 
 
 def staging_dir(data_dir: Path) -> Path:
