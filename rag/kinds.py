@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-from rag.acronyms import AcronymMap
+from rag.acronyms import AcronymMap, harvest
 from rag.chemistry import ELEMENTS, is_material_name
 from rag.corpus.records import normalize
 from rag.names import KIND_GROUPS, kind_heads, names_a_method, names_a_process, new_names, singular
@@ -80,6 +80,9 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
     else:
         methods = [n for n in found if names_a_process(n) or ("architecture" not in heads and names_a_method(n))]
     method_words = {w for n in methods for w in re.split(r"[ \-]", n)}
+    # a word of a spelled-out acronym names nothing alone ("Intermediate-Scale" of Noisy Intermediate-Scale Quantum)
+    spelled = {normalize(lf) for _, lf in harvest(sentence)} | {a for n in found for a in acronyms.aliases(n)}
+    spelled_words = {w for lf in spelled for w in normalize(lf).split()}
     for name in found:
         key = normalize(name)
         long_forms = [normalize(a) for a in acronyms.aliases(name)]
@@ -90,6 +93,8 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
         if other and (all(is_common(e) for e in ends) or any(_another_kind(e, heads) for e in ends)):
             continue  # "SOTA", "GCNs", "MLP" for "which datasets": spelled out as another thing (not "Penn Treebank")
         if name in methods or name in method_words:
+            continue
+        if _capitalised_word(name) and set(key.split()) <= spelled_words and key not in spelled:
             continue
         if unit_word(name):
             continue  # "THz", "GHz": a unit names nothing of any kind

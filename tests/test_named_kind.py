@@ -533,3 +533,13 @@ def test_an_element_word_used_otherwise_names_no_material(sentence: str) -> None
 )
 def test_a_camel_case_name_is_named_by_the_words_it_shortens(name: str, text: str, named: bool) -> None:
     assert named_in(name, text) is named
+
+
+def test_a_word_of_an_acronym_spelled_out_in_the_sentence_names_nothing_alone() -> None:
+    question = analyze("What superconducting chip did they run the contextual subspace VQE on?")
+    acronyms = AcronymMap([("NISQ", "Noisy Intermediate-Scale Quantum")])
+    spelled = "We use a superconducting Noisy Intermediate-Scale Quantum (NISQ) device for the simulation."
+    assert names_of_kind(question, spelled, acronyms) == []
+    assert "Intermediate-Scale" not in names_of_kind(question, spelled, AcronymMap())  # spelled out in the sentence
+    named = "We run it on ibm_torino, a Noisy Intermediate-Scale Quantum (NISQ) device."
+    assert "ibm_torino" in names_of_kind(question, named, acronyms)
