@@ -243,6 +243,37 @@ def prefixed_acronyms(question: str, text: str) -> list[str]:
     return sorted(out)
 
 
+def abbreviated(question: str, text: str) -> list[str]:
+    """The question's phrases that a text writes as an acronym, normalised: spelled out ("mean average precision" for
+    mAP), before an acronym's prefix ("mitochondrial DNA" for mtDNA) or its hyphenated one ("conductive-AFM" for
+    C-AFM)."""
+    return spelled_out(question, text) + prefixed_acronyms(question, text) + hyphen_prefixed(question, text)
+
+
+_HYPHEN_PREFIXED = re.compile(r"(?<![A-Za-z0-9\-])([A-Z]{1,3})-([A-Z]{2,})s?(?![A-Za-z0-9])")
+
+
+def hyphen_prefixed(question: str, text: str) -> list[str]:
+    """The question's "<words> <ACRONYM>" phrases ("conductive-AFM", "time-resolved ARPES") that a text writes with
+    the words' initials as a hyphenated prefix ("C-AFM", "TR-ARPES"), normalised; the words are not function words.
+    One pass over each: the question's acronyms with the up to three words before them, looked up in the text's."""
+    written = {(m.group(1), m.group(2)) for m in _HYPHEN_PREFIXED.finditer(text)}
+    if not written:
+        return []
+    out = set()
+    for m in re.finditer(r"(?<![A-Za-z0-9])([A-Z]{2,})s?(?![A-Za-z0-9])", question):
+        run = re.search(r"(?:[A-Za-z]+[-\s]+){1,3}$", question[max(0, m.start() - 120) : m.start()])
+        before = re.findall(r"[A-Za-z]+", run.group()) if run else []
+        for k in range(1, len(before) + 1):
+            words = before[-k:]
+            initials = "".join(w[0] for w in words).upper()
+            if (initials, m.group(1)) in written and all(
+                1 < len(w) <= 30 and w.lower() not in _FUNCTION_WORDS for w in words
+            ):
+                out.add(normalize(" ".join([*words, m.group(1)])))
+    return sorted(out)
+
+
 def spelled_out(question: str, text: str) -> list[str]:
     """The phrases of a question whose words' initials spell an acronym the text uses ("mean average precision"
     when the text says mAP, "recurrent neural networks" when it says RNNs), normalised."""

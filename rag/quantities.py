@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 
+from rag.dimensions import NO_UNITS, Units, fits, in_unit
 from rag.normalise import UNITS, unit_of
 from rag.support import STOPWORDS
 from rag.words import compounds, joined_terms, terms
@@ -275,23 +277,30 @@ def measured_quantities(
     window: int,
     modifier: str = "",
     rivals: frozenset[str] | set[str] = frozenset(),
+    units: Units = NO_UNITS,
 ) -> list[str]:
     """The sentence's quantities that lie within `window` words of a word naming what is measured ("a BLEU score
     of 34.8": 34.8 for BLEU; "cuts computation by 20% ... in terms of AP50": not 20% for AP50 at a small window).
     A run of measure words right after another measure's modifier (`other_measure`: "word error rate" when the
     question's `modifier` is "character") names another measure, unless the sentence also writes the question's.
-    With no measure every quantity counts."""
+    A quantity nearer another measure's word is that measure's ("a quality factor of 1.7e6" near a cable); with the
+    measure's `units` (rag.dimensions), one in another unit or a number word counts nothing. With no measure every
+    quantity counts."""
     text = compounds(_ENUMERATION.sub(lambda m: " " * len(m.group(0)), sentence))
     tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
     found = [(q.group(0), q.start()) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
     if not measure:
         return [q for q, _ in found]
+    if units.units:  # "10%" states no T1, "two modules" no cable length
+        found = [(q, a) for q, a in found if fits(q, text[a + len(q) : a + len(q) + 24], units)]
     marks = [i for i, (a, b) in enumerate(tokens) if _speaks_of(measure, text[a:b])]
     if modifier and not re.search(rf"(?<![\w-]){re.escape(modifier)}(?![\w-])", text, re.I):
         marks = _own_runs(marks, tokens, text, modifier, rivals)
-    if not marks and set(measure) & _PERCENT_SCORES and not METRIC_WORD.search(text):
+    top_k = re.fullmatch(r"top-?(\d+)", modifier, re.I)
+    if not marks and set(measure) & _PERCENT_SCORES and not _scored_otherwise(text) and (not top_k or top_k[1] == "1"):
         # "This baseline achieved 88.53% on 10-Split-CIFAR-100": a bare percentage is the score when the sentence
-        # names no other measure
+        # names no other measure ("with 22.8M parameters" counts something and scores nothing); a top-1 score
+        # unless a top-5 one is asked
         return [q for q, _ in found if q.endswith("%")]
     if set(measure) & _SHARE:  # "what fraction": a share in words states itself; "reduced by 45%" is a change
         if not set(measure) & _CHANGE:  # ... which "by what percentage" asks for
@@ -313,8 +322,53 @@ def measured_quantities(
         return min(abs(i - marks[j]) for j in (k - 1, k) if 0 <= j < len(marks))
 
     at = [(q, position(start)) for q, start in found]
-    near = [q for q, i in at if distance(i) <= window]
+    # a figure right by another measure's word is that measure's ("a fidelity of 99.5%" is no accuracy), unless it
+    # is in the asked measure's unit or the sentence pairs figures and measures by order ("... respectively")
+    others = [] if re.search(r"\brespectively\b", text, re.I) else _other_measures(text, marks, position)
+
+    after = {start: text[start + len(q) : start + len(q) + 24] for q, start in found}
+
+    def owned(q: str, i: int, start: int) -> bool:
+        near_other = any(abs(i - o) < min(distance(i), 3) for o in others)  # "a fidelity of 99.5%"
+        return near_other and in_unit(q, after[start]) not in units.units
+
+    near = [q for (q, i), (_, start) in zip(at, found, strict=True) if distance(i) <= window and not owned(q, i, start)]
     return shares + near + _carried(marks, at, tokens, text, window)
+
+
+_COUNTS = frozenset("parameters number count size amount total dimension".split())
+
+
+def _scored_otherwise(text: str) -> bool:
+    """Whether a sentence names another measure, which a bare percentage may be a figure of: any measure word but a
+    count after its own number ("with 22.8M parameters"; not "reduces parameters by 40%", "50% fewer parameters")."""
+    return any(
+        m.group(0).lower() not in _COUNTS or not re.search(r"\d[\d.,]*\s?[kKMBG]?\s+$", text[: m.start()])
+        for m in METRIC_WORD.finditer(text)
+    )
+
+
+_MEASURE_NOUN = re.compile(rf"(?<![\w\-]){METRIC}(?![\w\-])|(?<![\w\-]){NAMED_MEASURE}(?![\w\-])", re.I)
+_NOT_A_RIVAL = frozenset(
+    "mean minimum maximum lowest highest peak median value values number amount total count size improvement reduction "
+    "gain time score factor".split()
+)
+
+
+def _other_measures(text: str, marks: list[int], position: Callable[[int], int]) -> list[int]:
+    """The words of a sentence naming another measure than the one asked for ("a quality factor of 1.7e6" where a
+    cable length is asked): not one of the measure's own words, nor a word of its run ("BLEU score"), nor a word
+    that only qualifies a figure ("mean", "maximum", "improvement")."""
+    marked = set(marks)
+    out: list[int] = []
+    for m in _MEASURE_NOUN.finditer(text):
+        if m.group(0).lower() in _NOT_A_RIVAL:
+            continue
+        i, j = position(m.start()), position(m.end() - 1)
+        if any(k in marked for k in range(i - 1, j + 2)):
+            continue
+        out.extend(range(i, j + 1))
+    return out
 
 
 def _own_runs(

@@ -320,6 +320,9 @@ network, ..."): part of what is asked. Not the reader's own setting ("In PyTorch
 ...", "For my thesis on ResNet, ...")."""
 
 
+_TOP_K = re.compile(r"top-?\d+", re.I)
+
+
 def _analyze_one(text: str) -> Question:
     """One question's type, names, numbers and measure, whatever its wording: an imperative ("Tell me the BLEU of
     X"), a contraction, a preamble before the question proper, or a bare keyword query ("X parameter count") is
@@ -329,7 +332,8 @@ def _analyze_one(text: str) -> Question:
     # "RLSAC: which datasets ...?" and "In the PLATO substudy, how many ...?" are about RLSAC and PLATO
     setting = _SETTING.match(lead) is not None and not _READER_WORD.search(asked)  # "how can I ...?"
     topic = lead.rstrip().endswith(":") or setting
-    names = tuple(names_in(text if topic else asked))
+    # "top-1" qualifies the measure (the quantity check compares it with "top-5"), it names nothing to look for
+    names = tuple(n for n in names_in(text if topic else asked) if not _TOP_K.fullmatch(n))
     numbers = tuple(quantities(asked))
     focus = frozenset(content_words(text))
     keyword = keyword_query(asked)

@@ -41,11 +41,12 @@ from rag.acronyms import AcronymMap
 from rag.config import Settings
 from rag.corpus.records import normalize
 from rag.coverage import WordCoverage, question_words
+from rag.dimensions import units_of
 from rag.index.terms import CorpusTerms
 from rag.kinds import unnamed_kind
 from rag.measures import asks_count, counts_in
 from rag.names import named_in
-from rag.normalise import nearest, number_forms, numerals, prefixed_acronyms, rounds_to, spelled_out, spelled_settings
+from rag.normalise import abbreviated, nearest, number_forms, numerals, rounds_to, spelled_settings
 from rag.parts import target_in
 from rag.quantities import has_time, measured_quantities, quantities, unit_word
 from rag.question import Question
@@ -141,8 +142,7 @@ class SufficiencyChecker(WordCoverage):
         acronyms = self._acronyms()
         # the sources' text, followed by the other names of what it names ("lstm" ... "long short term memory")
         source_text = acronyms.expand(raw)
-        spelled = spelled_out(question.asked, raw)  # "mean average precision" asked, "mAP" written
-        spelled += prefixed_acronyms(question.asked, raw)  # "mitochondrial DNA" asked, "mtDNA" written
+        spelled = abbreviated(question.asked, raw)  # "mean average precision" asked, "mAP" written
         source_text += " . " + " . ".join(spelled) if spelled else ""
         names = self._names(question, acronyms)
         missing = tuple(n for n in names if not named_in(n, source_text))
@@ -324,13 +324,14 @@ class SufficiencyChecker(WordCoverage):
         modifier = phrase[0] if len(phrase) > 1 else ""  # "character" error rate: not the "word" error rate
         rivals = self._acronyms().rivals(question.measure_phrase) if modifier else set()
         counting = asks_count(question.text, question.measure_phrase)  # once: the sentences only change what counts
+        units = units_of(question.measure_phrase, question.asked)  # a T1: not "10%", not "two modules"
         for sentence in sentences:
             if question.duration:
                 found = [q for q in quantities(sentence) if normalize(q) not in asked]
                 if has_time(sentence) and (stated(found) or not found):
                     return True
                 continue
-            found = measured_quantities(measure, sentence, self.measure_window, modifier, rivals)
+            found = measured_quantities(measure, sentence, self.measure_window, modifier, rivals, units)
             if stated(counts_in(found, sentence, measure) if counting else found):
                 return True
         return False

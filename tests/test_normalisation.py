@@ -18,6 +18,7 @@ from rag.index.manifest import Manifest
 from rag.index.terms import CorpusTerms
 from rag.names import named_in
 from rag.normalise import (
+    hyphen_prefixed,
     initials_in,
     number_forms,
     numerals,
@@ -198,12 +199,25 @@ def test_an_acronym_written_after_a_lower_case_prefix_mentions_the_acronym() -> 
     assert verdict(question, unrelated)[1] == "mention DNA"
 
 
+def test_an_acronym_written_after_a_hyphenated_prefix_mentions_the_words_it_stands_for() -> None:
+    text = "Switching revealed by C-AFM and TR-ARPES; the AFM tip and DFT-D3."
+    assert hyphen_prefixed("In the conductive-AFM study, up to what voltage?", text) == ["conductive afm"]
+    assert hyphen_prefixed("What did time-resolved ARPES show?", text) == ["time resolved arpes"]
+    for question in ("What did the AFM show?", "to resolved ARPES", "the TR-ARPES data", "in the C-AFM"):
+        assert hyphen_prefixed(question, text) == [], question
+    paper = Paper(id="k", title="K-ion memristors", abstract="Intercalation memristors are revealed by C-AFM.")
+    assert verdict("What did the conductive-AFM study of memristors reveal?", paper)[1] != "mention conductive-AFM"
+
+
 @pytest.mark.timeout(20)  # linear in the question: a regex over it per acronym took minutes on this input
 def test_a_question_at_the_length_cap_against_many_prefixed_acronyms_is_read_in_one_pass() -> None:
     acronyms = [a + b + c for a in "ABCDEFGHIJ" for b in "KLMNOPQRST" for c in "UVWXYZ"]  # 600 distinct
     text = " ".join(f"mt{a}" for a in acronyms)
     assert prefixed_acronyms("a" * 2000, text) == []
     assert prefixed_acronyms("x" * 1990 + " mitochondrial AKU", text) == ["mitochondrial aku"]
+    hyphened = " ".join(f"C-{a}" for a in acronyms)
+    assert hyphen_prefixed("c" * 1990 + " AKU", hyphened) == []
+    assert hyphen_prefixed(" ".join(f"c{a}" for a in acronyms)[:2000], hyphened) == []
 
 
 def test_the_index_wide_absent_name_rule_considers_the_other_name_first() -> None:

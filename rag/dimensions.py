@@ -1,0 +1,132 @@
+"""What a physical measure is stated in: a question asking for a qubit's T1, a wavelength or a pressure is not
+answered by a figure in another unit ("agreement within 10%" for a T1, "5 GHz" for a wavelength); one asking for a
+length, a temperature or a voltage not by a percentage; none of them by a number word that counts something ("two
+superconducting modules" for a cable length). Words whose unit depends on the field stay out: a frequency may be an
+allele's (5%), a power a test's (80%), a width a pulse's (100 fs), a lifetime a risk (12%)."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from rag.words import terms
+
+_TIME = frozenset(
+    "fs ps ns μs µs us ms s sec secs second seconds min mins minute minutes h hr hrs hour hours femtoseconds "
+    "picoseconds nanoseconds microseconds milliseconds".split()
+)
+_LENGTH = frozenset(
+    "pm nm μm µm um mm cm m km å angstrom angstroms micron microns meter meters metre metres nanometer nanometers "
+    "nanometre nanometres micrometer micrometers micrometre micrometres millimeter millimeters millimetre "
+    "millimetres centimeter centimeters centimetre centimetres kilometer kilometers kilometre kilometres".split()
+)
+_FREQUENCY = frozenset("hz khz mhz ghz thz cm-1 hertz kilohertz megahertz gigahertz terahertz".split())
+_TEMPERATURE = frozenset("mk μk µk nk °c °f ° kelvin degrees millikelvin".split())  # "K" is also a thousand
+_PRESSURE = frozenset("gpa mpa kpa pa kbar bar mbar atm torr pascal pascals gigapascals megapascals".split())
+_ENERGY = frozenset("mev ev kev gev tev j kj mj μj nj kj/mol kcal/mol electronvolts".split())
+_VOLTAGE = frozenset("v mv kv μv µv volt volts millivolts kilovolts".split())
+_POWER = frozenset("w mw kw μw µw nw dbm watt watts milliwatts".split())
+_MASS = frozenset("kg g mg μg µg ng kda da".split())
+_CONCENTRATION = frozenset("mm μm µm nm pm mg/ml mg/l μg/ml µg/ml ng/ml cm-3 mol/l".split())
+_SHARE = frozenset({"%", "percent"})
+_RATIO = frozenset({"x", "×", "times", "fold", "db"})
+_ALL_UNITS = frozenset().union(
+    _TIME,
+    _LENGTH,
+    _FREQUENCY,
+    _TEMPERATURE,
+    _PRESSURE,
+    _ENERGY,
+    _VOLTAGE,
+    _POWER,
+    _MASS,
+    _CONCENTRATION,
+    _SHARE,
+    _RATIO,
+)
+
+
+class Units(NamedTuple):
+    """The units a measure is stated in; `strict`: a figure in any other unit states something else (a T1 in GHz),
+    else only a percentage does (a length's unit may be a time: "length of stay, 5 days")."""
+
+    units: frozenset[str]
+    strict: bool
+
+
+NO_UNITS = Units(frozenset(), False)
+
+_STRICT = {"t1": _TIME, "t2": _TIME, "wavelength": _LENGTH, "pressur": _PRESSURE, "tc": _TEMPERATURE}
+_LOOSE = {
+    "length": _LENGTH,
+    "distanc": _LENGTH,
+    "diamet": _LENGTH,
+    "radiu": _LENGTH,
+    "temperatur": _TEMPERATURE,
+    "voltag": _VOLTAGE,
+    "linewidth": _FREQUENCY | _LENGTH,
+}
+_PHYSICAL_TIMES = frozenset({"coher", "relax", "dephas"})  # "coherence time" is a physical one; "inference time" not
+
+# a change or a comparison of the measure is stated as a share or a factor
+_CHANGE = re.compile(
+    r"\b(?:how much|by what|improv\w*|reduc\w*|increas\w*|decreas\w*|gain\w*|speed-?ups?|factor|faster|slower|"
+    r"ratios?|fold|percent\w*|share|fraction|proportion|chang\w*|enhanc\w*|suppress\w*|longer|shorter|higher|lower|"
+    r"larger|smaller|drop\w*|rise|rose|grew|grow\w*|relative)\b",
+    re.I,
+)
+
+_SPELLED = re.compile(
+    r"^(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|single|twice|double|half|hundred|"
+    r"thousand|million|billion)$",
+    re.I,
+)
+_UNIT_AFTER = re.compile(r"^\s*(?:\(\d+\)\s*)?([^\s,;:()\[\]]+)")  # "50(3) μs": the unit after an uncertainty
+_INVERSE = re.compile(r"^\s*(?:\^\s*)?[-−⁻]\s*[1¹]")  # "520 cm-1", "cm^-1", "cm⁻¹"
+
+
+def units_of(phrase: str, asked: str = "") -> Units:
+    """The units of the measure a question names, read from its head word ("coherence time": a time; "power
+    conversion efficiency": none); none when the question (`asked`, its clause) asks a change or a comparison ("by
+    how much did T1 improve", "how much longer": a share or a factor answers)."""
+    words = re.findall(r"[\w\-]+", phrase.lower())
+    if not words or _CHANGE.search(phrase) or _CHANGE.search(asked):
+        return NO_UNITS
+    head = terms(words[-1])
+    if "time" in head and len(words) > 1 and terms(words[-2]) & _PHYSICAL_TIMES:
+        return Units(_TIME, True)
+    if "temperatur" in head and len(words) > 1 and words[-2] in ("transition", "critical", "curie", "neel", "néel"):
+        return Units(_TEMPERATURE, True)
+    for table, strict in ((_STRICT, True), (_LOOSE, False)):
+        found = next((table[s] for s in head if s in table), None)
+        if found is not None:
+            return Units(found, strict)
+    return NO_UNITS
+
+
+def fits(quantity: str, following: str, units: Units) -> bool:
+    """Whether a quantity may state a measure stated in `units`: not a percentage, nor (strict) a figure in another
+    unit, nor a number word without a unit ("two modules")."""
+    if not units.units:
+        return True
+    unit = in_unit(quantity, following)
+    if unit:
+        return unit in units.units or (unit not in _SHARE and not (units.strict and unit in _ALL_UNITS))
+    return not _SPELLED.match(quantity.strip())
+
+
+def in_unit(quantity: str, following: str) -> str:
+    """The unit, lower case, written onto a quantity ("10%", "5ms", "3 GHz") or right after it ("50 μs", "50(3) μs",
+    "nine micrometres"), or ""."""
+    own = re.search(r"[\d.,]\s?([^\d\s.,][^\s]*)$", quantity)
+    if own and own.group(1) in ("×", "x") and re.match(r"\s*10", following):
+        return ""  # "3.1 × 10⁻¹⁸": a number in scientific notation, not a factor
+    if own:
+        unit = own.group(1).lower()
+        return f"{unit}-1" if _INVERSE.match(following) else unit
+    after = _UNIT_AFTER.match(following)
+    word = after.group(1).lower().rstrip(".") if after else ""
+    word = word.rsplit("-", 1)[-1] if word.rsplit("-", 1)[-1] in _ALL_UNITS else word  # "a single GPU-day"
+    if word in ("percent", "per"):
+        return "%" if word == "percent" else ""
+    return word if word in _ALL_UNITS or word.rstrip("s") in _ALL_UNITS else ""

@@ -1,0 +1,124 @@
+"""Which figure states the measure asked for: one in that measure's units ("agreement within 10%" states no T1, "two
+superconducting modules" no cable length), not one nearer another measure ("a fidelity of 99.5%" is no accuracy),
+and a bare percentage beside a parameter count (rag.dimensions, rag.quantities.measured_quantities)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.acronyms import AcronymMap
+from rag.dimensions import NO_UNITS, fits, units_of
+from rag.quantities import measured_quantities
+from rag.query import analyze
+from rag.sufficiency import SufficiencyChecker
+from rag.types import Paper
+from rag.words import terms
+from tests.fakes import TermCounts
+
+
+def _measure(phrase: str) -> tuple[str, ...]:
+    return tuple(sorted(terms(phrase)))
+
+
+def _found(phrase: str, sentence: str, asked: str = "") -> list[str]:
+    """The quantities of `sentence` for the measure `phrase`, as the sufficiency check looks for them."""
+    return measured_quantities(_measure(phrase), sentence, 8, units=units_of(phrase, asked))
+
+
+@pytest.mark.parametrize(
+    ("phrase", "sentence", "expected"),
+    [
+        # a share, a count or (for a T1, a wavelength, a pressure) another unit is not the figure asked
+        ("T1", "We find agreement within the daily fluctuations for T1 and agreement within 10% for benchmarking.", []),
+        ("cable length", "We link two superconducting modules with an aluminum coaxial cable of low loss.", []),
+        ("wavelength", "The wavelength of the mode at 5 GHz was found to be long.", []),
+        ("T1", "The qubit T1 was limited by a 20 dB attenuator.", []),
+        # ... the figure in the measure's unit is, written in any of the ways abstracts write it
+        ("T1", "We report a T1 of 50(3) μs for the qubit.", ["50"]),
+        ("cable length", "The modules are linked by a 2 m aluminum coaxial cable.", ["2 m"]),
+        ("coherence time", "The coherence time reached 120 μs.", ["120"]),
+        ("wavelength", "Emission at a wavelength of 1550 nm is observed.", ["1550"]),
+        ("diameter", "The fiber has a core of nine micrometers in diameter.", ["nine"]),  # a number word, its unit
+        ("T1", "The T1 reaches two milliseconds.", ["two"]),
+        ("linewidth", "A linewidth of 520 cm-1 is found.", ["520 cm"]),  # a wavenumber
+        ("T1", "The T1, extracted from the energy decay, is 120 μs.", ["120"]),  # its unit: not the energy's
+        # a bare number may be in any unit; a length, a temperature in another one than usual
+        ("temperature", "The transition temperature is 40 K at ambient pressure.", ["40 K"]),
+        ("length", "The length of hospital stay was 5 days.", ["5"]),
+        ("temperature", "An electron temperature of 10 eV is reached.", ["10"]),
+    ],
+)
+def test_a_physical_measure_takes_figures_in_its_units(phrase: str, sentence: str, expected: list[str]) -> None:
+    assert _found(phrase, sentence) == expected
+
+
+def test_a_change_of_a_physical_measure_is_a_share_or_a_factor() -> None:
+    assert units_of("T1 improvement") == NO_UNITS and units_of("T1") != NO_UNITS
+    assert _found("T1 improvement", "T1 improved by 30% over the baseline.") == ["30%"]
+    # the change is asked outside the measure's phrase
+    assert _found("coherence time", "Annealing increased it by 40%.", "How much did the coherence time increase?")
+    assert _found("T1", "T1 rose by a factor of two.", "By what factor did T1 rise?")
+
+
+def test_words_whose_unit_depends_on_the_field_take_any_figure() -> None:
+    for phrase in (
+        "accuracy",
+        "power conversion efficiency",
+        "inference time",
+        "allele frequency",
+        "statistical power",
+        "pulse width",
+        "barrier height",
+        "lifetime risk",
+    ):
+        assert units_of(phrase) == NO_UNITS, phrase
+    assert units_of("T2 coherence time") == units_of("T1") != NO_UNITS
+    assert fits("two", " modules", NO_UNITS)
+    assert _found("number of qubits", "We entangle two qubits.") == ["two"]
+    assert _found("minor allele frequency", "The minor allele frequency was 5% in the cohort.") == ["5%"]
+    # a number in scientific notation is no factor
+    assert "4.3 ×" in _found("wavelength", "The wavelength is 4.3 × 10^-7 m.")
+
+
+@pytest.mark.parametrize(
+    ("phrase", "sentence", "expected"),
+    [
+        ("accuracy", "It reaches a fidelity of 99.5% and an accuracy of 91% on the task.", ["91%"]),
+        ("purity", "The source shows a purity of 0.95 with an efficiency of 0.3 per pulse.", ["0.95"]),
+        # words of the asked measure's own run, and words that only qualify a figure, belong to it
+        ("accuracy", "Our model reaches 95% accuracy, improving the error rate by 2% over the baseline.", ["95%"]),
+        ("BLEU", "It scores a BLEU score of 34.8 on the test set.", ["34.8"]),
+        ("accuracy", "The mean accuracy is 91.2% on CIFAR-10.", ["91.2%"]),
+        # figures paired with measures by order, and a generic score word
+        ("sensitivity", "Sensitivity and specificity were 94.2% and 97.1%, respectively.", ["94.2%", "97.1%"]),
+        ("accuracy", "The model reached a record score of 85.7% in accuracy.", ["85.7%"]),
+        # "the size of X" measures X ("winning ticket size")
+        ("ticket", "We find winning tickets that are less than 10-20% of the size of the networks.", ["10-20%"]),
+    ],
+)
+def test_a_figure_nearer_another_measure_is_that_measures(phrase: str, sentence: str, expected: list[str]) -> None:
+    assert _found(phrase, sentence) == expected
+
+
+DHVT = Paper(
+    id="d",
+    title="Bridging the Gap Between Vision Transformers and CNNs on Small Datasets",
+    abstract="We propose DHVT. Our DHVT achieves state-of-the-art performance with a lightweight model, 85.68% on "
+    "CIFAR-100 with 22.8M parameters.",
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "status"),
+    [
+        ("what top-1 accuracy does DHVT get on CIFAR-100?", "answered"),  # "top-1" is no name to look for
+        ("What accuracy does DHVT reach on CIFAR-100?", "answered"),  # a parameter count scores nothing
+        ("What top-5 accuracy does DHVT get on CIFAR-100?", "partial"),  # a bare percentage is a top-1 score
+    ],
+)
+def test_a_bare_percentage_beside_a_parameter_count_is_the_top_1_score(question: str, status: str) -> None:
+    checker = SufficiencyChecker(
+        TermCounts({"dhvt": 1, "cifar": 5}, AcronymMap()), partial_coverage=0.0, abstain_coverage=0.0
+    )
+    sentence = DHVT.abstract.split(". ", 1)[1]
+    assert checker.check(analyze(question), [sentence], [DHVT]).status == status
