@@ -1,0 +1,76 @@
+"""How often the sufficiency check is right about whether one abstract sentence states the figure a question asks
+for (`rag/data/qa/figure_cases.jsonl`, never tuned on; `figure_cases_tuned.jsonl`, an attack the checks were mended
+on). A case is judged "stated" unless the check finds no figure of the asked measure (its `quantity_missing`
+signal; a question it does not type as asking a figure is never checked for one).
+
+    python eval/bench_figure_cases.py [--cases FILE ...] [--out FILE.md]
+
+Run it with another tree first on PYTHONPATH to compare code versions side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+from rag.query import analyze
+from rag.sufficiency import SufficiencyChecker
+from rag.types import Paper
+
+QA = Path(__file__).resolve().parent.parent / "rag" / "data" / "qa"
+DEFAULT = [QA / "figure_cases.jsonl", QA / "figure_cases_tuned.jsonl"]
+
+
+def read_cases(path: Path) -> list[dict]:
+    """The cases of a file, comment lines left out."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip() and not line.startswith("#")]
+
+
+def states(checker: SufficiencyChecker, question: str, sentence: str) -> bool:
+    """Whether the check finds, in `sentence`, the figure `question` asks for."""
+    paper = Paper(id="p", title="T", abstract=sentence)
+    verdict = checker.check(analyze(question), [sentence], [paper])
+    return verdict.signals is None or not verdict.signals.quantity_missing
+
+
+def score(path: Path) -> tuple[Counter, list[str]]:
+    """Right and wrong counts per field and expected answer, and the ids judged wrongly."""
+    # no term statistics: no name is unknown to the index, so the figure check is what decides
+    checker = SufficiencyChecker(None, partial_coverage=0.0, abstain_coverage=0.0)
+    counts: Counter = Counter()
+    wrong = []
+    for case in read_cases(path):
+        right = states(checker, case["question"], case["sentence"]) == case["states"]
+        counts[(case["field"], case["states"], right)] += 1
+        if not right:
+            wrong.append(case["id"])
+    return counts, wrong
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=Path, nargs="*", default=DEFAULT)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    lines = ["| cases | right | states: right / all | does not state: right / all |", "|---|---|---|---|"]
+    for path in args.cases:
+        counts, wrong = score(path)
+        total = sum(counts.values())
+        right = sum(n for (_, _, ok), n in counts.items() if ok)
+
+        def part(expected: bool, counts: Counter = counts) -> str:
+            ok = sum(n for (_, e, r), n in counts.items() if e == expected and r)
+            return f"{ok} / {sum(n for (_, e, _), n in counts.items() if e == expected)}"
+
+        lines.append(f"| {path.name} | {right} / {total} | {part(True)} | {part(False)} |")
+        print(path.name, "wrong:", " ".join(wrong))
+    print("\n".join(lines))
+    if args.out:
+        args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
