@@ -36,18 +36,23 @@ def states(checker: SufficiencyChecker, question: str, sentence: str) -> bool:
     return verdict.signals is None or not verdict.signals.quantity_missing
 
 
-def score(path: Path) -> tuple[Counter, list[str]]:
+def score(cases: list[dict]) -> tuple[Counter, list[str]]:
     """Right and wrong counts per field and expected answer, and the ids judged wrongly."""
     # no term statistics: no name is unknown to the index, so the figure check is what decides
     checker = SufficiencyChecker(None, partial_coverage=0.0, abstain_coverage=0.0)
     counts: Counter = Counter()
     wrong = []
-    for case in read_cases(path):
+    for case in cases:
         right = states(checker, case["question"], case["sentence"]) == case["states"]
         counts[(case["field"], case["states"], right)] += 1
         if not right:
             wrong.append(case["id"])
     return counts, wrong
+
+
+def _splits(cases: list[dict]) -> list[str]:
+    """The splits of a case file in order ("" for a file without splits)."""
+    return sorted({c.get("split", "") for c in cases}) or [""]
 
 
 def main() -> None:
@@ -56,8 +61,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     lines = ["| cases | right | states: right / all | does not state: right / all |", "|---|---|---|---|"]
-    for path in args.cases:
-        counts, wrong = score(path)
+    for path, split in [(p, s) for p in args.cases for s in _splits(read_cases(p))]:
+        counts, wrong = score([c for c in read_cases(path) if split in ("", c.get("split"))])
         total = sum(counts.values())
         right = sum(n for (_, _, ok), n in counts.items() if ok)
 
@@ -65,8 +70,10 @@ def main() -> None:
             ok = sum(n for (_, e, r), n in counts.items() if e == expected and r)
             return f"{ok} / {sum(n for (_, e, _), n in counts.items() if e == expected)}"
 
-        lines.append(f"| {path.name} | {right} / {total} | {part(True)} | {part(False)} |")
-        print(path.name, "wrong:", " ".join(wrong))
+        name = f"{path.name} {split}".strip()
+        lines.append(f"| {name} | {right} / {total} | {part(True)} | {part(False)} |")
+        if split != "test":  # a held-out split's cases are counted, never shown
+            print(name, "wrong:", " ".join(wrong))
     print("\n".join(lines))
     if args.out:
         args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -21,7 +21,9 @@ _LENGTH = frozenset(
     "millimetres centimeter centimeters centimetre centimetres kilometer kilometers kilometre kilometres".split()
 )
 _FREQUENCY = frozenset("hz khz mhz ghz thz cm-1 hertz kilohertz megahertz gigahertz terahertz".split())
-_TEMPERATURE = frozenset("mk μk µk nk °c °f ° kelvin degrees millikelvin".split())  # "K" is also a thousand
+_TEMPERATURE = frozenset(
+    "mk μk µk nk kev °c °f ° ℃ kelvin degrees millikelvin microkelvin nanokelvin".split()
+)  # "K": 10K
 _PRESSURE = frozenset("gpa mpa kpa pa kbar bar mbar atm torr pascal pascals gigapascals megapascals".split())
 _ENERGY = frozenset("mev ev kev gev tev j kj mj μj nj kj/mol kcal/mol electronvolts".split())
 _VOLTAGE = frozenset("v mv kv μv µv volt volts millivolts kilovolts".split())
@@ -85,12 +87,57 @@ _UNIT_AFTER = re.compile(r"^\s*(?:\(\d+\)\s*)?([^\s,;:()\[\]]+)")  # "50(3) μs"
 _INVERSE = re.compile(r"^\s*(?:\^\s*)?[-−⁻]\s*[1¹]")  # "520 cm-1", "cm^-1", "cm⁻¹"
 
 
+def asks_change(phrase: str, asked: str = "") -> bool:
+    """Whether a question asks a change or a comparison of its measure ("By how much did T1 improve?", "What
+    speed-up ...", "the frequency shift", "the weight loss"), which a share or a factor answers, not its value."""
+    return any(p.search(text) for p in (_CHANGE, _CHANGE_WORD) for text in (phrase, asked))
+
+
+# a change stated by a verb or a noun; the verb just before "by" ("reduces the WER on test-clean by 18%")
+_CHANGE_WORD = re.compile(
+    r"\b(?:shift\w*|declin\w*|degrad\w*|shrink\w*|shrank|loss|losses|lose|lost|fade\w*|drop\w*|fell|fall\w*|rose|"
+    r"rise\w*|risen|deteriorat\w*|decay\w*|outperform\w*|exceed\w*|surpass\w*|boost\w*|beat\w*|differ\w*)\b",
+    re.I,
+)
+_CHANGE_VERB = re.compile(
+    r"\b(?:(?:reduc|improv|increas|decreas|rais|enhanc|degrad|declin|shorten|lengthen|accelerat)(?:e|es|ed|ing)|"
+    r"lower(?:s|ed)|boost(?:s|ed)|cuts?|outperform(?:s|ed)?|exceed(?:s|ed)|surpass(?:es|ed)|gain(?:s|ed)|"
+    r"drop(?:s|ped)|fell|falls?|rose|rises?|shift(?:s|ed)|suppress(?:es|ed)|shr[ai]nks?|beats?)"
+    r"(?:\s+[\w\-/%.()]+){0,6}?\s+by\s+(?:(?:a|an)\s+(?:relative|absolute|additional|further)\s+|(?:up\s+to|about|"
+    r"around|nearly|roughly|approximately|more\s+than|almost|only|just|another|at\s+least)\s+)?$",
+    re.I,
+)
+_CHANGE_OF = re.compile(
+    r"\b(?:improvement|reduction|increase|decrease|gain|drop|rise|boost|enhancement|speed-?up|shift|decline)s?\s+of\s+"
+    r"(?:(?:up\s+to|about|around|over|nearly|roughly|approximately|more\s+than|almost|at\s+least)\s+)?$",
+    re.I,
+)
+_COMPARED = re.compile(
+    r"^\s*(?:(?:percentage\s+)?points?\s+)?(?:(?:higher|lower|faster|slower|fewer|better|worse|smaller|larger|longer|"
+    r"shorter)\b|(?:more|less)\s+than\b)",
+    re.I,
+)
+
+
+_OF = re.compile(r"\s+of\b", re.I)  # "half of the patients" is a share; "half the data" a comparison
+
+
+def a_change(quantity: str, before: str, after: str) -> bool:
+    """Whether a figure, between the text `before` and `after` it, states a change or a comparison rather than a
+    value: "reduces the WER by a relative 18%", "an improvement of 2.1 points", "12% higher than", "twice", "half the
+    data" (not "half of the patients")."""
+    multiplier = quantity.lower() in ("twice", "double") or (quantity.lower() == "half" and not _OF.match(after))
+    if multiplier or _COMPARED.match(after) or _CHANGE_OF.search(before[-80:]):
+        return True
+    return bool(_CHANGE_VERB.search(before[-90:]))
+
+
 def units_of(phrase: str, asked: str = "") -> Units:
     """The units of the measure a question names, read from its head word ("coherence time": a time; "power
     conversion efficiency": none); none when the question (`asked`, its clause) asks a change or a comparison ("by
     how much did T1 improve", "how much longer": a share or a factor answers)."""
     words = re.findall(r"[\w\-]+", phrase.lower())
-    if not words or _CHANGE.search(phrase) or _CHANGE.search(asked):
+    if not words or asks_change(phrase, asked):
         return NO_UNITS
     head = terms(words[-1])
     if "time" in head and len(words) > 1 and terms(words[-2]) & _PHYSICAL_TIMES:
@@ -130,3 +177,13 @@ def in_unit(quantity: str, following: str) -> str:
     if word in ("percent", "per"):
         return "%" if word == "percent" else ""
     return word if word in _ALL_UNITS or word.rstrip("s") in _ALL_UNITS else ""
+
+
+def in_units(found: list[tuple[str, int]], text: str, units: Units) -> list[tuple[str, int]]:
+    """The (quantity, offset) pairs of `text` that may state a measure stated in `units` (`fits`)."""
+    return [(q, a) for q, a in found if fits(q, text[a + len(q) : a + len(q) + 24], units)]
+
+
+def values_in(found: list[tuple[str, int]], text: str) -> list[tuple[str, int]]:
+    """The (quantity, offset) pairs of `text` that state a value, not a change (`a_change`)."""
+    return [(q, a) for q, a in found if not a_change(q, text[max(0, a - 90) : a], text[a + len(q) : a + len(q) + 30])]

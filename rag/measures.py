@@ -10,7 +10,18 @@ from rag.quantities import COMPARATIVES, METRIC_TOKEN, unit_word
 from rag.support import STOPWORDS
 from rag.words import compounds, terms
 
-HOW = r"how (?:many|much|long|fast|large|big|small|accurate|quickly|often|far|high|low|tall|heavy|old)"
+# a physical dimension asked by its adjective, before its verb ("how thick are", not "how thin films nucleate"; not
+# "deep", "wide", "dense": a network's depth is its layers)
+_DIMENSION_ADJECTIVE = (
+    r"(?:thick|thin|hot|cold|warm)(?=\s+(?:is|are|was|were|do|does|did|can|could|must|should|will|would|has|have|had|"
+    r"get|gets|got|become|becomes|became)\b)"
+)
+HOW = (
+    r"how (?:many|much|long|fast|large|big|small|accurate|quickly|often|far|high|low|tall|heavy|old|"
+    rf"{_DIMENSION_ADJECTIVE})"
+)
+_DIMENSION_OF = {"thick": "thickness", "thin": "thickness", "hot": "temperature", "cold": "temperature"}
+_DIMENSION_OF["warm"] = "temperature"
 _CUE = re.compile(rf"\b(?:by )?(?:{HOW}|what|which|to what)\b", re.I)
 COUNT_HEAD = frozenset({"count", "number", "amount", "size", "total"})
 _AUX = frozenset(
@@ -30,6 +41,9 @@ def measure_after(question: str, m: re.Match[str]) -> tuple[tuple[str, ...], str
     ("How many GPUs")."""
     if re.fullmatch(r"(?:by )?how old", m.group(0), re.I):  # an age, stated in years or months
         return ("age",), "age"
+    adjective = re.fullmatch(r"(?:by )?how (\w+)", m.group(0), re.I)
+    if adjective and adjective.group(1).lower() in _DIMENSION_OF:  # "how thick are the films": their thickness
+        return measure_of([_DIMENSION_OF[adjective.group(1).lower()]])
     cue = _CUE.match(m.group(0))
     words = m.group(0)[cue.end() if cue else 0 :].split()
     following = question[m.end() :].split()

@@ -7,7 +7,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
-from rag.dimensions import NO_UNITS, Units, fits, in_unit
+from rag.dimensions import NO_UNITS, Units, in_unit, in_units, values_in
 from rag.normalise import UNITS, unit_of
 from rag.support import STOPWORDS
 from rag.words import compounds, joined_terms, terms
@@ -86,7 +86,21 @@ _UNIT_SYNONYMS = {
 _LENGTHS = {"nm", "μm", "um", "mm", "cm", "km", "å", "angstrom"}
 _PHYSICAL_UNITS = {
     "pressur": {"gpa", "mpa", "kpa", "pa", "kbar", "bar", "mbar", "atm", "torr"},
-    "temperatur": {"k", "mk", "°c", "°"},
+    "temperatur": {
+        "k",
+        "mk",
+        "°c",
+        "°",
+        "℃",
+        "kelvin",
+        "μk",
+        "µk",
+        "nk",
+        "kev",
+        "degrees",
+        "nanokelvin",
+        "microkelvin",
+    },
     "tc": {"k", "mk"},
     "wavelength": _LENGTHS,
     "thick": _LENGTHS | {"layers", "monolayers", "unit-cells", "uc"},
@@ -278,21 +292,22 @@ def measured_quantities(
     modifier: str = "",
     rivals: frozenset[str] | set[str] = frozenset(),
     units: Units = NO_UNITS,
+    values: bool = False,
 ) -> list[str]:
     """The sentence's quantities that lie within `window` words of a word naming what is measured ("a BLEU score
     of 34.8": 34.8 for BLEU; "cuts computation by 20% ... in terms of AP50": not 20% for AP50 at a small window).
     A run of measure words right after another measure's modifier (`other_measure`: "word error rate" when the
     question's `modifier` is "character") names another measure, unless the sentence also writes the question's.
     A quantity nearer another measure's word is that measure's ("a quality factor of 1.7e6" near a cable); with the
-    measure's `units` (rag.dimensions), one in another unit or a number word counts nothing. With no measure every
-    quantity counts."""
+    measure's `units` (rag.dimensions), one in another unit or a number word counts nothing; where `values` are asked,
+    a change ("by 18%") counts nothing. With no measure every quantity counts."""
     text = compounds(_ENUMERATION.sub(lambda m: " " * len(m.group(0)), sentence))
     tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
     found = [(q.group(0), q.start()) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
     if not measure:
         return [q for q, _ in found]
-    if units.units:  # "10%" states no T1, "two modules" no cable length
-        found = [(q, a) for q, a in found if fits(q, text[a + len(q) : a + len(q) + 24], units)]
+    found = in_units(found, text, units) if units.units else found  # "10%" states no T1, "two modules" no length
+    found = values_in(found, text) if values else found  # a value asked: "reduces the WER by 18%" is a change
     marks = [i for i, (a, b) in enumerate(tokens) if _speaks_of(measure, text[a:b])]
     if modifier and not re.search(rf"(?<![\w-]){re.escape(modifier)}(?![\w-])", text, re.I):
         marks = _own_runs(marks, tokens, text, modifier, rivals)
@@ -325,7 +340,6 @@ def measured_quantities(
     # a figure right by another measure's word is that measure's ("a fidelity of 99.5%" is no accuracy), unless it
     # is in the asked measure's unit or the sentence pairs figures and measures by order ("... respectively")
     others = [] if re.search(r"\brespectively\b", text, re.I) else _other_measures(text, marks, position)
-
     after = {start: text[start + len(q) : start + len(q) + 24] for q, start in found}
 
     def owned(q: str, i: int, start: int) -> bool:
@@ -349,16 +363,15 @@ def _scored_otherwise(text: str) -> bool:
 
 
 _MEASURE_NOUN = re.compile(rf"(?<![\w\-]){METRIC}(?![\w\-])|(?<![\w\-]){NAMED_MEASURE}(?![\w\-])", re.I)
-_NOT_A_RIVAL = frozenset(
-    "mean minimum maximum lowest highest peak median value values number amount total count size improvement reduction "
-    "gain time score factor".split()
+_NOT_A_RIVAL = frozenset(  # words that qualify a figure, not another measure
+    "mean minimum maximum lowest highest peak median value values number amount total count size improvement "
+    "reduction gain time score factor".split()
 )
 
 
 def _other_measures(text: str, marks: list[int], position: Callable[[int], int]) -> list[int]:
     """The words of a sentence naming another measure than the one asked for ("a quality factor of 1.7e6" where a
-    cable length is asked): not one of the measure's own words, nor a word of its run ("BLEU score"), nor a word
-    that only qualifies a figure ("mean", "maximum", "improvement")."""
+    cable length is asked): not one of the measure's own words nor a word of its run ("BLEU score")."""
     marked = set(marks)
     out: list[int] = []
     for m in _MEASURE_NOUN.finditer(text):

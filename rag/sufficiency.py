@@ -41,7 +41,7 @@ from rag.acronyms import AcronymMap
 from rag.config import Settings
 from rag.corpus.records import normalize
 from rag.coverage import WordCoverage, question_words
-from rag.dimensions import units_of
+from rag.dimensions import asks_change, units_of
 from rag.index.terms import CorpusTerms
 from rag.kinds import unnamed_kind
 from rag.measures import asks_count, counts_in
@@ -325,13 +325,14 @@ class SufficiencyChecker(WordCoverage):
         rivals = self._acronyms().rivals(question.measure_phrase) if modifier else set()
         counting = asks_count(question.text, question.measure_phrase)  # once: the sentences only change what counts
         units = units_of(question.measure_phrase, question.asked)  # a T1: not "10%", not "two modules"
+        values = not asks_change(question.measure_phrase, question.asked)  # a value: not "reduced by 18%"
         for sentence in sentences:
             if question.duration:
                 found = [q for q in quantities(sentence) if normalize(q) not in asked]
                 if has_time(sentence) and (stated(found) or not found):
                     return True
                 continue
-            found = measured_quantities(measure, sentence, self.measure_window, modifier, rivals, units)
+            found = measured_quantities(measure, sentence, self.measure_window, modifier, rivals, units, values)
             if stated(counts_in(found, sentence, measure) if counting else found):
                 return True
         return False

@@ -122,3 +122,75 @@ def test_a_bare_percentage_beside_a_parameter_count_is_the_top_1_score(question:
     )
     sentence = DHVT.abstract.split(". ", 1)[1]
     assert checker.check(analyze(question), [sentence], [DHVT]).status == status
+
+
+@pytest.mark.parametrize(
+    ("phrase", "sentence", "expected"),
+    [
+        # a value asked: a change of it is no answer
+        ("WER", "Our approach reduces the WER on test-clean by a relative 18%.", []),
+        ("Tc", "Upon annealing in ozone the film's Tc increases by 12 K.", []),
+        ("accuracy", "It brings an improvement of 2.1 points in accuracy over the baseline.", []),
+        ("accuracy", "Its accuracy is 12% higher than the baseline's.", []),
+        ("WER", "It reduces the WER by 18% while using half the labeled data.", []),  # "half": a comparison
+        # ... the value after the change is, and so are figures by other words than a change (helper-56)
+        ("accuracy", "Pretraining improves accuracy by 2% to 95.1% on the test set.", ["95.1%"]),
+        ("accuracy", "It reaches an average accuracy of 78.4% over the CIFAR-100 test set.", ["78.4%"]),
+        (
+            "sensitivity",
+            "Improvements were confirmed by 5 raters, with a sensitivity of 92% over all stages.",
+            ["5", "92%"],
+        ),
+        ("response rate", "Roughly half of the patients responded, a response rate of 51%.", ["half", "51%"]),
+        ("WER", "The WER drops to 4.1% on test-clean.", ["4.1%"]),
+    ],
+)
+def test_a_change_of_a_measure_is_not_its_value(phrase: str, sentence: str, expected: list[str]) -> None:
+    assert measured_quantities(_measure(phrase), sentence, 8, values=True) == expected
+    assert measured_quantities(_measure(phrase), sentence, 8) != [] or expected == []  # asked as a change: kept
+
+
+def test_a_change_asked_is_answered_by_a_change() -> None:
+    sentence = "Our approach reduces the WER on test-clean by a relative 18%."
+    checker = SufficiencyChecker(None, partial_coverage=0.0, abstain_coverage=0.0)
+    paper = Paper(id="w", title="Speech", abstract=sentence)
+    changed = checker.check(analyze("By how much does the approach reduce the WER on test-clean?"), [sentence], [paper])
+    value = checker.check(analyze("What WER does the approach reach on test-clean?"), [sentence], [paper])
+    assert changed.signals is not None and not changed.signals.quantity_missing
+    assert value.signals is not None and value.signals.quantity_missing
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [
+        ("How thick are the films?", "thickness"),
+        ("how hot does the plasma get", "temperature"),
+        ("How cold is the mixing chamber?", "temperature"),
+        ("How tall is the tower?", ""),  # any figure, as before
+    ],
+)
+def test_a_dimension_asked_by_its_adjective_is_a_figure_of_it(question: str, phrase: str) -> None:
+    asked = analyze(question)
+    assert asked.wants_number and asked.measure_phrase == phrase
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How cold-start users are handled?", "How thin films of MoS2 nucleate on sapphire?", "How hot electrons relax?"],
+)
+def test_the_adjective_before_a_noun_asks_no_figure(question: str) -> None:
+    assert not analyze(question).wants_number
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        ("How cold is the atomic cloud?", "The atomic cloud is cooled below 100 nanokelvin."),
+        ("How hot is the furnace?", "The furnace reaches 1500 ℃."),
+        ("How thick are the films?", "The films are 20 nm thick and smooth."),
+    ],
+)
+def test_a_dimension_asked_by_its_adjective_is_found_in_its_units(question: str, sentence: str) -> None:
+    checker = SufficiencyChecker(None, partial_coverage=0.0, abstain_coverage=0.0)
+    found = checker.check(analyze(question), [sentence], [Paper(id="c", title="T", abstract=sentence)]).signals
+    assert found is not None and not found.quantity_missing
