@@ -86,21 +86,7 @@ _UNIT_SYNONYMS = {
 _LENGTHS = {"nm", "μm", "um", "mm", "cm", "km", "å", "angstrom"}
 _PHYSICAL_UNITS = {
     "pressur": {"gpa", "mpa", "kpa", "pa", "kbar", "bar", "mbar", "atm", "torr"},
-    "temperatur": {
-        "k",
-        "mk",
-        "°c",
-        "°",
-        "℃",
-        "kelvin",
-        "μk",
-        "µk",
-        "nk",
-        "kev",
-        "degrees",
-        "nanokelvin",
-        "microkelvin",
-    },
+    "temperatur": set("k mk °c ° ℃ kelvin μk µk nk kev degrees nanokelvin microkelvin".split()),
     "tc": {"k", "mk"},
     "wavelength": _LENGTHS,
     "thick": _LENGTHS | {"layers", "monolayers", "unit-cells", "uc"},

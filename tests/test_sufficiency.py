@@ -359,10 +359,12 @@ CSP = Paper(
 
 def test_the_quantity_must_stand_near_the_word_naming_what_is_measured() -> None:
     q = analyze("What AP50 does CSPNet score on MS COCO?")
-    far = CSP.abstract.split(". ")[0] + "."
+    far = "CSPNet cuts computations to 80% while it outperforms the state of the art on MS COCO object detection in "
+    far += "terms of AP50."  # (not "by 20%": a change states no AP50 at any window)
+    cut = Paper(id="p8", title="CSPNet", abstract=far)
     window = SufficiencyChecker(CORPUS, measure_window=8)
-    assert window.check(q, [far], [CSP]).status == "partial"  # 20% is about computation, not AP50
-    assert SufficiencyChecker(CORPUS, measure_window=1000).check(q, [far], [CSP]).status == "answered"
+    assert window.check(q, [far], [cut]).status == "partial"  # 80% is about computation, not AP50
+    assert SufficiencyChecker(CORPUS, measure_window=1000).check(q, [far], [cut]).status == "answered"
     assert window.check(q, ["A larger CSPNet reaches an AP50 of 64.2 on MS COCO."], [CSP]).status == "answered"
     assert measured_quantities(("faster",), "achieving a 2.88 times improvement in training speed", 8) == ["2.88 times"]
 
