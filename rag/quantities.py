@@ -32,7 +32,8 @@ METRIC = (
     r"critical field|critical current|transition temperature|onset|"
     # clinical and biological ones
     r"prevalence|incidence|odds ratio|hazard ratio|relative risk|mortality|survival|age|molecular weight|"
-    r"molecular mass|body weight|half-maximal|ic50|ec50|kd|sensitivity|specificity|p-value|p value)"
+    r"molecular mass|body weight|half-maximal|ic50|ec50|kd|sensitivity|specificity|p-value|p value|"
+    r"[a-z][\w\-]{0,15}@\d+)"  # "pass@1", "recall@10"
 )
 NAMED_MEASURE = (
     r"(?:value|uncertainty|linewidth|deviation|variance|rmse|mse|mae|snr|kappa|quality factor|q factor|modulus|"
@@ -100,7 +101,7 @@ _PHYSICAL_UNITS = {
     "period": _LENGTHS | {"ps", "fs", "ns"},
     "frequenc": {"hz", "khz", "mhz", "ghz", "thz", "cm-1"},
     "gap": {"mev", "ev", "k"},
-    "energi": {"mev", "ev", "kev", "gev", "j", "kj/mol", "kcal/mol"},
+    "energi": {"mev", "ev", "kev", "gev", "j", "kj/mol", "kcal/mol", "wh", "kwh", "mwh"},
     "lifetim": {"fs", "ps", "ns", "μs", "us", "ms"},
     "dose": {"mg", "mg/kg", "gy", "μg", "ug"},
     "concentr": {"mm", "μm", "nm", "mg/ml", "mg/l", "cm-3"},
@@ -343,7 +344,8 @@ def _scored_otherwise(text: str) -> bool:
     """Whether a sentence names another measure, which a bare percentage may be a figure of: any measure word but a
     count after its own number ("with 22.8M parameters"; not "reduces parameters by 40%", "50% fewer parameters")."""
     return any(
-        m.group(0).lower() not in _COUNTS or not re.search(r"\d[\d.,]*\s?[kKMBG]?\s+$", text[: m.start()])
+        m.group(0).lower() not in _COUNTS
+        or not re.search(r"\d[\d.,]*\s?[kKMBG]?\s+$", text[max(0, m.start() - 40) : m.start()])
         for m in METRIC_WORD.finditer(text)
     )
 

@@ -188,9 +188,26 @@ def test_the_adjective_before_a_noun_asks_no_figure(question: str) -> None:
         ("How cold is the atomic cloud?", "The atomic cloud is cooled below 100 nanokelvin."),
         ("How hot is the furnace?", "The furnace reaches 1500 ℃."),
         ("How thick are the films?", "The films are 20 nm thick and smooth."),
+        ("What energy density does the pouch cell deliver?", "The pouch cell delivers 350 Wh kg^-1 over 600 cycles."),
     ],
 )
-def test_a_dimension_asked_by_its_adjective_is_found_in_its_units(question: str, sentence: str) -> None:
+def test_a_physical_measure_is_found_by_its_unit(question: str, sentence: str) -> None:
     checker = SufficiencyChecker(None, partial_coverage=0.0, abstain_coverage=0.0)
     found = checker.check(analyze(question), [sentence], [Paper(id="c", title="T", abstract=sentence)]).signals
     assert found is not None and not found.quantity_missing
+
+
+@pytest.mark.parametrize("question", ["What pass@1 does the model get on HumanEval?", "what recall@10 does it reach"])
+def test_a_metric_at_k_asks_a_figure(question: str) -> None:
+    assert analyze(question).wants_number
+
+
+@pytest.mark.timeout(20)  # linear in the sentence: a search of the whole prefix per count word took over a minute
+def test_a_long_sentence_of_figures_and_measure_words_is_read_in_one_pass() -> None:
+    counts = " ".join(f"{i}.5M parameters" for i in range(12000)) + " and 85% on CIFAR-100"
+    changes = " ".join(f"{i}.5 million GPU parameters with fidelity of {i}% reduced by {i}%" for i in range(400))
+    question = analyze("What accuracy does the model reach?")
+    checker = SufficiencyChecker(None, partial_coverage=0.0, abstain_coverage=0.0)
+    for sentence, missing in ((counts, False), (changes, True)):
+        found = checker.check(question, [sentence], [Paper(id="h", title="T", abstract=sentence)]).signals
+        assert found is not None and found.quantity_missing is missing
