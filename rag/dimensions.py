@@ -176,11 +176,21 @@ def in_unit(quantity: str, following: str) -> str:
     return word if word in _ALL_UNITS or word.rstrip("s") in _ALL_UNITS else ""
 
 
+def _after(text: str, quantity: str, start: int, length: int = 24) -> str:
+    """The text right after the quantity found at offset `start` of `text`, where its unit is written."""
+    return text[start + len(quantity) : start + len(quantity) + length]
+
+
+def unit_at(text: str, quantity: str, start: int) -> str:
+    """The unit of the quantity found at offset `start` of `text` (`in_unit`)."""
+    return in_unit(quantity, _after(text, quantity, start))
+
+
 def in_units(found: list[tuple[str, int]], text: str, units: Units) -> list[tuple[str, int]]:
     """The (quantity, offset) pairs of `text` that may state a measure stated in `units` (`fits`)."""
-    return [(q, a) for q, a in found if fits(q, text[a + len(q) : a + len(q) + 24], units)]
+    return [(q, a) for q, a in found if fits(q, _after(text, q, a), units)]
 
 
 def values_in(found: list[tuple[str, int]], text: str) -> list[tuple[str, int]]:
     """The (quantity, offset) pairs of `text` that state a value, not a change (`a_change`)."""
-    return [(q, a) for q, a in found if not a_change(q, text[max(0, a - 90) : a], text[a + len(q) : a + len(q) + 30])]
+    return [(q, a) for q, a in found if not a_change(q, text[max(0, a - 90) : a], _after(text, q, a, 30))]

@@ -82,7 +82,7 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
     method_words = {w for n in methods for w in re.split(r"[ \-]", n)}
     # a word of a spelled-out acronym names nothing alone ("Intermediate-Scale" of Noisy Intermediate-Scale Quantum)
     spelled = {normalize(lf) for _, lf in harvest(sentence)} | {a for n in found for a in acronyms.aliases(n)}
-    spelled_words = {w for lf in spelled for w in normalize(lf).split()}
+    spelled_words = {w for lf in spelled for w in lf.split()}
     for name in found:
         key = normalize(name)
         long_forms = [normalize(a) for a in acronyms.aliases(name)]

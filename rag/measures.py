@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from rag.names import METHOD_HEADS, is_name, singular
-from rag.quantities import COMPARATIVES, METRIC_TOKEN, unit_word
+from rag.quantities import COMPARATIVES, COUNT_HEAD, METRIC_TOKEN, unit_word
 from rag.support import STOPWORDS
 from rag.words import compounds, terms
 
@@ -20,10 +20,14 @@ HOW = (
     r"how (?:many|much|long|fast|large|big|small|accurate|quickly|often|far|high|low|tall|heavy|old|"
     rf"{_DIMENSION_ADJECTIVE})"
 )
-_DIMENSION_OF = {"thick": "thickness", "thin": "thickness", "hot": "temperature", "cold": "temperature"}
-_DIMENSION_OF["warm"] = "temperature"
+_DIMENSION_OF = {
+    "thick": "thickness",
+    "thin": "thickness",
+    "hot": "temperature",
+    "cold": "temperature",
+    "warm": "temperature",
+}
 _CUE = re.compile(rf"\b(?:by )?(?:{HOW}|what|which|to what)\b", re.I)
-COUNT_HEAD = frozenset({"count", "number", "amount", "size", "total"})
 _AUX = frozenset(
     "do does did is are was were be been has have had can could will would should the a an its their".split()
 )

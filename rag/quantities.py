@@ -7,7 +7,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
-from rag.dimensions import NO_UNITS, Units, in_unit, in_units, values_in
+from rag.dimensions import NO_UNITS, Units, in_units, unit_at, values_in
 from rag.normalise import UNITS, unit_of
 from rag.support import STOPWORDS
 from rag.words import compounds, joined_terms, terms
@@ -327,17 +327,18 @@ def measured_quantities(
     # a figure right by another measure's word is that measure's ("a fidelity of 99.5%" is no accuracy), unless it
     # is in the asked measure's unit or the sentence pairs figures and measures by order ("... respectively")
     others = [] if re.search(r"\brespectively\b", text, re.I) else _other_measures(text, marks, position)
-    after = {start: text[start + len(q) : start + len(q) + 24] for q, start in found}
 
     def owned(q: str, i: int, start: int) -> bool:
         near_other = any(abs(i - o) < min(distance(i), 3) for o in others)  # "a fidelity of 99.5%"
-        return near_other and in_unit(q, after[start]) not in units.units
+        return near_other and unit_at(text, q, start) not in units.units
 
     near = [q for (q, i), (_, start) in zip(at, found, strict=True) if distance(i) <= window and not owned(q, i, start)]
     return shares + near + _carried(marks, at, tokens, text, window)
 
 
-_COUNTS = frozenset("parameters number count size amount total dimension".split())
+COUNT_HEAD = frozenset({"count", "number", "amount", "size", "total"})
+"""Words whose "of" names what is counted ("the number of GPUs"): no measure of their own."""
+_COUNTS = COUNT_HEAD | {"parameters", "dimension"}
 
 
 def _scored_otherwise(text: str) -> bool:
@@ -351,9 +352,8 @@ def _scored_otherwise(text: str) -> bool:
 
 
 _MEASURE_NOUN = re.compile(rf"(?<![\w\-]){METRIC}(?![\w\-])|(?<![\w\-]){NAMED_MEASURE}(?![\w\-])", re.I)
-_NOT_A_RIVAL = frozenset(  # words that qualify a figure, not another measure
-    "mean minimum maximum lowest highest peak median value values number amount total count size improvement "
-    "reduction gain time score factor".split()
+_NOT_A_RIVAL = COUNT_HEAD | frozenset(  # words that qualify a figure, not another measure
+    "mean minimum maximum lowest highest peak median value values improvement reduction gain time score factor".split()
 )
 
 
