@@ -79,11 +79,6 @@ _CHANGE = re.compile(
     re.I,
 )
 
-_SPELLED = re.compile(
-    r"^(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|single|twice|double|half|hundred|"
-    r"thousand|million|billion)$",
-    re.I,
-)
 _UNIT_AFTER = re.compile(r"^\s*(?:\(\d+\)\s*)?([^\s,;:()\[\]]+)")  # "50(3) μs": the unit after an uncertainty
 _INVERSE = re.compile(r"^\s*(?:\^\s*)?[-−⁻]\s*[1¹]")  # "520 cm-1", "cm^-1", "cm⁻¹"
 
@@ -155,7 +150,7 @@ def fits(quantity: str, following: str, units: Units) -> bool:
     unit = in_unit(quantity, following)
     if unit:
         return unit in units.units or (unit not in _SHARE and not (units.strict and unit in _ALL_UNITS))
-    return not _SPELLED.match(quantity.strip())
+    return any(c.isdigit() for c in quantity)  # a number in words with no unit counts something
 
 
 def in_unit(quantity: str, following: str) -> str:

@@ -31,6 +31,7 @@ def _found(phrase: str, sentence: str, asked: str = "") -> list[str]:
         # a share, a count or (for a T1, a wavelength, a pressure) another unit is not the figure asked
         ("T1", "We find agreement within the daily fluctuations for T1 and agreement within 10% for benchmarking.", []),
         ("cable length", "We link two superconducting modules with an aluminum coaxial cable of low loss.", []),
+        ("cable length", "We link twenty modules, thirteen of them cooled, by a coaxial cable.", []),  # any number word
         ("wavelength", "The wavelength of the mode at 5 GHz was found to be long.", []),
         ("T1", "The qubit T1 was limited by a 20 dB attenuator.", []),
         # ... the figure in the measure's unit is, written in any of the ways abstracts write it
