@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from rag import Assistant, Settings
+from rag.index.manifest import Manifest
 from rag.index.swaps import TRIES, Swaps, retried_across_swaps
 from tests.test_crash_safety import write_files
 
@@ -51,6 +52,30 @@ def test_a_read_begun_while_a_swap_was_under_way_is_tried_again() -> None:
         pass
     reader.swaps.count += 1  # an odd count: a swap under way when the read began
     assert reader.read() == "read" and reader.calls == 2
+
+
+def test_a_database_closed_for_a_swap_is_opened_by_other_threads_only_after_it(tmp_path: Path) -> None:
+    # CI under load: a reader opened the closed manifest again between its close and the removal of its files, and
+    # the new database met that connection ("disk I/O error" in the writer's `reset`)
+    path = tmp_path / "index.sqlite3"
+    old, seen = Manifest(path), []
+    started = threading.Event()
+
+    def read() -> None:
+        started.set()
+        seen.append(old.get_meta("generation"))
+
+    with old.closed():
+        for file in tmp_path.glob("index.sqlite3*"):  # the database and its logs
+            file.unlink()
+        thread = threading.Thread(target=read)
+        thread.start()
+        assert started.wait(timeout=60)
+        thread.join(timeout=0.2)
+        assert thread.is_alive()  # waiting for the swap, however long it takes
+        Manifest(path).set_meta("generation", "new")
+    thread.join()
+    assert seen == ["new"]
 
 
 def errors_while_swapping(tmp_path: Path, read: Callable[[Assistant], object], reindex: bool) -> list[str]:

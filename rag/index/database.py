@@ -61,6 +61,15 @@ class Database:
                 self._db.close()
                 self._db = None
 
+    @contextmanager
+    def closed(self) -> Iterator[None]:
+        """Closed while the block runs (its files are removed or replaced there): other threads' uses of this
+        database wait for the block to end, then open whatever database is at the path by then. A use that opened
+        it mid-swap would hold the removed file, or meet its log beside the new one ("disk I/O error")."""
+        with self._mu:
+            self.close()
+            yield
+
     def _q(self, sql: str, args: Iterable[object] = ()) -> list[tuple]:
         with self._mu:
             return self.db.execute(sql, tuple(args)).fetchall()

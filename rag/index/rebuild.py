@@ -89,9 +89,8 @@ def rebuild(
             store.drop(name)
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    with swapping():
+    with swapping(), live.closed():
         new.close()
-        live.close()
         _remove(live.path, "-wal", "-shm")  # the old database's log must never meet the new one
         os.replace(new.path, live.path)
         current = Manifest(live.path)
@@ -133,11 +132,11 @@ def wipe(live: Manifest, store: VectorStore, settings: Settings) -> Manifest:
     """Delete everything indexed (`Assistant.reset`): the collection, the manifest and the BM25 index; returns the
     new, empty manifest."""
     store.reset(settings)
-    live.close()
-    _remove(live.path, "", "-wal", "-shm")  # a stale write-ahead log must never meet the new database
-    folder = settings.bm25_dir
-    if folder.exists():  # moved away whole first: a reader loading it finds it gone, not half-deleted
-        os.replace(folder, folder.with_name(f"{folder.name}.removed-{time.time_ns()}"))
-    for gone in folder.parent.glob(f"{folder.name}.removed-*"):  # with what a killed reset left
-        shutil.rmtree(gone, ignore_errors=True)
-    return Manifest(live.path)
+    with live.closed():
+        _remove(live.path, "", "-wal", "-shm")  # a stale write-ahead log must never meet the new database
+        folder = settings.bm25_dir
+        if folder.exists():  # moved away whole first: a reader loading it finds it gone, not half-deleted
+            os.replace(folder, folder.with_name(f"{folder.name}.removed-{time.time_ns()}"))
+        for gone in folder.parent.glob(f"{folder.name}.removed-*"):  # with what a killed reset left
+            shutil.rmtree(gone, ignore_errors=True)
+        return Manifest(live.path)
