@@ -54,28 +54,36 @@ def test_a_read_begun_while_a_swap_was_under_way_is_tried_again() -> None:
     assert reader.read() == "read" and reader.calls == 2
 
 
-def test_a_database_closed_for_a_swap_is_opened_by_other_threads_only_after_it(tmp_path: Path) -> None:
-    # CI under load: a reader opened the closed manifest again between its close and the removal of its files, and
-    # the new database met that connection ("disk I/O error" in the writer's `reset`)
+@pytest.mark.parametrize(
+    ("read", "after"),
+    [(lambda m: m.get_meta("generation"), "new"), (lambda m: m.replaced(), True)],
+    ids=["get", "replaced"],
+)
+def test_a_database_closed_for_a_swap_is_used_by_other_threads_only_after_it(
+    tmp_path: Path, read: Callable[[Manifest], object], after: object
+) -> None:
+    # CI under load: the writer's `reset` met "disk I/O error" from a reader that, between the removal of the old
+    # database's files and the creation of the new one, opened the old one again or, finding it missing
+    # (`replaced`), created a database of its own beside the writer's
     path = tmp_path / "index.sqlite3"
     old, seen = Manifest(path), []
     started = threading.Event()
 
-    def read() -> None:
+    def reader() -> None:
         started.set()
-        seen.append(old.get_meta("generation"))
+        seen.append(read(old))
 
-    with old.closed():
+    with old.closed(), path.open("rb"):  # held open: the new file cannot take the old one's inode number
         for file in tmp_path.glob("index.sqlite3*"):  # the database and its logs
             file.unlink()
-        thread = threading.Thread(target=read)
+        thread = threading.Thread(target=reader)
         thread.start()
         assert started.wait(timeout=60)
         thread.join(timeout=0.2)
         assert thread.is_alive()  # waiting for the swap, however long it takes
         Manifest(path).set_meta("generation", "new")
     thread.join()
-    assert seen == ["new"]
+    assert seen == [after]
 
 
 def errors_while_swapping(tmp_path: Path, read: Callable[[Assistant], object], reindex: bool) -> list[str]:

@@ -51,8 +51,11 @@ class Database:
             return self._db
 
     def replaced(self) -> bool:
-        """Whether the database file was removed or replaced since it was opened (another process re-indexed)."""
-        return _file_id(self.path) != self._file_id
+        """Whether the database file was removed or replaced since it was opened (another process re-indexed). Asked
+        while this process swaps the file (`closed()`), it waits for the swap: a reader that saw the file missing
+        would create a database of its own beside the writer's."""
+        with self._mu:
+            return _file_id(self.path) != self._file_id
 
     def close(self) -> None:
         """Close the database (a later use opens it again)."""
