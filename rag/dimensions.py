@@ -26,11 +26,15 @@ _TEMPERATURE = frozenset("mk μk µk nk kev °c °f ° ℃ kelvin degrees millik
 _PRESSURE = frozenset("gpa mpa kpa pa kbar bar mbar atm torr pascal pascals gigapascals megapascals".split())
 _ENERGY = frozenset("mev ev kev gev tev j kj mj μj nj kj/mol kcal/mol electronvolts".split())
 _VOLTAGE = frozenset("v mv kv μv µv volt volts millivolts kilovolts".split())
-_POWER = frozenset("w mw kw μw µw nw dbm watt watts milliwatts".split())
+_POWER = frozenset("w mw kw gw μw µw nw dbm watt watts milliwatts".split())
+_RESISTANCE = frozenset("ω ohm ohms mω kω gω mohm kohm milliohm milliohms kiloohm kiloohms".split())
 _MASS = frozenset("kg g mg μg µg ng kda da".split())
 _CONCENTRATION = frozenset("mm μm µm nm pm mg/ml mg/l μg/ml µg/ml ng/ml cm-3 mol/l".split())
 _SHARE = frozenset({"%", "percent"})
 _RATIO = frozenset({"x", "×", "times", "fold", "db"})
+_PHYSICAL = frozenset().union(  # a unit of one physical dimension states no other (time and ratios left out)
+    _LENGTH, _FREQUENCY, _TEMPERATURE, _PRESSURE, _ENERGY, _VOLTAGE, _POWER, _RESISTANCE, _MASS, _CONCENTRATION
+)
 _ALL_UNITS = frozenset().union(
     _TIME,
     _LENGTH,
@@ -40,6 +44,7 @@ _ALL_UNITS = frozenset().union(
     _ENERGY,
     _VOLTAGE,
     _POWER,
+    _RESISTANCE,
     _MASS,
     _CONCENTRATION,
     _SHARE,
@@ -49,23 +54,36 @@ _ALL_UNITS = frozenset().union(
 
 class Units(NamedTuple):
     """The units a measure is stated in; `strict`: a figure in any other unit states something else (a T1 in GHz),
-    else only a percentage does (a length's unit may be a time: "length of stay, 5 days")."""
+    else only a percentage or a unit of another physical dimension does (a length's unit may be a time: "length of
+    stay, 5 days"). `shape`: the adjective a figure of it may carry ("long": "a 5-cm-long cable"; a "4-nm-thick"
+    channel states no length); `counted`: a number word may state it ("five unit cells thick")."""
 
     units: frozenset[str]
     strict: bool
+    shape: str = ""
+    counted: bool = False
 
 
 NO_UNITS = Units(frozenset(), False)
 
-_STRICT = {"t1": _TIME, "t2": _TIME, "wavelength": _LENGTH, "pressur": _PRESSURE, "tc": _TEMPERATURE}
+_STRICT = {
+    "t1": _TIME,
+    "t2": _TIME,
+    "wavelength": _LENGTH,
+    "pressur": _PRESSURE,
+    "tc": _TEMPERATURE,
+    "resist": _RESISTANCE,
+    "imped": _RESISTANCE,
+    "effici": _SHARE,  # a power-added efficiency is no "28 dBm", a quantum efficiency no "12 GHz"
+    "bandgap": _ENERGY,
+    "linewidth": _FREQUENCY | _LENGTH | _ENERGY,
+}
 _LOOSE = {
-    "length": _LENGTH,
     "distanc": _LENGTH,
     "diamet": _LENGTH,
     "radiu": _LENGTH,
-    "temperatur": _TEMPERATURE,
+    "temperatur": _TEMPERATURE | _ENERGY,  # "an electron temperature of 12 meV"
     "voltag": _VOLTAGE,
-    "linewidth": _FREQUENCY | _LENGTH,
 }
 _PHYSICAL_TIMES = frozenset({"coher", "relax", "dephas"})  # "coherence time" is a physical one; "inference time" not
 
@@ -80,6 +98,7 @@ _CHANGE = re.compile(
 )
 
 _UNIT_AFTER = re.compile(r"^\s*(?:\(\d+\)\s*)?([^\s,;:()\[\]]+)")  # "50(3) μs": the unit after an uncertainty
+_UNIT_REST = re.compile(r"[^\s,;:()\[\]]+")
 _INVERSE = re.compile(r"^\s*(?:\^\s*)?[-−⁻]\s*[1¹]")  # "520 cm-1", "cm^-1", "cm⁻¹"
 
 
@@ -135,6 +154,12 @@ def units_of(phrase: str, asked: str = "") -> Units:
         return Units(_TIME, True)
     if "temperatur" in head and len(words) > 1 and words[-2] in ("transition", "critical", "curie", "neel", "néel"):
         return Units(_TEMPERATURE, True)
+    if "gap" in head and ("band" in head or words[-2:-1] == ["band"]):  # "band gap", "band-gap"
+        return Units(_ENERGY, True)
+    if "thick" in head:
+        return Units(_LENGTH, False, "thick", counted=True)
+    if "length" in head:
+        return Units(_LENGTH, False, "long")
     for table, strict in ((_STRICT, True), (_LOOSE, False)):
         found = next((table[s] for s in head if s in table), None)
         if found is not None:
@@ -148,9 +173,30 @@ def fits(quantity: str, following: str, units: Units) -> bool:
     if not units.units:
         return True
     unit = in_unit(quantity, following)
-    if unit:
-        return unit in units.units or (unit not in _SHARE and not (units.strict and unit in _ALL_UNITS))
-    return any(c.isdigit() for c in quantity)  # a number in words with no unit counts something
+    if not unit:
+        return units.counted or any(c.isdigit() for c in quantity)  # a number word with no unit counts something
+    if unit in units.units:
+        return True
+    unit, shape, per = _compound(unit)
+    if shape and shape != units.shape and units.units & _LENGTH:
+        return False  # "a 4-nm-thick channel" states no channel length
+    if (per in _TIME or per in _STEPS) and unit in _ALL_UNITS:
+        return False  # a rate: "0.05 nm per pulse", "5 K/min"
+    if per:
+        return True  # a ratio of units is a measure of its own, told by no table here ("2 nJ/bit", "0.9 GW/cm2")
+    return unit in units.units or (unit not in _SHARE and unit not in (_ALL_UNITS if units.strict else _PHYSICAL))
+
+
+_STEPS = frozenset("pulse cycle step iteration epoch".split())  # a figure per one of them is a rate
+_SHAPES = frozenset("thick thin wide deep tall high long".split())
+
+
+def _compound(unit: str) -> tuple[str, str, str]:
+    """A unit's own part, the dimension its hyphen names and what it is per: "nm-thick" ("nm", "thick", ""),
+    "nm/min" and "nm/pulse" ("nm", "", "min"; "", "pulse"), "mω·cm2" ("mω", "", "")."""
+    unit, _, shape = unit.partition("-") if unit.partition("-")[2] in _SHAPES else (unit, "", "")
+    unit, _, per = unit.partition("/")
+    return re.split(r"[·⋅*]", unit, maxsplit=1)[0], shape, per.rstrip("s") if per not in _TIME else per
 
 
 def in_unit(quantity: str, following: str) -> str:
@@ -161,14 +207,23 @@ def in_unit(quantity: str, following: str) -> str:
         return ""  # "3.1 × 10⁻¹⁸": a number in scientific notation, not a factor
     if own:
         unit = own.group(1).lower()
-        return f"{unit}-1" if _INVERSE.match(following) else unit
+        if _INVERSE.match(following):
+            return f"{unit}-1"
+        rest = _UNIT_REST.match(following)  # "2 nJ" + "/bit", "3.1 m" + "Ω·cm2"
+        return f"{unit}{rest.group(0).lower()}".rstrip(".") if rest else unit
     after = _UNIT_AFTER.match(following)
-    word = after.group(1).lower().rstrip(".") if after else ""
+    word = after.group(1).lower().rstrip(".").lstrip("-") if after else ""
     tail = word.rsplit("-", 1)[-1]
     word = tail if tail in _ALL_UNITS else word  # "ten device-hours"
     if word in ("percent", "per"):
         return "%" if word == "percent" else ""
-    return word if word in _ALL_UNITS or word.rstrip("s") in _ALL_UNITS else ""
+    if word in _ALL_UNITS or word.rstrip("s") in _ALL_UNITS:
+        per = _PER.match(following[after.end() :]) if after else None  # "0.05 nm per pulse"
+        return f"{word}/{per.group(1).lower()}" if per else word
+    return word if _compound(word)[0] in _ALL_UNITS else ""  # "nm/min", "4-nm-thick", "mΩ·cm2"
+
+
+_PER = re.compile(r"\s+per\s+([a-zμµ]+)", re.I)
 
 
 def _after(text: str, quantity: str, start: int, length: int = 24) -> str:
@@ -177,8 +232,9 @@ def _after(text: str, quantity: str, start: int, length: int = 24) -> str:
 
 
 def unit_at(text: str, quantity: str, start: int) -> str:
-    """The unit of the quantity found at offset `start` of `text` (`in_unit`)."""
-    return in_unit(quantity, _after(text, quantity, start))
+    """The unit of the quantity found at offset `start` of `text` (`in_unit`), less what it is per ("mω" of
+    "mΩ·cm2")."""
+    return _compound(in_unit(quantity, _after(text, quantity, start)))[0]
 
 
 def in_units(found: list[tuple[str, int]], text: str, units: Units) -> list[tuple[str, int]]:
