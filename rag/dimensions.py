@@ -1,8 +1,11 @@
-"""What a physical measure is stated in: a question asking for a qubit's T1, a wavelength or a pressure is not
-answered by a figure in another unit ("agreement within 10%" for a T1, "5 GHz" for a wavelength); one asking for a
-length, a temperature or a voltage not by a percentage; none of them by a number word that counts something ("two
-superconducting modules" for a cable length). Words whose unit depends on the field stay out: a frequency may be an
-allele's (5%), a power a test's (80%), a width a pulse's (100 fs), a lifetime a risk (12%)."""
+"""What a physical measure is stated in: a question asking for a qubit's T1, a wavelength, a pressure, a resistance,
+a band gap, a linewidth or an efficiency is not answered by a figure in another unit ("agreement within 10%" for a
+T1, "5 GHz" for a wavelength, "28 dBm" for an efficiency); one asking for a length, a thickness, a temperature or a
+voltage not by a percentage nor by a unit of another physical dimension ("0.5 V" for a channel length; a time may
+still be a length: "length of stay, 5 days"); none of them by a rate ("0.05 nm per pulse"), by a figure of another
+shape ("a 4-nm-thick channel" for its length) or by a number word that counts something ("two superconducting
+modules" for a cable length). Words whose unit depends on the field stay out: a frequency may be an allele's (5%),
+a power a test's (80%), a width a pulse's (100 fs), a lifetime a risk (12%)."""
 
 from __future__ import annotations
 
@@ -72,7 +75,6 @@ _STRICT = {
     "wavelength": _LENGTH,
     "pressur": _PRESSURE,
     "tc": _TEMPERATURE,
-    "resist": _RESISTANCE,
     "imped": _RESISTANCE,
     "effici": _SHARE,  # a power-added efficiency is no "28 dBm", a quantum efficiency no "12 GHz"
     "bandgap": _ENERGY,
@@ -85,6 +87,7 @@ _LOOSE = {
     "temperatur": _TEMPERATURE | _ENERGY,  # "an electron temperature of 12 meV"
     "voltag": _VOLTAGE,
 }
+_ELECTRICAL = frozenset("on contact sheet series specific electrical junction tunnel channel access shunt".split())
 _PHYSICAL_TIMES = frozenset({"coher", "relax", "dephas"})  # "coherence time" is a physical one; "inference time" not
 
 # a change or a comparison of the measure asked (a share or a factor answers it): "by how much", "the frequency shift"
@@ -156,6 +159,8 @@ def units_of(phrase: str, asked: str = "") -> Units:
         return Units(_TEMPERATURE, True)
     if "gap" in head and ("band" in head or words[-2:-1] == ["band"]):  # "band gap", "band-gap"
         return Units(_ENERGY, True)
+    if "resist" in head and (not words[-1].startswith("resistance") or set(words[-2:-1]) & _ELECTRICAL):
+        return Units(_RESISTANCE, True)  # not an insulin, a drug or an antibiotic resistance ("35% of isolates")
     if "thick" in head:
         return Units(_LENGTH, False, "thick", counted=True)
     if "length" in head:

@@ -69,6 +69,9 @@ def test_verbs_and_requests_are_read_as_such(question: str, asks: str) -> None:
         ("total number of parameters in GPT-3", "parameters"),
         ("average number of tokens per document in C4", "tokens"),
         ("give me the p-value for the primary outcome", "p-value"),
+        # ending in a physical measure, as its question would ask it ("What T2 does the device reach?")
+        ("PCB Purcell filter 35-qubit device T2", "T2"),
+        ("GaN HEMT specific on-resistance", "on-resistance"),
     ],
 )
 def test_a_keyword_query_opening_with_a_count_or_measure_asks_a_number(query: str, phrase: str) -> None:
@@ -77,7 +80,8 @@ def test_a_keyword_query_opening_with_a_count_or_measure_asks_a_number(query: st
 
 
 @pytest.mark.parametrize(
-    "query", ["graph pooling survey", "attention on graphs for molecules", "energy landscape of proteins"]
+    "query",
+    ["graph pooling survey", "attention on graphs for molecules", "energy landscape of proteins", "T1 T2 mapping MRI"],
 )
 def test_other_keyword_queries_ask_no_number(query: str) -> None:
     assert analyze(query).asks != "number"
