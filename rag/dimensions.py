@@ -26,7 +26,7 @@ _LENGTH = frozenset(
 _FREQUENCY = frozenset("hz khz mhz ghz thz cm-1 hertz kilohertz megahertz gigahertz terahertz".split())
 # not "k": "10K" is also ten thousand
 _TEMPERATURE = frozenset("mk μk µk nk kev °c °f ° ℃ kelvin degrees millikelvin microkelvin nanokelvin".split())
-_PRESSURE = frozenset("gpa mpa kpa pa kbar bar mbar atm torr pascal pascals gigapascals megapascals".split())
+_PRESSURE = frozenset("gpa mpa kpa pa kbar bar mbar atm torr pascal pascals gigapascals megapascals mmhg cmh2o".split())
 _ENERGY = frozenset("mev ev kev gev tev j kj mj μj nj kj/mol kcal/mol electronvolts".split())
 _VOLTAGE = frozenset("v mv kv μv µv volt volts millivolts kilovolts".split())
 _POWER = frozenset("w mw kw gw μw µw nw dbm watt watts milliwatts".split())
@@ -34,6 +34,7 @@ _RESISTANCE = frozenset("ω ohm ohms mω kω gω mohm kohm milliohm milliohms ki
 _MASS = frozenset("kg g mg μg µg ng kda da".split())
 _CONCENTRATION = frozenset("mm μm µm nm pm mg/ml mg/l μg/ml µg/ml ng/ml cm-3 mol/l".split())
 _SHARE = frozenset({"%", "percent"})
+_SEQUENCE = frozenset("bp kb kbp nt residues nucleotides tokens words".split())  # the length of a sequence
 _RATIO = frozenset({"x", "×", "times", "fold", "db"})
 _PHYSICAL = frozenset().union(  # a unit of one physical dimension states no other (time and ratios left out)
     _LENGTH, _FREQUENCY, _TEMPERATURE, _PRESSURE, _ENERGY, _VOLTAGE, _POWER, _RESISTANCE, _MASS, _CONCENTRATION
@@ -52,40 +53,54 @@ _ALL_UNITS = frozenset().union(
     _CONCENTRATION,
     _SHARE,
     _RATIO,
+    _SEQUENCE,
 )
 
 
 class Units(NamedTuple):
-    """The units a measure is stated in; `strict`: a figure in any other unit states something else (a T1 in GHz),
-    else only a percentage or a unit of another physical dimension does (a length's unit may be a time: "length of
-    stay, 5 days"). `shape`: the adjective a figure of it may carry ("long": "a 5-cm-long cable"; a "4-nm-thick"
-    channel states no length); `counted`: a number word may state it ("five unit cells thick")."""
+    """The units a measure is stated in (`units`) and those that state something else (`rejects`): for a T1 every
+    other unit ("5 GHz"); for a length a share or another physical dimension ("0.5 V"), not a time ("length of stay,
+    5 days"). `shapes`: a figure of such a shape is of another measure (a "4-nm-thick" channel states no length);
+    `counted`: a number word may state it ("five unit cells thick"); `asked`: the question's words (a figure per one
+    of them is no rate: "0.11 nm per cycle" answers the thickness grown per ALD cycle)."""
 
     units: frozenset[str]
-    strict: bool
-    shape: str = ""
+    rejects: frozenset[str]
+    shapes: frozenset[str] = frozenset()
     counted: bool = False
+    asked: frozenset[str] = frozenset()
 
 
-NO_UNITS = Units(frozenset(), False)
+NO_UNITS = Units(frozenset(), frozenset())
 
-_STRICT = {
-    "t1": _TIME,
-    "t2": _TIME,
-    "wavelength": _LENGTH,
-    "pressur": _PRESSURE,
-    "tc": _TEMPERATURE,
-    "imped": _RESISTANCE,
-    "effici": _SHARE,  # a power-added efficiency is no "28 dBm", a quantum efficiency no "12 GHz"
-    "bandgap": _ENERGY,
-    "linewidth": _FREQUENCY | _LENGTH | _ENERGY,
-}
-_LOOSE = {
-    "distanc": _LENGTH,
-    "diamet": _LENGTH,
-    "radiu": _LENGTH,
-    "temperatur": _TEMPERATURE | _ENERGY,  # "an electron temperature of 12 meV"
-    "voltag": _VOLTAGE,
+
+def _strict(units: frozenset[str]) -> Units:
+    """Stated in `units` only ("5 GHz" is no T1)."""
+    return Units(units, _ALL_UNITS - units)
+
+
+def _physical(units: frozenset[str], shapes: frozenset[str] = frozenset(), counted: bool = False) -> Units:
+    """Stated in `units` or a unit of no physical dimension (a time, a ratio), not a share."""
+    return Units(units, (_SHARE | _PHYSICAL) - units, shapes, counted)
+
+
+_ACCELERATING = frozenset("ev kev mev gev".split())  # "an accelerating voltage of 300 keV"
+_MEASURES = {
+    "t1": _strict(_TIME),
+    "t2": _strict(_TIME),
+    "wavelength": _strict(_LENGTH),
+    "pressur": _strict(_PRESSURE),
+    "tc": _strict(_TEMPERATURE),
+    "imped": _strict(_RESISTANCE),
+    "effici": Units(_SHARE | {"db"}, _PHYSICAL),  # a power-added efficiency is no "28 dBm" (a time may be one)
+    "linewidth": Units(_FREQUENCY | _LENGTH | _ENERGY, _SHARE),  # also in gauss, degrees, mm/s: only no share
+    "length": _physical(_LENGTH | _SEQUENCE, shapes=frozenset({"thick", "thin"})),  # "twelve residues"
+    "thick": _physical(_LENGTH, shapes=frozenset({"long"}), counted=True),
+    "distanc": _physical(_LENGTH),
+    "diamet": _physical(_LENGTH),
+    "radiu": _physical(_LENGTH),
+    "temperatur": _physical(_TEMPERATURE | _ENERGY),  # "an electron temperature of 12 meV"
+    "voltag": _physical(_VOLTAGE | _ACCELERATING),
 }
 _ELECTRICAL = frozenset("on contact sheet series specific electrical junction tunnel channel access shunt".split())
 _PHYSICAL_TIMES = frozenset({"coher", "relax", "dephas"})  # "coherence time" is a physical one; "inference time" not
@@ -147,34 +162,30 @@ def a_change(quantity: str, before: str, after: str) -> bool:
 
 def units_of(phrase: str, asked: str = "") -> Units:
     """The units of the measure a question names, read from its head word ("coherence time": a time; "power
-    conversion efficiency": none); none when the question (`asked`, its clause) asks a change or a comparison ("by
+    conversion efficiency": a share); none when the question (`asked`, its clause) asks a change or a comparison ("by
     how much did T1 improve", "how much longer": a share or a factor answers)."""
     words = re.findall(r"[\w\-]+", phrase.lower())
     if not words or asks_change(phrase, asked):
         return NO_UNITS
     head = terms(words[-1])
+    said = re.findall(r"[a-zμµ]+", f"{phrase} {asked}".lower())
+    said_words = frozenset(said) | {w.rstrip("s") for w in said}
     if "time" in head and len(words) > 1 and terms(words[-2]) & _PHYSICAL_TIMES:
-        return Units(_TIME, True)
+        return _strict(_TIME)._replace(asked=said_words)
     if "temperatur" in head and len(words) > 1 and words[-2] in ("transition", "critical", "curie", "neel", "néel"):
-        return Units(_TEMPERATURE, True)
-    if "gap" in head and ("band" in head or words[-2:-1] == ["band"]):  # "band gap", "band-gap"
-        return Units(_ENERGY, True)
-    if "resist" in head and (not words[-1].startswith("resistance") or set(words[-2:-1]) & _ELECTRICAL):
-        return Units(_RESISTANCE, True)  # not an insulin, a drug or an antibiotic resistance ("35% of isolates")
-    if "thick" in head:
-        return Units(_LENGTH, False, "thick", counted=True)
-    if "length" in head:
-        return Units(_LENGTH, False, "long")
-    for table, strict in ((_STRICT, True), (_LOOSE, False)):
-        found = next((table[s] for s in head if s in table), None)
-        if found is not None:
-            return Units(found, strict)
-    return NO_UNITS
+        return _strict(_TEMPERATURE)._replace(asked=said_words)
+    if "resist" in head:  # electrical only: not an insulin, a drug or a thermal resistance ("35%", "0.8 °C/W")
+        alone = len(words) == 1 and words[0] in ("resistivity", "on-resistance")
+        electrical = alone or bool(set(words[-2:-1]) & _ELECTRICAL)
+        return _strict(_RESISTANCE)._replace(asked=said_words) if electrical else NO_UNITS
+    found = next((_MEASURES[s] for s in head if s in _MEASURES), None)
+    return found._replace(asked=said_words) if found is not None else NO_UNITS
 
 
 def fits(quantity: str, following: str, units: Units) -> bool:
-    """Whether a quantity may state a measure stated in `units`: not a percentage, nor (strict) a figure in another
-    unit, nor a number word without a unit ("two modules")."""
+    """Whether a quantity may state a measure stated in `units`: not in a unit it `rejects`, not a rate ("0.05 nm per
+    pulse", "5 °C min-1") nor a figure of another shape ("4-nm-thick"), not a number word without a unit ("two
+    modules")."""
     if not units.units:
         return True
     unit = in_unit(quantity, following)
@@ -183,13 +194,12 @@ def fits(quantity: str, following: str, units: Units) -> bool:
     if unit in units.units:
         return True
     unit, shape, per = _compound(unit)
-    if shape and shape != units.shape and units.units & _LENGTH:
+    if shape in units.shapes and unit in _LENGTH:
         return False  # "a 4-nm-thick channel" states no channel length
-    if (per in _TIME or per in _STEPS) and unit in _ALL_UNITS:
-        return False  # a rate: "0.05 nm per pulse", "5 K/min"
-    if per:
-        return True  # a ratio of units is a measure of its own, told by no table here ("2 nJ/bit", "0.9 GW/cm2")
-    return unit in units.units or (unit not in _SHARE and unit not in (_ALL_UNITS if units.strict else _PHYSICAL))
+    rate = (per in _TIME or per in _STEPS) and per not in units.asked and unit in _ALL_UNITS
+    if rate and units.rejects != _SHARE:
+        return False  # "0.05 nm per pulse", "10 °C/min"
+    return bool(per) or unit in units.units or unit not in units.rejects  # "2 nJ/bit" is a measure of its own
 
 
 _STEPS = frozenset("pulse cycle step iteration epoch".split())  # a figure per one of them is a rate
@@ -198,10 +208,11 @@ _SHAPES = frozenset("thick thin wide deep tall high long".split())
 
 def _compound(unit: str) -> tuple[str, str, str]:
     """A unit's own part, the dimension its hyphen names and what it is per: "nm-thick" ("nm", "thick", ""),
-    "nm/min" and "nm/pulse" ("nm", "", "min"; "", "pulse"), "mω·cm2" ("mω", "", "")."""
+    "nm/min" and "nm/pulse" ("nm", "", "min"; "nm", "", "pulse"), "mω·cm2" and "kohm-cm" ("mω", "kohm")."""
     unit, _, shape = unit.partition("-") if unit.partition("-")[2] in _SHAPES else (unit, "", "")
     unit, _, per = unit.partition("/")
-    return re.split(r"[·⋅*]", unit, maxsplit=1)[0], shape, per.rstrip("s") if per not in _TIME else per
+    per = per if per in _TIME else per.rstrip("s")
+    return re.split(r"[·⋅*]|-(?=[a-zμµω])", unit, maxsplit=1)[0], shape, per
 
 
 def in_unit(quantity: str, following: str) -> str:
@@ -214,21 +225,35 @@ def in_unit(quantity: str, following: str) -> str:
         unit = own.group(1).lower()
         if _INVERSE.match(following):
             return f"{unit}-1"
+        apart = _APART.match(following) if unit in ("mm", "cm") else None  # "138 mm" + " Hg"
+        if apart:
+            return unit + apart.group(1).lower()
         rest = _UNIT_REST.match(following)  # "2 nJ" + "/bit", "3.1 m" + "Ω·cm2"
-        return f"{unit}{rest.group(0).lower()}".rstrip(".") if rest else unit
+        return f"{unit}{rest.group(0).lower()}".rstrip(".") if rest else _per(unit, following)
     after = _UNIT_AFTER.match(following)
     word = after.group(1).lower().rstrip(".").lstrip("-") if after else ""
-    tail = word.rsplit("-", 1)[-1]
-    word = tail if tail in _ALL_UNITS else word  # "ten device-hours"
+    head, _, tail = word.rpartition("-")
+    word = tail if tail in _ALL_UNITS and head.split("-")[0] not in _ALL_UNITS else word  # "ten device-hours"
     if word in ("percent", "per"):
         return "%" if word == "percent" else ""
-    if word in _ALL_UNITS or word.rstrip("s") in _ALL_UNITS:
-        per = _PER.match(following[after.end() :]) if after else None  # "0.05 nm per pulse"
-        return f"{word}/{per.group(1).lower()}" if per else word
-    return word if _compound(word)[0] in _ALL_UNITS else ""  # "nm/min", "4-nm-thick", "mΩ·cm2"
+    if after and (word in _ALL_UNITS or word.rstrip("s") in _ALL_UNITS):
+        tail_text = following[after.end() :]
+        apart = _APART.match(tail_text) if word in ("mm", "cm") else None  # "138 mm Hg"
+        return word + apart.group(1).lower() if apart else _per(word, tail_text)
+    return word if _compound(word)[0] in _ALL_UNITS else ""  # "nm/min", "4-nm-thick", "mΩ·cm2", "kohm-cm"
 
 
-_PER = re.compile(r"\s+per\s+([a-zμµ]+)", re.I)
+# what a unit is per when written apart: "0.05 nm per pulse", "52 kg grain per kg N", "0.45 W A-1", "10 °C min−1"
+_PER = re.compile(r"(?:\s+[a-z]+)?\s+per\s+([a-zμµω°]+)|\s+([a-zμµω°]+)\s?[-−⁻]\s?[1-9¹²³]\b", re.I)
+
+
+_APART = re.compile(r"\s*(hg|h2o)\b", re.I)
+
+
+def _per(unit: str, rest: str) -> str:
+    """`unit`, or "unit/what" when `rest` (the text after it) says what it is per."""
+    per = _PER.match(rest)
+    return f"{unit}/{(per.group(1) or per.group(2)).lower()}" if per else unit
 
 
 def _after(text: str, quantity: str, start: int, length: int = 24) -> str:
