@@ -175,11 +175,31 @@ def units_of(phrase: str, asked: str = "") -> Units:
     if "temperatur" in head and len(words) > 1 and words[-2] in ("transition", "critical", "curie", "neel", "néel"):
         return _strict(_TEMPERATURE)._replace(asked=said_words)
     if "resist" in head:  # electrical only: not an insulin, a drug or a thermal resistance ("35%", "0.8 °C/W")
-        alone = len(words) == 1 and words[0] in ("resistivity", "on-resistance")
+        alone = words == ["resistivity"] or words[-1] == "on-resistance"
         electrical = alone or bool(set(words[-2:-1]) & _ELECTRICAL)
         return _strict(_RESISTANCE)._replace(asked=said_words) if electrical else NO_UNITS
     found = next((_MEASURES[s] for s in head if s in _MEASURES), None)
     return found._replace(asked=said_words) if found is not None else NO_UNITS
+
+
+_PHYSICS_CUE = re.compile(  # a T1 or T2 of a physical system: not an MRI's T1-weighted images nor a TNM stage
+    r"\b(?:qubits?|spins?|transmons?|fluxoniums?|nv|donors?|coheren\w*|relaxation|nuclear|electrons?|resonators?|"
+    r"ions?|atoms?|magnons?|dots?|defects?|centers?|centres?)\b",
+    re.I,
+)
+
+
+def keyword_figure(words: list[str]) -> bool:
+    """Whether a keyword query asks the figure of the physical measure its last word names ("35-qubit device T2",
+    "microring resonance linewidth"): not a modifier ("room-temperature", "T2-weighted"), a plural ("telecom
+    wavelengths") nor the T1 or T2 of no physical system ("brain MRI T1")."""
+    last = words[-1].lower().rstrip("?.!,;:")
+    if ("-" in last and last != "on-resistance") or (last.endswith("s") and not last.endswith(("ss", "us"))):
+        return False
+    units = units_of(" ".join(words[-2:]))
+    if units.units == _TIME and not _PHYSICS_CUE.search(" ".join(words)):
+        return False
+    return bool(units.units)
 
 
 def fits(quantity: str, following: str, units: Units) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.dimensions import units_of
+from rag.dimensions import keyword_figure
 from rag.measures import COUNT_HEAD, HOW, PLURAL_METRIC, in_singular, measure_after, measure_of, modifies_a_thing
 from rag.names import KIND_WORDS, KINDS, named_kind, names_in
 from rag.normalise import nearest
@@ -245,7 +245,7 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
     if len(words) >= 3 and last.lower() in _FIGURE_CHANGES and METRIC_TOKEN.match(words[-2]):
         return "number", *measure_of(words[-2:-1])  # "X Adam SGD accuracy gap", "X BLEU improvement"
     tail = [w for w in words[-3:] if METRIC_TOKEN.match(w.strip(",;:")) or w.lower() in ("error", "rate", "score")]
-    if (METRIC_TOKEN.match(last) and tail) or units_of(" ".join(words[-2:])).units:  # "qubit T1", "WSe2 band gap"
+    if (METRIC_TOKEN.match(last) and tail) or keyword_figure(words):  # "qubit T1", "microring resonance linewidth"
         start = len(words) - 1
         while start > 0 and len(words) - start < 3 and tail_word(words[start - 1]):
             start -= 1

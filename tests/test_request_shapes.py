@@ -72,6 +72,8 @@ def test_verbs_and_requests_are_read_as_such(question: str, asks: str) -> None:
         # ending in a physical measure, as its question would ask it ("What T2 does the device reach?")
         ("PCB Purcell filter 35-qubit device T2", "T2"),
         ("GaN HEMT specific on-resistance", "on-resistance"),
+        ("GaN HEMT on-resistance", "on-resistance"),
+        ("silicon nitride microring resonance linewidth", "linewidth"),
     ],
 )
 def test_a_keyword_query_opening_with_a_count_or_measure_asks_a_number(query: str, phrase: str) -> None:
@@ -81,7 +83,17 @@ def test_a_keyword_query_opening_with_a_count_or_measure_asks_a_number(query: st
 
 @pytest.mark.parametrize(
     "query",
-    ["graph pooling survey", "attention on graphs for molecules", "energy landscape of proteins", "T1 T2 mapping MRI"],
+    [
+        "graph pooling survey",
+        "attention on graphs for molecules",
+        "energy landscape of proteins",
+        "T1 T2 mapping MRI",
+        # helper-58: a modifier, a plural, the T1 of no physical system
+        "perovskites room-temperature",
+        "quantum dot single-photon sources telecom wavelengths",
+        "brain tumor segmentation MRI T1",
+        "prostate cancer MRI T2-weighted",
+    ],
 )
 def test_other_keyword_queries_ask_no_number(query: str) -> None:
     assert analyze(query).asks != "number"
