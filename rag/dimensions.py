@@ -245,9 +245,6 @@ def in_unit(quantity: str, following: str) -> str:
         unit = own.group(1).lower()
         if _INVERSE.match(following):
             return f"{unit}-1"
-        apart = _APART.match(following) if unit in ("mm", "cm") else None  # "138 mm" + " Hg"
-        if apart:
-            return unit + apart.group(1).lower()
         rest = _UNIT_REST.match(following)  # "2 nJ" + "/bit", "3.1 m" + "Ω·cm2"
         return f"{unit}{rest.group(0).lower()}".rstrip(".") if rest else _per(unit, following)
     after = _UNIT_AFTER.match(following)
@@ -257,9 +254,7 @@ def in_unit(quantity: str, following: str) -> str:
     if word in ("percent", "per"):
         return "%" if word == "percent" else ""
     if after and (word in _ALL_UNITS or word.rstrip("s") in _ALL_UNITS):
-        tail_text = following[after.end() :]
-        apart = _APART.match(tail_text) if word in ("mm", "cm") else None  # "138 mm Hg"
-        return word + apart.group(1).lower() if apart else _per(word, tail_text)
+        return _per(word, following[after.end() :])
     return word if _compound(word)[0] in _ALL_UNITS else ""  # "nm/min", "4-nm-thick", "mΩ·cm2", "kohm-cm"
 
 
@@ -271,7 +266,10 @@ _APART = re.compile(r"\s*(hg|h2o)\b", re.I)
 
 
 def _per(unit: str, rest: str) -> str:
-    """`unit`, or "unit/what" when `rest` (the text after it) says what it is per."""
+    """`unit`, "unit/what" when `rest` (the text after it) says what it is per, or the unit it begins ("mmhg")."""
+    apart = _APART.match(rest) if unit in ("mm", "cm") else None  # "138 mm Hg"
+    if apart:
+        return unit + apart.group(1).lower()
     per = _PER.match(rest)
     return f"{unit}/{(per.group(1) or per.group(2)).lower()}" if per else unit
 
