@@ -120,6 +120,24 @@ def test_reset_after_a_reindex_empties_the_index_under_the_configured_name(tmp_p
     assert counts(tmp_path / "data") == {"papers": 5, "chunks": 5, "vectors": 5, "bm25": 5}
 
 
+def test_a_refresh_inside_a_reset_does_not_create_the_dropped_collection_again(tmp_path: Path) -> None:
+    # helper-59: a reader's refresh between `reset`'s drop of the collection and the swap of the manifest read the
+    # old manifest's name and created that collection again; the next ingest wrote its vectors there, unreachable
+    # (papers 60, vectors 0, in about 1 of 150 reset-after-reindex cycles with readers)
+    files = write_files(tmp_path / "files", files=2, per_file=5)
+    writer = Assistant(settings(tmp_path / "data"))
+    writer.ingest(files[:1], progress=False)
+    writer.ingest(files[1:], reindex=True, progress=False)
+    old = writer.store.name
+    writer.store.reset(writer.settings)  # the reset's first step: the manifest still names `old`
+    writer.store.refresh()  # a reader's refresh in that window
+    assert writer.store.name == "abstracts" and old not in collections(writer)
+    writer.reset()
+    writer.ingest(files[:1], progress=False)
+    writer.close()
+    assert counts(tmp_path / "data") == {"papers": 5, "chunks": 5, "vectors": 5, "bm25": 5}
+
+
 @pytest.mark.slow  # real `rag ingest` processes, one of them SIGKILLed
 def test_a_reindex_killed_midway_leaves_the_old_index_and_the_next_writer_clears_what_it_left(tmp_path: Path) -> None:
     files = write_files(tmp_path / "files", files=2, per_file=300)

@@ -82,7 +82,7 @@ class VectorStore:
         self._server, self._token = server, settings.chroma_token
         self._path = settings.chroma_dir if client is None and not server else None
         self._name_source = name_source
-        self._name = settings.collection
+        self._name = self._configured = settings.collection
         self._mu = threading.Lock()
         self._files: AbstractContextManager[Any] = nullcontext()
         if self._path is not None:
@@ -98,7 +98,7 @@ class VectorStore:
                 settings.chroma_dir.mkdir(parents=True, exist_ok=True)
                 self.client = _persistent_client(settings.chroma_dir)
             self._follow_name()  # under the lock: a re-index drops the old collection under it, after the rename
-            self.collection = self._open_collection()
+            self.collection = self._open_followed()
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -108,6 +108,17 @@ class VectorStore:
 
     def _open_collection(self) -> Any:
         return self.client.get_or_create_collection(self._name, embedding_function=None, metadata=dict(_HNSW))
+
+    def _open_followed(self) -> Any:
+        """The collection `name_source` named, never created: a manifest a reset is replacing may name one just
+        dropped, which created again would take the next ingest's vectors unnamed. Gone, the configured one serves."""
+        from chromadb.errors import NotFoundError
+
+        if self._name != self._configured:
+            with suppress(NotFoundError, ValueError):  # ValueError: older Chroma releases
+                return self.client.get_collection(self._name, embedding_function=None)
+            self._name = self._configured
+        return self._open_collection()
 
     def refresh(self) -> None:
         """See what other processes wrote since this store was opened. An embedded Chroma client caches its
@@ -120,7 +131,7 @@ class VectorStore:
             self._follow_name()
             if self._path is not None:
                 self.client = _persistent_client(self._path)
-            self.collection = self._open_collection()
+            self.collection = self._open_followed()
             if self._path is not None:
                 gc.collect()  # a dropped client writes its index files: under the lock too
 
@@ -147,9 +158,10 @@ class VectorStore:
 
     @_guarded
     def use(self, name: str) -> None:
-        """Serve the collection `name` from now on (one a sibling built)."""
-        self._name = name
-        self.collection = self._open_collection()
+        """Serve the collection `name` from now on (one a sibling built); after a `refresh` under way."""
+        with self._mu:
+            self._name = name
+            self.collection = self._open_collection()
 
     @_guarded
     def drop(self, name: str) -> None:
@@ -181,7 +193,7 @@ class VectorStore:
                 if "collection" not in self.__dict__:
                     self._follow_name()
                     self.client = _persistent_client(self._path) if self._path is not None else self.client
-                    self.collection = self._open_collection()
+                    self.collection = self._open_followed()
 
     def close(self, wait: float | None = None) -> bool:
         """Release an embedded store's files now (True), waiting `wait` seconds at most for the file lock (default
@@ -301,10 +313,11 @@ class VectorStore:
 
     @_guarded
     def reset(self, settings: Settings) -> None:
-        """Drop the collection and start an empty one, under the configured name."""
-        self._delete_collection(self._name)
-        self._name = settings.collection
-        self.collection = self._open_collection()
+        """Drop the collection and start an empty one, under the configured name; after a `refresh` under way."""
+        with self._mu:
+            self._delete_collection(self._name)
+            self._name = self._configured = settings.collection
+            self.collection = self._open_collection()
         self.sweep()
 
 
