@@ -198,24 +198,13 @@ def _initial_letters(token: str) -> str | None:
 
 def initials_in(name: str, normalized_text: str) -> bool:
     """Whether a text spells out an acronym-like name word by word ('mAP' ~ 'mean average precision', 'LSTMs' ~
-    'long short term memory'); a minor word may stand between ('BoW' ~ 'bag of words'), and one letter of an acronym
-    of four or more may be inside a compound word ('GERD' ~ 'gastroesophageal reflux disease')."""
+    'long short term memory'); a minor word may stand between ('BoW' ~ 'bag of words')."""
     letters = _initial_letters(name)
     if letters is None:
         return False
     minor = "|".join(MINOR_WORDS)
-    gap = rf"\s+(?:(?:{minor})\s+)?"
-    if re.search(rf"\b{gap.join(rf'{c}[a-z0-9]*' for c in letters)}\b", normalized_text):
-        return True
-    if len(letters) < 4:  # one letter inside a compound word only for a long acronym: "GAN" is no "generation"
-        return False
-    for k in range(1, len(letters)):  # 'GERD' ~ 'gastro(e)sophageal reflux disease', letter k inside word k-1
-        before = "".join(c for c in "abcdefghijklmnopqrstuvwxyz0123456789" if c != letters[k])  # one way to match
-        words = [rf"{c}[a-z0-9]*" for c in letters[: k - 1]] + [rf"{letters[k - 1]}[{before}]*{letters[k]}[a-z0-9]*"]
-        words += [rf"{c}[a-z0-9]*" for c in letters[k + 1 :]]
-        if re.search(rf"\b{gap.join(words)}\b", normalized_text):
-            return True
-    return False
+    words = rf"\s+(?:(?:{minor})\s+)?".join(rf"{c}[a-z0-9]*" for c in letters)
+    return re.search(rf"\b{words}\b", normalized_text) is not None
 
 
 _FUNCTION_WORDS = frozenset(
