@@ -116,8 +116,8 @@ _CHANGE = re.compile(
 )
 
 _UNIT_AFTER = re.compile(r"^\s*(?:\(\d+\)\s*)?([^\s,;:()\[\]]+)")  # "50(3) μs": the unit after an uncertainty
-_UNIT_REST = re.compile(r"[^\s,;:()\[\]]+")
-_INVERSE = re.compile(r"^\s*(?:\^\s*)?[-−⁻]\s*[1¹]")  # "520 cm-1", "cm^-1", "cm⁻¹"
+_UNIT_REST = re.compile(r"(?:[/·⋅*A-Za-zμµωΩ°]|-(?=[A-Za-z]))[^\s,;:()\[\]]*")  # not a range's "-10%"
+_INVERSE = re.compile(r"^\s*(?:\^\s*)?[-−⁻]\s*[1¹](?![\d.,])")  # "520 cm-1", "cm^-1", "cm⁻¹"
 
 
 def asks_change(phrase: str, asked: str = "") -> bool:

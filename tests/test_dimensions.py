@@ -80,6 +80,14 @@ def test_a_physical_measure_takes_figures_in_its_units(phrase: str, sentence: st
     assert _found(phrase, sentence) == expected
 
 
+def test_a_share_in_a_range_is_still_a_share() -> None:
+    # final read: "5%-10%" was read as a unit "%-1" (an inverse unit's "-1" taken from "-10%"), which no length
+    # rejects; the unit written onto a number joins only what continues a unit ("/bit", "Ω·cm2", "-thick")
+    for following in ("-10% of the cells", "–10% of cells"):
+        assert not fits("5%", following, units_of("diameter"))
+    assert not fits("520 cm", "-1 wavenumber", units_of("diameter"))  # an inverse unit is still one
+
+
 def test_a_figure_per_step_is_a_rate_unless_the_question_asks_per_step() -> None:
     sentence = "Films are deposited at 0.11 nm per cycle."
     assert _found("thickness", sentence, "What thickness is deposited?") == []
