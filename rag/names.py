@@ -241,7 +241,8 @@ def new_names(question: str, sentence: str, kind: str = "") -> list[str]:
     """The names a sentence holds that the question does not (any case, singular or plural): what answers a
     which-question asking for a named thing. A web address names nothing asked ("github.com/IBM/EvolveGCN"); with
     a `kind`, a capitalised run of ordinary words ("the Relational Context of each entity") counts only where the
-    sentence calls it a thing of that kind ("the Wall Street Journal corpus")."""
+    sentence calls it a thing of that kind ("the Wall Street Journal corpus"), and so does one ordinary capitalised
+    word ("the Torino processor", "the IBM Torino device")."""
     asked = normalize(question)
     sentence = _WEB_ADDRESS.sub(" ", sentence)
     heads = kind_heads(kind) if kind else frozenset()
@@ -252,22 +253,30 @@ def new_names(question: str, sentence: str, kind: str = "") -> list[str]:
             continue  # also "SPL" for a question about sub-pseudo labels
         if re.fullmatch(r"[A-Z]{2,}[a-z]{2,}", name) and is_common(name):  # "SAmple Consensus": initials shown
             continue
-        if not is_name(name) and is_common(name):  # an ordinary word of a title-case run ("Consensus")
-            continue
+        if not is_name(name) and is_common(name) and not _called_kind(sentence, name, heads):
+            continue  # an ordinary word of a title-case run ("Consensus"), not "the IBM Torino device"
         out.append(name)
     for m in _QUOTED_OR_RUN.finditer(sentence):  # 'Ok Google', "the Wall Street Journal corpus"
-        name = m.group("quoted") or m.group("run")
+        name = m.group("quoted") or m.group("run") or m.group("word")
         key = normalize(name)
         if not key or key in asked or len(name) > 60 or name in out:
             continue
-        plain_run = m.group("run") and all(is_common(w) for w in re.split(r"[ \-]", name))
-        if plain_run and heads and not _labelled(sentence, m.start("run"), m.end("run"), heads):
-            continue
+        group = "run" if m.group("run") else "word" if m.group("word") else ""
+        plain = group and all(is_common(w) for w in re.split(r"[ \-]", name))
+        if plain and (heads or group == "word") and not _labelled(sentence, m.start(group), m.end(group), heads):
+            continue  # ordinary capitalised words: a name where the sentence calls them one ("the Torino device")
         out.append(name)
     return out
 
 
 _WEB_ADDRESS = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w.\-]+\.(?:com|org|io|net)/\S*", re.I)
+
+
+def _called_kind(sentence: str, name: str, heads: frozenset[str]) -> bool:
+    """Whether a capitalised word is called a thing of the asked kind where the sentence writes it ("the IBM
+    Torino device", "the processor Torino")."""
+    found = re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", sentence) if heads else ()
+    return any(_labelled(sentence, m.start(), m.end(), heads) for m in found)
 
 
 def _labelled(sentence: str, start: int, end: int, heads: frozenset[str]) -> bool:
@@ -278,10 +287,10 @@ def _labelled(sentence: str, start: int, end: int, heads: frozenset[str]) -> boo
     return any(kind_heads(w) == heads for w in after + before)
 
 
-# a quoted phrase, or two or more capitalised words in a row not opening the sentence
+# a quoted phrase, or capitalised words in a row not opening the sentence
 _QUOTED_OR_RUN = re.compile(
     r"[\"“‘']\b(?P<quoted>[A-Z][\w\- ]{1,58}\w)[\"”’']"
-    r"|(?:\b[a-z][\w\-]*[,;]?|\() (?P<run>(?:[A-Z][a-z]+[ \-]){1,4}[A-Z][a-z]+)\b"
+    r"|(?:\b[a-z][\w\-]*[,;]?|\() (?:(?P<run>(?:[A-Z][a-z]+[ \-]){1,4}[A-Z][a-z]+)\b|(?P<word>[A-Z][a-z]+)\b(?!-))"
 )
 
 

@@ -191,6 +191,16 @@ def test_a_processor_is_named_by_an_identifier_and_a_relevant_sentence_without_o
     assert unnamed_kind(question, [named], NO_MAP) == ""
 
 
+def test_an_ordinary_word_is_a_name_where_the_sentence_calls_it_a_thing_of_the_asked_kind() -> None:
+    question = analyze("Which specific IBM processor did the Ising meson spectroscopy run on?")
+    called = "We demonstrate the spectroscopy on the IBM Torino device, using native fractional gates."
+    assert names_of_kind(question, called, NO_MAP) == ["Torino"]
+    assert names_of_kind(question, "All circuits ran on the Torino processor of IBM.", NO_MAP) == ["Torino"]
+    # capitalised, but called no processor: an ordinary word is still no name
+    assert names_of_kind(question, "A team in Torino ran the circuits on a superconducting device.", NO_MAP) == []
+    assert unnamed_kind(question, ["A team in Torino ran the circuits on a superconducting device."], NO_MAP)
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="kind_heads joins a multi-word kind into one word ('quantumhardware') and finds "
