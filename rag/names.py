@@ -263,7 +263,7 @@ def new_names(question: str, sentence: str, kind: str = "") -> list[str]:
             continue
         group = "run" if m.group("run") else "word" if m.group("word") else ""
         plain = group and all(is_common(w) for w in re.split(r"[ \-]", name))
-        if plain and (heads or group == "word") and not _labelled(sentence, m.start(group), m.end(group), heads):
+        if plain and (heads or group == "word") and not _labelled(sentence, m.start(group), m.end(group), heads, group):
             continue  # ordinary capitalised words: a name where the sentence calls them one ("the Torino device")
         out.append(name)
     return out
@@ -279,10 +279,12 @@ def _called_kind(sentence: str, name: str, heads: frozenset[str]) -> bool:
     return any(_labelled(sentence, m.start(), m.end(), heads) for m in found)
 
 
-def _labelled(sentence: str, start: int, end: int, heads: frozenset[str]) -> bool:
+def _labelled(sentence: str, start: int, end: int, heads: frozenset[str], group: str = "run") -> bool:
     """Whether the word after a run, or one of the two before it, is a head noun of the asked kind ("the X corpus",
-    "the dataset X")."""
-    after = re.findall(r"[A-Za-z\-]+", sentence[end:])[:1]
+    "the dataset X"); for one word ("word") not "data" nor an adjective made of a name ("Euclidean data")."""
+    if group == "word" and re.search(r"(?:ian|ean)$", sentence[start:end]):
+        return False
+    after = [w for w in re.findall(r"[A-Za-z\-]+", sentence[end:])[:1] if group != "word" or w.lower() != "data"]
     before = re.findall(r"[A-Za-z\-]+", sentence[:start])[-2:]
     return any(kind_heads(w) == heads for w in after + before)
 
