@@ -160,6 +160,15 @@ def a_change(quantity: str, before: str, after: str) -> bool:
     return bool(_CHANGE_VERB.search(before[-90:]))
 
 
+CONDITION = re.compile(
+    r"(?:room|low|high|zero|ambient|elevated|cryogenic|finite|ultra-?low|ultra-?high)-"
+    r"(?:temperatures?|fields?|pressures?|frequency|bias|power|doping)",
+    re.I,
+)
+"""A condition a measure is taken under, one word ("room-temperature resistivity", "zero-field splitting"): its words
+do not name the measure (a "0K" is no resistivity), and a resistivity under it is one alone."""
+
+
 def units_of(phrase: str, asked: str = "") -> Units:
     """The units of the measure a question names, read from its head word ("coherence time": a time; "power
     conversion efficiency": a share); none when the question (`asked`, its clause) asks a change or a comparison ("by
@@ -175,6 +184,7 @@ def units_of(phrase: str, asked: str = "") -> Units:
     if "temperatur" in head and len(words) > 1 and words[-2] in ("transition", "critical", "curie", "neel", "néel"):
         return _strict(_TEMPERATURE)._replace(asked=said_words)
     if "resist" in head:  # electrical only: not an insulin, a drug or a thermal resistance ("35%", "0.8 °C/W")
+        words = [w for w in words if not CONDITION.fullmatch(w)]
         alone = words == ["resistivity"] or words[-1] == "on-resistance"
         electrical = alone or bool(set(words[-2:-1]) & _ELECTRICAL)
         return _strict(_RESISTANCE)._replace(asked=said_words) if electrical else NO_UNITS

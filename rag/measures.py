@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from rag.dimensions import CONDITION
 from rag.names import METHOD_HEADS, is_name, singular
 from rag.quantities import COMPARATIVES, COUNT_HEAD, METRIC_TOKEN, unit_word
 from rag.support import STOPWORDS
@@ -263,8 +264,12 @@ def measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
     """The measured thing's stems (any of them names it in a sentence), its initials when it has three words or more
     ("word error rate" ~ WER) or two long ones, in capitals and matched as written ("hazard ratio" ~ HR), and the
     phrase; a rate's denominator is left out ("examples per class")."""
-    phrase = " ".join(w.strip("?,.") for w in words).strip()
-    head = re.split(r"\s+per\b", compounds(phrase), maxsplit=1)[0]
+    words = [w.strip("?,.") for w in words]
+    while len(words) > 1 and words[-1].lower() in _FINDING:  # "the COCO mAP achieved", "the energy consumed per"
+        words.pop()
+    phrase = " ".join(words).strip()
+    measured = re.sub(rf"^{CONDITION.pattern}\s+(?=\S)", "", phrase, flags=re.I)  # not "room-temperature"
+    head = re.split(r"\s+per\b", compounds(measured), maxsplit=1)[0]
     stems = {t for t in terms(head, join=True) - _GENERIC_MEASURE if not t.isdigit()}  # any one names it
     initials = "".join(w[0] for w in head.split()).lower() if len(head.split()) >= 3 else ""
     pair = head.lower().split()
@@ -275,6 +280,12 @@ def measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
     if len(rate) == 3 and rate[1] == "per":  # "frames per second" ~ FPS, "queries per second" ~ QPS
         stems.add("".join(w[0] for w in rate))
     return tuple(sorted(stems | ({initials} if initials.isalpha() else set()))), phrase
+
+
+_FINDING = frozenset(
+    "per measured obtained reported achieved observed found recorded estimated computed calculated determined "
+    "attained reached".split()
+)
 
 
 _NOT_A_COUNT = re.compile(  # a share, a figure in a unit (not a scale: "7B", "1.2M"), a multiplier

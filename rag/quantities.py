@@ -10,6 +10,7 @@ from collections.abc import Callable
 from rag.dimensions import NO_UNITS, Units, in_units, unit_at, values_in
 from rag.normalise import UNITS, unit_of
 from rag.support import STOPWORDS
+from rag.unit_aliases import UNIT_ALIASES
 from rag.words import compounds, joined_terms, terms
 
 COMPARATIVES = frozenset(
@@ -63,61 +64,6 @@ _TIME_UNIT = re.compile(
     r"|\d(?:ms|s|h)\b|\d\s*(?:hrs?|mins?|wks?|yrs?)\b",
     re.I,
 )
-_UNIT_SYNONYMS = {
-    "millisecond": {"ms"},
-    "second": {"s", "sec"},
-    "hour": {"h", "hr"},
-    "faster": {"speed-up", "speedup", "x", "times"},
-    "quicker": {"faster", "speed-up", "speedup", "x", "times"},
-    "speed": {"faster", "speed-up", "speedup", "x", "times"},
-    "decibel": {"db"},
-    "speed-up": {"faster", "speedup", "x", "times"},
-    "speedup": {"faster", "speed-up", "x", "times"},
-    "parameter": {"param", "weight"},
-    "percentag": {"%", "percent"},
-    "share": {"%", "percent"},
-    "fraction": {"%", "percent"},
-    "portion": {"%", "percent"},
-    "proportion": {"%", "percent"},
-    "factor": {"x", "times"},
-    "precis": {"map", "ap"},
-    "opinion": {"mos"},
-}
-# a physical quantity is stated by its unit ("superconducting at 14 GPa" states a pressure)
-_LENGTHS = {"nm", "μm", "um", "mm", "cm", "km", "å", "angstrom"}
-_PHYSICAL_UNITS = {
-    "pressur": {"gpa", "mpa", "kpa", "pa", "kbar", "bar", "mbar", "atm", "torr"},
-    "temperatur": set("k mk °c ° ℃ kelvin μk µk nk kev degrees nanokelvin microkelvin".split()),
-    "tc": {"k", "mk"},
-    "wavelength": _LENGTHS,
-    "thick": _LENGTHS | {"layers", "monolayers", "unit-cells", "uc"},
-    "length": _LENGTHS,
-    "distanc": _LENGTHS,
-    "width": _LENGTHS,
-    "height": _LENGTHS,
-    "depth": _LENGTHS,
-    "diamet": _LENGTHS,
-    "radiu": _LENGTHS,
-    "period": _LENGTHS | {"ps", "fs", "ns"},
-    "frequenc": {"hz", "khz", "mhz", "ghz", "thz", "cm-1"},
-    "gap": {"mev", "ev", "k"},
-    "energi": {"mev", "ev", "kev", "gev", "j", "kj/mol", "kcal/mol", "wh", "kwh", "mwh"},
-    "lifetim": {"fs", "ps", "ns", "μs", "us", "ms"},
-    "dose": {"mg", "mg/kg", "gy", "μg", "ug"},
-    "concentr": {"mm", "μm", "nm", "mg/ml", "mg/l", "cm-3"},
-    "voltag": {"v", "mv", "kv"},
-    "resist": {"ω", "ohm", "kω", "mω"},
-    "mass": {"kg", "mev", "gev"},
-    "veloc": {"m/s", "km/s", "cm/s"},
-    "weight": {"kda", "da", "kg", "g", "mg"},
-    "age": {"years", "year", "months", "yr", "y"},
-    "old": {"years", "year", "months", "yr", "y", "aged", "age"},
-    "surviv": {"months", "years", "weeks", "days", "%"},
-    "preval": {"%", "per"},
-    "incid": {"%", "per"},
-    "mortal": {"%"},
-}
-_UNIT_SYNONYMS |= {stem: _UNIT_SYNONYMS.get(stem, set()) | units for stem, units in _PHYSICAL_UNITS.items()}
 
 
 def quantities(sentence: str) -> list[str]:
@@ -207,7 +153,7 @@ def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence
         if stem in sentence_terms:
             return True
         shares = _unit_spellings("percent") if stem in _SHARE else set()  # "what proportion": "14.7%"
-        for alias in _UNIT_SYNONYMS.get(stem, set()) | _unit_spellings(stem) | shares:
+        for alias in UNIT_ALIASES.get(stem, set()) | _unit_spellings(stem) | shares:
             if alias in sentence_terms or (not alias.isalpha() and alias in lowered):
                 return True
             if not alias.isdigit() and onto_number(alias, lowered):
@@ -219,8 +165,8 @@ def measure_matches(measure: tuple[str, ...], sentence_terms: set[str], sentence
 
 def _aliases(stem: str) -> frozenset[str] | set[str]:
     """Other ways a sentence names a measure; a comparative ("bigger", "higher") is stated as a ratio."""
-    if stem in _UNIT_SYNONYMS:
-        return _UNIT_SYNONYMS[stem] | _unit_spellings(stem)
+    if stem in UNIT_ALIASES:
+        return UNIT_ALIASES[stem] | _unit_spellings(stem)
     if stem in _SHARE:  # "what proportion": "in 14.7% of tumours"
         return _unit_spellings("percent")
     return _RATIO if re.fullmatch(r"[a-z]{3,}er", stem) else _unit_spellings(stem)
@@ -280,6 +226,7 @@ def measured_quantities(
     rivals: frozenset[str] | set[str] = frozenset(),
     units: Units = NO_UNITS,
     values: bool = False,
+    head: tuple[str, ...] = (),
 ) -> list[str]:
     """The sentence's quantities that lie within `window` words of a word naming what is measured ("a BLEU score
     of 34.8": 34.8 for BLEU; "cuts computation by 20% ... in terms of AP50": not 20% for AP50 at a small window).
@@ -287,7 +234,8 @@ def measured_quantities(
     question's `modifier` is "character") names another measure, unless the sentence also writes the question's.
     A quantity nearer another measure's word is that measure's ("a quality factor of 1.7e6" near a cable); with the
     measure's `units` (rag.dimensions), one in another unit or a number word counts nothing; where `values` are asked,
-    a change ("by 18%") counts nothing. With no measure every quantity counts."""
+    a change ("by 18%") counts nothing. Given the stems of the measure's `head` word, a word of its other words that
+    opens another compound ("spin liquid" for a spin gap) names nothing. With no measure every quantity counts."""
     text = compounds(_ENUMERATION.sub(lambda m: " " * len(m.group(0)), sentence))
     tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
     found = [(q.group(0), q.start()) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
@@ -296,6 +244,9 @@ def measured_quantities(
     found = in_units(found, text, units) if units.units else found  # "10%" states no T1, "two modules" no length
     found = values_in(found, text) if values else found  # a value asked: "reduces the WER by 18%" is a change
     marks = [i for i, (a, b) in enumerate(tokens) if _speaks_of(measure, text[a:b])]
+    if head:  # a word but the head, right before a noun that is no measure word ("key distribution", "spin liquid")
+        pairs = [(text[slice(*tokens[i])], text[slice(*tokens[i + 1])] if i + 1 < len(tokens) else "") for i in marks]
+        marks = [i for i, (w, n) in zip(marks, pairs, strict=True) if not _opens(w, n, measure, head)]
     if modifier and not re.search(rf"(?<![\w-]){re.escape(modifier)}(?![\w-])", text, re.I):
         marks = _own_runs(marks, tokens, text, modifier, rivals)
     top_k = re.fullmatch(r"top-?(\d+)", modifier, re.I)
@@ -370,6 +321,16 @@ def _other_measures(text: str, marks: list[int], position: Callable[[int], int])
             continue
         out.extend(range(i, j + 1))
     return out
+
+
+def _opens(word: str, following: str, measure: tuple[str, ...], head: tuple[str, ...]) -> bool:
+    """Whether a word in lower case, not the measure's `head`, opens a compound with the noun after it that is no
+    word of the measure ("spin liquid"; not "coherence exceeds", "key rates", "energy consumption" for "consumed")."""
+    lower = re.compile(r"[a-z][a-z\-]*")
+    noun = lower.fullmatch(following) and following not in STOPWORDS and not following.endswith(("s", "ed"))
+    if not noun or not lower.fullmatch(word) or terms(word) & set(head) or _speaks_of(measure, following):
+        return False
+    return not any(t[:5] == h[:5] for t in terms(following) for h in head)  # "consumption" of "consumed"
 
 
 def _own_runs(

@@ -1,9 +1,8 @@
 """Does the answer actually answer? Explainable checks run after an answer is written and cited.
 
-Three outcomes: `answered`; `partial` (the cited abstracts are on topic but do not state the asked
-fact: a number for a "how many" question, a name the question is about, most of its rare words);
-`abstained` (the question names something no indexed abstract mentions, or shares almost nothing
-with the sources). Each verdict says in words what is missing.
+Three outcomes: `answered`; `partial` (the cited abstracts are on topic but do not state the asked fact: a number for a
+"how many" question, a name the question is about, most of its rare words); `abstained` (the question names something
+no indexed abstract mentions, or shares almost nothing with the sources). Each verdict says in words what is missing.
 
 The rules, in order:
 1. every specific name of the question (model, data set, acronym, or an acronym's expansion) occurs in the
@@ -323,6 +322,7 @@ class SufficiencyChecker(WordCoverage):
         phrase = question.measure_phrase.split()
         modifier = phrase[0] if len(phrase) > 1 else ""  # "character" error rate: not the "word" error rate
         rivals = self._acronyms().rivals(question.measure_phrase) if modifier else set()
+        head = tuple(terms(re.split(r"\s+per\b", question.measure_phrase)[0].split()[-1])) if modifier else ()
         counting = asks_count(question.text, question.measure_phrase)  # once: the sentences only change what counts
         units = units_of(question.measure_phrase, question.asked)  # a T1: not "10%", not "two modules"
         values = not asks_change(question.measure_phrase, question.asked)  # a value: not "reduced by 18%"
@@ -332,7 +332,7 @@ class SufficiencyChecker(WordCoverage):
                 if has_time(sentence) and (stated(found) or not found):
                     return True
                 continue
-            found = measured_quantities(measure, sentence, self.measure_window, modifier, rivals, units, values)
+            found = measured_quantities(measure, sentence, self.measure_window, modifier, rivals, units, values, head)
             if stated(counts_in(found, sentence, measure) if counting else found):
                 return True
         return False

@@ -8,12 +8,14 @@ import pytest
 
 from rag.acronyms import AcronymMap
 from rag.dimensions import NO_UNITS, fits, units_of
+from rag.measures import measure_of
 from rag.quantities import measured_quantities
 from rag.query import analyze
 from rag.sufficiency import SufficiencyChecker
 from rag.types import Paper
 from rag.words import terms
 from tests.fakes import TermCounts
+from tests.fakes import sentence_status as _status
 
 
 def _measure(phrase: str) -> tuple[str, ...]:
@@ -23,6 +25,18 @@ def _measure(phrase: str) -> tuple[str, ...]:
 def _found(phrase: str, sentence: str, asked: str = "") -> list[str]:
     """The quantities of `sentence` for the measure `phrase`, as the sufficiency check looks for them."""
     return measured_quantities(_measure(phrase), sentence, 8, units=units_of(phrase, asked))
+
+
+def test_a_resistivity_under_a_condition_is_electrical_and_the_condition_names_no_measure() -> None:
+    """ "Room-temperature resistivity" is a resistivity in ohm units, and its condition's words do not name it: a "0K"
+    beside "room-temperature" states none (a neutral numbers set's dev split: the question asked it in micro-ohm cm)."""
+    assert units_of("room-temperature resistivity").units == units_of("resistivity").units != frozenset()
+    assert units_of("thermal resistivity") == units_of("airflow resistivity") == NO_UNITS  # not in ohms
+    assert measure_of("room-temperature resistivity".split())[0] == ("resist",)
+    assert measure_of("room-temperature".split())[0] != ()  # a condition alone is the measure asked
+    question = "What room-temperature resistivity is reported for TiS nanowires?"
+    assert _status(question, "We quantify 0K surface-state transmission in TiS nanowires.") == "partial"
+    assert _status(question, "TiS nanowires reach a room-temperature resistivity of 4.2 μΩ·cm.") == "answered"
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from rag.quantities import quantities
 from rag.query import analyze
 from rag.sufficiency import SufficiencyChecker
 from rag.types import Paper
+from tests.fakes import sentence_status
 from tests.test_sufficiency import CORPUS
 
 CLOCK = Paper(
@@ -100,3 +101,46 @@ def test_an_exponent_written_as_a_power_answers_the_value_of_the_exponent() -> N
     asked = analyze("What is the value of the power-law exponent of the mass distribution near the edges?")
     verdict = checker().check(asked, [AGGREGATION.abstract], [AGGREGATION])
     assert verdict.status == "answered"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [  # the measure's other word opens another compound: it names another thing, whose figure is no answer
+        (
+            "What spin gap does the model have?",
+            "It hosts a spin liquid between the 120 degree and stripe phases.",
+        ),
+        ("What secret key rate did the link reach?", "The key distribution link spans 4 km of fibre."),
+        ("What is the energy consumption of the chip?", "The chip reaches an energy efficiency of 40%."),
+    ],
+)
+def test_a_word_of_the_measure_opening_another_compound_names_no_measure(question: str, sentence: str) -> None:
+    assert sentence_status(question, sentence) == "partial"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [  # the measure's head, the whole measure, or its other word before a verb: the figure is stated
+        ("What spin gap does the model have?", "We find a gap of 0.05 in the spin sector."),
+        ("What is the T2 coherence time of the qubit?", "The qubit coherence exceeds 1.2 ms at 10 mK."),
+        ("What secret key rate did the link reach?", "The link reached a secret key rate of 1.2 Mbps over 4 km."),
+        ("What is the energy consumption of the chip?", "The chip's energy consumption is 3 mJ per inference."),
+        ("What is the energy consumed per flip by the chip?", "The chip has an energy consumption of 4.9 nJ per flip."),
+    ],
+)
+def test_a_word_of_the_measure_before_its_head_or_a_verb_still_names_it(question: str, sentence: str) -> None:
+    assert sentence_status(question, sentence) == "answered"
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [  # a verb of finding the figure, or a "per" left open, is not what is measured, nor said in what is missing
+        ("What is the COCO mAP achieved by the detector?", "COCO mAP"),
+        ("What is the value of g2(0) measured at room temperature for the dots?", "g2(0)"),
+        ("Tell me the energy consumed per flip by the probabilistic computer.", "energy consumed"),
+    ],
+)
+def test_the_measure_ends_before_a_verb_of_finding_it(question: str, phrase: str) -> None:
+    asked = analyze(question)
+    assert asked.measure_phrase == phrase
+    assert not {"achiev", "measur", "per"} & set(asked.measure)
