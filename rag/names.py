@@ -241,8 +241,8 @@ def new_names(question: str, sentence: str, kind: str = "") -> list[str]:
     """The names a sentence holds that the question does not (any case, singular or plural): what answers a
     which-question asking for a named thing. A web address names nothing asked ("github.com/IBM/EvolveGCN"); with
     a `kind`, a capitalised run of ordinary words ("the Relational Context of each entity") counts only where the
-    sentence calls it a thing of that kind ("the Wall Street Journal corpus"), and so does one ordinary capitalised
-    word ("the Torino processor", "the IBM Torino device")."""
+    sentence calls it a thing of that kind ("the Wall Street Journal corpus"), and so does an ordinary word in a run
+    with a name ("the IBM Torino device": Torino, called a device; not "Large" in "the IBM Large team")."""
     asked = normalize(question)
     sentence = _WEB_ADDRESS.sub(" ", sentence)
     heads = kind_heads(kind) if kind else frozenset()
@@ -257,14 +257,13 @@ def new_names(question: str, sentence: str, kind: str = "") -> list[str]:
             continue  # an ordinary word of a title-case run ("Consensus"), not "the IBM Torino device"
         out.append(name)
     for m in _QUOTED_OR_RUN.finditer(sentence):  # 'Ok Google', "the Wall Street Journal corpus"
-        name = m.group("quoted") or m.group("run") or m.group("word")
+        name = m.group("quoted") or m.group("run")
         key = normalize(name)
         if not key or key in asked or len(name) > 60 or name in out:
             continue
-        group = "run" if m.group("run") else "word" if m.group("word") else ""
-        plain = group and all(is_common(w) for w in re.split(r"[ \-]", name))
-        if plain and (heads or group == "word") and not _labelled(sentence, m.start(group), m.end(group), heads, group):
-            continue  # ordinary capitalised words: a name where the sentence calls them one ("the Torino device")
+        plain_run = m.group("run") and all(is_common(w) for w in re.split(r"[ \-]", name))
+        if plain_run and heads and not _labelled(sentence, m.start("run"), m.end("run"), heads):
+            continue
         out.append(name)
     return out
 
@@ -279,20 +278,18 @@ def _called_kind(sentence: str, name: str, heads: frozenset[str]) -> bool:
     return any(_labelled(sentence, m.start(), m.end(), heads) for m in found)
 
 
-def _labelled(sentence: str, start: int, end: int, heads: frozenset[str], group: str = "run") -> bool:
+def _labelled(sentence: str, start: int, end: int, heads: frozenset[str]) -> bool:
     """Whether the word after a run, or one of the two before it, is a head noun of the asked kind ("the X corpus",
-    "the dataset X"); for one word ("word") not "data" nor an adjective made of a name ("Euclidean data")."""
-    if group == "word" and re.search(r"(?:ian|ean)$", sentence[start:end]):
-        return False
-    after = [w for w in re.findall(r"[A-Za-z\-]+", sentence[end:])[:1] if group != "word" or w.lower() != "data"]
+    "the dataset X")."""
+    after = re.findall(r"[A-Za-z\-]+", sentence[end:])[:1]
     before = re.findall(r"[A-Za-z\-]+", sentence[:start])[-2:]
     return any(kind_heads(w) == heads for w in after + before)
 
 
-# a quoted phrase, or capitalised words in a row not opening the sentence
+# a quoted phrase, or two or more capitalised words in a row not opening the sentence
 _QUOTED_OR_RUN = re.compile(
     r"[\"“‘']\b(?P<quoted>[A-Z][\w\- ]{1,58}\w)[\"”’']"
-    r"|(?:\b[a-z][\w\-]*[,;]?|\() (?:(?P<run>(?:[A-Z][a-z]+[ \-]){1,4}[A-Z][a-z]+)\b|(?P<word>[A-Z][a-z]+)\b(?!-))"
+    r"|(?:\b[a-z][\w\-]*[,;]?|\() (?P<run>(?:[A-Z][a-z]+[ \-]){1,4}[A-Z][a-z]+)\b"
 )
 
 

@@ -191,18 +191,17 @@ def test_a_processor_is_named_by_an_identifier_and_a_relevant_sentence_without_o
     assert unnamed_kind(question, [named], NO_MAP) == ""
 
 
-def test_an_ordinary_word_is_a_name_where_the_sentence_calls_it_a_thing_of_the_asked_kind() -> None:
+def test_an_ordinary_word_beside_a_name_is_a_name_where_the_sentence_calls_it_one_of_the_asked_kind() -> None:
     question = analyze("Which specific IBM processor did the Ising meson spectroscopy run on?")
     called = "We demonstrate the spectroscopy on the IBM Torino device, using native fractional gates."
     assert names_of_kind(question, called, NO_MAP) == ["Torino"]
-    assert names_of_kind(question, "All circuits ran on the Torino processor of IBM.", NO_MAP) == ["Torino"]
-    # capitalised, but called no processor: an ordinary word is still no name
-    assert names_of_kind(question, "A team in Torino ran the circuits on a superconducting device.", NO_MAP) == []
-    assert unnamed_kind(question, ["A team in Torino ran the circuits on a superconducting device."], NO_MAP)
-    # nor where "data" follows it, nor an adjective made of a name (a dev near miss: "which datasets")
-    datasets = analyze("Which datasets was EvolveGCN evaluated on?")
-    assert names_of_kind(datasets, "Deep learning for Euclidean data inspires graph designs.", NO_MAP) == []
-    assert names_of_kind(datasets, "We also release the Elliptic dataset of transactions.", NO_MAP) == ["Elliptic"]
+    # not called a processor, or an ordinary capitalised word alone: no name (a first version took one alone where
+    # a head noun was near, and helper-60 found "a Public dataset", "the benchmark in Table 2", "a Vanilla model")
+    assert names_of_kind(question, "The IBM Torino team ran the circuits on a superconducting device.", NO_MAP) == []
+    assert names_of_kind(question, "All circuits ran on the Torino processor.", NO_MAP) == []
+    datasets = analyze("Which dataset was used to evaluate the summarisation model?")
+    for sentence in ("It is evaluated on a Public dataset.", "It is evaluated on the benchmark in Table 2."):
+        assert names_of_kind(datasets, sentence, NO_MAP) == []
 
 
 @pytest.mark.xfail(
