@@ -226,7 +226,6 @@ def measured_quantities(
     rivals: frozenset[str] | set[str] = frozenset(),
     units: Units = NO_UNITS,
     values: bool = False,
-    head: tuple[str, ...] = (),
 ) -> list[str]:
     """The sentence's quantities that lie within `window` words of a word naming what is measured ("a BLEU score
     of 34.8": 34.8 for BLEU; "cuts computation by 20% ... in terms of AP50": not 20% for AP50 at a small window).
@@ -234,8 +233,7 @@ def measured_quantities(
     question's `modifier` is "character") names another measure, unless the sentence also writes the question's.
     A quantity nearer another measure's word is that measure's ("a quality factor of 1.7e6" near a cable); with the
     measure's `units` (rag.dimensions), one in another unit or a number word counts nothing; where `values` are asked,
-    a change ("by 18%") counts nothing. Given the stems of the measure's `head` word, a word of its other words that
-    opens another compound ("spin liquid" for a spin gap) names nothing. With no measure every quantity counts."""
+    a change ("by 18%") counts nothing. With no measure every quantity counts."""
     text = compounds(_ENUMERATION.sub(lambda m: " " * len(m.group(0)), sentence))
     tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
     found = [(q.group(0), q.start()) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
@@ -244,9 +242,6 @@ def measured_quantities(
     found = in_units(found, text, units) if units.units else found  # "10%" states no T1, "two modules" no length
     found = values_in(found, text) if values else found  # a value asked: "reduces the WER by 18%" is a change
     marks = [i for i, (a, b) in enumerate(tokens) if _speaks_of(measure, text[a:b])]
-    if head:  # a word but the head, right before a noun that is no measure word ("key distribution", "spin liquid")
-        pairs = [(text[slice(*tokens[i])], text[slice(*tokens[i + 1])] if i + 1 < len(tokens) else "") for i in marks]
-        marks = [i for i, (w, n) in zip(marks, pairs, strict=True) if not _opens(w, n, measure, head)]
     if modifier and not re.search(rf"(?<![\w-]){re.escape(modifier)}(?![\w-])", text, re.I):
         marks = _own_runs(marks, tokens, text, modifier, rivals)
     top_k = re.fullmatch(r"top-?(\d+)", modifier, re.I)
@@ -321,16 +316,6 @@ def _other_measures(text: str, marks: list[int], position: Callable[[int], int])
             continue
         out.extend(range(i, j + 1))
     return out
-
-
-def _opens(word: str, following: str, measure: tuple[str, ...], head: tuple[str, ...]) -> bool:
-    """Whether a word in lower case, not the measure's `head`, opens a compound with the noun after it that is no
-    word of the measure ("spin liquid"; not "coherence exceeds", "key rates", "energy consumption" for "consumed")."""
-    lower = re.compile(r"[a-z][a-z\-]*")
-    noun = lower.fullmatch(following) and following not in STOPWORDS and not following.endswith(("s", "ed"))
-    if not noun or not lower.fullmatch(word) or terms(word) & set(head) or _speaks_of(measure, following):
-        return False
-    return not any(t[:5] == h[:5] for t in terms(following) for h in head)  # "consumption" of "consumed"
 
 
 def _own_runs(

@@ -322,7 +322,6 @@ class SufficiencyChecker(WordCoverage):
         phrase = question.measure_phrase.split()
         modifier = phrase[0] if len(phrase) > 1 else ""  # "character" error rate: not the "word" error rate
         rivals = self._acronyms().rivals(question.measure_phrase) if modifier else set()
-        head = tuple(terms(re.split(r"\s+per\b", question.measure_phrase)[0].split()[-1])) if modifier else ()
         counting = asks_count(question.text, question.measure_phrase)  # once: the sentences only change what counts
         units = units_of(question.measure_phrase, question.asked)  # a T1: not "10%", not "two modules"
         values = not asks_change(question.measure_phrase, question.asked)  # a value: not "reduced by 18%"
@@ -332,7 +331,7 @@ class SufficiencyChecker(WordCoverage):
                 if has_time(sentence) and (stated(found) or not found):
                     return True
                 continue
-            found = measured_quantities(measure, sentence, self.measure_window, modifier, rivals, units, values, head)
+            found = measured_quantities(measure, sentence, self.measure_window, modifier, rivals, units, values)
             if stated(counts_in(found, sentence, measure) if counting else found):
                 return True
         return False

@@ -105,30 +105,19 @@ def test_an_exponent_written_as_a_power_answers_the_value_of_the_exponent() -> N
 
 @pytest.mark.parametrize(
     ("question", "sentence"),
-    [  # the measure's other word opens another compound: it names another thing, whose figure is no answer
-        (
-            "What spin gap does the model have?",
-            "It hosts a spin liquid between the 120 degree and stripe phases.",
-        ),
-        ("What secret key rate did the link reach?", "The key distribution link spans 4 km of fibre."),
-        ("What is the energy consumption of the chip?", "The chip reaches an energy efficiency of 40%."),
-    ],
-)
-def test_a_word_of_the_measure_opening_another_compound_names_no_measure(question: str, sentence: str) -> None:
-    assert sentence_status(question, sentence) == "partial"
-
-
-@pytest.mark.parametrize(
-    ("question", "sentence"),
-    [  # the measure's head, the whole measure, or its other word before a verb: the figure is stated
+    [  # a rule that a word of the measure before another noun names another thing ("spin liquid" no spin gap) was
+        # dropped: on helper-60's attack it refused 30 sentences stating the figure under another head ("power
+        # dissipation of 3.2 mW" for a power consumption); these must stay answered
         ("What spin gap does the model have?", "We find a gap of 0.05 in the spin sector."),
         ("What is the T2 coherence time of the qubit?", "The qubit coherence exceeds 1.2 ms at 10 mK."),
         ("What secret key rate did the link reach?", "The link reached a secret key rate of 1.2 Mbps over 4 km."),
         ("What is the energy consumption of the chip?", "The chip's energy consumption is 3 mJ per inference."),
         ("What is the energy consumed per flip by the chip?", "The chip has an energy consumption of 4.9 nJ per flip."),
+        ("What is the power consumption of the chip?", "The chip has a power dissipation of 3.2 mW."),
+        ("What is the T2 coherence time of the qubit?", "The qubit shows coherence approaching 1.2 ms."),
     ],
 )
-def test_a_word_of_the_measure_before_its_head_or_a_verb_still_names_it(question: str, sentence: str) -> None:
+def test_a_word_of_the_measure_before_another_noun_or_a_verb_still_names_it(question: str, sentence: str) -> None:
     assert sentence_status(question, sentence) == "answered"
 
 
