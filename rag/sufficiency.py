@@ -278,8 +278,8 @@ class SufficiencyChecker(WordCoverage):
 
     @staticmethod
     def _names(question: Question, acronyms: AcronymMap) -> list[str]:
-        """The question's names, a long form the corpus defines counting as one name ("Long Short-Term Memory", not
-        "Long", "Short-Term" and "Memory"), in lower case too when it has three words ("gated recurrent units")."""
+        """The question's names, a long form the corpus defines counting as one name ("Long Short-Term Memory",
+        not "Long", "Short-Term" and "Memory")."""
         words = re.findall(r"[A-Za-z0-9]+", question.asked)  # the normalised question, word for word
         key_words = [normalize(w) for w in words]
         spans = acronyms.spans(" ".join(key_words))
@@ -287,8 +287,7 @@ class SufficiencyChecker(WordCoverage):
             return list(question.names)
         inside = {normalize(w) for a, b, _ in spans for w in words[a:b]}
         out = [n for n in question.names if not set(normalize(n).split()) <= inside]
-        named = [(a, b) for a, b, _ in spans if b - a >= 3 or any(w[:1].isupper() for w in words[a:b])]
-        return out + [" ".join(words[a:b]) for a, b in named]
+        return out + [" ".join(words[a:b]) for a, b, _ in spans if any(w[:1].isupper() for w in words[a:b])]
 
     def _part_lacks(
         self, part: Question, sentences: Sequence[str], stated: set[str], source_text: str, acronyms: AcronymMap
