@@ -129,7 +129,7 @@ def test_a_refresh_inside_a_reset_does_not_create_the_dropped_collection_again(t
     writer.ingest(files[:1], progress=False)
     writer.ingest(files[1:], reindex=True, progress=False)
     old = writer.store.name
-    writer.store.reset(writer.settings)  # the reset's first step: the manifest still names `old`
+    writer.store.reset()  # the reset's first step: the manifest still names `old`
     writer.store.refresh()  # a reader's refresh in that window
     assert writer.store.name == "abstracts" and old not in collections(writer)
     writer.reset()

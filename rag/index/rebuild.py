@@ -131,7 +131,7 @@ def _first_error(report: IngestReport) -> str:
 def wipe(live: Manifest, store: VectorStore, settings: Settings) -> Manifest:
     """Delete everything indexed (`Assistant.reset`): the collection, the manifest and the BM25 index; returns the
     new, empty manifest."""
-    store.reset(settings)
+    store.reset()
     with live.closed():
         _remove(live.path, "", "-wal", "-shm")  # a stale write-ahead log must never meet the new database
         folder = settings.bm25_dir

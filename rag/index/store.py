@@ -312,11 +312,11 @@ class VectorStore:
         return self.collection.count()
 
     @_guarded
-    def reset(self, settings: Settings) -> None:
+    def reset(self) -> None:
         """Drop the collection and start an empty one, under the configured name; after a `refresh` under way."""
         with self._mu:
             self._delete_collection(self._name)
-            self._name = self._configured = settings.collection
+            self._name = self._configured
             self.collection = self._open_collection()
         self.sweep()
 
