@@ -268,7 +268,7 @@ def measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
     while len(words) > 1 and words[-1].lower() in _FINDING:  # "the COCO mAP achieved", "the energy consumed per"
         words.pop()
     phrase = " ".join(words).strip()
-    measured = re.sub(rf"^{CONDITION.pattern}\s+(?=\S)", "", phrase, flags=re.I)  # not "room-temperature"
+    measured = _CONDITION_FIRST.sub("", phrase)  # not "room-temperature"
     head = re.split(r"\s+per\b", compounds(measured), maxsplit=1)[0]
     stems = {t for t in terms(head, join=True) - _GENERIC_MEASURE if not t.isdigit()}  # any one names it
     initials = "".join(w[0] for w in head.split()).lower() if len(head.split()) >= 3 else ""
@@ -282,6 +282,7 @@ def measure_of(words: list[str]) -> tuple[tuple[str, ...], str]:
     return tuple(sorted(stems | ({initials} if initials.isalpha() else set()))), phrase
 
 
+_CONDITION_FIRST = re.compile(rf"^{CONDITION.pattern}\s+(?=\S)", re.I)  # a condition opening a longer phrase
 _FINDING = frozenset(
     "per measured obtained reported achieved observed found recorded estimated computed calculated determined "
     "attained reached".split()
