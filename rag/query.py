@@ -15,8 +15,7 @@ from dataclasses import replace
 
 from rag.dimensions import keyword_figure
 from rag.measures import COUNT_HEAD, HOW, PLURAL_METRIC, in_singular, measure_after, measure_of, modifies_a_thing
-from rag.names import KIND_WORDS, KINDS, named_kind, names_in
-from rag.normalise import nearest
+from rag.names import KINDS, named_kind, names_in
 from rag.parts import split as split_parts
 from rag.quantities import (
     METRIC,
@@ -31,7 +30,8 @@ from rag.quantities import (
 )
 from rag.question import Asks, Question
 from rag.support import content_words
-from rag.words import ASKS_ITSELF, AUXILIARY, OPENER, QWORD, asked_clause, is_common, plain_text
+from rag.typos import fixed_typing_typos
+from rag.words import ASKS_ITSELF, AUXILIARY, OPENER, QWORD, asked_clause, plain_text
 
 # "works" are papers after a word that makes it a noun ("which works", "prior works"), not a verb ("Which loss works
 # for imbalanced data?", "Which sampling strategy works best?")
@@ -152,42 +152,11 @@ def is_list_question(question: str) -> bool:
     return bool(_LIST.search(question))
 
 
-_METRIC_WORDS = tuple(
-    sorted({w for w in re.findall(r"[a-z]+", (METRIC + NAMED_MEASURE).replace("?", "")) if len(w) >= 6})
-)
-_KIND_TYPING = tuple(sorted(w for w in KIND_WORDS if len(w) >= 7))
-_TYPING_WORDS = tuple(sorted({*_METRIC_WORDS, *_KIND_TYPING}))
-
-
-def _fixed_typing_typos(text: str) -> str:
-    """One-edit typos of the metric and kind words that type a question fixed ("acuracy" -> "accuracy", "datsets"
-    -> "datasets"), so that a tired person's question is read as the careful one; a word the vocabulary knows is
-    left alone."""
-
-    def fix(m: re.Match[str]) -> str:
-        word = m.group(0)
-        lowered = word.lower()
-        if len(lowered) < 6 or lowered in _TYPING_WORDS or is_common(lowered):
-            return word
-        fixed = nearest(lowered, _TYPING_WORDS, 1)
-        if fixed is None or (fixed in _KIND_TYPING and _inflected(lowered, fixed)):
-            return word  # "optimized", "solves": a verb's form, not a typo of "optimizer"
-        return fixed
-
-    return re.sub(r"[A-Za-z]+", fix, text)
-
-
-def _inflected(word: str, kind: str) -> bool:
-    """Whether a word differs from a kind word only in its last two letters ("optimized" / "optimizer")."""
-    stem = kind[:-2]
-    return word.startswith(stem) and len(word) - len(stem) <= 3
-
-
 def canonical(text: str) -> str:
     """A question in its plain form, for typing: contractions spelled out, one-edit typos of metric and kind words
     fixed, an imperative read as the question it stands for ("Tell me the PSNR of X" -> "what is the PSNR of X",
     "List the datasets ..." -> "which datasets ...", "Tell me how many ..." -> "how many ...")."""
-    text = _fixed_typing_typos(plain_text(text).strip())
+    text = fixed_typing_typos(plain_text(text).strip())
     m = OPENER.match(text)
     if not m:
         return text
