@@ -198,6 +198,11 @@ def test_a_bare_percentage_beside_a_parameter_count_is_the_top_1_score(question:
         ),
         ("response rate", "Roughly half of the patients responded, a response rate of 51%.", ["half", "51%"]),
         ("WER", "The WER drops to 4.1% on test-clean.", ["4.1%"]),
+        # a change verb's second object is changed too: "reduces collisions by 20% and latency by 25%"
+        ("latency", "It reduces collision rates by up to 20% and inference latency by 25% against prior methods.", []),
+        ("latency", "It reduces collision rates by 20%, and its inference latency is 25 ms.", ["25 ms"]),
+        ("latency", "It reduces collisions by 20%, inference latency by 25%, and energy by 10%.", []),  # helper-64
+        ("latency", "It lowers the false positive rate by a factor of 3 and the latency by a factor of 2.", []),
     ],
 )
 def test_a_change_of_a_measure_is_not_its_value(phrase: str, sentence: str, expected: list[str]) -> None:
