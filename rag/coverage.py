@@ -10,6 +10,7 @@ import math
 import re
 
 from rag.corpus.records import normalize
+from rag.dimensions import without_asked_unit
 from rag.index.terms import CorpusTerms
 from rag.normalise import nearest, numerals, unit_of
 from rag.quantities import METRIC_WORD, onto_number, unit_word
@@ -49,7 +50,7 @@ class WordCoverage:
         return best
 
     def _coverage(self, text: str, source_text: str) -> tuple[float, list[str]]:
-        words = question_words(text)
+        words = question_words(without_asked_unit(text))  # "in degrees Celsius": "773 K" states it too
         if not words:
             return 1.0, []
         present = terms(source_text, join=True)

@@ -25,13 +25,15 @@ _LENGTH = frozenset(
 )
 _FREQUENCY = frozenset("hz khz mhz ghz thz cm-1 hertz kilohertz megahertz gigahertz terahertz".split())
 # not "k": "10K" is also ten thousand
-_TEMPERATURE = frozenset("mk μk µk nk kev °c °f ° ℃ kelvin degrees millikelvin microkelvin nanokelvin".split())
+_TEMPERATURE = frozenset(
+    "mk μk µk nk kev °c °f ° ℃ kelvin degrees millikelvin microkelvin nanokelvin celsius fahrenheit".split()
+)
 _PRESSURE = frozenset("gpa mpa kpa pa kbar bar mbar atm torr pascal pascals gigapascals megapascals mmhg cmh2o".split())
 _ENERGY = frozenset("mev ev kev gev tev j kj mj μj nj kj/mol kcal/mol electronvolts".split())
 _VOLTAGE = frozenset("v mv kv μv µv volt volts millivolts kilovolts".split())
 _POWER = frozenset("w mw kw gw μw µw nw dbm watt watts milliwatts".split())
 _RESISTANCE = frozenset("ω ohm ohms mω kω gω mohm kohm milliohm milliohms kiloohm kiloohms".split())
-_MASS = frozenset("kg g mg μg µg ng kda da".split())
+_MASS = frozenset("kg g mg μg µg ng kda da kilograms grams milligrams micrograms".split())
 _CONCENTRATION = frozenset("mm μm µm nm pm mg/ml mg/l μg/ml µg/ml ng/ml cm-3 mol/l".split())
 _SHARE = frozenset({"%", "percent"})
 _SEQUENCE = frozenset("bp kb kbp nt residues nucleotides tokens words".split())  # the length of a sequence
@@ -211,8 +213,46 @@ def units_of(phrase: str, asked: str = "") -> Units:
         alone = words == ["resistivity"] or words[-1] == "on-resistance"
         electrical = alone or bool(set(words[-2:-1]) & _ELECTRICAL)
         return _strict(_RESISTANCE)._replace(asked=said_words) if electrical else NO_UNITS
+    if words[-1] in ("rate", "rates") and len(words) > 1 and words[-2] in _SHARE_RATES:
+        return Units(_SHARE, _PHYSICAL | _TIME, asked=said_words)  # "completes the task in 12 seconds": no success rate
+    if stated := _asked_unit(asked):
+        return _strict(stated)._replace(asked=said_words)
     found = next((_MEASURES[s] for s in head if s in _MEASURES), None)
     return found._replace(asked=said_words) if found is not None else NO_UNITS
+
+
+_SHARE_RATES = frozenset("success completion pass win acceptance hit".split())  # rates that are shares of trials
+_IN_UNIT = re.compile(
+    r"\bin\s+(?:units\s+of\s+)?(?:degrees\s+(?=celsius|fahrenheit))?(?P<unit>%|[a-zμµ°℃ω]+)\s*(?:[?.!]|$)", re.I
+)
+_NAMED_UNITS = (
+    _TIME,
+    _LENGTH,
+    _FREQUENCY,
+    _TEMPERATURE,
+    _PRESSURE,
+    _ENERGY,
+    _VOLTAGE,
+    _POWER,
+    _RESISTANCE,
+    _MASS,
+    _SHARE,
+)
+
+
+def without_asked_unit(question: str) -> str:
+    """The question without the unit it names at its end ("What is the band gap in eV?" -> "What is the band gap"):
+    a figure in any unit of that dimension answers it, so the unit's words need not be in the abstract."""
+    m = _IN_UNIT.search(question)
+    return question[: m.start()] + question[m.end() :] if m and _asked_unit(question) else question
+
+
+def _asked_unit(asked: str) -> frozenset[str]:
+    """The units of the dimension a question names the unit of at its end ("... latency in milliseconds?": a time;
+    "in percent": a share), or none."""
+    m = _IN_UNIT.search(asked)
+    unit = m.group("unit").lower() if m else ""
+    return frozenset().union(*(g for g in _NAMED_UNITS if unit in g)) if unit else frozenset()
 
 
 _PHYSICS_CUE = re.compile(  # a T1 or T2 of a physical system: not an MRI's T1-weighted images nor a TNM stage

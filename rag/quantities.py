@@ -7,7 +7,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
-from rag.dimensions import NO_UNITS, Units, in_units, unit_at, values_in
+from rag.dimensions import NO_UNITS, Units, in_units, unit_at, values_in, without_asked_unit
 from rag.normalise import UNITS, unit_of
 from rag.support import STOPWORDS
 from rag.unit_aliases import UNIT_ALIASES
@@ -113,6 +113,14 @@ def unit_word(word: str) -> bool:
         return True
     word = word.strip(",;:").lower()
     return len(word) > 1 and (word in _UNIT_ABBREVIATIONS or unit_of(word) is not None or word in _UNIT_NAMES)
+
+
+def written_as_unit(name: str, question: str) -> bool:
+    """Whether a question writes `name` as a unit ("... in GHz?", "in degrees Celsius?", "the 10 GHz receiver", "per
+    GB"): no name an abstract must mention, for any unit of its dimension may state the figure."""
+    if name not in without_asked_unit(question):
+        return True
+    return unit_word(name) and re.search(rf"(?:\bper\s+|\d\s?){re.escape(name)}\b", question) is not None
 
 
 def unit_tail(word: str, after: str) -> bool:

@@ -27,6 +27,7 @@ from rag.quantities import (
     tail_word,
     unit_tail,
     unit_word,
+    written_as_unit,
 )
 from rag.question import Asks, Question
 from rag.support import content_words
@@ -302,8 +303,11 @@ def _analyze_one(text: str) -> Question:
     # "RLSAC: which datasets ...?" and "In the PLATO substudy, how many ...?" are about RLSAC and PLATO
     setting = _SETTING.match(lead) is not None and not _READER_WORD.search(asked)  # "how can I ...?"
     topic = lead.rstrip().endswith(":") or setting
-    # "top-1" qualifies the measure (the quantity check compares it with "top-5"), it names nothing to look for
-    names = tuple(n for n in names_in(text if topic else asked) if not _TOP_K.fullmatch(n))
+    # "top-1" qualifies the measure (the quantity check compares it with "top-5"), it names nothing to look for; nor
+    # does a unit the question writes as one ("in GHz", "10 MPa": any unit of its dimension may state the figure)
+    names = tuple(
+        n for n in names_in(text if topic else asked) if not _TOP_K.fullmatch(n) and not written_as_unit(n, text)
+    )
     numbers = tuple(quantities(asked))
     focus = frozenset(content_words(text))
     keyword = keyword_query(asked)

@@ -271,3 +271,38 @@ def test_a_long_sentence_of_figures_and_measure_words_is_read_in_one_pass() -> N
     for sentence, missing in ((counts, False), (changes, True)):
         found = checker.check(question, [sentence], [Paper(id="h", title="T", abstract=sentence)]).signals
         assert found is not None and found.quantity_missing is missing
+
+
+def test_a_unit_named_at_the_end_of_the_question_is_the_one_its_figure_is_in() -> None:
+    asked = "What is ExpertAD's inference latency in milliseconds?"
+    share = "ExpertAD's inference latency is 25% of the baseline's."
+    assert _found("inference latency", share, asked) == []
+    assert _found("inference latency", "It runs with an inference latency of 40 ms.", asked) == ["40 ms"]
+    assert _found("inference latency", share, "What is ExpertAD's inference latency?") == ["25%"]  # any unit
+    assert _found("band gap", "The band gap is 1.2 eV, 30% above the bulk value.", "what's the band gap in eV") == [
+        "1.2"
+    ]
+    assert units_of("grain size", "How large is the grain size in this work?") == NO_UNITS  # "this" is no unit
+    assert _status("What is ExpertAD's inference latency in milliseconds?", share) == "partial"
+
+
+def test_a_success_rate_is_a_share_of_trials_not_a_time() -> None:
+    assert _found("task success rate", "On a real arm, it completes the task in 12 seconds.") == []
+    assert _found("task success rate", "It reaches a 92% task success rate on the real arm.") == ["92%"]
+    assert _found("error rate", "Decoding takes 12 seconds at an error rate of 1e-3.") != []  # other rates: any unit
+
+
+def test_a_unit_the_question_writes_is_no_name_the_abstract_must_mention() -> None:
+    question = "What is the resonance frequency of the antenna in GHz?"
+    assert analyze(question).names == ()
+    assert analyze("What sensitivity did the 10 GHz receiver reach?").names == ()
+    assert analyze("Which GHz-band chip did they use?").names != ()  # not written as a unit: kept
+    # any unit of the dimension states the figure (helper-64: "850 MHz" was refused as "does not mention GHz")
+    assert _status(question, "The antenna has a resonance frequency of 850 MHz and a gain of 2.1 dBi.") == "answered"
+    assert (
+        _status("What is the ultimate tensile strength in MPa?", "It reaches an ultimate tensile strength of 1.12 GPa.")
+        == "answered"
+    )
+    celsius = "What is the annealing temperature in degrees Celsius?"  # neither a name nor words to cover
+    assert analyze(celsius).names == ()
+    assert _status(celsius, "The films were annealed at 773 K in forming gas.") == "answered"
