@@ -44,6 +44,8 @@ from tests.fakes import sentence_status as _status
         "What learning rate scheduler did they use?",
         "What mean field approximation is used?",
         "What energy detector did the experiment use?",
+        # a gerund and a noun after the metric word: the tool is asked (numbers_sys dev)
+        "Which trace-driven reuse distance profiling tool was the predictor compared against?",
     ],
 )
 def test_a_metric_word_modifying_a_named_thing_asks_no_number(question: str) -> None:
