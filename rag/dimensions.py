@@ -64,13 +64,15 @@ class Units(NamedTuple):
     other unit ("5 GHz"); for a length a share or another physical dimension ("0.5 V"), not a time ("length of stay,
     5 days"). `shapes`: a figure of such a shape is of another measure (a "4-nm-thick" channel states no length);
     `counted`: a number word may state it ("five unit cells thick"); `asked`: the question's words (a figure per one
-    of them is no rate: "0.11 nm per cycle" answers the thickness grown per ALD cycle)."""
+    of them is no rate: "0.11 nm per cycle" answers the thickness grown per ALD cycle); `written`: the question names
+    the unit, so only a figure written in one of `units` states it (not "30,000 decisions", "240 Pa·s")."""
 
     units: frozenset[str]
     rejects: frozenset[str]
     shapes: frozenset[str] = frozenset()
     counted: bool = False
     asked: frozenset[str] = frozenset()
+    written: bool = False
 
 
 NO_UNITS = Units(frozenset(), frozenset())
@@ -215,8 +217,9 @@ def units_of(phrase: str, asked: str = "") -> Units:
         return _strict(_RESISTANCE)._replace(asked=said_words) if electrical else NO_UNITS
     if words[-1] in ("rate", "rates") and len(words) > 1 and words[-2] in _SHARE_RATES:
         return Units(_SHARE, _PHYSICAL | _TIME, asked=said_words)  # "completes the task in 12 seconds": no success rate
-    if stated := _asked_unit(asked):
-        return _strict(stated)._replace(asked=said_words)
+    if stated := _asked_unit(asked):  # "in percent": a fraction may state it too; "in kelvin": "92 K" does
+        kelvin = {"k"} if stated == _TEMPERATURE else set()
+        return _strict(stated)._replace(asked=said_words, units=stated | kelvin, written=stated != _SHARE)
     found = next((_MEASURES[s] for s in head if s in _MEASURES), None)
     return found._replace(asked=said_words) if found is not None else NO_UNITS
 
@@ -282,6 +285,8 @@ def fits(quantity: str, following: str, units: Units) -> bool:
     if not units.units:
         return True
     unit = in_unit(quantity, following)
+    if units.written:
+        return unit in units.units
     if not unit:
         return units.counted or any(c.isdigit() for c in quantity)  # a number word with no unit counts something
     if unit in units.units:

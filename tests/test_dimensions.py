@@ -283,6 +283,13 @@ def test_a_unit_named_at_the_end_of_the_question_is_the_one_its_figure_is_in() -
         "1.2"
     ]
     assert units_of("grain size", "How large is the grain size in this work?") == NO_UNITS  # "this" is no unit
+    # a unit named: only a figure written in that dimension (helper-65: a count, a viscosity, tungsten's "W")
+    latency = "What is the scheduling latency of Firmament in milliseconds?"
+    assert _found("scheduling latency", "Firmament makes 30,000 scheduling decisions, a latency win.", latency) == []
+    pressure = "What is the injection pressure of the polymer melt in MPa?"
+    assert (
+        _found("injection pressure", "At the injection pressure the melt has a viscosity of 240 Pa·s.", pressure) == []
+    )
     assert _status("What is ExpertAD's inference latency in milliseconds?", share) == "partial"
 
 

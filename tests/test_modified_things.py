@@ -46,6 +46,7 @@ from tests.fakes import sentence_status as _status
         "What energy detector did the experiment use?",
         # a gerund and a noun after the metric word: the tool is asked (numbers_sys dev)
         "Which trace-driven reuse distance profiling tool was the predictor compared against?",
+        "Which reuse distance profiling tool was used?",  # the phrase read ending in the gerund (helper-65)
     ],
 )
 def test_a_metric_word_modifying_a_named_thing_asks_no_number(question: str) -> None:
