@@ -16,7 +16,7 @@ from rag.words import terms
 
 _TIME = frozenset(
     "fs ps ns μs µs us ms s sec secs second seconds min mins minute minutes h hr hrs hour hours femtoseconds "
-    "picoseconds nanoseconds microseconds milliseconds".split()
+    "picoseconds nanoseconds microseconds milliseconds day days week weeks month months year years yr yrs".split()
 )
 _LENGTH = frozenset(
     "pm nm μm µm um mm cm m km å angstrom angstroms micron microns meter meters metre metres nanometer nanometers "
@@ -33,7 +33,7 @@ _ENERGY = frozenset("mev ev kev gev tev j kj mj μj nj kj/mol kcal/mol electronv
 _VOLTAGE = frozenset("v mv kv μv µv volt volts millivolts kilovolts".split())
 _POWER = frozenset("w mw kw gw μw µw nw dbm watt watts milliwatts".split())
 _RESISTANCE = frozenset("ω ohm ohms mω kω gω mohm kohm milliohm milliohms kiloohm kiloohms".split())
-_MASS = frozenset("kg g mg μg µg ng kda da kilograms grams milligrams micrograms".split())
+_MASS = frozenset("kg g mg μg µg ng kda da kilograms grams milligrams micrograms lb lbs pounds oz tonnes tons".split())
 _CONCENTRATION = frozenset("mm μm µm nm pm mg/ml mg/l μg/ml µg/ml ng/ml cm-3 mol/l".split())
 _SHARE = frozenset({"%", "percent"})
 _SEQUENCE = frozenset("bp kb kbp nt residues nucleotides tokens words".split())  # the length of a sequence
@@ -286,7 +286,7 @@ def fits(quantity: str, following: str, units: Units) -> bool:
         return True
     unit = in_unit(quantity, following)
     if units.written:
-        return unit in units.units
+        return _written_in(unit, following, units.units)
     if not unit:
         return units.counted or any(c.isdigit() for c in quantity)  # a number word with no unit counts something
     if unit in units.units:
@@ -302,6 +302,15 @@ def fits(quantity: str, following: str, units: Units) -> bool:
 
 _STEPS = frozenset("pulse cycle step iteration epoch".split())  # a figure per one of them is a rate
 _SHAPES = frozenset("thick thin wide deep tall high long".split())
+
+
+def _written_in(unit: str, following: str, units: frozenset[str]) -> bool:
+    """Whether a figure's `unit` is one of `units` itself, maybe per something or of a shape ("0.42 s per frame",
+    "5-nm-thick", "35/48 µs"), not a product of it ("240 Pa·s" is no pressure)."""
+    slash = re.match(r"\s*/[\d.,]+\s*([^\s,;:()]+)", following) if unit[:1] in ("", "/") else None
+    unit = slash.group(1).lower().rstrip(".") if slash else unit  # "rise/fall times of 35/48 µs"
+    unit = unit.partition("-")[0] if unit.partition("-")[2] in _SHAPES else unit
+    return unit.partition("/")[0] in units
 
 
 def _compound(unit: str) -> tuple[str, str, str]:

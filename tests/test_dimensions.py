@@ -290,6 +290,15 @@ def test_a_unit_named_at_the_end_of_the_question_is_the_one_its_figure_is_in() -
     assert (
         _found("injection pressure", "At the injection pressure the melt has a viscosity of 240 Pa·s.", pressure) == []
     )
+    # ... in any unit of it, per something, of a shape or after a ratio of figures (helper-64, helper-65)
+    assert _found("latency", "It has a latency of 0.42 s per frame on a Jetson.", "What is its latency in ms?") == [
+        "0.42 s"
+    ]
+    assert _found("response time", "Rise/fall times of 35/48 µs.", "What is the response time in milliseconds?") != []
+    assert (
+        _found("payload capacity", "A payload capacity of 11 lb.", "What is the payload capacity in kilograms?") != []
+    )
+    assert _found("battery life", "The battery life is 14 days.", "What is the battery life in hours?") != []
     assert _status("What is ExpertAD's inference latency in milliseconds?", share) == "partial"
 
 
