@@ -41,7 +41,7 @@ _RATIO = frozenset({"x", "×", "times", "fold", "db"})
 _PHYSICAL = frozenset().union(  # a unit of one physical dimension states no other (time and ratios left out)
     _LENGTH, _FREQUENCY, _TEMPERATURE, _PRESSURE, _ENERGY, _VOLTAGE, _POWER, _RESISTANCE, _MASS, _CONCENTRATION
 )
-_ALL_UNITS = frozenset().union(
+_NAMED_UNITS = (
     _TIME,
     _LENGTH,
     _FREQUENCY,
@@ -52,11 +52,10 @@ _ALL_UNITS = frozenset().union(
     _POWER,
     _RESISTANCE,
     _MASS,
-    _CONCENTRATION,
     _SHARE,
-    _RATIO,
-    _SEQUENCE,
 )
+"""The dimensions a question may name the unit of ("in milliseconds", "in percent")."""
+_ALL_UNITS = frozenset().union(*_NAMED_UNITS, _CONCENTRATION, _RATIO, _SEQUENCE)
 
 
 class Units(NamedTuple):
@@ -227,19 +226,6 @@ def units_of(phrase: str, asked: str = "") -> Units:
 _SHARE_RATES = frozenset("success completion pass win acceptance hit".split())  # rates that are shares of trials
 _IN_UNIT = re.compile(
     r"\bin\s+(?:units\s+of\s+)?(?:degrees\s+(?=celsius|fahrenheit))?(?P<unit>%|[a-zμµ°℃ω]+)\s*(?:[?.!]|$)", re.I
-)
-_NAMED_UNITS = (
-    _TIME,
-    _LENGTH,
-    _FREQUENCY,
-    _TEMPERATURE,
-    _PRESSURE,
-    _ENERGY,
-    _VOLTAGE,
-    _POWER,
-    _RESISTANCE,
-    _MASS,
-    _SHARE,
 )
 
 
