@@ -134,8 +134,8 @@ _CHANGE_VERB = re.compile(
     r"\b(?:(?:reduc|improv|increas|decreas|rais|enhanc|degrad|declin|shorten|lengthen|accelerat)(?:e|es|ed|ing)|"
     r"lower(?:s|ed)|boost(?:s|ed)|cuts?|outperform(?:s|ed)?|exceed(?:s|ed)|surpass(?:es|ed)|gain(?:s|ed)|"
     r"drop(?:s|ped)|fell|falls?|rose|rises?|shift(?:s|ed)|suppress(?:es|ed)|shr[ai]nks?|beats?)"
-    r"(?:\s+[\w\-/%.()]+){0,6}?\s+by\s+(?:(?:a|an)\s+(?:relative|absolute|additional|further)\s+|a\s+factor\s+of\s+|(?:up\s+to|about|"
-    r"around|nearly|roughly|approximately|more\s+than|almost|only|just|another|at\s+least)\s+)?$",
+    r"(?:\s+[\w\-/%.()]+){0,6}?\s+by\s+(?:(?:a|an)\s+(?:relative|absolute|additional|further)\s+|a\s+factor\s+of\s+|"
+    r"(?:up\s+to|about|around|nearly|roughly|approximately|more\s+than|almost|only|just|another|at\s+least)\s+)?$",
     re.I,
 )
 _CHANGE_OF = re.compile(
