@@ -104,8 +104,6 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
             continue  # "mIoU", "BLEU", "top-1": a measure, not a thing of any asked kind (unless "the POWER dataset")
         if typed_otherwise(name, heads) and not _called(sentence, name, heads):
             continue  # "the Frank-Wolfe algorithm" for "which solver", "SGD" for "which data set"
-        if _called(sentence, name, heads, other=True):
-            continue  # "the ImageNet dataset" for "which model", "the Stewart platform Tiger" for "which software"
         out.append(name)
     if "cell" in heads:  # a cell line is named where a sentence calls it one: "COS-7 and HeLa cells", "the line U2OS"
         out = [n for n in out if _called_a_cell_line(n, sentence)]
@@ -146,15 +144,12 @@ def _called_a_cell_line(name: str, sentence: str) -> bool:
     return any(re.search(b, sentence[: m.start()]) for m in mentions for b in before)
 
 
-def _called(sentence: str, name: str, heads: frozenset[str], other: bool = False) -> bool:
+def _called(sentence: str, name: str, heads: frozenset[str]) -> bool:
     """Whether a sentence calls `name` a thing of the asked kind: the word just after it ("the SCS solver") or
-    just before it ("the solver SCS") is one of `heads`; with `other`, a thing of another kind of `KIND_GROUPS`
-    ("the ImageNet dataset" for "which model")."""
+    just before it ("the solver SCS") is one of `heads`."""
     for m in re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", sentence):
         after = re.match(r"\s+([A-Za-z\-]+)", sentence[m.end() :])
         before = re.search(r"([A-Za-z\-]+)\s+$", sentence[: m.start()])
-        for w in (after, before):
-            found = kind_heads(w.group(1)) if w is not None else frozenset()
-            if (found != heads and found in KIND_GROUPS) if other else found == heads:
-                return True
+        if any(w is not None and kind_heads(w.group(1)) == heads for w in (after, before)):
+            return True
     return False

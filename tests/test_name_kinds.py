@@ -210,17 +210,3 @@ def test_an_ordinary_word_beside_a_name_is_a_name_where_the_sentence_calls_it_on
 )
 def test_a_multi_word_hardware_kind_is_of_the_hardware_group() -> None:
     assert kind_heads("quantum hardware") == kind_heads("processor")
-
-
-def test_a_name_the_sentence_calls_a_thing_of_another_kind_is_not_of_the_asked_kind() -> None:
-    datasets = analyze("Which dataset did they evaluate the detector on?")
-    sentence = "We pretrain a Zeta-3 backbone and evaluate it on the Omni-7 benchmark with the Kappa9 solver."
-    assert names_of_kind(datasets, sentence, NO_MAP) == ["Omni-7"]
-    models = analyze("Which architecture did they train?")
-    assert names_of_kind(models, sentence, NO_MAP) == ["Zeta-3"]
-    # a kind noun of no group ("convention") or none at all rules nothing out
-    software = analyze("Which software was used to process the images?")
-    assert names_of_kind(software, "We follow the Hart-Denver convention with Metashape.", NO_MAP) == [
-        "Hart-Denver",
-        "Metashape",
-    ]
