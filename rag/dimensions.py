@@ -16,7 +16,7 @@ from rag.words import terms
 
 _TIME = frozenset(
     "fs ps ns μs µs us ms s sec secs second seconds min mins minute minutes h hr hrs hour hours femtoseconds "
-    "picoseconds nanoseconds microseconds milliseconds day days week weeks month months year years yr yrs".split()
+    "picoseconds nanoseconds microseconds milliseconds day days week weeks mo month months year years yr yrs".split()
 )
 _LENGTH = frozenset(
     "pm nm μm µm um mm cm m km å angstrom angstroms micron microns meter meters metre metres nanometer nanometers "
@@ -181,7 +181,7 @@ _BY_FIGURE = (
 )
 _SERIAL_BY = re.compile(
     rf"\b{_BY_FIGURE}[\d.,]+\s*(?:%|x|×|-?fold|percent|times)?\s*(?:,\s*(?:and\s+)?|\s+and\s+)"
-    rf"(?:[\w\-/]+\s+){{1,5}}?{_BY_FIGURE}$",
+    rf"(?:(?![a-z]+ed\b|as\b)[\w\-/]+\s+){{1,5}}?{_BY_FIGURE}$",  # not "enabled by", "as measured by"
     re.I,
 )
 
@@ -216,16 +216,17 @@ def units_of(phrase: str, asked: str = "") -> Units:
         return _strict(_RESISTANCE)._replace(asked=said_words) if electrical else NO_UNITS
     if words[-1] in ("rate", "rates") and len(words) > 1 and words[-2] in _SHARE_RATES:
         return Units(_SHARE, _PHYSICAL | _TIME, asked=said_words)  # "completes the task in 12 seconds": no success rate
+    found = next((_MEASURES[s] for s in head if s in _MEASURES), None)
     if stated := _asked_unit(asked):  # "in percent": a fraction may state it too; "in kelvin": "92 K" does
         kelvin = {"k"} if stated == _TEMPERATURE else set()
-        return _strict(stated)._replace(asked=said_words, units=stated | kelvin, written=stated != _SHARE)
-    found = next((_MEASURES[s] for s in head if s in _MEASURES), None)
+        shapes = found.shapes if found is not None else frozenset()  # "4-nm-thick" is no length in nm either
+        return Units(stated | kelvin, _ALL_UNITS - stated, shapes, asked=said_words, written=stated != _SHARE)
     return found._replace(asked=said_words) if found is not None else NO_UNITS
 
 
 _SHARE_RATES = frozenset("success completion pass win acceptance hit".split())  # rates that are shares of trials
 _IN_UNIT = re.compile(
-    r"\bin\s+(?:units\s+of\s+)?(?:degrees\s+(?=celsius|fahrenheit))?(?P<unit>%|[a-zμµ°℃ω]+)\s*(?:[?.!]|$)", re.I
+    r"\bin\s+(?:units\s+of\s+)?(?:degrees\s+(?=celsius|fahrenheit))?(?P<unit>%|[a-zμµ°℃ω]{2,})\s*[?.!]*\s*$", re.I
 )
 
 
@@ -240,7 +241,10 @@ def _asked_unit(asked: str) -> frozenset[str]:
     """The units of the dimension a question names the unit of at its end ("... latency in milliseconds?": a time;
     "in percent": a share), or none."""
     m = _IN_UNIT.search(asked)
-    unit = m.group("unit").lower() if m else ""
+    written = m.group("unit") if m else ""
+    if (written.isupper() and len(written) <= 2) or (written[-1:] == "M" and written.lower() in _CONCENTRATION):
+        return frozenset()  # "in US?" is a country; "in mM", "in nM" are concentrations, which no check knows
+    unit = written.lower()
     return frozenset().union(*(g for g in _NAMED_UNITS if unit in g)) if unit else frozenset()
 
 
@@ -272,7 +276,7 @@ def fits(quantity: str, following: str, units: Units) -> bool:
         return True
     unit = in_unit(quantity, following)
     if units.written:
-        return _written_in(unit, following, units.units)
+        return _written_in(unit, following, units)
     if not unit:
         return units.counted or any(c.isdigit() for c in quantity)  # a number word with no unit counts something
     if unit in units.units:
@@ -290,13 +294,15 @@ _STEPS = frozenset("pulse cycle step iteration epoch".split())  # a figure per o
 _SHAPES = frozenset("thick thin wide deep tall high long".split())
 
 
-def _written_in(unit: str, following: str, units: frozenset[str]) -> bool:
-    """Whether a figure's `unit` is one of `units` itself, maybe per something or of a shape ("0.42 s per frame",
-    "5-nm-thick", "35/48 µs"), not a product of it ("240 Pa·s" is no pressure)."""
+def _written_in(unit: str, following: str, units: Units) -> bool:
+    """Whether a figure's `unit` is one of `units` itself, maybe per something or of a shape the measure allows ("0.42
+    s per frame", "5-nm-thick" for a thickness, "35/48 µs"), not a product of it ("240 Pa·s" is no pressure)."""
     slash = re.match(r"\s*/[\d.,]+\s*([^\s,;:()]+)", following) if unit[:1] in ("", "/") else None
     unit = slash.group(1).lower().rstrip(".") if slash else unit  # "rise/fall times of 35/48 µs"
-    unit = unit.partition("-")[0] if unit.partition("-")[2] in _SHAPES else unit
-    return unit.partition("/")[0] in units
+    own, _, shape = unit.partition("-")
+    if shape in _SHAPES:
+        unit = "" if shape in units.shapes else own  # "a 4-nm-thick channel" states no channel length
+    return unit.partition("/")[0] in units.units
 
 
 def _compound(unit: str) -> tuple[str, str, str]:

@@ -361,7 +361,8 @@ def _asks_which_thing(text: str, cue: re.Match[str], phrase: str) -> bool:
     ("What error correction code did they use?", "Which distance metric is used?"): a name or a description, not a
     number. Not a noun before the question's own verb ("What accuracy models achieve ...?"); a how-question counts
     even such things ("How many error correction codes ...?")."""
-    after = r"\s+([a-z]+)\b" if phrase.endswith("ing") else r"\s+([a-z]+ing\s+[a-z]+)\b"  # "distance profiling tool"
+    verbal = r"(?!(?:during|according|including|concerning|regarding|following|using|being|having)\b)[a-z]+ing"
+    after = r"\s+([a-z]+)\b" if phrase.endswith("ing") else rf"\s+({verbal}\s+[a-z]+)\b"  # "distance profiling tool"
     gerund = re.search(rf"{re.escape(phrase)}{after}", text, re.I)
     phrase = f"{phrase} {gerund.group(1)}" if gerund else phrase
     if not re.match(r"(?:what|which)\b", cue.group(0), re.I) or not modifies_a_thing(phrase):

@@ -322,3 +322,24 @@ def test_a_unit_the_question_writes_is_no_name_the_abstract_must_mention() -> No
     celsius = "What is the annealing temperature in degrees Celsius?"  # neither a name nor words to cover
     assert analyze(celsius).names == ()
     assert _status(celsius, "The films were annealed at 773 K in forming gas.") == "answered"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "status"),
+    [  # helper-66's review of the first version: what a named unit must not take over
+        ("What is the prevalence of obesity in US?", "The prevalence of obesity in the US was 42%.", "answered"),
+        (
+            "What is the mutation rate in S. cerevisiae?",
+            "The mutation rate in S. cerevisiae is 0.3 per generation.",
+            "answered",
+        ),
+        ("What is the glucose concentration in mM?", "The glucose concentration was 5.5 mmol/L.", "answered"),
+        ("What is the IC50 in nM?", "The IC50 was 12 ng/mL.", "answered"),
+        ("How many GPUs were used?", "Training time was reduced by 40%, enabled by 8 A100 GPUs.", "answered"),
+        ("What is the channel length in nm?", "We fabricate a 4-nm-thick channel.", "partial"),  # a shape, as unasked
+        ("What is the film thickness in nm?", "We grow a 5-nm-thick film.", "answered"),
+        ("What is the median overall survival in months?", "Median overall survival was 14.2 mo.", "answered"),
+    ],
+)
+def test_a_named_unit_is_read_only_where_the_question_ends_with_it(question: str, sentence: str, status: str) -> None:
+    assert _status(question, sentence) == status

@@ -66,6 +66,7 @@ def test_a_metric_word_modifying_a_named_thing_asks_no_number(question: str) -> 
         ("What fidelity did the two-qubit gate reach?", "fidelity"),
         ("What size model did they train?", "size model"),  # a magnitude of the thing (helper-47)
         ("What depth network did they use?", "depth network"),
+        ("What latency during inference does the model achieve?", "latency"),  # "during" is no gerund (helper-66)
     ],
 )
 def test_a_metric_heading_its_phrase_still_asks_a_number(question: str, phrase: str) -> None:
