@@ -233,19 +233,24 @@ _IN_UNIT = re.compile(
 def without_asked_unit(question: str) -> str:
     """The question without the unit it names at its end ("What is the band gap in eV?" -> "What is the band gap"):
     a figure in any unit of that dimension answers it, so the unit's words need not be in the abstract."""
-    m = _IN_UNIT.search(question)
-    return question[: m.start()] + question[m.end() :] if m and _asked_unit(question) else question
+    m, units = _unit_at_end(question)
+    return question[: m.start()] + question[m.end() :] if m and units else question
 
 
 def _asked_unit(asked: str) -> frozenset[str]:
     """The units of the dimension a question names the unit of at its end ("... latency in milliseconds?": a time;
     "in percent": a share), or none."""
-    m = _IN_UNIT.search(asked)
+    return _unit_at_end(asked)[1]
+
+
+def _unit_at_end(question: str) -> tuple[re.Match[str] | None, frozenset[str]]:
+    """Where a question names a unit at its end, and the units of that unit's dimension (none: no unit named)."""
+    m = _IN_UNIT.search(question)
     written = m.group("unit") if m else ""
     if (written.isupper() and len(written) <= 2) or (written[-1:] == "M" and written.lower() in _CONCENTRATION):
-        return frozenset()  # "in US?" is a country; "in mM", "in nM" are concentrations, which no check knows
+        return m, frozenset()  # "in US?" is a country; "in mM", "in nM" are concentrations, which no check knows
     unit = written.lower()
-    return frozenset().union(*(g for g in _NAMED_UNITS if unit in g)) if unit else frozenset()
+    return m, frozenset().union(*(g for g in _NAMED_UNITS if unit in g)) if unit else frozenset()
 
 
 _PHYSICS_CUE = re.compile(  # a T1 or T2 of a physical system: not an MRI's T1-weighted images nor a TNM stage
