@@ -56,6 +56,12 @@ _NAMED_UNITS = (
 )
 """The dimensions a question may name the unit of ("in milliseconds", "in percent")."""
 _ALL_UNITS = frozenset().union(*_NAMED_UNITS, _CONCENTRATION, _RATIO, _SEQUENCE)
+_DIGITAL = frozenset("bit bits byte bytes".split())  # "four-bit precision"
+
+
+def names_a_unit(word: str) -> bool:
+    """Whether a word is a unit of any dimension ("weeks", "nm", "fold", "bit")."""
+    return word.lower() in _ALL_UNITS or word.lower() in _DIGITAL
 
 
 class Units(NamedTuple):
