@@ -10,6 +10,7 @@ from collections.abc import Callable
 from rag.dimensions import (
     NO_UNITS,
     Units,
+    another_resource,
     in_units,
     names_a_unit,
     unit_at,
@@ -256,6 +257,7 @@ def measured_quantities(
     if not measure:
         return [q for q, _ in found]
     found = [f for f in found if not _names_a_kind(f, text, measure)]  # "a two-qubit gate": no fidelity of 2
+    found = [(q, at) for q, at in found if not another_resource(measure, text[at + len(q) :])]  # "70x less memory"
     found = in_units(found, text, units) if units.units else found  # "10%" states no T1, "two modules" no length
     found = values_in(found, text) if values else found  # a value asked: "reduces the WER by 18%" is a change
     marks = [i for i, (a, b) in enumerate(tokens) if _speaks_of(measure, text[a:b])]

@@ -807,3 +807,15 @@ def test_a_hyphenated_number_word_is_no_answer_to_a_question_about_a_value() -> 
     stated = "Twin-field QKD exploits single-photon interference to achieve secret key rates that scale well."
     paper = Paper(id="tf", title="Twin-field QKD", abstract=stated)
     assert SufficiencyChecker(CORPUS).check(q, [stated], [paper]).status != "answered"
+
+
+def test_a_ratio_of_another_resource_does_not_say_how_much_faster() -> None:
+    faster = analyze("How much faster is planning with the implicit model than with the mesh planner?").measure
+    assert measured_quantities(faster, "It plans with up to 70x less memory than the mesh planner.", 8) == []
+    assert measured_quantities(faster, "It uses 4 times fewer parameters and runs 3 times faster.", 8) == ["3 times"]
+    assert measured_quantities(faster, "It needs 5x less time than the mesh planner.", 8) == ["5x"]
+    assert measured_quantities(faster, "It is 12x faster and uses 70x less GPU memory.", 8) == ["12x"]
+    speedup = analyze("What speedup does the kernel reach?").measure
+    assert measured_quantities(speedup, "The kernel needs 3x less memory.", 8) == []
+    smaller = analyze("How much smaller is the distilled model?").measure  # not a speed: a resource may answer
+    assert measured_quantities(smaller, "The distilled model has 10x fewer parameters.", 8) == ["10x"]
