@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from rag.dimensions import CONDITION
+from rag.dimensions import CONDITION, in_units, units_of
 from rag.names import METHOD_HEADS, is_name, singular
-from rag.quantities import COMPARATIVES, COUNT_HEAD, METRIC_TOKEN, unit_word
+from rag.quantities import COMPARATIVES, COUNT_HEAD, METRIC_TOKEN, quantities, unit_word
 from rag.support import STOPWORDS
 from rag.words import compounds, terms
 
@@ -315,3 +315,33 @@ def counts_in(found: list[str], sentence: str, measure: tuple[str, ...]) -> list
     stems, in `sentence`), not a figure in a unit, not a multiplier ("double excitations")."""
     shares = {m.group(1) for m in _SHARE_OF.finditer(sentence) if terms(m.group(2)) & set(measure)}
     return [q for q in found if not _NOT_A_COUNT.fullmatch(q.strip()) or q in shares]
+
+
+# "how long is the fiber link?" may ask a length: a copula and a thing, not a span of time ("how long was the
+# follow-up?", "how long did training take?")
+_LONG_THING = re.compile(
+    r"\bhow long (?:is|are|was|were)\s+(?:the|a|an|its|their|each)\s+(?:[\w\-']+\s+){0,4}?"
+    r"(?!(?:[\w\-']+\s+){0,4}(?:follow-?up|treatment|therapy|period|session|stay|course|interval|delay|life|"
+    r"lifetime|exposure|intervention|phase|study|trial|surgery|procedure|operation|training|run|time|wait|visit|"
+    r"program|programme|campaign|mission|experiment|simulation|pulse|window|duration|retention|regimen|"
+    r"observation|recording|illness|infection|outage|cycle|epoch|year|day|hour)s?\b)",
+    re.I,
+)
+
+
+def states_a_length(asked: str, sentence: str) -> bool:
+    """Whether "how long is the <thing>?" (not a span of time) is answered by a length: "a 25 km fiber link",
+    "two kilometres"."""
+    if not _LONG_THING.search(asked):
+        return False
+    found, at = [], 0
+    for quantity in quantities(sentence):
+        at = sentence.find(quantity, at)
+        found.append((quantity, at))
+        at += len(quantity)
+    return bool(in_units(found, sentence, units_of("length")._replace(written=True)))  # in a unit of length
+
+
+def how_long_missing(asked: str) -> str:
+    """What an answer to a "how long" question lacks: a span of time, or a length ("how long is the cable?")."""
+    return "say how long it is" if _LONG_THING.search(asked) else "say how long it takes"

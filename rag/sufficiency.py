@@ -43,7 +43,7 @@ from rag.coverage import WordCoverage, question_words
 from rag.dimensions import asks_change, units_of
 from rag.index.terms import CorpusTerms
 from rag.kinds import unnamed_kind
-from rag.measures import asks_count, counts_in
+from rag.measures import asks_count, counts_in, how_long_missing, states_a_length
 from rag.names import named_in
 from rag.normalise import abbreviated, nearest, number_forms, numerals, rounds_to, spelled_settings
 from rag.parts import target_in
@@ -328,7 +328,7 @@ class SufficiencyChecker(WordCoverage):
         for sentence in sentences:
             if question.duration:
                 found = [q for q in quantities(sentence) if normalize(q) not in asked]
-                if has_time(sentence) and (stated(found) or not found):
+                if (has_time(sentence) or states_a_length(question.asked, sentence)) and (stated(found) or not found):
                     return True
                 continue
             found = measured_quantities(measure, sentence, self.measure_window, modifier, rivals, units, values)
@@ -391,7 +391,7 @@ def _join(words: Sequence[str]) -> str:
 def _number_phrase(question: Question) -> str:
     """'give the number of GPUs', 'say how long it took', 'report the BLEU score'."""
     if question.duration:
-        return "say how long it takes"
+        return how_long_missing(question.asked)
     phrase = question.measure_phrase
     comparative = re.search(r"\bhow (?:much|many times) (\w+er)\b", question.asked, re.I)
     if comparative:

@@ -13,8 +13,11 @@ import pytest
 from rag.measures import in_singular, measure_of
 from rag.quantities import measured_quantities
 from rag.query import analyze
+from rag.sufficiency import SufficiencyChecker
 from rag.support import content_words
+from rag.types import Paper
 from rag.words import terms
+from tests.fakes import TermCounts
 from tests.fakes import sentence_status as _status
 
 
@@ -132,3 +135,29 @@ def test_a_plural_measure_keeps_its_abbreviation() -> None:
 def test_a_long_word_is_read_in_linear_time() -> None:
     assert terms("a" * 100_000) == {"a" * 100_000}  # before: 150 s in the hyphenated-word search (helper-44)
     assert terms("single-photon x-ray") >= {"single-photon", "singl", "photon", "x-ray", "ray"}
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "status"),
+    [  # "how long is the <thing>?" asks a length as well as a time; "how long was the follow-up?" only a time
+        ("How long is the fiber link?", "We send photon pairs over a 25 km deployed fiber link.", "answered"),
+        ("How long was the cable?", "The cable length was two kilometres.", "answered"),
+        ("How long are the sequencing reads?", "Sequencing reads of 150 bp were obtained.", "answered"),
+        ("How long is the fiber link?", "The fiber link carried 10 Gb/s.", "partial"),
+        ("How long is the fiber link?", "The fiber link joins 4 nodes.", "partial"),
+        ("How long was the median follow-up?", "The median tumour was 3 cm across at follow-up.", "partial"),
+        ("How long was each training session?", "Each training session used a 5 m walkway.", "partial"),
+        ("How long did the surgery take?", "The surgery left a 4 cm incision.", "partial"),
+    ],
+)
+def test_how_long_a_thing_is_answered_by_a_length_and_how_long_an_event_lasts_by_a_time(
+    question: str, sentence: str, status: str
+) -> None:
+    assert _status(question, sentence) == status
+
+
+def test_an_answer_without_the_length_asked_says_it_lacks_a_length() -> None:
+    paper = Paper(id="p", title="A link", abstract="The fiber link carried 10 Gb/s.")
+    question = analyze("How long is the fiber link?")
+    verdict = SufficiencyChecker(TermCounts({"fiber": 5, "link": 5})).check(question, [paper.abstract], [paper])
+    assert verdict.missing == "say how long it is"
