@@ -7,7 +7,7 @@ import re
 
 from rag.dimensions import CONDITION, in_units, units_of
 from rag.names import METHOD_HEADS, is_name, singular
-from rag.quantities import COMPARATIVES, COUNT_HEAD, METRIC_TOKEN, quantities, unit_word
+from rag.quantities import COMPARATIVES, COUNT_HEAD, METRIC_TOKEN, has_time, quantities, unit_word
 from rag.support import STOPWORDS
 from rag.words import compounds, terms
 
@@ -345,3 +345,50 @@ def states_a_length(asked: str, sentence: str) -> bool:
 def how_long_missing(asked: str) -> str:
     """What an answer to a "how long" question lacks: a span of time, or a length ("how long is the cable?")."""
     return "say how long it is" if _LONG_THING.search(asked) else "say how long it takes"
+
+
+# a span of time written before the noun it measures: "a two-hour recovery period", "a 5-min warm-up", "a 2-week
+# washout" (not "for 3 days using 8 GPUs", "10 ms per image", "24 months later")
+_TIME_OF = re.compile(
+    r"\b(?:\d[\d.,]*|a|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|sixty)"
+    r"(?:\s|-)(?:second|sec|minute|min|hour|hr|h|day|week|month|year|yr|ms|s)s?(?:\s|-)"
+    r"((?:[a-z][a-z\-]+\s+){0,2}[a-z][a-z\-]+)",
+    re.I,
+)
+_PHRASE_BREAK = frozenset(
+    "of in on at for with from to by and or but nor the a an that which who was were is are be been as after before "
+    "during until than per each every into onto over under between while when where".split()
+)
+_SPANS = frozenset(  # nouns whose own duration a time before them may be: any "how long" question's
+    "period time duration span course phase interval window run latency delay runtime lifetime life program "
+    "programme regimen schedule study trial follow-up followup session campaign mission protocol treatment "
+    "therapy intervention training process procedure cycle stay".split()
+)
+
+
+def states_a_time(asked: str, sentence: str) -> bool:
+    """Whether a sentence states a span of time that a "how long" question may ask: not only spans of other things,
+    written before a noun phrase the question does not name and whose head is no span of its own ("a five-minute
+    warm-up" for how long each session was, "a two-week washout" for the treatment period; "a 52-week open-label
+    study" may answer)."""
+    if not has_time(sentence):
+        return False
+    asked_words = terms(asked)
+    for m in _TIME_OF.finditer(sentence):
+        words = []  # the noun phrase after the span: "simulation training session", up to a small word
+        for word in m.group(1).lower().split():
+            if word in _PHRASE_BREAK:
+                break
+            words.append(word)
+        if not words or words[0].endswith(("ing", "ed", "ly", "er")) or words[-1] in _SPANS:
+            return True  # "for 3 days using 8 GPUs", "5 minutes faster", "a 52-week open-label study"
+        if any(terms(w) & asked_words for w in words):
+            return True  # "a two-hour simulation training session" for how long the training sessions were
+    spans = _TIME_OF.sub(" ", sentence)
+    return has_time(spans)  # another figure of time, not before a noun
+
+
+def states_how_long(asked: str, sentence: str) -> bool:
+    """Whether a sentence answers a "how long" question: a span of time (`states_a_time`) or, for a thing, a length
+    (`states_a_length`)."""
+    return states_a_time(asked, sentence) or states_a_length(asked, sentence)

@@ -43,11 +43,11 @@ from rag.coverage import WordCoverage, question_words
 from rag.dimensions import asks_change, units_of
 from rag.index.terms import CorpusTerms
 from rag.kinds import unnamed_kind
-from rag.measures import asks_count, counts_in, how_long_missing, states_a_length
+from rag.measures import asks_count, counts_in, how_long_missing, states_how_long
 from rag.names import named_in
 from rag.normalise import abbreviated, nearest, number_forms, numerals, rounds_to, spelled_settings
 from rag.parts import target_in
-from rag.quantities import has_time, measured_quantities, quantities, unit_word
+from rag.quantities import measured_quantities, quantities, unit_word
 from rag.question import Question
 from rag.support import SCRIPT_DIGITS, SentenceEmbeddings, restates_question
 from rag.types import Paper
@@ -328,7 +328,7 @@ class SufficiencyChecker(WordCoverage):
         for sentence in sentences:
             if question.duration:
                 found = [q for q in quantities(sentence) if normalize(q) not in asked]
-                if (has_time(sentence) or states_a_length(question.asked, sentence)) and (stated(found) or not found):
+                if states_how_long(question.asked, sentence) and (stated(found) or not found):
                     return True
                 continue
             found = measured_quantities(measure, sentence, self.measure_window, modifier, rivals, units, values)

@@ -161,3 +161,29 @@ def test_an_answer_without_the_length_asked_says_it_lacks_a_length() -> None:
     question = analyze("How long is the fiber link?")
     verdict = SufficiencyChecker(TermCounts({"fiber": 5, "link": 5})).check(question, [paper.abstract], [paper])
     assert verdict.missing == "say how long it is"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "status"),
+    [  # a span written before a noun phrase is that phrase's: another event's span does not say how long
+        (
+            "How long did the knee surgery take?",
+            "After knee surgery, patients had a two-hour rest.",
+            "partial",
+        ),
+        ("How long was each exercise session?", "Each exercise session began with a five-minute warm-up.", "partial"),
+        ("How long was the treatment period?", "After a two-week washout, patients received the drug.", "partial"),
+        (
+            "How long were the training sessions?",
+            "Nurses completed a two-hour simulation training session.",
+            "answered",
+        ),
+        ("How long did the extension last?", "The extension was a 52-week open-label study.", "answered"),
+        ("How long did training take?", "Training took 3 days using 8 GPUs.", "answered"),
+        ("How long was the follow-up?", "Patients were followed for 24 months after surgery.", "answered"),
+    ],
+)
+def test_a_span_of_another_event_does_not_say_how_long_the_asked_one_lasts(
+    question: str, sentence: str, status: str
+) -> None:
+    assert _status(question, sentence) == status
