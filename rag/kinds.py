@@ -14,19 +14,77 @@ from pathlib import Path
 from rag.acronyms import AcronymMap, harvest
 from rag.chemistry import ELEMENTS, is_material_name
 from rag.corpus.records import normalize
-from rag.names import KIND_GROUPS, kind_heads, names_a_method, names_a_process, new_names, singular
+from rag.names import KIND_GROUPS, is_name, kind_heads, names_a_method, names_a_process, new_names, singular
 from rag.quantities import METRIC_TOKEN, unit_word
 from rag.question import Question
+from rag.support import STOPWORDS
 from rag.words import is_common
 
 
 def unnamed_kind(question: Question, sentences: Sequence[str], acronyms: AcronymMap) -> str:
     """The kind of thing a which-question asks for ("Which solver ...?") when no claim names one (`names_of_kind`),
-    else "". Claims come without the paper titles they name (rag.citations), so a title restated before a sentence
-    names nothing."""
-    if not question.kind or any(names_of_kind(question, s, acronyms) for s in sentences):
+    or the maker or product one asks for ("Which IMU model ...?", "Who manufactured the drone?") when no claim names
+    anything (`instance_names`), else "". Claims come without the paper titles they name (rag.citations), so a title
+    restated before a sentence names nothing."""
+    if not question.kind:
+        maker = asked_instance(question)
+        return maker if maker and not any(instance_names(question.text, s) for s in sentences) else ""
+    if any(names_of_kind(question, s, acronyms) for s in sentences):
         return ""
     return question.kind
+
+
+_MAKER = r"(?:compan(?:y|ies)|manufacturers?|vendors?|brands?|makers?|suppliers?)"
+_INSTANCE_Q = re.compile(
+    rf"^(?:(?:which|what)\s+(?P<maker>{_MAKER})(?:'s)?(?![\w\-])"
+    r"|who\s+(?P<made>makes|made|manufactures|manufactured|builds|built|produces|produced|supplies|supplied|sells)\b"
+    r"|(?:which|what)\s+(?P<model>(?:[\w\-]+\s+){1,3}(?:model|make|brand))\b(?!\s+of\b)"
+    rf"|name\s+the\s+(?P<named>{_MAKER}))",
+    re.I,
+)
+# things sold in models ("Which camera model ...?"), or any acronym ("Which IMU model ...?"); a model of a method,
+# a process or a living thing is as often answered by a description ("a circuit-level depolarizing error model")
+_PRODUCTS = frozenset(
+    "camera robot arm gripper hand laptop computer phone smartphone tablet watch smartwatch tracker wearable headset "
+    "microscope scanner sensor drone quadcopter uav vehicle car truck printer spectrometer oscilloscope detector laser "
+    "chip processor board microcontroller lidar radar receiver transmitter router switch server workstation "
+    "accelerometer gyroscope exoskeleton prosthesis implant pump device instrument machine telescope".split()
+)
+
+
+def asked_instance(question: Question) -> str:
+    """The maker or product a which-question asks for by name ("Which company ...?", "Who made ...?", "Which IMU
+    model ...?" -> "company", "maker", "IMU model"); "" for any other question, a type ("What kind of sensor?") or
+    a model of a method ("Which error model?") among them."""
+    m = _INSTANCE_Q.match(question.asked.strip())
+    if not m:
+        return ""
+    if m.group("model"):
+        words = m.group("model").split()
+        product = words[-2].lower() in _PRODUCTS or words[-2].rstrip("s").isupper()
+        if not product or STOPWORDS & {w.lower() for w in words[:-1]}:
+            return ""  # "Which regression model", "What error model", "What R2 does the model ...?"
+        return m.group("model")
+    return "maker" if m.group("made") else (m.group("maker") or m.group("named")).lower()
+
+
+def instance_names(question: str, sentence: str) -> list[str]:
+    """What may name a maker or a product in a sentence, loosely, beyond the question's words: a word with a capital
+    after the sentence's first word ("a Boston Dynamics Spot", "Claude"), an acronym or a name with digits
+    ("GPT-4o", "gem5"); not a figure ("6-DoF", "3T"), a unit or a small word."""
+    asked = f" {normalize(question)} "
+    out = []
+    for m in re.finditer(r"[^\s,;:()\[\]\"“”]+", sentence):
+        token = m.group(0).strip(".!?'’")
+        opening = not re.search(r"\w[\w)\]\"'”’]*\s+$", sentence[: m.start()])  # a sentence's first word
+        if not token or token[0].isdigit() or (opening and not is_name(token)):
+            continue
+        if not any(c.isupper() or c.isdigit() for c in token) or not any(c.isalpha() for c in token):
+            continue
+        if token.lower() in STOPWORDS or unit_word(token) or f" {normalize(token)} " in asked:
+            continue
+        out.append(token)
+    return out
 
 
 def typed_otherwise(name: str, heads: frozenset[str]) -> bool:

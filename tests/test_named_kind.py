@@ -543,3 +543,42 @@ def test_a_word_of_an_acronym_spelled_out_in_the_sentence_names_nothing_alone() 
     assert "Intermediate-Scale" not in names_of_kind(question, spelled, AcronymMap())  # spelled out in the sentence
     named = "We run it on ibm_torino, a Noisy Intermediate-Scale Quantum (NISQ) device."
     assert "ibm_torino" in names_of_kind(question, named, acronyms)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "status"),
+    [  # a maker or a product asked by name: any name answers it, none is a description of the thing
+        (
+            "Which company built the quadruped robot?",
+            "We deploy a quadruped robot built by Boston Dynamics.",
+            "answered",
+        ),
+        (
+            "Who made the drone used for the bridge survey?",
+            "For the bridge survey we flew a drone made by DJI.",
+            "answered",
+        ),
+        (
+            "Which IMU model tracked the shared object?",
+            "The object was tracked with a VectorNav VN-100 IMU.",
+            "answered",
+        ),
+        ("Which camera model recorded the lessons?", "Lessons were recorded with a consumer action camera.", "partial"),
+        ("Name the manufacturer of the collaborative robot.", "Welders guide a commercial 6-DoF robot.", "partial"),
+        ("Which IMU model tracked the shared object?", "The object was tracked with a low-cost IMU.", "partial"),
+        (
+            "Which laptop model ran the wallet?",
+            "Transfers complete within seconds on a consumer-grade laptop.",
+            "partial",
+        ),
+        # a model of a method is as often described as named
+        ("What error model was used?", "We assume a circuit-level depolarizing error model.", "answered"),
+        ("Which regression model was fitted?", "We fitted a mixed-effects logistic regression model.", "answered"),
+        ("What R2 does the model achieve?", "The model achieves an R² of 0.87.", "answered"),
+    ],
+)
+def test_a_maker_or_a_product_asked_by_name_needs_a_name(question: str, sentence: str, status: str) -> None:
+    paper = Paper(id="p", title="A study", abstract=sentence)
+    words = {w.strip(".,?").lower(): 5 for w in f"{question} {sentence}".split()}
+    verdict = SufficiencyChecker(TermCounts(words)).check(analyze(question), [sentence], [paper])
+    assert verdict.status == status
