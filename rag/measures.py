@@ -355,6 +355,15 @@ _TIME_OF = re.compile(
     r"((?:[a-z][a-z\-]+\s+){0,2}[a-z][a-z\-]+)",
     re.I,
 )
+_UNIT_OF_TIME = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?|years?|yrs?|ms|s)\b"
+# a unit of time that is no span: a rate's ("450 per hour", "every 6 hours", "42 frames per second", "3% per
+# month"), an age ("aged 6 to 59 months", "three-month-old mice", "5 days post-fertilisation")
+_NOT_A_SPAN = re.compile(
+    rf"(?:\bper|\bevery|\beach|/)\s*(?:[\d.,]+\s*|other\s+)?{_UNIT_OF_TIME}"
+    rf"|\baged?\s+(?:(?:[\d.,]+|to|and|-|–|between)\s*)+{_UNIT_OF_TIME}"
+    rf"|\b[\w.,]+[\s-]{_UNIT_OF_TIME}(?:-old|\s+old|\s+of\s+age|\s+post-?\w+)",
+    re.I,
+)
 _PHRASE_BREAK = frozenset(
     "of in on at for with from to by and or but nor the a an that which who was were is are be been as after before "
     "during until than per each every into onto over under between while when where".split()
@@ -371,6 +380,7 @@ def states_a_time(asked: str, sentence: str) -> bool:
     written before a noun phrase the question does not name and whose head is no span of its own ("a five-minute
     warm-up" for how long each session was, "a two-week washout" for the treatment period; "a 52-week open-label
     study" may answer)."""
+    sentence = _NOT_A_SPAN.sub(" ", sentence)
     if not has_time(sentence):
         return False
     asked_words = terms(asked)

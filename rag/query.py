@@ -145,7 +145,9 @@ _YESNO = re.compile(
 _NAME_Q = re.compile(
     r"^(?:which|what|who|on which|in which|from which|against which|besides \w+, (?:on )?which)\b", re.I
 )
-_DURATION = re.compile(r"\bhow long\b|\b(?:training|inference|run(?:ning)?) time\b|\bhow quickly\b", re.I)
+_DURATION = re.compile(
+    r"\bhow long\b|\b(?:training|inference|run(?:ning)?) time\b|\bhow quickly\b|\bduration\b|\bhow much time\b", re.I
+)
 
 
 def is_list_question(question: str) -> bool:

@@ -187,3 +187,23 @@ def test_a_span_of_another_event_does_not_say_how_long_the_asked_one_lasts(
     question: str, sentence: str, status: str
 ) -> None:
     assert _status(question, sentence) == status
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "status"),
+    [  # a unit of time in a rate or an age is no span; "duration" and "how much time" ask a span as "how long" does
+        ("How long was the robot deployed?", "The robot handled 450 items per hour.", "partial"),
+        ("How long were the tags worn?", "The tags recorded light levels every 5 minutes.", "partial"),
+        ("How long was the follow-up in the trial?", "The trial enrolled children aged 6 to 59 months.", "partial"),
+        ("How long were the larvae exposed?", "Larvae were exposed at 5 days post-fertilisation.", "partial"),
+        ("How long were the mice fed the diet?", "Three-month-old mice were fed the diet.", "partial"),
+        ("What was the duration of the survey period?", "The survey ran over a six-week period.", "answered"),
+        ("ketamine infusion duration", "Each ketamine infusion lasted 40 minutes.", "answered"),
+        ("How much time does a prediction take?", "A prediction takes 14 seconds on one GPU.", "answered"),
+        ("How long were the mice fed the diet?", "Mice were fed the diet for 12 weeks.", "answered"),
+    ],
+)
+def test_a_rate_or_an_age_states_no_span_and_a_duration_is_asked_in_many_words(
+    question: str, sentence: str, status: str
+) -> None:
+    assert _status(question, sentence) == status
