@@ -357,11 +357,18 @@ _TIME_OF = re.compile(
 )
 _UNIT_OF_TIME = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?|years?|yrs?|ms|s)\b"
 # a unit of time that is no span: a rate's ("450 per hour", "every 6 hours", "42 frames per second", "3% per
-# month"), an age ("aged 6 to 59 months", "three-month-old mice", "5 days post-fertilisation")
+# month"), an age ("aged 6 to 59 months", "three-month-old mice", "5 days post-fertilisation"), a deadline
 _NOT_A_SPAN = re.compile(
     rf"(?:\bper|\bevery|\beach|/)\s*(?:[\d.,]+\s*|other\s+)?{_UNIT_OF_TIME}"
     rf"|\baged?\s+(?:(?:[\d.,]+|to|and|-|–|between)\s*)+{_UNIT_OF_TIME}"
-    rf"|\b[\w.,]+[\s-]{_UNIT_OF_TIME}(?:-old|\s+old|\s+of\s+age|\s+post-?\w+)",
+    rf"|\b[\w.,]+[\s-]{_UNIT_OF_TIME}(?:-old|\s+old|\s+of\s+age|\s+post-?\w+)"
+    rf"|\bwithin\s+[\w.,]+\s*{_UNIT_OF_TIME}\s+(?:of|after|from)\b",  # a deadline: "within 24 hours of surgery"
+    re.I,
+)
+_DURATION_OF = re.compile(  # a span said to be a thing's duration: the thing names whose it is
+    rf"(?P<owner>[\w\-]+)\s+(?:duration|length|time|lifetime|width)\s+of\s+(?:about\s+|only\s+|~\s*)?"
+    rf"[\d.,]+\s*(?:fs|ps|ns|μs|µs|us|{_UNIT_OF_TIME})"
+    rf"|(?P<holder>[\w\-]+)\s+of\s+[\d.,]+\s*(?:fs|ps|ns|μs|µs|us|{_UNIT_OF_TIME})\s+(?:duration|length|long)\b",
     re.I,
 )
 _PHRASE_BREAK = frozenset(
@@ -395,7 +402,10 @@ def states_a_time(asked: str, sentence: str) -> bool:
         if any(terms(w) & asked_words for w in words):
             return True  # "a two-hour simulation training session" for how long the training sessions were
     spans = _TIME_OF.sub(" ", sentence)
-    return has_time(spans)  # another figure of time, not before a noun
+    for m in _DURATION_OF.finditer(spans):  # "gates of 20 ns duration", "a pi-pulse duration of 5 ns"
+        if terms(m.group("owner") or m.group("holder")) & asked_words:
+            return True
+    return has_time(_DURATION_OF.sub(" ", spans))  # another figure of time, not another thing's
 
 
 def states_how_long(asked: str, sentence: str) -> bool:

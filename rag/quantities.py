@@ -70,7 +70,9 @@ _YEAR = re.compile(r"^(?:19|20)\d\d$")
 _ENUMERATION = re.compile(r"\(\d\)|(?<![\w./])\d\)")
 _TIME_UNIT = re.compile(
     r"\b(?:\d+\s*)?(?:ms|milliseconds?|seconds?|minutes?|hours?|h|days?|weeks?|months?|years?|GPU-(?:days?|hours?))\b"
-    r"|\d(?:ms|s|h)\b|\d\s*(?:hrs?|mins?|wks?|yrs?)\b",
+    r"|\d(?:ms|s|h)\b|\d\s*(?:hrs?|mins?|wks?|yrs?)\b"
+    # the short spans of physics, after a number only: "45-fs pulses", "T2 of 1.8 μs" ("ns" alone: not significant)
+    r"|\d[\s\-]*(?:fs|ps|ns|μs|µs|us)\b|\b(?:femto|pico|nano|micro)seconds?\b",
     re.I,
 )
 

@@ -207,3 +207,19 @@ def test_a_rate_or_an_age_states_no_span_and_a_duration_is_asked_in_many_words(
     question: str, sentence: str, status: str
 ) -> None:
     assert _status(question, sentence) == status
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "status"),
+    [  # the short spans of physics are spans; a span said to be another thing's duration is that thing's
+        ("How long were the laser pulses?", "The driving laser delivers 45-fs pulses.", "answered"),
+        ("How long is the coherence time?", "The coherence time of 34 microseconds allows many gates.", "answered"),
+        ("How long is the coherence time of the qubits?", "Qubit gates of 20 ns duration reach 99.9%.", "partial"),
+        ("How long does the qubit stay coherent?", "The qubit has a pi-pulse duration of 5 ns.", "partial"),
+        ("How long were patients followed after surgery?", "Patients walked within 24 hours of surgery.", "partial"),
+    ],
+)
+def test_a_short_span_is_a_span_and_a_span_of_another_thing_is_not_the_asked_one(
+    question: str, sentence: str, status: str
+) -> None:
+    assert _status(question, sentence) == status
