@@ -43,12 +43,13 @@ from rag.coverage import WordCoverage, question_words
 from rag.dimensions import asks_change, units_of
 from rag.index.terms import CorpusTerms
 from rag.kinds import unnamed_kind
-from rag.measures import asks_count, counts_in, how_long_missing, states_how_long
+from rag.measures import asks_count, counts_in
 from rag.names import named_in
 from rag.normalise import abbreviated, nearest, number_forms, numerals, rounds_to, spelled_settings
 from rag.parts import target_in
 from rag.quantities import measured_quantities, quantities, unit_word
 from rag.question import Question
+from rag.spans import how_long_missing, states_how_long
 from rag.support import SCRIPT_DIGITS, SentenceEmbeddings, restates_question
 from rag.types import Paper
 from rag.verdict import Signals, VerdictModel

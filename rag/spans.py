@@ -1,0 +1,107 @@
+"""How long: whether a sentence states the span of time, or for a thing the length, that a "how long" question
+asks ("How long did training take?", "How long is the fiber link?", "What was the duration of the follow-up?"), and
+not a span of something else (a washout, a warm-up, a rate, an age, a deadline)."""
+
+from __future__ import annotations
+
+import re
+
+from rag.dimensions import in_units, units_of
+from rag.quantities import has_time, quantities
+from rag.words import terms
+
+# "how long is the fiber link?" may ask a length: a copula and a thing, not a span of time ("how long was the
+# follow-up?", "how long did training take?")
+_LONG_THING = re.compile(
+    r"\bhow long (?:is|are|was|were)\s+(?:the|a|an|its|their|each)\s+(?:[\w\-']+\s+){0,4}?"
+    r"(?!(?:[\w\-']+\s+){0,4}(?:follow-?up|treatment|therapy|period|session|stay|course|interval|delay|life|"
+    r"lifetime|exposure|intervention|phase|study|trial|surgery|procedure|operation|training|run|time|wait|visit|"
+    r"program|programme|campaign|mission|experiment|simulation|pulse|window|duration|retention|regimen|"
+    r"observation|recording|illness|infection|outage|cycle|epoch|year|day|hour)s?\b)",
+    re.I,
+)
+
+
+def states_a_length(asked: str, sentence: str) -> bool:
+    """Whether "how long is the <thing>?" (not a span of time) is answered by a length: "a 25 km fiber link",
+    "two kilometres"."""
+    if not _LONG_THING.search(asked):
+        return False
+    found, at = [], 0
+    for quantity in quantities(sentence):
+        at = sentence.find(quantity, at)
+        found.append((quantity, at))
+        at += len(quantity)
+    return bool(in_units(found, sentence, units_of("length")._replace(written=True)))  # in a unit of length
+
+
+def how_long_missing(asked: str) -> str:
+    """What an answer to a "how long" question lacks: a span of time, or a length ("how long is the cable?")."""
+    return "say how long it is" if _LONG_THING.search(asked) else "say how long it takes"
+
+
+# a span of time written before the noun it measures: "a two-hour recovery period", "a 5-min warm-up", "a 2-week
+# washout" (not "for 3 days using 8 GPUs", "10 ms per image", "24 months later")
+_TIME_OF = re.compile(
+    r"\b(?:\d[\d.,]*|a|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|sixty)"
+    r"(?:\s|-)(?:second|sec|minute|min|hour|hr|h|day|week|month|year|yr|ms|s)s?(?:\s|-)"
+    r"((?:[a-z][a-z\-]+\s+){0,2}[a-z][a-z\-]+)",
+    re.I,
+)
+_UNIT_OF_TIME = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?|years?|yrs?|ms|s)\b"
+# a unit of time that is no span: a rate's ("450 per hour", "every 6 hours", "42 frames per second", "3% per
+# month"), an age ("aged 6 to 59 months", "three-month-old mice", "5 days post-fertilisation"), a deadline
+_NOT_A_SPAN = re.compile(
+    rf"(?:\bper|\bevery|\beach|/)\s*(?:[\d.,]+\s*|other\s+)?{_UNIT_OF_TIME}"
+    rf"|\baged?\s+(?:(?:[\d.,]+|to|and|-|–|between)\s*)+{_UNIT_OF_TIME}"
+    rf"|\b[\w.,]+[\s-]{_UNIT_OF_TIME}(?:-old|\s+old|\s+of\s+age|\s+post-?\w+)"
+    rf"|\bwithin\s+[\w.,]+\s*{_UNIT_OF_TIME}\s+(?:of|after|from)\b",  # a deadline: "within 24 hours of surgery"
+    re.I,
+)
+_DURATION_OF = re.compile(  # a span said to be a thing's duration: the thing names whose it is
+    rf"(?P<owner>[\w\-]+)\s+(?:duration|length|time|lifetime|width)\s+of\s+(?:about\s+|only\s+|~\s*)?"
+    rf"[\d.,]+\s*(?:fs|ps|ns|μs|µs|us|{_UNIT_OF_TIME})"
+    rf"|(?P<holder>[\w\-]+)\s+of\s+[\d.,]+\s*(?:fs|ps|ns|μs|µs|us|{_UNIT_OF_TIME})\s+(?:duration|length|long)\b",
+    re.I,
+)
+_PHRASE_BREAK = frozenset(
+    "of in on at for with from to by and or but nor the a an that which who was were is are be been as after before "
+    "during until than per each every into onto over under between while when where".split()
+)
+_SPANS = frozenset(  # nouns whose own duration a time before them may be: any "how long" question's
+    "period time duration span course phase interval window run latency delay runtime lifetime life program "
+    "programme regimen schedule study trial follow-up followup session campaign mission protocol treatment "
+    "therapy intervention training process procedure cycle stay".split()
+)
+
+
+def states_a_time(asked: str, sentence: str) -> bool:
+    """Whether a sentence states a span of time that a "how long" question may ask: not only spans of other things,
+    written before a noun phrase the question does not name and whose head is no span of its own ("a five-minute
+    warm-up" for how long each session was, "a two-week washout" for the treatment period; "a 52-week open-label
+    study" may answer)."""
+    sentence = _NOT_A_SPAN.sub(" ", sentence)
+    if not has_time(sentence):
+        return False
+    asked_words = terms(asked)
+    for m in _TIME_OF.finditer(sentence):
+        words = []  # the noun phrase after the span: "simulation training session", up to a small word
+        for word in m.group(1).lower().split():
+            if word in _PHRASE_BREAK:
+                break
+            words.append(word)
+        if not words or words[0].endswith(("ing", "ed", "ly", "er")) or words[-1] in _SPANS:
+            return True  # "for 3 days using 8 GPUs", "5 minutes faster", "a 52-week open-label study"
+        if any(terms(w) & asked_words for w in words):
+            return True  # "a two-hour simulation training session" for how long the training sessions were
+    spans = _TIME_OF.sub(" ", sentence)
+    for m in _DURATION_OF.finditer(spans):  # "gates of 20 ns duration", "a pi-pulse duration of 5 ns"
+        if terms(m.group("owner") or m.group("holder")) & asked_words:
+            return True
+    return has_time(_DURATION_OF.sub(" ", spans))  # another figure of time, not another thing's
+
+
+def states_how_long(asked: str, sentence: str) -> bool:
+    """Whether a sentence answers a "how long" question: a span of time (`states_a_time`) or, for a thing, a length
+    (`states_a_length`)."""
+    return states_a_time(asked, sentence) or states_a_length(asked, sentence)
