@@ -1,7 +1,9 @@
 """How often the sufficiency check is right about whether one abstract sentence states the figure a question asks
 for (`rag/data/qa/figure_cases.jsonl`, never tuned on; `figure_cases_tuned.jsonl`, an attack the checks were mended
-on). A case is judged "stated" unless the check finds no figure of the asked measure (its `quantity_missing`
-signal; a question it does not type as asking a figure is never checked for one).
+on; `maker_cases.jsonl`, which-questions asking for a maker or a product by name, written by helper-68 without
+reading the code, odd rows read as dev). A case is judged "stated" unless the check finds no figure of the asked
+measure (its `quantity_missing` signal; a question it does not type as asking a figure is never checked for one),
+or, for a case whose `check` is "name", no name of the asked thing (`kind_unnamed`).
 
     python eval/bench_figure_cases.py [--cases FILE ...] [--out FILE.md]
 
@@ -20,7 +22,7 @@ from rag.sufficiency import SufficiencyChecker
 from rag.types import Paper
 
 QA = Path(__file__).resolve().parent.parent / "rag" / "data" / "qa"
-DEFAULT = [QA / "figure_cases.jsonl", QA / "figure_cases_tuned.jsonl"]
+DEFAULT = [QA / "figure_cases.jsonl", QA / "figure_cases_tuned.jsonl", QA / "maker_cases.jsonl"]
 
 
 def read_cases(path: Path) -> list[dict]:
@@ -29,11 +31,14 @@ def read_cases(path: Path) -> list[dict]:
     return [json.loads(line) for line in lines if line.strip() and not line.startswith("#")]
 
 
-def states(checker: SufficiencyChecker, question: str, sentence: str) -> bool:
-    """Whether the check finds, in `sentence`, the figure `question` asks for."""
+def states(checker: SufficiencyChecker, question: str, sentence: str, check: str = "figure") -> bool:
+    """Whether the check finds, in `sentence`, the figure `question` asks for (or, for a `check` of "name", the
+    named thing of the kind it asks for: `kind_unnamed`)."""
     paper = Paper(id="p", title="T", abstract=sentence)
     verdict = checker.check(analyze(question), [sentence], [paper])
-    return verdict.signals is None or not verdict.signals.quantity_missing
+    if verdict.signals is None:
+        return True
+    return not (verdict.signals.kind_unnamed if check == "name" else verdict.signals.quantity_missing)
 
 
 def score(cases: list[dict]) -> tuple[Counter, list[str]]:
@@ -43,7 +48,7 @@ def score(cases: list[dict]) -> tuple[Counter, list[str]]:
     counts: Counter = Counter()
     wrong = []
     for case in cases:
-        right = states(checker, case["question"], case["sentence"]) == case["states"]
+        right = states(checker, case["question"], case["sentence"], case.get("check", "figure")) == case["states"]
         counts[(case["field"], case["states"], right)] += 1
         if not right:
             wrong.append(case["id"])
