@@ -8,24 +8,38 @@ import re
 
 from rag.dimensions import in_units, units_of
 from rag.quantities import has_time, quantities
+from rag.support import STOPWORDS
 from rag.words import terms
 
 # "how long is the fiber link?" may ask a length: a copula and a thing, not a span of time ("how long was the
 # follow-up?", "how long did training take?")
 _LONG_THING = re.compile(
-    r"\bhow long (?:is|are|was|were)\s+(?:the|a|an|its|their|each)\s+(?:[\w\-']+\s+){0,4}?"
-    r"(?!(?:[\w\-']+\s+){0,4}(?:follow-?up|treatment|therapy|period|session|stay|course|interval|delay|life|"
-    r"lifetime|exposure|intervention|phase|study|trial|surgery|procedure|operation|training|run|time|wait|visit|"
-    r"program|programme|campaign|mission|experiment|simulation|pulse|window|duration|retention|regimen|"
-    r"observation|recording|illness|infection|outage|cycle|epoch|year|day|hour)s?\b)",
+    r"\bhow long (?:is|are|was|were)\s+(?:the|a|an|its|their|each)\s+(?P<thing>(?:[\w\-']+\s+){0,3}?[\w\-']+)"
+    r"(?=\s*(?:[?.!,;]|$)|\s+(?:between|of|in|on|at|from|to|that|which|used|for|with|connecting|linking)\b)",
     re.I,
 )
+_EVENTS = frozenset(  # what lasts rather than extends: "how long was the follow-up?" asks a span of time
+    "follow-up followup treatment therapy period session stay course interval delay life lifetime exposure "
+    "intervention phase study trial surgery procedure operation training run time wait visit program programme "
+    "campaign mission experiment simulation pulse window duration retention regimen observation recording illness "
+    "infection outage cycle epoch year day hour".split()
+)
+
+
+def _asks_a_thing(asked: str) -> bool:
+    """Whether "how long is/was the X" asks how long a thing is, not how long something lasted or was done: not a
+    span ("the follow-up"), nor a passive ("the agent trained", "the mice fed the diet")."""
+    for m in _LONG_THING.finditer(asked):
+        words = m.group("thing").lower().split()
+        if not (set(words) & STOPWORDS or words[-1].endswith("ed") or {w.rstrip("s") for w in words} & _EVENTS):
+            return True
+    return False
 
 
 def states_a_length(asked: str, sentence: str) -> bool:
     """Whether "how long is the <thing>?" (not a span of time) is answered by a length: "a 25 km fiber link",
     "two kilometres"."""
-    if not _LONG_THING.search(asked):
+    if not _asks_a_thing(asked):
         return False
     found, at = [], 0
     for quantity in quantities(sentence):
@@ -37,7 +51,7 @@ def states_a_length(asked: str, sentence: str) -> bool:
 
 def how_long_missing(asked: str) -> str:
     """What an answer to a "how long" question lacks: a span of time, or a length ("how long is the cable?")."""
-    return "say how long it is" if _LONG_THING.search(asked) else "say how long it takes"
+    return "say how long it is" if _asks_a_thing(asked) else "say how long it takes"
 
 
 # a span of time written before the noun it measures: "a two-hour recovery period", "a 5-min warm-up", "a 2-week

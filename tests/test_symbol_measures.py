@@ -148,6 +148,8 @@ def test_a_long_word_is_read_in_linear_time() -> None:
         ("How long was the median follow-up?", "The median tumour was 3 cm across at follow-up.", "partial"),
         ("How long was each training session?", "Each training session used a 5 m walkway.", "partial"),
         ("How long did the surgery take?", "The surgery left a 4 cm incision.", "partial"),
+        ("How long were the mice fed the diet?", "Mice were fed the diet as pellets 5 mm wide.", "partial"),
+        ("How long was the fiber link used in the experiment?", "The experiment used a 25-km fiber link.", "answered"),
     ],
 )
 def test_how_long_a_thing_is_answered_by_a_length_and_how_long_an_event_lasts_by_a_time(
