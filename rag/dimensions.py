@@ -61,7 +61,7 @@ _DIGITAL = frozenset("bit bits byte bytes".split())  # "four-bit precision"
 
 _SPEED = frozenset("faster quicker slower speedup speed-up".split())
 _OTHER_RESOURCE = re.compile(
-    r"\s*(?:less|fewer|smaller|lower|reduced)\s+(?:[\w\-]+\s+)?(?:memory|parameters|energy|power|storage|"
+    r"\s*(?:less|fewer|smaller|lower|reduced)\s+(?:[\w\-]+\s+){0,2}(?:memory|parameters|energy|power|storage|"
     r"bandwidth|cost|footprint|area|traffic|communication|ram|vram|disk|weights|data|samples)\b",
     re.I,
 )

@@ -35,20 +35,21 @@ def unnamed_kind(question: Question, sentences: Sequence[str], acronyms: Acronym
 
 
 _MAKER = r"(?:compan(?:y|ies)|manufacturers?|vendors?|brands?|makers?|suppliers?)"
-_INSTANCE_Q = re.compile(
-    rf"^(?:(?:which|what)\s+(?P<maker>{_MAKER})(?:'s)?(?![\w\-])"
-    r"|who\s+(?P<made>makes|made|manufactures|manufactured|builds|built|produces|produced|supplies|supplied|sells)\b"
+_MAKES = r"(?:makes|made|manufactur\w*|produc\w*|builds|built|suppli\w*|sells|sold|provid\w*|develop\w*)"
+_INSTANCE_Q = re.compile(  # a maker word asking, not modifying another noun ("Which brand attributes ...?")
+    rf"^(?:(?:which|what)\s+(?P<maker>{_MAKER})(?='s|\s*[?,]|\s*$|\s+(?:{_MAKES}|did|does|do|was|were|is|are|has|had)\b)"
+    r"|who\s+(?P<made>manufactures|manufactured|supplies|supplied|sells|sold)\b"
     r"|(?:which|what)\s+(?P<model>(?:[\w\-]+\s+){1,3}(?:model|make|brand))\b(?!\s+of\b)"
-    rf"|name\s+the\s+(?P<named>{_MAKER}))",
+    rf"|name\s+the\s+(?P<named>{_MAKER})(?=\s+(?:of|that|who|which)\b|\s*[?.]|\s*$))",
     re.I,
 )
 # things sold in models ("Which camera model ...?"), or any acronym ("Which IMU model ...?"); a model of a method,
 # a process or a living thing is as often answered by a description ("a circuit-level depolarizing error model")
-_PRODUCTS = frozenset(
-    "camera robot arm gripper hand laptop computer phone smartphone tablet watch smartwatch tracker wearable headset "
-    "microscope scanner sensor drone quadcopter uav vehicle car truck printer spectrometer oscilloscope detector laser "
-    "chip processor board microcontroller lidar radar receiver transmitter router switch server workstation "
-    "accelerometer gyroscope exoskeleton prosthesis implant pump device instrument machine telescope".split()
+_PRODUCTS = frozenset(  # not "vehicle", "computer", "machine": "a kinematic bicycle model", "a computer model"
+    "camera robot arm gripper hand laptop phone smartphone tablet watch smartwatch tracker wearable headset "
+    "microscope scanner sensor drone quadcopter printer spectrometer oscilloscope detector laser chip processor "
+    "board microcontroller lidar radar receiver transmitter router switch server workstation accelerometer gyroscope "
+    "exoskeleton prosthesis implant pump instrument telescope imu gpu cpu tpu fpga mcu mri eeg ecg uav ugv".split()
 )
 
 
@@ -61,7 +62,7 @@ def asked_instance(question: Question) -> str:
         return ""
     if m.group("model"):
         words = m.group("model").split()
-        product = words[-2].lower() in _PRODUCTS or words[-2].rstrip("s").isupper()
+        product = words[-2].lower() in _PRODUCTS  # not any acronym: "Which LSTM model", "Which PK model"
         if not product or STOPWORDS & {w.lower() for w in words[:-1]}:
             return ""  # "Which regression model", "What error model", "What R2 does the model ...?"
         return m.group("model")
@@ -70,14 +71,15 @@ def asked_instance(question: Question) -> str:
 
 def instance_names(question: str, sentence: str) -> list[str]:
     """What may name a maker or a product in a sentence, loosely, beyond the question's words: a word with a capital
-    after the sentence's first word ("a Boston Dynamics Spot", "Claude"), an acronym or a name with digits
-    ("GPT-4o", "gem5"); not a figure ("6-DoF", "3T"), a unit or a small word."""
+    ("a Boston Dynamics Spot", "Claude"; a sentence's first word only when an acronym or mixed case: "IBM builds"),
+    an acronym or a name with digits ("GPT-4o", "gem5"); not a figure ("6-DoF", "3T"), a unit or a small word."""
     asked = f" {normalize(question)} "
     out = []
+    opening = True  # a sentence's first word is capitalised as any is ("We", "Welders")
     for m in re.finditer(r"[^\s,;:()\[\]\"“”]+", sentence):
         token = m.group(0).strip(".!?'’")
-        opening = not re.search(r"\w[\w)\]\"'”’]*\s+$", sentence[: m.start()])  # a sentence's first word
-        if not token or token[0].isdigit() or (opening and not is_name(token)):
+        first, opening = opening, m.group(0).endswith((".", "!", "?"))
+        if not token or token[0].isdigit() or (first and not is_name(token)):
             continue
         if not any(c.isupper() or c.isdigit() for c in token) or not any(c.isalpha() for c in token):
             continue

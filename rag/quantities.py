@@ -71,8 +71,9 @@ _ENUMERATION = re.compile(r"\(\d\)|(?<![\w./])\d\)")
 _TIME_UNIT = re.compile(
     r"\b(?:\d+\s*)?(?:ms|milliseconds?|seconds?|minutes?|hours?|h|days?|weeks?|months?|years?|GPU-(?:days?|hours?))\b"
     r"|\d(?:ms|s|h)\b|\d\s*(?:hrs?|mins?|wks?|yrs?)\b"
-    # the short spans of physics, after a number only: "45-fs pulses", "T2 of 1.8 μs" ("ns" alone: not significant)
-    r"|\d[\s\-]*(?:fs|ps|ns|μs|µs|us)\b|\b(?:femto|pico|nano|micro)seconds?\b",
+    # the short spans of physics, after a number only: "45-fs pulses", "T2 of 1.8 μs" (not "ns", also not
+    # significant, nor "us")
+    r"|\d[\s\-]*(?:fs|ps|μs|µs)(?![\w/])|\b(?:femto|pico|nano|micro)seconds?\b",
     re.I,
 )
 
@@ -323,7 +324,10 @@ def _names_a_kind(found: tuple[str, int], text: str, measure: tuple[str, ...]) -
     words = after.group(0).strip("-").split("-")
     if names_a_unit(words[0]):
         return False
-    return text[start : after.end()].lower() in measure or not any(_speaks_of(measure, w) for w in words)
+    if text[start : after.end()].lower() in measure:
+        return True  # "single-photon purity" asked: "single-photon" is its kind
+    following = re.match(r"\s+([A-Za-z\-]+)", text[after.end() :])  # "a sixty-patient cohort" for the cohort size
+    return not any(_speaks_of(measure, w) for w in [*words, *(following.groups() if following else ())])
 
 
 COUNT_HEAD = frozenset({"count", "number", "amount", "size", "total"})

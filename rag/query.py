@@ -146,7 +146,12 @@ _NAME_Q = re.compile(
     r"^(?:which|what|who|on which|in which|from which|against which|besides \w+, (?:on )?which)\b", re.I
 )
 _DURATION = re.compile(
-    r"\bhow long\b|\b(?:training|inference|run(?:ning)?) time\b|\bhow quickly\b|\bduration\b|\bhow much time\b", re.I
+    r"\bhow long\b|\b(?:training|inference|run(?:ning)?) time\b|\bhow quickly\b"
+    # the duration asked, not one qualifying another measure ("the ablation depth at the longest pulse duration")
+    r"|^(?:what|which)\s+(?:is|was|were|are)\s+the\s+(?:[\w\-]+\s+)?duration\b"
+    r"|^(?!.*\b(?:what|which|how|who|when|where|why)\b).*\bduration\s*\??$"  # a keyword query: "infusion duration"
+    r"|\bhow much time\b(?=.*\b(?:take|takes|took|spend|spent|need|needed|require|required|last|lasted)\b)",
+    re.I,
 )
 
 

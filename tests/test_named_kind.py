@@ -582,3 +582,23 @@ def test_a_maker_or_a_product_asked_by_name_needs_a_name(question: str, sentence
     words = {w.strip(".,?").lower(): 5 for w in f"{question} {sentence}".split()}
     verdict = SufficiencyChecker(TermCounts(words)).check(analyze(question), [sentence], [paper])
     assert verdict.status == status
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [  # helper-70: no maker or product asked by these, so no name is needed
+        ("Who makes the final decision on discharge?", "The attending nurse makes the final decision on discharge."),
+        ("Who produced the annotations?", "The annotations were produced by two trained annotators."),
+        ("Which brand attributes drive loyalty?", "Perceived quality and trust drive brand loyalty."),
+        ("Which LSTM model performed best?", "The bidirectional LSTM model performed best."),
+        (
+            "What vehicle model does the controller use?",
+            "The controller uses a kinematic bicycle model of the vehicle.",
+        ),
+    ],
+)
+def test_a_question_asking_no_maker_or_product_needs_no_name(question: str, sentence: str) -> None:
+    paper = Paper(id="p", title="A study", abstract=sentence)
+    words = {w.strip(".,?").lower(): 5 for w in f"{question} {sentence}".split()}
+    verdict = SufficiencyChecker(TermCounts(words)).check(analyze(question), [sentence], [paper])
+    assert verdict.status == "answered"

@@ -218,10 +218,42 @@ def test_a_rate_or_an_age_states_no_span_and_a_duration_is_asked_in_many_words(
         ("How long is the coherence time?", "The coherence time of 34 microseconds allows many gates.", "answered"),
         ("How long is the coherence time of the qubits?", "Qubit gates of 20 ns duration reach 99.9%.", "partial"),
         ("How long does the qubit stay coherent?", "The qubit has a pi-pulse duration of 5 ns.", "partial"),
-        ("How long were patients followed after surgery?", "Patients walked within 24 hours of surgery.", "partial"),
+        ("How quickly did patients recover?", "Patients recovered within 2 weeks of surgery.", "answered"),
+        # helper-70: real spans the first version dropped
+        ("How long was each session?", "Patients attended 12 sessions, each 45 minutes long.", "answered"),
+        ("How long were patients followed?", "Patients were followed for 24 months postoperatively.", "answered"),
+        ("How long did training take?", "Training took about 3 days total.", "answered"),
+        ("How long did the sessions last?", "The sessions lasted 30 minutes then ended.", "answered"),
+        ("How long was the alloy aged?", "The alloy was aged 8 h at 180 °C.", "answered"),
+        ("How long was the interval between scans?", "Patients were scanned every 6 months.", "answered"),
+        ("How long were the seedlings grown?", "Seedlings were grown in 10 cm pots.", "partial"),
+        ("How long was the blackout?", "The blackout hit a 40 km stretch of coast.", "partial"),
+        ("How long is this fiber spool?", "We use a 25 km fiber spool.", "answered"),
     ],
 )
 def test_a_short_span_is_a_span_and_a_span_of_another_thing_is_not_the_asked_one(
     question: str, sentence: str, status: str
 ) -> None:
     assert _status(question, sentence) == status
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "status"),
+    [  # helper-70: "duration" asks a span only where the duration is what is asked
+        ("What was the ablation depth at the longest pulse duration?", "The longest pulse lasted 10 ms.", "partial"),
+        ("How much time did the new pipeline save?", "The new pipeline cut processing time by 40%.", "answered"),
+        ("What was the duration of the surgery?", "Patients were discharged 3 days after surgery.", "partial"),
+        ("What was the duration of the surgery?", "The surgery lasted 95 minutes.", "answered"),
+        ("How long was the follow-up?", "The follow-up assessed patients 12 months after surgery.", "answered"),
+        ("What was the cohort size?", "We enrolled a sixty-patient cohort.", "answered"),
+    ],
+)
+def test_a_duration_asked_and_a_span_after_the_asked_event(question: str, sentence: str, status: str) -> None:
+    assert _status(question, sentence) == status
+
+
+@pytest.mark.timeout(60)
+def test_the_span_rules_read_long_hostile_text_in_linear_time() -> None:
+    # helper-70: a first version took minutes ("aged" and 26 digits: 34 s; "1," 25,000 times: 24 s)
+    for text in ("Participants were aged " + "1" * 30 + " and older.", "1," * 25000 + " It lasted 3 days."):
+        assert _status("How long was the study?", text) in {"answered", "partial", "abstained"}
