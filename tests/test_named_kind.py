@@ -19,7 +19,7 @@ from rag.question import Question
 from rag.sufficiency import SufficiencyChecker
 from rag.support import SentenceEmbeddings, sentences_of
 from rag.types import Hit, Paper
-from tests.fakes import TermCounts, fake_assistant, write_jsonl
+from tests.fakes import TermCounts, fake_assistant, sentence_status, write_jsonl
 
 Terms = TermCounts  # counts from a word list, with an acronym map
 
@@ -578,10 +578,7 @@ def test_a_word_of_an_acronym_spelled_out_in_the_sentence_names_nothing_alone() 
     ],
 )
 def test_a_maker_or_a_product_asked_by_name_needs_a_name(question: str, sentence: str, status: str) -> None:
-    paper = Paper(id="p", title="A study", abstract=sentence)
-    words = {w.strip(".,?").lower(): 5 for w in f"{question} {sentence}".split()}
-    verdict = SufficiencyChecker(TermCounts(words)).check(analyze(question), [sentence], [paper])
-    assert verdict.status == status
+    assert sentence_status(question, sentence) == status
 
 
 @pytest.mark.parametrize(
@@ -598,7 +595,4 @@ def test_a_maker_or_a_product_asked_by_name_needs_a_name(question: str, sentence
     ],
 )
 def test_a_question_asking_no_maker_or_product_needs_no_name(question: str, sentence: str) -> None:
-    paper = Paper(id="p", title="A study", abstract=sentence)
-    words = {w.strip(".,?").lower(): 5 for w in f"{question} {sentence}".split()}
-    verdict = SufficiencyChecker(TermCounts(words)).check(analyze(question), [sentence], [paper])
-    assert verdict.status == "answered"
+    assert sentence_status(question, sentence) == "answered"
