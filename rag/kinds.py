@@ -43,8 +43,8 @@ _INSTANCE_Q = re.compile(  # a maker word asking, not modifying another noun ("W
     rf"|name\s+the\s+(?P<named>{_MAKER})(?=\s+(?:of|that|who|which)\b|\s*[?.]|\s*$))",
     re.I,
 )
-# things sold in models ("Which camera model ...?"), or any acronym ("Which IMU model ...?"); a model of a method,
-# a process or a living thing is as often answered by a description ("a circuit-level depolarizing error model")
+# things sold in models ("Which camera model ...?", "Which IMU model ...?"); a model of a method, a process or a
+# living thing is as often answered by a description ("a circuit-level depolarizing error model")
 _PRODUCTS = frozenset(  # not "vehicle", "computer", "machine": "a kinematic bicycle model", "a computer model"
     "camera robot arm gripper hand laptop phone smartphone tablet watch smartwatch tracker wearable headset "
     "microscope scanner sensor drone quadcopter printer spectrometer oscilloscope detector laser chip processor "
@@ -54,9 +54,9 @@ _PRODUCTS = frozenset(  # not "vehicle", "computer", "machine": "a kinematic bic
 
 
 def asked_instance(question: Question) -> str:
-    """The maker or product a which-question asks for by name ("Which company ...?", "Who made ...?", "Which IMU
-    model ...?" -> "company", "maker", "IMU model"); "" for any other question, a type ("What kind of sensor?") or
-    a model of a method ("Which error model?") among them."""
+    """The maker or product a which-question asks for by name ("Which company ...?", "Who manufactured ...?",
+    "Which IMU model ...?" -> "company", "maker", "IMU model"); "" for any other question, a type ("What kind of
+    sensor?"), a model of a method ("Which error model?") and "Who made the diagnosis?" among them."""
     m = _INSTANCE_Q.match(question.asked.strip())
     if not m:
         return ""
