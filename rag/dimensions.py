@@ -56,7 +56,6 @@ _NAMED_UNITS = (
 )
 """The dimensions a question may name the unit of ("in milliseconds", "in percent")."""
 _ALL_UNITS = frozenset().union(*_NAMED_UNITS, _CONCENTRATION, _RATIO, _SEQUENCE)
-_DIGITAL = frozenset("bit bits byte bytes".split())  # "four-bit precision"
 
 
 _SPEED = frozenset("faster quicker slower speedup speed-up".split())
@@ -71,11 +70,6 @@ def another_resource(measure: tuple[str, ...], after: str) -> bool:
     """Whether a ratio answering a speed question is one of another resource, by what follows it: "70x less memory"
     and "10x fewer parameters" do not say how much faster."""
     return bool(set(measure) & _SPEED) and _OTHER_RESOURCE.match(after) is not None
-
-
-def names_a_unit(word: str) -> bool:
-    """Whether a word is a unit of any dimension ("weeks", "nm", "fold", "bit")."""
-    return word.lower() in _ALL_UNITS or word.lower() in _DIGITAL
 
 
 class Units(NamedTuple):

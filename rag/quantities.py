@@ -12,7 +12,6 @@ from rag.dimensions import (
     Units,
     another_resource,
     in_units,
-    names_a_unit,
     unit_at,
     values_in,
     without_asked_unit,
@@ -259,7 +258,6 @@ def measured_quantities(
     found = [(q.group(0), q.start()) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
     if not measure:
         return [q for q, _ in found]
-    found = [f for f in found if not _names_a_kind(f, text, measure)]  # "a two-qubit gate": no fidelity of 2
     found = [(q, at) for q, at in found if not another_resource(measure, text[at + len(q) :])]  # "70x less memory"
     found = in_units(found, text, units) if units.units else found  # "10%" states no T1, "two modules" no length
     found = values_in(found, text) if values else found  # a value asked: "reduces the WER by 18%" is a change
@@ -302,32 +300,6 @@ def measured_quantities(
 
     near = [q for (q, i), (_, start) in zip(at, found, strict=True) if distance(i) <= window and not owned(q, i, start)]
     return shares + near + _carried(marks, at, tokens, text, window)
-
-
-# a number word joined to the words after it ("single-photon", "two-qubit", "three-body"), not to a fraction or
-# another number word ("two-thirds", "twenty-five")
-_COMPOUNDED = re.compile(
-    r"(?:-(?!(?:thirds?|quarters?|fourths?|fifths?|sixths?|tenths?|one|two|three|four|five|six|seven|eight|nine)\b)"
-    r"[A-Za-z]+)+"
-)
-
-
-def _names_a_kind(found: tuple[str, int], text: str, measure: tuple[str, ...]) -> bool:
-    """Whether a number word is part of a compound naming a kind of thing ("a single-photon source", "the two-qubit
-    gate"): no figure of any measure. It is one where it is joined to a unit ("a six-week period", "four-bit",
-    "ten-fold") or to the measure, as a count ("a three-layer network", "a two-hidden-layer network" for how many
-    layers), unless the question writes the compound itself ("single-photon purity": helper-44's cases)."""
-    quantity, start = found
-    after = _COMPOUNDED.match(text, start + len(quantity))
-    if not quantity[:1].isalpha() or after is None:
-        return False
-    words = after.group(0).strip("-").split("-")
-    if names_a_unit(words[0]):
-        return False
-    if text[start : after.end()].lower() in measure:
-        return True  # "single-photon purity" asked: "single-photon" is its kind
-    following = re.match(r"\s+([A-Za-z\-]+)", text[after.end() :])  # "a sixty-patient cohort" for the cohort size
-    return not any(_speaks_of(measure, w) for w in [*words, *(following.groups() if following else ())])
 
 
 COUNT_HEAD = frozenset({"count", "number", "amount", "size", "total"})

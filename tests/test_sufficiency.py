@@ -789,26 +789,6 @@ def test_a_change_by_a_percentage_is_no_proportion() -> None:
     assert one_sentence_status("What proportion of patients responded to pembrolizumab?", sentence) == "partial"
 
 
-def test_a_number_word_joined_to_a_noun_names_a_kind_of_thing_not_a_figure() -> None:
-    fidelity = analyze("What is the fidelity of the CZ gate?").measure
-    assert measured_quantities(fidelity, "The two-qubit CZ gate fidelity is high.", 8) == []
-    assert measured_quantities(fidelity, "The two-qubit CZ gate reaches a fidelity of 99.5%.", 8) == ["99.5%"]
-    purity = analyze("What single-photon purity do the quantum dots reach?").measure
-    assert measured_quantities(purity, "We compare single-photon purity, linewidth and blinking.", 8) == []
-    layers = analyze("How many layers does the network have?").measure
-    assert measured_quantities(layers, "We train a three-layer network.", 8) == ["three"]  # counts what it joins
-    faster = analyze("How much faster is the new solver?").measure
-    assert measured_quantities(faster, "The new solver is three-fold faster.", 8) == ["three"]
-    assert measured_quantities(layers, "It has twenty-five layers.", 8) == ["twenty", "five"]
-
-
-def test_a_hyphenated_number_word_is_no_answer_to_a_question_about_a_value() -> None:
-    q = analyze("What secret key rate does the twin-field QKD protocol reach?")
-    stated = "Twin-field QKD exploits single-photon interference to achieve secret key rates that scale well."
-    paper = Paper(id="tf", title="Twin-field QKD", abstract=stated)
-    assert SufficiencyChecker(CORPUS).check(q, [stated], [paper]).status != "answered"
-
-
 def test_a_ratio_of_another_resource_does_not_say_how_much_faster() -> None:
     faster = analyze("How much faster is planning with the implicit model than with the mesh planner?").measure
     assert measured_quantities(faster, "It plans with up to 70x less memory than the mesh planner.", 8) == []
