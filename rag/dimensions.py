@@ -66,10 +66,12 @@ _OTHER_RESOURCE = re.compile(
 )
 
 
-def another_resource(measure: tuple[str, ...], after: str) -> bool:
-    """Whether a ratio answering a speed question is one of another resource, by what follows it: "70x less memory"
-    and "10x fewer parameters" do not say how much faster."""
-    return bool(set(measure) & _SPEED) and _OTHER_RESOURCE.match(after) is not None
+def of_the_speed(found: list[tuple[str, int]], text: str, measure: tuple[str, ...]) -> list[tuple[str, int]]:
+    """The (quantity, offset) pairs of `text` that may say how much faster, for a speed `measure` (all of them for
+    another): not a ratio of another resource, by what follows it ("70x less memory", "10x fewer parameters")."""
+    if not set(measure) & _SPEED:
+        return found
+    return [(q, a) for q, a in found if _OTHER_RESOURCE.match(text, a + len(q)) is None]
 
 
 class Units(NamedTuple):
