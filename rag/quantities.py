@@ -7,15 +7,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 
-from rag.dimensions import (
-    NO_UNITS,
-    Units,
-    another_resource,
-    in_units,
-    unit_at,
-    values_in,
-    without_asked_unit,
-)
+from rag.dimensions import NO_UNITS, Units, in_units, of_the_speed, unit_at, values_in, without_asked_unit
 from rag.normalise import UNITS, unit_of
 from rag.support import STOPWORDS
 from rag.unit_aliases import UNIT_ALIASES
@@ -77,10 +69,15 @@ _TIME_UNIT = re.compile(
 )
 
 
+def placed_quantities(sentence: str) -> list[tuple[str, int]]:
+    """The numbers a sentence states (`quantities`), each with its offset in the sentence."""
+    text = _ENUMERATION.sub(lambda m: " " * len(m.group(0)), sentence)
+    return [(q.group(0), q.start()) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
+
+
 def quantities(sentence: str) -> list[str]:
     """Numbers stated in a sentence: not years, list markers or digits inside names (CIFAR-10, ResNet-50)."""
-    text = _ENUMERATION.sub(" ", sentence)
-    return [q.group(0) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
+    return [q for q, _ in placed_quantities(sentence)]
 
 
 def has_time(sentence: str) -> bool:
@@ -258,7 +255,7 @@ def measured_quantities(
     found = [(q.group(0), q.start()) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
     if not measure:
         return [q for q, _ in found]
-    found = [(q, at) for q, at in found if not another_resource(measure, text[at + len(q) :])]  # "70x less memory"
+    found = of_the_speed(found, text, measure)  # "70x less memory" does not say how much faster
     found = in_units(found, text, units) if units.units else found  # "10%" states no T1, "two modules" no length
     found = values_in(found, text) if values else found  # a value asked: "reduces the WER by 18%" is a change
     marks = [i for i, (a, b) in enumerate(tokens) if _speaks_of(measure, text[a:b])]

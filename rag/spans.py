@@ -8,7 +8,7 @@ import re
 
 from rag.dimensions import in_units, units_of
 from rag.names import singular as singular_of
-from rag.quantities import has_time, quantities
+from rag.quantities import has_time, placed_quantities
 from rag.support import STOPWORDS
 from rag.words import terms
 
@@ -50,12 +50,7 @@ def states_a_length(asked: str, sentence: str) -> bool:
     "two kilometres"."""
     if not _asks_a_thing(asked):
         return False
-    found, at = [], 0
-    for quantity in quantities(sentence):
-        at = sentence.find(quantity, at)
-        found.append((quantity, at))
-        at += len(quantity)
-    return bool(in_units(found, sentence, units_of("length")._replace(written=True)))  # in a unit of length
+    return bool(in_units(placed_quantities(sentence), sentence, units_of("length")._replace(written=True)))
 
 
 def how_long_missing(asked: str) -> str:
@@ -65,16 +60,18 @@ def how_long_missing(asked: str) -> str:
 
 # a span of time written before the noun it measures: "a two-hour recovery period", "a 5-min warm-up", "a 2-week
 # washout" (not "for 3 days using 8 GPUs", "10 ms per image", "24 months later")
+_AGES = "day|week|month|year|yr"  # units of time, in the singular; a span's written before a noun ("a 5-day course")
+_SPAN_UNITS = f"second|sec|minute|min|hour|hr|{_AGES}"
 _TIME_OF = re.compile(
     r"\b(?:\d[\d.,]{0,20}|a|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty|forty|fifty|sixty)"
-    r"(?:\s|-)(?:second|sec|minute|min|hour|hr|h|day|week|month|year|yr|ms|s)(?:\s|-)"
+    rf"(?:\s|-)(?:{_SPAN_UNITS}|h|ms|s)(?:\s|-)"
     r"((?:[a-z][a-z\-]+\s+){0,2}[a-z][a-z\-]+)",
     re.I,
 )
-_UNIT_OF_TIME = r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?|years?|yrs?|ms|s)\b"
+_UNIT_OF_TIME = rf"(?:(?:{_SPAN_UNITS})s?|h|ms|s)\b"
 # a unit of time that is no span: a rate's ("450 per hour", "every 6 hours", "42 frames per second", "3% per
 # month"), an age ("aged 6 to 59 months", "three-month-old mice", "5 days post-fertilisation")
-_AGE_UNIT = r"(?:days?|weeks?|months?|years?|yrs?)\b"
+_AGE_UNIT = rf"(?:(?:{_AGES})s?)\b"
 _NOT_A_SPAN = re.compile(
     rf"(?:\bper|/)\s*(?:[\d.,]{{1,20}}\s*)?{_UNIT_OF_TIME}"
     rf"|\bevery\s+(?:[\d.,]{{1,20}}\s*|other\s+)?{_UNIT_OF_TIME}"

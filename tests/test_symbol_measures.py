@@ -229,6 +229,8 @@ def test_a_rate_or_an_age_states_no_span_and_a_duration_is_asked_in_many_words(
         ("How long were the seedlings grown?", "Seedlings were grown in 10 cm pots.", "partial"),
         ("How long was the blackout?", "The blackout hit a 40 km stretch of coast.", "partial"),
         ("How long is this fiber spool?", "We use a 25 km fiber spool.", "answered"),
+        # a figure read where it stands: the "2" of "2 cameras" is no "2 m" read off the name "LRS2M"
+        ("How long was the cable?", "The cable rig recorded LRS2M with 2 cameras.", "partial"),
     ],
 )
 def test_a_short_span_is_a_span_and_a_span_of_another_thing_is_not_the_asked_one(
