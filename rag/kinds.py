@@ -28,7 +28,8 @@ def unnamed_kind(question: Question, sentences: Sequence[str], acronyms: Acronym
     restated before a sentence names nothing."""
     if not question.kind:
         maker = asked_instance(question)
-        return maker if maker and not any(instance_names(question.text, s) for s in sentences) else ""
+        product = maker.lower().endswith(" model")
+        return maker if maker and not any(instance_names(question.text, s, product) for s in sentences) else ""
     if any(names_of_kind(question, s, acronyms) for s in sentences):
         return ""
     return question.kind
@@ -69,10 +70,20 @@ def asked_instance(question: Question) -> str:
     return "maker" if m.group("made") else (m.group("maker") or m.group("named")).lower()
 
 
-def instance_names(question: str, sentence: str) -> list[str]:
+# what abstracts call hardware: a name many abstracts call other things ("ImageNet", "PyTorch", "CUDA") is no
+# product model
+_HARDWARE = frozenset(
+    "camera chip cpu device detector fpga gpu hardware imu platform processor radar receiver router sensor server "
+    "tracker uav accelerator controller monitor satellite interferometer system".split()
+)
+
+
+def instance_names(question: str, sentence: str, product: bool = False) -> list[str]:
     """What may name a maker or a product in a sentence, loosely, beyond the question's words: a word with a capital
     ("a Boston Dynamics Spot", "Claude"; a sentence's first word only when an acronym or mixed case: "IBM builds"),
-    an acronym or a name with digits ("GPT-4o", "gem5"); not a figure ("6-DoF", "3T"), a unit or a small word."""
+    an acronym or a name with digits ("GPT-4o", "gem5"); not a figure ("6-DoF", "3T"), a measure ("F1", "top-1"),
+    a unit or a letter ("600 C") or a small word. For a `product` model, not a name the abstracts of many papers
+    call things other than hardware (`typed_otherwise`: "ImageNet", "PyTorch", "ResNet-50")."""
     asked = f" {normalize(question)} "
     out = []
     opening = True  # a sentence's first word is capitalised as any is ("We", "Welders")
@@ -84,6 +95,8 @@ def instance_names(question: str, sentence: str) -> list[str]:
         if not any(c.isupper() or c.isdigit() for c in token) or not any(c.isalpha() for c in token):
             continue
         if token.lower() in STOPWORDS or unit_word(token) or f" {normalize(token)} " in asked:
+            continue
+        if len(token) == 1 or METRIC_TOKEN.match(token) or (product and typed_otherwise(token, _HARDWARE)):
             continue
         out.append(token)
     return out

@@ -596,3 +596,41 @@ def test_a_maker_or_a_product_asked_by_name_needs_a_name(question: str, sentence
 )
 def test_a_question_asking_no_maker_or_product_needs_no_name(question: str, sentence: str) -> None:
     assert sentence_status(question, sentence) == "answered"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "status"),
+    [  # helper-68: a measure, a unit's letter or a name abstracts call another thing is no product model
+        (
+            "Which camera model recorded the lessons?",
+            "Lessons were recorded with a consumer action camera; the model reached an F1 of 0.82.",
+            "partial",
+        ),
+        (
+            "Which microscope model imaged the grain boundaries?",
+            "Boundaries were imaged by electron microscopy and grain growth fell by 40% at 600 C.",
+            "partial",
+        ),
+        (
+            "Which GPU model trained the classifier?",
+            "ResNet-50 was trained on ImageNet on a single data-center GPU using PyTorch and CUDA.",
+            "partial",
+        ),
+        (
+            "Which GPU model trained the classifier?",
+            "ResNet-50 was trained on ImageNet on a single NVIDIA A100 GPU.",
+            "answered",
+        ),
+        (
+            "Which camera model photographed the artifacts?",
+            "Artifacts were photographed with a Sony A7 III camera and meshed in COLMAP.",
+            "answered",
+        ),
+        # a maker needs no hardware name: a company abstracts call other things still answers
+        ("Which company built the assistant?", "The assistant was built by Google.", "answered"),
+    ],
+)
+def test_a_product_model_is_not_named_by_a_measure_or_another_kind_of_thing(
+    question: str, sentence: str, status: str
+) -> None:
+    assert sentence_status(question, sentence) == status
