@@ -38,10 +38,11 @@ def unnamed_kind(question: Question, sentences: Sequence[str], acronyms: Acronym
 _MAKER = r"(?:compan(?:y|ies)|manufacturers?|vendors?|brands?|makers?|suppliers?)"
 _MAKES = r"(?:makes|made|manufactur\w*|produc\w*|builds|built|suppli\w*|sells|sold|provid\w*|develop\w*)"
 _INSTANCE_Q = re.compile(  # a maker word asking, not modifying another noun ("Which brand attributes ...?")
-    rf"^(?:(?:which|what)\s+(?P<maker>{_MAKER})(?='s|\s*[?,]|\s*$|\s+(?:{_MAKES}|did|does|do|was|were|is|are|has|had)\b)"
+    rf"^(?:(?:which|what)\s+(?P<maker>{_MAKER}|make)(?:\s+and\s+model)?"
+    rf"(?='s|\s*[?,]|\s*$|\s+(?:{_MAKES}|did|does|do|was|were|is|are|has|had|of)\b)"
     r"|who\s+(?P<made>manufactures|manufactured|supplies|supplied|sells|sold)\b"
     r"|(?:which|what)\s+(?P<model>(?:[\w\-]+\s+){1,3}(?:model|make|brand))\b(?!\s+of\b)"
-    rf"|name\s+the\s+(?P<named>{_MAKER})(?=\s+(?:of|that|who|which)\b|\s*[?.]|\s*$))",
+    rf"|name\s+the\s+(?P<named>{_MAKER}|make)(?:\s+and\s+(?:the\s+)?model)?(?=\s+(?:of|that|who|which)\b|\s*[?.]|\s*$))",
     re.I,
 )
 # things sold in models ("Which camera model ...?", "Which IMU model ...?"); a model of a method, a process or a

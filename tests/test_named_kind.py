@@ -626,6 +626,15 @@ def test_a_question_asking_no_maker_or_product_needs_no_name(question: str, sent
             "Artifacts were photographed with a Sony A7 III camera and meshed in COLMAP.",
             "answered",
         ),
+        # a maker asked with its model, or a make
+        (
+            "Name the manufacturer and model of the photodiodes.",
+            "We calibrate the most efficient commercially available photodiodes at 1550 nm.",
+            "partial",
+        ),
+        ("What make and model of camera was used?", "Images were taken with a consumer camera.", "partial"),
+        ("What make and model of camera was used?", "Images were taken with a Canon EOS 5D camera.", "answered"),
+        ("Which brand of treadmill was used?", "Walking tests were run on a motorised treadmill.", "partial"),
         # a maker needs no hardware name: a company abstracts call other things still answers
         ("Which company built the assistant?", "The assistant was built by Google.", "answered"),
     ],
