@@ -14,93 +14,19 @@ from pathlib import Path
 from rag.acronyms import AcronymMap, harvest
 from rag.chemistry import ELEMENTS, is_material_name
 from rag.corpus.records import normalize
-from rag.names import KIND_GROUPS, is_name, kind_heads, names_a_method, names_a_process, new_names, singular
+from rag.names import KIND_GROUPS, kind_heads, names_a_method, names_a_process, new_names, singular
 from rag.quantities import METRIC_TOKEN, unit_word
 from rag.question import Question
-from rag.support import STOPWORDS
 from rag.words import is_common
 
 
 def unnamed_kind(question: Question, sentences: Sequence[str], acronyms: AcronymMap) -> str:
     """The kind of thing a which-question asks for ("Which solver ...?") when no claim names one (`names_of_kind`),
-    or the maker or product one asks for ("Which IMU model ...?", "Who manufactured the drone?") when no claim names
-    anything (`instance_names`), else "". Claims come without the paper titles they name (rag.citations), so a title
-    restated before a sentence names nothing."""
-    if not question.kind:
-        maker = asked_instance(question)
-        product = maker.lower().endswith(" model")
-        return maker if maker and not any(instance_names(question.text, s, product) for s in sentences) else ""
-    if any(names_of_kind(question, s, acronyms) for s in sentences):
+    else "". Claims come without the paper titles they name (rag.citations), so a title restated before a sentence
+    names nothing."""
+    if not question.kind or any(names_of_kind(question, s, acronyms) for s in sentences):
         return ""
     return question.kind
-
-
-_MAKER = r"(?:compan(?:y|ies)|manufacturers?|vendors?|brands?|makers?|suppliers?)"
-_MAKES = r"(?:makes|made|manufactur\w*|produc\w*|builds|built|suppli\w*|sells|sold|provid\w*|develop\w*)"
-_INSTANCE_Q = re.compile(  # a maker word asking, not modifying another noun ("Which brand attributes ...?")
-    rf"^(?:(?:which|what)\s+(?P<maker>{_MAKER}|make)(?:\s+and\s+model)?"
-    rf"(?='s|\s*[?,]|\s*$|\s+(?:{_MAKES}|did|does|do|was|were|is|are|has|had|of)\b)"
-    r"|who\s+(?P<made>manufactures|manufactured|supplies|supplied|sells|sold)\b"
-    r"|(?:which|what)\s+(?P<model>(?:[\w\-]+\s+){1,3}(?:model|make|brand))\b(?!\s+of\b)"
-    rf"|name\s+the\s+(?P<named>{_MAKER}|make)(?:\s+and\s+(?:the\s+)?model)?(?=\s+(?:of|that|who|which)\b|\s*[?.]|\s*$))",
-    re.I,
-)
-# things sold in models ("Which camera model ...?", "Which IMU model ...?"); a model of a method, a process or a
-# living thing is as often answered by a description ("a circuit-level depolarizing error model")
-_PRODUCTS = frozenset(  # not "vehicle", "computer", "machine": "a kinematic bicycle model", "a computer model"
-    "camera robot arm gripper hand laptop phone smartphone tablet watch smartwatch tracker wearable headset "
-    "microscope scanner sensor drone quadcopter printer spectrometer oscilloscope detector laser chip processor "
-    "board microcontroller lidar radar receiver transmitter router switch server workstation accelerometer gyroscope "
-    "exoskeleton prosthesis implant pump instrument telescope imu gpu cpu tpu fpga mcu mri eeg ecg uav ugv".split()
-)
-
-
-def asked_instance(question: Question) -> str:
-    """The maker or product a which-question asks for by name ("Which company ...?", "Who manufactured ...?",
-    "Which IMU model ...?" -> "company", "maker", "IMU model"); "" for any other question, a type ("What kind of
-    sensor?"), a model of a method ("Which error model?") and "Who made the diagnosis?" among them."""
-    m = _INSTANCE_Q.match(question.asked.strip())
-    if not m:
-        return ""
-    if m.group("model"):
-        words = m.group("model").split()
-        product = words[-2].lower() in _PRODUCTS  # not any acronym: "Which LSTM model", "Which PK model"
-        if not product or STOPWORDS & {w.lower() for w in words[:-1]}:
-            return ""  # "Which regression model", "What error model", "What R2 does the model ...?"
-        return m.group("model")
-    return "maker" if m.group("made") else (m.group("maker") or m.group("named")).lower()
-
-
-# what abstracts call hardware: a name many abstracts call other things ("ImageNet", "PyTorch", "CUDA") is no
-# product model
-_HARDWARE = frozenset(
-    "camera chip cpu device detector fpga gpu hardware imu platform processor radar receiver router sensor server "
-    "tracker uav accelerator controller monitor satellite interferometer system".split()
-)
-
-
-def instance_names(question: str, sentence: str, product: bool = False) -> list[str]:
-    """What may name a maker or a product in a sentence, loosely, beyond the question's words: a word with a capital
-    ("a Boston Dynamics Spot", "Claude"; a sentence's first word only when an acronym or mixed case: "IBM builds"),
-    an acronym or a name with digits ("GPT-4o", "gem5"); not a figure ("6-DoF", "3T"), a measure ("F1", "top-1"),
-    a unit or a letter ("600 C") or a small word. For a `product` model, not a name the abstracts of many papers
-    call things other than hardware (`typed_otherwise`: "ImageNet", "PyTorch", "ResNet-50")."""
-    asked = f" {normalize(question)} "
-    out = []
-    opening = True  # a sentence's first word is capitalised as any is ("We", "Welders")
-    for m in re.finditer(r"[^\s,;:()\[\]\"“”]+", sentence):
-        token = m.group(0).strip(".!?'’")
-        first, opening = opening, m.group(0).endswith((".", "!", "?"))
-        if not token or token[0].isdigit() or (first and not is_name(token)):
-            continue
-        if not any(c.isupper() or c.isdigit() for c in token) or not any(c.isalpha() for c in token):
-            continue
-        if token.lower() in STOPWORDS or unit_word(token) or f" {normalize(token)} " in asked:
-            continue
-        if len(token) == 1 or METRIC_TOKEN.match(token) or (product and typed_otherwise(token, _HARDWARE)):
-            continue
-        out.append(token)
-    return out
 
 
 def typed_otherwise(name: str, heads: frozenset[str]) -> bool:

@@ -7,7 +7,7 @@ import re
 
 from rag.dimensions import CONDITION
 from rag.names import METHOD_HEADS, is_name, singular
-from rag.quantities import COMPARATIVES, COUNT_HEAD, METRIC_TOKEN, unit_word
+from rag.quantities import COMPARATIVES, COUNT_HEAD, METRIC_TOKEN, placed_quantities, unit_word
 from rag.support import STOPWORDS
 from rag.words import compounds, terms
 
@@ -314,4 +314,34 @@ def counts_in(found: list[str], sentence: str, measure: tuple[str, ...]) -> list
     atoms) unless of the things counted (">25% of passages", "91.9% of randomized subjects": the `measure`'s
     stems, in `sentence`), not a figure in a unit, not a multiplier ("double excitations")."""
     shares = {m.group(1) for m in _SHARE_OF.finditer(sentence) if terms(m.group(2)) & set(measure)}
-    return [q for q in found if not _NOT_A_COUNT.fullmatch(q.strip()) or q in shares]
+    others = _counting_others(sentence, measure)
+    return [q for q in found if (not _NOT_A_COUNT.fullmatch(q.strip()) or q in shares) and q not in others]
+
+
+# the words after a number, up to a small word or a clause break: the noun phrase it counts ("five scientific
+# domains", "12-layer transformer"); bounded, so linear on long runs
+_COUNTED_AFTER = re.compile(r"\s*-?\s*((?:[A-Za-z][\w\-]{0,40}\s+){0,3}[A-Za-z][\w\-]{0,40})")
+
+
+def _counting_others(sentence: str, measure: tuple[str, ...]) -> set[str]:
+    """The numbers of a sentence that count other things than the `measure`: a noun phrase of plain lower-case
+    words follows the number and none of its words is one of the measure's ("questions across five scientific
+    domains" gives no number of questions; "1,200 multiple-choice questions", "a 127-qubit processor", "8 A100s"
+    and "312 were enrolled" may)."""
+    stems = set(measure)
+    out = set()
+    for quantity, at in placed_quantities(sentence):
+        m = _COUNTED_AFTER.match(sentence, at + len(quantity))
+        if m is None:
+            continue
+        words = []
+        for word in m.group(1).split():
+            if word.lower() in STOPWORDS:
+                break
+            words.append(word)
+        if not words or not all(w.islower() and w.replace("-", "").isalpha() for w in words):
+            continue
+        if unit_word(words[0]) or terms(" ".join(words)) & stems:
+            continue
+        out.add(quantity)
+    return out

@@ -42,7 +42,7 @@ from rag.corpus.records import normalize
 from rag.coverage import WordCoverage, question_words
 from rag.dimensions import asks_change, units_of
 from rag.index.terms import CorpusTerms
-from rag.kinds import unnamed_kind
+from rag.makers import unnamed_thing
 from rag.measures import asks_count, counts_in
 from rag.names import named_in
 from rag.normalise import abbreviated, nearest, number_forms, numerals, rounds_to, spelled_settings
@@ -158,7 +158,7 @@ class SufficiencyChecker(WordCoverage):
             self.measure_unspoken(question, source_text)  # "hazard ratio" asked, only odds ratios written
             or not self._states_quantity(question, _naming(named, sentences, by_claim, acronyms), stated)
         )
-        kind_unnamed = unnamed_kind(question, sentences, acronyms)
+        kind_unnamed = unnamed_thing(question, sentences, acronyms)
         parts_missing: tuple[str, ...] = ()
         if question.parts:  # each part gets its sentence: the parts' checks replace the whole question's quantity
             lacks = [self._part_lacks(p, sentences, stated, source_text, acronyms) for p in question.parts]
@@ -306,7 +306,7 @@ class SufficiencyChecker(WordCoverage):
             return f"{_number_phrase(part)} {part.target}".strip()
         if part.target and not targeted:
             return "mention " + re.sub(r"^(?:on|for|in|at|across|under|with)\s+", "", part.target)
-        if unnamed_kind(part, targeted, acronyms):
+        if unnamed_thing(part, targeted, acronyms):
             return f"name the {part.kind}"
         return ""
 

@@ -1,0 +1,228 @@
+"""Which-questions asking for a maker or a product model by name ("Which company made the drone?", "Which IMU model
+...?", "What make and model of camera ...?"): what they ask about, and the names a sentence gives of it. A name
+counts where the sentence attaches it to a device ("a Tobii Pro Spectrum eye tracker", "a Fitbit Charge 4 worn on
+the wrist", "made by Boston Dynamics"), not a place, a study, a data set or a method named nearby ("in Nairobi",
+"the ABCD Study", "the I-VT algorithm")."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.acronyms import AcronymMap
+from rag.corpus.records import normalize
+from rag.kinds import typed_otherwise, unnamed_kind
+from rag.names import is_name, singular
+from rag.quantities import METRIC_TOKEN, unit_word
+from rag.question import Question
+from rag.support import STOPWORDS
+
+_MAKER = r"(?:compan(?:y|ies)|manufacturers?|vendors?|brands?|makers?|suppliers?)"
+_MAKES = r"(?:makes|made|manufactur\w*|produc\w*|builds|built|suppli\w*|sells|sold|provid\w*|develop\w*)"
+_INSTANCE_Q = re.compile(  # a maker word asking, not modifying another noun ("Which brand attributes ...?")
+    rf"^(?:(?:which|what)\s+(?P<maker>{_MAKER}|make)(?:\s+and\s+model)?"
+    rf"(?='s|\s*[?,]|\s*$|\s+(?:{_MAKES}|did|does|do|was|were|is|are|has|had|of)\b)"
+    r"|who\s+(?P<made>manufactures|manufactured|supplies|supplied|sells|sold)\b"
+    rf"|(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?P<of>{_MAKER}|make)(?:\s+and\s+(?:the\s+)?model)?(?=\s+of\b)"
+    r"|(?:which|what)\s+(?P<model>(?:[\w\-]+\s+){1,3}(?:model|make|brand))\b(?!\s+of\b)"
+    rf"|name\s+the\s+(?P<named>{_MAKER}|make)(?:\s+and\s+(?:the\s+)?model)?(?=\s+(?:of|that|who|which)\b|\s*[?.]|\s*$))",
+    re.I,
+)
+# things sold in models ("Which camera model ...?", "Which IMU model ...?"); a model of a method, a process or a
+# living thing is as often answered by a description ("a circuit-level depolarizing error model")
+_PRODUCTS = frozenset(  # not "vehicle", "computer", "machine": "a kinematic bicycle model", "a computer model"
+    "camera robot arm gripper hand laptop phone smartphone tablet watch smartwatch tracker wearable headset "
+    "microscope scanner sensor drone quadcopter printer spectrometer oscilloscope detector laser chip processor "
+    "board microcontroller lidar radar receiver transmitter router switch server workstation accelerometer gyroscope "
+    "exoskeleton prosthesis implant pump instrument telescope imu gpu cpu tpu fpga mcu mri eeg ecg uav ugv patch "
+    "probe".split()
+)
+_INSTRUMENT = re.compile(r"(?<!para)(?<!dia)(?<!peri)meters?$|scopes?$", re.I)  # a seismometer, an endoscope
+# what abstracts call hardware: a name many abstracts call other things ("ImageNet", "PyTorch", "CUDA") is no
+# product model
+_HARDWARE = frozenset(
+    "camera chip cpu device detector fpga gpu hardware imu platform processor radar receiver router sensor server "
+    "tracker uav accelerator controller monitor satellite interferometer system".split()
+)
+# nouns a device is called by, beside the asked thing's own ("a Polar H10 chest strap", "a Bio-Rad CFX96 system")
+_DEVICE = frozenset(
+    {singular(w) for w in _PRODUCTS | _HARDWARE}
+    | set(
+        "unit instrument module kit glasses band strap meter station machine tool vehicle speaker tube ring wristband "
+        "bracelet glove insole vest helmet mask earbud headphone quadrotor quadruped cobot actuator analyzer analyser "
+        "sequencer cycler reader recorder logger amplifier counter computer display antenna cell plate belt treadmill "
+        "sonde chamber incubator centrifuge".split()
+    )
+)
+
+
+@dataclass(frozen=True)
+class AskedMaker:
+    """A maker or product asked by name: its `label` for "name the ..." ("company", "IMU model"), the singular
+    words of the thing asked about (`thing`: "made the MRI scanner" -> mri, scanner) and whether a product model is
+    asked (`product`: no name the abstracts call other things than hardware answers it)."""
+
+    label: str
+    thing: frozenset[str]
+    product: bool
+
+
+def asked_maker(question: Question) -> AskedMaker | None:
+    """The maker or product a which-question asks for by name ("Which company ...?", "Who manufactured ...?",
+    "Which IMU model ...?", "What was the make and model of ...?"); None for any other question, a type ("What kind
+    of sensor?"), a model of a method ("Which error model?") and "Who made the diagnosis?" among them."""
+    asked = question.asked.strip()
+    m = _INSTANCE_Q.match(asked)
+    if not m:
+        return None
+    if m.group("model"):
+        words = m.group("model").split()
+        noun = words[-2].lower()
+        product = noun in _PRODUCTS or _INSTRUMENT.search(noun) is not None  # not "Which LSTM model", "PK model"
+        if not product or STOPWORDS & {w.lower() for w in words[:-1]}:
+            return None  # "Which regression model", "What error model", "What R2 does the model ...?"
+        return AskedMaker(m.group("model"), frozenset(singular(w) for w in words[:-1]), True)
+    label = "maker" if m.group("made") else (m.group("maker") or m.group("of") or m.group("named")).lower()
+    return AskedMaker(label, _thing_after(asked[m.end() :]), False)
+
+
+_SKIPPED = re.compile(rf"^(?:'s|{_MAKES}|did|does|do|was|were|is|are|has|had|of|the|a|an|and|model|its|their)$", re.I)
+
+
+def _thing_after(rest: str) -> frozenset[str]:
+    """The words of the thing a maker question asks about, after its cue: "made the MRI scanner?" -> mri, scanner;
+    "of smartwatch did participants wear?" -> smartwatch."""
+    words = re.findall(r"'s|[\w\-]+", rest)
+    while words and _SKIPPED.match(words[0]):
+        words.pop(0)
+    thing = []
+    for word in words[:3]:
+        if word.lower() in STOPWORDS:
+            break
+        thing.append(singular(word))
+    return frozenset(thing)
+
+
+_TOKEN = re.compile(r"[^\s,;:()\[\]\"“”]+")
+_MODEL_PART = re.compile(r"\d[\w+.\-]*|[A-Z][\w+.\-]*|\+")  # "Charge 4", "Tesla Model 3", "NovaSeq 6000", "iQ +"
+# a small word before a name that makes it a place, a time, a standard or another thing than the device used ("in
+# Nairobi", "at ETH Zurich", "via Bluetooth", "per ISO 6872", "compared to LIO-SAM")
+_NOT_A_DEVICE_BEFORE = frozenset(
+    "in at near across throughout over via per following under within inside than versus vs to during into below "
+    "above beyond among between against".split()
+)
+_INTRODUCED = frozenset("a an by from using on".split())  # "with a Fitbit Charge 4", "made by Boston Dynamics"
+# a model number: letters with digits or three digits ("E4", "OS1-128", "NovaSeq 6000"; not the "6" of "Wi-Fi 6")
+_MODEL_NUMBER = re.compile(r"(?=[^\d]*\d)(?=[^A-Za-z]*[A-Za-z])[\w+.\-]+|\d{3,}")
+_SMALL = STOPWORDS - {"model", "method", "study", "approach", "paper"}  # words that end a noun phrase
+_A_VALUE = re.compile(r"\s*(?:=|of\s+[\d.]|(?:is|was|were|are)\s+[\d.])")  # "an R2 of 0.87", "(ICC = 0.94)"
+_PARTICIPLE = re.compile(r"[a-z]{2,}ed$|worn|held|run|set|put|kept|sold|shown|seen|grown|driven|taken|given|built")
+
+
+def loose_names(question: str, sentence: str, product: bool = False) -> list[re.Match[str]]:
+    """Tokens that may name a maker or a product, loosely, beyond the question's words: a word with a capital
+    ("a Boston Dynamics Spot", "Claude"; a sentence's first word only when an acronym or mixed case: "IBM builds"),
+    an acronym or a name with digits ("GPT-4o", "gem5"); not a figure ("6-DoF", "3T"), a measure ("F1", "top-1"),
+    a unit or a letter ("600 C") or a small word. For a `product` model, not a name the abstracts of many papers
+    call things other than hardware (`typed_otherwise`: "ImageNet", "PyTorch", "ResNet-50")."""
+    asked = f" {normalize(question)} "
+    out = []
+    opening = True  # a sentence's first word is capitalised as any is ("We", "Welders")
+    for m in _TOKEN.finditer(sentence):
+        token = m.group(0).strip(".!?'’")
+        first, opening = opening, m.group(0).endswith((".", "!", "?"))
+        if not token or token[0].isdigit() or (first and not is_name(token)):
+            continue
+        if not any(c.isupper() or c.isdigit() for c in token) or not any(c.isalpha() for c in token):
+            continue
+        if token.lower() in STOPWORDS or unit_word(token) or f" {normalize(token)} " in asked:
+            continue
+        if len(token) == 1 or METRIC_TOKEN.match(token) or (product and typed_otherwise(token, _HARDWARE)):
+            continue
+        out.append(m)
+    return out
+
+
+def maker_names(question: str, sentence: str, asked: AskedMaker) -> list[str]:
+    """The names (`loose_names`, with the model parts after them: "Fitbit Charge 4") a sentence attaches to a
+    device: followed by the asked thing's noun or a device's ("a Tobii Pro Spectrum eye tracker"), or used as the
+    noun itself after an article, "by", "from", "using" or "on" ("a Fitbit Charge 4 worn on the wrist",
+    "made by Boston Dynamics", "(Leica SP8)"). Not after a small word that makes it a place or another thing ("in
+    Nairobi", "via Bluetooth"), nor modifying another noun ("the ABCD Study", "the I-VT algorithm")."""
+    names = loose_names(question, sentence, asked.product)
+    tokens = list(_TOKEN.finditer(sentence))
+    starts = {m.start() for m in names}
+    nouns = asked.thing | _DEVICE
+
+    def in_run(token: re.Match[str]) -> bool:  # a name or a model part, not the device's own noun ("GPUs")
+        word = token.group(0).rstrip(".!?")
+        return not _is_noun(word, nouns) and (token.start() in starts or _MODEL_PART.fullmatch(word) is not None)
+
+    out, i = [], 0
+    while i < len(tokens):
+        if not in_run(tokens[i]):
+            i += 1
+            continue
+        j = i  # a run of names and model parts, one space apart, within a clause ("a Google Pixel 7")
+        while (
+            j + 1 < len(tokens)
+            and sentence[tokens[j].end() : tokens[j + 1].start()] == " "
+            and not tokens[j].group(0).endswith((".", "!", "?"))
+            and in_run(tokens[j + 1])
+        ):
+            j += 1
+        named = any(t.start() in starts for t in tokens[i : j + 1])
+        if asked.product and i == j and re.fullmatch(r"[A-Z][A-Z\-]+", tokens[i].group(0).strip(".,;:!?'’")):
+            named = False  # an acronym alone is a maker or a type, no model ("an NVIDIA GPU", "a MEMS IMU")
+        if named and _attached(sentence, tokens, i, j, nouns):
+            out.append(sentence[tokens[i].start() : tokens[j].end()].rstrip(".!?"))
+        i = j + 1
+    return out
+
+
+def _attached(sentence: str, tokens: list[re.Match[str]], i: int, j: int, nouns: frozenset[str]) -> bool:
+    """Whether the run of name tokens `i`..`j` names a device (`maker_names`)."""
+    spaced = i > 0 and sentence[tokens[i - 1].end() : tokens[i].start()] == " "
+    before = tokens[i - 1].group(0).lower() if spaced else ""
+    run_end = tokens[j].end()
+    if before in _NOT_A_DEVICE_BEFORE or _A_VALUE.match(sentence, run_end):
+        return False
+    follow = []
+    if not re.match(r"[.,;:!?)]", sentence[run_end : run_end + 1]):
+        for word in re.findall(r"\S+", sentence[run_end : run_end + 120])[:4]:
+            plain = word.rstrip(".,;:!?)")
+            ours = _is_noun(plain, nouns)  # the asked thing's word in capitals: "the Zio XT ECG patch"
+            if not ours and (not plain.islower() or plain in _SMALL or not plain.replace("-", "").isalpha()):
+                break
+            follow.append(plain)
+            if plain != word:
+                break
+    if follow and _PARTICIPLE.fullmatch(follow[0]) is None:  # the name modifies a noun: a device's, or another's
+        words = [p for w in follow for p in (w, *w.split("-"))]
+        # a maker and a model number name a product whatever it is called ("an Empatica E4 wristband")
+        model = j > i and any(_MODEL_NUMBER.fullmatch(t.group(0).rstrip(".")) for t in tokens[i + 1 : j + 1])
+        return model or any(_is_noun(w, nouns) or _INSTRUMENT.search(w) for w in words)
+    # used as a noun: "with a Fitbit Charge 4 worn ...", "made by Boston Dynamics", "a confocal microscope (Leica
+    # SP8)", "Zeiss's confocal"; not after a count ("3 MW rated power")
+    paren = re.search(r"([A-Za-z][\w\-]*)\s*\(\s*$", sentence[max(0, tokens[i].start() - 60) : tokens[i].start()])
+    owner = sentence[run_end - 2 : run_end] in ("'s", "’s")
+    return before in _INTRODUCED or owner or (paren is not None and _is_noun(paren.group(1), nouns))
+
+
+def _is_noun(word: str, nouns: frozenset[str]) -> bool:
+    """Whether a word is one of `nouns` (singular, lower case), in any case or number ("GPUs", "IMU", "probes")."""
+    word = word.lower().strip(".,;:!?)(")
+    return word in nouns or singular(word) in nouns or (word.endswith("s") and word[:-1] in nouns)
+
+
+def unnamed_thing(question: Question, sentences: Sequence[str], acronyms: AcronymMap) -> str:
+    """What a which-question asks for by name that no claim names, else "": a kind of thing ("Which solver ...?":
+    `unnamed_kind`), or a maker or product model ("Which IMU model ...?", "Who manufactured the drone?") no claim
+    attaches a name to (`maker_names`)."""
+    if question.kind:
+        return unnamed_kind(question, sentences, acronyms)
+    asked = asked_maker(question)
+    if asked is None or any(maker_names(question.text, s, asked) for s in sentences):
+        return ""
+    return asked.label

@@ -1,0 +1,86 @@
+"""Which-questions asking for a maker or a product model by name: a name counts where the sentence attaches it to a
+device, not a place, a study, a data set, a method or a measure named nearby (helper-71's cases)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.makers import asked_maker, maker_names
+from rag.query import analyze
+from tests.fakes import sentence_status
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [  # the name is attached to the device: before its noun, used as the noun, after "by" or in parentheses
+        ("Which eye tracker model was used?", "Readers were recorded with a Tobii Pro Spectrum eye tracker."),
+        ("Which brand of wearable was used?", "Steps were counted with a Fitbit Charge 4 worn on the wrist."),
+        ("Which company built the legged robot?", "Spot, the legged robot made by Boston Dynamics, inspected sites."),
+        ("Which microscope model was used?", "Cells were imaged with a confocal microscope (Leica SP8) at 37 C."),
+        ("Who manufactured the electric vehicles?", "Logs from 1,800 Tesla Model 3 vehicles were analysed."),
+        ("Which ECG patch model was used?", "AF burden was measured using the Zio XT ambulatory ECG patch."),
+        ("Which wearable model was used?", "Stress was tracked with an Empatica E4 wristband for a week."),
+        ("Which GPU model was used for training?", "Training took 9 hours on 8× H100 GPUs."),
+        ("Which phone model was the app evaluated on?", "The app was evaluated on a Google Pixel 7."),
+        ("Which robot model was used?", "We deploy the policy on the Spot robot in an office building."),
+        ("Name the manufacturer and model of the heart rate sensor.", "Polar H10 chest straps recorded R-R intervals."),
+    ],
+)
+def test_a_name_attached_to_the_device_answers_a_maker_or_model_question(question: str, sentence: str) -> None:
+    asked = asked_maker(analyze(question))
+    assert asked is not None and maker_names(question, sentence, asked)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [  # capitalised words near the device that name something else
+        ("Which company made the smartwatch?", "Sleep was scored by polysomnography at the Stanford Sleep Center."),
+        ("Which smartphone model did the app run on?", "The app was tested at clinics in Nairobi with a smartphone."),
+        ("Name the manufacturer of the LiDAR sensor.", "On the KITTI and Newer College datasets a LiDAR sensor wins."),
+        ("Which company made the eye tracker?", "Fixations from the eye tracker were found with the I-VT algorithm."),
+        ("Which company manufactured the force plates?", "Jump heights from force plates agreed (ICC = 0.94)."),
+        ("Which company made the solar panels?", "Solar panels were tracked and an XGBoost model had an R2 of 0.87."),
+        ("Which manufacturer produced the wind turbines?", "We study 120 wind turbines of 3 MW rated power."),
+        ("Which company made the smart insoles?", "The smart insoles sent alerts via Bluetooth to the clinic."),
+        ("Which GPU model was used for training?", "Training took 9 hours on a single NVIDIA GPU."),
+        ("What IMU model does the system use?", "The tracker fuses a monocular camera with a low-cost MEMS IMU."),
+    ],
+)
+def test_a_name_of_another_thing_near_the_device_names_no_maker_or_model(question: str, sentence: str) -> None:
+    assert sentence_status(question, sentence) == "partial"
+
+
+@pytest.mark.parametrize(
+    ("question", "label", "product"),
+    [
+        ("What was the make and model of the spectrophotometer?", "make", False),
+        ("What was the brand of the smart speaker?", "brand", False),
+        ("Which seismometer model was deployed?", "seismometer model", True),
+        ("Which company made the MRI scanner?", "company", False),
+    ],
+)
+def test_a_maker_or_a_model_is_asked_in_many_wordings(question: str, label: str, product: bool) -> None:
+    asked = asked_maker(analyze(question))
+    assert asked is not None and (asked.label, asked.product) == (label, product)
+
+
+def test_an_answer_naming_the_device_is_answered_and_one_naming_only_other_things_is_partial() -> None:
+    question = "Which company made the eye tracker?"
+    assert sentence_status(question, "The eye tracker, made by Tobii, sampled at 600 Hz.") == "answered"
+    assert sentence_status(question, "The eye tracker sampled at 600 Hz in MATLAB.") == "partial"
+
+
+def test_the_thing_asked_about_is_read_after_the_cue_and_a_model_of_a_method_asks_no_maker() -> None:
+    asked = asked_maker(analyze("Which company made the MRI scanner used in the study?"))
+    assert asked is not None and {"mri", "scanner"} <= asked.thing and "study" not in asked.thing
+    assert asked_maker(analyze("Which parameter model was fitted?")) is None  # "-meter", not an instrument
+    assert asked_maker(analyze("Which regression model was fitted?")) is None
+
+
+@pytest.mark.timeout(30)
+def test_the_maker_rules_read_long_hostile_text_in_linear_time() -> None:
+    asked = asked_maker(analyze("Which company made the camera?"))
+    assert asked is not None
+    hostile = "a Zeiss (Leica " * 10_000 + "camera."
+    assert maker_names("Which company made the camera?", hostile, asked)
+    assert maker_names("Which company made the camera?", "in X1 " * 20_000, asked) == []
