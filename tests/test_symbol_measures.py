@@ -258,3 +258,21 @@ def test_the_span_rules_read_long_hostile_text_in_linear_time() -> None:
     # helper-70: a first version took minutes ("aged" and 26 digits: 34 s; "1," 25,000 times: 24 s)
     for text in ("Participants were aged " + "1" * 30 + " and older.", "1," * 25000 + " It lasted 3 days."):
         assert _status("How long was the study?", text) in {"answered", "partial", "abstained"}
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "status"),
+    [  # a number counts the noun after it: another noun's count is not the count asked for
+        (
+            "How many questions does the benchmark contain?",
+            "The benchmark holds carefully designed questions across five scientific domains.",
+            "partial",
+        ),
+        ("How many qubits does the processor have?", "We run circuits on 3 processors with many qubits.", "partial"),
+        ("How many questions does the benchmark contain?", "It holds 1,200 multiple-choice questions.", "answered"),
+        ("How many qubits does the processor have?", "The processor is a 127-qubit processor.", "answered"),
+        ("How many patients were enrolled?", "Of the patients, 312 were enrolled at 3 sites.", "answered"),
+    ],
+)
+def test_a_number_counting_another_noun_is_not_the_count_asked(question: str, sentence: str, status: str) -> None:
+    assert _status(question, sentence) == status
