@@ -276,3 +276,21 @@ def test_the_span_rules_read_long_hostile_text_in_linear_time() -> None:
 )
 def test_a_number_counting_another_noun_is_not_the_count_asked(question: str, sentence: str, status: str) -> None:
     assert _status(question, sentence) == status
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "status"),
+    [  # a cost asked with "add" or "incur" asks a figure, and another resource's cost does not give it
+        (
+            "What memory overhead does the sanitizer add?",
+            "The sanitizer has 17.89% less runtime overhead than ASan.",
+            "partial",
+        ),
+        ("What memory overhead does the sanitizer add?", "The sanitizer adds only 2.1% memory overhead.", "answered"),
+        ("What runtime overhead does the tracer incur?", "The tracer incurs a 4% execution time overhead.", "answered"),
+        ("What runtime overhead does the tracer incur?", "The tracer needs 30 MB of storage overhead.", "partial"),
+    ],
+)
+def test_a_cost_in_one_resource_is_not_a_cost_in_another(question: str, sentence: str, status: str) -> None:
+    assert analyze(question).asks == "number"
+    assert _status(question, sentence) == status
