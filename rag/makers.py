@@ -52,7 +52,7 @@ _DEVICE = frozenset(
         "unit instrument module kit glasses band strap meter station machine tool vehicle speaker tube ring wristband "
         "bracelet glove insole vest helmet mask earbud headphone quadrotor quadruped cobot actuator analyzer analyser "
         "sequencer cycler reader recorder logger amplifier counter computer display antenna cell plate belt treadmill "
-        "sonde chamber incubator centrifuge".split()
+        "sonde chamber incubator centrifuge scale ventilator headband".split()
     )
 )
 
@@ -78,13 +78,15 @@ def asked_maker(question: Question) -> AskedMaker | None:
         return None
     if m.group("model"):
         words = m.group("model").split()
-        noun = words[-2].lower()
-        product = noun in _PRODUCTS or _INSTRUMENT.search(noun) is not None  # not "Which LSTM model", "PK model"
+        noun = singular(words[-2].lower())
+        product = noun in _PRODUCTS or (_INSTRUMENT.search(noun) is not None and not unit_word(noun))  # "seismometer"
         if not product or STOPWORDS & {w.lower() for w in words[:-1]}:
-            return None  # "Which regression model", "What error model", "What R2 does the model ...?"
-        return AskedMaker(m.group("model"), frozenset(singular(w) for w in words[:-1]), True)
+            return None  # "Which regression model", "What error model", "What R2 does the model ...?", "kilometer"
+        model = words[-1].lower() == "model"  # "Which GPU brand ...?" asks a maker
+        return AskedMaker(m.group("model"), frozenset(singular(w) for w in words[:-1]), model)
     label = "maker" if m.group("made") else (m.group("maker") or m.group("of") or m.group("named")).lower()
-    return AskedMaker(label, _thing_after(asked[m.end() :]), False)
+    model = re.search(r"\band\s+(?:the\s+)?model\b", m.group(0), re.I) is not None  # "make and model"
+    return AskedMaker(label, _thing_after(asked[m.end() :]), model)
 
 
 _SKIPPED = re.compile(rf"^(?:'s|{_MAKES}|did|does|do|was|were|is|are|has|had|of|the|a|an|and|model|its|their)$", re.I)
@@ -104,7 +106,8 @@ def _thing_after(rest: str) -> frozenset[str]:
     return frozenset(thing)
 
 
-_TOKEN = re.compile(r"[^\s,;:()\[\]\"“”]+")
+_REFERENCES = frozenset("fig figs figure figures table tables eq eqs equation ref refs section sec appendix".split())
+_TOKEN = re.compile(r"[^\s,;:()\[\]\"“”—–]+")
 _MODEL_PART = re.compile(r"\d[\w+.\-]*|[A-Z][\w+.\-]*|\+")  # "Charge 4", "Tesla Model 3", "NovaSeq 6000", "iQ +"
 # a small word before a name that makes it a place, a time, a standard or another thing than the device used ("in
 # Nairobi", "at ETH Zurich", "via Bluetooth", "per ISO 6872", "compared to LIO-SAM")
@@ -112,12 +115,17 @@ _NOT_A_DEVICE_BEFORE = frozenset(
     "in at near across throughout over via per following under within inside than versus vs to during into below "
     "above beyond among between against".split()
 )
-_INTRODUCED = frozenset("a an by from using on".split())  # "with a Fitbit Charge 4", "made by Boston Dynamics"
+_INTRODUCED = frozenset("a an by from using on with".split())  # "with Polar H10", "made by Boston Dynamics"
 # a model number: letters with digits or three digits ("E4", "OS1-128", "NovaSeq 6000"; not the "6" of "Wi-Fi 6")
-_MODEL_NUMBER = re.compile(r"(?=[^\d]*\d)(?=[^A-Za-z]*[A-Za-z])[\w+.\-]+|\d{3,}")
+_MODEL_NUMBER = re.compile(r"(?!\d[DdKk]$)(?=[^\d]*\d)(?=[^A-Za-z]*[A-Za-z])[\w+.\-]+|\d{3,}")  # not "3D", "4K"
 _SMALL = STOPWORDS - {"model", "method", "study", "approach", "paper"}  # words that end a noun phrase
 _A_VALUE = re.compile(r"\s*(?:=|of\s+[\d.]|(?:is|was|were|are)\s+[\d.])")  # "an R2 of 0.87", "(ICC = 0.94)"
-_PARTICIPLE = re.compile(r"[a-z]{2,}ed$|worn|held|run|set|put|kept|sold|shown|seen|grown|driven|taken|given|built")
+# a participle or an adverb after a name ends its noun phrase ("a Fitbit Charge 4 worn ...", "an ActiGraph
+# continuously"); not "speed", "seed"
+_PARTICIPLE = re.compile(
+    r"(?!(?:speed|seed|need|feed|bed)$)[a-z]{2,}ed$|[a-z]{3,}ly$|worn|held|run|set|put|kept|sold|shown|seen|grown|"
+    r"driven|taken|given|built"
+)
 
 
 def loose_names(question: str, sentence: str, product: bool = False) -> list[re.Match[str]]:
@@ -133,6 +141,8 @@ def loose_names(question: str, sentence: str, product: bool = False) -> list[re.
         token = m.group(0).strip(".!?'’")
         first, opening = opening, m.group(0).endswith((".", "!", "?"))
         if not token or token[0].isdigit() or (first and not is_name(token)):
+            continue
+        if token.lower() in _REFERENCES:
             continue
         if not any(c.isupper() or c.isdigit() for c in token) or not any(c.isalpha() for c in token):
             continue
@@ -157,23 +167,26 @@ def maker_names(question: str, sentence: str, asked: AskedMaker) -> list[str]:
 
     def in_run(token: re.Match[str]) -> bool:  # a name or a model part, not the device's own noun ("GPUs")
         word = token.group(0).rstrip(".!?")
-        return not _is_noun(word, nouns) and (token.start() in starts or _MODEL_PART.fullmatch(word) is not None)
+        if _is_noun(word, nouns) or unit_word(word):  # not "GHz" of "a 60 GHz FMCW radar"
+            return False
+        return token.start() in starts or _MODEL_PART.fullmatch(word) is not None
 
     out, i = [], 0
     while i < len(tokens):
-        if not in_run(tokens[i]):
+        if not in_run(tokens[i]) or tokens[i].group(0)[0].isdigit():  # not from a count: "12 Sentinel-2 scenes"
             i += 1
             continue
         j = i  # a run of names and model parts, one space apart, within a clause ("a Google Pixel 7")
         while (
             j + 1 < len(tokens)
-            and sentence[tokens[j].end() : tokens[j + 1].start()] == " "
+            and _spaced(sentence, tokens[j], tokens[j + 1])
             and not tokens[j].group(0).endswith((".", "!", "?"))
             and in_run(tokens[j + 1])
         ):
             j += 1
         named = any(t.start() in starts for t in tokens[i : j + 1])
-        if asked.product and i == j and re.fullmatch(r"[A-Z][A-Z\-]+", tokens[i].group(0).strip(".,;:!?'’")):
+        alone = re.sub(r"['’]s?$", "", tokens[i].group(0).strip(".,;:!?"))  # "NVIDIA's"
+        if asked.product and i == j and re.fullmatch(r"[A-Z][A-Z\-]+", alone):
             named = False  # an acronym alone is a maker or a type, no model ("an NVIDIA GPU", "a MEMS IMU")
         if named and _attached(sentence, tokens, i, j, nouns):
             out.append(sentence[tokens[i].start() : tokens[j].end()].rstrip(".!?"))
@@ -183,10 +196,10 @@ def maker_names(question: str, sentence: str, asked: AskedMaker) -> list[str]:
 
 def _attached(sentence: str, tokens: list[re.Match[str]], i: int, j: int, nouns: frozenset[str]) -> bool:
     """Whether the run of name tokens `i`..`j` names a device (`maker_names`)."""
-    spaced = i > 0 and sentence[tokens[i - 1].end() : tokens[i].start()] == " "
+    spaced = i > 0 and _spaced(sentence, tokens[i - 1], tokens[i])
     before = tokens[i - 1].group(0).lower() if spaced else ""
     run_end = tokens[j].end()
-    if before in _NOT_A_DEVICE_BEFORE or _A_VALUE.match(sentence, run_end):
+    if _A_VALUE.match(sentence, run_end):
         return False
     follow = []
     if not re.match(r"[.,;:!?)]", sentence[run_end : run_end + 1]):
@@ -198,16 +211,38 @@ def _attached(sentence: str, tokens: list[re.Match[str]], i: int, j: int, nouns:
             follow.append(plain)
             if plain != word:
                 break
-    if follow and _PARTICIPLE.fullmatch(follow[0]) is None:  # the name modifies a noun: a device's, or another's
+    if follow and before != "by" and _PARTICIPLE.fullmatch(follow[0]) is None:  # the name modifies a noun
         words = [p for w in follow for p in (w, *w.split("-"))]
+        if any(_is_noun(w, nouns) or _INSTRUMENT.search(w) for w in words):
+            return True  # "embedded in Garmin Fenix 6 smartwatches"
         # a maker and a model number name a product whatever it is called ("an Empatica E4 wristband")
         model = j > i and any(_MODEL_NUMBER.fullmatch(t.group(0).rstrip(".")) for t in tokens[i + 1 : j + 1])
-        return model or any(_is_noun(w, nouns) or _INSTRUMENT.search(w) for w in words)
+        return model and before not in _NOT_A_DEVICE_BEFORE
+    if before in _NOT_A_DEVICE_BEFORE:
+        return False
     # used as a noun: "with a Fitbit Charge 4 worn ...", "made by Boston Dynamics", "a confocal microscope (Leica
-    # SP8)", "Zeiss's confocal"; not after a count ("3 MW rated power")
-    paren = re.search(r"([A-Za-z][\w\-]*)\s*\(\s*$", sentence[max(0, tokens[i].start() - 60) : tokens[i].start()])
+    # SP8)", "Zeiss's confocal", "a microscope of Leica Microsystems", "whose manufacturer, Empatica,", "model
+    # OS1-128"; a model number after any verb ("wore ActiGraph GT3X+", "the H10"); not after a count ("3 MW rated")
+    start = tokens[i].start()
+    window = sentence[max(0, start - 60) : start]
+    paren = re.search(r"([A-Za-z][\w\-]*)\s*\(\s*$", window)
+    device_of = re.search(r"([A-Za-z][\w\-]*)\s+of\s+$", window)
     owner = sentence[run_end - 2 : run_end] in ("'s", "’s")
-    return before in _INTRODUCED or owner or (paren is not None and _is_noun(paren.group(1), nouns))
+    numbered = any(_MODEL_NUMBER.fullmatch(t.group(0).rstrip(".")) for t in tokens[i : j + 1])
+    return (
+        before in _INTRODUCED
+        or owner
+        or (paren is not None and _is_noun(paren.group(1), nouns))
+        or (device_of is not None and _is_noun(device_of.group(1), nouns))
+        or re.search(rf"\b(?:{_MAKER}|model|type)\s*,?\s*$", window, re.I) is not None
+        or (numbered and before not in _NOT_A_DEVICE_BEFORE)
+    )
+
+
+def _spaced(sentence: str, first: re.Match[str], second: re.Match[str]) -> bool:
+    """Whether two tokens are one to three spaces of any kind apart ("made by\nDJI", "Fitbit\u00a0Charge")."""
+    gap = sentence[first.end() : second.start()]
+    return 0 < len(gap) <= 3 and gap.isspace()
 
 
 def _is_noun(word: str, nouns: frozenset[str]) -> bool:

@@ -318,30 +318,32 @@ def counts_in(found: list[str], sentence: str, measure: tuple[str, ...]) -> list
     return [q for q in found if (not _NOT_A_COUNT.fullmatch(q.strip()) or q in shares) and q not in others]
 
 
-# the words after a number, up to a small word or a clause break: the noun phrase it counts ("five scientific
-# domains", "12-layer transformer"); bounded, so linear on long runs
-_COUNTED_AFTER = re.compile(r"\s*-?\s*((?:[A-Za-z][\w\-]{0,40}\s+){0,3}[A-Za-z][\w\-]{0,40})")
+# the counted thing, then a preposition, before a number: "questions across", "patients from" (a bounded window)
+_THING_AND_PREPOSITION = re.compile(
+    r"([A-Za-z][\w\-]*)\s+(?:across|from|in|over|spanning|covering|at|on|within|among)\s+$", re.I
+)
+_WORDS_AFTER = re.compile(r"[ \t]{1,3}((?:[A-Za-z][\w\-]{0,40} ){0,3}[A-Za-z][\w\-]{0,40})")  # bounded: linear
 
 
 def _counting_others(sentence: str, measure: tuple[str, ...]) -> set[str]:
-    """The numbers of a sentence that count other things than the `measure`: a noun phrase of plain lower-case
-    words follows the number and none of its words is one of the measure's ("questions across five scientific
-    domains" gives no number of questions; "1,200 multiple-choice questions", "a 127-qubit processor", "8 A100s"
-    and "312 were enrolled" may)."""
+    """The numbers of a sentence that count other things than the `measure`, where the counted thing comes right
+    before them with a preposition and another noun follows them ("questions across five scientific domains",
+    "patients from 12 rural clinics" give no number of questions or patients); a number written so elsewhere too
+    ("12 patients from 12 clinics") is kept."""
     stems = set(measure)
-    out = set()
+    other, own = set(), set()
     for quantity, at in placed_quantities(sentence):
-        m = _COUNTED_AFTER.match(sentence, at + len(quantity))
-        if m is None:
-            continue
+        thing = _THING_AND_PREPOSITION.search(sentence, max(0, at - 60), at)
+        after = _WORDS_AFTER.match(sentence, at + len(quantity))
         words = []
-        for word in m.group(1).split():
+        for word in after.group(1).split() if after else []:
             if word.lower() in STOPWORDS:
                 break
             words.append(word)
-        if not words or not all(w.islower() and w.replace("-", "").isalpha() for w in words):
-            continue
-        if unit_word(words[0]) or terms(" ".join(words)) & stems:
-            continue
-        out.add(quantity)
-    return out
+        head = words[-1] if words else ""
+        plain = head.islower() and head.isalpha() and not unit_word(head)
+        if thing and terms(thing.group(1)) & stems and plain and not terms(head) & stems:
+            other.add(quantity)
+        else:
+            own.add(quantity)
+    return other - own

@@ -53,7 +53,8 @@ def test_a_name_of_another_thing_near_the_device_names_no_maker_or_model(questio
 @pytest.mark.parametrize(
     ("question", "label", "product"),
     [
-        ("What was the make and model of the spectrophotometer?", "make", False),
+        ("What was the make and model of the spectrophotometer?", "make", True),
+        ("Which GPU brand was used?", "GPU brand", False),
         ("What was the brand of the smart speaker?", "brand", False),
         ("Which seismometer model was deployed?", "seismometer model", True),
         ("Which company made the MRI scanner?", "company", False),
