@@ -318,11 +318,13 @@ def counts_in(found: list[str], sentence: str, measure: tuple[str, ...]) -> list
     return [q for q in found if (not _NOT_A_COUNT.fullmatch(q.strip()) or q in shares) and q not in others]
 
 
-# the counted thing, then a preposition, before a number: "questions across", "patients from" (a bounded window)
+# the counted thing in the few words before a preposition and a number: "questions across", "patients were
+# recruited from" (a bounded window)
 _THING_AND_PREPOSITION = re.compile(
-    r"([A-Za-z][\w\-]*)\s+(?:across|from|in|over|spanning|covering|at|on|within|among)\s+$", re.I
+    r"((?:[A-Za-z][\w\-]*\s+){1,4})(?:across|from|in|over|spanning|covering|at|on|within|among)\s+$", re.I
 )
 _WORDS_AFTER = re.compile(r"[ \t]{1,3}((?:[A-Za-z][\w\-]{0,40} ){0,3}[A-Za-z][\w\-]{0,40})")  # bounded: linear
+_ENDS_PHRASE = re.compile(r"[a-z]{3,}ed|drawn|taken|chosen|held|seen|shown|given|made|built|used|run", re.I)
 
 
 def _counting_others(sentence: str, measure: tuple[str, ...]) -> set[str]:
@@ -337,12 +339,12 @@ def _counting_others(sentence: str, measure: tuple[str, ...]) -> set[str]:
         after = _WORDS_AFTER.match(sentence, at + len(quantity))
         words = []
         for word in after.group(1).split() if after else []:
-            if word.lower() in STOPWORDS:
+            if word.lower() in STOPWORDS or _ENDS_PHRASE.fullmatch(word):
                 break
             words.append(word)
         head = words[-1] if words else ""
         plain = head.islower() and head.isalpha() and not unit_word(head)
-        if thing and terms(thing.group(1)) & stems and plain and not terms(head) & stems:
+        if thing and terms(thing.group(1)) & stems and plain and not terms(" ".join(words)) & stems:
             other.add(quantity)
         else:
             own.add(quantity)
