@@ -24,6 +24,26 @@ from tests.fakes import sentence_status
         ("Which phone model was the app evaluated on?", "The app was evaluated on a Google Pixel 7."),
         ("Which robot model was used?", "We deploy the policy on the Spot robot in an office building."),
         ("Name the manufacturer and model of the heart rate sensor.", "Polar H10 chest straps recorded R-R intervals."),
+        # helper-72's attack: a model number after a verb, "by" whatever follows, "of" after the device, a maker
+        # word in apposition, "model X", dashes and line breaks, a device noun after a preposition
+        ("Which accelerometer model did participants wear?", "Participants wore ActiGraph GT3X+ for seven days."),
+        ("Which company supplied the insulin pumps?", "The pumps were donated by Medtronic free of charge."),
+        (
+            "Which company made the confocal microscope?",
+            "Roots were imaged on a microscope of Leica Microsystems.",
+        ),
+        (
+            "Which company manufactured the wristbands?",
+            "We used wristbands whose manufacturer, Empatica, helped.",
+        ),
+        (
+            "Which lidar model was mounted on the vehicle?",
+            "Snow was mapped with a lidar, model OS1-128, on the roof.",
+        ),
+        ("Which camera model was mounted on the gimbal?", "One camera—the Sony A7R IV—was mounted on the gimbal."),
+        ("Which company made the drones?", "All drones were made by\nDJI for the survey."),
+        ("Which smartwatch model was used?", "Sensors embedded in Garmin Fenix 6 smartwatches logged heart rate."),
+        ("Which company made the accelerometers?", "Each child wore an ActiGraph continuously for seven days."),
     ],
 )
 def test_a_name_attached_to_the_device_answers_a_maker_or_model_question(question: str, sentence: str) -> None:
@@ -44,6 +64,9 @@ def test_a_name_attached_to_the_device_answers_a_maker_or_model_question(questio
         ("Which company made the smart insoles?", "The smart insoles sent alerts via Bluetooth to the clinic."),
         ("Which GPU model was used for training?", "Training took 9 hours on a single NVIDIA GPU."),
         ("What IMU model does the system use?", "The tracker fuses a monocular camera with a low-cost MEMS IMU."),
+        ("Which radar model was used?", "Breathing was sensed with a 60 GHz FMCW radar placed 1 m away."),
+        ("Which microscope model was used?", "Cells were imaged on the microscope (Fig. 1) at 37 C."),
+        ("Which camera model was used?", "Low-cost 3D digitization with a handheld camera helps small museums."),
     ],
 )
 def test_a_name_of_another_thing_near_the_device_names_no_maker_or_model(question: str, sentence: str) -> None:
