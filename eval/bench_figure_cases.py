@@ -1,7 +1,8 @@
 """How often the sufficiency check is right about whether one abstract sentence states the figure a question asks
 for (`rag/data/qa/figure_cases.jsonl`, never tuned on; `figure_cases_tuned.jsonl`, an attack the checks were mended
-on; `maker_cases.jsonl`, which-questions asking for a maker or a product by name, written by helper-68 without
-reading the code, odd rows read as dev). A case is judged "stated" unless the check finds no figure of the asked
+on; `maker_cases.jsonl` and `maker_cases_fresh.jsonl`, which-questions asking for a maker or a product by name,
+written by helper-68 and helper-71 without reading the code, odd rows read as dev; `resource_cases.jsonl`, costs in a
+resource by helper-73, all held out). A case is judged "stated" unless the check finds no figure of the asked
 measure (its `quantity_missing` signal; a question it does not type as asking a figure is never checked for one),
 or, for a case whose `check` is "name", no name of the asked thing (`kind_unnamed`).
 
@@ -22,7 +23,13 @@ from rag.sufficiency import SufficiencyChecker
 from rag.types import Paper
 
 QA = Path(__file__).resolve().parent.parent / "rag" / "data" / "qa"
-DEFAULT = [QA / "figure_cases.jsonl", QA / "figure_cases_tuned.jsonl", QA / "maker_cases.jsonl"]
+DEFAULT = [
+    QA / "figure_cases.jsonl",
+    QA / "figure_cases_tuned.jsonl",
+    QA / "maker_cases.jsonl",
+    QA / "maker_cases_fresh.jsonl",
+    QA / "resource_cases.jsonl",
+]
 
 
 def read_cases(path: Path) -> list[dict]:
