@@ -29,6 +29,7 @@ _INSTANCE_Q = re.compile(  # a maker word asking, not modifying another noun ("W
     rf"|name\s+the\s+(?P<named>{_MAKER}|make)(?:\s+and\s+(?:the\s+)?model)?(?=\s+(?:of|that|who|which)\b|\s*[?.]|\s*$))",
     re.I,
 )
+_WHO_MADE = re.compile(r"who\s+(?:makes|made|produces|produced)\s+(?=the\b|these\b)", re.I)  # a device's maker
 # things sold in models ("Which camera model ...?", "Which IMU model ...?"); a model of a method, a process or a
 # living thing is as often answered by a description ("a circuit-level depolarizing error model")
 _PRODUCTS = frozenset(  # not "vehicle", "computer", "machine": "a kinematic bicycle model", "a computer model"
@@ -75,7 +76,9 @@ def asked_maker(question: Question) -> AskedMaker | None:
     asked = question.asked.strip()
     m = _INSTANCE_Q.match(asked)
     if not m:
-        return None
+        made = _WHO_MADE.match(asked)  # "Who makes the wrist-worn tracker?"; not "Who made the diagnosis?"
+        thing = _thing_after(asked[made.end() :]) if made else frozenset()
+        return AskedMaker("maker", thing, False) if thing & _DEVICE else None
     if m.group("model"):
         words = m.group("model").split()
         noun = singular(words[-2].lower())

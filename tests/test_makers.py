@@ -81,6 +81,7 @@ def test_a_name_of_another_thing_near_the_device_names_no_maker_or_model(questio
         ("What was the brand of the smart speaker?", "brand", False),
         ("Which seismometer model was deployed?", "seismometer model", True),
         ("Which company made the MRI scanner?", "company", False),
+        ("Who makes the wrist-worn tracker?", "maker", False),
     ],
 )
 def test_a_maker_or_a_model_is_asked_in_many_wordings(question: str, label: str, product: bool) -> None:
@@ -99,6 +100,8 @@ def test_the_thing_asked_about_is_read_after_the_cue_and_a_model_of_a_method_ask
     assert asked is not None and {"mri", "scanner"} <= asked.thing and "study" not in asked.thing
     assert asked_maker(analyze("Which parameter model was fitted?")) is None  # "-meter", not an instrument
     assert asked_maker(analyze("Which regression model was fitted?")) is None
+    assert asked_maker(analyze("Who made the diagnosis?")) is None  # who made a thing that is no device
+    assert asked_maker(analyze("Who makes the final decision on discharge?")) is None
 
 
 @pytest.mark.timeout(30)
