@@ -7,7 +7,7 @@ import re
 
 from rag.dimensions import CONDITION
 from rag.names import METHOD_HEADS, is_name, singular
-from rag.quantities import COMPARATIVES, COUNT_HEAD, METRIC_TOKEN, placed_quantities, unit_word
+from rag.quantities import COMPARATIVES, COUNT_HEAD, METRIC_TOKEN, unit_word
 from rag.support import STOPWORDS
 from rag.words import compounds, terms
 
@@ -314,38 +314,4 @@ def counts_in(found: list[str], sentence: str, measure: tuple[str, ...]) -> list
     atoms) unless of the things counted (">25% of passages", "91.9% of randomized subjects": the `measure`'s
     stems, in `sentence`), not a figure in a unit, not a multiplier ("double excitations")."""
     shares = {m.group(1) for m in _SHARE_OF.finditer(sentence) if terms(m.group(2)) & set(measure)}
-    others = _counting_others(sentence, measure)
-    return [q for q in found if (not _NOT_A_COUNT.fullmatch(q.strip()) or q in shares) and q not in others]
-
-
-# the counted thing in the few words before a preposition and a number: "questions across", "patients were
-# recruited from" (a bounded window)
-_THING_AND_PREPOSITION = re.compile(
-    r"((?:[A-Za-z][\w\-]*\s+){1,4})(?:across|from|in|over|spanning|covering|at|on|within|among)\s+$", re.I
-)
-_WORDS_AFTER = re.compile(r"[ \t]{1,3}((?:[A-Za-z][\w\-]{0,40} ){0,3}[A-Za-z][\w\-]{0,40})")  # bounded: linear
-_ENDS_PHRASE = re.compile(r"[a-z]{3,}ed|drawn|taken|chosen|held|seen|shown|given|made|built|used|run", re.I)
-
-
-def _counting_others(sentence: str, measure: tuple[str, ...]) -> set[str]:
-    """The numbers of a sentence that count other things than the `measure`, where the counted thing comes right
-    before them with a preposition and another noun follows them ("questions across five scientific domains",
-    "patients from 12 rural clinics" give no number of questions or patients); a number written so elsewhere too
-    ("12 patients from 12 clinics") is kept."""
-    stems = set(measure)
-    other, own = set(), set()
-    for quantity, at in placed_quantities(sentence):
-        thing = _THING_AND_PREPOSITION.search(sentence, max(0, at - 60), at)
-        after = _WORDS_AFTER.match(sentence, at + len(quantity))
-        words = []
-        for word in after.group(1).split() if after else []:
-            if word.lower() in STOPWORDS or _ENDS_PHRASE.fullmatch(word):
-                break
-            words.append(word)
-        head = words[-1] if words else ""
-        plain = head.islower() and head.isalpha() and not unit_word(head)
-        if thing and terms(thing.group(1)) & stems and plain and not terms(" ".join(words)) & stems:
-            other.add(quantity)
-        else:
-            own.add(quantity)
-    return other - own
+    return [q for q in found if not _NOT_A_COUNT.fullmatch(q.strip()) or q in shares]

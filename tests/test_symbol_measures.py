@@ -262,30 +262,6 @@ def test_the_span_rules_read_long_hostile_text_in_linear_time() -> None:
 
 @pytest.mark.parametrize(
     ("question", "sentence", "status"),
-    [  # a number counts the noun after it: another noun's count is not the count asked for
-        (
-            "How many questions does the benchmark contain?",
-            "The benchmark holds carefully designed questions across five scientific domains.",
-            "partial",
-        ),
-        ("How many qubits does the processor have?", "The machine spreads its qubits across 3 processors.", "partial"),
-        (
-            "How many patients were enrolled?",
-            "We enrolled 312 participants; patients came from 12 clinics.",
-            "answered",
-        ),
-        ("How many patients were enrolled?", "We enrolled 12 patients from 12 clinics.", "answered"),
-        ("How many questions does the benchmark contain?", "It holds 1,200 multiple-choice questions.", "answered"),
-        ("How many qubits does the processor have?", "The processor is a 127-qubit processor.", "answered"),
-        ("How many patients were enrolled?", "Of the patients, 312 were enrolled at 3 sites.", "answered"),
-    ],
-)
-def test_a_number_counting_another_noun_is_not_the_count_asked(question: str, sentence: str, status: str) -> None:
-    assert _status(question, sentence) == status
-
-
-@pytest.mark.parametrize(
-    ("question", "sentence", "status"),
     [  # a cost asked with "add" or "incur" asks a figure, and another resource's cost does not give it
         (
             "What memory overhead does the sanitizer add?",
@@ -303,7 +279,7 @@ def test_a_cost_in_one_resource_is_not_a_cost_in_another(question: str, sentence
 
 
 @pytest.mark.timeout(30)
-def test_the_count_rule_reads_long_hostile_text_in_linear_time() -> None:
-    # helper-72: a first version took 73 s on a number followed by 50,000 spaces
+def test_a_count_question_reads_long_hostile_text_in_linear_time() -> None:
+    # helper-72: a count rule, since dropped, took 73 s on a number followed by 50,000 spaces
     for text in ("1" + " " * 50_000 + ".", "questions across 1 " * 5_000):
         assert _status("How many questions are there?", text) in {"answered", "partial", "abstained"}
