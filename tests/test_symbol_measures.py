@@ -278,6 +278,12 @@ def test_a_cost_in_one_resource_is_not_a_cost_in_another(question: str, sentence
     assert _status(question, sentence) == status
 
 
+def test_a_cost_asked_with_a_verb_of_adding_asks_a_figure_and_a_value_added_does_not() -> None:
+    assert analyze("What runtime overhead did the tracer incur?").measure_phrase == "runtime overhead"
+    assert analyze("What overhead do the checks impose?").asks == "number"
+    assert analyze("What value does pretraining add for ASR?").asks != "number"
+
+
 @pytest.mark.timeout(30)
 def test_a_count_question_reads_long_hostile_text_in_linear_time() -> None:
     # helper-72: a count rule, since dropped, took 73 s on a number followed by 50,000 spaces
