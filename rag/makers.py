@@ -25,7 +25,8 @@ _INSTANCE_Q = re.compile(  # a maker word asking, not modifying another noun ("W
     rf"(?='s|\s*[?,]|\s*$|\s+(?:{_MAKES}|did|does|do|was|were|is|are|has|had|of)\b)"
     r"|who\s+(?P<made>manufactures|manufactured|supplies|supplied|sells|sold)\b"
     rf"|(?:what|which)\s+(?:is|was|are|were)\s+the\s+(?P<of>{_MAKER}|make)(?:\s+and\s+(?:the\s+)?model)?(?=\s+of\b)"
-    r"|(?:which|what)\s+(?P<model>(?:[\w\-]+\s+){1,3}(?:model|make|brand))\b(?!\s+of\b)"
+    r"|(?:which|what)\s+(?P<model>(?P<noun>(?:[\w\-]+\s+){0,2}?[\w\-]+)\s+"
+    r"(?P<cue>(?:make|brand)\s+and\s+model|model|make(?!\s+up\b)|brand))\b(?!\s+of\b)"
     rf"|name\s+the\s+(?P<named>{_MAKER}|make)(?:\s+and\s+(?:the\s+)?model)?(?=\s+(?:of|that|who|which)\b|\s*[?.]|\s*$))",
     re.I,
 )
@@ -37,9 +38,9 @@ _PRODUCTS = frozenset(  # not "vehicle", "computer", "machine": "a kinematic bic
     "microscope scanner sensor drone quadcopter printer spectrometer oscilloscope detector laser chip processor "
     "board microcontroller lidar radar receiver transmitter router switch server workstation accelerometer gyroscope "
     "exoskeleton prosthesis implant pump instrument telescope imu gpu cpu tpu fpga mcu mri eeg ecg uav ugv patch "
-    "probe".split()
+    "probe meter".split()
 )
-_INSTRUMENT = re.compile(r"(?<!para)(?<!dia)(?<!peri)meters?$|scopes?$", re.I)  # a seismometer, an endoscope
+_INSTRUMENT = re.compile(r"(?<=[a-z])(?<!para)(?<!dia)(?<!peri)meters?$|(?<=[a-z])scopes?$", re.I)  # a seismometer
 # what abstracts call hardware: a name many abstracts call other things ("ImageNet", "PyTorch", "CUDA") is no
 # product model
 _HARDWARE = frozenset(
@@ -80,13 +81,13 @@ def asked_maker(question: Question) -> AskedMaker | None:
         thing = _thing_after(asked[made.end() :]) if made else frozenset()
         return AskedMaker("maker", thing, False) if thing & _DEVICE else None
     if m.group("model"):
-        words = m.group("model").split()
-        noun = singular(words[-2].lower())
+        words = m.group("noun").split()
+        noun = words[-1].lower()  # as written: "What sensors make up ...?" asks no maker
         product = noun in _PRODUCTS or (_INSTRUMENT.search(noun) is not None and not unit_word(noun))  # "seismometer"
-        if not product or STOPWORDS & {w.lower() for w in words[:-1]}:
+        if not product or STOPWORDS & {w.lower() for w in words}:
             return None  # "Which regression model", "What error model", "What R2 does the model ...?", "kilometer"
-        model = words[-1].lower() == "model"  # "Which GPU brand ...?" asks a maker
-        return AskedMaker(m.group("model"), frozenset(singular(w) for w in words[:-1]), model)
+        model = m.group("cue").lower().endswith("model")  # "Which GPU brand ...?" asks a maker
+        return AskedMaker(m.group("model"), frozenset(singular(w) for w in words), model)
     label = "maker" if m.group("made") else (m.group("maker") or m.group("of") or m.group("named")).lower()
     model = re.search(r"\band\s+(?:the\s+)?model\b", m.group(0), re.I) is not None  # "make and model"
     return AskedMaker(label, _thing_after(asked[m.end() :]), model)
@@ -99,10 +100,11 @@ def _thing_after(rest: str) -> frozenset[str]:
     """The words of the thing a maker question asks about, after its cue: "made the MRI scanner?" -> mri, scanner;
     "of smartwatch did participants wear?" -> smartwatch."""
     words = re.findall(r"'s|[\w\-]+", rest)
-    while words and _SKIPPED.match(words[0]):
-        words.pop(0)
+    start = 0
+    while start < len(words) and _SKIPPED.match(words[start]):
+        start += 1
     thing = []
-    for word in words[:3]:
+    for word in words[start : start + 3]:
         if word.lower() in STOPWORDS:
             break
         thing.append(singular(word))
@@ -160,9 +162,10 @@ def loose_names(question: str, sentence: str, product: bool = False) -> list[re.
 def maker_names(question: str, sentence: str, asked: AskedMaker) -> list[str]:
     """The names (`loose_names`, with the model parts after them: "Fitbit Charge 4") a sentence attaches to a
     device: followed by the asked thing's noun or a device's ("a Tobii Pro Spectrum eye tracker"), or used as the
-    noun itself after an article, "by", "from", "using" or "on" ("a Fitbit Charge 4 worn on the wrist",
-    "made by Boston Dynamics", "(Leica SP8)"). Not after a small word that makes it a place or another thing ("in
-    Nairobi", "via Bluetooth"), nor modifying another noun ("the ABCD Study", "the I-VT algorithm")."""
+    noun itself after "a", "an", "with", "from", "using" or "on" ("a Fitbit Charge 4 worn on the wrist"), after "by"
+    whatever follows ("made by Boston Dynamics"), in parentheses after the device's noun ("(Leica SP8)"), or holding a
+    model number. Not after a small word that makes it a place or another thing ("in Nairobi", "via Bluetooth"),
+    nor, after "the" or another word, modifying another noun ("the ABCD Study", "the I-VT algorithm")."""
     names = loose_names(question, sentence, asked.product)
     tokens = list(_TOKEN.finditer(sentence))
     starts = {m.start() for m in names}

@@ -306,8 +306,8 @@ class SufficiencyChecker(WordCoverage):
             return f"{_number_phrase(part)} {part.target}".strip()
         if part.target and not targeted:
             return "mention " + re.sub(r"^(?:on|for|in|at|across|under|with)\s+", "", part.target)
-        if unnamed_thing(part, targeted, acronyms):
-            return f"name the {part.kind}"
+        if unnamed := unnamed_thing(part, targeted, acronyms):
+            return f"name the {unnamed}"
         return ""
 
     def _states_quantity(self, question: Question, sentences: Sequence[str], source_numbers: set[str]) -> bool:

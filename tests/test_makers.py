@@ -7,7 +7,9 @@ import pytest
 
 from rag.makers import asked_maker, maker_names
 from rag.query import analyze
-from tests.fakes import sentence_status
+from rag.sufficiency import SufficiencyChecker
+from rag.types import Paper
+from tests.fakes import TermCounts, sentence_status
 
 
 @pytest.mark.parametrize(
@@ -111,3 +113,20 @@ def test_the_maker_rules_read_long_hostile_text_in_linear_time() -> None:
     hostile = "a Zeiss (Leica " * 10_000 + "camera."
     assert maker_names("Which company made the camera?", hostile, asked)
     assert maker_names("Which company made the camera?", "in X1 " * 20_000, asked) == []
+
+
+def test_a_verb_make_asks_no_maker_and_a_make_and_model_after_the_noun_asks_a_model() -> None:
+    # helper-74: "make" the verb, and "camera make and model", were misread
+    assert asked_maker(analyze("What sensors make up the wearable?")) is None
+    asked = asked_maker(analyze("Which camera make and model was used?"))
+    assert asked is not None and asked.product and "camera" in asked.thing
+    assert asked_maker(analyze("What scope model was used?")) is None  # "scope" alone is no instrument
+
+
+def test_a_part_asking_a_maker_says_which_maker_is_missing() -> None:
+    question = "Which company made the drone, and which lidar model was used?"
+    paper = Paper(id="p", title="A study", abstract="The drone carried a lidar and flew 20 km.")
+    words = {w.strip(".,?").lower(): 5 for w in f"{question} {paper.abstract}".split()}
+    verdict = SufficiencyChecker(TermCounts(words)).check(analyze(question), [paper.abstract], [paper])
+    assert verdict.status == "partial"
+    assert "name the " in (verdict.missing or "") and not (verdict.missing or "").rstrip().endswith("name the")
