@@ -80,9 +80,10 @@ _NUMBER_Q = re.compile(
     rf"|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{0,4}}?\s+{NAMED_MEASURE}{_PHRASE_END}"
     rf"|(?:what|which)(?:\s+[\w\-]+){{0,2}}?\s+{NAMED_MEASURE}\s+(?:do|does|did|is|are|was|were|can|could)\b"
     rf"(?=(?:\s+[\w\-]+){{0,5}}?\s+(?:{_FIGURE_VERB}(?:s|d|ed)?|found|observed)\b)"  # "what linewidth did they measure"
-    # "what memory overhead does X add", "what runtime overhead did X incur" (not "what value does X add")
+    # "what memory overhead does X add", "what runtime overhead did X incur" (not "what value does X add"; nor "what
+    # overhead does X introduce", which may ask its kind: helper-53)
     rf"|(?:what|which)(?:\s+[\w\-]+){{0,2}}?\s+(?!values?\b){NAMED_MEASURE}\s+(?:do|does|did|will|would|can|could)\b"
-    r"(?=(?:\s+[\w\-]+){0,5}?\s+(?:add(?:s|ed)?|incur(?:s|red)?|impose[sd]?|introduce[sd]?|cause[sd]?)\b)"
+    r"(?=(?:\s+[\w\-]+){0,5}?\s+(?:add(?:s|ed)?|incur(?:s|red)?|impose[sd]?)\b)"
     r"|(?:what|which)\s+(?:(?!(?:type|kind|sort|form)\b)[\w\-]+\s+){0,2}?thresholds?"  # "what threshold do ... reach"
     r"(?=\s+(?:do|does|did|is|are|was|were|can|could|would)\b))",
     re.I,
