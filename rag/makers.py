@@ -133,16 +133,17 @@ _PARTICIPLE = re.compile(
 )
 
 
-def loose_names(question: str, sentence: str, product: bool = False) -> list[re.Match[str]]:
-    """Tokens that may name a maker or a product, loosely, beyond the question's words: a word with a capital
-    ("a Boston Dynamics Spot", "Claude"; a sentence's first word only when an acronym or mixed case: "IBM builds"),
-    an acronym or a name with digits ("GPT-4o", "gem5"); not a figure ("6-DoF", "3T"), a measure ("F1", "top-1"),
-    a unit or a letter ("600 C") or a small word. For a `product` model, not a name the abstracts of many papers
-    call things other than hardware (`typed_otherwise`: "ImageNet", "PyTorch", "ResNet-50")."""
+def loose_names(question: str, tokens: Sequence[re.Match[str]], product: bool = False) -> list[re.Match[str]]:
+    """The tokens of a sentence (`_TOKEN`) that may name a maker or a product, loosely, beyond the question's words:
+    a word with a capital ("a Boston Dynamics Spot", "Claude"; a sentence's first word only when an acronym or mixed
+    case: "IBM builds"), an acronym or a name with digits ("GPT-4o", "gem5"); not a figure ("6-DoF", "3T"), a
+    measure ("F1", "top-1"), a unit or a letter ("600 C") or a small word. For a `product` model, not a name the
+    abstracts of many papers call things other than hardware (`typed_otherwise`: "ImageNet", "PyTorch",
+    "ResNet-50")."""
     asked = f" {normalize(question)} "
     out = []
     opening = True  # a sentence's first word is capitalised as any is ("We", "Welders")
-    for m in _TOKEN.finditer(sentence):
+    for m in tokens:
         token = m.group(0).strip(".!?'’")
         first, opening = opening, m.group(0).endswith((".", "!", "?"))
         if not token or token[0].isdigit() or (first and not is_name(token)):
@@ -166,9 +167,8 @@ def maker_names(question: str, sentence: str, asked: AskedMaker) -> list[str]:
     whatever follows ("made by Boston Dynamics"), in parentheses after the device's noun ("(Leica SP8)"), or holding a
     model number. Not after a small word that makes it a place or another thing ("in Nairobi", "via Bluetooth"),
     nor, after "the" or another word, modifying another noun ("the ABCD Study", "the I-VT algorithm")."""
-    names = loose_names(question, sentence, asked.product)
     tokens = list(_TOKEN.finditer(sentence))
-    starts = {m.start() for m in names}
+    starts = {m.start() for m in loose_names(question, tokens, asked.product)}
     nouns = asked.thing | _DEVICE
 
     def in_run(token: re.Match[str]) -> bool:  # a name or a model part, not the device's own noun ("GPUs")

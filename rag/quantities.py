@@ -69,10 +69,19 @@ _TIME_UNIT = re.compile(
 )
 
 
+def _without_enumerations(sentence: str) -> str:
+    """A sentence with its list markers ("(1)", "2)") blanked, offsets kept."""
+    return _ENUMERATION.sub(lambda m: " " * len(m.group(0)), sentence)
+
+
+def _numbers_in(text: str) -> list[tuple[str, int]]:
+    """The numbers of a text whose list markers are blanked, each with its offset: not years."""
+    return [(q.group(0), q.start()) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
+
+
 def placed_quantities(sentence: str) -> list[tuple[str, int]]:
     """The numbers a sentence states (`quantities`), each with its offset in the sentence."""
-    text = _ENUMERATION.sub(lambda m: " " * len(m.group(0)), sentence)
-    return [(q.group(0), q.start()) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
+    return _numbers_in(_without_enumerations(sentence))
 
 
 def quantities(sentence: str) -> list[str]:
@@ -267,9 +276,9 @@ def measured_quantities(
     A quantity nearer another measure's word is that measure's ("a quality factor of 1.7e6" near a cable); with the
     measure's `units` (rag.dimensions), one in another unit or a number word counts nothing; where `values` are asked,
     a change ("by 18%") counts nothing. With no measure every quantity counts."""
-    text = compounds(_ENUMERATION.sub(lambda m: " " * len(m.group(0)), sentence))
+    text = compounds(_without_enumerations(sentence))
     tokens = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
-    found = [(q.group(0), q.start()) for q in _QUANTITY.finditer(text) if not _YEAR.match(q.group(0))]
+    found = _numbers_in(text)
     if not measure:
         return [q for q, _ in found]
     found = of_the_speed(found, text, measure)  # "70x less memory" does not say how much faster
