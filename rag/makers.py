@@ -136,10 +136,10 @@ _PARTICIPLE = re.compile(
 def loose_names(question: str, tokens: Sequence[re.Match[str]], product: bool = False) -> list[re.Match[str]]:
     """The tokens of a sentence (`_TOKEN`) that may name a maker or a product, loosely, beyond the question's words:
     a word with a capital ("a Boston Dynamics Spot", "Claude"; a sentence's first word only when an acronym or mixed
-    case: "IBM builds"), an acronym or a name with digits ("GPT-4o", "gem5"); not a figure ("6-DoF", "3T"), a
-    measure ("F1", "top-1"), a unit or a letter ("600 C") or a small word. For a `product` model, not a name the
-    abstracts of many papers call things other than hardware (`typed_otherwise`: "ImageNet", "PyTorch",
-    "ResNet-50")."""
+    case: "IBM builds"), an acronym, a name with digits ("GPT-4o", "gem5") or a word of a script without case ("大疆");
+    not a figure ("6-DoF", "3T"), a measure ("F1", "top-1"), a unit or a letter ("600 C") or a small word. For a
+    `product` model, not a name the abstracts of many papers call things other than hardware (`typed_otherwise`:
+    "ImageNet", "PyTorch", "ResNet-50")."""
     asked = f" {normalize(question)} "
     out = []
     opening = True  # a sentence's first word is capitalised as any is ("We", "Welders")
@@ -150,7 +150,8 @@ def loose_names(question: str, tokens: Sequence[re.Match[str]], product: bool = 
             continue
         if token.lower() in _REFERENCES:
             continue
-        if not any(c.isupper() or c.isdigit() for c in token) or not any(c.isalpha() for c in token):
+        caseless = any(c.isalpha() and not c.islower() and not c.isupper() for c in token)  # "大疆": a script
+        if not (caseless or any(c.isupper() or c.isdigit() for c in token)) or not any(c.isalpha() for c in token):
             continue
         if token.lower() in STOPWORDS or unit_word(token) or f" {normalize(token)} " in asked:
             continue

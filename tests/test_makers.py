@@ -46,6 +46,7 @@ from tests.fakes import TermCounts, sentence_status
         ("Which company made the drones?", "All drones were made by\nDJI for the survey."),
         ("Which smartwatch model was used?", "Sensors embedded in Garmin Fenix 6 smartwatches logged heart rate."),
         ("Which company made the accelerometers?", "Each child wore an ActiGraph continuously for seven days."),
+        ("Which company made the drone?", "The drone was made by 大疆 (DJI) in Shenzhen."),  # a script without case
     ],
 )
 def test_a_name_attached_to_the_device_answers_a_maker_or_model_question(question: str, sentence: str) -> None:
