@@ -30,6 +30,7 @@ _INSTANCE_Q = re.compile(  # a maker word asking, not modifying another noun ("W
     rf"|name\s+the\s+(?P<named>{_MAKER}|make)(?:\s+and\s+(?:the\s+)?model)?(?=\s+(?:of|that|who|which)\b|\s*[?.]|\s*$))",
     re.I,
 )
+_MODEL_OF = re.compile(r"(?:which|what)\s+model\s+of\s+", re.I)
 _WHO_MADE = re.compile(r"who\s+(?:makes|made|produces|produced)\s+(?=the\b|these\b)", re.I)  # a device's maker
 # things sold in models ("Which camera model ...?", "Which IMU model ...?"); a model of a method, a process or a
 # living thing is as often answered by a description ("a circuit-level depolarizing error model")
@@ -77,6 +78,11 @@ def asked_maker(question: Question) -> AskedMaker | None:
     asked = question.asked.strip()
     m = _INSTANCE_Q.match(asked)
     if not m:
+        if of := _MODEL_OF.match(asked):  # "Which model of eye tracker ...?"; not "What model of consciousness ...?"
+            words = _words_after(asked[of.end() :])
+            last = singular(words[-1]) if words else ""
+            product = last in _DEVICE or (_INSTRUMENT.search(last) is not None and not unit_word(last))
+            return AskedMaker(f"{' '.join(words)} model", _thing_after(asked[of.end() :]), True) if product else None
         made = _WHO_MADE.match(asked)  # "Who makes the wrist-worn tracker?"; not "Who made the diagnosis?"
         thing = _thing_after(asked[made.end() :]) if made else frozenset()
         return AskedMaker("maker", thing, False) if thing & _DEVICE else None
@@ -90,15 +96,20 @@ def asked_maker(question: Question) -> AskedMaker | None:
         return AskedMaker(m.group("model"), frozenset(singular(w) for w in words), model)
     label = "maker" if m.group("made") else (m.group("maker") or m.group("of") or m.group("named")).lower()
     model = re.search(r"\band\s+(?:the\s+)?model\b", m.group(0), re.I) is not None  # "make and model"
-    return AskedMaker(label, _thing_after(asked[m.end() :]), model)
+    return AskedMaker(f"{label} and model" if model else label, _thing_after(asked[m.end() :]), model)
 
 
 _SKIPPED = re.compile(rf"^(?:'s|{_MAKES}|did|does|do|was|were|is|are|has|had|of|the|a|an|and|model|its|their)$", re.I)
 
 
 def _thing_after(rest: str) -> frozenset[str]:
-    """The words of the thing a maker question asks about, after its cue: "made the MRI scanner?" -> mri, scanner;
-    "of smartwatch did participants wear?" -> smartwatch."""
+    """The words of the thing a maker question asks about, after its cue, singular: "made the MRI scanner?" -> mri,
+    scanner; "of smartwatch did participants wear?" -> smartwatch."""
+    return frozenset(singular(word) for word in _words_after(rest))
+
+
+def _words_after(rest: str) -> list[str]:
+    """The words of the thing a maker question asks about, as written: "of the eye tracker did ..." -> eye, tracker."""
     words = re.findall(r"'s|[\w\-]+", rest)
     start = 0
     while start < len(words) and _SKIPPED.match(words[start]):
@@ -107,8 +118,8 @@ def _thing_after(rest: str) -> frozenset[str]:
     for word in words[start : start + 3]:
         if word.lower() in STOPWORDS:
             break
-        thing.append(singular(word))
-    return frozenset(thing)
+        thing.append(word)
+    return thing
 
 
 _REFERENCES = frozenset("fig figs figure figures table tables eq eqs equation ref refs section sec appendix".split())

@@ -79,7 +79,9 @@ def test_a_name_of_another_thing_near_the_device_names_no_maker_or_model(questio
 @pytest.mark.parametrize(
     ("question", "label", "product"),
     [
-        ("What was the make and model of the spectrophotometer?", "make", True),
+        ("What was the make and model of the spectrophotometer?", "make and model", True),
+        ("Which model of eye tracker did they use?", "eye tracker model", True),
+        ("What model of battery cycler was used?", "battery cycler model", True),
         ("Which GPU brand was used?", "GPU brand", False),
         ("What was the brand of the smart speaker?", "brand", False),
         ("Which seismometer model was deployed?", "seismometer model", True),
@@ -103,6 +105,7 @@ def test_the_thing_asked_about_is_read_after_the_cue_and_a_model_of_a_method_ask
     assert asked is not None and {"mri", "scanner"} <= asked.thing and "study" not in asked.thing
     assert asked_maker(analyze("Which parameter model was fitted?")) is None  # "-meter", not an instrument
     assert asked_maker(analyze("Which regression model was fitted?")) is None
+    assert asked_maker(analyze("What model of consciousness do they propose?")) is None  # a model of no device
     assert asked_maker(analyze("Who made the diagnosis?")) is None  # who made a thing that is no device
     assert asked_maker(analyze("Who makes the final decision on discharge?")) is None
 
@@ -131,3 +134,14 @@ def test_a_part_asking_a_maker_says_which_maker_is_missing() -> None:
     verdict = SufficiencyChecker(TermCounts(words)).check(analyze(question), [paper.abstract], [paper])
     assert verdict.status == "partial"
     assert "name the " in (verdict.missing or "") and not (verdict.missing or "").rstrip().endswith("name the")
+
+
+def test_a_model_of_a_device_is_asked_by_name_and_a_missing_make_and_model_is_said_whole() -> None:
+    question = "Which model of eye tracker did they use?"
+    assert sentence_status(question, "Gaze was recorded with a Tobii Pro Spectrum eye tracker.") == "answered"
+    assert sentence_status(question, "Gaze was recorded with an eye tracker at 600 Hz.") == "partial"
+    paper = Paper(id="p", title="A study", abstract="Gaze was recorded with an eye tracker at 600 Hz.")
+    asked = "What make and model of eye tracker did they use?"
+    words = {w.strip(".,?").lower(): 5 for w in f"{asked} {paper.abstract}".split()}
+    verdict = SufficiencyChecker(TermCounts(words)).check(analyze(asked), [paper.abstract], [paper])
+    assert verdict.status == "partial" and "name the make and model" in (verdict.missing or "")
