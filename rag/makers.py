@@ -15,6 +15,7 @@ from rag.corpus.records import normalize
 from rag.kinds import typed_otherwise, unnamed_kind
 from rag.names import is_name, singular
 from rag.quantities import METRIC_TOKEN, unit_word
+from rag.query import keyword_only
 from rag.question import Question
 from rag.support import STOPWORDS
 
@@ -28,6 +29,11 @@ _INSTANCE_Q = re.compile(  # a maker word asking, not modifying another noun ("W
     r"|(?:which|what)\s+(?P<model>(?P<noun>(?:[\w\-]+\s+){0,2}?[\w\-]+)\s+"
     r"(?P<cue>(?:make|brand)\s+and\s+model|model|make(?!\s+up\b)|brand))\b(?!\s+of\b)"
     rf"|name\s+the\s+(?P<named>{_MAKER}|make)(?:\s+and\s+(?:the\s+)?model)?(?=\s+(?:of|that|who|which)\b|\s*[?.]|\s*$))",
+    re.I,
+)
+_KEYWORD_CUE = re.compile(
+    r"(?<![\w\-])(?P<noun>(?:[A-Za-z][\w\-]*\s+)?[A-Za-z][\w\-]*)\s+"
+    r"(?P<cue>(?:make|brand)\s+and\s+model|model|brand|manufacturer|maker|vendor)(?![\w\-])",
     re.I,
 )
 _MODEL_OF = re.compile(r"(?:which|what)\s+model\s+of\s+", re.I)
@@ -78,6 +84,8 @@ def asked_maker(question: Question) -> AskedMaker | None:
     asked = question.asked.strip()
     m = _INSTANCE_Q.match(asked)
     if not m:
+        if keyword_only(asked) and (cue := _KEYWORD_CUE.search(asked)):  # "eye tracker model used in reading study"
+            return _keyword_maker(cue)
         if of := _MODEL_OF.match(asked):  # "Which model of eye tracker ...?"; not "What model of consciousness ...?"
             words = _words_after(asked[of.end() :])
             last = singular(words[-1]) if words else ""
@@ -97,6 +105,18 @@ def asked_maker(question: Question) -> AskedMaker | None:
     label = "maker" if m.group("made") else (m.group("maker") or m.group("of") or m.group("named")).lower()
     model = re.search(r"\band\s+(?:the\s+)?model\b", m.group(0), re.I) is not None  # "make and model"
     return AskedMaker(f"{label} and model" if model else label, _thing_after(asked[m.end() :]), model)
+
+
+def _keyword_maker(cue: re.Match[str]) -> AskedMaker | None:
+    """A keyword query's maker or model, asked by a cue after a device's noun ("eye tracker model ...", "GNSS
+    receiver brand"); None after any other noun ("language model", "noise model")."""
+    words = cue.group("noun").split()
+    last = singular(words[-1])
+    model = cue.group("cue").lower().endswith("model")
+    device = last in _PRODUCTS if model else last in _DEVICE
+    if not device and not (_INSTRUMENT.search(last) and not unit_word(last)):
+        return None
+    return AskedMaker(f"{cue.group('noun')} {cue.group('cue')}", frozenset(singular(w) for w in words), model)
 
 
 _SKIPPED = re.compile(rf"^(?:'s|{_MAKES}|did|does|do|was|were|is|are|has|had|of|the|a|an|and|model|its|their)$", re.I)

@@ -145,3 +145,24 @@ def test_a_model_of_a_device_is_asked_by_name_and_a_missing_make_and_model_is_sa
     words = {w.strip(".,?").lower(): 5 for w in f"{asked} {paper.abstract}".split()}
     verdict = SufficiencyChecker(TermCounts(words)).check(analyze(asked), [paper.abstract], [paper])
     assert verdict.status == "partial" and "name the make and model" in (verdict.missing or "")
+
+
+@pytest.mark.parametrize(
+    ("query", "label"),
+    [
+        ("eye tracker model used in reading study", "eye tracker model"),
+        ("reading study GNSS receiver brand", "GNSS receiver brand"),
+        ("GPT-2 language model", None),  # a model of no device
+        ("surface code circuit-level noise model threshold", None),
+    ],
+)
+def test_a_keyword_query_asks_a_model_or_a_brand_after_a_device_noun(query: str, label: str | None) -> None:
+    asked = asked_maker(analyze(query))
+    assert (asked.label if asked else None) == label
+    if label:
+        assert sentence_status(query, "Gaze was recorded in the lab at 600 Hz by the device.") == "partial"
+
+
+def test_a_keyword_query_for_a_model_is_answered_by_a_model_attached_to_the_device() -> None:
+    query = "eye tracker model used in reading study"
+    assert sentence_status(query, "Readers wore a Tobii Pro Glasses 3 eye tracker in the study.") == "answered"
