@@ -2,9 +2,11 @@
 for (`rag/data/qa/figure_cases.jsonl`, never tuned on; `figure_cases_tuned.jsonl`, an attack the checks were mended
 on; `maker_cases.jsonl` and `maker_cases_fresh.jsonl`, which-questions asking for a maker or a product by name,
 written by helper-68 and helper-71 without reading the code, odd rows read as dev; `resource_cases.jsonl`, costs in a
-resource by helper-73, all held out). A case is judged "stated" unless the check finds no figure of the asked
-measure (its `quantity_missing` signal; a question it does not type as asking a figure is never checked for one),
-or, for a case whose `check` is "name", no name of the asked thing (`kind_unnamed`).
+resource by helper-73, all held out; `count_cases.jsonl`, "how many" questions by helper-75, odd rows read;
+`count_cases_attack.jsonl`, helper-76's attack on the count rule, all read). A case is judged "stated" unless the
+check finds no figure of the asked measure (its `quantity_missing` signal; a question it does not type as asking a
+figure is never checked for one), or, for a case whose `check` is "name", no name of the asked thing
+(`kind_unnamed`).
 
     python eval/bench_figure_cases.py [--cases FILE ...] [--out FILE.md]
 
@@ -29,6 +31,8 @@ DEFAULT = [
     QA / "maker_cases.jsonl",
     QA / "maker_cases_fresh.jsonl",
     QA / "resource_cases.jsonl",
+    QA / "count_cases.jsonl",
+    QA / "count_cases_attack.jsonl",
 ]
 
 
