@@ -7,7 +7,7 @@ import re
 
 from rag.dimensions import CONDITION
 from rag.names import METHOD_HEADS, is_name, singular
-from rag.quantities import COMPARATIVES, COUNT_HEAD, METRIC_TOKEN, placed_quantities, unit_word
+from rag.quantities import COMPARATIVES, COUNT_HEAD, METRIC_TOKEN, unit_word
 from rag.support import STOPWORDS
 from rag.words import compounds, terms
 
@@ -309,82 +309,9 @@ def asks_count(question: str, phrase: str) -> bool:
     return re.search(rf"\b(?:how many|number of)\s+(?:the\s+)?{re.escape(phrase)}\b", question, re.I) is not None
 
 
-def counts_in(found: list[str], sentence: str, measure: tuple[str, ...], question: str = "") -> list[str]:
+def counts_in(found: list[str], sentence: str, measure: tuple[str, ...]) -> list[str]:
     """The quantities of `found` that may state a count (`asks_count`): not a share ("91.9%" is no number of
     atoms) unless of the things counted (">25% of passages", "91.9% of randomized subjects": the `measure`'s
-    stems, in `sentence`), not a figure in a unit, not a multiplier ("double excitations"), not a number counting
-    another thing (`_counting_others`; a count per item answers a `question` asking one for each item)."""
+    stems, in `sentence`), not a figure in a unit, not a multiplier ("double excitations")."""
     shares = {m.group(1) for m in _SHARE_OF.finditer(sentence) if terms(m.group(2)) & set(measure)}
-    others = _counting_others(sentence, measure, re.search(r"\b(?:each|every)\b", question, re.I) is not None)
-    return [q for q in found if (not _NOT_A_COUNT.fullmatch(q.strip()) or q in shares) and q not in others]
-
-
-# the words after a number, bounded (linear on long runs): "14 primary-care clinics", "-qubit processor"
-_WORD_AFTER = re.compile(r"(?:-|[ \t]{1,3})([A-Za-z][\w\-]{0,40})")
-_RANGE_END = re.compile(r"\s{0,3}(?:-|–|—|to|and|or)\s{0,3}\d[\d,.]{0,30}")  # "800 and 3,600 metres"
-_ENDS_PHRASE = re.compile(r"[a-z]{3,}ed|drawn|taken|chosen|held|seen|shown|given|made|built|used|run")
-# a preposition placing what a number counts ("at 64 stations", "across 5 domains"); "from", "in" and "among" only
-# after the counted thing ("Patients were recruited from 14 hospitals", not "Data from 1.2 million beneficiaries")
-_PLACE_BEFORE = re.compile(
-    r"\b(?:(?P<after>from|in|among)|at|across|within|spanning|span|spans|covering|covers|cover|into|on)\s+(?:the\s+)?$",
-    re.I,
-)
-_SCALE_WORD = re.compile(r"thousand|million|billion", re.I)
-_SCALE = re.compile(r"\s*(?:[kKMB]\b|thousand|million|billion)")
-# a value of a measure or an age, not a count ("a batch size of 4,096", "women aged 50 to 69")
-_VALUE_OF = re.compile(r"(?:\b([A-Za-z][\w\-]{0,40})\s+(?:of|=|was|is)|\b(aged|ages?\s+of))\s+(?:about\s+)?$", re.I)
-
-
-def _counting_others(sentence: str, measure: tuple[str, ...], per_item: bool = False) -> set[str]:
-    """The numbers of a sentence that count something other than the `measure`: a number before a plural noun phrase
-    without the measure's words ("64 point-count stations", "7 diagnostic categories" give no number of species or
-    images), a count per item ("120 images per class"), a measure's value or an age ("a batch size of 4,096", "aged
-    50 to 69") and a fraction below one ("κ = 0.71"). A number written so elsewhere too, counting the measure, is
-    kept ("12 patients from 12 clinics"), as is one linked to the measure ("Participants were 48 volunteers"), one
-    with no noun after it ("N = 312") and a compound's first word ("64-qubit processor": qubits)."""
-    stems = set(measure)
-    other, own = set(), set()
-    for quantity, at in placed_quantities(sentence):
-        end = at + len(quantity)
-        if _SCALE_WORD.fullmatch(quantity) and re.search(r"\d\s?$", sentence[max(0, at - 2) : at]):
-            continue  # the scale of the number before it ("1.5 million"), read with that number
-        if scale := _SCALE.match(sentence, end):
-            end = scale.end()  # "1.5 million tokens": the noun follows the scale
-        elif rng := _RANGE_END.match(sentence, end):
-            end = rng.end()
-        place = _PLACE_BEFORE.search(sentence, max(0, at - 24), at)  # "recruited from 14 affiliated hospitals"
-        if place and place.group("after") and not terms(sentence[: place.start()]) & stems:
-            place = None
-        words: list[str] = []
-        while (word := _WORD_AFTER.match(sentence, end)) and len(words) < 4:
-            if word.group(1).lower() in STOPWORDS or word.group(1) == "per":
-                break
-            if not place and _ENDS_PHRASE.fullmatch(word.group(1)):
-                break  # "10,000 training images drawn from ImageNet"
-            words.append(word.group(1))
-            end = word.end()
-        value = _VALUE_OF.search(sentence, max(0, at - 50), at)
-        if not per_item and re.match(r"\s+per\b", sentence[end : end + 6]):
-            other.add(quantity)  # "120 images per class": no total
-        elif terms(" ".join(words)) & stems:
-            own.add(quantity)  # "212 bird species"
-        elif re.fullmatch(r"0?[.,]\d+", quantity) and not scale:
-            other.add(quantity)  # a fraction: "κ = 0.71"
-        elif value and (value.group(2) or _a_measure(value.group(1) or "")):
-            other.add(quantity)  # "a learning rate of", "a hidden dimension of", "aged": not "a sample size of"
-        elif place and any(w.endswith("s") or w.lower() in _PLURALS for w in words):
-            other.add(quantity)  # "surveyed at 64 point-count stations", "images spanning 7 categories"
-        else:
-            own.add(quantity)
-        if scale and quantity in other:
-            other.add(scale.group(0).strip())  # "million" is a quantity of its own
-    return other - own
-
-
-def _a_measure(word: str) -> bool:
-    """Whether a word names a measure whose value a number gives ("rate", "dimension"); a number, a count or a size
-    counts things ("a sample size of 312")."""
-    return METRIC_TOKEN.match(word) is not None and word.lower() not in ("number", "count", "size")
-
-
-_PLURALS = frozenset("people children men women mice geese teeth feet data criteria phenomena species".split())
+    return [q for q in found if not _NOT_A_COUNT.fullmatch(q.strip()) or q in shares]

@@ -333,7 +333,7 @@ class SufficiencyChecker(WordCoverage):
                     return True
                 continue
             found = measured_quantities(measure, sentence, self.measure_window, modifier, rivals, units, values)
-            if stated(counts_in(found, sentence, measure, question.text) if counting else found):
+            if stated(counts_in(found, sentence, measure) if counting else found):
                 return True
         return False
 

@@ -114,38 +114,16 @@ def test_rounding(asked: str, stated: set[str], found: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "sentence", "status"),
-    [  # a number after a preposition of place counts the things it places, not the asked ones (helper-75, -76)
-        ("How many species were recorded?", "Bird species were surveyed at 64 point-count stations.", "partial"),
-        ("How many species were recorded?", "Surveys recorded 212 bird species at 64 stations.", "answered"),
-        ("How many images does the dataset hold?", "Its images span 7 diagnostic categories.", "partial"),
-        ("How many images does the dataset hold?", "It holds 10,015 images in 7 categories.", "answered"),
-        ("How many annotators labelled the corpus?", "The annotators reached a kappa of 0.71.", "partial"),
-        ("How many clinics took part?", "We followed 12 patients from 12 clinics.", "answered"),  # written twice
-        ("How many qubits does the processor have?", "We benchmark a 64-qubit processor.", "answered"),  # compound
-        ("How many subjects were in the cohort?", "The cohort of subjects (N = 312) was tested.", "answered"),
-        ("How many tokens does the corpus hold?", "The corpus holds 1.5 million tokens.", "answered"),  # a scale
-        ("How many patients were enrolled?", "Patients were enrolled at 14 primary-care clinics.", "partial"),
-        ("How many participants were tested?", "Participants were 48 healthy volunteers.", "answered"),  # linked
-        ("How many participants were tested?", "The participants comprised 120 undergraduates.", "answered"),
-        ("How many images does the dataset hold?", "It holds between 120 and 200 images per class.", "partial"),
-        ("How many patients were enrolled?", "Patients were recruited from 14 affiliated hospitals.", "partial"),
-        ("How many patients were enrolled?", "Patients came from 14 hospitals nationwide.", "partial"),
-        ("How many participants were enrolled?", "We enrolled 1,204 adults as participants.", "answered"),  # a synonym
-        (
-            "How many patients were studied?",
-            "Records from 2.1 million adults were read; patients were 40% men.",
-            "answered",
-        ),
-        ("How many participants were enrolled?", "Participants: over 1,000 adults took part.", "answered"),
-        ("How many women were screened?", "Screened women were aged 50 to 69.", "partial"),  # an age
-        ("How many layers does the encoder have?", "Encoder layers have a hidden dimension of 768.", "partial"),
-        ("How many participants were included?", "Participants: the sample size was 312.", "answered"),
-        ("How many images does the corpus hold?", "Its images span 1.5 million categories.", "partial"),
-        ("How many tokens does the corpus hold?", "Its 1.2 million news articles hold tokens.", "answered"),
-        ("How many GPUs were used?", "Training used 8 NVIDIA A100 GPUs.", "answered"),
-        ("How many heads does each layer have?", "It uses 16 heads per layer across 12 layers.", "answered"),
+    ("question", "sentence"),
+    [  # a number before another noun often counts the asked thing under another name (helper-76, helper-77): a
+        # rule that a number placing other things ("recruited from 14 hospitals") is no count was measured and
+        # dropped, as it refused 46 of helper-77's 60 right answers for one never-read near miss held
+        ("How many participants were enrolled?", "We enrolled 1,204 adults as participants."),
+        ("How many qubits were used?", "Qubit readout was performed on 17 superconducting transmons."),
+        ("How many patients were studied?", "Patients' records came from 2.1 million adults."),
+        ("How many trainable parameters does the model have?", "The total number of trainable parameters is 1.2M."),
+        ("How many studies were included?", "We included 48 studies per PRISMA guidelines."),
     ],
 )
-def test_a_number_placing_other_things_is_no_count_of_the_asked_ones(question: str, sentence: str, status: str) -> None:
-    assert _status(question, sentence) == status
+def test_a_number_before_another_name_for_the_counted_thing_still_counts(question: str, sentence: str) -> None:
+    assert _status(question, sentence) == "answered"
