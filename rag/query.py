@@ -223,8 +223,6 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
         while start > 0 and len(words) - start < 4 and unit_tail(words[start - 1], words[start]):
             start -= 1
         return "number", *measure_of(words[start:])
-    if len(words) >= 3 and last.lower() in ("threshold", "thresholds"):  # "tile codes noise threshold" (a figure)
-        return "number", *measure_of(words[-1:])
     if len(words) >= 3 and last.lower() in _FIGURE_CHANGES and METRIC_TOKEN.match(words[-2]):
         return "number", *measure_of(words[-2:-1])  # "X Adam SGD accuracy gap", "X BLEU improvement"
     tail = [w for w in words[-3:] if METRIC_TOKEN.match(w.strip(",;:")) or w.lower() in ("error", "rate", "score")]
