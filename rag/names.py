@@ -255,8 +255,6 @@ def new_names(question: str, sentence: str, kind: str = "") -> list[str]:
             continue
         if not is_name(name) and is_common(name) and not _called_kind(sentence, name, heads):
             continue  # an ordinary word of a title-case run ("Consensus"), not "the IBM Torino device"
-        if _only_likened(name, sentence):
-            continue  # "a STIRAP-like system", "Pb-free solder": not the thing itself
         out.append(name)
     for m in _QUOTED_OR_RUN.finditer(sentence):  # 'Ok Google', "the Wall Street Journal corpus"
         name = m.group("quoted") or m.group("run")
@@ -270,14 +268,6 @@ def new_names(question: str, sentence: str, kind: str = "") -> list[str]:
     return out
 
 
-def _only_likened(name: str, sentence: str) -> bool:
-    """Whether a sentence writes `name` only as what something is like or free of ("STIRAP-like", "GPT-style",
-    "Pb-free", "brain-inspired"): it names no thing used ("PPLN-based" does)."""
-    ends = [m.end() for m in re.finditer(rf"(?<![\w\-]){re.escape(name)}", sentence)]
-    return bool(ends) and all(_LIKENED.match(sentence, end) for end in ends)
-
-
-_LIKENED = re.compile(r"-(?:like|style|free|inspired)\b", re.I)
 _WEB_ADDRESS = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w.\-]+\.(?:com|org|io|net)/\S*", re.I)
 
 

@@ -412,9 +412,6 @@ JUNCTIONS = Paper(
         ("The junctions are made of NbN films on sapphire.", True),  # a formula
         ("The junctions are made of niobium films.", True),  # an element, in lower case
         ("The bilayer (La,Pr)3Ni2O7 films are grown on SrLaAlO4.", True),
-        ("The junctions follow a STIRAP-like protocol.", False),  # like the thing, not the thing
-        ("The junctions use a GPT-style design and Pb-free solder.", False),
-        ("The junctions sit on a YIG-based substrate.", True),  # based on it: the thing used
     ],
 )
 def test_a_material_is_named_by_a_formula_or_an_element_not_by_capitals_or_units(sentence: str, named: bool) -> None:
