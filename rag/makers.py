@@ -33,7 +33,8 @@ _INSTANCE_Q = re.compile(  # a maker word asking, not modifying another noun ("W
 )
 _KEYWORD_CUE = re.compile(
     r"(?<![\w\-])(?P<noun>(?:[A-Za-z][\w\-]*\s+)?[A-Za-z][\w\-]*)\s+"
-    r"(?P<cue>(?:make|brand)\s+and\s+model|model|brand|manufacturer|maker|vendor)(?![\w\-])",
+    r"(?P<cue>(?:make|brand)\s+and\s+model|model|brand|manufacturer|maker|vendor)"
+    r"(?=\s*$|\s+(?:used|in|for|of|from|with|on|at|by|and|or|during)\b)",  # not "model predictive control"
     re.I,
 )
 _MODEL_OF = re.compile(r"(?:which|what)\s+model\s+of\s+", re.I)
@@ -79,17 +80,18 @@ class AskedMaker:
 
 def asked_maker(question: Question) -> AskedMaker | None:
     """The maker or product a which-question asks for by name ("Which company ...?", "Who manufactured ...?",
-    "Which IMU model ...?", "What was the make and model of ...?"); None for any other question, a type ("What kind
-    of sensor?"), a model of a method ("Which error model?") and "Who made the diagnosis?" among them."""
+    "Which IMU model ...?", "Which model of eye tracker ...?", "What was the make and model of ...?"), or a keyword
+    query by a cue ending it after a product's noun ("eye tracker model used in reading study"); None for any other
+    question, a type ("What kind of sensor?"), a model of a method ("Which error model?", "Which model of the
+    vehicle?") and "Who made the diagnosis?" among them."""
     asked = question.asked.strip()
     m = _INSTANCE_Q.match(asked)
     if not m:
-        if keyword_only(asked) and (cue := _KEYWORD_CUE.search(asked)):  # "eye tracker model used in reading study"
-            return _keyword_maker(cue)
+        if keyword_only(asked):
+            return next(filter(None, map(_keyword_maker, _KEYWORD_CUE.finditer(asked))), None)
         if of := _MODEL_OF.match(asked):  # "Which model of eye tracker ...?"; not "What model of consciousness ...?"
-            words = _words_after(asked[of.end() :])
-            last = singular(words[-1]) if words else ""
-            product = last in _DEVICE or (_INSTRUMENT.search(last) is not None and not unit_word(last))
+            words = [w for w in _words_after(asked[of.end() :]) if w != "'s"]
+            product = bool(words) and _a_product(words[-1])
             return AskedMaker(f"{' '.join(words)} model", _thing_after(asked[of.end() :]), True) if product else None
         made = _WHO_MADE.match(asked)  # "Who makes the wrist-worn tracker?"; not "Who made the diagnosis?"
         thing = _thing_after(asked[made.end() :]) if made else frozenset()
@@ -97,8 +99,7 @@ def asked_maker(question: Question) -> AskedMaker | None:
     if m.group("model"):
         words = m.group("noun").split()
         noun = words[-1].lower()  # as written: "What sensors make up ...?" asks no maker
-        product = noun in _PRODUCTS or (_INSTRUMENT.search(noun) is not None and not unit_word(noun))  # "seismometer"
-        if not product or STOPWORDS & {w.lower() for w in words}:
+        if not _a_product(noun, as_written=True) or STOPWORDS & {w.lower() for w in words}:
             return None  # "Which regression model", "What error model", "What R2 does the model ...?", "kilometer"
         model = m.group("cue").lower().endswith("model")  # "Which GPU brand ...?" asks a maker
         return AskedMaker(m.group("model"), frozenset(singular(w) for w in words), model)
@@ -108,15 +109,22 @@ def asked_maker(question: Question) -> AskedMaker | None:
 
 
 def _keyword_maker(cue: re.Match[str]) -> AskedMaker | None:
-    """A keyword query's maker or model, asked by a cue after a device's noun ("eye tracker model ...", "GNSS
+    """A keyword query's maker or model, asked by a cue after a product's noun ("eye tracker model ...", "GNSS
     receiver brand"); None after any other noun ("language model", "noise model")."""
     words = cue.group("noun").split()
-    last = singular(words[-1])
-    model = cue.group("cue").lower().endswith("model")
-    device = last in _PRODUCTS if model else last in _DEVICE
-    if not device and not (_INSTRUMENT.search(last) and not unit_word(last)):
+    if words[0].lower() in STOPWORDS:
+        words = words[1:]  # "choice of camera model": camera
+    if not _a_product(words[-1]):
         return None
-    return AskedMaker(f"{cue.group('noun')} {cue.group('cue')}", frozenset(singular(w) for w in words), model)
+    model = cue.group("cue").lower().endswith("model")
+    return AskedMaker(f"{' '.join(words)} {cue.group('cue')}", frozenset(singular(w) for w in words), model)
+
+
+def _a_product(noun: str, as_written: bool = False) -> bool:
+    """Whether a noun names a thing sold in models ("camera", "IMU", "seismometer"; not "vehicle", "kilometer"), in
+    the singular unless `as_written` ("What sensors make up ...?" asks no maker)."""
+    word = noun.lower() if as_written else singular(noun)
+    return word in _PRODUCTS or (_INSTRUMENT.search(word) is not None and not unit_word(word))
 
 
 _SKIPPED = re.compile(rf"^(?:'s|{_MAKES}|did|does|do|was|were|is|are|has|had|of|the|a|an|and|model|its|their)$", re.I)
