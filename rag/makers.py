@@ -111,11 +111,9 @@ def asked_maker(question: Question) -> AskedMaker | None:
 def _keyword_maker(cue: re.Match[str]) -> AskedMaker | None:
     """A keyword query's maker or model, asked by a cue after a product's noun ("eye tracker model ...", "GNSS
     receiver brand"); None after any other noun ("language model", "noise model")."""
-    words = cue.group("noun").split()
-    if words[0].lower() in STOPWORDS:
-        words = words[1:]  # "choice of camera model": camera
-    if not _a_product(words[-1]):
-        return None
+    words = [w for w in cue.group("noun").split() if w.lower() not in STOPWORDS]  # "choice of camera model"
+    if not words or not _a_product(words[-1]):
+        return None  # "the model", "GPT-2 language model"
     model = cue.group("cue").lower().endswith("model")
     return AskedMaker(f"{' '.join(words)} {cue.group('cue')}", frozenset(singular(w) for w in words), model)
 

@@ -160,6 +160,8 @@ def test_a_model_of_a_device_is_asked_by_name_and_a_missing_make_and_model_is_sa
         ("smartphone brand loyalty drivers", None),
         ("language model inference GPU vendor", "inference GPU vendor"),
         ("choice of camera model", "camera model"),
+        ("the model", None),  # a small word alone before the cue (an IndexError on a first version)
+        ("a vendor used", None),
     ],
 )
 def test_a_keyword_query_asks_a_model_or_a_brand_after_a_device_noun(query: str, label: str | None) -> None:
