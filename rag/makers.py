@@ -15,7 +15,6 @@ from rag.corpus.records import normalize
 from rag.kinds import typed_otherwise, unnamed_kind
 from rag.names import is_name, singular
 from rag.quantities import METRIC_TOKEN, unit_word
-from rag.query import keyword_only
 from rag.question import Question
 from rag.support import STOPWORDS
 
@@ -87,12 +86,13 @@ def asked_maker(question: Question) -> AskedMaker | None:
     asked = question.asked.strip()
     m = _INSTANCE_Q.match(asked)
     if not m:
-        if keyword_only(asked):
+        if question.keyword:
             return next(filter(None, map(_keyword_maker, _KEYWORD_CUE.finditer(asked))), None)
         if of := _MODEL_OF.match(asked):  # "Which model of eye tracker ...?"; not "What model of consciousness ...?"
             words = [w for w in _words_after(asked[of.end() :]) if w != "'s"]
-            product = bool(words) and _a_product(words[-1])
-            return AskedMaker(f"{' '.join(words)} model", _thing_after(asked[of.end() :]), True) if product else None
+            if not words or not _a_product(words[-1]):
+                return None
+            return AskedMaker(f"{' '.join(words)} model", frozenset(singular(w) for w in words), True)
         made = _WHO_MADE.match(asked)  # "Who makes the wrist-worn tracker?"; not "Who made the diagnosis?"
         thing = _thing_after(asked[made.end() :]) if made else frozenset()
         return AskedMaker("maker", thing, False) if thing & _DEVICE else None

@@ -325,12 +325,11 @@ def _analyze_one(text: str) -> Question:
     if keyword is not None:
         asks, measure, phrase = keyword
         kind = keyword_kind(asked) if asks == "name" else ""
-        return Question(
-            text, asks, names, numbers, measure, phrase, bool(_DURATION.search(asked)), focus, asked, kind=kind
-        )
+        duration = bool(_DURATION.search(asked))
+        return Question(text, asks, names, numbers, measure, phrase, duration, focus, asked, kind=kind, keyword=True)
     imperative = OPENER.match(plain_text(asked)) is not None
     question_obj = _typed(canonical(asked), names, numbers, focus, imperative)
-    return replace(question_obj, text=text, asked=asked)
+    return replace(question_obj, text=text, asked=asked, keyword=keyword_only(asked))
 
 
 def _typed(

@@ -49,6 +49,9 @@ class Question:
     kind: str = ""
     """For a which-question asking for things that have names ("Which datasets ...", "What solver ..."): that kind
     of thing as the question words it ("datasets"); an answer must name one. "" otherwise."""
+    keyword: bool = False
+    """Whether the asking clause is a bare keyword query ("eye tracker model used in reading study"): no question
+    word, auxiliary or imperative opens it."""
     own_words: str = ""
     """For a follow-up rewritten into `text` (the paper or topic it refers to put in): the follow-up as asked
     ("what about uncertainty?"). "" for a question asked as is, or a follow-up that only points back ("And the

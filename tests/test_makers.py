@@ -173,4 +173,5 @@ def test_a_keyword_query_asks_a_model_or_a_brand_after_a_device_noun(query: str,
 
 def test_a_keyword_query_for_a_model_is_answered_by_a_model_attached_to_the_device() -> None:
     query = "eye tracker model used in reading study"
+    assert analyze(query).keyword and not analyze("Which eye tracker model was used?").keyword  # read once, by analyze
     assert sentence_status(query, "Readers wore a Tobii Pro Glasses 3 eye tracker in the study.") == "answered"
