@@ -263,6 +263,8 @@ def keyword_kind(text: str) -> str:
         words = words[:-1]
     if len(words) < 2 or re.search(rf"\b(?:{QWORD}|{AUXILIARY})\b", " ".join(words), re.I):
         return ""
+    if re.search(r"\b(?:of|in|on|for|from|with|by|to)\s+(?:(?:the|a|an|its|their)\s+)?\S+$", " ".join(words), re.I):
+        return ""  # the object of a preposition is not what is asked ("number of samples in the dataset")
     return words[-1] if re.fullmatch(KINDS, words[-1], re.I) else ""
 
 

@@ -63,6 +63,7 @@ def test_verbs_and_requests_are_read_as_such(question: str, asks: str) -> None:
     ("query", "phrase"),
     [
         ("number of layers in the encoder?", "layers"),
+        ("number of samples in the dataset", "samples"),  # a kind after "in the" is not what is asked
         ("the number of patients in the trial", "patients"),
         ("count of GPUs used by GShard", "GPUs"),
         ("number of attention heads in BERT", "attention heads"),  # what is counted, whole (helper-47)
