@@ -17,6 +17,7 @@ from rag.corpus.records import normalize
 from rag.names import KIND_GROUPS, kind_heads, names_a_method, names_a_process, new_names, singular
 from rag.quantities import METRIC_TOKEN, unit_word
 from rag.question import Question
+from rag.support import STOPWORDS
 from rag.words import is_common
 
 
@@ -75,7 +76,7 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
     found = new_names(question.text, sentence, question.kind)
     # methods and tasks ("Reinforcement Learning"), and their words, name no data set; a process ("Sharpness-Aware
     # Minimization") names no architecture either; a solver, an optimizer or a baseline may be any method
-    if heads & {"solver", "optimizer"} or singular(question.kind.lower()) == "baseline":
+    if heads & {"solver", "optimizer", "algorithm"} or singular(question.kind.lower()) == "baseline":
         methods = []
     else:
         methods = [n for n in found if names_a_process(n) or ("architecture" not in heads and names_a_method(n))]
@@ -107,9 +108,46 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
         out.append(name)
     if "cell" in heads:  # a cell line is named where a sentence calls it one: "COS-7 and HeLa cells", "the line U2OS"
         out = [n for n in out if _called_a_cell_line(n, sentence)]
+    if heads & {"algorithm", "optimizer"}:  # a method may be named in lower case: "a genetic algorithm"
+        out += _methods_named(sentence, set(asked.split()))
     if heads & {"material", "substrate", "compound"}:  # not a capitalised word ("Ising"); an element in any case
         out = [n for n in out if is_material_name(n) or not _capitalised_word(n)]
         out += [w for w in _ELEMENT_WORD.findall(sentence) if w.lower() in ELEMENTS and f" {w.lower()} " not in asked]
+    return out
+
+
+# a specific method written in lower case: its head ("simulated annealing", "minimax search") ending the noun phrase
+_METHOD = re.compile(
+    r"\b(?:algorithms?|search|descent|annealing|sampling|clustering|programming|trees|forests?)\b"
+    r"(?!\s+(?!(?:with|over|on|in|to|for|of|by|and|or|until|using|that|which|at|as|from|is|are|was|were)\b)[a-z])"
+)
+_GENERIC = frozenset(
+    "proposed novel new our their its this that these an a the efficient simple fast improved existing specific "
+    "dedicated standard general same different other modified optimal baseline classical custom iterative "
+    "learning based".split()
+)
+
+
+def _methods_named(sentence: str, asked: set[str]) -> list[str]:
+    """Lower-case method phrases of a sentence, normalised: the method's head and the content words just before
+    it ("solved by simulated annealing" -> "simulated annealing"); none for a bare or generic head ("the proposed
+    algorithm", "a search"), nor for the question's own words or their initials ("a reinforcement learning
+    algorithm" for "Which RL algorithm ...?")."""
+    out = []
+    for m in _METHOD.finditer(sentence):
+        before = re.findall(r"[A-Za-z][\w\-]*", sentence[: m.start()])[-3:]
+        words: list[str] = []
+        for w in reversed(before):
+            if w.lower() in STOPWORDS or not w.islower():
+                break
+            words.insert(0, w)
+        phrase = normalize(" ".join([*words, m.group(0)]))
+        modifiers = phrase.split()[:-1]
+        initials = "".join(w[0] for w in modifiers)
+        runs = {initials[i:j] for i in range(len(initials)) for j in range(i + 2, len(initials) + 1)}
+        spelled = any(r in asked and r not in STOPWORDS for r in runs)
+        if any(w not in _GENERIC for w in modifiers) and not set(modifiers) <= asked and not spelled:
+            out.append(phrase)
     return out
 
 

@@ -112,7 +112,9 @@ KINDS = (
     r"quantum (?:computers?|processors?|hardware|devices?|chips?)|processors?|chips?|gpus?|tpus?|annealers?|"
     # biomedical things an abstract names by a symbol (Oct4, miR-21, ChemR23, Ser-109), rarely by a plain word
     r"genes?|residues?|ligands?|receptors?|kinases?|transcription factors?|mirnas?|micro-?rnas?|opsins?|subunits?|"
-    r"alleles?|genotypes?|isoforms?|cytokines?)"
+    r"alleles?|genotypes?|isoforms?|cytokines?|"
+    # methods and tools an abstract names ("PPO", "GROMACS", "CLIP ViT-L/14"), or an algorithm in lower case
+    r"algorithms?|tools?|encoders?)"
 )
 
 
@@ -147,9 +149,10 @@ _IMPERATIVE_KIND = re.compile(
 
 KIND_GROUPS = (
     frozenset("dataset set benchmark corpus corpora challenge database collection suite data cohort archive".split()),
-    frozenset("solver library toolkit simulator framework package engine software softwarepackage code".split()),
+    frozenset("solver library toolkit tool simulator framework package engine software softwarepackage code".split()),
     frozenset("architecture backbone network model baseline transformer encoder net perceptron".split()),
     frozenset("optimizer optimiser".split()),
+    frozenset("algorithm method technique".split()),
     frozenset(
         "processor chip gpu tpu annealer hardware device computer platform quantumcomputer quantumprocessor".split()
     ),

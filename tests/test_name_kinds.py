@@ -21,7 +21,7 @@ from rag.query import analyze
 from rag.sufficiency import SufficiencyChecker
 from rag.support import SentenceEmbeddings
 from rag.types import Hit, Paper
-from tests.fakes import TermCounts
+from tests.fakes import TermCounts, sentence_status
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLVER = kind_heads("solver")
@@ -210,3 +210,61 @@ def test_an_ordinary_word_beside_a_name_is_a_name_where_the_sentence_calls_it_on
 )
 def test_a_multi_word_hardware_kind_is_of_the_hardware_group() -> None:
     assert kind_heads("quantum hardware") == kind_heads("processor")
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which RL algorithm was used to train the policy?", "algorithm"),
+        ("Which tool was used to annotate the images?", "tool"),
+        ("Which vision encoder does the assistant use?", "encoder"),
+        ("job-shop GNN scheduler RL algorithm", "algorithm"),  # a keyword query ending in the kind
+    ],
+)
+def test_a_which_question_asks_for_an_algorithm_a_tool_or_an_encoder_by_name(question: str, kind: str) -> None:
+    assert analyze(question).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "status"),
+    [
+        # helper-80: the asked kind only by its field or a generic word is a near miss
+        ("Which RL algorithm trained the policy?", "The policy was trained with reinforcement learning.", "partial"),
+        (
+            "Which RL algorithm trained the policy?",
+            "The policy was trained with a reinforcement learning algorithm.",
+            "partial",
+        ),
+        ("Which algorithm schedules the jobs?", "Jobs are scheduled by the proposed algorithm.", "partial"),
+        ("Which search algorithm finds the schedule?", "We frame scheduling as a tree search problem.", "partial"),
+        ("Which tool was used to annotate the images?", "Images were annotated by three experts.", "partial"),
+        ("Which vision encoder does it use?", "A vision encoder feeds a large language model.", "partial"),
+        # a name, or a specific method written in lower case, answers
+        ("Which RL algorithm trained the policy?", "The policy was trained with PPO in simulation.", "answered"),
+        (
+            "Which RL algorithm trained the policy?",
+            "The policy was trained with a soft actor-critic algorithm.",
+            "answered",
+        ),
+        (
+            "Which algorithm places the cells?",
+            "Cells are placed by simulated annealing with a cooling schedule.",
+            "answered",
+        ),
+        (
+            "Which algorithm tunes the antenna geometry?",
+            "The geometry was optimised with a genetic algorithm.",
+            "answered",
+        ),
+        (
+            "Which tool was used to annotate the images?",
+            "Images were annotated with CVAT by three experts.",
+            "answered",
+        ),
+        ("Which vision encoder does it use?", "A CLIP ViT-L/14 encoder feeds the language model.", "answered"),
+    ],
+)
+def test_an_algorithm_a_tool_or_an_encoder_is_answered_by_its_name_not_by_its_field(
+    question: str, sentence: str, status: str
+) -> None:
+    assert sentence_status(question, sentence) == status
