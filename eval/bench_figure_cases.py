@@ -4,10 +4,11 @@ on; `maker_cases.jsonl` and `maker_cases_fresh.jsonl`, which-questions asking fo
 written by helper-68 and helper-71 without reading the code, odd rows read as dev; `resource_cases.jsonl`, costs in a
 resource by helper-73, all held out; `count_cases.jsonl`, "how many" questions by helper-75, odd rows read;
 `count_cases_attack.jsonl` and `count_cases_attack2.jsonl`, helper-76's and helper-77's attacks on a count rule, all
-read; `which_bio_cases.jsonl`, biomedical which-questions by helper-79, odd rows read). A case is judged "stated"
-unless the check finds no figure of the asked measure (its `quantity_missing` signal; a question it does not type as
-asking a figure is never checked for one), or, for a case whose `check` is "name", no name of the asked thing
-(`kind_unnamed`).
+read; `which_bio_cases.jsonl`, biomedical which-questions by helper-79, odd rows read; `which_tool_cases.jsonl`,
+which-questions asking for an algorithm, a tool, an encoder and the like by helper-80, odd rows read). A case is
+judged "stated" unless the check finds no figure of the asked measure (its `quantity_missing` signal; a question it
+does not type as asking a figure is never checked for one), or, for a case whose `check` is "name", no name of the
+asked thing (`kind_unnamed`).
 
     python eval/bench_figure_cases.py [--cases FILE ...] [--out FILE.md]
 
@@ -36,6 +37,7 @@ DEFAULT = [
     QA / "count_cases_attack.jsonl",
     QA / "count_cases_attack2.jsonl",
     QA / "which_bio_cases.jsonl",
+    QA / "which_tool_cases.jsonl",
 ]
 
 
