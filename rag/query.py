@@ -210,11 +210,11 @@ def keyword_query(text: str) -> tuple[Asks, tuple[str, ...], str] | None:
     plain = plain_text(text).strip().rstrip("?.!")
     words = plain.split()
     last = words[-1].strip(",;:")
-    if last.lower() in _NAME_HEAD or keyword_kind(plain):
-        return "name", (), ""
     lead = _COUNT_LEAD.match(plain)
     if lead and len(words) >= 4:  # "number of layers in the encoder", "total number of parameters in GPT-3"
         return "number", *measure_of(lead.group("counted").split())
+    if last.lower() in _NAME_HEAD or keyword_kind(plain):
+        return "name", (), ""
     if last.lower() in COUNT_HEAD and len(words) >= 2:
         measure, phrase = measure_of([words[-2]])
         return ("number", measure, phrase) if measure else None
@@ -263,8 +263,6 @@ def keyword_kind(text: str) -> str:
         words = words[:-1]
     if len(words) < 2 or re.search(rf"\b(?:{QWORD}|{AUXILIARY})\b", " ".join(words), re.I):
         return ""
-    if re.search(r"\b(?:of|in|on|for|from|with|by|to)\s+(?:(?:the|a|an|its|their)\s+)?\S+$", " ".join(words), re.I):
-        return ""  # the object of a preposition is not what is asked ("number of samples in the dataset")
     return words[-1] if re.fullmatch(KINDS, words[-1], re.I) else ""
 
 

@@ -224,6 +224,7 @@ def test_a_number_written_in_subscripts_is_stated() -> None:
         "I'm building a benchmark for dynamic graphs; which datasets did EvolveGCN use?",
         "EvolveGCN experiment dataset names",
         "EvolveGCN evaluation datasets",
+        "EvolveGCN evaluated on datasets",  # the kind after a preposition is still asked (helper-81)
         "what is the name of the dataset EvolveGCN used?",
         "what's the dataset EvolveGCN is evaluated on called?",
     ],
