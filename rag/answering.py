@@ -257,7 +257,7 @@ class Answerer:
             if notice:  # info, not warning: the notice reaches the user on the Answer (once, not twice in the CLI)
                 log.info("%s", notice)
             drafted = bool(raw)
-            raw = self.extractive.answer(asked, self.naming(asked, sources))
+            raw = self.extractive.answer(asked, self.naming(asked, sources), self.sufficiency.acronyms())
             if not drafted:  # after a model's draft, the final answer replaces it
                 yield raw
         backend, model = (self.kind, llm.model) if llm else ("extractive", self.extractive.model)

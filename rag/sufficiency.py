@@ -139,7 +139,7 @@ class SufficiencyChecker(WordCoverage):
         raw = " ".join(
             p.abstract if restates_question(question.text, p.title) else f"{p.title}. {p.abstract}" for p in cited
         )
-        acronyms = self._acronyms()
+        acronyms = self.acronyms()
         # the sources' text, followed by the other names of what it names ("lstm" ... "long short term memory")
         source_text = acronyms.expand(raw)
         spelled = abbreviated(question.asked, raw)  # "mean average precision" asked, "mAP" written
@@ -232,7 +232,7 @@ class SufficiencyChecker(WordCoverage):
     def about(self, question: Question, paper: Paper) -> bool:
         """Whether one paper is about what `question` asks: its title and abstract hold the question's names and
         at least `partial_coverage` of its weighted words (what a one-paper answer needs not to be partial)."""
-        acronyms = self._acronyms()
+        acronyms = self.acronyms()
         text = acronyms.expand(f"{paper.title}. {paper.abstract}")
         if not all(named_in(n, text) for n in self._names(question, acronyms)):
             return False
@@ -243,7 +243,7 @@ class SufficiencyChecker(WordCoverage):
         (under any of their names) than any other, each name weighted by its rarity in the index (IDF: HaloNet counts
         for more than ImageNet); None when no paper holds one or two hold as much. A sentence from a paper that does
         not name what the question names is about something else, and the name checks hold it back."""
-        acronyms = self._acronyms()
+        acronyms = self.acronyms()
         names = self._names(question, acronyms)
         if not names or len(papers) < 2:
             return None
@@ -261,10 +261,10 @@ class SufficiencyChecker(WordCoverage):
     def unknown_names(self, question: Question) -> list[str]:
         """The question's names that no indexed abstract mentions under any of their names (none without term
         statistics)."""
-        acronyms = self._acronyms()
+        acronyms = self.acronyms()
         return [n for n in self._names(question, acronyms) if self._unknown(n, acronyms)]
 
-    def _acronyms(self) -> AcronymMap:
+    def acronyms(self) -> AcronymMap:
         """The corpus's acronym map (an empty one for a term index without one)."""
         return getattr(self.corpus, "acronyms", None) or _NO_ACRONYMS
 
@@ -322,7 +322,7 @@ class SufficiencyChecker(WordCoverage):
         measure = self._spelled_measure(question.measure, sentences)
         phrase = question.measure_phrase.split()
         modifier = phrase[0] if len(phrase) > 1 else ""  # "character" error rate: not the "word" error rate
-        rivals = self._acronyms().rivals(question.measure_phrase) if modifier else set()
+        rivals = self.acronyms().rivals(question.measure_phrase) if modifier else set()
         counting = asks_count(question.text, question.measure_phrase)  # once: the sentences only change what counts
         units = units_of(question.measure_phrase, question.asked)  # a T1: not "10%", not "two modules"
         values = not asks_change(question.measure_phrase, question.asked)  # a value: not "reduced by 18%"

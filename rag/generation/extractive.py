@@ -213,8 +213,9 @@ class ExtractiveAnswerer:
             out.append(Candidate(source, sent, score, pos))
         return sorted(out, key=lambda c: -c.score)
 
-    def answer(self, question: str | Question, sources: list[Source]) -> str:
-        """A short answer whose every sentence is a cited source sentence (or NO_ANSWER).
+    def answer(self, question: str | Question, sources: list[Source], acronyms: AcronymMap | None = None) -> str:
+        """A short answer whose every sentence is a cited source sentence (or NO_ANSWER); `acronyms`, the index's
+        map, as the sufficiency check reads names with it.
 
         The best sentence answers; for a number question the best paper's sentences that state a quantity of what
         is asked answer instead, without background (for a two-part question any sentence with a quantity may
@@ -239,7 +240,7 @@ class ExtractiveAnswerer:
             else:
                 chosen += [c for c in extra if not asked.wants_number or quantities(c.sentence)]
             chosen += self._part_sentences(asked, ranked, chosen)
-            chosen += self._naming_sentence(asked, ranked, chosen)
+            chosen += self._naming_sentence(asked, ranked, chosen, acronyms)
             if keyword_only(question):  # a keyword query has no wording the closest sentence could echo
                 chosen += self._asking_sentence(asked, ranked, chosen)
         limit = self.max_papers if listing else 2  # a singular question takes a second paper only on a near-tie
@@ -277,22 +278,29 @@ class ExtractiveAnswerer:
         return out
 
     @staticmethod
-    def _naming_sentence(asked: Question, ranked: list[Candidate], chosen: list[Candidate]) -> list[Candidate]:
+    def _naming_sentence(
+        asked: Question, ranked: list[Candidate], chosen: list[Candidate], known: AcronymMap | None
+    ) -> list[Candidate]:
         """For a question (or each part of one) asking for a named thing ("Which datasets ..."), the best paper's
-        best sentence that names one (`names_of_kind`, with the acronyms its abstract defines; for a part with a
-        target, a sentence naming that target), when no chosen sentence does."""
+        best sentence that names one (`names_of_kind`, with the acronyms its abstract defines and those `known` to
+        the index: "JSSP", a problem the index spells out, names no algorithm; for a part with a target, a sentence
+        naming that target), when no chosen sentence does."""
         asks = [q for q in (asked.parts or (asked,)) if q.kind]
         if not asks:
             return []
         paper = chosen[0].source.hit.paper
-        acronyms = AcronymMap(harvest(f"{paper.title}. {paper.abstract}"))
+        maps = [AcronymMap(harvest(f"{paper.title}. {paper.abstract}")), *([known] if known else [])]
         number = chosen[0].source.number
         out: list[Candidate] = []
+
+        def names(q: Question, c: Candidate) -> bool:
+            return all(_names_kind_on_target(q, c.sentence, m) for m in maps)
+
         for q in asks:
-            if any(_names_kind_on_target(q, c.sentence, acronyms) for c in chosen + out):
+            if any(names(q, c) for c in chosen + out):
                 continue
             same_paper = (c for c in ranked if c.source.number == number)
-            found = next((c for c in same_paper if _names_kind_on_target(q, c.sentence, acronyms)), None)
+            found = next((c for c in same_paper if names(q, c)), None)
             if found is not None:
                 out.append(found)
         return out
