@@ -5,7 +5,8 @@ written by helper-68 and helper-71 without reading the code, odd rows read as de
 resource by helper-73, all held out; `count_cases.jsonl`, "how many" questions by helper-75, odd rows read;
 `count_cases_attack.jsonl` and `count_cases_attack2.jsonl`, helper-76's and helper-77's attacks on a count rule, all
 read; `which_bio_cases.jsonl`, biomedical which-questions by helper-79, odd rows read; `which_tool_cases.jsonl`,
-which-questions asking for an algorithm, a tool, an encoder and the like by helper-80, odd rows read). A case is
+which-questions asking for an algorithm, a tool, an encoder and the like by helper-80, odd rows read;
+`which_tool_attack.jsonl`, helper-81's attack on that rule, all read). A case is
 judged "stated" unless the check finds no figure of the asked measure (its `quantity_missing` signal; a question it
 does not type as asking a figure is never checked for one), or, for a case whose `check` is "name", no name of the
 asked thing (`kind_unnamed`).
@@ -38,6 +39,7 @@ DEFAULT = [
     QA / "count_cases_attack2.jsonl",
     QA / "which_bio_cases.jsonl",
     QA / "which_tool_cases.jsonl",
+    QA / "which_tool_attack.jsonl",
 ]
 
 
