@@ -91,7 +91,11 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
             continue  # "GNNs" for a question about graph neural networks, "microRNAs" for one about miRNAs
         ends = [a.split()[-1] for a in long_forms if a.split()]
         other = ends and not any(e.rstrip("s") in heads for e in ends)
-        if other and (all(is_common(e) for e in ends) or any(_another_kind(e, heads) for e in ends)):
+        if (
+            other
+            and "algorithm" not in heads
+            and (all(is_common(e) for e in ends) or any(_another_kind(e, heads) for e in ends))
+        ):
             continue  # "SOTA", "GCNs", "MLP" for "which datasets": spelled out as another thing (not "Penn Treebank")
         if name in methods or name in method_words:
             continue
@@ -109,9 +113,7 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
     if "cell" in heads:  # a cell line is named where a sentence calls it one: "COS-7 and HeLa cells", "the line U2OS"
         out = [n for n in out if _called_a_cell_line(n, sentence)]
     described = _methods_named(sentence, set(asked.split())) if heads & {"algorithm", "optimizer"} else []
-    if singular(question.kind.split()[-1]) in _INSTRUMENT_KINDS:  # "clustered with k-means", "sorted with samtools"
-        described += _instruments(sentence, set(asked.split()))
-    named = {normalize(n) for n in out}  # a lower-case method ("a genetic algorithm") or what was used, once
+    named = {normalize(n) for n in out}  # a lower-case method ("a genetic algorithm"), once
     out += [d for d in dict.fromkeys(described) if d not in named]
     if heads & {"material", "substrate", "compound"}:  # not a capitalised word ("Ising"); an element in any case
         out = [n for n in out if is_material_name(n) or not _capitalised_word(n)]
@@ -148,55 +150,16 @@ def _methods_named(sentence: str, asked: set[str]) -> list[str]:
         before = re.findall(r"\w[\w\-]*", sentence[max(0, m.start() - 120) : m.start()])[-3:]
         words: list[str] = []
         for w in reversed(before):
-            if (w.lower() in STOPWORDS and w.lower() != "based") or (
-                not w[0].isupper() if title else w[0].isupper() and "-" not in w
+            if (
+                (w.lower() in STOPWORDS and w.lower() != "based")
+                or w == "s"
+                or (not w[0].isupper() if title else w[0].isupper() and "-" not in w)
             ):
                 break
             words.insert(0, w)
         modifiers = [w for w in normalize(" ".join(words)).split() if w][-3:]
         if any(w not in _GENERIC for w in modifiers) and not _own(modifiers, asked):
             out.append(" ".join([*modifiers, normalize(m.group(0))]))
-    return out
-
-
-_INSTRUMENT_KINDS = frozenset("algorithm tool optimizer optimiser".split())
-# what a method or a tool is used through: "with k-means", "by expectation maximization", "using scikit-learn", and
-# "in" a named tool ("in Fiji", "in Isaac Gym"); up to four words, to a stopword, a comma or a number; not a
-# comparison or an association ("correlated with harvest weight", "in line with theory")
-_INSTRUMENT = re.compile(
-    r"\b(?<!compared )(?<!correlated )(?<!associated )(?<!consistent )(?<!along )(?<!combined )(?<!together )"
-    r"(?<!line )(?<!agreement )(?<!coupled )(?<!compatible )(?<!interacts )(?<!interact )(?<!comparable )"
-    r"(?:(?:with|by|using|via)\s+(?:(?:a|an|the|their|our|its)\s+)?(?P<np>(?:[A-Za-z][\w\-.+]*\s*){1,4})"
-    r"|in\s+(?P<tool>[A-Z][\w\-.+]*(?:\s+[A-Z][\w\-.+]*)?))"
-)
-_NOT_INSTRUMENTS = frozenset(
-    "rate rates epoch epochs step steps iteration iterations batch batches size sizes weight weights decay schedule "
-    "momentum data dataset datasets image images sample samples hand expert experts annotator annotators author "
-    "authors researcher researchers participant participants human humans people help respect care accuracy "
-    "precision error errors loss default defaults parameter parameters setting settings simulation practice parallel "
-    "total addition contrast time times support means way ways method methods approach approaches technique "
-    "techniques model models network networks".split()
-)
-
-
-def _instruments(sentence: str, asked: set[str]) -> list[str]:
-    """The phrases a sentence says something was done with ("clustered with k-means", "fit in Stan"), normalised:
-    not a number, a person, a setting or data ("by three experts", "with a learning rate"), a generic word, nor only
-    the question's own words (by their first five letters), nor the asked kind with a modifier."""
-    out = []
-    for m in _INSTRUMENT.finditer(sentence):
-        words = []
-        for w in (m.group("np") or m.group("tool")).split():
-            if w.lower() in STOPWORDS or w[0].isdigit():
-                break
-            words.append(w.rstrip(".,;:"))
-        content = [w for w in normalize(" ".join(words)).split() if w]
-        if not content or content[0] in _NUMBER_WORDS:
-            continue
-        rest = [w for w in content if w not in _GENERIC and w not in _NOT_INSTRUMENTS]
-        own = _own(rest, asked) or _own(content, asked)
-        if rest and not own and not _KIND_WORD.fullmatch(content[-1]):  # "a web-based labeling tool"
-            out.append(" ".join(content))
     return out
 
 
@@ -208,10 +171,6 @@ def _own(words: list[str], asked: set[str]) -> bool:
     initials = "".join(w[0] for w in words)
     runs = {initials[i:j] for i in range(len(initials)) for j in range(i + 2, len(initials) + 1)}
     return all(w[:5] in stems for w in words) or bool(runs & acronyms)
-
-
-_NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten several many multiple both all".split())
-_KIND_WORD = re.compile(r"algorithms?|tools?|optimi[sz]ers?|software|package|library|toolkit")
 
 
 _ELEMENT_WORD = re.compile(r"\b([A-Za-z]+)\b(?!-|\s+(?:to|standard)\b)")  # not "lead to", "gold standard"
