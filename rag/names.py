@@ -113,7 +113,7 @@ KINDS = (
     # biomedical things an abstract names by a symbol (Oct4, miR-21, ChemR23, Ser-109), rarely by a plain word
     r"genes?|residues?|ligands?|receptors?|kinases?|transcription factors?|mirnas?|micro-?rnas?|opsins?|subunits?|"
     r"alleles?|genotypes?|isoforms?|cytokines?|"
-    # methods and tools an abstract names ("PPO", "GROMACS", "CLIP ViT-L/14"), or an algorithm in lower case
+    # methods, tools and encoders an abstract names ("PPO", "GROMACS", "CLIP ViT-L/14")
     r"algorithms?|tools?|encoders?)"
 )
 
