@@ -122,12 +122,12 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
 
 
 # a specific method, its head ending the noun phrase ("simulated annealing", "minimax search", "Monte Carlo Tree
-# Search"): not followed by another noun ("a search problem")
+# Search"): not followed by another noun, after its acronym or not ("a search problem", "Quadratic Unconstrained
+# Binary Optimization (QUBO) problems")
 _METHOD = re.compile(
-    r"\b(?i:algorithms?|search|descent|annealing|sampling|clustering|programming|trees?|forests?|optimi[sz]ation|"
-    r"regression|boosting)\b"
-    r"(?!\s+(?!(?:with|over|on|in|to|for|of|by|and|or|until|using|that|which|at|as|from|is|are|was|were|through|"
-    r"within|via|under|into|while|after|before|per|across|against|than|based)\b)[A-Za-z])"
+    r"\b(?i:algorithms?|search|descent|annealing|sampling|clustering|programming|trees|forests?)\b"
+    r"(?!(?:\s*\([^()]{1,20}\))?\s+(?!(?:with|over|on|in|to|for|of|by|and|or|until|using|that|which|at|as|from|is|"
+    r"are|was|were|through|within|via|under|into|while|after|before|per|across|against|than|based)\b)[A-Za-z])"
 )
 _GENERIC = frozenset(
     "proposed novel new our their its this that these an a the efficient simple fast improved existing specific "
@@ -141,9 +141,9 @@ _GENERIC = frozenset(
 def _methods_named(sentence: str, asked: set[str]) -> list[str]:
     """Method phrases of a sentence, normalised: the method's head and up to three words just before it, in lower
     or in title case ("solved by simulated annealing" -> "simulated annealing", "Monte Carlo Tree Search"); none
-    for a bare or generic head ("the proposed algorithm", "an extensive search"), nor for the question's own words
-    (by their first five letters: "clustered" for "clustering") or their initials ("a reinforcement learning
-    algorithm" for "Which RL algorithm ...?")."""
+    for a bare, generic or task head ("the proposed algorithm", "an extensive search", "a clustering algorithm"), nor
+    for the question's own words (by their first five letters: "clustered" for "clustering") or their initials ("a
+    reinforcement learning algorithm" for "Which RL algorithm ...?")."""
     out = []
     for m in _METHOD.finditer(sentence):
         title = m.group(0)[0].isupper()
@@ -158,7 +158,8 @@ def _methods_named(sentence: str, asked: set[str]) -> list[str]:
                 break
             words.insert(0, w)
         modifiers = [w for w in normalize(" ".join(words)).split() if w][-3:]
-        if any(w not in _GENERIC for w in modifiers) and not _own(modifiers, asked):
+        specific = [w for w in modifiers if w not in _GENERIC and not w.endswith("ing")]  # not "selecting algorithms"
+        if specific and not _own(modifiers, asked):
             out.append(" ".join([*modifiers, normalize(m.group(0))]))
     return out
 

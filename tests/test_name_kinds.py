@@ -300,6 +300,22 @@ def test_an_algorithm_may_be_named_in_title_case_and_the_answer_reads_acronyms_a
         ("Which optimizer trained the network?", "The network was trained with a learning rate of 0.001.", "partial"),
         ("Which tool counted the fruit?", "The fruit counted per tree correlated with harvest weight.", "partial"),
         ("Which algorithm ranks the pages?", "The pages are ranked by the company's algorithm.", "partial"),
+        # a task before the head, or a noun after its acronym: no method (kinds_arxiv ka-010)
+        (
+            "Which algorithm schedules the jobs?",
+            "A rule is defined for selecting algorithms to schedule the jobs.",
+            "partial",
+        ),
+        (
+            "Which search algorithm finds the schedule?",
+            "We frame the schedule as a tree search (TS) problem.",
+            "partial",
+        ),
+        (
+            "Which algorithm places the cells?",
+            "Cells are placed by simulated annealing (SA) with a schedule.",
+            "answered",
+        ),
     ],
 )
 def test_a_description_people_or_a_setting_name_no_algorithm_or_tool(question: str, sentence: str, status: str) -> None:
