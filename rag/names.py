@@ -114,7 +114,7 @@ KINDS = (
     r"genes?|residues?|ligands?|receptors?|kinases?|transcription factors?|mirnas?|micro-?rnas?|opsins?|subunits?|"
     r"alleles?|genotypes?|isoforms?|cytokines?|"
     # methods, tools and encoders an abstract names ("PPO", "GROMACS", "CLIP ViT-L/14")
-    r"algorithms?|tools?|encoders?)"
+    r"algorithms?|encoders?)"
 )
 
 
