@@ -113,7 +113,7 @@ KINDS = (
     # biomedical things an abstract names by a symbol (Oct4, miR-21, ChemR23, Ser-109), rarely by a plain word
     r"genes?|residues?|ligands?|receptors?|kinases?|transcription factors?|mirnas?|micro-?rnas?|opsins?|subunits?|"
     r"alleles?|genotypes?|isoforms?|cytokines?|"
-    # methods, tools and encoders an abstract names ("PPO", "GROMACS", "CLIP ViT-L/14")
+    # algorithms and encoders an abstract names ("PPO", "CLIP ViT-L/14"); not tools, often named in lower case
     r"algorithms?|encoders?)"
 )
 
