@@ -9,20 +9,23 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from rag.corpus.records import normalize
-from rag.normalise import initials_in, variant_in
+from rag.normalise import greek_in, initials_in, variant_in
 from rag.quantities import METRIC_TOKEN, unit_word
 from rag.question import Question
 from rag.support import STOPWORDS
 from rag.words import is_common
 
 _DESCRIPTIVE_SUFFIX = re.compile(r"-(?:based|like|style|aware|free|driven|level|wise|only)$", re.I)
-_LOWER_TAIL = re.compile(r"(?<=[A-Za-z0-9])(?:-[a-z]{3,})+$")
+_LOWER_TAIL = re.compile(  # "LLM-generated" names LLM; "IFN-gamma" names IFN-gamma
+    r"(?<=[A-Za-z0-9])(?:-(?!(?:alpha|beta|gamma|delta|epsilon|kappa|lambda|sigma|omega|theta|zeta)(?:-|$))[a-z]{3,})+$"
+)
 
 # a token that names something: an acronym (GPU, BLEU), CamelCase (SuperGlue), letters with digits
 # (ResNet-50, UrbanSound8K), or a capitalised word that does not open the question (Mamba, Jupiter)
 _NAME = re.compile(
-    r"(?<![\w\-'])(?:[A-Za-z][\w']*(?:-[\w']+)*)(?![\w\-])",
+    r"(?<![\w\-'])(?:(?:[A-Za-z]|[\d\-]*[αβγδεζηθικλνξοπρστυφχψωΓΔΘΛΞΠΣΦΨ])[\w']*(?:-[\w']+)*)(?![\w\-])",
 )
+_GREEK_SIGN = re.compile("[αβγδεζηθικλνξοπρστυφχψωΓΔΘΛΞΠΣΦΨ]")  # not μ nor Ω: "5 μm", "10 kΩ" are units
 
 
 HEADLINE_WORDS = 5
@@ -54,12 +57,13 @@ def names_in(question: str) -> list[str]:
     part_caps: set[int] = set()  # names only by the capitals opening their hyphenated parts ("Meta-Analysis")
     for i, m in enumerate(_NAME.finditer(question)):
         token = _DESCRIPTIVE_SUFFIX.sub("", re.sub(r"'s$", "", m.group(0))).strip("'")
-        token = _LOWER_TAIL.sub("", token)  # "LLM-generated" names LLM
+        token = _LOWER_TAIL.sub("", token)
         letters = token.replace("-", "").replace("'", "")
-        if len(letters) <= 2:
+        greek = bool(_GREEK_SIGN.search(letters)) and len(re.sub(r"[^A-Za-z0-9]", "", letters)) >= 2
+        if len(letters) <= 2 and not greek:
             continue
         acronym = sum(c.isupper() for c in letters) >= 2
-        mixed = _mixed(letters)
+        mixed = _mixed(letters) or greek  # "α-MSH", "β-arrestin", "α7", "ΔFosB"; not "ΔT"
         capital = i > 0 and token[:1].isupper() and token.lower() not in STOPWORDS
         tokens.append((i, token, capital))
         if acronym or mixed:
@@ -313,7 +317,10 @@ def name_in(name: str, normalized_text: str) -> bool:
 
 def named_in(name: str, normalized_text: str) -> bool:
     """Whether a (normalised, acronym-expanded) text names `name`: as written, as an acronym's expansion (spelled
-    out word by word), or written as one word or apart."""
+    out word by word), or written as one word or apart; a name holding a Greek letter by that letter (`greek_in`)."""
+    greek = greek_in(name, normalized_text)
+    if greek is not None:
+        return greek
     return (
         name_in(name, normalized_text)
         or variant_in(name, normalized_text)

@@ -19,7 +19,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from rag.acronyms import MINOR_WORDS, TOKEN, is_acronym, singular_acronym
-from rag.corpus.records import normalize
+from rag.corpus.records import normalize, spell_greek
 
 # --- numbers and units ----------------------------------------------------------------------
 
@@ -180,6 +180,34 @@ def variant_in(name: str, normalized_text: str) -> bool:
             if w1 + w2 in (key, f"{key}s") or (key.endswith("s") and w1 + w2 == key[:-1]):
                 return True
     return False
+
+
+_SIGNS = dict(
+    zip("alpha beta gamma delta epsilon kappa lambda sigma omega theta zeta".split(), "αβγδεκλσωθζ", strict=True)
+)
+_GREEK_NAME = re.compile("|".join(_SIGNS))
+_GREEK_PART = re.compile(  # a letter's name as a part of a name: "IL-1beta", "NF-kappaB", "Abeta42", "alpha-MnTe"
+    rf"(?:^|(?<=[A-Z\d\-]))(?i:{_GREEK_NAME.pattern})(?=$|[A-Z\d\-])"
+)
+
+
+def greek_in(name: str, normalized_text: str) -> bool | None:
+    """Whether a text names a name holding a Greek letter, the letter written as a sign or spelled, attached or
+    apart ("IL-1β" ~ "IL-1beta", "NF-kappaB" ~ "NF-κB", "Aβ42" ~ "Abeta42"), and not with another letter ("IL-1α")
+    nor without one ("PKC" for "PKCδ"); None for a name without a Greek letter. The text is normalised with its
+    Greek letters spelled (`AcronymMap.expand`)."""
+    key = normalize(spell_greek(name)).replace(" ", "")
+    if (spell_greek(name) == name and not _GREEK_PART.search(name)) or not _GREEK_NAME.search(key):
+        return None
+    if _GREEK_NAME.fullmatch(key):
+        return None  # "beta" alone is a word, not a name holding a letter
+    key = key[:-1] if re.search(r"[a-z]{2}s$", name) else key  # "β-blockers" ~ "beta-blocker therapy"
+    parts = [
+        f"(?:{p}|{_SIGNS[p]})" if p in _SIGNS else r"\s?".join(p)
+        for p in re.split(f"({_GREEK_NAME.pattern})", key)
+        if p
+    ]
+    return re.search(r"\b" + r"\s?".join(parts) + r"s?\b", normalized_text) is not None
 
 
 # --- acronyms no abstract defines -----------------------------------------------------------

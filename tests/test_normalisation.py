@@ -16,8 +16,9 @@ from rag.corpus.records import spell_greek
 from rag.index.bm25 import BM25Index
 from rag.index.manifest import Manifest
 from rag.index.terms import CorpusTerms
-from rag.names import named_in
+from rag.names import named_in, names_in
 from rag.normalise import (
+    greek_in,
     hyphen_prefixed,
     initials_in,
     number_forms,
@@ -254,6 +255,70 @@ def test_a_greek_letter_matches_its_spelled_name() -> None:
     assert verdict("In STM maps of cleaved alpha-MnTe, what stripes appear?", film)[0] == "answered"
     latex = Paper(id="l", title="Stripes", abstract="STM maps of cleaved altermagnetic $α$-MnTe show stripes.")
     assert verdict("In STM maps of cleaved alpha-MnTe, what stripes appear?", latex)[0] == "answered"
+
+
+@pytest.mark.parametrize(
+    ("name", "written"),
+    [
+        ("IL-1beta", "IL-1β"),
+        ("IL-1β", "IL-1beta"),
+        ("NF-kappaB", "NF-κB"),
+        ("NF-κB", "NF-kappaB"),
+        ("Abeta42", "Aβ42"),
+        ("Aβ42", "Abeta42"),
+        ("TGF-beta1", "TGF-β1"),
+        ("HIF-1α", "HIF-1alpha"),
+        ("PPARγ", "PPARgamma"),
+        ("IFN-γ", "IFNgamma"),
+    ],
+)
+def test_a_name_holding_a_greek_letter_matches_it_spelled_attached_or_apart(name: str, written: str) -> None:
+    text = AcronymMap().expand(f"Serum {written} rose after the injury in mice.")
+    assert named_in(name, text)
+    paper = Paper(id="g", title="Injury", abstract=f"Serum {written} rose after the injury in mice.")
+    assert verdict(f"How did {name} change after the injury in mice?", paper)[0] == "answered"
+
+
+@pytest.mark.parametrize(
+    ("name", "written"),
+    [
+        ("IL-1β", "IL-1α"),
+        ("IL-1beta", "IL-10 beta"),
+        ("TGF-β2", "TGF-beta1"),
+        ("HIF-2α", "HIF-1alpha"),
+        ("ERβ", "ERalpha"),
+        ("Aβ40", "Abeta42"),
+        ("PKCδ", "PKC"),
+        ("IFN-beta", "IFN-γ"),
+    ],
+)
+def test_a_name_with_another_greek_letter_or_number_or_none_is_another_name(name: str, written: str) -> None:
+    text = AcronymMap().expand(f"Serum {written} rose after the injury in mice.")
+    assert not named_in(name, text)  # before, the letter was dropped: "IL-1β" read as "IL 1", found in "IL-1α"
+    paper = Paper(id="g", title="Injury", abstract=f"Serum {written} rose after the injury in mice.")
+    assert verdict(f"How did {name} change after the injury in mice?", paper)[0] != "answered"
+
+
+def test_a_name_without_a_greek_letter_is_matched_as_before() -> None:
+    assert greek_in("beta", "beta") is None and greek_in("Betaine", "betaine") is None
+    assert greek_in("μ-opioid", "mu opioid") is None  # μ is spelled nowhere: "5 μm" is a unit
+    assert named_in("β-blockers", AcronymMap().expand("Long-term beta-blocker therapy lowered mortality."))
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("What does α-MSH do in appetite control?", ["α-MSH"]),
+        ("How does β-arrestin 2 act in opioid tolerance?", ["β-arrestin"]),
+        ("What does 11β-HSD1 do in the kidney?", ["11β-HSD1"]),
+        ("What role does ΔFosB play in addiction?", ["ΔFosB"]),
+        ("What does IFN-gamma do in relapses?", ["IFN-gamma"]),
+        ("Which LLM-generated texts fool the detector?", ["LLM"]),
+        ("What is the ΔT across the 5 μm junction in kΩ?", []),
+    ],
+)
+def test_a_word_holding_a_greek_sign_is_a_name(question: str, names: list[str]) -> None:
+    assert names_in(question) == names
 
 
 def test_a_greek_letter_standing_alone_or_meaning_micro_spells_no_name() -> None:
