@@ -6,10 +6,12 @@ resource by helper-73, all held out; `count_cases.jsonl`, "how many" questions b
 `count_cases_attack.jsonl` and `count_cases_attack2.jsonl`, helper-76's and helper-77's attacks on a count rule, all
 read; `which_bio_cases.jsonl`, biomedical which-questions by helper-79, odd rows read; `which_tool_cases.jsonl`,
 which-questions asking for an algorithm, a tool, an encoder and the like by helper-80, odd rows read;
-`which_tool_attack.jsonl`, helper-81's attack on that rule, all read). A case is
+`which_tool_attack.jsonl`, helper-81's attack on that rule, all read; `figure_share_cases.jsonl`, figures of a measure
+sharing a word with the asked one, by helper-83, odd rows read; `greek_name_cases.jsonl`, names holding a Greek
+letter, signed or spelled, by helper-84, odd rows read). A case is
 judged "stated" unless the check finds no figure of the asked measure (its `quantity_missing` signal; a question it
 does not type as asking a figure is never checked for one), or, for a case whose `check` is "name", no name of the
-asked thing (`kind_unnamed`).
+asked thing (`kind_unnamed`), or, for "names", some name of the question missing from the sentence (`names_missing`).
 
     python eval/bench_figure_cases.py [--cases FILE ...] [--out FILE.md]
 
@@ -40,6 +42,8 @@ DEFAULT = [
     QA / "which_bio_cases.jsonl",
     QA / "which_tool_cases.jsonl",
     QA / "which_tool_attack.jsonl",
+    QA / "figure_share_cases.jsonl",
+    QA / "greek_name_cases.jsonl",
 ]
 
 
@@ -51,11 +55,14 @@ def read_cases(path: Path) -> list[dict]:
 
 def states(checker: SufficiencyChecker, question: str, sentence: str, check: str = "figure") -> bool:
     """Whether the check finds, in `sentence`, the figure `question` asks for (or, for a `check` of "name", the
-    named thing of the kind it asks for: `kind_unnamed`)."""
+    named thing of the kind it asks for: `kind_unnamed`; for "names", every name the question holds:
+    `names_missing`)."""
     paper = Paper(id="p", title="T", abstract=sentence)
     verdict = checker.check(analyze(question), [sentence], [paper])
     if verdict.signals is None:
         return True
+    if check == "names":
+        return not verdict.signals.names_missing
     return not (verdict.signals.kind_unnamed if check == "name" else verdict.signals.quantity_missing)
 
 
