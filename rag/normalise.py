@@ -192,22 +192,30 @@ _GREEK_PART = re.compile(  # a letter's name as a part of a name: "IL-1beta", "N
 
 
 def greek_in(name: str, normalized_text: str) -> bool | None:
-    """Whether a text names a name holding a Greek letter, the letter written as a sign or spelled, attached or
-    apart ("IL-1β" ~ "IL-1beta", "NF-kappaB" ~ "NF-κB", "Aβ42" ~ "Abeta42"), and not with another letter ("IL-1α")
-    nor without one ("PKC" for "PKCδ"); None for a name without a Greek letter. The text is normalised with its
-    Greek letters spelled (`AcronymMap.expand`)."""
+    """Whether a text names a name holding a Greek letter: True when it writes it with that letter, signed or
+    spelled, attached or apart ("IL-1β" ~ "IL-1beta", "NF-kappaB" ~ "NF-κB", "Aβ42" ~ "Abeta42"); False when it
+    writes the name only with another letter ("IL-1α" for "IL-1β", "PPAR-gamma" for "PPARα"); None otherwise (no
+    Greek letter in the name, or a text with no letter by it: "TNF α" and "IL-1ß" lose theirs to normalising, so the
+    name is matched as before). The text is normalised with its Greek letters spelled (`AcronymMap.expand`)."""
     key = normalize(spell_greek(name)).replace(" ", "")
     if (spell_greek(name) == name and not _GREEK_PART.search(name)) or not _GREEK_NAME.search(key):
         return None
     if _GREEK_NAME.fullmatch(key):
         return None  # "beta" alone is a word, not a name holding a letter
     key = key[:-1] if re.search(r"[a-z]{2}s$", name) else key  # "β-blockers" ~ "beta-blocker therapy"
-    parts = [
-        f"(?:{p}|{_SIGNS[p]})" if p in _SIGNS else r"\s?".join(p)
-        for p in re.split(f"({_GREEK_NAME.pattern})", key)
-        if p
-    ]
-    return re.search(r"\b" + r"\s?".join(parts) + r"s?\b", normalized_text) is not None
+    pieces = [p for p in re.split(f"({_GREEK_NAME.pattern})", key) if p]  # "il1beta": "il1", "beta"
+    if re.search(r"\b" + r"\s?".join(_spelled(p) for p in pieces) + r"s?\b", normalized_text):
+        return True
+    others = "|".join(g for g in _SIGNS if g not in pieces)
+    base = r"\s?".join(_spelled(p) for p in pieces if p not in _SIGNS)
+    conflict = rf"\b(?:{others})\s?{base}s?\b|\b{base}\s?(?:{others})" if base else ""
+    return False if conflict and re.search(conflict, normalized_text) else None
+
+
+def _spelled(piece: str) -> str:
+    """A pattern for a piece of a name's key: a Greek letter's name or its sign, or the piece's characters with
+    optional spaces between them."""
+    return f"(?:{piece}|{_SIGNS[piece]})" if piece in _SIGNS else r"\s?".join(map(re.escape, piece))
 
 
 # --- acronyms no abstract defines -----------------------------------------------------------
