@@ -13,7 +13,11 @@ judged "stated" unless the check finds no figure of the asked measure (its `quan
 does not type as asking a figure is never checked for one), or, for a case whose `check` is "name", no name of the
 asked thing (`kind_unnamed`), or, for "names", some name of the question missing from the sentence (`names_missing`).
 
-    python eval/bench_figure_cases.py [--cases FILE ...] [--out FILE.md]
+    python eval/bench_figure_cases.py [--cases FILE ...] [--out FILE.md] [--data-dir DIR]
+
+With `--data-dir` a case is judged stated when the whole check (its rules, over that index's term statistics and
+with MiniLM word matching) answers: names no abstract of the index holds, and words the sentence does not cover,
+count too.
 
 Run it with another tree first on PYTHONPATH to compare code versions side by side.
 """
@@ -25,8 +29,12 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from rag.config import Settings
+from rag.index.embedders import make_embedder
+from rag.index.terms import CorpusTerms
 from rag.query import analyze
 from rag.sufficiency import SufficiencyChecker
+from rag.support import SentenceEmbeddings
 from rag.types import Paper
 
 QA = Path(__file__).resolve().parent.parent / "rag" / "data" / "qa"
@@ -66,14 +74,28 @@ def states(checker: SufficiencyChecker, question: str, sentence: str, check: str
     return not (verdict.signals.kind_unnamed if check == "name" else verdict.signals.quantity_missing)
 
 
-def score(cases: list[dict]) -> tuple[Counter, list[str]]:
-    """Right and wrong counts per field and expected answer, and the ids judged wrongly."""
+def indexed_checker(data_dir: Path) -> SufficiencyChecker:
+    """The rules of the assistant's check over an index's term statistics, with MiniLM word matching and the
+    coverage cuts of `Settings` (no calibrated model: a lone sentence has no retrieval scores to give it)."""
+    settings = Settings(data_dir=data_dir)
+    embeddings = SentenceEmbeddings(make_embedder(settings))
+    return SufficiencyChecker(CorpusTerms(settings.bm25_dir), embeddings=embeddings, word_match=settings.word_match)
+
+
+def score(cases: list[dict], indexed: SufficiencyChecker | None = None) -> tuple[Counter, list[str]]:
+    """Right and wrong counts per field and expected answer, and the ids judged wrongly; with an `indexed` checker
+    a case is judged stated when the whole verdict is "answered"."""
     # no term statistics: no name is unknown to the index, so the figure check is what decides
     checker = SufficiencyChecker(None, partial_coverage=0.0, abstain_coverage=0.0)
     counts: Counter = Counter()
     wrong = []
     for case in cases:
-        right = states(checker, case["question"], case["sentence"], case.get("check", "figure")) == case["states"]
+        if indexed is not None:
+            paper = Paper(id="p", title="T", abstract=case["sentence"])
+            found = indexed.check(analyze(case["question"]), [case["sentence"]], [paper]).status == "answered"
+        else:
+            found = states(checker, case["question"], case["sentence"], case.get("check", "figure"))
+        right = found == case["states"]
         counts[(case["field"], case["states"], right)] += 1
         if not right:
             wrong.append(case["id"])
@@ -89,10 +111,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=Path, nargs="*", default=DEFAULT)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--data-dir", type=Path, help="judge by the whole verdict over this index's term statistics")
     args = parser.parse_args()
+    indexed = indexed_checker(args.data_dir) if args.data_dir else None
     lines = ["| cases | right | states: right / all | does not state: right / all |", "|---|---|---|---|"]
     for path, split in [(p, s) for p in args.cases for s in _splits(read_cases(p))]:
-        counts, wrong = score([c for c in read_cases(path) if split in ("", c.get("split"))])
+        counts, wrong = score([c for c in read_cases(path) if split in ("", c.get("split"))], indexed)
         total = sum(counts.values())
         right = sum(n for (_, _, ok), n in counts.items() if ok)
 
