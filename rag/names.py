@@ -16,16 +16,26 @@ from rag.support import STOPWORDS
 from rag.words import is_common
 
 _DESCRIPTIVE_SUFFIX = re.compile(r"-(?:based|like|style|aware|free|driven|level|wise|only)$", re.I)
-_LOWER_TAIL = re.compile(  # "LLM-generated" names LLM; "IFN-gamma" names IFN-gamma
-    r"(?<=[A-Za-z0-9])(?:-(?!(?:alpha|beta|gamma|delta|epsilon|kappa|lambda|sigma|omega|theta|zeta)(?:-|$))[a-z]{3,})+$"
-)
+_GREEK_SPELLED = frozenset("alpha beta gamma delta epsilon kappa lambda sigma omega theta zeta".split())
+
+
+def _without_lower_tail(token: str) -> str:
+    """A token without the lower-case words hyphenated after it ("LLM-generated" names LLM), in linear time; a
+    spelled Greek letter is part of the name ("IFN-gamma")."""
+    parts = token.split("-")
+    end = len(parts)
+    while end > 1 and re.fullmatch(r"[a-z]{3,}", parts[end - 1]) and parts[end - 1] not in _GREEK_SPELLED:
+        end -= 1
+    if end == len(parts) or not re.search(r"[A-Za-z0-9]$", parts[end - 1]):
+        return token
+    return "-".join(parts[:end])
+
 
 # a token that names something: an acronym (GPU, BLEU), CamelCase (SuperGlue), letters with digits
 # (ResNet-50, UrbanSound8K), or a capitalised word that does not open the question (Mamba, Jupiter)
 _NAME = re.compile(
-    r"(?<![\w\-'])(?:(?:[A-Za-z]|[\d\-]*[αβγδεζηθικλνξοπρστυφχψωΓΔΘΛΞΠΣΦΨ])[\w']*(?:-[\w']+)*)(?![\w\-])",
+    r"(?<![\w\-'])(?:[A-Za-z][\w']*(?:-[\w']+)*)(?![\w\-])",
 )
-_GREEK_SIGN = re.compile("[αβγδεζηθικλνξοπρστυφχψωΓΔΘΛΞΠΣΦΨ]")  # not μ nor Ω: "5 μm", "10 kΩ" are units
 
 
 HEADLINE_WORDS = 5
@@ -57,13 +67,12 @@ def names_in(question: str) -> list[str]:
     part_caps: set[int] = set()  # names only by the capitals opening their hyphenated parts ("Meta-Analysis")
     for i, m in enumerate(_NAME.finditer(question)):
         token = _DESCRIPTIVE_SUFFIX.sub("", re.sub(r"'s$", "", m.group(0))).strip("'")
-        token = _LOWER_TAIL.sub("", token)
+        token = _without_lower_tail(token)
         letters = token.replace("-", "").replace("'", "")
-        greek = bool(_GREEK_SIGN.search(letters)) and len(re.sub(r"[^A-Za-z0-9]", "", letters)) >= 2
-        if len(letters) <= 2 and not greek:
+        if len(letters) <= 2:
             continue
         acronym = sum(c.isupper() for c in letters) >= 2
-        mixed = _mixed(letters) or greek  # "α-MSH", "β-arrestin", "α7", "ΔFosB"; not "ΔT"
+        mixed = _mixed(letters)
         capital = i > 0 and token[:1].isupper() and token.lower() not in STOPWORDS
         tokens.append((i, token, capital))
         if acronym or mixed:

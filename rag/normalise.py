@@ -208,6 +208,10 @@ def greek_in(name: str, normalized_text: str) -> bool | None:
         return True
     others = "|".join(g for g in _SIGNS if g not in pieces)
     base = r"\s?".join(_spelled(p) for p in pieces if p not in _SIGNS)
+    if base and pieces[-1] in _SIGNS:  # one of a list of letters: "IL-1α/β", "IFN-α and -β", "IL-1 alpha and beta"
+        listed = rf"\b{base}\s?(?:(?:{others}|and|or)\s){{1,3}}{_spelled(pieces[-1])}s?\b"
+        if re.search(listed, normalized_text):
+            return True
     conflict = rf"\b(?:{others})\s?{base}s?\b|\b{base}\s?(?:{others})" if base else ""
     return False if conflict and re.search(conflict, normalized_text) else None
 
@@ -256,7 +260,7 @@ def prefixed_acronyms(question: str, text: str) -> list[str]:
     word before the acronym or the initials of the two words before it, neither a function word. Not "tACS" for an
     ACS the question names alone, nor "tRNA" for "the RNA", nor "mtDNA" for "metformin damage DNA"."""
     words = question.split()
-    tails = [re.search(r"[A-Za-z\-]+$", w) for w in words]  # a word's letters up to the space after it
+    tails = [_letters_at_end(w) for w in words]  # a word's letters up to the space after it
     out = set()
     for prefix, acronym in {(m.group(1), m.group(2)) for m in _PREFIXED.finditer(text)}:
         if len(prefix) < 2:
@@ -267,9 +271,9 @@ def prefixed_acronyms(question: str, text: str) -> list[str]:
             tail = tails[i - 1]
             if tail is None or not at.match(words[i]):
                 continue
-            one = tail.group().lower()
-            before = tails[i - 2] if i >= 2 and tail.start() == 0 else None  # the word before a whole word
-            two = before.group().lower() if before else ""
+            one = tail.lower()
+            before = tails[i - 2] if i >= 2 and tail == words[i - 1] else None  # the word before a whole word
+            two = before.lower() if before else ""
             if one in _FUNCTION_WORDS:
                 continue
             if spelled.match(one):  # "mitochondrial DNA", "single-cell RNA"
@@ -277,6 +281,13 @@ def prefixed_acronyms(question: str, text: str) -> list[str]:
             elif two and two not in _FUNCTION_WORDS and len(prefix) == 2 and two[0] + one[0] == prefix:
                 out.add(normalize(f"{two} {one} {acronym}"))  # "small interfering RNA": the words' initials
     return sorted(out)
+
+
+def _letters_at_end(word: str) -> str | None:
+    """The run of letters and hyphens a word ends in ("(mitochondrial" -> "mitochondrial"), in linear time; None
+    when it ends in another character."""
+    m = re.match(r"[A-Za-z\-]+", word[::-1])
+    return m.group()[::-1] if m else None
 
 
 def abbreviated(question: str, text: str) -> list[str]:
