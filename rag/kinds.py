@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-from rag.acronyms import AcronymMap, harvest
+from rag.acronyms import AcronymMap, harvest, singular_acronym
 from rag.chemistry import ELEMENTS, is_material_name
 from rag.corpus.records import normalize
 from rag.names import KIND_GROUPS, kind_heads, names_a_method, names_a_process, new_names, singular
@@ -82,7 +82,8 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
         methods = [n for n in found if names_a_process(n) or ("architecture" not in heads and names_a_method(n))]
     method_words = {w for n in methods for w in re.split(r"[ \-]", n)}
     # a word of a spelled-out acronym names nothing alone ("Intermediate-Scale" of Noisy Intermediate-Scale Quantum)
-    spelled = {normalize(lf) for _, lf in harvest(sentence)} | {a for n in found for a in acronyms.aliases(n)}
+    defined = harvest(sentence)
+    spelled = {normalize(lf) for _, lf in defined} | {a for n in found for a in acronyms.aliases(n)}
     spelled_words = {w for lf in spelled for w in lf.split()}
     for name in found:
         key = normalize(name)
@@ -97,6 +98,9 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
             and (all(is_common(e) for e in ends) or any(_another_kind(e, heads) for e in ends))
         ):
             continue  # "SOTA", "GCNs", "MLP" for "which datasets": spelled out as another thing (not "Penn Treebank")
+        own = [normalize(lf).split()[-1] for a, lf in defined if a == singular_acronym(name) and normalize(lf)]
+        if "algorithm" in heads and (ends or own) and all(e.rstrip("s") in _PROBLEMS for e in ends + own):
+            continue  # "JSSP" (job-shop scheduling problem), "TSP": what an algorithm solves, not one
         if name in methods or name in method_words:
             continue
         if _capitalised_word(name) and set(key.split()) <= spelled_words and key not in spelled:
@@ -136,6 +140,9 @@ _GENERIC = frozenset(
     "approximation optimization well-known state-of-the-art off-the-shelf two-stage multi-stage end-to-end "
     "scalable robust generic global local".split()
 )
+
+
+_PROBLEMS = frozenset("problem task challenge game benchmark competition".split())
 
 
 def _methods_named(sentence: str, asked: set[str]) -> list[str]:
