@@ -284,6 +284,17 @@ def test_a_which_question_asks_for_an_algorithm_or_an_encoder_by_name_but_not_fo
             "Cells are placed by simulated annealing (SA) with a schedule.",
             "answered",
         ),
+        # an acronym the sentence spells out as a problem names what the algorithm solves, not the algorithm (p-047)
+        (
+            "Which RL algorithm solves the scheduling?",
+            "We study the job-shop scheduling problem (JSSP) with a learned dispatcher.",
+            "partial",
+        ),
+        (
+            "Which RL algorithm solves the scheduling?",
+            "We solve the job-shop scheduling problem (JSSP) with proximal policy optimization (PPO).",
+            "answered",
+        ),
     ],
 )
 def test_an_algorithm_or_an_encoder_is_answered_by_its_name_not_by_its_field_a_description_or_a_task(
