@@ -9,14 +9,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from rag.corpus.records import normalize
-from rag.normalise import greek_in, initials_in, variant_in
+from rag.normalise import GREEK_NAMES, greek_in, initials_in, variant_in
 from rag.quantities import METRIC_TOKEN, unit_word
 from rag.question import Question
 from rag.support import STOPWORDS
 from rag.words import is_common
 
 _DESCRIPTIVE_SUFFIX = re.compile(r"-(?:based|like|style|aware|free|driven|level|wise|only)$", re.I)
-_GREEK_SPELLED = frozenset("alpha beta gamma delta epsilon kappa lambda sigma omega theta zeta".split())
 
 
 def _without_lower_tail(token: str) -> str:
@@ -24,7 +23,7 @@ def _without_lower_tail(token: str) -> str:
     spelled Greek letter is part of the name ("IFN-gamma")."""
     parts = token.split("-")
     end = len(parts)
-    while end > 1 and re.fullmatch(r"[a-z]{3,}", parts[end - 1]) and parts[end - 1] not in _GREEK_SPELLED:
+    while end > 1 and re.fullmatch(r"[a-z]{3,}", parts[end - 1]) and parts[end - 1] not in GREEK_NAMES:
         end -= 1
     if end == len(parts) or not re.search(r"[A-Za-z0-9]$", parts[end - 1]):
         return token

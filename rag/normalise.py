@@ -182,9 +182,16 @@ def variant_in(name: str, normalized_text: str) -> bool:
     return False
 
 
-_SIGNS = dict(
-    zip("alpha beta gamma delta epsilon kappa lambda sigma omega theta zeta".split(), "αβγδεκλσωθζ", strict=True)
+_SIGNS = dict(  # the letters spelled in three letters or more ("nu", "xi", "pi" are too short to be read in a name)
+    zip(
+        "alpha beta gamma delta epsilon zeta theta eta iota kappa lambda omicron rho sigma tau upsilon phi chi psi "
+        "omega".split(),
+        "αβγδεζθηικλορστυφχψω",
+        strict=True,
+    )
 )
+GREEK_NAMES = frozenset(_SIGNS)
+"""The Greek letters' names read in a name ("IL-1beta", "PKC-eta")."""
 _GREEK_NAME = re.compile("|".join(_SIGNS))
 _GREEK_PART = re.compile(  # a letter's name as a part of a name: "IL-1beta", "NF-kappaB", "Abeta42", "alpha-MnTe"
     rf"(?:^|(?<=[A-Z\d\-]))(?i:{_GREEK_NAME.pattern})(?=$|[A-Z\d\-])"

@@ -290,6 +290,7 @@ def test_a_name_holding_a_greek_letter_matches_it_spelled_attached_or_apart(name
         ("Aβ40", "Abeta42"),
         ("PKCδ", "PKCε"),
         ("PPARα", "PPAR-gamma"),
+        ("PKCη", "PKC-theta"),  # a letter of three letters or more besides the common ones (helper-85)
         ("IFN-beta", "IFN-γ"),
     ],
 )
