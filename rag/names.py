@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from rag.corpus.records import normalize
-from rag.normalise import GREEK_NAMES, greek_in, initials_in, variant_in
+from rag.normalise import GREEK_NAMES, greek_in, initials_in, variant_in, without_greek
 from rag.quantities import METRIC_TOKEN, unit_word
 from rag.question import Question
 from rag.support import STOPWORDS
@@ -20,10 +20,10 @@ _DESCRIPTIVE_SUFFIX = re.compile(r"-(?:based|like|style|aware|free|driven|level|
 
 def _without_lower_tail(token: str) -> str:
     """A token without the lower-case words hyphenated after it ("LLM-generated" names LLM), in linear time; a
-    spelled Greek letter is part of the name ("IFN-gamma")."""
+    spelled Greek letter is part of a coded name ("IFN-gamma"; not "Lyman-alpha", "Cronbach-alpha")."""
     parts = token.split("-")
-    end = len(parts)
-    while end > 1 and re.fullmatch(r"[a-z]{3,}", parts[end - 1]) and parts[end - 1] not in GREEK_NAMES:
+    end, coded = len(parts), sum(c.isupper() or c.isdigit() for c in parts[0]) >= 2  # "IFN-gamma", not "Lyman-alpha"
+    while end > 1 and re.fullmatch(r"[a-z]{3,}", parts[end - 1]) and not (coded and parts[end - 1] in GREEK_NAMES):
         end -= 1
     if end == len(parts) or not re.search(r"[A-Za-z0-9]$", parts[end - 1]):
         return token
@@ -329,6 +329,7 @@ def named_in(name: str, normalized_text: str) -> bool:
     greek = greek_in(name, normalized_text)
     if greek is not None:
         return greek
+    name = without_greek(name)
     return (
         name_in(name, normalized_text)
         or variant_in(name, normalized_text)

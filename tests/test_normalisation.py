@@ -324,10 +324,33 @@ def test_a_spelled_greek_letter_after_a_hyphen_stays_part_of_the_name(question: 
     assert names_in(question) == names
 
 
-@pytest.mark.parametrize("written", ["IL-1α/β", "IFN-α and -β", "IL-1 alpha and beta"])
-def test_a_name_in_a_list_of_letters_is_named(written: str) -> None:
-    name = "IFN-β" if "IFN" in written else "IL-1β"
+@pytest.mark.parametrize(
+    ("name", "written"),
+    [
+        ("IL-1β", "IL-1α/β"),
+        ("IFN-β", "IFN-α and -β"),
+        ("IL-1β", "IL-1 alpha and beta"),
+        ("ERβ", "ERα and β"),
+        ("PI3Kδ", "PI3Kα, β and δ"),
+        ("beta-CD", "α-, β- and γ-CD"),
+        ("IL-1β", "IL-1α as well as -β"),
+    ],
+)
+def test_a_name_in_a_list_of_letters_is_named(name: str, written: str) -> None:
     assert named_in(name, AcronymMap().expand(f"Serum {written} levels were elevated."))
+
+
+@pytest.mark.parametrize(
+    ("name", "written", "named"),
+    [
+        ("TNF-alpha", "TNF", True),  # spelled after a coded name's hyphen: matched without it, as "TNF-α" is
+        ("PKC-delta", "protein kinase C delta", True),
+        ("Beta-VAE", "the vanilla VAE", False),  # not a coded name with a letter after it
+        ("Meta-Llama-3", "Meta's Llama 3", True),  # "eta" inside a word is no Greek letter
+    ],
+)
+def test_a_spelled_letter_is_read_only_where_it_is_one(name: str, written: str, named: bool) -> None:
+    assert named_in(name, AcronymMap().expand(f"Serum {written} levels were elevated.")) is named
 
 
 def test_a_greek_letter_standing_alone_or_meaning_micro_spells_no_name() -> None:

@@ -50,7 +50,9 @@ _GREEK = dict(
 _GREEK_LETTER = "".join(_GREEK)
 _ATTACHED_GREEK = re.compile(  # "$α$-MnTe": a LaTeX math sign between the letter and its name attaches it
     rf"(?<=[A-Za-z0-9\-])\$?[{_GREEK_LETTER}]|(?<=[A-Za-z0-9\-]\$)[{_GREEK_LETTER}]|"
-    rf"[{_GREEK_LETTER}](?=\$?[A-Za-z0-9\-])|(?<=[{_GREEK_LETTER}]/)[{_GREEK_LETTER}]"  # "IL-1α/β"
+    rf"[{_GREEK_LETTER}](?=\$?[A-Za-z0-9\-])|(?<=[{_GREEK_LETTER}]/)[{_GREEK_LETTER}]|"  # "IL-1α/β"
+    rf"(?<=[{_GREEK_LETTER}], )[{_GREEK_LETTER}]|(?<=[{_GREEK_LETTER}] and )[{_GREEK_LETTER}]|"  # "ERα and β"
+    rf"(?<=[{_GREEK_LETTER}] or )[{_GREEK_LETTER}]"
 )
 
 
