@@ -8,7 +8,8 @@ read; `which_bio_cases.jsonl`, biomedical which-questions by helper-79, odd rows
 which-questions asking for an algorithm, a tool, an encoder and the like by helper-80, odd rows read;
 `which_tool_attack.jsonl`, helper-81's attack on that rule, all read; `figure_share_cases.jsonl`, figures of a measure
 sharing a word with the asked one, by helper-83, odd rows read; `greek_name_cases.jsonl`, names holding a Greek
-letter, signed or spelled, by helper-84, odd rows read). A case is
+letter, signed or spelled, by helper-84, odd rows read; `greek_name_attack.jsonl`, helper-85's and helper-87's
+attacks on that rule, all read). A case is
 judged "stated" unless the check finds no figure of the asked measure (its `quantity_missing` signal; a question it
 does not type as asking a figure is never checked for one), or, for a case whose `check` is "name", no name of the
 asked thing (`kind_unnamed`), or, for "names", some name of the question missing from the sentence (`names_missing`).
@@ -52,6 +53,7 @@ DEFAULT = [
     QA / "which_tool_attack.jsonl",
     QA / "figure_share_cases.jsonl",
     QA / "greek_name_cases.jsonl",
+    QA / "greek_name_attack.jsonl",
 ]
 
 
