@@ -231,11 +231,12 @@ def greek_in(name: str, normalized_text: str) -> bool | None:
         return None
     others = "|".join(g for g in _SIGNS if g not in pieces)
     between = rf"(?:{others})\s(?:(?:{others}|and|or)\s){{0,3}}"  # another letter first: "α/β", "α and β"
+    listed = ""
     if pieces[-1] in _SIGNS:
         listed = rf"\b{base}\s?{between}{_spelled(pieces[-1])}s?\b"
-    else:
+    elif pieces[0] in _SIGNS:  # "α-, β- and γ-CD"
         listed = rf"\b{_spelled(pieces[0])}\s(?:(?:{others}|and|or)\s){{0,3}}(?:{others})\s?{base}s?\b"
-    if re.search(listed, normalized_text):
+    if listed and re.search(listed, normalized_text):
         return True
     found = [m.span() for m in re.finditer(rf"\b{base}s?\b", normalized_text)]
     asked = "|".join(_spelled(p) for p in pieces if p in _SIGNS)
