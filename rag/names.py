@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from rag.corpus.records import normalize
-from rag.normalise import GREEK_NAMES, greek_in, initials_in, variant_in, without_greek
+from rag.greek import GREEK_NAMES, greek_in, without_greek
+from rag.normalise import initials_in, variant_in
 from rag.quantities import METRIC_TOKEN, unit_word
 from rag.question import Question
 from rag.support import STOPWORDS

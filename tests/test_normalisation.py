@@ -13,12 +13,12 @@ from rag import Assistant
 from rag.acronyms import AcronymMap, harvest
 from rag.chemistry import isotopes
 from rag.corpus.records import spell_greek
+from rag.greek import greek_in
 from rag.index.bm25 import BM25Index
 from rag.index.manifest import Manifest
 from rag.index.terms import CorpusTerms
 from rag.names import named_in, names_in
 from rag.normalise import (
-    greek_in,
     hyphen_prefixed,
     initials_in,
     number_forms,
