@@ -30,12 +30,11 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from rag.answering import Answerer
 from rag.config import Settings
 from rag.index.embedders import make_embedder
-from rag.index.terms import CorpusTerms
 from rag.query import analyze
 from rag.sufficiency import SufficiencyChecker
-from rag.support import SentenceEmbeddings
 from rag.types import Paper
 
 QA = Path(__file__).resolve().parent.parent / "rag" / "data" / "qa"
@@ -77,11 +76,10 @@ def states(checker: SufficiencyChecker, question: str, sentence: str, check: str
 
 
 def indexed_checker(data_dir: Path) -> SufficiencyChecker:
-    """The rules of the assistant's check over an index's term statistics, with MiniLM word matching and the
-    coverage cuts of `Settings` (no calibrated model: a lone sentence has no retrieval scores to give it)."""
-    settings = Settings(data_dir=data_dir)
-    embeddings = SentenceEmbeddings(make_embedder(settings))
-    return SufficiencyChecker(CorpusTerms(settings.bm25_dir), embeddings=embeddings, word_match=settings.word_match)
+    """The assistant's own check over an index (its term statistics, MiniLM word matching, the cuts of `Settings`),
+    deciding by the rules: a lone sentence has no retrieval scores to give a calibrated model."""
+    settings = Settings(data_dir=data_dir, verdict="rules")
+    return Answerer(settings, make_embedder(settings), "extractive").sufficiency
 
 
 def score(cases: list[dict], indexed: SufficiencyChecker | None = None) -> tuple[Counter, list[str]]:
