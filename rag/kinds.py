@@ -98,9 +98,10 @@ def names_of_kind(question: Question, sentence: str, acronyms: AcronymMap) -> li
             and (all(is_common(e) for e in ends) or any(_another_kind(e, heads) for e in ends))
         ):
             continue  # "SOTA", "GCNs", "MLP" for "which datasets": spelled out as another thing (not "Penn Treebank")
-        own = [normalize(lf).split()[-1] for a, lf in defined if a == singular_acronym(name) and normalize(lf)]
-        if "algorithm" in heads and (ends or own) and all(e.rstrip("s") in _PROBLEMS for e in ends + own):
-            continue  # "JSSP" (job-shop scheduling problem), "TSP": what an algorithm solves, not one
+        if "algorithm" in heads:  # "JSSP" (job-shop scheduling problem), "TSP": what an algorithm solves, not one
+            own = [lf.split()[-1] for a, lf in defined if a == singular_acronym(name) and lf.split()]
+            if (ends or own) and all(normalize(e).rstrip("s") in _PROBLEMS for e in ends + own):
+                continue
         if name in methods or name in method_words:
             continue
         if _capitalised_word(name) and set(key.split()) <= spelled_words and key not in spelled:
