@@ -76,13 +76,18 @@ def greek_in(name: str, normalized_text: str) -> bool | None:
     return False if found and all(lettered) else None  # every mention with another letter: another thing
 
 
+def coded(word: str) -> bool:
+    """Whether a word is written as a code, two capitals or digits at least ("IFN", "IL-1", "PKC"; not "Lyman"): a
+    Greek letter spelled after its hyphen is part of its name ("IFN-gamma")."""
+    return sum(c.isupper() or c.isdigit() for c in word) >= 2
+
+
 def without_greek(name: str) -> str:
     """A coded name without the Greek letter spelled after its hyphen ("TNF-alpha" -> "TNF", "PKC-delta" -> "PKC"),
     to match where the text names it with no letter by it, as a signed one is (normalising drops the sign); another
     name as it is ("IL-1beta", "Beta-VAE", "H-Beta")."""
     head, _, last = name.rpartition("-")
-    coded = sum(c.isupper() or c.isdigit() for c in head) >= 2
-    return head if coded and last.lower() in _SIGNS and _greek_key(name) is not None else name
+    return head if coded(head) and last.lower() in _SIGNS and _greek_key(name) is not None else name
 
 
 def _spelled(piece: str) -> str:

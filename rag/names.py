@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from rag.corpus.records import normalize
-from rag.greek import GREEK_NAMES, greek_in, without_greek
+from rag.greek import GREEK_NAMES, coded, greek_in, without_greek
 from rag.normalise import initials_in, variant_in
 from rag.quantities import METRIC_TOKEN, unit_word
 from rag.question import Question
@@ -23,8 +23,8 @@ def _without_lower_tail(token: str) -> str:
     """A token without the lower-case words hyphenated after it ("LLM-generated" names LLM), in linear time; a
     spelled Greek letter is part of a coded name ("IFN-gamma"; not "Lyman-alpha", "Cronbach-alpha")."""
     parts = token.split("-")
-    end, coded = len(parts), sum(c.isupper() or c.isdigit() for c in parts[0]) >= 2  # "IFN-gamma", not "Lyman-alpha"
-    while end > 1 and re.fullmatch(r"[a-z]{3,}", parts[end - 1]) and not (coded and parts[end - 1] in GREEK_NAMES):
+    end, greek_tail = len(parts), coded(parts[0])  # "IFN-gamma", not "Lyman-alpha"
+    while end > 1 and re.fullmatch(r"[a-z]{3,}", parts[end - 1]) and not (greek_tail and parts[end - 1] in GREEK_NAMES):
         end -= 1
     if end == len(parts) or not re.search(r"[A-Za-z0-9]$", parts[end - 1]):
         return token
