@@ -359,3 +359,13 @@ def test_the_vocabulary_knows_a_one_edit_typo_of_an_indexed_word_across_segments
     assert not index.has_typo_of("criteo") and not index.has_typo_of("okwugbe")
     index.save(tmp_path, "g1")
     assert BM25Index.load(tmp_path).has_typo_of("pretrainig")
+
+
+def test_subscript_and_superscript_digits_are_indexed_and_queried_as_plain_digits() -> None:
+    """An abstract's "GdYH₅" is found by "GdYH5" as typed, and the other way round ("R2" by "R²")."""
+    index = BM25Index()
+    index.build(["a:0", "b:0"], ["Superconductivity of GdYH₅ at 157 GPa", "A fit with R2 = 0.93 for La3Ni2O7 films"])
+    for query, hit in (("GdYH5", "a:0"), ("gdyh₅", "a:0"), ("La₃Ni₂O₇", "b:0"), ("R²", "b:0")):
+        scores = index.scores(query)
+        assert index.ids[int(scores.argmax())] == hit and scores.max() > 0, query
+    assert index.scores("GdYH7").max() == 0

@@ -532,6 +532,32 @@ def test_an_isotope_asked_in_another_spelling_is_answered_end_to_end(tmp_path: P
         assistant.close()
 
 
+def test_a_formula_written_with_subscripts_is_found_and_answered_when_typed_with_plain_digits(tmp_path: Path) -> None:
+    """The reader stores "GdYH$_5$" as "GdYH₅": a question typing "GdYH5" (or "gdyh5") finds that abstract among
+    others about the same transition (the lexical index reads "₅" as "5"), and is answered from it; a formula no
+    abstract holds under any spelling is still held back."""
+    hydrides = [
+        paper("h", "We predict a superconducting transition temperature of 223 K for GdYH$_5$.", "Hydride A"),
+        paper("y", "We predict a superconducting transition temperature of 243 K for YH$_9$.", "Hydride B"),
+        paper("l", "We predict a superconducting transition temperature of 250 K for LaH$_{10}$.", "Hydride C"),
+    ]
+    assistant = fake_assistant(tmp_path / "data", llm="extractive", abstain_threshold=0.0)
+    try:
+        assistant.ingest([write_jsonl(tmp_path / "h.jsonl", [*hydrides, *CORPUS])], progress=False)
+        assert "GdYH₅" in assistant.paper("h").abstract
+        for question in (
+            "What superconducting transition temperature is predicted for GdYH5?",
+            "gdyh5 transition temperature",
+        ):
+            answer = assistant.ask(question)
+            assert answer.status == "answered" and "223 K" in answer.text, (question, answer.status, answer.missing)
+            assert answer.sources[0].paper.id == "h" and "[1]" in answer.text
+        held = assistant.ask("What superconducting transition temperature is predicted for GdYH7?")
+        assert held.status == "abstained" and "GdYH7" in (held.missing or held.text)
+    finally:
+        assistant.close()
+
+
 @pytest.mark.parametrize(
     "text",
     [

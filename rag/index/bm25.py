@@ -26,10 +26,13 @@ from typing import Any
 
 import numpy as np
 
+from rag.corpus.records import SCRIPT_DIGITS
 from rag.index.segment import Segment
 
 log = logging.getLogger(__name__)
-FORMAT = 2
+FORMAT = 3
+"""Bumped when what is indexed changes (3: subscript and superscript digits read as plain ones), so that the next
+ingest rebuilds an index saved by an earlier version (its parameters, format included, no longer match)."""
 MERGE_RATIO = 0.1
 """Merge every segment into one when the deltas and tombstones exceed this share of the main segment."""
 MAX_SEGMENTS = 8
@@ -49,6 +52,12 @@ def _stemmer():
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _plain(texts: Iterable[str]) -> list[str]:
+    """Texts as indexed and queried: "GdYH₅", "La₃Ni₂O₇", "R²" as their plain-digit spellings ("GdYH5"), which is
+    how questions write them (bm25s would keep "gdyh₅" as its own term)."""
+    return [t.translate(SCRIPT_DIGITS) for t in texts]
 
 
 class BM25Index:
@@ -124,7 +133,7 @@ class BM25Index:
 
     # --- writing -----------------------------------------------------------------------------
     def _segment(self, ids, texts, years, sources) -> Segment:
-        tokens = _bm25s().tokenize(list(texts), stopwords="en", stemmer=self._stem, show_progress=False)
+        tokens = _bm25s().tokenize(_plain(texts), stopwords="en", stemmer=self._stem, show_progress=False)
         years = years if years is not None else [0] * len(ids)
         return Segment.build(ids, tokens.ids, tokens.vocab, years, sources or {})
 
@@ -198,7 +207,9 @@ class BM25Index:
         """The query's stemmed terms, stopwords removed, repeats kept (a repeated word counts again)."""
         if not query.strip():
             return []
-        tokens = _bm25s().tokenize([query], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False)
+        tokens = _bm25s().tokenize(
+            _plain([query]), stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False
+        )
         return [t for t in tokens[0] if t]
 
     def scores(self, query: str) -> np.ndarray:
