@@ -369,3 +369,22 @@ def test_subscript_and_superscript_digits_are_indexed_and_queried_as_plain_digit
         scores = index.scores(query)
         assert index.ids[int(scores.argmax())] == hit and scores.max() > 0, query
     assert index.scores("GdYH7").max() == 0
+
+
+def test_an_index_saved_before_plain_digits_is_rebuilt_by_the_next_ingest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An index saved by format 2 (which kept "gdyh₅" as its own term) is rebuilt from the stored chunks by the next
+    ingest, with no file named, and then finds the formula typed with plain digits."""
+    import rag.index.bm25 as bm25_module
+    import rag.index.lexical as lexical_module
+
+    monkeypatch.setattr(bm25_module, "_plain", list)
+    monkeypatch.setattr(lexical_module, "BM25_FORMAT", 2)
+    a = Assistant(Settings(data_dir=tmp_path / "data", embed="hash"))
+    a.ingest([papers(tmp_path / "one.jsonl", [("h1", "Hydrides", "Tc of GdYH₅ at 157 GPa.", 2025)])], progress=False)
+    assert BM25Index.load(a.settings.bm25_dir).scores("GdYH5").max() == 0
+    monkeypatch.undo()
+    a.ingest([], progress=False)
+    assert BM25Index.load(a.settings.bm25_dir).scores("GdYH5").max() > 0
+    a.close()
