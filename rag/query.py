@@ -72,8 +72,9 @@ _PLURAL_ASKED = (
 )
 _NUMBER_Q = re.compile(
     rf"\b(?:by {HOW}|{HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b"
-    rf"(?!\s+(?!{METRIC}\b|(?:is|was|has|does)\b)[a-z]+s\s+(?:(?:to|of|in|with|on)\s+)?(?:the|a|an|its|their|this|"
-    r"these)\b)"  # "what controls the", "what happens to the"
+    # "what controls the", "what mainly limits the", "what happens to the"
+    rf"(?!\s+(?:(?:[a-z]+ly|most|best)\s+){{0,2}}(?!{METRIC}\b|(?:is|was|has|does)\b)[a-z]+s\s+"
+    r"(?:(?:to|of|in|with|on)\s+)?(?:the|a|an|its|their|this|these)\b)"
     rf"(?:\s+[\w\-/']+){{0,3}}?\s+{METRIC}\b(?!-[a-z])"
     rf"|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{2,4}}?\s+"
     rf"{METRIC}{_PHRASE_END}|{_PLURAL_ASKED}|to what (?:perplexity|accuracy|error|extent|value)|how many times"

@@ -55,6 +55,10 @@ def test_a_typo_is_fixed_only_in_a_kind_word_the_vocabulary_does_not_know() -> N
     [
         ("in the wide cnn paper what controls the error decay when the target depends on few inputs", "description"),
         ("what limits the accuracy of the model", "name"),
+        ("what mainly limits the accuracy of the model", "name"),  # an adverb before the verb
+        ("what strongly influences the resistivity of graphene between 150 K and room temperature?", "name"),
+        ("what most strongly affects the error rate of the decoder?", "name"),
+        ("what accuracy does the model reach?", "number"),
         ("What is the error rate of X?", "number"),  # "is" is no verb of cause
         ("what parameters the model has", "number"),  # a metric word, not a verb
         ("What fraction of the images are labelled?", "number"),
