@@ -230,7 +230,8 @@ def named_kind(question: str, imperative: bool = False) -> str:
     "datasets"), as written; "" when it asks for something else (a reason, a property, a paper). The object of an
     imperative ("Name the architecture trained in ...") is what is asked, whatever participle follows it."""
     m = _KIND_Q.match(question.strip()) or (_IMPERATIVE_KIND.match(question.strip()) if imperative else None)
-    if not m or _QUALIFIED.search(m.group("before")) or _verb_and_object(m.group("before")):
+    before = m.group("before") if m else ""
+    if not m or _QUALIFIED.search(before) or _PREPOSITIONAL.search(before) or _verb_and_object(before):
         return ""  # "Which model trained on the benchmark released in 2021 ...": a model is asked, not a benchmark
     return m.group("kind")
 
@@ -251,6 +252,11 @@ def _verb_and_object(before: str) -> bool:
 
 
 _QUALIFIED = re.compile(r"\b[a-z]{3,}ed\s+(?:on|in|at|by|for|from|with|to|under|using)\b", re.I)
+# a word and a preposition before the kind noun: the noun sits in a phrase of the clause, not the asked thing's
+# ("Which serotonergic drugs act on 5-HT2C receptors ...?": drugs are asked, not receptors)
+_PREPOSITIONAL = re.compile(
+    r"\b[a-z]{2,}\s+(?:on|in|at|to|into|onto|with|by|from|via|through|across|against|upon)\s", re.I
+)
 
 
 def new_names(question: str, sentence: str, kind: str = "") -> list[str]:

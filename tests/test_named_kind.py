@@ -63,6 +63,10 @@ def judge(question: str, sentences: list[str], paper: Paper = RLSAC) -> tuple[st
         ("Which material properties are reported for the film?", ""),  # a noun follows: properties are asked
         ("Which residual networks are wider?", ""),  # networks and models are as often described as named
         ("How many datasets were used?", ""),  # a number question
+        # a kind noun after a word and a preposition is in a phrase of the clause, not the asked thing
+        ("Which serotonergic drugs act on 5-HT2C receptors in dopamine neurons to curb binge eating?", ""),
+        ("Which compounds bind to kinases in the assay?", ""),
+        ("Which in the wild expression datasets were used?", "datasets"),  # a preposition opening the phrase
     ],
 )
 def test_the_kind_of_named_thing_a_which_question_asks_for(question: str, kind: str) -> None:
