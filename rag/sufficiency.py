@@ -38,7 +38,7 @@ from typing import Literal
 
 from rag.acronyms import AcronymMap
 from rag.config import Settings
-from rag.corpus.records import SCRIPT_DIGITS, normalize
+from rag.corpus.records import normalize
 from rag.coverage import WordCoverage, question_words
 from rag.dimensions import asks_change, units_of
 from rag.index.terms import CorpusTerms
@@ -50,7 +50,7 @@ from rag.parts import target_in
 from rag.quantities import measured_quantities, quantities, unit_word
 from rag.question import Question
 from rag.spans import how_long_missing, states_how_long
-from rag.support import SentenceEmbeddings, restates_question
+from rag.support import SCRIPT_DIGITS, SentenceEmbeddings, restates_question
 from rag.types import Paper
 from rag.verdict import Signals, VerdictModel
 from rag.words import terms

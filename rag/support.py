@@ -13,10 +13,12 @@ from functools import cache
 
 import numpy as np
 
-from rag.corpus.records import SCRIPT_DIGITS, split_sentences
+from rag.corpus.records import split_sentences
 from rag.index.embedders import Embedder
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9\-]*")
+SCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹", "01234567890123456789")
+"""Subscript and superscript digits to plain ones ("T₁" -> "T1", "R²" -> "R2", "La₃Ni₂O₇" -> "La3Ni2O7")."""
 _SCRIPTED = re.compile(r"(?<=[a-z])\$?[_^]\{?(\d{1,2})\}?\$?(?![\w}])")  # "t_1", "t_{1}", "t$_1$", "r^2"
 STOPWORDS = frozenset(
     (

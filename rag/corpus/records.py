@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from rag.corpus.latex import unwrap_latex
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
-SCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶⁷⁸⁹", "01234567890123456789")
-"""Subscript and superscript digits to plain ones ("T₁" -> "T1", "R²" -> "R2", "La₃Ni₂O₇" -> "La3Ni2O7")."""
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
 _ARXIV_ID = re.compile(r"^(?:arxiv:)?(\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$", re.I)
 

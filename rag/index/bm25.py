@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from rag.corpus.records import SCRIPT_DIGITS
 from rag.index.segment import Segment
 
 log = logging.getLogger(__name__)
 FORMAT = 3
-"""Bumped when what is indexed changes (3: subscript and superscript digits read as plain ones), so that the next
-ingest rebuilds an index saved by an earlier version (its parameters, format included, no longer match)."""
+"""Bumped when what is indexed changes (3: subscript digits read as plain ones), so that the next ingest rebuilds an
+index saved by an earlier version (its parameters, format included, no longer match); until then it is queried as it
+was written."""
 MERGE_RATIO = 0.1
 """Merge every segment into one when the deltas and tombstones exceed this share of the main segment."""
 MAX_SEGMENTS = 8
@@ -55,9 +56,14 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 def _plain(texts: Iterable[str]) -> list[str]:
-    """Texts as indexed and queried: "GdYH₅", "La₃Ni₂O₇", "R²" as their plain-digit spellings ("GdYH5"), which is
-    how questions write them (bm25s would keep "gdyh₅" as its own term)."""
-    return [t.translate(SCRIPT_DIGITS) for t in texts]
+    """Texts as indexed and queried: subscript digits as plain ones ("GdYH₅", "La₃Ni₂O₇", "T₁" as "GdYH5", "La3Ni2O7",
+    "T1"), which is how questions write them (bm25s would keep "gdyh₅" as its own term). Not superscripts: "10⁵",
+    "m²" and "n²" are powers, not "105", "m2" (a muscarinic receptor) or "n2" (nitrogen)."""
+    return [t if t.isascii() else _SUBSCRIPTS.sub(lambda m: m.group(0).translate(_SUBSCRIPT_DIGITS), t) for t in texts]
+
+
+_SUBSCRIPTS = re.compile("[₀-₉]+")
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
 class BM25Index:
@@ -74,6 +80,8 @@ class BM25Index:
         self.acronyms: dict[str, list[str]] = {}  # acronym -> long forms the indexed abstracts define
         self._stem = _stemmer()
         self._legacy: Any = None  # a bm25s index saved before segments existed (read-only)
+        self.plain_digits = True
+        """Whether queries are read with subscript digits as plain ones, as this index was written (format 3 on)."""
         self._refresh()
 
     # --- derived state ---------------------------------------------------------------------
@@ -207,9 +215,8 @@ class BM25Index:
         """The query's stemmed terms, stopwords removed, repeats kept (a repeated word counts again)."""
         if not query.strip():
             return []
-        tokens = _bm25s().tokenize(
-            _plain([query]), stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False
-        )
+        texts = _plain([query]) if self.plain_digits else [query]  # an index saved before format 3 holds "gdyh₅"
+        tokens = _bm25s().tokenize(texts, stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False)
         return [t for t in tokens[0] if t]
 
     def scores(self, query: str) -> np.ndarray:
@@ -383,6 +390,7 @@ class BM25Index:
             return cls()
         meta = json.loads(meta_file.read_text())
         index = cls(meta["k1"], meta["b"])
+        index.plain_digits = meta.get("format", 0) >= 3
         index.segments = [Segment.load(folder, name) for name in meta["segments"]]
         with np.load(target / "dead.npz") as dead:
             index.dead = {name: dead[name] for name in dead.files}
@@ -395,6 +403,7 @@ class BM25Index:
     def _load_legacy(cls, target: Path, generation: str) -> BM25Index:
         """A generation saved by bm25s (ids.json, years.npy, sources, index/), scored by bm25s until rebuilt."""
         index = cls()
+        index.plain_digits = False
         ids = json.loads((target / "ids.json").read_text())
         if (target / "years.npy").exists():
             years = np.load(target / "years.npy")
