@@ -252,10 +252,10 @@ def _verb_and_object(before: str) -> bool:
 
 
 _QUALIFIED = re.compile(r"\b[a-z]{3,}ed\s+(?:on|in|at|by|for|from|with|to|under|using)\b", re.I)
-# a word and a preposition before the kind noun: the noun sits in a phrase of the clause, not the asked thing's
-# ("Which serotonergic drugs act on 5-HT2C receptors ...?": drugs are asked, not receptors)
+# a plural, maybe a verb, then a preposition: the kind noun is in a phrase of the clause ("Which drugs act on 5-HT2C
+# receptors ...?"), not in a modifier holding a preposition ("Which text to SQL benchmarks ...?": helper-89)
 _PREPOSITIONAL = re.compile(
-    r"\b[a-z]{2,}\s+(?:on|in|at|to|into|onto|with|by|from|via|through|across|against|upon)\s", re.I
+    r"\b[a-z]{2,}(?<![siu])s\s+(?:[a-z]+\s+)?(?:on|in|at|to|into|onto|with|by|from|via|across|upon)\s", re.I
 )
 
 

@@ -70,10 +70,11 @@ _PLURAL_ASKED = (
     rf"(?:what|which)(?:\s+[\w\-/']+){{0,3}}?\s+{PLURAL_METRIC}(?=\s+(?:were|are|was|is|did|do|does)\b"
     rf"(?:\s+[\w\-]+){{0,5}}?\s+(?:{_FIGURE_VERB}(?:d|ed)?|found|observed)\b)"
 )
+_TIME_LY = r"(?:hour|dai|week|month|quarter|year|night|ear|fami|elder)ly"  # adjectives: "what daily doses ..."
 _NUMBER_Q = re.compile(
     rf"\b(?:by {HOW}|{HOW}|by what (?:factor|share|margin|percentage)|(?:what|which)\b"
     # "what controls the", "what mainly limits the", "what happens to the"
-    rf"(?!\s+(?:(?:[a-z]+ly|most|best)\s+){{0,2}}(?!{METRIC}\b|(?:is|was|has|does)\b)[a-z]+s\s+"
+    rf"(?!\s+(?:(?:(?!{_TIME_LY}\b)[a-z]+ly|most|best)\s+){{0,2}}(?!{METRIC}\b|(?:is|was|has|does)\b)[a-z]+s\s+"
     r"(?:(?:to|of|in|with|on)\s+)?(?:the|a|an|its|their|this|these)\b)"
     rf"(?:\s+[\w\-/']+){{0,3}}?\s+{METRIC}\b(?!-[a-z])"
     rf"|(?:what|which)\s+(?:is|are|was|were)\s+(?:the|its|their)(?:\s+{_MODIFIER}){{2,4}}?\s+"

@@ -67,6 +67,11 @@ def judge(question: str, sentences: list[str], paper: Paper = RLSAC) -> tuple[st
         ("Which serotonergic drugs act on 5-HT2C receptors in dopamine neurons to curb binge eating?", ""),
         ("Which compounds bind to kinases in the assay?", ""),
         ("Which in the wild expression datasets were used?", "datasets"),  # a preposition opening the phrase
+        # a preposition inside the modifier (helper-89)
+        ("Which text to SQL benchmarks were used?", "benchmarks"),
+        ("Which human in the loop simulators were used for validation?", "simulators"),
+        ("Which up to date datasets are used for evaluation?", "datasets"),
+        ("Which cross lingual in context benchmarks were used?", "benchmarks"),
     ],
 )
 def test_the_kind_of_named_thing_a_which_question_asks_for(question: str, kind: str) -> None:

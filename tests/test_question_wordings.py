@@ -59,6 +59,8 @@ def test_a_typo_is_fixed_only_in_a_kind_word_the_vocabulary_does_not_know() -> N
         ("what strongly influences the resistivity of graphene between 150 K and room temperature?", "name"),
         ("what most strongly affects the error rate of the decoder?", "name"),
         ("what accuracy does the model reach?", "number"),
+        ("Tell me what daily doses the median patient tolerated.", "number"),  # "daily" is no adverb (helper-89)
+        ("What family sizes the mean household had?", "number"),
         ("What is the error rate of X?", "number"),  # "is" is no verb of cause
         ("what parameters the model has", "number"),  # a metric word, not a verb
         ("What fraction of the images are labelled?", "number"),
