@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 
 from rag.acronyms import AcronymMap, harvest
-from rag.index.bm25 import BM25Index, _bm25s, _stemmer
+from rag.index.bm25 import BM25Index
+from rag.index.tokenizing import bm25s_module, stemmer
 
 CORPUS = Path("/work/shared/corpora/arxiv-118k.jsonl.gz")
 
@@ -157,12 +158,12 @@ def main() -> None:
             "acronyms": round(acr_s, 2),
             "save": round(save_s, 2),
         }
-        bm25s, stemmer = _bm25s(), _stemmer()
+        bm25s, snowball = bm25s_module(), stemmer()
 
         def old_rebuild() -> None:
             retriever = bm25s.BM25(k1=0.9, b=0.4)
             retriever.index(
-                bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False
+                bm25s.tokenize(texts, stopwords="en", stemmer=snowball, show_progress=False), show_progress=False
             )
             retriever.save(str(tmp_path / "old"))
 

@@ -16,7 +16,8 @@ import pytest
 from rag import Assistant, Settings
 from rag.corpus.load import bundled_corpus_dir, expand_paths, read_file
 from rag.index import ingest
-from rag.index.bm25 import BM25Index, _bm25s, _stemmer
+from rag.index.bm25 import BM25Index
+from rag.index.tokenizing import bm25s_module, stemmer
 from rag.types import FileError
 
 QUERIES = ["graph neural network", "speech robot", "quantum quantum kernel", "the of and", "zzzunknown", "market"]
@@ -79,9 +80,9 @@ def test_one_segment_scores_as_bm25s_on_the_bundled_corpus() -> None:
     assert len(texts) > 400
     index = BM25Index(0.9, 0.4)
     index.build([f"d{i}:0" for i in range(len(texts))], texts)
-    bm25s, stemmer = _bm25s(), _stemmer()
+    bm25s, snowball = bm25s_module(), stemmer()
     reference = bm25s.BM25(k1=0.9, b=0.4)  # bm25s defaults to the lucene variant, as the index scores
-    reference.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
+    reference.index(bm25s.tokenize(texts, stopwords="en", stemmer=snowball, show_progress=False), show_progress=False)
     for query in ["graph neural networks", "speech recognition speech", "large language models reasoning", "protein"]:
         want = reference.get_scores(index.query_terms(query))
         got = index.scores(query)
@@ -285,13 +286,13 @@ def test_an_index_saved_by_bm25s_is_read_then_rebuilt_by_the_next_ingest(tmp_pat
         [papers(tmp_path / "one.jsonl", [("x1", "Quantum kernels", "We study quantum kernels.", 2020)])], progress=False
     )
     folder = a.settings.bm25_dir
-    bm25s = _bm25s()
+    bm25s = bm25s_module()
     legacy = bm25s.BM25(k1=0.9, b=0.4)  # the layout the bm25s-based versions saved
     legacy.index(
         bm25s.tokenize(
             ["Quantum kernels\nQuantum kernels\nWe study quantum kernels."],
             stopwords="en",
-            stemmer=_stemmer(),
+            stemmer=stemmer(),
             show_progress=False,
         ),
         show_progress=False,
@@ -381,8 +382,9 @@ def test_an_index_saved_before_plain_digits_is_rebuilt_by_the_next_ingest(
     from the stored chunks by the next ingest, with no file named, and finds the formula typed with plain digits."""
     import rag.index.bm25 as bm25_module
     import rag.index.lexical as lexical_module
+    import rag.index.tokenizing as tokenizing_module
 
-    monkeypatch.setattr(bm25_module, "_plain", list)
+    monkeypatch.setattr(tokenizing_module, "plain", list)
     monkeypatch.setattr(bm25_module, "FORMAT", 2)
     monkeypatch.setattr(lexical_module, "BM25_FORMAT", 2)
     a = Assistant(Settings(data_dir=tmp_path / "data", embed="hash"))

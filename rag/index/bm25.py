@@ -18,7 +18,6 @@ import json
 import logging
 import math
 import os
-import re
 import shutil
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from rag.index.segment import Segment
+from rag.index.tokenizing import bm25s_module, query_terms, stemmer, tokenize
 
 log = logging.getLogger(__name__)
 FORMAT = 3
@@ -39,31 +39,7 @@ MERGE_RATIO = 0.1
 MAX_SEGMENTS = 8
 
 
-def _bm25s():
-    import bm25s
-
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets DEBUG on import
-    return bm25s
-
-
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def _plain(texts: Iterable[str]) -> list[str]:
-    """Texts as indexed and queried: subscript digits as plain ones ("GdYH₅", "La₃Ni₂O₇", "T₁" as "GdYH5", "La3Ni2O7",
-    "T1"), which is how questions write them (bm25s would keep "gdyh₅" as its own term). Not superscripts: "10⁵",
-    "m²" and "n²" are powers, not "105", "m2" (a muscarinic receptor) or "n2" (nitrogen)."""
-    return [t if t.isascii() else _SUBSCRIPTS.sub(lambda m: m.group(0).translate(_SUBSCRIPT_DIGITS), t) for t in texts]
-
-
-_SUBSCRIPTS = re.compile("[₀-₉]+")
-_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
 class BM25Index:
@@ -78,7 +54,7 @@ class BM25Index:
         self.dead: dict[str, np.ndarray] = {}  # segment name -> its tombstoned documents (sorted)
         self.generation = ""
         self.acronyms: dict[str, list[str]] = {}  # acronym -> long forms the indexed abstracts define
-        self._stem = _stemmer()
+        self._stem = stemmer()
         self._legacy: Any = None  # a bm25s index saved before segments existed (read-only)
         self.plain_digits = True
         """Whether queries are read with subscript digits as plain ones, as this index was written (format 3 on)."""
@@ -141,7 +117,7 @@ class BM25Index:
 
     # --- writing -----------------------------------------------------------------------------
     def _segment(self, ids, texts, years, sources) -> Segment:
-        tokens = _bm25s().tokenize(_plain(texts), stopwords="en", stemmer=self._stem, show_progress=False)
+        tokens = tokenize(texts, self._stem)
         years = years if years is not None else [0] * len(ids)
         return Segment.build(ids, tokens.ids, tokens.vocab, years, sources or {})
 
@@ -215,9 +191,7 @@ class BM25Index:
         """The query's stemmed terms, stopwords removed, repeats kept (a repeated word counts again)."""
         if not query.strip():
             return []
-        texts = _plain([query]) if self.plain_digits else [query]  # an index saved before format 3 holds "gdyh₅"
-        tokens = _bm25s().tokenize(texts, stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False)
-        return [t for t in tokens[0] if t]
+        return query_terms(query, self._stem, self.plain_digits)  # an index saved before format 3 holds "gdyh₅"
 
     def scores(self, query: str) -> np.ndarray:
         """The BM25 score of every indexed chunk for `query` (aligned with `ids`)."""
@@ -421,7 +395,7 @@ class BM25Index:
         if (target / "acronyms.json").exists():
             index.acronyms = json.loads((target / "acronyms.json").read_text())
         if (target / "index").exists():
-            index._legacy = _bm25s().BM25.load(str(target / "index"), mmap=True)
+            index._legacy = bm25s_module().BM25.load(str(target / "index"), mmap=True)
             index.k1, index.b = index._legacy.k1, index._legacy.b
         else:
             index.segments = []
