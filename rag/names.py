@@ -255,7 +255,7 @@ _QUALIFIED = re.compile(r"\b[a-z]{3,}ed\s+(?:on|in|at|by|for|from|with|to|under|
 # a plural, maybe a verb, then a preposition: the kind noun is in a phrase of the clause ("Which drugs act on 5-HT2C
 # receptors ...?"), not in a modifier holding a preposition ("Which text to SQL benchmarks ...?": helper-89)
 _PREPOSITIONAL = re.compile(
-    r"\b[a-z]{2,}(?<![siu])s\s+(?:[a-z]+\s+)?(?:on|in|at|to|into|onto|with|by|from|via|across|upon)\s", re.I
+    r"\b(?!news\b)[a-z]{2,}(?<![siu])(?<!ic)s\s+(?:[a-z]+\s+)?(?:on|in|at|to|into|onto|with|by|from|via|upon)\s", re.I
 )
 
 

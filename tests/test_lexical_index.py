@@ -304,6 +304,7 @@ def test_an_index_saved_by_bm25s_is_read_then_rebuilt_by_the_next_ingest(tmp_pat
     a.manifest.set_meta("bm25_params", "k1=0.9,b=0.4,title=2")
     old = BM25Index.load(folder)
     assert not old.segmented and old.ids == ["x1:0"] and old.scores("quantum")[0] > 0
+    assert not old.plain_digits  # queried as bm25s wrote it: "gdyh₅", not "gdyh5"
     a.ingest([], progress=False)
     new = BM25Index.load(folder)
     assert new.segmented and new.generation != "gold" and new.ids == ["x1:0"]
@@ -396,4 +397,28 @@ def test_an_index_saved_before_plain_digits_is_rebuilt_by_the_next_ingest(
     new = BM25Index.load(a.settings.bm25_dir)
     assert new.generation != old.generation
     assert new.scores("GdYH5").max() > 0 and new.scores("GdYH₅").max() > 0
+    a.close()
+
+
+def test_an_older_index_under_today_s_parameters_is_rebuilt_not_extended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer of the older format killed after publishing its index but before noting its parameters leaves
+    today's parameters beside format-2 files: the next ingest rebuilds them (as the files say), rather than adding
+    plain-digit segments to them (helper-90)."""
+    import rag.index.bm25 as bm25_module
+    import rag.index.lexical as lexical_module
+    import rag.index.tokenizing as tokenizing_module
+
+    monkeypatch.setattr(tokenizing_module, "plain", list)
+    monkeypatch.setattr(bm25_module, "FORMAT", 2)
+    monkeypatch.setattr(lexical_module, "BM25_FORMAT", 2)
+    a = Assistant(Settings(data_dir=tmp_path / "data", embed="hash"))
+    a.ingest([papers(tmp_path / "one.jsonl", [("h1", "Hydrides", "Tc of GdYH₅ at 157 GPa.", 2025)])], progress=False)
+    params = a.manifest.get_meta("bm25_params")
+    monkeypatch.undo()
+    a.manifest.set_meta("bm25_params", params.replace("lexical=2", "lexical=3"))
+    a.ingest([papers(tmp_path / "two.jsonl", [("k1", "Kernels", "Kernels for La₂CuO₄.", 2025)])], progress=False)
+    index = BM25Index.load(a.settings.bm25_dir)
+    assert index.plain_digits and index.scores("GdYH5").max() > 0 and index.scores("La2CuO4").max() > 0
     a.close()

@@ -72,6 +72,8 @@ def judge(question: str, sentences: list[str], paper: Paper = RLSAC) -> tuple[st
         ("Which human in the loop simulators were used for validation?", "simulators"),
         ("Which up to date datasets are used for evaluation?", "datasets"),
         ("Which cross lingual in context benchmarks were used?", "benchmarks"),
+        ("Which physics in the loop simulators were used?", "simulators"),  # "-ics" and "news" are no plurals
+        ("Which news to text datasets were used?", "datasets"),
     ],
 )
 def test_the_kind_of_named_thing_a_which_question_asks_for(question: str, kind: str) -> None:

@@ -131,6 +131,7 @@ class BM25Index:
         """Index `texts` (one per id), replacing whatever was indexed; `years` (0 = unknown) and `sources`
         (file -> chunk indices) make the filter masks."""
         self._legacy = None
+        self.plain_digits = True  # every segment is written by today's code
         self.segments = [self._segment(ids, texts, years, sources)] if len(ids) else []
         self.dead = {}
         self._refresh()

@@ -50,7 +50,8 @@ class LexicalUpkeep:
                 raise
             log.warning("the BM25 index in %s cannot be read (%s); rebuilding it", self.bm25_dir, one_line(exc))
             return None
-        return index if index.generation and index.segmented else None
+        # as its own files say: a writer of an older version killed before it noted its parameters leaves them stale
+        return index if index.generation and index.segmented and index.plain_digits else None
 
     def sync_bm25(self) -> BM25Index:
         """Bring the BM25 index up to date by increments: the chunks of the papers noted as pending (and of any
