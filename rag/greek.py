@@ -5,16 +5,10 @@ from __future__ import annotations
 
 import re
 
-from rag.corpus.records import normalize, spell_greek
+from rag.corpus.records import GREEK_SIGNS, normalize, spell_greek
 
-_SIGNS = dict(  # the letters spelled in three letters or more ("nu", "xi", "pi" are too short to be read in a name)
-    zip(
-        "alpha beta gamma delta epsilon zeta theta eta iota kappa lambda omicron rho sigma tau upsilon phi chi psi "
-        "omega".split(),
-        "αβγδεζθηικλορστυφχψω",
-        strict=True,
-    )
-)
+# the letters spelled in three letters or more ("nu", "xi", "pi" are too short to be read in a name)
+_SIGNS = {name: sign for name, sign in GREEK_SIGNS.items() if len(name) >= 3}
 GREEK_NAMES = frozenset(_SIGNS)
 """The Greek letters' names read in a name ("IL-1beta", "PKC-eta")."""
 _GREEK_NAME = re.compile("|".join(_SIGNS))

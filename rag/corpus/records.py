@@ -47,6 +47,8 @@ _GREEK = dict(
         strict=True,
     )
 )  # not mu: "μm", "µM" are micro-units far more often than names
+GREEK_SIGNS = {name: sign for sign, name in reversed(_GREEK.items()) if sign.islower()}
+"""Each Greek letter's name and its small sign ("beta": "β"; "sigma": "σ", not the final "ς")."""
 _GREEK_LETTER = "".join(_GREEK)
 _ATTACHED_GREEK = re.compile(  # "$α$-MnTe": a LaTeX math sign between the letter and its name attaches it
     rf"(?<=[A-Za-z0-9\-])\$?[{_GREEK_LETTER}]|(?<=[A-Za-z0-9\-]\$)[{_GREEK_LETTER}]|"
