@@ -16,11 +16,11 @@ names written as the index writes them (`with_written_names`), with the rules ve
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from collections import Counter
 from pathlib import Path
 
+from bench_figure_cases import read_cases
 from bench_scifact_answers import read_ids, write_subset
 
 from rag import Assistant, Settings
@@ -32,12 +32,6 @@ ROOT = Path(__file__).resolve().parent.parent
 QA = ROOT / "rag" / "data" / "qa"
 SCIFACT = ROOT.parent / "shared" / "benchmarks" / "scifact" / "corpus.jsonl"
 ARXIV = ROOT.parent / "shared" / "corpora" / "arxiv-118k.jsonl.gz"
-
-
-def read_cases(path: Path) -> list[dict]:
-    """The cases of a file, comment lines left out."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip() and not line.startswith("#")]
 
 
 def source_ids(cases: list[dict]) -> tuple[list[str], list[str]]:
