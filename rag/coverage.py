@@ -133,14 +133,11 @@ class WordCoverage:
 
     def _misspelt(self, absent: dict[str, str], source_text: str) -> set[str]:
         """The absent question stems whose word is a typo of a source word: no indexed abstract has the word, and
-        one edit (insert, delete, replace, swap) makes it a source word, or that word in the other number
-        ("accuraccy", "propsed", "detecton"; "benchmrak" for "benchmarks")."""
+        one edit (insert, delete, replace, swap) makes it a source word ("accuraccy", "propsed", "detecton")."""
         asked = {stem: word.lower() for stem, word in absent.items() if len(word) >= 5 and word.isalpha()}
         if not asked:
             return set()
         vocabulary = set(_SOURCE_WORD.findall(source_text.lower()))
-        # the other number of each source word too: "benchmrak" asked, "benchmarks" written
-        vocabulary |= {v[:-1] if v.endswith("s") else v + "s" for v in vocabulary if len(v) >= 5}
         return {stem for stem, word in asked.items() if self._corpus_count(word) == 0 and _near(word, vocabulary, 1)}
 
     def _paraphrased(self, absent: dict[str, str], source_text: str) -> set[str]:
