@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -42,7 +43,7 @@ def test_backend_streams_deltas_from_the_server(server_url: str, tmp_path: Path)
     assert reply.usage == {}  # llama_cpp.server reports no usage in streams (include_usage is accepted, ignored)
 
 
-GROUNDED = [  # questions SmolLM2 answers from the right paper (checked on the 2-core machine), and that paper
+GROUNDED = [  # questions whose answer one paper's abstract gives, and that paper
     (
         "What technique approximates codeword selection in compact binary networks?",
         "Compacting Binary Neural Networks by Sparse Kernel Selection",
@@ -52,28 +53,38 @@ GROUNDED = [  # questions SmolLM2 answers from the right paper (checked on the 2
         "Wide Residual Networks",
     ),
 ]
+_FENCE = re.compile(r'<source id="(\d+)" nonce="[0-9a-f]+">\n\[\1\] (.+?)(?: \(\d{4}\))?\n')
 
 
 def test_ask_through_the_openai_backend_is_grounded(server_url: str, bundled_dir: Path) -> None:
-    assistant = Assistant(openai_settings(bundled_dir, server_url))
-    from_the_paper = []
-    # each question twice: the prompt's fence nonce is random per request, so a tiny model's greedy reply differs
-    for question, paper in [*GROUNDED, *GROUNDED]:
-        items = list(assistant.stream(question))
-        answer = items[-1]
-        assert isinstance(answer, Answer)
-        by_model = model_answered(answer, "openai")
-        assert len(items) > 2  # streamed in several deltas
-        assert answer.usage["completion_tokens"] > 0
-        assert answer.abstained or answer.sentences
-        for s in answer.sentences:
-            assert s.supported == bool(s.citations)  # support is a cited source's, never a fragment's
-        if any(s.claim and not s.supported for s in answer.sentences):
-            assert UNSUPPORTED in answer.text
-        if by_model and not answer.abstained and paper in {c.paper.title for c in answer.citations}:
-            from_the_paper.append(question)
-    # everything above also holds for a model that always abstains; a tiny model may miss some asks, not all four
-    assert from_the_paper, "every answer abstained or cited the wrong paper"
+    """What the code does with a real server's replies, whatever the tiny model says: the asked paper is fenced in
+    the prompt the server gets, every citation is of a paper sent and quotes its abstract, and the model's own
+    cited answer comes through. Which paper SmolLM2 cites depends on the machine (the numerics of its build, the
+    prompt's random fence nonce): two CI runs got the wrong paper on every ask, so that is measured, not asserted
+    (on the 2-core machine the model cited the right paper on 25 of 28 asks, native and AVX2 builds)."""
+    seen = []
+    with RecordingProxy(server_url).running() as proxy:
+        assistant = Assistant(openai_settings(bundled_dir, proxy.url))
+        for question, paper in GROUNDED:
+            items = list(assistant.stream(question))
+            answer = items[-1]
+            assert isinstance(answer, Answer)
+            by_model = model_answered(answer, "openai")
+            assert len(items) > 2  # streamed in several deltas
+            assert answer.usage["completion_tokens"] > 0
+            assert answer.abstained or answer.sentences
+            for s in answer.sentences:
+                assert s.supported == bool(s.citations)  # support is a cited source's, never a fragment's
+            if any(s.claim and not s.supported for s in answer.sentences):
+                assert UNSUPPORTED in answer.text
+            (body,) = [b for b in proxy.bodies if question in b["messages"][-1]["content"]]
+            sent = {title for _, title in _FENCE.findall(body["messages"][-1]["content"])}
+            assert paper in sent, sent  # retrieval found the paper and the prompt fences it
+            for c in answer.citations:
+                assert c.paper.title in sent and c.quote and c.quote in c.paper.abstract
+            seen.append((by_model, answer.abstained, [c.paper.title for c in answer.citations], answer.text[:120]))
+    # a model that always abstains, or whose replies never get through, fails here
+    assert any(by_model and not abstained and cited for by_model, abstained, cited, _ in seen), seen
 
 
 def test_unreachable_server_gives_retrieved_papers_and_a_notice(bundled_dir: Path) -> None:
