@@ -34,6 +34,17 @@ def test_answered_states_the_asked_number_with_its_citation(hashed: Assistant) -
     assert "34.8" in answer.text and answer.citations[0].paper.title == SEQ2SEQ
 
 
+@pytest.mark.parametrize("verb", ["proposes", "proposed", "presented", "presents"])
+def test_the_verb_of_a_which_paper_question_is_never_a_word_the_abstract_must_mention(
+    hashed: Assistant, verb: str
+) -> None:
+    """The abstract says "we propose"; a question's "proposes" or "presented" is the same verb, not a missing term
+    (it was: "The abstract of [1] does not mention proposes")."""
+    answer = hashed.ask(f"Which paper {verb} wide residual networks?")
+    assert answer.status == "answered" and answer.missing is None, answer.text
+    assert answer.citations[0].paper.title == "Wide Residual Networks"
+
+
 def test_partial_says_what_the_abstract_does_not_state_and_what_it_does(hashed: Assistant) -> None:
     answer = hashed.ask(PARTIAL)
     assert answer.status == "partial" and not answer.abstained

@@ -21,6 +21,20 @@ from tests.fakes import TermCounts
 from tests.fakes import sentence_status as _status
 
 
+def test_every_form_of_a_stopword_is_a_stopword() -> None:
+    """A question's "proposes" is the abstract's "we propose", its "studies" the abstract's "this study": both or
+    neither are content words (else "does not mention proposes")."""
+    for forms in [
+        "propose proposes proposed proposing",
+        "present presents presented presenting",
+        "show shows showed shown showing",
+        "study studies studied",
+        "work works worked",
+        "approach approaches",
+    ]:
+        assert all(not content_words(f"{form} graphs") - {"graph"} for form in forms.split()), forms
+
+
 @pytest.mark.parametrize("written", ["T1", "T₁", "T_1", "T_{1}", "T$_1$", "t1"])
 def test_a_symbol_and_its_index_are_one_word_however_written(written: str) -> None:
     assert content_words(f"the qubit {written} time") == {"qubit", "t1", "time"}
