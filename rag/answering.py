@@ -1,5 +1,8 @@
-"""From retrieved papers to a checked answer: pick the backend, pack sources, generate, cite. Deltas are streamed
-as the backend writes them; the final `Answer` carries the checked, renumbered text."""
+"""From retrieved papers to a checked answer: pick the backend, pack sources, generate, cite.
+
+Deltas are streamed as the backend writes them; the final `Answer` carries the checked,
+renumbered text.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +33,6 @@ from rag.support import SentenceEmbeddings, sentences_of
 from rag.tokens import count_tokens
 from rag.types import Answer, Citation, Hit, SentenceCheck
 from rag.verdict import shipped_model
-from rag.words import join_or
 
 log = logging.getLogger(__name__)
 RELEVANCE_HITS = 3  # the top hits whose sentences count towards relevance
@@ -389,9 +391,6 @@ class Answerer:
         unknown = self.sufficiency.unknown_names(asked) if missing is None else []
         if unknown:
             missing, corpus_wide = f"mention {' or '.join(unknown)}", True
-        elif missing and missing.startswith("mention ") and not corpus_wide:  # true of every paper listed below
-            lacking = (found := self.sufficiency.signals(asked, [], [h.paper for h in hits[:3]])).names_missing
-            missing = f"mention {join_or(lacking or found.absent)}" if lacking or found.absent else None
         subject = "The closest abstracts do not"
         if corpus_wide:
             subject = f"No paper {scope} in the index seems to" if scope else "No indexed abstract seems to"

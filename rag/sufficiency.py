@@ -53,7 +53,7 @@ from rag.spans import how_long_missing, states_how_long
 from rag.support import SCRIPT_DIGITS, SentenceEmbeddings, restates_question
 from rag.types import Paper
 from rag.verdict import Signals, VerdictModel
-from rag.words import join_or, terms
+from rag.words import terms
 
 log = logging.getLogger(__name__)
 Status = Literal["answered", "partial", "abstained"]
@@ -209,12 +209,12 @@ class SufficiencyChecker(WordCoverage):
         out: list[tuple[Status, str, tuple[str, ...]]] = []
         unknown, missing = found.names_unknown, found.names_missing
         if unknown:
-            out.append(("abstained", f"mention {join_or(unknown)}", tuple(f"unknown-name:{n}" for n in unknown)))
+            out.append(("abstained", f"mention {_join(unknown)}", tuple(f"unknown-name:{n}" for n in unknown)))
         elif missing:
-            out.append(("partial", f"mention {join_or(missing)}", tuple(f"absent-name:{n}" for n in missing)))
+            out.append(("partial", f"mention {_join(missing)}", tuple(f"absent-name:{n}" for n in missing)))
         unstated = found.numbers_unstated
         if unstated:
-            out.append(("partial", f"mention {join_or(unstated)}", tuple(f"absent-number:{n}" for n in unstated)))
+            out.append(("partial", f"mention {_join(unstated)}", tuple(f"absent-number:{n}" for n in unstated)))
         if found.parts_missing:
             reasons = tuple(f"missing-part:{p}" for p in found.parts_missing)
             out.append(("partial", " or ".join(found.parts_missing), reasons))
@@ -224,9 +224,9 @@ class SufficiencyChecker(WordCoverage):
             out.append(("partial", f"name the {found.kind_unnamed}", (f"no-name:{found.kind_unnamed}",)))
         coverage, absent = found.coverage, found.absent
         if coverage < self.abstain_coverage:
-            out.append(("abstained", f"mention {join_or(absent)}", (f"coverage:{coverage:.2f}",)))
+            out.append(("abstained", f"mention {_join(absent)}", (f"coverage:{coverage:.2f}",)))
         elif coverage < self.partial_coverage:
-            out.append(("partial", f"mention {join_or(absent)}", (f"coverage:{coverage:.2f}",)))
+            out.append(("partial", f"mention {_join(absent)}", (f"coverage:{coverage:.2f}",)))
         return out
 
     def about(self, question: Question, paper: Paper) -> bool:
@@ -298,7 +298,7 @@ class SufficiencyChecker(WordCoverage):
         that sentence naming the part's target ("on CIFAR-100") when it has one."""
         absent = [n for n in self._names(part, acronyms) if not named_in(n, source_text)]
         if absent:
-            return f"mention {join_or(absent)}"
+            return f"mention {_join(absent)}"
         targeted = [s for s in sentences if target_in(part.target, s)] if part.target else list(sentences)
         if part.wants_number:
             if self._states_quantity(part, targeted, stated):
@@ -382,6 +382,11 @@ def _number_of(quantity: str) -> str:
     """The digits of a quantity without its unit and thousands separators: '1.2M' -> '1.2', '14,000' -> '14000'."""
     m = re.match(r"\d+(?:[.,]\d+)*", quantity)
     return m.group(0).replace(",", "") if m else quantity
+
+
+def _join(words: Sequence[str]) -> str:
+    words = list(dict.fromkeys(words))
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
 def _number_phrase(question: Question) -> str:

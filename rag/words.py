@@ -4,7 +4,6 @@ the asking clause, ordinary English words, and stemmed terms (a compound written
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from itertools import pairwise
@@ -160,9 +159,3 @@ def without_opener(text: str) -> str:
     plain = plain_text(text).strip()
     m = OPENER.match(plain)
     return plain[m.end() :] if m and m.end() < len(plain) else text
-
-
-def join_or(words: Sequence[str]) -> str:
-    """ "a", "a or b", "a, b or c" (repeats dropped)."""
-    words = list(dict.fromkeys(words))
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
