@@ -253,7 +253,7 @@ def test_coverage_weighs_rare_question_words_over_common_ones() -> None:
 
 
 def test_coverage_exactly_at_the_abstain_threshold_is_partial() -> None:
-    question = analyze("Which tardigrade gait trials filmed lichen?")  # five content words, no statistics
+    question = analyze("Which tardigrade gait studies filmed lichen?")  # five content words, no statistics
     checker = SufficiencyChecker(None, partial_coverage=0.5, abstain_coverage=0.2)
     paper = Paper(id="m", title="Lichen", abstract="Lichen grows on stones.")
     assert checker.coverage(question, f"{paper.title}. {paper.abstract}".lower())[0] == 0.2
