@@ -161,7 +161,9 @@ _SOURCE_WORD = re.compile(r"\b[a-z][a-z\-]{2,}\b")
 _QUESTION_WORDS = frozenset(
     "mani much long fast larg big small tall what which who how reach achiev get obtain report call name accord "
     "give use train take need doe did versus vs".split()
-)
+) | {t for w in ("proposes", "proposing", "presented", "presenting", "showed", "showing") for t in terms(w)}
+"""Stems a question asks with, not about; with the forms of verbs whose other forms are STOPWORDS: the abstract's
+"we propose" is no term, so the question's "proposes" must not be asked of it."""
 
 
 def _symbols(head: str, apart: list[str]) -> set[str]:

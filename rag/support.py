@@ -22,14 +22,14 @@ SCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉⁰¹²³⁴⁵⁶�
 _SCRIPTED = re.compile(r"(?<=[a-z])\$?[_^]\{?(\d{1,2})\}?\$?(?![\w}])")  # "t_1", "t_{1}", "t$_1$", "r^2"
 STOPWORDS = frozenset(
     (
-        "a an the and or but of in on at to for from by with without as is are was were be been being this that "
-        "these those it its their there here which who whom whose what when where why how than then so such not "
-        "no nor into onto over under about between through during before after above below up down out off again "
-        "further once we our you your they them he she his her i me my do does did doing have has had having can "
-        "could should would will may might must shall also more most other some any each few both all only own "
-        "same very just paper papers work works worked study studies studied propose proposes proposed proposing "
-        "present presents presented presenting show shows showed shown showing use uses used using based new "
-        "approach approaches method methods model models one two three via while whereas however thus therefore "
+        "a an the and or but of in on at to for from by with without as is are was were be been being this "
+        "that these those it its their there here which who whom whose what when where why how than then so "
+        "such not no nor into onto over under about between through during before after above below up down "
+        "out off again further once we our you your they them he she his her i me my do does did doing have "
+        "has had having can could should would will may might must shall also more most other some any each "
+        "few both all only own same very just paper papers work study propose proposed present presents show "
+        "shows shown use uses used using based new approach method methods model models one two three via "
+        "while whereas however thus therefore "
     ).split()
 )
 
