@@ -33,8 +33,9 @@ def open_index(data_dir: Path, corpus: str, scifact: Path) -> Assistant:
     assistant = Assistant(Settings(data_dir=data_dir))
     if assistant.is_empty():
         with tempfile.TemporaryDirectory() as tmp:
-            files = [write_subset(scifact, read_ids(QA / "scifact_indexed_ids.txt"), Path(tmp) / "s.jsonl")]
-            report = assistant.ingest(files if corpus == "scifact" else None, progress=False)
+            ids = read_ids(QA / "scifact_indexed_ids.txt")
+            files = [write_subset(scifact, ids, Path(tmp) / "s.jsonl")] if corpus == "scifact" else None
+            report = assistant.ingest(files, progress=False)  # None: the bundled corpus
         if report.errors:
             raise SystemExit(f"ingest errors: {report.errors[:3]}")
     return assistant
@@ -59,12 +60,14 @@ def main() -> None:
         dirs = {"bundled": args.bundled_dir or Path(tmp, "b"), "scifact": args.scifact_dir or Path(tmp, "s")}
         for corpus, data_dir in dirs.items():
             assistant = open_index(data_dir, corpus, args.scifact)
-            for case in (c for c in cases if c["corpus"] == corpus):
-                answer = assistant.ask(case["question"])
-                answered = answer.status == "answered"
-                right = answered and gold_cited(answer, case["gold"]) if case["answerable"] else not answered
-                counts[(case["sort"], right)] += 1
-            assistant.close()
+            try:
+                for case in (c for c in cases if c["corpus"] == corpus):
+                    answer = assistant.ask(case["question"])
+                    answered = answer.status == "answered"
+                    right = answered and gold_cited(answer, case["gold"]) if case["answerable"] else not answered
+                    counts[(case["sort"], right)] += 1
+            finally:
+                assistant.close()
     lines = [
         f"Verb-form cases (`{args.cases.name}`), through `Assistant.ask`: right / all (answerable: answered citing "
         "the gold paper; near miss: abstained or partial)",
