@@ -25,9 +25,8 @@ from tests.fakes import sentence_status as _status
 def test_a_verb_of_proposing_is_never_a_word_the_sources_must_hold() -> None:
     """A question's "proposes" is the abstract's "we propose", which is no term: asking it of the abstract made
     "Which paper proposes wide residual networks?" partial ("does not mention proposes")."""
-    for (
-        verb
-    ) in "propose proposes proposed proposing present presents presented presenting shows showed showing".split():
+    verbs = "propose proposes proposed proposing present presents presented presenting shows showed showing"
+    for verb in verbs.split():
         assert set(question_words(f"Which paper {verb} wide residual networks?")) == {"wide", "residu", "network"}
     assert "studi" in question_words("How many studies were pooled?")  # a counted noun stays asked
 
