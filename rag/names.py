@@ -254,9 +254,8 @@ def _verb_and_object(before: str) -> bool:
 _QUALIFIED = re.compile(r"\b[a-z]{3,}ed\s+(?:on|in|at|by|for|from|with|to|under|using)\b", re.I)
 # a plural, maybe a verb, then a preposition: the kind noun is in a phrase of the clause ("Which drugs act on 5-HT2C
 # receptors ...?"), not in a modifier holding a preposition ("Which text to SQL benchmarks ...?": helper-89)
-_PREPOSITIONAL = re.compile(
-    r"\b(?!news\b)[a-z]{2,}(?<![siu])(?<!ic)s\s+(?:[a-z]+\s+)?(?:on|in|at|to|into|onto|with|by|from|via|upon)\s", re.I
-)
+_PREPOSITIONS = "on|in|at|to|into|onto|with|by|from|via|across|upon"
+_PREPOSITIONAL = re.compile(rf"\b(?!news\b)[a-z]{{2,}}(?<![siu])(?<!ic)s\s+(?:[a-z]+\s+)?(?:{_PREPOSITIONS})\s", re.I)
 
 
 def new_names(question: str, sentence: str, kind: str = "") -> list[str]:

@@ -74,6 +74,7 @@ def judge(question: str, sentences: list[str], paper: Paper = RLSAC) -> tuple[st
         ("Which cross lingual in context benchmarks were used?", "benchmarks"),
         ("Which physics in the loop simulators were used?", "simulators"),  # "-ics" and "news" are no plurals
         ("Which news to text datasets were used?", "datasets"),
+        ("Which policies generalize across robot simulators?", ""),  # "across" is a preposition too
     ],
 )
 def test_the_kind_of_named_thing_a_which_question_asks_for(question: str, kind: str) -> None:
