@@ -1,8 +1,5 @@
-"""From retrieved papers to a checked answer: pick the backend, pack sources, generate, cite.
-
-Deltas are streamed as the backend writes them; the final `Answer` carries the checked,
-renumbered text.
-"""
+"""From retrieved papers to a checked answer: pick the backend, pack sources, generate, cite. Deltas are streamed
+as the backend writes them; the final `Answer` carries the checked, renumbered text."""
 
 from __future__ import annotations
 
@@ -15,13 +12,14 @@ from functools import cached_property
 
 from rag.citations import CheckedAnswer, CitationChecker, is_no_answer
 from rag.config import Settings
+from rag.coverage import names_nothing
 from rag.errors import BackendUnavailableError, ConfigError
 from rag.followup import needs_context, standalone
 from rag.generation.backends import OFFLINE_DEFAULT, make_backend, resolve_backend
 from rag.generation.chat import ChatBackend
 from rag.generation.context import Source, pack_sources, render_sources
 from rag.generation.extractive import ExtractiveAnswerer
-from rag.generation.prompts import NO_ANSWER, load_prompt
+from rag.generation.prompts import NAMES_NOTHING, NO_ANSWER, load_prompt
 from rag.index.embedders import Embedder
 from rag.index.terms import CorpusTerms
 from rag.metadata import WORDS, Field, record_field, stated, without_field_words
@@ -208,6 +206,9 @@ class Answerer:
         a one-line notice. `scope` names the filter the hits passed ("from 2019-2023") for an abstention. A
         `Question` is analysed once by the caller and travels with the request; a string is analysed here, once."""
         asked = as_question(question)
+        if names_nothing(asked):  # "Which paper?": no paper answers it better than another, so none is chosen
+            yield self._abstain(asked, [], retrieve_s).model_copy(update={"text": NAMES_NOTHING})
+            return
         question = asked.text
         relevance = self.relevance(question, hits) if hits else -1.0  # once: the judge reads it too
         if not hits or relevance < self.settings.abstain_threshold:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from rag import Assistant, Settings
 from rag.cli import app
-from rag.generation.prompts import NO_ANSWER
+from rag.generation.prompts import NAMES_NOTHING, NO_ANSWER
 from tests.conftest import model_answered
 
 runner = CliRunner()
@@ -43,6 +43,37 @@ def test_the_verb_of_a_which_paper_question_is_never_a_word_the_abstract_must_me
     answer = hashed.ask(f"Which paper {verb} wide residual networks?")
     assert answer.status == "answered" and answer.missing is None, answer.text
     assert answer.citations[0].paper.title == "Wide Residual Networks"
+
+
+@pytest.mark.parametrize(
+    "question", ["Which paper?", "Which paper proposes?", "What does it show?", "How many?", "showing presented"]
+)
+def test_a_question_that_names_nothing_is_asked_what_to_look_for(hashed: Assistant, question: str) -> None:
+    """Any paper would answer "Which paper?" as well as another: it was answered from whichever ranked first."""
+    answer = hashed.ask(question)
+    assert answer.status == "abstained" and answer.abstained, answer.text
+    assert answer.text == NAMES_NOTHING and answer.citations == [] and answer.sources == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How long does training take?",  # a measure of training: the figure is asked
+        "I'm reading about wide residual networks; which paper?",  # the preamble names it
+        "Quel article propose les réseaux résiduels larges ?",  # words the lists do not read
+        "Which paper reports 34.8 BLEU?",  # a number
+        "Which paper proposes WRNs?",  # a name
+    ],
+)
+def test_a_question_that_names_something_is_not_asked_what_to_look_for(hashed: Assistant, question: str) -> None:
+    assert hashed.ask(question).text != NAMES_NOTHING
+
+
+def test_a_follow_up_that_names_nothing_is_read_with_the_conversation(hashed: Assistant) -> None:
+    history = [{"role": "user", "content": "What do wide residual networks improve?"}]
+    history.append({"role": "assistant", "content": hashed.ask(history[0]["content"]).text})
+    answer = hashed.ask("Which paper?", history=history)
+    assert answer.status == "answered" and answer.citations[0].paper.title == "Wide Residual Networks", answer.text
 
 
 def test_partial_says_what_the_abstract_does_not_state_and_what_it_does(hashed: Assistant) -> None:

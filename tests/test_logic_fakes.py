@@ -15,6 +15,7 @@ from rag.citations import UNSUPPORTED
 from rag.followup import standalone
 from rag.fusion import best_per_paper, convex, diversify, fuse, mmr, rrf
 from rag.generation.context import NONCE_CHARS, Source, pack_sources
+from rag.generation.prompts import NAMES_NOTHING
 from rag.index.embedders import HashEmbedder
 from rag.query import analyze
 from rag.tokens import count_tokens
@@ -217,6 +218,12 @@ def test_an_off_topic_question_abstains_and_lists_the_closest_papers(tmp_path: P
     answer = indexed(tmp_path, corpus, chat).ask("Who won the football world cup in 1998?")
     assert answer.abstained and answer.citations == [] and answer.text.startswith(NO_ANSWER)
     assert "closest papers" in answer.text and chat.requests == []  # abstained before the LLM
+
+
+def test_a_question_that_names_nothing_is_never_sent_to_the_model(tmp_path: Path, corpus: tuple[Path, Path]) -> None:
+    chat = ScriptedChat("This must never be asked [1].")
+    answer = indexed(tmp_path, corpus, chat).ask("Which paper shows that?")
+    assert answer.abstained and answer.text == NAMES_NOTHING and chat.requests == []
 
 
 def test_the_model_saying_the_sources_do_not_answer_is_an_abstention(tmp_path: Path, corpus: tuple[Path, Path]) -> None:
