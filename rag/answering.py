@@ -12,7 +12,6 @@ from functools import cached_property
 
 from rag.citations import CheckedAnswer, CitationChecker, is_no_answer
 from rag.config import Settings
-from rag.coverage import names_nothing
 from rag.errors import BackendUnavailableError, ConfigError
 from rag.followup import needs_context, standalone
 from rag.generation.backends import OFFLINE_DEFAULT, make_backend, resolve_backend
@@ -25,7 +24,7 @@ from rag.index.terms import CorpusTerms
 from rag.metadata import WORDS, Field, record_field, stated, without_field_words
 from rag.names import with_written_names
 from rag.query import as_question, is_list_question
-from rag.question import Question
+from rag.question import Question, names_nothing
 from rag.sufficiency import Status, SufficiencyChecker, Verdict
 from rag.support import SentenceEmbeddings, sentences_of
 from rag.tokens import count_tokens

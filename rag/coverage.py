@@ -158,15 +158,10 @@ MAX_VOCABULARY = 3000
 """Distinct source words compared with the question's (in order of appearance): a few abstracts hold a few
 hundred; the cap bounds the embedding work a huge, hostile abstract could ask for."""
 _SOURCE_WORD = re.compile(r"\b[a-z][a-z\-]{2,}\b")
-_HOW_WORDS = frozenset("mani much long fast larg big small tall".split())  # "how many", "how fast"
-_QUESTION_WORDS = (
-    _HOW_WORDS
-    | frozenset(
-        "what which who how reach achiev get obtain report call name accord give use train take need doe did versus vs"
-        "".split()
-    )
-    | {t for w in ("proposes", "proposing", "presented", "presenting", "showed", "showing") for t in terms(w)}
-)
+_QUESTION_WORDS = frozenset(
+    "mani much long fast larg big small tall what which who how reach achiev get obtain report call name accord "
+    "give use train take need doe did versus vs".split()
+) | {t for w in ("proposes", "proposing", "presented", "presenting", "showed", "showing") for t in terms(w)}
 """Stems a question asks with, not about; with the forms of verbs whose other forms are STOPWORDS: the abstract's
 "we propose" is no term, so the question's "proposes" must not be asked of it."""
 
@@ -218,16 +213,3 @@ def question_words(text: str) -> dict[str, str]:
             if stem not in _QUESTION_WORDS and not stem.isdigit():
                 out.setdefault(stem, word)
     return out
-
-
-def names_nothing(question: Question) -> bool:
-    """Whether a question names nothing to look for ("Which paper?", "What does it show?", "Which paper proposes?",
-    "How many?"): no content word, name, number, asked kind or measure, so any retrieved paper would do as well as
-    another. Text
-    in a script the word lists do not read (not ASCII letters) is taken to name something."""
-    text = without_opener(question.text)
-    if question_words(text) or question.names or question.numbers or question.kind or question.measure:
-        return False
-    if question.wants_number and terms(text) - _HOW_WORDS:  # "How fast is training?": the speed of training is asked
-        return False
-    return not question.duration and not any(ch.isalpha() and not ch.isascii() for ch in text)

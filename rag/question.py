@@ -3,10 +3,12 @@ request, carried with it)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rag.words import without_opener
+from rag.support import STOPWORDS, content_words
+from rag.words import terms, without_opener
 
 Asks = Literal["number", "name", "list", "yesno", "description"]
 
@@ -61,3 +63,36 @@ class Question:
     def wants_number(self) -> bool:
         """Whether the answer is a quantity."""
         return self.asks == "number"
+
+
+_HOW_SOMETHING = re.compile(r"\bhow\s+[a-z]+", re.IGNORECASE)
+_TOKEN = re.compile(r"[^\s?!.,;:\"'()]+")
+_ASKING = terms(
+    "proposes proposing presented presenting showed showing introduces describes studies finds demonstrates reports "
+    "explains summarize tell please results findings contribution idea approaches works best"
+)
+"""Words that ask, or speak of papers in general, alone naming nothing to look for ("Which paper introduces?",
+"What are the results?", "Summarize it.")."""
+
+
+def names_nothing(question: Question) -> bool:
+    """Whether a question names nothing to look for ("Which paper?", "What does it show?", "How many?", "What are
+    the results?"): no name, number, asked kind or measure, at most one content word and that one only asking or
+    speaking of papers in general; so any retrieved paper would do as well as another. A word the lists do not read
+    names something: a letter or symbol ("R", "C++", "k"), an acronym that is a stop word ("OR"), text in another
+    script. A question of one content word reads as a follow-up (rag.followup), so a conversation rewrites it first."""
+    text = without_opener(question.text)
+    if question.names or question.numbers or question.kind or question.measure:
+        return False
+    bare = _HOW_SOMETHING.sub(" ", text)  # "how many", "how fast": how it asks, not what about
+    shouting = text.isupper()
+    for token in _TOKEN.findall(bare):
+        if any(ch.isdigit() or not ch.isascii() for ch in token):
+            return False  # a year, a version, a symbol ("∇"), another script
+        if token.lower() not in STOPWORDS and not terms(token) and any(ch.isalpha() for ch in token):
+            return False  # "R", "C++", "k"
+        if token.lower() in ("model", "models"):
+            return False  # a stop word for matching, a topic when asked alone: "How big should models be?"
+        if token.isupper() and len(token) > 1 and not shouting:
+            return False  # "OR", "IT"
+    return not (terms(bare) - _ASKING) and len(content_words(bare)) <= 1

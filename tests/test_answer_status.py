@@ -12,7 +12,10 @@ from typer.testing import CliRunner
 
 from rag import Assistant, Settings
 from rag.cli import app
+from rag.followup import needs_context
 from rag.generation.prompts import NAMES_NOTHING, NO_ANSWER
+from rag.query import analyze
+from rag.question import names_nothing
 from tests.conftest import model_answered
 
 runner = CliRunner()
@@ -45,9 +48,18 @@ def test_the_verb_of_a_which_paper_question_is_never_a_word_the_abstract_must_me
     assert answer.citations[0].paper.title == "Wide Residual Networks"
 
 
-@pytest.mark.parametrize(
-    "question", ["Which paper?", "Which paper proposes?", "What does it show?", "How many?", "showing presented"]
-)
+NAMES_NOTHING_CASES = [
+    "Which paper?",
+    "Which paper proposes?",
+    "What does it show?",
+    "How many?",
+    "Please, which paper?",
+    "What are the results?",
+    "Summarize it.",
+]
+
+
+@pytest.mark.parametrize("question", NAMES_NOTHING_CASES)
 def test_a_question_that_names_nothing_is_asked_what_to_look_for(hashed: Assistant, question: str) -> None:
     """Any paper would answer "Which paper?" as well as another: it was answered from whichever ranked first."""
     answer = hashed.ask(question)
@@ -63,16 +75,28 @@ def test_a_question_that_names_nothing_is_asked_what_to_look_for(hashed: Assista
         "Quel article propose les réseaux résiduels larges ?",  # words the lists do not read
         "Which paper reports 34.8 BLEU?",  # a number
         "Which paper proposes WRNs?",  # a name
+        "Is training fast?",  # words a question also asks with ("how fast", "trained on")
+        "How big should models be?",  # a stop word for matching
+        "Which paper is from 2017?",  # a year
+        "Which papers use R?",  # a letter
+        "What is OR?",  # an acronym that is a stop word
+        "What is ∇?",  # a symbol
     ],
 )
 def test_a_question_that_names_something_is_not_asked_what_to_look_for(hashed: Assistant, question: str) -> None:
     assert hashed.ask(question).text != NAMES_NOTHING
 
 
+@pytest.mark.parametrize("question", NAMES_NOTHING_CASES)
+def test_a_question_that_names_nothing_reads_as_a_follow_up(question: str) -> None:
+    """In a conversation such a question is rewritten with the turns before it, never answered NAMES_NOTHING."""
+    assert names_nothing(analyze(question)) and needs_context(question)
+
+
 def test_a_follow_up_that_names_nothing_is_read_with_the_conversation(hashed: Assistant) -> None:
     history = [{"role": "user", "content": "What do wide residual networks improve?"}]
     history.append({"role": "assistant", "content": hashed.ask(history[0]["content"]).text})
-    answer = hashed.ask("Which paper?", history=history)
+    answer = hashed.ask("What are the results?", history=history)
     assert answer.status == "answered" and answer.citations[0].paper.title == "Wide Residual Networks", answer.text
 
 

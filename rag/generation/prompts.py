@@ -16,7 +16,7 @@ from rag.errors import ConfigError
 
 NO_ANSWER = "The indexed abstracts don't answer this question."
 """The exact sentence for 'the sources don't answer': shared by the prompt, the checker and tests."""
-NAMES_NOTHING = "Your question names nothing to look for: ask about a topic, method, data set or result."
+NAMES_NOTHING = "Your question does not say what to look for: name a topic, method, data set or result."
 """The answer to a question that names nothing ("Which paper?"): any paper would do, so none is chosen."""
 
 # each prompt file and the placeholders it must use, no more, no fewer
