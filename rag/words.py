@@ -78,12 +78,13 @@ def ordinary(word: str) -> bool:
     """Whether a lower-case word is an ordinary word, a form of one ("tutoring": tutor) or a typo of one ("acuracy",
     "famly": one edit, two for words longer than six letters), rather than a name such as "criteo" or "psnr"."""
     lowered = word.lower()
-    if _common_form(lowered) or _compound(lowered):
+    if common_form(lowered) or _compound(lowered):
         return True
     return nearest(lowered, common_list(), typo_edits(lowered)) is not None
 
 
-def _common_form(word: str) -> bool:
+def common_form(word: str) -> bool:
+    """Whether a lower-case word is a common word or a form of one ("tutoring": tutor), typos not included."""
     return is_common(word) or any(is_common(stem) for stem in content_words(word))
 
 
@@ -98,7 +99,7 @@ def _compound(word: str) -> bool:
     "finetuning", "underfitting", "misclassified"); not a name such as "catboost", "superglue" or
     "deepspeed"."""
     return any(
-        word[:i] in _PREFIXES and _DERIVED.fullmatch(word[i:]) is not None and _common_form(word[i:])
+        word[:i] in _PREFIXES and _DERIVED.fullmatch(word[i:]) is not None and common_form(word[i:])
         for i in range(2, len(word) - 3)
     )
 
@@ -159,3 +160,23 @@ def without_opener(text: str) -> str:
     plain = plain_text(text).strip()
     m = OPENER.match(plain)
     return plain[m.end() :] if m and m.end() < len(plain) else text
+
+
+_WORD_IN_CAPS = re.compile(r"(?<![\w\-])[A-Z]+(?:-[A-Z]+)*(?![\w\-'])")
+_GREEK_CAPITAL = re.compile("[\u0391-\u03a9]")
+
+
+def unshouted(text: str) -> str:
+    """A question written all in capitals (no lower-case letter, two stop words or more: "HOW MANY SPEAKERS ARE IN
+    THE UZBEK SPEECH CORPUS?") with its common words in lower case and the rest kept as possible names ("UZBEK",
+    "BLEU", "NF-ΚB"), Greek capitals as the small letters they stand for ("TNF-Α": TNF-α); capitals alone would make
+    every word a name. Any other text as it is, a keyword query of acronyms too ("LSTM BLEU WMT14")."""
+    if any(ch.islower() for ch in text) or sum(w.lower() in STOPWORDS for w in re.findall(r"[A-Z]+", text)) < 2:
+        return text
+    text = _WORD_IN_CAPS.sub(_lower_if_common, text)
+    return _GREEK_CAPITAL.sub(lambda m: m[0].lower(), text)
+
+
+def _lower_if_common(m: re.Match[str]) -> str:
+    word = m[0].lower()
+    return word if all(common_form(w) for w in word.split("-")) else m[0]

@@ -1,0 +1,66 @@
+"""A question typed with caps lock on reads as the same question in ordinary case: capitals alone made every word a
+name ("No indexed abstract seems to mention ARE")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant, Settings
+from rag.query import analyze
+from rag.words import unshouted
+
+SHOUTED = [
+    (
+        "WHICH BLEU SCORE DID THE DEEP LSTM REACH ON THE WMT'14 ENGLISH TO FRENCH TEST SET?",
+        "Which BLEU score did the deep LSTM reach on the WMT'14 English to French test set?",
+    ),
+    ("HOW MANY SPEAKERS ARE IN THE UZBEK SPEECH CORPUS?", "How many speakers are in the Uzbek speech corpus?"),
+    ("WHICH PAPER PROPOSES WIDE RESIDUAL NETWORKS?", "Which paper proposes wide residual networks?"),
+]
+
+
+def test_common_words_in_capitals_are_lower_cased_and_the_rest_kept_as_names() -> None:
+    assert unshouted("HOW MANY SPEAKERS ARE IN THE UZBEK SPEECH CORPUS?") == (
+        "how many speakers are in the UZBEK speech corpus?"
+    )
+    assert unshouted("HOW MANY GPUS TRAIN THE SEQUENCE-TO-SEQUENCE LSTM?") == (
+        "how many GPUS train the sequence-to-sequence LSTM?"
+    )
+    assert unshouted("WHAT IS THE ROLE OF TNF-Α IN SEPSIS?") == "what is the role of TNF-α in SEPSIS?"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "LSTM BLEU WMT14",  # a keyword query of acronyms: one stop word at most
+        "What is the role of TNF-Α in sepsis?",  # a lower-case letter: the capitals are the writer's
+        "BERT VS GPT",  # one stop word
+    ],
+)
+def test_text_not_shouted_is_left_as_written(text: str) -> None:
+    assert unshouted(text) == text
+
+
+def test_a_shouted_question_names_nothing_the_same_question_in_ordinary_case_does_not() -> None:
+    """Its names are the ordinary question's, less proper adjectives that are common words ("ENGLISH")."""
+    for shouted, ordinary in SHOUTED:
+        assert {n.casefold() for n in analyze(shouted).names} <= {n.casefold() for n in analyze(ordinary).names}
+    assert {"bleu", "lstm", "wmt'14"} <= {n.casefold() for n in analyze(SHOUTED[0][0]).names}
+    assert analyze("WHAT IS THE ROLE OF NF-ΚB IN INFLAMMATION?").names == ("NF-κB",)
+
+
+@pytest.fixture()
+def hashed(hash_bundled_dir: Path) -> Assistant:
+    return Assistant(Settings(data_dir=hash_bundled_dir, embed="hash", llm="extractive"))
+
+
+@pytest.mark.parametrize(("shouted", "ordinary"), SHOUTED)
+def test_a_shouted_question_gets_the_answer_of_the_same_question_in_ordinary_case(
+    hashed: Assistant, shouted: str, ordinary: str
+) -> None:
+    loud, calm = hashed.ask(shouted), hashed.ask(ordinary)
+    assert calm.status == "answered", calm.text
+    assert loud.status == calm.status and loud.missing == calm.missing, loud.text
+    assert [c.paper.id for c in loud.citations][:1] == [c.paper.id for c in calm.citations][:1]
