@@ -161,6 +161,9 @@ def _to_compound(key: str) -> re.Pattern[str] | None:
     return re.compile(rf"\b{a[:3]}[a-z]*(?: ?2 ?| to ){b[:3]}[a-z]*\b")
 
 
+_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)")
+
+
 def variant_in(name: str, normalized_text: str) -> bool:
     """Whether a name occurs in a (normalised) text written another way: as one word or as its parts ("data set" ~
     "dataset", "pre training" ~ "pretraining"), or as a to-compound ("seq2seq" ~ "sequence to sequence")."""
@@ -173,6 +176,9 @@ def variant_in(name: str, normalized_text: str) -> bool:
         return True
     compound = _to_compound(key)
     if compound is not None and compound.search(normalized_text):
+        return True
+    spaced = _LETTER_DIGIT.sub(" ", key)  # "WMT14" written "WMT'14", "GPT4" written "GPT-4"
+    if spaced != key and f" {spaced} " in padded:
         return True
     if " " not in key and len(key) >= 6:  # "dataset" written "data set"
         words = normalized_text.split()

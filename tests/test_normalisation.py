@@ -12,7 +12,7 @@ import rag.index.ingest as ingest_module
 from rag import Assistant
 from rag.acronyms import AcronymMap, harvest
 from rag.chemistry import isotopes
-from rag.corpus.records import spell_greek
+from rag.corpus.records import normalize, spell_greek
 from rag.greek import greek_in
 from rag.index.bm25 import BM25Index
 from rag.index.manifest import Manifest
@@ -141,6 +141,8 @@ def test_units_have_one_name_and_compounds_match_their_parts() -> None:
     assert variant_in("Sequence-to-Sequence", "a seq2seq model")
     assert variant_in("data set", "a new dataset") and variant_in("datasets", "two data sets")
     assert not variant_in("seq2seq", "a sequence model") and not variant_in("dataset", "data and sets")
+    assert variant_in("WMT14", normalize("on WMT'14 English to French")) and variant_in("GPT4", normalize("GPT-4"))
+    assert not variant_in("WMT14", normalize("on WMT'15 English to French"))
 
 
 # --- the sufficiency rules read through the map and the normaliser --------------------------------
