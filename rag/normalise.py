@@ -161,7 +161,7 @@ def _to_compound(key: str) -> re.Pattern[str] | None:
     return re.compile(rf"\b{a[:3]}[a-z]*(?: ?2 ?| to ){b[:3]}[a-z]*\b")
 
 
-_LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)")
+_LETTER_DIGIT = re.compile(r"(?<=[a-z]{2})(?=\d)")
 
 
 def variant_in(name: str, normalized_text: str) -> bool:
@@ -177,8 +177,8 @@ def variant_in(name: str, normalized_text: str) -> bool:
     compound = _to_compound(key)
     if compound is not None and compound.search(normalized_text):
         return True
-    spaced = _LETTER_DIGIT.sub(" ", key)  # "WMT14" written "WMT'14", "GPT4" written "GPT-4"
-    if spaced != key and f" {spaced} " in padded:
+    spaced = _LETTER_DIGIT.sub(" ", key)  # "WMT14" written "WMT'14", "GPT4" written "GPT-4"; not "A100" ~ "a 100"
+    if spaced != key and re.search(rf" {re.escape(spaced)} (?!\d)", padded):  # nor "GPT3" ~ "GPT-3.5"
         return True
     if " " not in key and len(key) >= 6:  # "dataset" written "data set"
         words = normalized_text.split()

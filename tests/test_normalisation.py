@@ -143,6 +143,8 @@ def test_units_have_one_name_and_compounds_match_their_parts() -> None:
     assert not variant_in("seq2seq", "a sequence model") and not variant_in("dataset", "data and sets")
     assert variant_in("WMT14", normalize("on WMT'14 English to French")) and variant_in("GPT4", normalize("GPT-4"))
     assert not variant_in("WMT14", normalize("on WMT'15 English to French"))
+    assert not variant_in("GPT3", normalize("GPT-3.5")) and not variant_in("A100", normalize("a 100-layer network"))
+    assert not variant_in("T5", normalize("at T = 5")) and not variant_in("GPT4", normalize("GPT-45"))
 
 
 # --- the sufficiency rules read through the map and the normaliser --------------------------------
