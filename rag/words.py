@@ -78,12 +78,12 @@ def ordinary(word: str) -> bool:
     """Whether a lower-case word is an ordinary word, a form of one ("tutoring": tutor) or a typo of one ("acuracy",
     "famly": one edit, two for words longer than six letters), rather than a name such as "criteo" or "psnr"."""
     lowered = word.lower()
-    if common_form(lowered) or _compound(lowered):
+    if _common_form(lowered) or _compound(lowered):
         return True
     return nearest(lowered, common_list(), typo_edits(lowered)) is not None
 
 
-def common_form(word: str) -> bool:
+def _common_form(word: str) -> bool:
     """Whether a lower-case word is a common word or a form of one ("tutoring": tutor), typos not included."""
     return is_common(word) or any(is_common(stem) for stem in content_words(word))
 
@@ -99,7 +99,7 @@ def _compound(word: str) -> bool:
     "finetuning", "underfitting", "misclassified"); not a name such as "catboost", "superglue" or
     "deepspeed"."""
     return any(
-        word[:i] in _PREFIXES and _DERIVED.fullmatch(word[i:]) is not None and common_form(word[i:])
+        word[:i] in _PREFIXES and _DERIVED.fullmatch(word[i:]) is not None and _common_form(word[i:])
         for i in range(2, len(word) - 3)
     )
 
