@@ -2,7 +2,10 @@
 (`rag/data/qa/verb_cases.jsonl`, by helper-91 without reading the code; every row held out): answerable ones
 should be answered citing their paper, near misses held back (abstained or partial).
 
-    python eval/bench_verb_cases.py [--bundled-dir DIR] [--scifact-dir DIR] [--out FILE.md]
+    python eval/bench_verb_cases.py [--cases FILE] [--bundled-dir DIR] [--scifact-dir DIR] [--out FILE.md]
+
+`--cases` runs another file of the same form (`which_paper_dev.jsonl`, `proper_word_cases.jsonl`): a row's corpus
+and `sort` name its column, its `answerable` whether it wants the gold paper cited or the answer held back.
 
 Bundled questions run over the bundled corpus, SciFact ones over the SciFact subset of `scifact_indexed_ids.txt`
 (each index built, MiniLM, in its directory when that is empty; a temporary one when omitted), default settings
@@ -25,7 +28,6 @@ from rag.types import Answer
 ROOT = Path(__file__).resolve().parent.parent
 QA = ROOT / "rag" / "data" / "qa"
 SCIFACT = ROOT.parent / "shared" / "benchmarks" / "scifact" / "corpus.jsonl"
-SORTS = ("bundled-answerable", "bundled-near-miss", "scifact-answerable", "scifact-near-miss")
 
 
 def open_index(data_dir: Path, corpus: str, scifact: Path) -> Assistant:
@@ -55,6 +57,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     cases = read_cases(args.cases)
+    for case in cases:  # "answerable" -> "bundled-answerable"
+        case["sort"] = case["sort"] if case["sort"].startswith(case["corpus"]) else f"{case['corpus']}-{case['sort']}"
+    sorts = sorted(dict.fromkeys(c["sort"] for c in cases))
     counts: Counter = Counter()
     with tempfile.TemporaryDirectory() as tmp:
         dirs = {"bundled": args.bundled_dir or Path(tmp, "b"), "scifact": args.scifact_dir or Path(tmp, "s")}
@@ -69,12 +74,12 @@ def main() -> None:
             finally:
                 assistant.close()
     lines = [
-        f"Verb-form cases (`{args.cases.name}`), through `Assistant.ask`: right / all (answerable: answered citing "
+        f"Which-paper cases (`{args.cases.name}`), through `Assistant.ask`: right / all (answerable: answered citing "
         "the gold paper; near miss: abstained or partial)",
         "",
-        "| " + " | ".join(SORTS) + " |",
-        "|" + "---|" * len(SORTS),
-        "| " + " | ".join(f"{counts[(s, True)]} / {counts[(s, True)] + counts[(s, False)]}" for s in SORTS) + " |",
+        "| " + " | ".join(sorts) + " |",
+        "|" + "---|" * len(sorts),
+        "| " + " | ".join(f"{counts[(s, True)]} / {counts[(s, True)] + counts[(s, False)]}" for s in sorts) + " |",
     ]
     print("\n".join(lines))
     if args.out:
