@@ -162,7 +162,7 @@ def without_opener(text: str) -> str:
     return plain[m.end() :] if m and m.end() < len(plain) else text
 
 
-_TOKEN = re.compile(r"[^\s,;:?!]+")
+_SHOUTED_TOKEN = re.compile(r"[^\s,;:?!]+")
 _AS_WRITTEN = re.compile(r"[\d\u0370-\u03ff]")  # "WMT'14", "QWEN2-72B", "NF-ΚB": kept as written
 _GREEK_AFTER_HYPHEN = re.compile(r"(?<=-)[\u0391-\u03a9]")  # "TNF-Α" shouted is TNF-α; "ΔG" stays
 
@@ -176,7 +176,7 @@ def unshouted(text: str) -> str:
     words = re.findall(r"[A-Z]+", text)
     if any(ch.islower() for ch in text) or len(text.split()) < 3 or not STOPWORDS.intersection(map(str.lower, words)):
         return text
-    return _TOKEN.sub(_unshout, text)
+    return _SHOUTED_TOKEN.sub(_unshout, text)
 
 
 def _unshout(m: re.Match[str]) -> str:

@@ -148,3 +148,28 @@ def test_every_slow_test_gets_a_time_limit_unless_it_names_one(request: pytest.F
 def test_every_module_is_short_enough_to_read_in_one_sitting() -> None:
     long = {name: n for name, path in _modules().items() if (n := path.read_text(encoding="utf-8").count("\n")) > 410}
     assert not long, f"split these along their steps: {long}"
+
+
+def module_names_bound_twice(source: str) -> list[str]:
+    """Names a module's top level binds more than once (assignments, functions, classes): a later binding silently
+    replaces the earlier one for every use in the module."""
+    seen: set[str] = set()
+    twice: list[str] = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names = [node.name]
+        else:
+            continue
+        twice += [n for n in names if n in seen and n != "__all__"]
+        seen.update(names)
+    return twice
+
+
+def test_no_module_binds_a_top_level_name_twice() -> None:
+    """A second `_TOKEN = ...` at the end of rag/words.py once replaced the tokenizer `terms` joins words with."""
+    assert module_names_bound_twice("_TOKEN = 1\ndef f(): pass\n_TOKEN = 2\n") == ["_TOKEN"]
+    twice = {name: found for name, path in _modules().items() if (found := module_names_bound_twice(path.read_text()))}
+    assert not twice, f"rename one of each: {twice}"
