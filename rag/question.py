@@ -67,9 +67,11 @@ class Question:
 
 _HOW_SOMETHING = re.compile(r"\bhow\s+[a-z]+", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\s?!.,;:\"'()]+")
-_ASKING = terms(
-    "proposes proposing presented presenting showed showing introduces describes studies finds demonstrates reports "
-    "explains summarize tell please results findings contribution idea approaches works best"
+VERB_FORMS = frozenset(terms("proposes proposing presented presenting showed showing"))
+"""Stems of the forms of reporting verbs whose other forms are STOPWORDS ("we propose" is no term)."""
+_ASKING = VERB_FORMS | terms(
+    "introduces describes studies finds demonstrates reports explains summarize tell please results findings "
+    "contribution idea approaches works best"
 )
 """Words that ask, or speak of papers in general, alone naming nothing to look for ("Which paper introduces?",
 "What are the results?", "Summarize it.")."""
