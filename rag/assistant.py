@@ -31,6 +31,7 @@ from rag.index.space import bytes_used
 from rag.index.store import VectorStore
 from rag.index.swaps import Swaps, retried_across_swaps
 from rag.query import analyze
+from rag.question import names_nothing
 from rag.retrieval import Mode, RetrievalConfig, Retriever
 from rag.types import Answer, Hit, IndexStats, IngestReport, Paper, QueryOptions
 
@@ -316,19 +317,20 @@ class Assistant:
         started = time.perf_counter()
         deadline = time.monotonic() + self.settings.answer_deadline  # one deadline for condensing and answering
         standalone = answerer.condense(question, history or [], deadline=deadline)
-        hits = self.search(
-            standalone, k or self.settings.answer_k, year=year, sources=sources, mmr=self.wants_mmr(standalone)
+        analysing = time.perf_counter()
+        asked = analyze(standalone)  # the one analysis of this question: it travels with the request
+        started += time.perf_counter() - analysing  # retrieve_s times condensing and searching, not the analysis
+        hits = (
+            []  # "Which paper?": the answerer asks what to look for, so nothing is searched
+            if names_nothing(asked)
+            else self.search(
+                standalone, k or self.settings.answer_k, year=year, sources=sources, mmr=self.wants_mmr(standalone)
+            )
         )
         retrieve_s = time.perf_counter() - started
         scope = " and ".join(
-            part
-            for part in (
-                f"from {year[0]}-{year[1]}" if year else "",
-                "in the chosen sources" if sources else "",
-            )
-            if part
+            p for p in (f"from {year[0]}-{year[1]}" if year else "", "in the chosen sources" if sources else "") if p
         )
-        asked = analyze(standalone)  # the one analysis of this question: it travels with the request
         asked = replace(asked, own_words=own_question(question)) if standalone != question else asked
         for item in answerer.stream(asked, hits, retrieve_s=retrieve_s, deadline=deadline, scope=scope or None):
             if isinstance(item, Answer):

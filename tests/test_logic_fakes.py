@@ -220,10 +220,18 @@ def test_an_off_topic_question_abstains_and_lists_the_closest_papers(tmp_path: P
     assert "closest papers" in answer.text and chat.requests == []  # abstained before the LLM
 
 
-def test_a_question_that_names_nothing_is_never_sent_to_the_model(tmp_path: Path, corpus: tuple[Path, Path]) -> None:
+def test_a_question_that_names_nothing_is_never_searched_nor_sent_to_the_model(
+    tmp_path: Path, corpus: tuple[Path, Path]
+) -> None:
     chat = ScriptedChat("This must never be asked [1].")
-    answer = indexed(tmp_path, corpus, chat).ask("Which paper shows that?")
-    assert answer.abstained and answer.text == NAMES_NOTHING and chat.requests == []
+    assistant = indexed(tmp_path, corpus, chat)
+    searched: list[str] = []
+    search = assistant.search
+    assistant.search = lambda query, *args, **kwargs: searched.append(query) or search(query, *args, **kwargs)  # type: ignore[method-assign]
+    answer = assistant.ask("Which paper shows that?")
+    assert answer.abstained and answer.text == NAMES_NOTHING and chat.requests == [] and searched == []
+    assistant.ask("Which paper shows learnable rounding of weights?")
+    assert searched == ["Which paper shows learnable rounding of weights?"]  # the spy sees a search
 
 
 def test_the_model_saying_the_sources_do_not_answer_is_an_abstention(tmp_path: Path, corpus: tuple[Path, Path]) -> None:
