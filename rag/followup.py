@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from rag.acronyms import harvest
+from rag.question import greeting, topicless
 from rag.support import content_words
 from rag.types import Answer
 
@@ -56,8 +57,10 @@ def _words(text: str) -> list[str]:
 
 def needs_context(question: str) -> bool:
     """Whether `question` can only be understood from the conversation before it."""
-    if _ELLIPSIS.search(question):
-        return True
+    if greeting(question):
+        return False  # "thanks!", "ok": nothing asked, so nothing to resolve
+    if _ELLIPSIS.search(question) or (topicless(question) and not _names_in(question)):
+        return True  # "what about X?"; "What's the main contribution?", "Any limitations?": of what was discussed
     asked = len(content_words(question) - content_words("many much"))  # "how many" frames a question
     if _PREPOSITION_OPENER.search(question) and asked <= 3:
         return True  # "On which datasets?", not "With what confidence do networks label fooling images ...?"
@@ -164,10 +167,13 @@ def _resolved(history: Sequence[dict[str, str]], question: str) -> tuple[str, st
 def _referent(history: Sequence[dict[str, str]], question: str) -> tuple[str, str]:
     """(the name or title referred to, or ""; the topic of the conversation's last self-contained question)."""
     turns = list(history)
-    anchor = next((i for i in range(len(turns) - 1, -1, -1) if turns[i].get("role") == "user"
-                   and not needs_context(turns[i].get("content", ""))), 0)  # fmt: skip
-    answers = [t.get("content", "") for t in turns[anchor:] if t.get("role") == "assistant"][::-1]
-    topic = _topic(turns[anchor].get("content", "")) if turns and turns[anchor].get("role") == "user" else ""
+    asked = [i for i, t in enumerate(turns) if t.get("role") == "user"]
+    named = [i for i in asked if not topicless(turns[i].get("content", ""))]  # not "hi", "thanks"
+    anchor = next((i for i in reversed(named) if not needs_context(turns[i].get("content", ""))), None)
+    if anchor is None:  # no self-contained question: the first that names something ("what about X?")
+        anchor = named[0] if named else None
+    answers = [t.get("content", "") for t in turns[anchor or 0 :] if t.get("role") == "assistant"][::-1]
+    topic = _topic(turns[anchor].get("content", "")) if anchor is not None else ""
     last = answers[0] if answers else ""
     titles = {int(m.group(1)): m.group(2) for line in last.splitlines() if (m := _REFERENCE_LINE.match(line))}
     body = "\n".join(line for line in last.splitlines() if not _REFERENCE_LINE.match(line))

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rag.support import STOPWORDS, content_words
-from rag.words import terms, without_opener
+from rag.support import STOPWORDS
+from rag.words import plain_text, terms, without_opener
 
 Asks = Literal["number", "name", "list", "yesno", "description"]
 
@@ -69,21 +69,49 @@ _HOW_SOMETHING = re.compile(r"\bhow\s+[a-z]+", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\s?!.,;:\"'()]+")
 VERB_FORMS = frozenset(terms("proposes proposing presented presenting showed showing"))
 """Stems of the forms of reporting verbs whose other forms are STOPWORDS ("we propose" is no term)."""
-_ASKING = VERB_FORMS | terms(
-    "introduces describes studies finds demonstrates reports explains summarize tell please results findings "
-    "contribution idea approaches works best"
+_GREETING = frozenset(
+    terms("hello hi hey thanks ok okay cheers bye goodbye good morning evening afternoon going doing fine great nice")
 )
-"""Words that ask, or speak of papers in general, alone naming nothing to look for ("Which paper introduces?",
-"What are the results?", "Summarize it.")."""
+SUMMING_UP = frozenset(
+    terms("main chief principal contribution idea insight takeaway gist upshot novelty briefly nutshell")
+)
+"""Stems asking how to sum a paper up, which its abstract need not write ("What's the upshot of X?", "X's main
+idea in a nutshell?"); none has another sense in a field ("key", "point", "primary" and "overall" do)."""
+_ASKING_WORDS = (  # and how to say it: "in one line", "in simple terms"
+    "introduces describes studies finds demonstrates reports explains summarize summary tell please approaches works "
+    "best anything else help ask question brief short simple terms sentence line"
+)
+_PAPER_PARTS = (
+    "results findings conclusion concluded limitation motivation goal aim point message strength weakness "
+    "advantage drawback implication outcome purpose abstract article highlight significance impact problem solve "
+    "solving address tackle perform performance compare comparison baseline prior previous"
+)
+_EMPHASIS = "key core central primary major overall basic big biggest important significant notable novel general"
+TOPICLESS = _GREETING | SUMMING_UP | VERB_FORMS | terms(f"{_ASKING_WORDS} {_PAPER_PARTS} {_EMPHASIS}")
+"""Stems of words that name nothing to look for: words that ask, the parts any paper has, emphasis, greetings
+("Which paper introduces?", "What are the main results?", "Summarize the key findings.", "hi there")."""
+
+
+def topicless(text: str) -> bool:
+    """Whether every content word of `text` is one of `TOPICLESS`, after its opener ("Tell me", "Please") and how it
+    asks ("how many", "how fast") are taken out: "What's the main contribution?" says what to say of a paper, not
+    which."""
+    return not (terms(_HOW_SOMETHING.sub(" ", without_opener(text))) - TOPICLESS)
+
+
+def greeting(text: str) -> bool:
+    """Whether `text` only greets or thanks ("hi there", "Thanks!", "ok"): nothing asked, of any earlier turn."""
+    words = terms(text)
+    return bool(words) and words <= _GREETING
 
 
 def names_nothing(question: Question) -> bool:
     """Whether a question names nothing to look for ("Which paper?", "What does it show?", "How many?", "What are
-    the results?"): no name, number, asked kind or measure, at most one content word and that one only asking or
-    speaking of papers in general; so any retrieved paper would do as well as another. A word the lists do not read
-    names something: a letter or symbol ("R", "C++", "k"), an acronym that is a stop word ("OR"), text in another
-    script. A question of one content word reads as a follow-up (rag.followup), so a conversation rewrites it first."""
-    text = without_opener(question.text)
+    the main results?"): no name, number, asked kind or measure, and `topicless`; so any retrieved paper would do as
+    well as another. A word the lists do not read names something: a letter or symbol ("R", "C++", "k"), an acronym
+    that is a stop word ("OR"), text in another script. Such a question reads as a follow-up (rag.followup), so a
+    conversation rewrites it first."""
+    text = without_opener(plain_text(question.text))  # contractions spelled out: "What's" is "What is"
     if question.names or question.numbers or question.kind or question.measure:
         return False
     bare = _HOW_SOMETHING.sub(" ", text)  # "how many", "how fast": how it asks, not what about
@@ -97,4 +125,4 @@ def names_nothing(question: Question) -> bool:
             return False  # a stop word for matching, a topic when asked alone: "How big should models be?"
         if token.isupper() and len(token) > 1 and not shouting:
             return False  # "OR", "IT"
-    return not (terms(bare) - _ASKING) and len(content_words(bare)) <= 1
+    return topicless(text)

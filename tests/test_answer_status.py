@@ -15,7 +15,7 @@ from rag.cli import app
 from rag.followup import needs_context
 from rag.generation.prompts import NAMES_NOTHING, NO_ANSWER
 from rag.query import analyze
-from rag.question import names_nothing
+from rag.question import greeting, names_nothing
 from tests.conftest import model_answered
 
 runner = CliRunner()
@@ -56,6 +56,11 @@ NAMES_NOTHING_CASES = [
     "Please, which paper?",
     "What are the results?",
     "Summarize it.",
+    "What is the main contribution?",  # emphasis and the parts any paper has: still no topic
+    "What's the key idea?",
+    "Summarize the key findings.",
+    "Any limitations?",
+    "hi there",
 ]
 
 
@@ -81,6 +86,8 @@ def test_a_question_that_names_nothing_is_asked_what_to_look_for(hashed: Assista
         "Which papers use R?",  # a letter
         "What is OR?",  # an acronym that is a stop word
         "What is ∇?",  # a symbol
+        "What is the main contribution of wide residual networks?",  # emphasis beside a topic
+        "What are the key limitations of dropout?",
     ],
 )
 def test_a_question_that_names_something_is_not_asked_what_to_look_for(hashed: Assistant, question: str) -> None:
@@ -89,15 +96,27 @@ def test_a_question_that_names_something_is_not_asked_what_to_look_for(hashed: A
 
 @pytest.mark.parametrize("question", NAMES_NOTHING_CASES)
 def test_a_question_that_names_nothing_reads_as_a_follow_up(question: str) -> None:
-    """In a conversation such a question is rewritten with the turns before it, never answered NAMES_NOTHING."""
-    assert names_nothing(analyze(question)) and needs_context(question)
+    """In a conversation such a question is rewritten with the turns before it, never answered NAMES_NOTHING; a
+    greeting asks nothing of the turns before it."""
+    assert names_nothing(analyze(question)) and (needs_context(question) or greeting(question))
 
 
 def test_a_follow_up_that_names_nothing_is_read_with_the_conversation(hashed: Assistant) -> None:
     history = [{"role": "user", "content": "What do wide residual networks improve?"}]
     history.append({"role": "assistant", "content": hashed.ask(history[0]["content"]).text})
-    answer = hashed.ask("What are the results?", history=history)
-    assert answer.status == "answered" and answer.citations[0].paper.title == "Wide Residual Networks", answer.text
+    for question in ("What are the results?", "What's the main contribution?"):
+        answer = hashed.ask(question, history=history)
+        assert answer.status == "answered", answer.text
+        assert answer.citations[0].paper.title == "Wide Residual Networks", answer.text
+
+
+def test_a_greeting_is_no_topic_for_the_question_after_it(hashed: Assistant) -> None:
+    """After "hello", "Which paper?" was rewritten "Which paper (hello)?" and answered from an unrelated paper."""
+    history = [{"role": "user", "content": "hello"}, {"role": "assistant", "content": hashed.ask("hello").text}]
+    assert history[1]["content"] == NAMES_NOTHING
+    for question in ("Which paper?", "What's the main idea?"):
+        answer = hashed.ask(question, history=history)
+        assert answer.text == NAMES_NOTHING and answer.standalone_question in (None, question), answer.text
 
 
 def test_partial_says_what_the_abstract_does_not_state_and_what_it_does(hashed: Assistant) -> None:

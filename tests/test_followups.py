@@ -38,6 +38,8 @@ INDEPENDENT = [
     # expletive "it", a bare name, a keyword query, an opener that is not ellipsis
     "Is it possible to train a GAN without labels?",
     "What is SoundStream?",
+    "What is the main contribution of SoundStream?",  # emphasis beside a topic
+    "What are the key limitations of dropout?",
     "equivariant GNN for molecular properties?",
     "And which paper uses hypernetworks to generate weights for LSTMs?",
     "With what confidence do networks label fooling images as real objects?",
@@ -56,6 +58,9 @@ DEPENDENT = [
     "How many bits?",
     "What do the authors propose?",
     "How much faster is that?",
+    "What's the main contribution?",  # emphasis and a part any paper has: of the paper discussed
+    "key takeaways?",
+    "Any limitations?",
 ]
 
 
@@ -139,6 +144,20 @@ def test_without_a_name_the_topic_of_the_last_self_contained_question_is_used() 
         {"role": "assistant", "content": "It is comparable to the state of the art [1]."},
     ]
     assert "tags music directly from raw waveforms" in standalone("On which datasets?", history)
+
+
+def test_a_greeting_gives_no_topic_and_a_later_topic_still_does() -> None:
+    greeting = [{"role": "user", "content": "hi there"}, {"role": "assistant", "content": "Hello! Ask away."}]
+    assert standalone("Which paper?", greeting) == "Which paper?"  # was "Which paper (hi there)?"
+    elliptic = [{"role": "user", "content": "hello"}, {"role": "assistant", "content": "Hello!"}]
+    elliptic += [{"role": "user", "content": "what about transformers?"}, {"role": "assistant", "content": "None."}]
+    assert standalone("Which paper?", elliptic) == "Which paper (about transformers)?"
+
+
+@pytest.mark.parametrize("thanks", ["thanks!", "Thank you", "ok", "hi"])
+def test_thanks_or_a_greeting_after_an_answer_is_not_rewritten_into_a_question(thanks: str) -> None:
+    """A thanks was rewritten ("thanks (TransformerTTS)") and answered from that paper."""
+    assert not needs_context(thanks) and standalone(thanks, SPEECH) == thanks
 
 
 def test_an_llm_is_not_asked_to_condense_a_self_contained_question(tmp_path: Path) -> None:
