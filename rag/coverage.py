@@ -14,7 +14,7 @@ from rag.dimensions import without_asked_unit
 from rag.index.terms import CorpusTerms
 from rag.normalise import nearest, numerals, unit_of
 from rag.quantities import METRIC_WORD, onto_number, unit_word
-from rag.question import VERB_FORMS, Question
+from rag.question import SUMMING_UP, VERB_FORMS, Question
 from rag.support import STOPWORDS, SentenceEmbeddings
 from rag.words import is_common, joined_pairs, ordinary, terms, without_opener
 
@@ -158,12 +158,17 @@ MAX_VOCABULARY = 3000
 """Distinct source words compared with the question's (in order of appearance): a few abstracts hold a few
 hundred; the cap bounds the embedding work a huge, hostile abstract could ask for."""
 _SOURCE_WORD = re.compile(r"\b[a-z][a-z\-]{2,}\b")
-_QUESTION_WORDS = VERB_FORMS | frozenset(
-    "mani much long fast larg big small tall what which who how reach achiev get obtain report call name accord "
-    "give use train take need doe did versus vs".split()
+_QUESTION_WORDS = (
+    VERB_FORMS
+    | SUMMING_UP
+    | frozenset(
+        "mani much long fast larg big small tall what which who how reach achiev get obtain report call name accord "
+        "give use train take need doe did versus vs".split()
+    )
 )
-"""Stems a question asks with, not about; with the forms of verbs whose other forms are STOPWORDS: the abstract's
-"we propose" is no term, so the question's "proposes" must not be asked of it."""
+"""Stems a question asks with, not about; with the forms of verbs whose other forms are STOPWORDS (the abstract's
+"we propose" is no term, so the question's "proposes" must not be asked of it) and the words that ask to sum a paper
+up ("upshot", "main idea")."""
 
 
 def _symbols(head: str, apart: list[str]) -> set[str]:

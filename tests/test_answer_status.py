@@ -119,6 +119,18 @@ def test_a_greeting_is_no_topic_for_the_question_after_it(hashed: Assistant) -> 
         assert answer.text == NAMES_NOTHING and answer.standalone_question in (None, question), answer.text
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["What's the upshot of VMFormer?", "What is the takeaway of VMFormer?"],
+)
+def test_words_that_ask_to_sum_a_paper_up_are_not_asked_of_its_abstract(hashed: Assistant, question: str) -> None:
+    """No abstract writes "upshot" or "takeaway": they were abstained ("No indexed abstract seems to mention
+    upshot")."""
+    answer = hashed.ask(question)
+    assert answer.status == "answered" and answer.missing is None, answer.text
+    assert answer.citations[0].paper.title.startswith("VMFormer")
+
+
 def test_partial_says_what_the_abstract_does_not_state_and_what_it_does(hashed: Assistant) -> None:
     answer = hashed.ask(PARTIAL)
     assert answer.status == "partial" and not answer.abstained
