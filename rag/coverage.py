@@ -14,7 +14,7 @@ from rag.dimensions import without_asked_unit
 from rag.index.terms import CorpusTerms
 from rag.normalise import nearest, numerals, unit_of
 from rag.quantities import METRIC_WORD, onto_number, unit_word
-from rag.question import SUMMING_UP, VERB_FORMS, Question
+from rag.question import VERB_FORMS, Question, sums_up
 from rag.support import STOPWORDS, SentenceEmbeddings
 from rag.words import is_common, joined_pairs, ordinary, terms, without_opener
 
@@ -158,17 +158,12 @@ MAX_VOCABULARY = 3000
 """Distinct source words compared with the question's (in order of appearance): a few abstracts hold a few
 hundred; the cap bounds the embedding work a huge, hostile abstract could ask for."""
 _SOURCE_WORD = re.compile(r"\b[a-z][a-z\-]{2,}\b")
-_QUESTION_WORDS = (
-    VERB_FORMS
-    | SUMMING_UP
-    | frozenset(
-        "mani much long fast larg big small tall what which who how reach achiev get obtain report call name accord "
-        "give use train take need doe did versus vs".split()
-    )
+_QUESTION_WORDS = VERB_FORMS | frozenset(
+    "mani much long fast larg big small tall what which who how reach achiev get obtain report call name accord "
+    "give use train take need doe did versus vs".split()
 )
-"""Stems a question asks with, not about; with the forms of verbs whose other forms are STOPWORDS (the abstract's
-"we propose" is no term, so the question's "proposes" must not be asked of it) and the words that ask to sum a paper
-up ("upshot", "main idea")."""
+"""Stems a question asks with, not about; with the forms of verbs whose other forms are STOPWORDS: the abstract's
+"we propose" is no term, so the question's "proposes" must not be asked of it."""
 
 
 def _symbols(head: str, apart: list[str]) -> set[str]:
@@ -213,7 +208,11 @@ def _near(word: str, vocabulary: set[str], edits: int) -> bool:
 def question_words(text: str) -> dict[str, str]:
     """The question's content stems mapped to the word as written (question words and verbs dropped)."""
     out: dict[str, str] = {}
-    for word in re.findall(r"[A-Za-z0-9][\w\-]*", text):
+    tokens = re.findall(r"[A-Za-z0-9][\w\-]*|[^\w\s]", text)
+    lowered = [t.lower() for t in tokens]
+    for at, word in enumerate(tokens):
+        if not word[0].isalnum() or sums_up(lowered, at):
+            continue  # a mark; "the upshot of X", "its main idea": no abstract need write them
         for stem in terms(word):  # "short-term" is one word asked, not a third one, "shortterm"
             if stem not in _QUESTION_WORDS and not stem.isdigit():
                 out.setdefault(stem, word)

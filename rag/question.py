@@ -4,11 +4,13 @@ request, carried with it)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rag.normalise import nearest
 from rag.support import STOPWORDS
-from rag.words import plain_text, terms, without_opener
+from rag.words import is_common, plain_text, terms, without_opener
 
 Asks = Literal["number", "name", "list", "yesno", "description"]
 
@@ -69,40 +71,79 @@ _HOW_SOMETHING = re.compile(r"\bhow\s+[a-z]+", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\s?!.,;:\"'()]+")
 VERB_FORMS = frozenset(terms("proposes proposing presented presenting showed showing"))
 """Stems of the forms of reporting verbs whose other forms are STOPWORDS ("we propose" is no term)."""
-_GREETING = frozenset(
-    terms("hello hi hey thanks ok okay cheers bye goodbye good morning evening afternoon going doing fine great nice")
+_GREETINGS = frozenset(
+    "hello hi hey hiya thanks thank thx ty cheers bye goodbye morning evening afternoon ok okay great nice cool "
+    "awesome perfect going got".split()
 )
-SUMMING_UP = frozenset(
-    terms("main chief principal contribution idea insight takeaway gist upshot novelty briefly nutshell")
+_GREETING_FILLER = frozenset("there you very much so a lot all again it is good".split())  # "thanks a lot"
+_SUMMING_NOUNS = frozenset(
+    "contribution contributions idea ideas insight insights takeaway takeaways gist upshot".split()
 )
-"""Stems asking how to sum a paper up, which its abstract need not write ("What's the upshot of X?", "X's main
-idea in a nutshell?"); none has another sense in a field ("key", "point", "primary" and "overall" do)."""
-_ASKING_WORDS = (  # and how to say it: "in one line", "in simple terms"
-    "introduces describes studies finds demonstrates reports explains summarize summary tell please approaches works "
-    "best anything else help ask question brief short simple terms sentence line"
+_SUMMING_ADJECTIVES = frozenset("main chief principal".split())
+_ASKING = (  # and how to say it: "in one line", "in a nutshell", "tl;dr"
+    "introduce introduces introduced describe describes described studies studied find finds found demonstrate "
+    "demonstrates demonstrated report reports reported explain explains explained summarize summarise summarized "
+    "summarised summary whats tell please pls plz approach approaches works best anything else help ask question "
+    "questions briefly brief short sentence line nutshell tl dr tldr proposes proposing presented presenting showed "
+    "showing"
 )
-_PAPER_PARTS = (
-    "results findings conclusion concluded limitation motivation goal aim point message strength weakness "
-    "advantage drawback implication outcome purpose abstract article highlight significance impact problem solve "
-    "solving address tackle perform performance compare comparison baseline prior previous"
+_PAPER_PARTS = (  # not words a field uses for a thing: "prior", "advantage" (RL), "messages", "abstraction"
+    "result results finding findings conclusion conclusions conclude concluded limitation limitations novelty goal "
+    "goals aim aims point points drawback drawbacks implication implications outcome outcomes purpose highlights "
+    "significance impact pros cons problem problems solve solves solving tackle tackles perform performs performance "
+    "compare compared comparison baseline baselines previous existing new future address addresses message "
+    "advantages strengths weaknesses caveat caveats assumption assumptions application applications methodology "
+    "evaluation experiments"
 )
-_EMPHASIS = "key core central primary major overall basic big biggest important significant notable novel general"
-TOPICLESS = _GREETING | SUMMING_UP | VERB_FORMS | terms(f"{_ASKING_WORDS} {_PAPER_PARTS} {_EMPHASIS}")
-"""Stems of words that name nothing to look for: words that ask, the parts any paper has, emphasis, greetings
-("Which paper introduces?", "What are the main results?", "Summarize the key findings.", "hi there")."""
+_EMPHASIS = "key core central primary overall basic big biggest important significant notable novel good"
+TOPICLESS = (
+    frozenset(f"{_ASKING} {_PAPER_PARTS} {_EMPHASIS}".split()) | _SUMMING_NOUNS | _SUMMING_ADJECTIVES | _GREETINGS
+)
+"""Words, as written in lower case, that name nothing to look for: words that ask, the parts any paper has,
+emphasis, greetings ("Which paper introduces?", "What are the main results?", "Summarize the key findings.", "hi
+there"). Whole words, not stems: "generalization", "explainability" and "abstractive" name topics."""
+_TOPIC_STOPWORDS = frozenset({"model", "models"})
+"""Stop words for matching that are a topic when asked alone: "How big should models be?"."""
+_LONG_TOPICLESS = tuple(sorted(w for w in TOPICLESS if len(w) >= 6))
+_WORD = re.compile(r"[a-z][a-z\-']*|[^\sa-z]")
+
+
+def _words(text: str) -> list[str]:
+    """The lower-case words and marks of `text`, contractions spelled out ("what's": "what is")."""
+    return _WORD.findall(plain_text(text).lower())
 
 
 def topicless(text: str) -> bool:
-    """Whether every content word of `text` is one of `TOPICLESS`, after its opener ("Tell me", "Please") and how it
-    asks ("how many", "how fast") are taken out: "What's the main contribution?" says what to say of a paper, not
-    which."""
-    return not (terms(_HOW_SOMETHING.sub(" ", without_opener(text))) - TOPICLESS)
+    """Whether every content word of `text` is one of `TOPICLESS` or a one-edit typo of a long one ("contributon"),
+    after its opener ("Tell me", "Please") and how it asks ("how many", "how fast") are taken out: "What's the main
+    contribution?" says what to say of a paper, not which."""
+    words = _words(_HOW_SOMETHING.sub(" ", without_opener(text)))
+    asked = [w for w in words if w[0].isalpha() and (w not in STOPWORDS or w in _TOPIC_STOPWORDS)]
+    return all(w in TOPICLESS or _topicless_typo(w) for w in asked)
+
+
+def _topicless_typo(word: str) -> bool:
+    return len(word) >= 6 and not is_common(word) and nearest(word, _LONG_TOPICLESS, 1) is not None
 
 
 def greeting(text: str) -> bool:
-    """Whether `text` only greets or thanks ("hi there", "Thanks!", "ok"): nothing asked, of any earlier turn."""
-    words = terms(text)
-    return bool(words) and words <= _GREETING
+    """Whether `text` only greets or thanks ("hi there", "Thanks a lot!", "ok", "how's it going"): nothing asked,
+    of any earlier turn ("ok, why?" and "Thanks! How does it work?" ask)."""
+    words = [w for w in _words(text) if w[0].isalpha()]
+    allowed = _GREETINGS | _GREETING_FILLER | {"how"}
+    return any(w in _GREETINGS for w in words) and all(w in allowed for w in words) and "how" not in words[1:]
+
+
+def sums_up(words: Sequence[str], at: int) -> bool:
+    """Whether the lower-case word at `at` asks to sum a paper up where it stands, which its abstract need not write:
+    a noun ending its phrase ("the upshot of X", "X's main idea?", "the key insight behind X"), or "main", "chief"
+    or "principal" before one; not a noun it modifies ("gist tokens", "principal axes", "main memory")."""
+    word = words[at]
+    after = words[at + 1] if at + 1 < len(words) else ""
+    if word in _SUMMING_ADJECTIVES:
+        return after in _SUMMING_NOUNS and sums_up(words, at + 1)
+    ends = not after or not after[0].isalpha() or after in STOPWORDS or after == "behind"
+    return word in _SUMMING_NOUNS and ends
 
 
 def names_nothing(question: Question) -> bool:
@@ -121,8 +162,6 @@ def names_nothing(question: Question) -> bool:
             return False  # a year, a version, a symbol ("∇"), another script
         if token.lower() not in STOPWORDS and not terms(token) and any(ch.isalpha() for ch in token):
             return False  # "R", "C++", "k"
-        if token.lower() in ("model", "models"):
-            return False  # a stop word for matching, a topic when asked alone: "How big should models be?"
         if token.isupper() and len(token) > 1 and not shouting:
             return False  # "OR", "IT"
     return topicless(text)

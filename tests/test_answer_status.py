@@ -12,10 +12,11 @@ from typer.testing import CliRunner
 
 from rag import Assistant, Settings
 from rag.cli import app
+from rag.coverage import question_words
 from rag.followup import needs_context
 from rag.generation.prompts import NAMES_NOTHING, NO_ANSWER
 from rag.query import analyze
-from rag.question import greeting, names_nothing
+from rag.question import greeting, names_nothing, topicless
 from tests.conftest import model_answered
 
 runner = CliRunner()
@@ -129,6 +130,42 @@ def test_words_that_ask_to_sum_a_paper_up_are_not_asked_of_its_abstract(hashed: 
     answer = hashed.ask(question)
     assert answer.status == "answered" and answer.missing is None, answer.text
     assert answer.citations[0].paper.title.startswith("VMFormer")
+
+
+@pytest.mark.parametrize(
+    ("question", "asked", "not_asked"),
+    [
+        ("What's the upshot of VMFormer?", {"VMFormer"}, {"upshot"}),
+        ("What is the main idea behind Padé units?", {"Padé", "units"}, {"main", "idea"}),
+        ("What are gist tokens?", {"gist", "tokens"}, set()),  # a noun it modifies: a topic
+        ("What are the principal axes in GeoCalib?", {"principal", "axes", "GeoCalib"}, set()),
+        ("What does main memory hold?", {"main", "memory", "hold"}, set()),
+    ],
+)
+def test_a_summing_up_word_is_asked_of_the_abstract_only_where_it_names_a_thing(
+    question: str, asked: set[str], not_asked: set[str]
+) -> None:
+    """helper-98: dropping "gist" and "principal" everywhere let "What are gist tokens?" be answered."""
+    words = set(question_words(question).values())
+    assert asked <= words and not (not_asked & words), words
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is generalization?",  # a stem shared with "general" is no list word
+        "What is abstractive summarization?",
+        "Why is explainability important?",
+        "What is a good prior?",  # a field's word for a thing
+        "What is advantage?",
+        "What are messages?",
+        "How big should models be?",
+        "What is the problem of big models?",
+    ],
+)
+def test_a_topic_that_shares_a_stem_or_a_word_with_the_lists_is_a_topic(question: str) -> None:
+    """helper-98: matching stems made 78 of 224 topical questions name nothing ("generalization": "general")."""
+    assert not topicless(question) and not names_nothing(analyze(question))
 
 
 def test_partial_says_what_the_abstract_does_not_state_and_what_it_does(hashed: Assistant) -> None:
