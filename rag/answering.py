@@ -18,13 +18,13 @@ from rag.generation.backends import OFFLINE_DEFAULT, make_backend, resolve_backe
 from rag.generation.chat import ChatBackend
 from rag.generation.context import Source, pack_sources, render_sources
 from rag.generation.extractive import ExtractiveAnswerer
-from rag.generation.prompts import NAMES_NOTHING, NO_ANSWER, load_prompt
+from rag.generation.prompts import GREETED, NAMES_NOTHING, NO_ANSWER, load_prompt
 from rag.index.embedders import Embedder
 from rag.index.terms import CorpusTerms
 from rag.metadata import WORDS, Field, record_field, stated, without_field_words
 from rag.names import with_written_names
 from rag.query import as_question, is_list_question
-from rag.question import Question, names_nothing
+from rag.question import Question, greeting, names_nothing
 from rag.sufficiency import Status, SufficiencyChecker, Verdict
 from rag.support import SentenceEmbeddings, sentences_of
 from rag.tokens import count_tokens
@@ -206,7 +206,8 @@ class Answerer:
         `Question` is analysed once by the caller and travels with the request; a string is analysed here, once."""
         asked = as_question(question)
         if names_nothing(asked):  # "Which paper?": no paper answers it better than another, so none is chosen
-            yield self._abstain(asked, [], retrieve_s).model_copy(update={"text": NAMES_NOTHING})
+            text = GREETED if greeting(asked.text) else NAMES_NOTHING  # "hi", "thanks!": nothing was asked
+            yield self._abstain(asked, [], retrieve_s).model_copy(update={"text": text})
             return
         question = asked.text
         relevance = self.relevance(question, hits) if hits else -1.0  # once: the judge reads it too

@@ -97,7 +97,11 @@ _PAPER_PARTS = (  # not words a field uses for a thing: "prior", "advantage" (RL
 )
 _EMPHASIS = "key core central primary overall basic big biggest important significant notable novel good"
 TOPICLESS = (
-    frozenset(f"{_ASKING} {_PAPER_PARTS} {_EMPHASIS}".split()) | _SUMMING_NOUNS | _SUMMING_ADJECTIVES | _GREETINGS
+    frozenset(f"{_ASKING} {_PAPER_PARTS} {_EMPHASIS}".split())
+    | _SUMMING_NOUNS
+    | _SUMMING_ADJECTIVES
+    | _GREETINGS
+    | _GREETING_FILLER
 )
 """Words, as written in lower case, that name nothing to look for: words that ask, the parts any paper has,
 emphasis, greetings ("Which paper introduces?", "What are the main results?", "Summarize the key findings.", "hi

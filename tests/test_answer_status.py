@@ -14,7 +14,7 @@ from rag import Assistant, Settings
 from rag.cli import app
 from rag.coverage import question_words
 from rag.followup import needs_context
-from rag.generation.prompts import NAMES_NOTHING, NO_ANSWER
+from rag.generation.prompts import GREETED, NAMES_NOTHING, NO_ANSWER
 from rag.query import analyze
 from rag.question import greeting, names_nothing, topicless
 from tests.conftest import model_answered
@@ -61,7 +61,6 @@ NAMES_NOTHING_CASES = [
     "What's the key idea?",
     "Summarize the key findings.",
     "Any limitations?",
-    "hi there",
 ]
 
 
@@ -111,10 +110,16 @@ def test_a_follow_up_that_names_nothing_is_read_with_the_conversation(hashed: As
         assert answer.citations[0].paper.title == "Wide Residual Networks", answer.text
 
 
+@pytest.mark.parametrize("said", ["hi there", "Thanks a lot!", "ok"])
+def test_a_greeting_or_thanks_is_answered_with_what_to_ask_and_nothing_searched(hashed: Assistant, said: str) -> None:
+    answer = hashed.ask(said)
+    assert answer.text == GREETED and answer.citations == [] and answer.sources == []
+
+
 def test_a_greeting_is_no_topic_for_the_question_after_it(hashed: Assistant) -> None:
     """After "hello", "Which paper?" was rewritten "Which paper (hello)?" and answered from an unrelated paper."""
     history = [{"role": "user", "content": "hello"}, {"role": "assistant", "content": hashed.ask("hello").text}]
-    assert history[1]["content"] == NAMES_NOTHING
+    assert history[1]["content"] == GREETED
     for question in ("Which paper?", "What's the main idea?"):
         answer = hashed.ask(question, history=history)
         assert answer.text == NAMES_NOTHING and answer.standalone_question in (None, question), answer.text

@@ -18,6 +18,8 @@ NO_ANSWER = "The indexed abstracts don't answer this question."
 """The exact sentence for 'the sources don't answer': shared by the prompt, the checker and tests."""
 NAMES_NOTHING = "Your question does not say what to look for: name a topic, method, data set or result."
 """The answer to a question that names nothing ("Which paper?"): any paper would do, so none is chosen."""
+GREETED = "Ask about the indexed papers by naming a topic, method, data set or result."
+"""The answer to a greeting or thanks alone ("hi", "thanks!"): nothing was asked, so nothing is searched."""
 
 # each prompt file and the placeholders it must use, no more, no fewer
 EXPECTED: dict[str, frozenset[str]] = {
