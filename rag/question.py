@@ -72,20 +72,25 @@ _TOKEN = re.compile(r"[^\s?!.,;:\"'()]+")
 VERB_FORMS = frozenset(terms("proposes proposing presented presenting showed showing"))
 """Stems of the forms of reporting verbs whose other forms are STOPWORDS ("we propose" is no term)."""
 _GREETINGS = frozenset(
-    "hello hi hey hiya thanks thank thx ty cheers bye goodbye morning evening afternoon ok okay great nice cool "
-    "awesome perfect going got".split()
+    "hello hi hey hiya thanks thank thx ty tysm cheers bye goodbye morning evening afternoon ok okay k kk great nice "
+    "cool awesome perfect got".split()
 )
-_GREETING_FILLER = frozenset("there you very much so a lot all again it is good".split())  # "thanks a lot"
+_GREETING_FILLER = frozenset(  # "thanks a lot", "thank u", "nice one", "thanks, that's helpful"
+    "there you u very much so a lot all again it is good man one that thats helpful answer really".split()
+)
+_SMALL_TALK = ("how is it going", "how are you", "how are you doing", "how is everything")
 _SUMMING_NOUNS = frozenset(
-    "contribution contributions idea ideas insight insights takeaway takeaways gist upshot".split()
+    "contribution contributions idea ideas insight insights takeaway takeaways gist upshot nutshell tldr".split()
 )
-_SUMMING_ADJECTIVES = frozenset("main chief principal".split())
+_SUMMING_ADJECTIVES = frozenset("main chief principal key core central big basic overall primary major".split())
+_ASKING_A = frozenset("in me us give write provide make need want get with as".split())
+"""Words after which "a" asks how to answer ("in a nutshell", "give me a summary"), not what about."""
 _ASKING = (  # and how to say it: "in one line", "in a nutshell", "tl;dr"
     "introduce introduces introduced describe describes described studies studied find finds found demonstrate "
     "demonstrates demonstrated report reports reported explain explains explained summarize summarise summarized "
     "summarised summary whats tell please pls plz approach approaches works best anything else help ask question "
     "questions briefly brief short sentence line nutshell tl dr tldr proposes proposing presented presenting showed "
-    "showing"
+    "showing write give provide"
 )
 _PAPER_PARTS = (  # not words a field uses for a thing: "prior", "advantage" (RL), "messages", "abstraction"
     "result results finding findings conclusion conclusions conclude concluded limitation limitations novelty goal "
@@ -121,6 +126,11 @@ def topicless(text: str) -> bool:
     """Whether every content word of `text` is one of `TOPICLESS` or a one-edit typo of a long one ("contributon"),
     after its opener ("Tell me", "Please") and how it asks ("how many", "how fast") are taken out: "What's the main
     contribution?" says what to say of a paper, not which."""
+    if greeting(text):
+        return True
+    every = _words(text)
+    if any(w in ("a", "an") and (i == 0 or every[i - 1] not in _ASKING_A) for i, w in enumerate(every)):
+        return False  # "What is a primary key?", "What is a good point?": a thing of that name
     words = _words(_HOW_SOMETHING.sub(" ", without_opener(text)))
     asked = [w for w in words if w[0].isalpha() and (w not in STOPWORDS or w in _TOPIC_STOPWORDS)]
     return all(w in TOPICLESS or _topicless_typo(w) for w in asked)
@@ -132,16 +142,24 @@ def _topicless_typo(word: str) -> bool:
 
 def greeting(text: str) -> bool:
     """Whether `text` only greets or thanks ("hi there", "Thanks a lot!", "ok", "how's it going"): nothing asked,
-    of any earlier turn ("ok, why?" and "Thanks! How does it work?" ask)."""
-    words = [w for w in _words(text) if w[0].isalpha()]
-    allowed = _GREETINGS | _GREETING_FILLER | {"how"}
-    return any(w in _GREETINGS for w in words) and all(w in allowed for w in words) and "how" not in words[1:]
+    of any earlier turn ("ok, why?", "Is it OK?" and "Thanks! How does it work?" ask)."""
+    every = _words(text)
+    words = [w for w in every if w[0].isalpha()]
+    hailed = 0
+    while hailed < len(words) and words[hailed] in ("hi", "hello", "hey"):
+        hailed += 1
+    if (hailed and hailed == len(words)) or " ".join(words[hailed:]) in _SMALL_TALK:
+        return True  # "hello", "hi, how are you?"
+    if "?" in every and every[0] not in ("hi", "hello", "hey"):
+        return False  # "Is it OK?", "great?": asked of what was said
+    return any(w in _GREETINGS for w in words) and all(w in _GREETINGS | _GREETING_FILLER for w in words)
 
 
 def sums_up(words: Sequence[str], at: int) -> bool:
     """Whether the lower-case word at `at` asks to sum a paper up where it stands, which its abstract need not write:
-    a noun ending its phrase ("the upshot of X", "X's main idea?", "the key insight behind X"), or "main", "chief"
-    or "principal" before one; not a noun it modifies ("gist tokens", "principal axes", "main memory")."""
+    a noun ending its phrase ("the upshot of X", "X's main idea?", "the key insight behind X", "in a nutshell"), or
+    an adjective before one ("main", "central"); not a noun it modifies ("gist tokens", "principal axes", "main
+    memory")."""
     word = words[at]
     after = words[at + 1] if at + 1 < len(words) else ""
     if word in _SUMMING_ADJECTIVES:
@@ -156,6 +174,8 @@ def names_nothing(question: Question) -> bool:
     well as another. A word the lists do not read names something: a letter or symbol ("R", "C++", "k"), an acronym
     that is a stop word ("OR"), text in another script. Such a question reads as a follow-up (rag.followup), so a
     conversation rewrites it first."""
+    if greeting(question.text):
+        return True  # "k", "thank u"
     text = without_opener(plain_text(question.text))  # contractions spelled out: "What's" is "What is"
     if question.names or question.numbers or question.kind or question.measure:
         return False

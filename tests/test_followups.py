@@ -69,6 +69,8 @@ DEPENDENT = [
     "nice, how so?",
     "Is it any good?",
     "whats the main contributon",  # tired typing
+    "Is it OK?",  # a question, not an acknowledgement (helper-99)
+    "So is it great?",
 ]
 
 
@@ -162,7 +164,20 @@ def test_a_greeting_gives_no_topic_and_a_later_topic_still_does() -> None:
     assert standalone("Which paper?", elliptic) == "Which paper (about transformers)?"
 
 
-@pytest.mark.parametrize("thanks", ["thanks!", "Thank you very much", "ok", "hi", "how's it going", "got it"])
+@pytest.mark.parametrize(
+    "thanks",
+    [
+        "thanks!",
+        "Thank you very much",
+        "ok",
+        "hi",
+        "how's it going",
+        "got it",
+        "tysm",
+        "nice one",
+        "thanks, that's helpful",
+    ],
+)
 def test_thanks_or_a_greeting_after_an_answer_is_not_rewritten_into_a_question(thanks: str) -> None:
     """A thanks was rewritten ("thanks (TransformerTTS)") and answered from that paper."""
     assert not needs_context(thanks) and standalone(thanks, SPEECH) == thanks
