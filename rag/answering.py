@@ -18,16 +18,17 @@ from rag.generation.backends import OFFLINE_DEFAULT, make_backend, resolve_backe
 from rag.generation.chat import ChatBackend
 from rag.generation.context import Source, pack_sources, render_sources
 from rag.generation.extractive import ExtractiveAnswerer
-from rag.generation.prompts import GREETED, NAMES_NOTHING, NO_ANSWER, load_prompt
+from rag.generation.prompts import GREETED, NAMES_NOTHING, NO_ANSWER, load_prompt, parts_prompt
 from rag.index.embedders import Embedder
 from rag.index.terms import CorpusTerms
 from rag.metadata import WORDS, Field, record_field, stated, without_field_words
 from rag.names import with_written_names
 from rag.query import as_question, is_list_question
-from rag.question import Question, greeting, names_nothing
+from rag.question import Question
 from rag.sufficiency import Status, SufficiencyChecker, Verdict
 from rag.support import SentenceEmbeddings, sentences_of
 from rag.tokens import count_tokens
+from rag.topicless import greeting, names_nothing
 from rag.types import Answer, Citation, Hit, SentenceCheck
 from rag.verdict import shipped_model
 
@@ -35,15 +36,6 @@ log = logging.getLogger(__name__)
 RELEVANCE_HITS = 3  # the top hits whose sentences count towards relevance
 
 __all__ = ["OFFLINE_DEFAULT", "Answerer", "offered_models", "resolve_backend"]
-
-
-def parts_prompt(asked: Question) -> str:
-    """For a multi-part question, the prompt's list of its parts (prompts/parts.md), to follow the question; ""
-    for a question that asks one thing."""
-    if not asked.parts:
-        return ""
-    listed = "\n".join(f"{i}. {p.text}" for i, p in enumerate(asked.parts, start=1))
-    return "\n" + load_prompt("parts").format(count=str(len(asked.parts)), parts=listed).rstrip("\n")
 
 
 def offered_models(settings: Settings) -> list[str]:

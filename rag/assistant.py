@@ -31,8 +31,8 @@ from rag.index.space import bytes_used
 from rag.index.store import VectorStore
 from rag.index.swaps import Swaps, retried_across_swaps
 from rag.query import analyze
-from rag.question import names_nothing
 from rag.retrieval import Mode, RetrievalConfig, Retriever
+from rag.topicless import names_nothing
 from rag.types import Answer, Hit, IndexStats, IngestReport, Paper, QueryOptions
 
 if TYPE_CHECKING:

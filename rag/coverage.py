@@ -14,8 +14,9 @@ from rag.dimensions import without_asked_unit
 from rag.index.terms import CorpusTerms
 from rag.normalise import nearest, numerals, unit_of
 from rag.quantities import METRIC_WORD, onto_number, unit_word
-from rag.question import VERB_FORMS, Question, sums_up
+from rag.question import Question
 from rag.support import STOPWORDS, SentenceEmbeddings
+from rag.topicless import VERB_FORMS, sums_up
 from rag.words import is_common, joined_pairs, ordinary, terms, without_opener
 
 

@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 
 from rag.acronyms import harvest
-from rag.question import greeting, topicless
 from rag.support import content_words
+from rag.topicless import greeting, topicless
 from rag.types import Answer
 
 _WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")

@@ -16,7 +16,7 @@ from rag.coverage import question_words
 from rag.followup import needs_context
 from rag.generation.prompts import GREETED, NAMES_NOTHING, NO_ANSWER
 from rag.query import analyze
-from rag.question import greeting, names_nothing, topicless
+from rag.topicless import greeting, names_nothing, topicless
 from tests.conftest import model_answered
 
 runner = CliRunner()

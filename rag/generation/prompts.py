@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from rag.errors import ConfigError
+from rag.question import Question
 
 NO_ANSWER = "The indexed abstracts don't answer this question."
 """The exact sentence for 'the sources don't answer': shared by the prompt, the checker and tests."""
@@ -76,3 +77,12 @@ def load_prompt(name: str, folder: Path | None = None) -> Prompt:
             f"prompt {path}: unknown placeholders {unknown or 'none'}, missing placeholders {missing or 'none'}"
         )
     return Prompt(name, template)
+
+
+def parts_prompt(asked: Question) -> str:
+    """For a multi-part question, the prompt's list of its parts (prompts/parts.md), to follow the question; ""
+    for a question that asks one thing."""
+    if not asked.parts:
+        return ""
+    listed = "\n".join(f"{i}. {p.text}" for i, p in enumerate(asked.parts, start=1))
+    return "\n" + load_prompt("parts").format(count=str(len(asked.parts)), parts=listed).rstrip("\n")
