@@ -71,7 +71,8 @@ def _words(text: str) -> list[str]:
 def topicless(text: str) -> bool:
     """Whether every content word of `text` is one of `TOPICLESS` or a one-edit typo of a long one ("contributon"),
     after its opener ("Tell me", "Please") and how it asks ("how many", "how fast") are taken out: "What's the main
-    contribution?" says what to say of a paper, not which."""
+    contribution?" says what to say of a paper, not which. A greeting is; a word after "a" is a thing of that name
+    ("What is a primary key?"), unless the "a" asks how to answer ("in a nutshell")."""
     if greeting(text):
         return True
     every = _words(text)
