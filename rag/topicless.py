@@ -15,7 +15,8 @@ from rag.words import is_common, plain_text, terms, without_opener
 
 _HOW_SOMETHING = re.compile(r"\bhow\s+[a-z]+", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\s?!.,;:\"'()]+")
-VERB_FORMS = frozenset(terms("proposes proposing presented presenting showed showing"))
+_VERB_FORM_WORDS = "proposes proposing presented presenting showed showing"
+VERB_FORMS = frozenset(terms(_VERB_FORM_WORDS))
 """Stems of the forms of reporting verbs whose other forms are STOPWORDS ("we propose" is no term)."""
 _GREETINGS = frozenset(
     "hello hi hey hiya thanks thank thx ty tysm cheers bye goodbye morning evening afternoon ok okay k kk great nice "
@@ -31,12 +32,11 @@ _SUMMING_NOUNS = frozenset(
 _SUMMING_ADJECTIVES = frozenset("main chief principal key core central big basic overall primary major".split())
 _ASKING_A = frozenset("in me us give write provide make need want get with as".split())
 """Words after which "a" asks how to answer ("in a nutshell", "give me a summary"), not what about."""
-_ASKING = (  # and how to say it: "in one line", "in a nutshell", "tl;dr"
+_ASKING = (  # and how to say it: "in one line", "tl;dr"
     "introduce introduces introduced describe describes described studies studied find finds found demonstrate "
     "demonstrates demonstrated report reports reported explain explains explained summarize summarise summarized "
     "summarised summary whats tell please pls plz approach approaches works best anything else help ask question "
-    "questions briefly brief short sentence line nutshell tl dr tldr proposes proposing presented presenting showed "
-    "showing write give provide"
+    f"questions briefly brief short sentence line tl dr write give provide {_VERB_FORM_WORDS}"
 )
 _PAPER_PARTS = (  # not words a field uses for a thing: "prior", "advantage" (RL), "messages", "abstraction"
     "result results finding findings conclusion conclusions conclude concluded limitation limitations novelty goal "
@@ -46,7 +46,7 @@ _PAPER_PARTS = (  # not words a field uses for a thing: "prior", "advantage" (RL
     "advantages strengths weaknesses caveat caveats assumption assumptions application applications methodology "
     "evaluation experiments"
 )
-_EMPHASIS = "key core central primary overall basic big biggest important significant notable novel good"
+_EMPHASIS = "biggest important significant notable novel good"  # and _SUMMING_ADJECTIVES
 TOPICLESS = (
     frozenset(f"{_ASKING} {_PAPER_PARTS} {_EMPHASIS}".split())
     | _SUMMING_NOUNS
