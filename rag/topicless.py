@@ -135,4 +135,4 @@ def names_nothing(question: Question) -> bool:
             return False  # "R", "C++", "k"
         if token.isupper() and len(token) > 1 and not shouting:
             return False  # "OR", "IT"
-    return topicless(text)
+    return topicless(question.text)  # as asked: its opener is what makes "give me a summary" ask how to answer

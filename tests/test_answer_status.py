@@ -61,6 +61,7 @@ NAMES_NOTHING_CASES = [
     "What's the key idea?",
     "Summarize the key findings.",
     "Any limitations?",
+    "Give me a short summary.",  # "a" after the opener asks how to answer
 ]
 
 
