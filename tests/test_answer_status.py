@@ -179,6 +179,15 @@ def test_a_topic_that_shares_a_stem_or_a_word_with_the_lists_is_a_topic(question
     assert not topicless(question) and not names_nothing(analyze(question))
 
 
+@pytest.mark.parametrize(
+    "text", ["", "?", "a", "an?", "’s", "hi hi hi", "\u200b", "é\u0301", "😀 thanks", "main", "a " * 500]
+)
+def test_the_topic_reading_takes_any_text(text: str) -> None:
+    """A client's history turn may hold anything: every reader returns, whatever the text."""
+    assert isinstance(topicless(text), bool) and isinstance(greeting(text), bool)
+    assert isinstance(needs_context(text), bool) and isinstance(question_words(text), dict)
+
+
 def test_partial_says_what_the_abstract_does_not_state_and_what_it_does(hashed: Assistant) -> None:
     answer = hashed.ask(PARTIAL)
     assert answer.status == "partial" and not answer.abstained
