@@ -16,6 +16,7 @@ from rag.acronyms import harvest
 from rag.support import content_words
 from rag.topicless import greeting, topicless
 from rag.types import Answer
+from rag.words import spelled_out
 
 _WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
 _WH = {"what", "which", "who", "whom", "whose", "how", "why", "when", "where"}
@@ -57,6 +58,7 @@ def _words(text: str) -> list[str]:
 
 def needs_context(question: str) -> bool:
     """Whether `question` can only be understood from the conversation before it."""
+    question = spelled_out(question)  # "wat about u-net?" is "what about u-net?"
     if greeting(question):
         return False  # "thanks!", "ok": nothing asked, so nothing to resolve
     if _ELLIPSIS.search(question) or (topicless(question) and not _names_in(question)):

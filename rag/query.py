@@ -32,7 +32,16 @@ from rag.quantities import (
 from rag.question import Asks, Question
 from rag.support import content_words
 from rag.typos import fixed_typing_typos
-from rag.words import ASKS_ITSELF, AUXILIARY, OPENER, QWORD, asked_clause, plain_text, unshouted
+from rag.words import (
+    ASKS_ITSELF,
+    AUXILIARY,
+    OPENER,
+    QWORD,
+    asked_clause,
+    plain_text,
+    spelled_out,
+    unshouted,
+)
 
 # "works" are papers after a word that makes it a noun ("which works", "prior works"), not a verb ("Which loss works
 # for imbalanced data?", "Which sampling strategy works best?")
@@ -271,7 +280,7 @@ def keyword_kind(text: str) -> str:
 def analyze(question: str) -> Question:
     """Read what a question asks for (number, name, list, yes/no, description), what it names and, for a
     multi-part question, its parts ("What accuracy and latency ...?": one part for each), whatever its wording."""
-    asked = _analyze_one(unshouted(" ".join(question.split())))  # caps lock: see rag.words.unshouted
+    asked = _analyze_one(spelled_out(unshouted(" ".join(question.split()))))  # caps lock, chat shorthand
     if asked.asks == "list":
         return asked
     pieces = split_parts(asked.asked, asked.measure_phrase)

@@ -132,11 +132,51 @@ OPENER = re.compile(
 ASKS_ITSELF = re.compile(rf"^(?:by |in |on |of |for |to |from |at |with )?(?:{QWORD}|{AUXILIARY})\b", re.I)
 
 
+_AFTER_R = r"(?!(?:values?|scores?|squared|coefficients?|statistics?|of|for|and|or|was|is)\b)[a-z]"
+_CLAUSE_START = r"(?:^|(?<=[,;:.!?(]\s)|(?<=\bso\s)|(?<=\band\s)|(?<=\bbut\s)|(?<=\bok\s)|(?<=\bhi\s)|(?<=\bhey\s))"
+_REQUEST = r"(?:tell|give|explain|list|summari[sz]e|describe|name|find|show)\b"
+_TIRED = (
+    # contractions typed without the apostrophe: "whats", "hows", "doesnt" ("its" stays a possessive)
+    (re.compile(r"\b(what|how|who|where|when|why|that|there)s\b", re.I), r"\1 is"),
+    (re.compile(r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should)nt\b", re.I), r"\1 not"),
+    (re.compile(r"\b(they|you)re\b", re.I), r"\1 are"),
+    # chat shorthand, in lower case only ("PLS" is partial least squares, "UR5" a robot arm, "Wat" a temple)
+    (re.compile(r"\bcant\b"), "cannot"),
+    (re.compile(r"\bwont\b"), "will not"),
+    # at a clause's start: "wat dataset ...", "ok wats the ...", not "the role of wat (white adipose tissue)"
+    (re.compile(rf"{_CLAUSE_START}(?:wh?at|wut|wht)s\b"), "what is"),
+    (re.compile(rf"{_CLAUSE_START}(?:wh?at|wut|wht)\b"), "what"),
+    (re.compile(r"(?<![\w\-./'])(?<!\d )u(?![\w\-./'])"), "you"),  # not "10 u of insulin", "u-net"
+    (re.compile(r"(?<![\w\-./'])ur(?![\w\-./'])"), "your"),
+    # "what r the", "how many speakers r in", "r there": not "Pearson r", "what r value", "r = 0.8", "r-squared"
+    (re.compile(rf"(^|\b(?:{QWORD}|they|we|you|[a-z]+s)\s+)r(?=\s+{_AFTER_R})"), r"\1are"),
+    (re.compile(rf"\b(?:pls|plz)\b(?=[\s,]+{_REQUEST})"), "please"),  # not "pls regression"
+    (re.compile(r"\babt\b"), "about"),
+    (re.compile(r"\bthru\b"), "through"),
+    (re.compile(r"(?<![\w/])w/o(?![\w/])"), "without"),
+    (re.compile(r"(?<![\w/])b/w(?![\w/])"), "between"),
+    (re.compile(r"(?<![\w/])w/(?![\w/])\s*"), "with "),
+    (re.compile(rf"{_CLAUSE_START}im(?=\s+[a-z])"), "I'm"),  # "im reading about ...": not "an im injection"
+    (re.compile(rf"{_CLAUSE_START}ive(?=\s+[a-z])"), "I've"),
+    (re.compile(r"(?<![\w\-.(])i(?=\s|'|$)"), "I"),  # "i'm", "can i": not "(i)", "i.e."
+)
+
+
+def spelled_out(text: str) -> str:
+    """A question typed the way a tired person types, read as spelled out: contractions without their apostrophe
+    ("whats", "doesnt"), chat shorthand in lower case ("wat", "u", "ur", "what r the", "pls tell", "abt", "w/", "im
+    reading ..."), a lone "i". Names are left as written; so is any other text."""
+    for pattern, repl in _TIRED:
+        text = pattern.sub(repl, text)
+    return text
+
+
 def plain_text(text: str) -> str:
+    """`text` with its contractions spelled out, typed with or without the apostrophe ("what's", "whats")."""
     text = text.translate(_APOSTROPHES)
     for pattern, repl in _CONTRACTIONS:
         text = pattern.sub(repl, text)
-    return text
+    return spelled_out(text)
 
 
 def asked_clause(text: str) -> str:

@@ -1,0 +1,113 @@
+"""A question typed the way a tired person types reads as the same question spelled out: contractions without
+their apostrophe ("whats" was no question word, so "whats the tail latency of X" was a keyword query asking for a
+description), chat shorthand ("wat", "u", "what r the", "abt", "w/"), a lone lower-case "i" ("i'm reading ...")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import Assistant, Settings
+from rag.followup import needs_context
+from rag.query import analyze
+from rag.words import asked_clause, spelled_out
+
+SPELLED = [
+    ("whats the BLEU score of the deep LSTM", "what is the BLEU score of the deep LSTM"),
+    ("Whats the F1?", "What is the F1?"),
+    ("hows it trained", "how is it trained"),
+    ("doesnt it use dropout", "does not it use dropout"),
+    ("didnt they test on ImageNet", "did not they test on ImageNet"),
+    ("theyre using ResNet", "they are using ResNet"),
+    ("wat dataset did they use", "what dataset did they use"),
+    ("ok wats the f1", "ok what is the f1"),
+    ("can u tell me the accuracy", "can you tell me the accuracy"),
+    ("what r the main results", "what are the main results"),
+    ("how many speakers r in the corpus", "how many speakers are in the corpus"),
+    ("r there any baselines", "are there any baselines"),
+    ("pls tell me the AUC", "please tell me the AUC"),
+    ("anything abt GPT w/ 8 layers w/o dropout", "anything about GPT with 8 layers without dropout"),
+    ("im reading abt X, wat is Y", "I'm reading about X, what is Y"),
+    ("i'm comparing models; what did ur paper use", "I'm comparing models; what did your paper use"),
+]
+
+
+@pytest.mark.parametrize(("tired", "spelled"), SPELLED)
+def test_tired_typing_is_spelled_out(tired: str, spelled: str) -> None:
+    assert spelled_out(tired) == spelled
+    assert spelled_out(spelled) == spelled  # once is enough: the spelled-out text is left as it is
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What is PLS regression?",  # partial least squares, not "please"
+        "what is pls regression",
+        "Which Pearson r did they report?",
+        "what r value did they report",
+        "r = 0.8 between the scores",
+        "How was the UR5 arm calibrated?",
+        "Was 10 u of insulin given?",
+        "Is u-net better than SegNet?",
+        "(i) the encoder and (ii) the decoder, i.e. both",
+        "What is its accuracy?",  # a possessive, not "it is"
+        "What is the role of wat in obesity?",  # white adipose tissue: not at a clause's start
+        "Was an im injection used?",
+        "What did Cant prove?",
+    ],
+)
+def test_text_that_is_not_shorthand_is_left_as_written(text: str) -> None:
+    assert spelled_out(text) == text
+
+
+TIRED_QUESTIONS = [
+    ("whats the tail latency of the rpc framework", "What's the tail latency of the RPC framework?"),
+    ("wat optimizer did they train it with", "What optimizer did they train it with?"),
+    ("how many layers r in the encoder", "How many layers are in the encoder?"),
+    ("can u tell me the bleu score of the deep lstm", "Can you tell me the BLEU score of the deep LSTM?"),
+    ("whos the first author", "Who's the first author?"),
+]
+
+
+@pytest.mark.parametrize(("tired", "clean"), TIRED_QUESTIONS)
+def test_a_tired_question_is_analysed_as_the_clean_one(tired: str, clean: str) -> None:
+    mine, theirs = analyze(tired), analyze(clean)
+    assert (mine.asks, mine.measure, mine.kind, mine.keyword) == (theirs.asks, theirs.measure, theirs.kind, False)
+    assert mine.asks != "description"
+
+
+def test_a_lower_case_preamble_is_read_as_a_capital_one() -> None:
+    """ "im reading about X; wat ..." is the reader's setting and then the question, as "I'm reading about X; what ...?"
+    is."""
+    tired = "im reading abt wide resnets; wat datasets did they evaluate on"
+    clean = "I'm reading about wide ResNets; what datasets did they evaluate on?"
+    assert asked_clause(spelled_out(tired)) == "what datasets did they evaluate on"
+    mine, theirs = analyze(tired), analyze(clean)
+    assert (mine.asks, mine.kind) == (theirs.asks, theirs.kind) == ("name", "datasets")
+
+
+@pytest.fixture()
+def hashed(hash_bundled_dir: Path) -> Assistant:
+    return Assistant(Settings(data_dir=hash_bundled_dir, embed="hash", llm="extractive"))
+
+
+@pytest.mark.parametrize(
+    ("tired", "clean"),
+    [
+        ("whats the bleu score of the deep lstm on wmt14", "What's the BLEU score of the deep LSTM on WMT'14?"),
+        ("how many speakers r in the uzbek speech corpus", "How many speakers are in the Uzbek speech corpus?"),
+        ("wat paper proposes wide residual networks", "Which paper proposes wide residual networks?"),
+    ],
+)
+def test_a_tired_question_gets_the_answer_of_the_clean_one(hashed: Assistant, tired: str, clean: str) -> None:
+    mine, theirs = hashed.ask(tired), hashed.ask(clean)
+    assert theirs.status == "answered", theirs.text
+    assert mine.status == theirs.status and mine.missing == theirs.missing, mine.text
+    assert [c.paper.id for c in mine.citations][:1] == [c.paper.id for c in theirs.citations][:1]
+
+
+@pytest.mark.parametrize("tired", ["wat about resnet?", "so wat about the second one", "how about u-net"])
+def test_a_tired_follow_up_reads_as_one(tired: str) -> None:
+    """ "wat about X?" is "what about X?": of what was discussed."""
+    assert needs_context(tired)
