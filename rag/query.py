@@ -38,6 +38,7 @@ from rag.words import (
     OPENER,
     QWORD,
     asked_clause,
+    opens_with_topic,
     plain_text,
     spelled_out,
     unshouted,
@@ -324,7 +325,7 @@ def _analyze_one(text: str) -> Question:
     lead = text[: len(text) - len(asked)]
     # "RLSAC: which datasets ...?" and "In the PLATO substudy, how many ...?" are about RLSAC and PLATO
     setting = _SETTING.match(lead) is not None and not _READER_WORD.search(asked)  # "how can I ...?"
-    topic = lead.rstrip().endswith(":") or setting
+    topic = lead.rstrip().endswith(":") or setting or opens_with_topic(text)
     # "top-1" qualifies the measure (the quantity check compares it with "top-5"), it names nothing to look for; nor
     # does a unit the question writes as one ("in GHz", "10 MPa": any unit of its dimension may state the figure)
     names = tuple(

@@ -182,17 +182,46 @@ def plain_text(text: str) -> str:
 def asked_clause(text: str) -> str:
     """The text from its first asking clause on: a statement before it ("I'm comparing dense retrievers, ...; what
     MRR does X reach?") is context, not part of what must be answered. A text that opens by asking is returned
-    whole (a second question after it is a part, not a preamble)."""
+    whole (a second question after it is a part, not a preamble). A question typed after its topic with no break
+    between starts at its question word ("NCNC w completion which ogb datasets do they eval on": `opens_with_topic`)."""
+    start, _ = _asking_start(text)
+    return text[start:].strip() if start else text
+
+
+def opens_with_topic(text: str) -> bool:
+    """Whether a text names its topic and then asks with no clause break between, found by the question's inverted
+    auxiliary ("X paper - which image dataset did they use", "prokd cross lingual NER what target langs do they
+    test?"): the topic is part of what is asked (its names are the question's), not a reader's context."""
+    start, inverted = _asking_start(text)
+    return inverted and start > 0
+
+
+# a question word, at most four words and an inverted auxiliary and subject ("which ogb datasets do they", "what is
+# the"); "which", "who", "where" and "when" need a word before the auxiliary, as a relative clause does not invert
+# ("the results, which are the best")
+_INVERTED = re.compile(
+    rf"(?<![\w\-'])(?:what|how|(?:which|who|whom|whose|where|when)(?=\s+(?!{AUXILIARY}\b)[\w\-/'&]+\s))"
+    rf"(?:\s+(?!{AUXILIARY}\b)[\w\-/'&]+){{0,4}}?\s+{AUXILIARY}\s+"
+    r"(?:they|it|we|you|he|she|the|this|these|those|their|its|there|authors?)\b",
+    re.I,
+)
+
+
+def _asking_start(text: str) -> tuple[int, bool]:
+    """Where a text's question starts, and whether only its inverted auxiliary told (`_INVERTED`)."""
     starts = [0]
     for m in _CLAUSE_BREAK.finditer(text):
         if not _ABBREVIATION.search(text[starts[-1] : m.start()].rstrip(". ")):  # "et al. What ...": not a break
             starts.append(m.end())
     for i, begin in enumerate(starts):
         clause = plain_text(text[begin : starts[i + 1] if i + 1 < len(starts) else len(text)].strip())
-        last = i == len(starts) - 1
-        if ASKS_ITSELF.match(clause) or OPENER.match(clause) or (last and clause.endswith("?")):
-            return text[begin:].strip() if i else text
-    return text
+        if ASKS_ITSELF.match(clause) or OPENER.match(clause):
+            return begin, False
+        if i == len(starts) - 1 and clause.endswith("?"):
+            inverted = None if i else _INVERTED.search(text)  # one clause: "X w Y which datasets do they use?"
+            return (inverted.start(), True) if inverted else (begin, False)
+    inverted = _INVERTED.search(text)
+    return (inverted.start(), True) if inverted else (0, False)
 
 
 def without_opener(text: str) -> str:

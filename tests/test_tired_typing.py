@@ -11,7 +11,7 @@ import pytest
 from rag import Assistant, Settings
 from rag.followup import needs_context
 from rag.query import analyze
-from rag.words import asked_clause, spelled_out
+from rag.words import asked_clause, opens_with_topic, spelled_out
 
 SPELLED = [
     ("whats the BLEU score of the deep LSTM", "what is the BLEU score of the deep LSTM"),
@@ -105,6 +105,48 @@ def test_a_tired_question_gets_the_answer_of_the_clean_one(hashed: Assistant, ti
     assert theirs.status == "answered", theirs.text
     assert mine.status == theirs.status and mine.missing == theirs.missing, mine.text
     assert [c.paper.id for c in mine.citations][:1] == [c.paper.id for c in theirs.citations][:1]
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        (
+            "NCNC neural common neighbor w completion which ogb datasets do they eval on",
+            "which ogb datasets do they eval on",
+        ),
+        ("wide cnns paper - which image dataset did they use", "which image dataset did they use"),
+        ("prokd cross lingual NER what target langs do they test?", "what target langs do they test?"),
+        ("W2PGNN, the framework for GNNs -- what does it fit the data into?", "what does it fit the data into?"),
+        ("And on which datasets does it beat the baselines?", "which datasets does it beat the baselines?"),
+    ],
+)
+def test_a_question_typed_after_its_topic_starts_at_its_inverted_question(text: str, asked: str) -> None:
+    """With no clause break between topic and question, the question word before an inverted auxiliary and its
+    subject starts the question ("which ... do they"); the topic's names stay the question's."""
+    assert asked_clause(text) == asked
+    assert opens_with_topic(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the results, which are the best on ImageNet",  # a relative clause does not invert
+        "the dataset on which the model is trained",
+        "the paper in which it is shown that dropout helps",
+        "What datasets does NCNC use?",  # opens by asking
+        "I compared codes; which datasets do they use?",  # a clause break marks the question
+        "grown on sapphire at what temperature?",  # no auxiliary: read whole, as before
+    ],
+)
+def test_text_without_an_inverted_question_after_its_topic_is_read_as_before(text: str) -> None:
+    assert not opens_with_topic(text)
+
+
+def test_a_question_after_its_topic_asks_what_the_question_alone_asks_and_keeps_the_topics_names() -> None:
+    tired = analyze("NCNC neural common neighbor w completion which ogb datasets do they eval on")
+    clean = analyze("Which OGB datasets does NCNC evaluate on?")
+    assert (tired.asks, tired.kind) == (clean.asks, clean.kind) == ("name", "datasets")
+    assert "NCNC" in tired.names
 
 
 @pytest.mark.parametrize("tired", ["wat about resnet?", "so wat about the second one", "how about u-net"])
