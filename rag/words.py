@@ -4,7 +4,7 @@ the asking clause, ordinary English words, and stemmed terms (a compound written
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from itertools import pairwise
 
@@ -132,40 +132,85 @@ OPENER = re.compile(
 ASKS_ITSELF = re.compile(rf"^(?:by |in |on |of |for |to |from |at |with )?(?:{QWORD}|{AUXILIARY})\b", re.I)
 
 
-_AFTER_R = r"(?!(?:values?|scores?|squared|coefficients?|statistics?|of|for|and|or|was|is)\b)[a-z]"
-_CLAUSE_START = r"(?:^|(?<=[,;:.!?(]\s)|(?<=\bso\s)|(?<=\band\s)|(?<=\bbut\s)|(?<=\bok\s)|(?<=\bhi\s)|(?<=\bhey\s))"
+_CLAUSE_START = r"(?:^|(?<=[,;:.!?(]\s)|(?<=\bso\s)|(?<=\bbut\s)|(?<=\bok\s)|(?<=\bhi\s)|(?<=\bhey\s))"
+_OWN = rf"(?:^I|{_CLAUSE_START}i)"  # "im", "Im": a phone capitalises the first word
+_PRONOUN = r"(?:i|you|u|we|they|it|he|she|why|who)"
+_DETERMINER = r"(?:the|these|those|they|their|there|its|some|any|all|you|u|we|ur|your)\b"
 _REQUEST = r"(?:tell|give|explain|list|summari[sz]e|describe|name|find|show)\b"
-_TIRED = (
-    # contractions typed without the apostrophe: "whats", "hows", "doesnt" ("its" stays a possessive)
-    (re.compile(r"\b(what|how|who|where|when|why|that|there)s\b", re.I), r"\1 is"),
+_INVERSION = rf"\s+{AUXILIARY}\s+(?:they|it|we|you|u|the|this|these|those|their|its|there)\b"
+_TIRED: tuple[tuple[re.Pattern[str], str], ...] = (
+    # contractions typed without the apostrophe: "whats", "hows", "doesnt" ("its" stays a possessive, "the whys and
+    # hows" are nouns)
+    (
+        re.compile(
+            r"(?<!\bthe\s)(?<!\band\s)(?<!\bor\s)\b(what|how|who|where|when|why|that|there)s\b(?!\s+(?:and|or)\b)", re.I
+        ),
+        r"\1 is",
+    ),
     (re.compile(r"\b(do|does|did|is|are|was|were|has|have|had|could|would|should)nt\b", re.I), r"\1 not"),
-    (re.compile(r"\b(they|you)re\b", re.I), r"\1 are"),
-    # chat shorthand, in lower case only ("PLS" is partial least squares, "UR5" a robot arm, "Wat" a temple)
-    (re.compile(r"\bcant\b"), "cannot"),
-    (re.compile(r"\bwont\b"), "will not"),
-    # at a clause's start: "wat dataset ...", "ok wats the ...", not "the role of wat (white adipose tissue)"
-    (re.compile(rf"{_CLAUSE_START}(?:wh?at|wut|wht)s\b"), "what is"),
-    (re.compile(rf"{_CLAUSE_START}(?:wh?at|wut|wht)\b"), "what"),
-    (re.compile(r"(?<![\w\-./'])(?<!\d )u(?![\w\-./'])"), "you"),  # not "10 u of insulin", "u-net"
-    (re.compile(r"(?<![\w\-./'])ur(?![\w\-./'])"), "your"),
-    # "what r the", "how many speakers r in", "r there": not "Pearson r", "what r value", "r = 0.8", "r-squared"
-    (re.compile(rf"(^|\b(?:{QWORD}|they|we|you|[a-z]+s)\s+)r(?=\s+{_AFTER_R})"), r"\1are"),
+    (re.compile(r"\b(they|you|what|who|where|how)re\b", re.I), r"\1 are"),
+    # chat shorthand in lower case, or opening the text as a phone capitalises it ("Wat datasets ...", "R there ...");
+    # only where it reads as the words it stands for: not "PLS regression", "the cant angle", "abt-199", "Pearson r",
+    # "the u quark", "u-net", "ur in XNLI" (Urdu), "the role of wat", "an im injection"
+    (re.compile(rf"\b({_PRONOUN})\s+cant\b"), r"\1 cannot"),
+    (
+        re.compile(rf"\bcant(?=\s+(?:be|find|see|get|do|use|run|work|tell|have|really|just|even|{_PRONOUN})\b)"),
+        "cannot",
+    ),
+    (re.compile(rf"\b({_PRONOUN}|that|which)\s+wont\b"), r"\1 will not"),
+    (re.compile(rf"(?:^W|{_CLAUSE_START}w)(?:at|ut|ht)s\b(?!\s*(?:or|and|,|\)|/|$))"), "what is"),
+    (re.compile(rf"(?:^W|{_CLAUSE_START}w)(?:at|ut|ht)\b(?!\s*(?:or|and|,|\)|/|$))"), "what"),
+    (re.compile(rf"\bw(?:at|ut|ht)(?=(?:\s+[\w\-]+){{1,3}}?{_INVERSION})"), "what"),  # "X wat datasets do they use"
+    (
+        re.compile(
+            r"\b(can|could|would|will|do|did|are|r|have|thank|if|should|when|as)\s+u(?![\w\-./'(])(?!\s*(?:and|or|,|/))"
+        ),
+        r"\1 you",
+    ),  # "can u", not "how do u and d quarks compare"
+    (
+        re.compile(
+            r"(?<![\w\-./'(])u(?=\s+(?:know|think|tell|give|explain|summari[sz]e|list|find|show|describe|mean|have|"
+            r"got|help|recommend|suggest|r|are|can|could|pls|please)\b)"
+        ),
+        "you",
+    ),
+    (re.compile(r"(?<![\w\-./'(])ur(?=\s+(?!(?:in|on|and|or|to|of|for|with|at|by|from|is|was|are)\b)[a-z])"), "your"),
+    # "what r the", "which sizes r those": not "where r denotes", "spearmans r between"
+    (re.compile(rf"\b({QWORD}|they|we|you|[a-z]{{3,}}s)\s+r(?=\s+{_DETERMINER})"), r"\1 are"),
+    (re.compile(rf"^[Rr](?=\s+{_DETERMINER})"), "are"),  # "r there any ...", not "R package for ..."
     (re.compile(rf"\b(?:pls|plz)\b(?=[\s,]+{_REQUEST})"), "please"),  # not "pls regression"
-    (re.compile(r"\babt\b"), "about"),
+    (re.compile(r"(?<![\w\-])abt(?![\w\-])"), "about"),
+    (re.compile(r"\b(do|does|did|they|we|to|you|u)\s+eval\b(?!-)"), r"\1 evaluate"),  # not "the eval set"
     (re.compile(r"\bthru\b"), "through"),
-    (re.compile(r"(?<![\w/])w/o(?![\w/])"), "without"),
-    (re.compile(r"(?<![\w/])b/w(?![\w/])"), "between"),
+    (re.compile(r"(?<![\w/])(?<!\bthe\s)w/o(?![\w/])"), "without"),  # not "the w/o emulsion"
     (re.compile(r"(?<![\w/])w/(?![\w/])\s*"), "with "),
-    (re.compile(rf"{_CLAUSE_START}im(?=\s+[a-z])"), "I'm"),  # "im reading about ...": not "an im injection"
-    (re.compile(rf"{_CLAUSE_START}ive(?=\s+[a-z])"), "I've"),
-    (re.compile(r"(?<![\w\-.(])i(?=\s|'|$)"), "I"),  # "i'm", "can i": not "(i)", "i.e."
+    (
+        re.compile(
+            rf"{_OWN}m(?=\s+(?:[a-z]+ing|not|a|an|new|curious|interested|confused|unsure|stuck|just|still|also|so|"
+            r"really|sure)\b)"
+        ),
+        "I'm",
+    ),
+    (
+        re.compile(rf"{_OWN}ve(?=\s+(?:[a-z]+ed|been|read|seen|got|heard|found|done|a|an|no|never|just|already)\b)"),
+        "I've",
+    ),
+    (re.compile(rf"{_OWN}d(?=\s+(?:like|love|want|need|prefer|rather)\b)"), "I'd"),
+    # "i'm", "i think", "can i find": not "(i)", "i.e.", "when i increases", "phase i trial", "type i error"
+    (
+        re.compile(
+            r"(?<![\w\-.(])i(?='|\s+(?:am|have|had|was|do|did|dont|cant|cannot|can|could|would|will|should|need|"
+            r"want|think|read|saw|see|found|find|wonder|tried|try|like|love|know|mean|guess|just|really|also|still)\b)"
+        ),
+        "I",
+    ),
 )
 
 
 def spelled_out(text: str) -> str:
     """A question typed the way a tired person types, read as spelled out: contractions without their apostrophe
-    ("whats", "doesnt"), chat shorthand in lower case ("wat", "u", "ur", "what r the", "pls tell", "abt", "w/", "im
-    reading ..."), a lone "i". Names are left as written; so is any other text."""
+    ("whats", "doesnt"), chat shorthand in lower case ("wat", "can u", "ur paper", "what r the", "pls tell", "abt",
+    "w/", "im reading ...", "id like"), a lone "i". Names are left as written; so is any other text."""
     for pattern, repl in _TIRED:
         text = pattern.sub(repl, text)
     return text
@@ -198,17 +243,43 @@ def opens_with_topic(text: str) -> bool:
 
 # a question word, at most four words and an inverted auxiliary and subject ("which ogb datasets do they", "what is
 # the"); "which", "who", "where" and "when" need a word before the auxiliary, as a relative clause does not invert
-# ("the results, which are the best")
+# ("the results, which are the best"), and no word between may be a determiner or a pronoun ("the energy at which
+# the resonance is the strongest", "when it is the largest", "if what they report is ...")
+_BETWEEN = (
+    rf"(?!(?:{AUXILIARY}|the|a|an|this|that|these|those|its|their|his|her|our|my|your|they|it|we|you|he|she|i)\b)"
+    r"[\w\-/'&]+"
+)
 _INVERTED = re.compile(
-    rf"(?<![\w\-'])(?:what|how|(?:which|who|whom|whose|where|when)(?=\s+(?!{AUXILIARY}\b)[\w\-/'&]+\s))"
-    rf"(?:\s+(?!{AUXILIARY}\b)[\w\-/'&]+){{0,4}}?\s+{AUXILIARY}\s+"
-    r"(?:they|it|we|you|he|she|the|this|these|those|their|its|there|authors?)\b",
+    rf"(?<![\w\-'])(?:what|how|(?:which|who|whom|whose|where|when)(?=\s+{_BETWEEN}\s))(?:\s+{_BETWEEN}){{0,4}}?"
+    rf"{_INVERSION}",
     re.I,
 )
+_EMBEDDING = re.compile(
+    r"(?:\S\s+(?:and|or)|\bwhether|^\s*(?:explain|describe|summari[sz]e|discuss|outline|clarify|detail|compare|show|say))"
+    r"\s+$",
+    re.I,
+)
+_FUSED = re.compile(r"\b(?:at|in|on|over|of|for|from|to|by|with|about|under|into|than|upon)\s+$", re.I)
 
 
+def _inverted_question(text: str, start: int = 0) -> int | None:
+    """Where an inverted question starts in `text` (`_INVERTED`): not a capitalised question word inside a sentence
+    (a title: "the paper What is the state of ...?"), "what" after a preposition (a fused relative: "the speed-up
+    over what is the standard kernel"), a question after "and", "or" or "whether", nor one a request opens
+    ("Explain what is the role of X": asked whole, as before)."""
+    for m in _INVERTED.finditer(text, start):
+        before = text[: m.start()]
+        if m.start() and text[m.start()].isupper() and not re.search(r"[,;:.!?(\-–—]\s*$", before):
+            continue
+        if (m.group(0)[:4].lower() == "what" and _FUSED.search(before)) or _EMBEDDING.search(before):
+            continue
+        return m.start()
+    return None
+
+
+@lru_cache(maxsize=256)
 def _asking_start(text: str) -> tuple[int, bool]:
-    """Where a text's question starts, and whether only its inverted auxiliary told (`_INVERTED`)."""
+    """Where a text's question starts, and whether only its inverted auxiliary told (`_inverted_question`)."""
     starts = [0]
     for m in _CLAUSE_BREAK.finditer(text):
         if not _ABBREVIATION.search(text[starts[-1] : m.start()].rstrip(". ")):  # "et al. What ...": not a break
@@ -218,10 +289,10 @@ def _asking_start(text: str) -> tuple[int, bool]:
         if ASKS_ITSELF.match(clause) or OPENER.match(clause):
             return begin, False
         if i == len(starts) - 1 and clause.endswith("?"):
-            inverted = None if i else _INVERTED.search(text)  # one clause: "X w Y which datasets do they use?"
-            return (inverted.start(), True) if inverted else (begin, False)
-    inverted = _INVERTED.search(text)
-    return (inverted.start(), True) if inverted else (0, False)
+            inverted = None if i else _inverted_question(text)  # one clause: "X w Y which datasets do they use?"
+            return (inverted, True) if inverted is not None else (begin, False)
+    inverted = _inverted_question(text)
+    return (inverted, True) if inverted is not None else (0, False)
 
 
 def without_opener(text: str) -> str:

@@ -24,7 +24,13 @@ SPELLED = [
     ("ok wats the f1", "ok what is the f1"),
     ("can u tell me the accuracy", "can you tell me the accuracy"),
     ("what r the main results", "what are the main results"),
-    ("how many speakers r in the corpus", "how many speakers are in the corpus"),
+    ("Wat datasets did they use", "what datasets did they use"),  # a phone capitalises the first word
+    ("R there any baselines", "are there any baselines"),
+    ("wide resnets wat datasets did they use", "wide resnets what datasets did they use"),
+    ("whatre the datasets", "what are the datasets"),
+    ("id like to know the BLEU", "I'd like to know the BLEU"),
+    ("i cant find it", "I cannot find it"),
+    ("which ogb datasets do they eval on", "which ogb datasets do they evaluate on"),
     ("r there any baselines", "are there any baselines"),
     ("pls tell me the AUC", "please tell me the AUC"),
     ("anything abt GPT w/ 8 layers w/o dropout", "anything about GPT with 8 layers without dropout"),
@@ -55,6 +61,30 @@ def test_tired_typing_is_spelled_out(tired: str, spelled: str) -> None:
         "What is the role of wat in obesity?",  # white adipose tissue: not at a clause's start
         "Was an im injection used?",
         "What did Cant prove?",
+        # helper-101's attack on the first version
+        "What does O_i(u) denote in the paper",
+        "What is the IC50 of abt-199 in CLL cells?",
+        "What is the cant angle of the track?",
+        "r package for mixed models",
+        "spearmans r between age and score",
+        "when r increases the error drops",
+        "where r denotes the rank",
+        "is r faster than python",
+        "What is the mass of the u quark?",
+        "how does u net compare to segnet",
+        "how do u and d quark masses compare",
+        "what was the mann-whitney u statistic",
+        "What accuracy does XLM-R get on ur in XNLI?",
+        "How do bat and wat differ in mitochondria?",
+        "Is it expressed in liver, muscle, wat or bat?",
+        "b/w photos colorization",
+        "What is the w/o emulsion stability?",
+        "im injection of what dose was given?",
+        "Explain the whys and hows of dropout",
+        "What is the noise level sigma when i increases?",
+        "what is the phase i trial result",
+        "what is the type i error rate",
+        "the eval set of SQuAD",
     ],
 )
 def test_text_that_is_not_shorthand_is_left_as_written(text: str) -> None:
@@ -136,6 +166,16 @@ def test_a_question_typed_after_its_topic_starts_at_its_inverted_question(text: 
         "What datasets does NCNC use?",  # opens by asking
         "I compared codes; which datasets do they use?",  # a clause break marks the question
         "grown on sapphire at what temperature?",  # no auxiliary: read whole, as before
+        # helper-101's attack on the first version: relative clauses, fused relatives, titles, embedded questions
+        "Energy at which the resonance is the strongest?",
+        "Accuracy in the setting where the model is the smallest?",
+        "BLEU of the model when it is the largest?",
+        "If what they report is the test accuracy, is it comparable?",
+        "Speedup of FlashAttention over what is the standard attention implementation?",
+        "Summaries of the paper What is the state of neural network pruning",
+        "Explain what is the role of dropout in transformers",
+        "Describe what do the authors propose",
+        "Whether dropout helps or what is the alternative?",
     ],
 )
 def test_text_without_an_inverted_question_after_its_topic_is_read_as_before(text: str) -> None:
