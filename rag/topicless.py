@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from rag.normalise import nearest
 from rag.question import Question
 from rag.support import STOPWORDS
-from rag.words import is_common, plain_text, terms, without_opener
+from rag.words import is_common, plain_text, spelled_out, terms, without_opener
 
 _HOW_SOMETHING = re.compile(r"\bhow\s+[a-z]+", re.IGNORECASE)
 _TOKEN = re.compile(r"[^\s?!.,;:\"'()]+")
@@ -65,7 +65,7 @@ _WORD = re.compile(r"[a-z][a-z\-']*|[^\sa-z]")
 
 def _words(text: str) -> list[str]:
     """The lower-case words and marks of `text`, contractions spelled out ("what's": "what is")."""
-    return _WORD.findall(plain_text(text).lower())
+    return _WORD.findall(spelled_out(plain_text(text)).lower())  # a history's turn comes as typed
 
 
 def topicless(text: str) -> bool:

@@ -132,18 +132,26 @@ OPENER = re.compile(
 ASKS_ITSELF = re.compile(rf"^(?:by |in |on |of |for |to |from |at |with )?(?:{QWORD}|{AUXILIARY})\b", re.I)
 
 
-_CLAUSE_START = r"(?:^|(?<=[,;:.!?(]\s)|(?<=\bso\s)|(?<=\bbut\s)|(?<=\bok\s)|(?<=\bhi\s)|(?<=\bhey\s))"
+_CLAUSE_START = (
+    r"(?:^|(?<=[,;:.!?(]\s)|(?<=\bso\s)|(?<=\bbut\s)|(?<=\bok\s)|(?<=\bhi\s)|(?<=\bhey\s)"
+    r"|(?<=\bknow\s)|(?<=\bexplain\s)|(?<=\bsure\s)|(?<=\bme\s)|(?<=\bwonder\s)|(?<=\bunderstand\s))"
+)
 _OWN = rf"(?:^I|{_CLAUSE_START}i)"  # "im", "Im": a phone capitalises the first word
 _PRONOUN = r"(?:i|you|u|we|they|it|he|she|why|who)"
-_DETERMINER = r"(?:the|these|those|they|their|there|its|some|any|all|you|u|we|ur|your)\b"
+_DETERMINER = r"(?:the|these|those|they|their|there|its|some|any|all|you|u|we|your)\b"
 _REQUEST = r"(?:tell|give|explain|list|summari[sz]e|describe|name|find|show)\b"
+_ADDRESSING = rf"(?:{_REQUEST}|know|think|mean|recommend|suggest|help|check|compare|clarify)\b"
 _INVERSION = rf"\s+{AUXILIARY}\s+(?:they|it|we|you|u|the|this|these|those|their|its|there)\b"
+_NOT_TISSUE = "".join(rf"(?<!\b{w}\s)" for w in "much many more less the of in on and or brown white beige".split())
+_CONTRACTED = r"(?:what|how|who|where|when|why|that|there)"
+_CONTRACTED_START = r"(?:What|How|Who|Where|When|Why|That|There)"  # opening the text: not "the capital of Whos Who"
 _TIRED: tuple[tuple[re.Pattern[str], str], ...] = (
     # contractions typed without the apostrophe: "whats", "hows", "doesnt" ("its" stays a possessive, "the whys and
-    # hows" are nouns)
+    # hows" are nouns, "Whos Who" a name)
     (
         re.compile(
-            r"(?<!\bthe\s)(?<!\band\s)(?<!\bor\s)\b(what|how|who|where|when|why|that|there)s\b(?!\s+(?:and|or)\b)", re.I
+            rf"(?<!\bthe\s)(?<!\band\s)(?<!\bor\s)(\b{_CONTRACTED}|^{_CONTRACTED_START})s\b"
+            r"(?!\s+(?:and|or)\b)"
         ),
         r"\1 is",
     ),
@@ -151,7 +159,7 @@ _TIRED: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(they|you|what|who|where|how)re\b", re.I), r"\1 are"),
     # chat shorthand in lower case, or opening the text as a phone capitalises it ("Wat datasets ...", "R there ...");
     # only where it reads as the words it stands for: not "PLS regression", "the cant angle", "abt-199", "Pearson r",
-    # "the u quark", "u-net", "ur in XNLI" (Urdu), "the role of wat", "an im injection"
+    # "the u quark", "when u is negative", "u-net", "ur speech" (Urdu), "the role of wat", "an im injection", "eval()"
     (re.compile(rf"\b({_PRONOUN})\s+cant\b"), r"\1 cannot"),
     (
         re.compile(rf"\bcant(?=\s+(?:be|find|see|get|do|use|run|work|tell|have|really|just|even|{_PRONOUN})\b)"),
@@ -160,30 +168,34 @@ _TIRED: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"\b({_PRONOUN}|that|which)\s+wont\b"), r"\1 will not"),
     (re.compile(rf"(?:^W|{_CLAUSE_START}w)(?:at|ut|ht)s\b(?!\s*(?:or|and|,|\)|/|$))"), "what is"),
     (re.compile(rf"(?:^W|{_CLAUSE_START}w)(?:at|ut|ht)\b(?!\s*(?:or|and|,|\)|/|$))"), "what"),
-    (re.compile(rf"\bw(?:at|ut|ht)(?=(?:\s+[\w\-]+){{1,3}}?{_INVERSION})"), "what"),  # "X wat datasets do they use"
+    # "X wat datasets do they use": not "how much wat tissue do they lose"
+    (re.compile(rf"{_NOT_TISSUE}\bw(?:at|ut|ht)(?=(?:\s+[\w\-]+){{1,3}}?{_INVERSION})"), "what"),
     (
-        re.compile(
-            r"\b(can|could|would|will|do|did|are|r|have|thank|if|should|when|as)\s+u(?![\w\-./'(])(?!\s*(?:and|or|,|/))"
-        ),
+        re.compile(rf"\b(can|could|would|will|do|did|have|thank|should)\s+u(?=\s+{_ADDRESSING}|[\s?!.,]*$)"),
         r"\1 you",
-    ),  # "can u", not "how do u and d quarks compare"
+    ),  # "can u tell", "thank u": not "why do u quarks", "why can u be decomposed"
+    (re.compile(r"(?<![\w\-./'(])u(?=\s+(?:know|think|mean)\b)"), "you"),  # "u know": not "when u is negative"
     (
         re.compile(
-            r"(?<![\w\-./'(])u(?=\s+(?:know|think|tell|give|explain|summari[sz]e|list|find|show|describe|mean|have|"
-            r"got|help|recommend|suggest|r|are|can|could|pls|please)\b)"
+            r"(?<![\w\-./'(])ur(?=\s+(?:paper|papers|model|models|method|work|data|dataset|code|results?|approach|"
+            r"system|project|question|thesis|team|lab|group|own|setup|experiments?)\b)"
         ),
-        "you",
-    ),
-    (re.compile(r"(?<![\w\-./'(])ur(?=\s+(?!(?:in|on|and|or|to|of|for|with|at|by|from|is|was|are)\b)[a-z])"), "your"),
-    # "what r the", "which sizes r those": not "where r denotes", "spearmans r between"
-    (re.compile(rf"\b({QWORD}|they|we|you|[a-z]{{3,}}s)\s+r(?=\s+{_DETERMINER})"), r"\1 are"),
+        "your",
+    ),  # "ur paper": not Urdu's "ur speech recognition"
+    (re.compile(rf"\b({QWORD}|they|we|you)\s+r(?=\s+{_DETERMINER})"), r"\1 are"),  # "what r the", not "values r all"
     (re.compile(rf"^[Rr](?=\s+{_DETERMINER})"), "are"),  # "r there any ...", not "R package for ..."
     (re.compile(rf"\b(?:pls|plz)\b(?=[\s,]+{_REQUEST})"), "please"),  # not "pls regression"
     (re.compile(r"(?<![\w\-])abt(?![\w\-])"), "about"),
-    (re.compile(r"\b(do|does|did|they|we|to|you|u)\s+eval\b(?!-)"), r"\1 evaluate"),  # not "the eval set"
-    (re.compile(r"\bthru\b"), "through"),
-    (re.compile(r"(?<![\w/])(?<!\bthe\s)w/o(?![\w/])"), "without"),  # not "the w/o emulsion"
-    (re.compile(r"(?<![\w/])w/(?![\w/])\s*"), "with "),
+    (
+        re.compile(
+            r"\b(do|does|did|they|we|to|you|u)\s+eval(?=\s+(?:on|it|them|the|their|with|against|using)\b|\s*[?!.]*$)"
+        ),
+        r"\1 evaluate",
+    ),
+    (re.compile(r"\bthru\b(?![\w\-])"), "through"),  # not "thru-put"
+    # not "the w/o emulsion", "What does w/o mean?"
+    (re.compile(r"(?<![\w/])(?<!\bthe\s)w/o(?![\w/])(?!\s+(?:mean|means|stand|stands)\b)"), "without"),
+    (re.compile(r"(?<![\w/])w/(?![\w/])(?!\s+(?:mean|means|stand|stands)\b)\s*"), "with "),
     (
         re.compile(
             rf"{_OWN}m(?=\s+(?:[a-z]+ing|not|a|an|new|curious|interested|confused|unsure|stuck|just|still|also|so|"
@@ -196,13 +208,15 @@ _TIRED: tuple[tuple[re.Pattern[str], str], ...] = (
         "I've",
     ),
     (re.compile(rf"{_OWN}d(?=\s+(?:like|love|want|need|prefer|rather)\b)"), "I'd"),
-    # "i'm", "i think", "can i find": not "(i)", "i.e.", "when i increases", "phase i trial", "type i error"
+    # "i'm", "i think", "can i find": where a clause starts or after a word that comes before its subject; not "(i)",
+    # "i.e.", "when i increases", "phase i trial", "node i have", "the i'th head"
     (
         re.compile(
-            r"(?<![\w\-.(])i(?='|\s+(?:am|have|had|was|do|did|dont|cant|cannot|can|could|would|will|should|need|"
-            r"want|think|read|saw|see|found|find|wonder|tried|try|like|love|know|mean|guess|just|really|also|still)\b)"
+            r"(^|[,;:.!?(]\s|\b(?:and|but|so|or|if|because|can|could|should|would|do|did|what|how|why|where|that)\s)"
+            r"i(?='(?:m|ve|d|ll)\b|\s+(?:am|have|had|was|do|did|dont|cant|cannot|can|could|would|will|should|need|want|"
+            r"think|read|saw|see|found|find|wonder|tried|try|like|love|know|mean|guess|just|really|also|still)\b)"
         ),
-        "I",
+        r"\1I",
     ),
 )
 
@@ -217,11 +231,12 @@ def spelled_out(text: str) -> str:
 
 
 def plain_text(text: str) -> str:
-    """`text` with its contractions spelled out, typed with or without the apostrophe ("what's", "whats")."""
+    """`text` with its contractions spelled out ("what's"; typed without the apostrophe, "whats", by
+    `spelled_out`, which `rag.query.analyze` runs once at its door)."""
     text = text.translate(_APOSTROPHES)
     for pattern, repl in _CONTRACTIONS:
         text = pattern.sub(repl, text)
-    return spelled_out(text)
+    return text
 
 
 def asked_clause(text: str) -> str:
@@ -250,12 +265,14 @@ _BETWEEN = (
     r"[\w\-/'&]+"
 )
 _INVERTED = re.compile(
-    rf"(?<![\w\-'])(?:what|how|(?:which|who|whom|whose|where|when)(?=\s+{_BETWEEN}\s))(?:\s+{_BETWEEN}){{0,4}}?"
-    rf"{_INVERSION}",
+    rf"(?<![\w\-'\"“])(?:what|how|(?P<relative>which|who|whom|whose|where|when)(?=\s+{_BETWEEN}\s))"
+    rf"(?:\s+{_BETWEEN}){{0,4}}?\s+(?P<aux>{AUXILIARY})\s+(?:they|it|we|you|u|the|this|these|those|their|its|there)\b",
     re.I,
 )
+_COPULA = frozenset({"is", "are", "was", "were"})
 _EMBEDDING = re.compile(
-    r"(?:\S\s+(?:and|or)|\bwhether|^\s*(?:explain|describe|summari[sz]e|discuss|outline|clarify|detail|compare|show|say))"
+    r"(?:\S\s+(?:and|or)|\b(?:whether|titled|entitled|called|named)"
+    r"|^\s*(?:explain|describe|summari[sz]e|discuss|outline|clarify|detail|compare|show|say))"
     r"\s+$",
     re.I,
 )
@@ -265,14 +282,19 @@ _FUSED = re.compile(r"\b(?:at|in|on|over|of|for|from|to|by|with|about|under|into
 def _inverted_question(text: str, start: int = 0) -> int | None:
     """Where an inverted question starts in `text` (`_INVERTED`): not a capitalised question word inside a sentence
     (a title: "the paper What is the state of ...?"), "what" after a preposition (a fused relative: "the speed-up
-    over what is the standard kernel"), a question after "and", "or" or "whether", nor one a request opens
-    ("Explain what is the role of X": asked whole, as before)."""
+    over what is the standard kernel"), a question after "and", "or" or "whether", one a request opens ("Explain
+    what is the role of X": asked whole, as before) or a title names ("the paper titled what does ..."), nor, with no
+    dash before them, "which" before "is" or "are" ("datasets on which BERT is the strongest baseline": a relative
+    clause; "which ... do they" is none) or "who", "where", "when" ("situations where RLHF does the most harm")."""
     for m in _INVERTED.finditer(text, start):
         before = text[: m.start()]
         if m.start() and text[m.start()].isupper() and not re.search(r"[,;:.!?(\-–—]\s*$", before):
             continue
         if (m.group(0)[:4].lower() == "what" and _FUSED.search(before)) or _EMBEDDING.search(before):
             continue
+        relative = m["relative"] and (m["aux"].lower() in _COPULA or m["relative"].lower() != "which")
+        if relative and not re.search(r"[:\-–—]\s*$", before):
+            continue  # "devices on which latency is the bottleneck", "situations where RLHF does the most harm"
         return m.start()
     return None
 

@@ -31,6 +31,8 @@ SPELLED = [
     ("id like to know the BLEU", "I'd like to know the BLEU"),
     ("i cant find it", "I cannot find it"),
     ("which ogb datasets do they eval on", "which ogb datasets do they evaluate on"),
+    ("u know wat GREAD stands for", "you know what GREAD stands for"),
+    ("not sure wat datasets ast was tested on", "not sure what datasets ast was tested on"),
     ("r there any baselines", "are there any baselines"),
     ("pls tell me the AUC", "please tell me the AUC"),
     ("anything abt GPT w/ 8 layers w/o dropout", "anything about GPT with 8 layers without dropout"),
@@ -85,6 +87,21 @@ def test_tired_typing_is_spelled_out(tired: str, spelled: str) -> None:
         "what is the phase i trial result",
         "what is the type i error rate",
         "the eval set of SQuAD",
+        # helper-102's attack on 20bfe85
+        "What happens to the solution when u is negative?",
+        "Why can u be decomposed into modes?",
+        "Why do u quarks have a smaller mass?",
+        "Can the control u help stabilize the system?",
+        "What does node i have as input?",
+        "What does the i'th attention head attend to?",
+        "What is the WER for ur speech recognition?",
+        "Why does eval() fail on this string?",
+        "Why does eval return None in Python?",
+        "For which values r all orbits are bounded?",
+        "How much wat tissue do they lose after cold exposure?",
+        "What does w/o mean in the table?",
+        "What is the capital of Whos Who?",
+        "What does thru-put mean?",
     ],
 )
 def test_text_that_is_not_shorthand_is_left_as_written(text: str) -> None:
@@ -176,6 +193,16 @@ def test_a_question_typed_after_its_topic_starts_at_its_inverted_question(text: 
         "Explain what is the role of dropout in transformers",
         "Describe what do the authors propose",
         "Whether dropout helps or what is the alternative?",
+        # helper-102's attack on 20bfe85
+        "devices on which latency is the bottleneck for conformer ASR",
+        "Datasets on which BERT is the strongest baseline",
+        "Temperature at which enzymes are the most active",
+        "Situations where RLHF does the most harm",
+        "Countries where inflation is the highest",
+        "Methods whose performance is the best on GLUE",
+        "Patients who smoke are the most at risk for what?",
+        'summary of "what do the models learn"',
+        "the paper titled what does the model know about syntax",
     ],
 )
 def test_text_without_an_inverted_question_after_its_topic_is_read_as_before(text: str) -> None:
