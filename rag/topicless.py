@@ -64,7 +64,8 @@ _WORD = re.compile(r"[a-z][a-z\-']*|[^\sa-z]")
 
 
 def _words(text: str) -> list[str]:
-    """The lower-case words and marks of `text`, contractions spelled out ("what's": "what is")."""
+    """The lower-case words and marks of `text`, contractions and chat shorthand spelled out ("what's", "whats":
+    "what is"; `rag.words.spelled_out`)."""
     return _WORD.findall(spelled_out(plain_text(text)).lower())  # a history's turn comes as typed
 
 
