@@ -266,7 +266,7 @@ _BETWEEN = (
 )
 _INVERTED = re.compile(
     rf"(?<![\w\-'\"“])(?:what|how|(?P<relative>which|who|whom|whose|where|when)(?=\s+{_BETWEEN}\s))"
-    rf"(?:\s+{_BETWEEN}){{0,4}}?\s+(?P<aux>{AUXILIARY})\s+(?:they|it|we|you|u|the|this|these|those|their|its|there)\b",
+    rf"(?:\s+{_BETWEEN}){{0,4}}?\s+(?P<aux>{AUXILIARY})\s+(?P<subject>they|it|we|you|u|the|this|these|those|their|its|there)\b",
     re.I,
 )
 _COPULA = frozenset({"is", "are", "was", "were"})
@@ -284,15 +284,17 @@ def _inverted_question(text: str, start: int = 0) -> int | None:
     (a title: "the paper What is the state of ...?"), "what" after a preposition (a fused relative: "the speed-up
     over what is the standard kernel"), a question after "and", "or" or "whether", one a request opens ("Explain
     what is the role of X": asked whole, as before) or a title names ("the paper titled what does ..."), nor, with no
-    dash before them, "which" before "is" or "are" ("datasets on which BERT is the strongest baseline": a relative
-    clause; "which ... do they" is none) or "who", "where", "when" ("situations where RLHF does the most harm")."""
+    dash before them, "which" before "is" or "are" and a noun ("datasets on which BERT is the strongest baseline": a
+    relative clause; "which ... do they", "which ... are they" are none) or "who", "where", "when" ("situations where
+    RLHF does the most harm")."""
     for m in _INVERTED.finditer(text, start):
         before = text[: m.start()]
         if m.start() and text[m.start()].isupper() and not re.search(r"[,;:.!?(\-–—]\s*$", before):
             continue
         if (m.group(0)[:4].lower() == "what" and _FUSED.search(before)) or _EMBEDDING.search(before):
             continue
-        relative = m["relative"] and (m["aux"].lower() in _COPULA or m["relative"].lower() != "which")
+        copula = m["aux"].lower() in _COPULA and m["subject"].lower() not in ("they", "it", "we", "you", "u")
+        relative = m["relative"] and (copula or m["relative"].lower() != "which")
         if relative and not re.search(r"[:\-–—]\s*$", before):
             continue  # "devices on which latency is the bottleneck", "situations where RLHF does the most harm"
         return m.start()

@@ -162,6 +162,7 @@ def test_a_tired_question_gets_the_answer_of_the_clean_one(hashed: Assistant, ti
             "which ogb datasets do they eval on",
         ),
         ("wide cnns paper - which image dataset did they use", "which image dataset did they use"),
+        ("NCNC w completion which datasets are they evaluated on", "which datasets are they evaluated on"),
         ("prokd cross lingual NER what target langs do they test?", "what target langs do they test?"),
         ("W2PGNN, the framework for GNNs -- what does it fit the data into?", "what does it fit the data into?"),
         ("And on which datasets does it beat the baselines?", "which datasets does it beat the baselines?"),
