@@ -32,17 +32,7 @@ from rag.quantities import (
 from rag.question import Asks, Question
 from rag.support import content_words
 from rag.typos import fixed_typing_typos
-from rag.words import (
-    ASKS_ITSELF,
-    AUXILIARY,
-    OPENER,
-    QWORD,
-    asked_clause,
-    opens_with_topic,
-    plain_text,
-    spelled_out,
-    unshouted,
-)
+from rag.words import ASKS_ITSELF, AUXILIARY, OPENER, QWORD, plain_text, spelled_out, split_asking, unshouted
 
 # "works" are papers after a word that makes it a noun ("which works", "prior works"), not a verb ("Which loss works
 # for imbalanced data?", "Which sampling strategy works best?")
@@ -321,11 +311,11 @@ def _analyze_one(text: str) -> Question:
     """One question's type, names, numbers and measure, whatever its wording: an imperative ("Tell me the BLEU of
     X"), a contraction, a preamble before the question proper, or a bare keyword query ("X parameter count") is
     read as the plain question it stands for."""
-    asked = asked_clause(text)
+    asked, topic_first = split_asking(text)
     lead = text[: len(text) - len(asked)]
     # "RLSAC: which datasets ...?" and "In the PLATO substudy, how many ...?" are about RLSAC and PLATO
     setting = _SETTING.match(lead) is not None and not _READER_WORD.search(asked)  # "how can I ...?"
-    topic = lead.rstrip().endswith(":") or setting or opens_with_topic(text)
+    topic = lead.rstrip().endswith(":") or setting or topic_first
     # "top-1" qualifies the measure (the quantity check compares it with "top-5"), it names nothing to look for; nor
     # does a unit the question writes as one ("in GHz", "10 MPa": any unit of its dimension may state the figure)
     names = tuple(

@@ -4,7 +4,7 @@ the asking clause, ordinary English words, and stemmed terms (a compound written
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 from itertools import pairwise
 
@@ -244,16 +244,20 @@ def asked_clause(text: str) -> str:
     MRR does X reach?") is context, not part of what must be answered. A text that opens by asking is returned
     whole (a second question after it is a part, not a preamble). A question typed after its topic with no break
     between starts at its question word ("NCNC w completion which ogb datasets do they eval on": `opens_with_topic`)."""
-    start, _ = _asking_start(text)
-    return text[start:].strip() if start else text
+    return split_asking(text)[0]
 
 
 def opens_with_topic(text: str) -> bool:
     """Whether a text names its topic and then asks with no clause break between, found by the question's inverted
     auxiliary ("X paper - which image dataset did they use", "prokd cross lingual NER what target langs do they
     test?"): the topic is part of what is asked (its names are the question's), not a reader's context."""
+    return split_asking(text)[1]
+
+
+def split_asking(text: str) -> tuple[str, bool]:
+    """`asked_clause` and `opens_with_topic` of a text, from one scan of its clauses."""
     start, inverted = _asking_start(text)
-    return inverted and start > 0
+    return (text[start:].strip() if start else text), inverted and start > 0
 
 
 # a question word, at most four words and an inverted auxiliary and subject ("which ogb datasets do they", "what is
@@ -301,7 +305,6 @@ def _inverted_question(text: str, start: int = 0) -> int | None:
     return None
 
 
-@lru_cache(maxsize=256)
 def _asking_start(text: str) -> tuple[int, bool]:
     """Where a text's question starts, and whether only its inverted auxiliary told (`_inverted_question`)."""
     starts = [0]
