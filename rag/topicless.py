@@ -74,9 +74,13 @@ def topicless(text: str) -> bool:
     after its opener ("Tell me", "Please") and how it asks ("how many", "how fast") are taken out: "What's the main
     contribution?" says what to say of a paper, not which. A greeting is; a word after "a" is a thing of that name
     ("What is a primary key?"), unless the "a" asks how to answer ("in a nutshell")."""
-    if greeting(text):
+    return _topicless(text, _words(text))
+
+
+def _topicless(text: str, every: list[str]) -> bool:
+    """`topicless`, with the words of `text` read once (`_words`)."""
+    if _greets(every):
         return True
-    every = _words(text)
     if any(w in ("a", "an") and (i == 0 or every[i - 1] not in _ASKING_A) for i, w in enumerate(every)):
         return False  # "What is a primary key?", "What is a good point?": a thing of that name
     words = _words(_HOW_SOMETHING.sub(" ", without_opener(text)))
@@ -91,7 +95,11 @@ def _topicless_typo(word: str) -> bool:
 def greeting(text: str) -> bool:
     """Whether `text` only greets or thanks ("hi there", "Thanks a lot!", "ok", "how's it going"): nothing asked,
     of any earlier turn ("ok, why?", "Is it OK?" and "Thanks! How does it work?" ask)."""
-    every = _words(text)
+    return _greets(_words(text))
+
+
+def _greets(every: list[str]) -> bool:
+    """`greeting`, of the words of a text (`_words`)."""
     words = [w for w in every if w[0].isalpha()]
     hailed = 0
     while hailed < len(words) and words[hailed] in ("hi", "hello", "hey"):
@@ -122,7 +130,8 @@ def names_nothing(question: Question) -> bool:
     well as another. A word the lists do not read names something: a letter or symbol ("R", "C++", "k"), an acronym
     that is a stop word ("OR"), text in another script. Such a question reads as a follow-up (rag.followup), so a
     conversation rewrites it first."""
-    if greeting(question.text):
+    every = _words(question.text)  # read once for the greeting and the word lists
+    if _greets(every):
         return True  # "k", "thank u"
     text = without_opener(plain_text(question.text))  # contractions spelled out: "What's" is "What is"
     if question.names or question.numbers or question.kind or question.measure:
@@ -136,4 +145,4 @@ def names_nothing(question: Question) -> bool:
             return False  # "R", "C++", "k"
         if token.isupper() and len(token) > 1 and not shouting:
             return False  # "OR", "IT"
-    return topicless(question.text)  # as asked: its opener is what makes "give me a summary" ask how to answer
+    return _topicless(question.text, every)  # as asked: its opener makes "give me a summary" ask how to answer
